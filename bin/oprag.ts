@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { ApiClient } from '../lambdas/client/api-client';
+import { formatReport, runIsolationCheck } from '../lambdas/client/isolation-check';
+import { composeLocal } from '../lambdas/local/compose';
+import { startServer } from '../lambdas/local/server';
+
+const program = new Command();
+const defaultDataDir = () => resolve(process.env.OPRAG_DATA_DIR ?? './.oprag');
+const defaultBaseUrl = () => process.env.OPRAG_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+
+/** The admin key: given, in OPRAG_ADMIN_KEY, or the one the local server saved. */
+function adminKey(given?: string): string {
+  const key = given ?? process.env.OPRAG_ADMIN_KEY;
+  if (key) return key;
+  const file = join(defaultDataDir(), 'admin-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  throw new Error('pass --admin-key, set OPRAG_ADMIN_KEY, or start the local server once to create one');
+}
+
+program.name('oprag').description("Tenant-isolated, cited answers over each customer's documents");
+
+program
+  .command('serve')
+  .description('run the local Oprag server (SQLite, no cloud)')
+  .option('--port <port>', 'port on 127.0.0.1', process.env.PORT ?? '8787')
+  .option('--host <host>', 'address to listen on', process.env.OPRAG_HOST ?? '127.0.0.1')
+  .option('--data-dir <dir>', 'where data lives', defaultDataDir())
+  .action(async (opts: { port: string; host: string; dataDir: string }) => {
+    const server = await startServer({
+      dataDir: resolve(opts.dataDir),
+      port: Number(opts.port),
+      host: opts.host,
+      publicUrl: process.env.OPRAG_PUBLIC_URL,
+    });
+    const stop = async (signal: string) => {
+      process.stdout.write(`${signal}: shutting down\n`);
+      await server.close();
+      process.stdout.write('stopped\n');
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+
+const admin = program.command('admin').description('operator commands');
+admin
+  .command('create-company')
+  .description('create a company and print its first admin key (once)')
+  .requiredOption('--name <name>', 'the company name')
+  .option('--data-dir <dir>', 'the local data directory', defaultDataDir())
+  .option('--json', 'print JSON')
+  .action(async (opts: { name: string; dataDir: string; json?: boolean }) => {
+    const home = composeLocal(resolve(opts.dataDir));
+    try {
+      const out = await home.services.keys.createCompany(opts.name);
+      if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else {
+        process.stdout.write(`company ${out.company.id} (${out.company.name})\n`);
+        process.stdout.write(`admin key (shown once): ${out.api_key.key}\n`);
+      }
+    } finally {
+      await home.close();
+    }
+  });
+
+program
+  .command('ask')
+  .description('ask a project a question and print the cited answer')
+  .argument('<question...>', 'the question')
+  .option('--base-url <url>', 'the API', defaultBaseUrl())
+  .option('--key <key>', 'a project key, or a company key with --project', process.env.OPRAG_API_KEY)
+  .option('--project <id>', 'the project (needed with a company key)')
+  .option('--json', 'print the whole answer object')
+  .action(async (words: string[], opts: { baseUrl: string; key?: string; project?: string; json?: boolean }) => {
+    const key = opts.key ?? adminKey();
+    const path = opts.project ? `/v1/projects/${opts.project}/chat` : '/v1/chat';
+    const res = await new ApiClient(opts.baseUrl, key).post<{
+      answer: string;
+      refusal: unknown;
+      citations: { index: number; title: string; url: string | null; snippet: string }[];
+      error?: { message: string };
+    }>(path, { question: words.join(' ') });
+    if (res.status !== 200) {
+      process.stderr.write(`error ${res.status}: ${res.body.error?.message ?? JSON.stringify(res.body)}\n`);
+      process.exit(1);
+    }
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`${res.body.answer}\n`);
+    for (const c of res.body.citations) {
+      process.stdout.write(`  [${c.index}] ${c.title ?? 'untitled'}${c.url ? ` <${c.url}>` : ''}: ${c.snippet}\n`);
+    }
+    if (res.body.refusal) process.stdout.write('  (refused: the documents hold no answer)\n');
+  });
+
+program
+  .command('isolation-check')
+  .description('prove tenant isolation against a running deployment, local or AWS')
+  .option('--base-url <url>', 'the API', defaultBaseUrl())
+  .option('--admin-key <key>', 'a company admin key')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { baseUrl: string; adminKey?: string; json?: boolean }) => {
+    const report = await runIsolationCheck(opts.baseUrl, adminKey(opts.adminKey));
+    process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
+    process.exit(report.passed ? 0 : 1);
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`oprag: ${e.message}\n`);
+  process.exit(1);
+});

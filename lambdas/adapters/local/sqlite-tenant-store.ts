@@ -1,0 +1,323 @@
+import Database from 'better-sqlite3';
+import type {
+  ApiKeyRecord,
+  AuditEvent,
+  Company,
+  DocumentRecord,
+  GoldenQuestion,
+  GoldenRun,
+  ProjectRecord,
+  UploadRecord,
+  UsageCounters,
+  UsageDay,
+} from '../../core/model';
+import type { DocumentListRequest, Page, PageRequest, ProjectRecords, PurgeCounts, TenantStore } from '../../ports';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS companies (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, company_id TEXT NOT NULL, project_id TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS api_keys_company ON api_keys (company_id, id);
+CREATE INDEX IF NOT EXISTS api_keys_project ON api_keys (project_id, id);
+CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY, company_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS projects_company ON projects (company_id, id);
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, external_id TEXT, status TEXT NOT NULL, bytes INTEGER NOT NULL,
+  data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_project ON documents (project_id, id);
+CREATE INDEX IF NOT EXISTS documents_status ON documents (project_id, status, id);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_external ON documents (project_id, external_id) WHERE external_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS golden_questions (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS golden_questions_project ON golden_questions (project_id, id);
+CREATE TABLE IF NOT EXISTS golden_runs (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS golden_runs_project ON golden_runs (project_id, id);
+CREATE TABLE IF NOT EXISTS audit_events (
+  id TEXT PRIMARY KEY, company_id TEXT, project_id TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_events_project ON audit_events (project_id, id);
+CREATE TABLE IF NOT EXISTS usage_days (
+  project_id TEXT NOT NULL, day TEXT NOT NULL, requests INTEGER NOT NULL DEFAULT 0, answers INTEGER NOT NULL DEFAULT 0,
+  refusals INTEGER NOT NULL DEFAULT 0, documents INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+  embedding_units INTEGER NOT NULL DEFAULT 0, generation_units INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, day));
+CREATE TABLE IF NOT EXISTS window_counters (
+  project_id TEXT NOT NULL, name TEXT NOT NULL, win TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (project_id, name, win));
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL, expires_at TEXT NOT NULL,
+  used_at TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_project ON uploads (project_id);
+`;
+
+const COUNTERS: (keyof UsageCounters)[] = [
+  'requests',
+  'answers',
+  'refusals',
+  'documents',
+  'bytes',
+  'embedding_units',
+  'generation_units',
+];
+
+type Row = { data: string };
+const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.data) as T) : null);
+const parseAll = <T>(rows: Row[]): T[] => rows.map((r) => JSON.parse(r.data) as T);
+
+function page<T extends { id: string }>(rows: Row[], limit: number): Page<T> {
+  const items = parseAll<T>(rows.slice(0, limit));
+  return { items, next_cursor: rows.length > limit ? items[items.length - 1].id : null };
+}
+
+/** The control database of the embedded home: one SQLite file for every tenant record. */
+export class SqliteTenantStore implements TenantStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async createCompany(c: Company) {
+    this.db.prepare('INSERT INTO companies (id, data) VALUES (?, ?)').run(c.id, JSON.stringify(c));
+  }
+  async getCompany(id: string) {
+    return parse<Company>(this.db.prepare('SELECT data FROM companies WHERE id = ?').get(id) as Row);
+  }
+  async listCompanies() {
+    return parseAll<Company>(this.db.prepare('SELECT data FROM companies ORDER BY id').all() as Row[]);
+  }
+
+  async putKey(k: ApiKeyRecord) {
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (id, hash, company_id, project_id, data) VALUES (@id, @hash, @company_id, @project_id, @data)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
+      )
+      .run({ ...k, data: JSON.stringify(k) });
+  }
+  async getKey(id: string) {
+    return parse<ApiKeyRecord>(this.db.prepare('SELECT data FROM api_keys WHERE id = ?').get(id) as Row);
+  }
+  async findKeyByHash(hash: string) {
+    return parse<ApiKeyRecord>(this.db.prepare('SELECT data FROM api_keys WHERE hash = ?').get(hash) as Row);
+  }
+  async listCompanyKeys(companyId: string) {
+    const sql = 'SELECT data FROM api_keys WHERE company_id = ? AND project_id IS NULL ORDER BY id DESC';
+    return parseAll<ApiKeyRecord>(this.db.prepare(sql).all(companyId) as Row[]);
+  }
+  async listProjectKeys(projectId: string) {
+    const sql = 'SELECT data FROM api_keys WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<ApiKeyRecord>(this.db.prepare(sql).all(projectId) as Row[]);
+  }
+  async touchKey(id: string, at: string) {
+    this.db.prepare(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ?`).run(at, id);
+  }
+  async revokeKey(id: string, at: string) {
+    this.db
+      .prepare(
+        `UPDATE api_keys SET data = json_set(data, '$.revoked_at', ?) WHERE id = ? AND json_extract(data, '$.revoked_at') IS NULL`,
+      )
+      .run(at, id);
+    return this.getKey(id);
+  }
+
+  async createProject(p: ProjectRecord) {
+    this.db
+      .prepare('INSERT INTO projects (id, company_id, data) VALUES (?, ?, ?)')
+      .run(p.id, p.company_id, JSON.stringify(p));
+  }
+  async getProject(id: string) {
+    return parse<ProjectRecord>(this.db.prepare('SELECT data FROM projects WHERE id = ?').get(id) as Row);
+  }
+  async listProjects(companyId: string, req: PageRequest) {
+    const rows = this.db
+      .prepare('SELECT data FROM projects WHERE company_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?')
+      .all(companyId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
+    return page<ProjectRecord>(rows, req.limit);
+  }
+  async updateProject(p: ProjectRecord) {
+    this.db.prepare('UPDATE projects SET data = ? WHERE id = ?').run(JSON.stringify(p), p.id);
+  }
+
+  async appendCompanyAudit(companyId: string, e: AuditEvent) {
+    this.db
+      .prepare('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, ?, NULL, ?)')
+      .run(e.id, companyId, JSON.stringify(e));
+  }
+
+  async putUpload(u: UploadRecord) {
+    this.db
+      .prepare(
+        'INSERT INTO uploads (id, token_hash, project_id, expires_at, used_at, data) VALUES (?, ?, ?, ?, NULL, ?)',
+      )
+      .run(u.id, u.token_hash, u.project_id, u.expires_at, JSON.stringify(u));
+  }
+  async claimUpload(tokenHash: string, now: string) {
+    // one conditional update: two racing PUTs cannot both claim the URL
+    const claimed = this.db
+      .prepare('UPDATE uploads SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?')
+      .run(now, tokenHash, now);
+    if (claimed.changes === 0) return null;
+    const row = this.db.prepare('SELECT data, used_at FROM uploads WHERE token_hash = ?').get(tokenHash) as
+      | (Row & { used_at: string })
+      | undefined;
+    const u = parse<UploadRecord>(row);
+    return u && { ...u, used_at: row?.used_at ?? now };
+  }
+
+  forProject(projectId: string): ProjectRecords {
+    return new SqliteProjectRecords(this.db, projectId);
+  }
+}
+
+/** The records of one project; every statement is bound to its id. */
+class SqliteProjectRecords implements ProjectRecords {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly projectId: string,
+  ) {}
+
+  async putDocument(d: DocumentRecord) {
+    this.db
+      .prepare(
+        `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, status = excluded.status,
+           bytes = excluded.bytes, data = excluded.data WHERE documents.project_id = excluded.project_id`,
+      )
+      .run(d.id, this.projectId, d.external_id, d.status, d.bytes, JSON.stringify(d));
+  }
+  async getDocument(id: string) {
+    const sql = 'SELECT data FROM documents WHERE id = ? AND project_id = ?';
+    return parse<DocumentRecord>(this.db.prepare(sql).get(id, this.projectId) as Row);
+  }
+  async findDocumentByExternalId(externalId: string) {
+    const sql = 'SELECT data FROM documents WHERE project_id = ? AND external_id = ?';
+    return parse<DocumentRecord>(this.db.prepare(sql).get(this.projectId, externalId) as Row);
+  }
+  async listDocuments(req: DocumentListRequest) {
+    const rows = this.db
+      .prepare(
+        `SELECT data FROM documents WHERE project_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .all(
+        this.projectId,
+        req.status ?? null,
+        req.status ?? null,
+        req.after ?? null,
+        req.after ?? null,
+        req.limit + 1,
+      ) as Row[];
+    return page<DocumentRecord>(rows, req.limit);
+  }
+  async listUnfinishedDocuments() {
+    const sql = `SELECT data FROM documents WHERE project_id = ? AND status IN ('queued', 'processing') ORDER BY id`;
+    return parseAll<DocumentRecord>(this.db.prepare(sql).all(this.projectId) as Row[]);
+  }
+  async deleteDocument(id: string) {
+    return this.db.prepare('DELETE FROM documents WHERE id = ? AND project_id = ?').run(id, this.projectId).changes > 0;
+  }
+  async documentTotals() {
+    const row = this.db
+      .prepare('SELECT count(*) AS documents, coalesce(sum(bytes), 0) AS bytes FROM documents WHERE project_id = ?')
+      .get(this.projectId) as { documents: number; bytes: number };
+    return row;
+  }
+
+  async putGoldenQuestion(q: GoldenQuestion) {
+    this.db
+      .prepare(
+        `INSERT INTO golden_questions (id, project_id, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_questions.project_id = excluded.project_id`,
+      )
+      .run(q.id, this.projectId, JSON.stringify(q));
+  }
+  async getGoldenQuestion(id: string) {
+    const sql = 'SELECT data FROM golden_questions WHERE id = ? AND project_id = ?';
+    return parse<GoldenQuestion>(this.db.prepare(sql).get(id, this.projectId) as Row);
+  }
+  async listGoldenQuestions() {
+    const sql = 'SELECT data FROM golden_questions WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<GoldenQuestion>(this.db.prepare(sql).all(this.projectId) as Row[]);
+  }
+  async deleteGoldenQuestion(id: string) {
+    const sql = 'DELETE FROM golden_questions WHERE id = ? AND project_id = ?';
+    return this.db.prepare(sql).run(id, this.projectId).changes > 0;
+  }
+  async putGoldenRun(run: GoldenRun) {
+    this.db
+      .prepare('INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)')
+      .run(run.id, this.projectId, JSON.stringify(run));
+  }
+  async listGoldenRuns() {
+    const sql = 'SELECT data FROM golden_runs WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<GoldenRun>(this.db.prepare(sql).all(this.projectId) as Row[]);
+  }
+
+  async appendAudit(e: AuditEvent) {
+    this.db
+      .prepare('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, NULL, ?, ?)')
+      .run(e.id, this.projectId, JSON.stringify(e));
+  }
+  async listAudit(req: PageRequest) {
+    const rows = this.db
+      .prepare('SELECT data FROM audit_events WHERE project_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?')
+      .all(this.projectId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
+    return page<AuditEvent>(rows, req.limit);
+  }
+
+  async addUsage(day: string, delta: Partial<UsageCounters>) {
+    const values = COUNTERS.map((c) => Math.round(delta[c] ?? 0));
+    this.db
+      .prepare(
+        `INSERT INTO usage_days (project_id, day, ${COUNTERS.join(', ')}) VALUES (?, ?, ${COUNTERS.map(() => '?').join(', ')})
+         ON CONFLICT (project_id, day) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+      )
+      .run(this.projectId, day, ...values);
+  }
+  async listUsage(fromDay: string, toDay: string) {
+    return this.db
+      .prepare(
+        `SELECT day, ${COUNTERS.join(', ')} FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day DESC`,
+      )
+      .all(this.projectId, fromDay, toDay) as UsageDay[];
+  }
+  async countInWindow(name: string, window: string) {
+    const row = this.db
+      .prepare(
+        `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, 1)
+         ON CONFLICT (project_id, name, win) DO UPDATE SET count = count + 1 RETURNING count`,
+      )
+      .get(this.projectId, name, window) as { count: number };
+    this.db
+      .prepare('DELETE FROM window_counters WHERE project_id = ? AND name = ? AND win < ?')
+      .run(this.projectId, name, window);
+    return row.count;
+  }
+
+  async purge(): Promise<PurgeCounts> {
+    const p = this.projectId;
+    return this.db.transaction(() => {
+      const documents = this.db.prepare('DELETE FROM documents WHERE project_id = ?').run(p).changes;
+      const keys = this.db.prepare('DELETE FROM api_keys WHERE project_id = ?').run(p).changes;
+      for (const table of [
+        'golden_questions',
+        'golden_runs',
+        'audit_events',
+        'usage_days',
+        'window_counters',
+        'uploads',
+      ]) {
+        this.db.prepare(`DELETE FROM ${table} WHERE project_id = ?`).run(p);
+      }
+      this.db.prepare('DELETE FROM projects WHERE id = ?').run(p);
+      return { documents, keys };
+    })();
+  }
+}

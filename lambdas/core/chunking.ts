@@ -1,0 +1,137 @@
+import { splitSentences } from './text';
+
+/** A unit of extracted text: a heading, or a block of body text (paragraph, list item, row). */
+export interface Block {
+  kind: 'heading' | 'text';
+  /** heading level, 1 = top */
+  level?: number;
+  text: string;
+  page?: number | null;
+}
+
+export interface ExtractedDocument {
+  /** a title found in the content itself (HTML <title>, first heading) */
+  title: string | null;
+  blocks: Block[];
+}
+
+export interface ChunkDraft {
+  ordinal: number;
+  section: string | null;
+  page: number | null;
+  text: string;
+}
+
+export interface ChunkingOptions {
+  /** a chunk is closed once it reaches this many characters */
+  targetChars: number;
+  /** no chunk grows past this */
+  maxChars: number;
+  /** characters of the previous chunk repeated at the start of the next one in a section */
+  overlapChars: number;
+}
+
+export const DEFAULT_CHUNKING: ChunkingOptions = { targetChars: 900, maxChars: 1400, overlapChars: 160 };
+
+/**
+ * Splits a document along its structure: a new section starts at every heading, paragraphs are
+ * packed together up to the target size, long paragraphs are cut between sentences, and chunks
+ * of one section overlap a little so that a sentence cut off at a boundary is still found.
+ * Each chunk remembers its section path ("Billing > Refunds") and the page it starts on.
+ */
+export function chunkDocument(doc: ExtractedDocument, opts: ChunkingOptions = DEFAULT_CHUNKING): ChunkDraft[] {
+  const chunks: ChunkDraft[] = [];
+  const headings: string[] = [];
+  let pieces: string[] = [];
+  let size = 0;
+  let page: number | null = null;
+  let overlap = '';
+
+  const section = () => (headings.filter(Boolean).length ? headings.filter(Boolean).join(' > ') : null);
+  const flush = (keepOverlap: boolean) => {
+    if (pieces.length === 0) return;
+    const text = pieces.join('\n\n');
+    chunks.push({ ordinal: chunks.length, section: section(), page, text });
+    overlap = keepOverlap ? tail(text, opts.overlapChars) : '';
+    pieces = [];
+    size = 0;
+    page = null;
+  };
+  const add = (piece: string, piecePage: number | null) => {
+    if (size > 0 && size + piece.length + 2 > opts.maxChars) flush(true);
+    if (pieces.length === 0) {
+      page = piecePage;
+      if (overlap) {
+        pieces.push(overlap);
+        size = overlap.length;
+      }
+    }
+    pieces.push(piece);
+    size += piece.length + 2;
+    if (size >= opts.targetChars) flush(true);
+  };
+
+  for (const block of doc.blocks) {
+    const text = block.text.trim();
+    if (!text) continue;
+    if (block.kind === 'heading') {
+      flush(false);
+      overlap = '';
+      const level = Math.max(1, Math.min(6, block.level ?? 1));
+      headings.length = level - 1;
+      headings[level - 1] = text;
+      continue;
+    }
+    for (const piece of splitLong(text, opts.maxChars - opts.overlapChars - 2)) add(piece, block.page ?? null);
+  }
+  flush(false);
+  return chunks;
+}
+
+/** Cuts text longer than `max` between sentences, and sentences longer than `max` between words. */
+export function splitLong(text: string, max: number): string[] {
+  if (text.length <= max) return [text];
+  const out: string[] = [];
+  let current = '';
+  for (const sentence of splitSentences(text)) {
+    for (const part of sentence.length > max ? splitWords(sentence, max) : [sentence]) {
+      if (current && current.length + part.length + 1 > max) {
+        out.push(current);
+        current = '';
+      }
+      current = current ? `${current} ${part}` : part;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+function splitWords(text: string, max: number): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/)) {
+    for (let w = word; w.length > 0; w = w.slice(max)) {
+      const part = w.slice(0, max);
+      if (current && current.length + part.length + 1 > max) {
+        out.push(current);
+        current = '';
+      }
+      current = current ? `${current} ${part}` : part;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+/** The last sentences of a text that fit in `max` characters (whole sentences only). */
+function tail(text: string, max: number): string {
+  if (max <= 0) return '';
+  const sentences = splitSentences(text);
+  let out = '';
+  for (let i = sentences.length - 1; i >= 0; i--) {
+    const next = out ? `${sentences[i]} ${out}` : sentences[i];
+    if (next.length > max) break;
+    out = next;
+  }
+  return out;
+}

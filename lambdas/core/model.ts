@@ -1,0 +1,178 @@
+import type { Role, Scope } from './keys';
+
+/** The records Oprag keeps, as the use cases see them (snake_case, as API.md shows them). */
+
+export interface Company {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export type Environment = 'production' | 'staging';
+
+export interface ApiKeyRecord {
+  id: string;
+  company_id: string;
+  /** null for a company key */
+  project_id: string | null;
+  kind: 'company' | 'project';
+  /** company keys only */
+  role: Role | null;
+  /** project keys only */
+  scopes: Scope[];
+  name: string | null;
+  prefix: string;
+  hash: string;
+  environment: Environment | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface ProjectLimits {
+  chat_per_minute?: number | null;
+  ingest_per_minute?: number | null;
+  max_documents?: number | null;
+  max_bytes?: number | null;
+}
+
+export interface ProjectRecord {
+  id: string;
+  company_id: string;
+  name: string;
+  external_ref: string | null;
+  environment: Environment;
+  limits: ProjectLimits;
+  webhook_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';
+export const DOCUMENT_STATUSES: DocumentStatus[] = ['queued', 'processing', 'ready', 'failed'];
+
+export interface DocumentRecord {
+  id: string;
+  title: string | null;
+  url: string | null;
+  filename: string | null;
+  content_type: string;
+  external_id: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  status: DocumentStatus;
+  error: string | null;
+  chunks: number;
+  bytes: number;
+  content_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GoldenQuestion {
+  id: string;
+  question: string;
+  expected_answer: string | null;
+  expected_document_ids: string[];
+  must_refuse: boolean;
+  approved: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GoldenResult {
+  golden_question_id: string;
+  passed: boolean;
+  answer: string;
+  citations: Citation[];
+  reasons: string[];
+}
+
+export interface GoldenRun {
+  id: string;
+  at: string;
+  passed: number;
+  failed: number;
+  results: GoldenResult[];
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actor: { type: 'company_key' | 'project_key' | 'upload_url' | 'system'; key_id: string | null };
+  action: string;
+  resource: string;
+  outcome: 'success' | 'denied' | 'failed';
+  request_id: string;
+}
+
+export interface UsageCounters {
+  requests: number;
+  answers: number;
+  refusals: number;
+  documents: number;
+  bytes: number;
+  embedding_units: number;
+  generation_units: number;
+}
+export interface UsageDay extends UsageCounters {
+  day: string;
+}
+
+/** A pending one-time upload URL. Only the hash of its token is stored. */
+export interface UploadRecord {
+  id: string;
+  project_id: string;
+  document_id: string;
+  token_hash: string;
+  filename: string;
+  content_type: string;
+  title: string | null;
+  url: string | null;
+  external_id: string | null;
+  tags: string[];
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/** A piece of a document as the index holds it. */
+export interface Chunk {
+  id: string;
+  document_id: string;
+  ordinal: number;
+  title: string | null;
+  section: string | null;
+  page: number | null;
+  text: string;
+  url: string | null;
+  tags: string[];
+}
+
+export interface Citation {
+  index: number;
+  document_id: string;
+  chunk_id: string;
+  title: string | null;
+  url: string | null;
+  snippet: string;
+  score: number;
+  page: number | null;
+  section: string | null;
+}
+
+export interface Refusal {
+  reason: 'no_relevant_documents';
+  message: string;
+}
+
+export interface ChatAnswer {
+  answer: string;
+  grounded: boolean;
+  citations: Citation[];
+  refusal: Refusal | null;
+  source_label: string;
+  request_id: string;
+  latency_ms: number;
+}

@@ -1,0 +1,180 @@
+import middy from '@middy/core';
+import type { Context as LambdaContext } from 'aws-lambda';
+import { Forbidden, NotFound, OpragError, TooLarge } from '../core/errors';
+import { newId } from '../core/ids';
+import type { Principal, Services } from '../service';
+import { toErrorResult } from './errors';
+import { compileRoutes, type Match, matchRoute } from './router';
+import { answerRoutes } from './routes/answers';
+import { controlRoutes } from './routes/control';
+import { documentRoutes } from './routes/documents';
+import { goldenRoutes } from './routes/golden';
+import type { ApiEvent, ApiResult, Reply, Route } from './types';
+
+export const ALL_ROUTES: Route[] = [...controlRoutes, ...documentRoutes, ...answerRoutes, ...goldenRoutes];
+
+/** What the middlewares share about one request. */
+interface RequestState {
+  requestId: string;
+  match?: Match;
+  principal?: Principal;
+  projectId?: string | null;
+  body?: Buffer;
+}
+
+export interface AppOptions {
+  /** the public base URL of this API, for upload URLs; derived from the request when absent */
+  publicUrl?: string;
+  /** where unexpected errors are reported */
+  log?: (err: unknown) => void;
+  /** multipart framing allowed on top of the document size limit */
+  bodySlackBytes?: number;
+}
+
+/** The Lambda context, carrying the request's state from the middlewares to the handler. */
+export type AppContext = LambdaContext & { oprag: RequestState };
+type Request = middy.Request<ApiEvent, ApiResult, Error, AppContext>;
+type Middleware = middy.MiddlewareObj<ApiEvent, ApiResult, Error, AppContext>;
+
+function headersOf(event: ApiEvent): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) out[k.toLowerCase()] = v ?? undefined;
+  return out;
+}
+
+function baseUrlOf(event: ApiEvent, headers: Record<string, string | undefined>, configured?: string): string {
+  if (configured) return configured.replace(/\/$/, '');
+  const proto = headers['x-forwarded-proto'] ?? 'http';
+  const host = headers.host ?? event.requestContext?.domainName ?? 'localhost';
+  const stage =
+    event.requestContext?.stage &&
+    event.requestContext.stage !== '$default' &&
+    event.requestContext.domainName?.includes('.execute-api.')
+      ? `/${event.requestContext.stage}`
+      : '';
+  return `${proto}://${host}${stage}`;
+}
+
+function toResult(reply: Reply, requestId: string): ApiResult {
+  const headers: Record<string, string> = { 'x-request-id': requestId, ...reply.headers };
+  if (reply.raw) {
+    headers['content-type'] = reply.raw.contentType;
+    const binary = Buffer.isBuffer(reply.raw.body);
+    return {
+      statusCode: reply.status,
+      headers,
+      body: binary ? (reply.raw.body as Buffer).toString('base64') : (reply.raw.body as string),
+      isBase64Encoded: binary,
+    };
+  }
+  headers['content-type'] = 'application/json';
+  return { statusCode: reply.status, headers, body: JSON.stringify(reply.json ?? {}) };
+}
+
+/** Gives every request an id before anything else runs, and stamps it on every response. */
+const requestIdMiddleware = (): Middleware => ({
+  before: (request: Request) => {
+    request.context.oprag = { requestId: newId('request') };
+  },
+  after: (request: Request) => {
+    if (request.response)
+      request.response.headers = { ...request.response.headers, 'x-request-id': request.context.oprag.requestId };
+  },
+});
+
+/** Maps thrown errors to API.md's error body; a 500 carries no internals. */
+const errorMiddleware = (log?: (e: unknown) => void): Middleware => ({
+  onError: (request: Request) => {
+    request.response = toErrorResult(request.error, request.context.oprag?.requestId ?? newId('request'), log);
+  },
+});
+
+/** Writes the audit event of every authenticated call, whatever its outcome. */
+const auditMiddleware = (services: Services): Middleware => {
+  const record = async (request: Request, status: number) => {
+    const { principal, match, requestId } = request.context.oprag;
+    if (!principal || !match) return;
+    const outcome = status < 400 ? 'success' : [401, 403, 404].includes(status) ? 'denied' : 'failed';
+    try {
+      await services.audit.record(principal, {
+        projectId: request.context.oprag.projectId ?? null,
+        action: match.compiled.route.action,
+        resource: request.event.path,
+        outcome,
+        requestId,
+      });
+    } catch (e) {
+      console.error('audit write failed', e);
+    }
+  };
+  return {
+    after: async (request: Request) => record(request, request.response?.statusCode ?? 200),
+    onError: async (request: Request) => {
+      const status = request.error instanceof OpragError ? request.error.status : 500;
+      await record(request, status);
+    },
+  };
+};
+
+/** Finds the route, reads the body and resolves the caller's key. */
+const routingMiddleware = (
+  services: Services,
+  routes: ReturnType<typeof compileRoutes>,
+  opts: AppOptions,
+): Middleware => ({
+  before: async (request: Request) => {
+    const event = request.event;
+    const match = matchRoute(routes, event.httpMethod.toUpperCase(), event.path);
+    if (match === null) throw NotFound('route');
+    if (match === 'method') throw new OpragError('not_found', `${event.httpMethod} is not served on this path`);
+    request.context.oprag.match = match;
+    const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+    request.context.oprag.body = body;
+    if (match.compiled.route.public) return;
+    const auth = headersOf(event).authorization;
+    const token = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
+    const principal = await services.authenticate(token);
+    request.context.oprag.principal = principal;
+    if (match.compiled.shortForm) {
+      if (principal.kind !== 'project')
+        throw Forbidden("the short forms act on a project key's own project; use /v1/projects/{project_id}/...");
+      match.params.project_id = principal.projectId;
+    }
+    request.context.oprag.projectId = match.params.project_id ?? null;
+    const limit = services.ctx.settings.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
+    if (body.length > limit) throw TooLarge(`the body may be at most ${services.ctx.settings.maxBodyBytes} bytes`);
+  },
+});
+
+/**
+ * The one request path of both homes: API Gateway invokes it directly, the local server turns
+ * each Node request into the same proxy event first.
+ */
+export function makeApp(services: Services, opts: AppOptions = {}) {
+  const routes = compileRoutes(ALL_ROUTES);
+  return middy<ApiEvent, ApiResult, Error, AppContext>()
+    .use(requestIdMiddleware())
+    .use(errorMiddleware(opts.log))
+    .use(auditMiddleware(services))
+    .use(routingMiddleware(services, routes, opts))
+    .handler(async (event, context) => {
+      const state = context.oprag;
+      const match = state.match as Match;
+      const headers = headersOf(event);
+      const reply = await match.compiled.route.handle({
+        method: event.httpMethod.toUpperCase(),
+        path: event.path,
+        params: match.params,
+        query: { ...(event.queryStringParameters ?? {}) },
+        headers,
+        body: state.body ?? Buffer.alloc(0),
+        requestId: state.requestId,
+        principal: state.principal as Principal,
+        baseUrl: baseUrlOf(event, headers, opts.publicUrl),
+        services,
+      });
+      return toResult(reply, state.requestId);
+    });
+}
+
+export type App = ReturnType<typeof makeApp>;

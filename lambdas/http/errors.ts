@@ -1,0 +1,30 @@
+import { type ErrorType, OpragError } from '../core/errors';
+import type { ApiResult } from './types';
+
+export function errorResult(
+  type: ErrorType,
+  status: number,
+  message: string,
+  requestId: string,
+  extra: { retryAfterSeconds?: number; body?: Record<string, unknown> } = {},
+): ApiResult {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+  if (extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(extra.retryAfterSeconds);
+  return {
+    statusCode: status,
+    headers,
+    body: JSON.stringify({ error: { type, message, request_id: requestId }, ...extra.body }),
+  };
+}
+
+/** Maps anything thrown to API.md's error body. Unknown errors become a 500 that says nothing inside. */
+export function toErrorResult(err: unknown, requestId: string, log: (e: unknown) => void = console.error): ApiResult {
+  if (err instanceof OpragError) return errorResult(err.type, err.status, err.message, requestId, err.extra);
+  log(err);
+  return errorResult(
+    'internal',
+    500,
+    'something went wrong on our side; quote the request id if it persists',
+    requestId,
+  );
+}

@@ -1,0 +1,62 @@
+import type { Route } from './types';
+
+export interface CompiledRoute {
+  route: Route;
+  method: string;
+  regex: RegExp;
+  names: string[];
+  /** true for the `/v1/documents...` style forms that act on a project key's own project */
+  shortForm: boolean;
+}
+
+export interface Match {
+  compiled: CompiledRoute;
+  params: Record<string, string>;
+}
+
+const SHORT_PREFIX = '/v1/projects/:project_id';
+
+function compileOne(route: Route, path: string, shortForm: boolean): CompiledRoute {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((seg) => {
+      if (!seg.startsWith(':')) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(seg.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, method: route.method, regex: new RegExp(`^${source}/?$`), names, shortForm };
+}
+
+export function compileRoutes(routes: Route[]): CompiledRoute[] {
+  const out: CompiledRoute[] = [];
+  for (const r of routes) {
+    out.push(compileOne(r, r.path, false));
+    if (r.short && r.path.startsWith(SHORT_PREFIX)) {
+      out.push(compileOne(r, `/v1${r.path.slice(SHORT_PREFIX.length)}`, true));
+    }
+  }
+  return out;
+}
+
+/** The route for a method and path: `null` when no path matches, `'method'` when only the method is wrong. */
+export function matchRoute(routes: CompiledRoute[], method: string, path: string): Match | 'method' | null {
+  let pathMatched = false;
+  for (const compiled of routes) {
+    const m = compiled.regex.exec(path);
+    if (!m) continue;
+    pathMatched = true;
+    if (compiled.method !== method) continue;
+    const params: Record<string, string> = {};
+    compiled.names.forEach((name, i) => {
+      try {
+        params[name] = decodeURIComponent(m[i + 1]);
+      } catch {
+        params[name] = m[i + 1];
+      }
+    });
+    return { compiled, params };
+  }
+  return pathMatched ? 'method' : null;
+}

@@ -1,0 +1,47 @@
+import type { ChatAnswer } from '../../core/model';
+import { splitSentences } from '../../core/text';
+import { schemas } from '../schemas';
+import type { Route } from '../types';
+import { jsonBody, validate } from '../validate';
+
+/** A chat answer as Server-Sent Events: the answer in `delta` pieces, then `done` with the whole. */
+export function toEventStream(answer: ChatAnswer): string {
+  const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  const pieces = splitSentences(answer.answer).map((s, i) => (i === 0 ? s : ` ${s}`));
+  return pieces.map((text) => event('delta', { text })).join('') + event('done', answer);
+}
+
+export const answerRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/projects/:project_id/retrieve',
+    action: 'retrieve',
+    short: true,
+    handle: async (r) => ({
+      status: 200,
+      json: await r.services.answers.retrieve(
+        r.principal,
+        r.params.project_id,
+        validate(schemas.retrieve, jsonBody(r.body)),
+      ),
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/projects/:project_id/chat',
+    action: 'chat',
+    short: true,
+    handle: async (r) => {
+      const body = validate(schemas.chat, jsonBody(r.body));
+      const answer = await r.services.answers.chat(r.principal, r.params.project_id, body, r.requestId);
+      if (body.stream) {
+        return {
+          status: 200,
+          raw: { body: toEventStream(answer), contentType: 'text/event-stream; charset=utf-8' },
+          headers: { 'cache-control': 'no-cache' },
+        };
+      }
+      return { status: 200, json: answer };
+    },
+  },
+];

@@ -1,0 +1,124 @@
+import { pageQuery, schemas } from '../schemas';
+import type { Route } from '../types';
+import { jsonBody, validate } from '../validate';
+
+const ok = (json: unknown) => ({ status: 200, json });
+const created = (json: unknown) => ({ status: 201, json });
+
+/** Company, projects, keys, usage, audit, export and project deletion. */
+export const controlRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/v1/company',
+    action: 'company.get',
+    handle: async (r) => ok(await r.services.keys.getCompany(r.principal)),
+  },
+  {
+    method: 'POST',
+    path: '/v1/company/keys',
+    action: 'company.keys.create',
+    handle: async (r) =>
+      created(await r.services.keys.createCompanyKey(r.principal, validate(schemas.companyKey, jsonBody(r.body)))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/company/keys',
+    action: 'company.keys.list',
+    handle: async (r) => ok(await r.services.keys.listCompanyKeys(r.principal)),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/company/keys/:key_id',
+    action: 'company.keys.revoke',
+    handle: async (r) => ok(await r.services.keys.revokeCompanyKey(r.principal, r.params.key_id)),
+  },
+  {
+    method: 'POST',
+    path: '/v1/projects',
+    action: 'projects.create',
+    handle: async (r) =>
+      created(await r.services.projects.createProject(r.principal, validate(schemas.createProject, jsonBody(r.body)))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects',
+    action: 'projects.list',
+    handle: async (r) => ok(await r.services.projects.listProjects(r.principal, validate(pageQuery, r.query))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id',
+    action: 'projects.get',
+    handle: async (r) => ok(await r.services.projects.getProject(r.principal, r.params.project_id)),
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/projects/:project_id',
+    action: 'projects.update',
+    handle: async (r) =>
+      ok(
+        await r.services.projects.updateProject(
+          r.principal,
+          r.params.project_id,
+          validate(schemas.patchProject, jsonBody(r.body)),
+        ),
+      ),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/projects/:project_id',
+    action: 'projects.delete',
+    handle: async (r) => ok(await r.services.projects.deleteProject(r.principal, r.params.project_id)),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/usage',
+    action: 'projects.usage',
+    handle: async (r) =>
+      ok(await r.services.projects.usage(r.principal, r.params.project_id, validate(schemas.usageQuery, r.query))),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/export',
+    action: 'projects.export',
+    handle: async (r) => ({
+      status: 200,
+      raw: {
+        body: await r.services.exports.exportProject(r.principal, r.params.project_id),
+        contentType: 'application/x-ndjson',
+      },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/projects/:project_id/keys',
+    action: 'keys.create',
+    handle: async (r) =>
+      created(
+        await r.services.keys.createProjectKey(
+          r.principal,
+          r.params.project_id,
+          validate(schemas.projectKey, jsonBody(r.body)),
+        ),
+      ),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/keys',
+    action: 'keys.list',
+    handle: async (r) => ok(await r.services.keys.listProjectKeys(r.principal, r.params.project_id)),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/projects/:project_id/keys/:key_id',
+    action: 'keys.revoke',
+    handle: async (r) => ok(await r.services.keys.revokeProjectKey(r.principal, r.params.project_id, r.params.key_id)),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/audit',
+    action: 'audit.list',
+    handle: async (r) =>
+      ok(await r.services.audit.list(r.principal, r.params.project_id, validate(pageQuery, r.query))),
+  },
+];

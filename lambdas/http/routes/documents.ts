@@ -1,0 +1,131 @@
+import { Invalid, UnsupportedMedia } from '../../core/errors';
+import { type DocumentInput, publicDocument } from '../../service/documents';
+import { formMetadata, formTags, parseMultipart } from '../multipart';
+import { schemas } from '../schemas';
+import type { Route, RouteRequest } from '../types';
+import { jsonBody, validate } from '../validate';
+
+/** A document from a JSON body or a multipart form, as the ingest use case takes it. */
+async function documentInput(r: RouteRequest): Promise<DocumentInput> {
+  const type = (r.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith('multipart/form-data')) {
+    const form = await parseMultipart(r.body, r.headers['content-type'] ?? '');
+    if (!form.file) throw Invalid('the form needs a file part named "file"');
+    const fields = validate(schemas.documentFields, {
+      ...form.fields,
+      tags: formTags(form.fields.tags),
+      metadata: formMetadata(form.fields.metadata),
+    });
+    return {
+      ...fields,
+      bytes: form.file.bytes,
+      filename: fields.filename ?? form.file.filename,
+      content_type: fields.content_type ?? form.file.contentType,
+    };
+  }
+  if (type && !type.startsWith('application/json')) {
+    throw UnsupportedMedia('send documents as application/json or multipart/form-data');
+  }
+  const { text, content_base64, ...fields } = validate(schemas.documentJson, jsonBody(r.body));
+  const bytes = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(content_base64 ?? '', 'base64');
+  return {
+    ...fields,
+    bytes,
+    content_type: fields.content_type ?? (text !== undefined && !fields.filename ? 'text/plain' : null),
+  };
+}
+
+const documentStatus = { accepted: 202, ready: 201, unchanged: 200 } as const;
+
+export const documentRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/projects/:project_id/documents',
+    action: 'documents.create',
+    short: true,
+    handle: async (r) => {
+      const wait = r.query.wait === 'true' || r.query.wait === '1';
+      const out = await r.services.documents.createDocument(
+        r.principal,
+        r.params.project_id,
+        await documentInput(r),
+        wait,
+      );
+      return {
+        status: documentStatus[out.kind],
+        json: { document: publicDocument(out.document), ...(out.kind === 'unchanged' ? { unchanged: true } : {}) },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/documents',
+    action: 'documents.list',
+    short: true,
+    handle: async (r) => ({
+      status: 200,
+      json: await r.services.documents.listDocuments(
+        r.principal,
+        r.params.project_id,
+        validate(schemas.documentQuery, r.query),
+      ),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/documents/:document_id',
+    action: 'documents.get',
+    short: true,
+    handle: async (r) => ({
+      status: 200,
+      json: await r.services.documents.getDocument(r.principal, r.params.project_id, r.params.document_id),
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/projects/:project_id/documents/:document_id/content',
+    action: 'documents.content',
+    short: true,
+    handle: async (r) => {
+      const c = await r.services.documents.getContent(r.principal, r.params.project_id, r.params.document_id);
+      const headers: Record<string, string> = {};
+      if (c.filename) headers['content-disposition'] = `inline; filename*=UTF-8''${encodeURIComponent(c.filename)}`;
+      return { status: 200, raw: { body: c.bytes, contentType: c.contentType }, headers };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/projects/:project_id/documents/:document_id',
+    action: 'documents.delete',
+    short: true,
+    handle: async (r) => ({
+      status: 200,
+      json: await r.services.documents.deleteDocument(r.principal, r.params.project_id, r.params.document_id),
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/projects/:project_id/uploads',
+    action: 'uploads.create',
+    short: true,
+    handle: async (r) => ({
+      status: 201,
+      json: await r.services.documents.createUpload(
+        r.principal,
+        r.params.project_id,
+        validate(schemas.upload, jsonBody(r.body)),
+        r.baseUrl,
+      ),
+    }),
+  },
+  {
+    method: 'PUT',
+    path: '/v1/uploads/:token',
+    action: 'uploads.complete',
+    public: true,
+    handle: async (r) => {
+      const out = await r.services.documents.completeUpload(r.params.token, r.body);
+      return { status: 200, json: { document: out.document } };
+    },
+  },
+];

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { ROLES, SCOPES } from '../core/keys';
+import { DOCUMENT_STATUSES } from '../core/model';
+
+const text = (field: string, max: number) =>
+  z
+    .string({ message: `${field} must be a string` })
+    .trim()
+    .min(1, `${field} must be 1 to ${max} characters`)
+    .max(max, `${field} must be 1 to ${max} characters`);
+const optionalText = (field: string, max: number) => z.string().max(max, `${field} must be at most ${max} characters`);
+const limitNumber = z.number().int().min(0).nullable().optional();
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
+const environment = z.enum(['production', 'staging'], { message: 'environment must be production or staging' });
+
+export const tags = z.array(z.string().min(1).max(100)).max(50, 'at most 50 tags');
+const metadata = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= 16_384, 'metadata must be at most 16 KB of JSON');
+const filter = z.object({ document_ids: z.array(z.string()).max(100).optional(), tags: tags.optional() }).optional();
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1, 'limit must be 1 to 200').max(200, 'limit must be 1 to 200').optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+export const schemas = {
+  companyKey: z.object({
+    name: text('name', 200),
+    role: z.enum(ROLES, { message: 'role must be admin or viewer' }),
+  }),
+  createProject: z.object({
+    name: text('name', 200),
+    external_ref: optionalText('external_ref', 200).nullable().optional(),
+    environment: environment.optional(),
+  }),
+  patchProject: z.object({
+    name: text('name', 200).optional(),
+    external_ref: optionalText('external_ref', 200).nullable().optional(),
+    limits: z
+      .object({
+        chat_per_minute: limitNumber,
+        ingest_per_minute: limitNumber,
+        max_documents: limitNumber,
+        max_bytes: limitNumber,
+      })
+      .strict()
+      .optional(),
+    webhook_url: z
+      .url({ protocol: /^https?$/, message: 'webhook_url must be an http(s) URL' })
+      .nullable()
+      .optional(),
+  }),
+  usageQuery: z.object({ from: z.string().optional(), to: z.string().optional() }),
+  projectKey: z.object({
+    name: optionalText('name', 200).optional(),
+    scopes: z
+      .array(z.enum(SCOPES, { message: 'scopes are query, ingest and review' }))
+      .min(1, 'scopes must name at least one scope')
+      .optional(),
+    environment: environment.optional(),
+    expires_at: isoTime.optional(),
+  }),
+  documentJson: z
+    .object({
+      text: z.string().optional(),
+      content_base64: z
+        .string()
+        .regex(/^[A-Za-z0-9+/=\s_-]*$/, 'content_base64 must be base64')
+        .optional(),
+      filename: optionalText('filename', 255).optional(),
+      content_type: optionalText('content_type', 200).optional(),
+      title: optionalText('title', 500).optional(),
+      url: optionalText('url', 2048).optional(),
+      external_id: text('external_id', 1024).optional(),
+      tags: tags.optional(),
+      metadata: metadata.optional(),
+    })
+    .refine((d) => (d.text === undefined) !== (d.content_base64 === undefined), {
+      message: 'send exactly one of text or content_base64',
+    }),
+  documentFields: z.object({
+    filename: optionalText('filename', 255).optional(),
+    content_type: optionalText('content_type', 200).optional(),
+    title: optionalText('title', 500).optional(),
+    url: optionalText('url', 2048).optional(),
+    external_id: text('external_id', 1024).optional(),
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+  }),
+  documentQuery: pageQuery.extend({
+    status: z.enum(DOCUMENT_STATUSES, { message: 'status must be queued, processing, ready or failed' }).optional(),
+  }),
+  upload: z.object({
+    filename: text('filename', 255),
+    content_type: text('content_type', 200),
+    title: optionalText('title', 500).optional(),
+    url: optionalText('url', 2048).optional(),
+    external_id: text('external_id', 1024).optional(),
+    tags: tags.optional(),
+  }),
+  retrieve: z.object({
+    query: text('query', 4000),
+    top_k: z.number().int().min(1, 'top_k must be 1 to 50').max(50, 'top_k must be 1 to 50').optional(),
+    filter,
+  }),
+  chat: z
+    .object({
+      question: text('question', 4000).optional(),
+      messages: z
+        .array(z.object({ role: z.enum(['user', 'assistant']), content: text('content', 4000) }))
+        .min(1)
+        .max(50)
+        .optional(),
+      top_k: z.number().int().min(1, 'top_k must be 1 to 50').max(50, 'top_k must be 1 to 50').optional(),
+      filter,
+      stream: z.boolean().optional(),
+    })
+    .refine((c) => c.question !== undefined || c.messages !== undefined, {
+      message: 'send a question or messages',
+    }),
+  goldenCreate: z.object({
+    question: text('question', 4000),
+    expected_answer: optionalText('expected_answer', 4000).nullable().optional(),
+    expected_document_ids: z.array(z.string()).max(50).optional(),
+    must_refuse: z.boolean().optional(),
+    approved: z.boolean().optional(),
+  }),
+  goldenPatch: z.object({
+    question: text('question', 4000).optional(),
+    expected_answer: optionalText('expected_answer', 4000).nullable().optional(),
+    expected_document_ids: z.array(z.string()).max(50).optional(),
+    must_refuse: z.boolean().optional(),
+    approved: z.boolean().optional(),
+  }),
+};

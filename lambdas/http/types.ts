@@ -1,0 +1,43 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Principal, Services } from '../service';
+
+export type ApiEvent = APIGatewayProxyEvent;
+export type ApiResult = APIGatewayProxyResult;
+
+/** What a route handler sees of a request. */
+export interface RouteRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string | undefined>;
+  /** lower-cased names */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  requestId: string;
+  /** the caller; set on every route that needs a key */
+  principal: Principal;
+  /** scheme://host of this API, for URLs it hands out */
+  baseUrl: string;
+  services: Services;
+}
+
+/** What a route handler answers: a JSON object, or raw bytes with their content type. */
+export interface Reply {
+  status: number;
+  json?: unknown;
+  raw?: { body: Buffer | string; contentType: string };
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** path with `:name` parameters */
+  path: string;
+  /** the audit action name */
+  action: string;
+  /** routes that need no key (upload URLs carry their own one-time token) */
+  public?: boolean;
+  /** also served without `/projects/:project_id`, acting on a project key's own project */
+  short?: boolean;
+  handle(req: RouteRequest): Promise<Reply>;
+}

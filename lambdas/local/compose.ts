@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
+import { FsBlobStore } from '../adapters/local/fs-blobs';
+import { LocalUploadTarget } from '../adapters/local/local-upload-target';
+import { InProcessQueue } from '../adapters/local/memory-queue';
+import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
+import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
+import { makeServices } from '../service';
+import type { Settings } from '../service/context';
+
+/** The embedded home's composition root: every port on SQLite and the file system under one directory. */
+export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) {
+  mkdirSync(dataDir, { recursive: true });
+  const store = new SqliteTenantStore(join(dataDir, 'control.db'));
+  const index = new SqliteSearchIndex(join(dataDir, 'projects'));
+  const blobs = new FsBlobStore(join(dataDir, 'blobs'));
+  const queue = new InProcessQueue(2);
+  const services = makeServices({
+    store,
+    index,
+    blobs,
+    generator: new ExtractiveGenerator(),
+    queue,
+    uploads: new LocalUploadTarget(),
+    settings,
+  });
+  queue.start((projectId, documentId) => services.documents.processDocument(projectId, documentId));
+  return {
+    services,
+    queue,
+    async close() {
+      await queue.stop();
+      index.close();
+      store.close();
+    },
+  };
+}
+
+export type LocalHome = ReturnType<typeof composeLocal>;

@@ -1,0 +1,175 @@
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Context as LambdaContext } from 'aws-lambda';
+import { newId } from '../core/ids';
+import { type AppContext, makeApp } from '../http/app';
+import { errorResult } from '../http/errors';
+import type { ApiEvent, ApiResult } from '../http/types';
+import type { Settings } from '../service/context';
+import { composeLocal } from './compose';
+import { DropFolderWatcher } from './drop-watcher';
+
+export interface ServerOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  /** seconds between drop-folder scans; 0 turns the watcher off */
+  dropIntervalSeconds?: number;
+  publicUrl?: string;
+  settings?: Partial<Settings>;
+  /** where the server reports what it does (the demo key, listening) */
+  print?: (line: string) => void;
+}
+
+const UPLOAD_PATH = /^\/v1\/uploads\/[^/]+\/?$/;
+
+/** Reads a request body up to `limit` bytes; null when it is larger. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      resolve(null);
+      return;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > limit) over = true;
+      else parts.push(d);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+/** A Node request as the API Gateway REST proxy event the Lambdas receive. */
+export function toProxyEvent(req: IncomingMessage, body: Buffer): ApiEvent {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  return {
+    httpMethod: req.method ?? 'GET',
+    path: url.pathname,
+    resource: url.pathname,
+    headers,
+    multiValueHeaders: {},
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body.length ? body.toString('base64') : null,
+    isBase64Encoded: body.length > 0,
+    requestContext: {
+      requestId: newId('request'),
+      stage: 'local',
+      domainName: headers.host ?? 'localhost',
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      protocol: 'HTTP/1.1',
+      requestTimeEpoch: Date.now(),
+      identity: { sourceIp: req.socket.remoteAddress ?? '' },
+    } as unknown as ApiEvent['requestContext'],
+  };
+}
+
+function send(res: ServerResponse, result: ApiResult): void {
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': body.length });
+  res.end(body);
+}
+
+/**
+ * Starts the embedded home: the API on a loopback port, the ingest queue, the drop-folder
+ * watcher, and on first start a demo company whose admin key is printed once and saved.
+ */
+export async function startServer(opts: ServerOptions) {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const home = composeLocal(opts.dataDir, opts.settings);
+  const { services } = home;
+  const app = makeApp(services, { publicUrl: opts.publicUrl });
+
+  if ((await services.ctx.store.listCompanies()).length === 0) {
+    const demo = await services.keys.createCompany('Demo company');
+    const keyFile = join(opts.dataDir, 'admin-key');
+    writeFileSync(keyFile, `${demo.api_key.key}\n`, { mode: 0o600 });
+    chmodSync(keyFile, 0o600);
+    print(`created the demo company ${demo.company.id}`);
+    print(`its admin key (shown once, saved to ${keyFile}): ${demo.api_key.key}`);
+  } else if (existsSync(join(opts.dataDir, 'admin-key'))) {
+    print(`demo company admin key: see ${join(opts.dataDir, 'admin-key')}`);
+  }
+
+  // documents a crash left half-done are processed again
+  for (const company of await services.ctx.store.listCompanies()) {
+    let after: string | null = null;
+    do {
+      const page = await services.ctx.store.listProjects(company.id, { limit: 200, after });
+      for (const p of page.items) await services.documents.recoverUnfinished(p.id);
+      after = page.next_cursor;
+    } while (after);
+  }
+
+  const settings = services.ctx.settings;
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      const limit =
+        req.method === 'PUT' && UPLOAD_PATH.test(path) ? settings.maxUploadBytes : settings.maxBodyBytes + 256 * 1024;
+      const body = await readBody(req, limit);
+      if (body === null) {
+        res.setHeader('connection', 'close');
+        send(res, errorResult('payload_too_large', 413, `the body may be at most ${limit} bytes`, newId('request')));
+        return;
+      }
+      const context = {
+        awsRequestId: newId('request'),
+        getRemainingTimeInMillis: () => 30_000,
+      } as unknown as LambdaContext;
+      send(res, await app(toProxyEvent(req, body), context as AppContext));
+    } catch (e) {
+      console.error(e);
+      if (!res.headersSent)
+        send(res, errorResult('internal', 500, 'something went wrong on our side', newId('request')));
+    }
+  });
+  server.requestTimeout = 10 * 60_000;
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+
+  const watcher =
+    opts.dropIntervalSeconds === 0
+      ? null
+      : new DropFolderWatcher(join(opts.dataDir, 'drop'), services, (opts.dropIntervalSeconds ?? 2) * 1000);
+  watcher?.start();
+  print(`listening on ${url}`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    services,
+    home,
+    /** Stops taking requests, finishes running ingest jobs and closes the databases. */
+    close(): Promise<void> {
+      closing ??= (async () => {
+        watcher?.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await home.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export type RunningServer = Awaited<ReturnType<typeof startServer>>;

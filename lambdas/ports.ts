@@ -1,0 +1,193 @@
+/**
+ * The interfaces the use cases need. Each home supplies its own adapters through a
+ * composition root (`local/compose.ts`, later `handlers/`); no port imports an adapter.
+ * Every data-plane port is obtained for one project, so no method can reach across projects.
+ */
+import type {
+  ApiKeyRecord,
+  AuditEvent,
+  Chunk,
+  Company,
+  DocumentRecord,
+  DocumentStatus,
+  GoldenQuestion,
+  GoldenRun,
+  ProjectRecord,
+  UploadRecord,
+  UsageCounters,
+  UsageDay,
+} from './core/model';
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** the id after which to continue (ids sort by creation) */
+  after?: string | null;
+}
+
+/** Control-plane records: companies, keys, projects, uploads. */
+export interface TenantStore {
+  createCompany(company: Company): Promise<void>;
+  getCompany(id: string): Promise<Company | null>;
+  listCompanies(): Promise<Company[]>;
+
+  putKey(key: ApiKeyRecord): Promise<void>;
+  getKey(id: string): Promise<ApiKeyRecord | null>;
+  findKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  listCompanyKeys(companyId: string): Promise<ApiKeyRecord[]>;
+  listProjectKeys(projectId: string): Promise<ApiKeyRecord[]>;
+  /** Sets last_used_at. Best effort: never fails a request. */
+  touchKey(id: string, at: string): Promise<void>;
+  /** Revokes unless already revoked; returns the key as it now is. */
+  revokeKey(id: string, at: string): Promise<ApiKeyRecord | null>;
+
+  createProject(project: ProjectRecord): Promise<void>;
+  getProject(id: string): Promise<ProjectRecord | null>;
+  listProjects(companyId: string, page: PageRequest): Promise<Page<ProjectRecord>>;
+  updateProject(project: ProjectRecord): Promise<void>;
+
+  /** Records of one project: documents, golden questions, runs, audit, usage. */
+  forProject(projectId: string): ProjectRecords;
+
+  /** Company-level audit (calls that concern no single project). */
+  appendCompanyAudit(companyId: string, event: AuditEvent): Promise<void>;
+
+  putUpload(upload: UploadRecord): Promise<void>;
+  /** Marks the upload used and returns it, once; null when unknown, used or expired. */
+  claimUpload(tokenHash: string, now: string): Promise<UploadRecord | null>;
+}
+
+export interface DocumentListRequest extends PageRequest {
+  status?: DocumentStatus;
+}
+
+export interface PurgeCounts {
+  documents: number;
+  keys: number;
+}
+
+export interface ProjectRecords {
+  putDocument(doc: DocumentRecord): Promise<void>;
+  getDocument(id: string): Promise<DocumentRecord | null>;
+  findDocumentByExternalId(externalId: string): Promise<DocumentRecord | null>;
+  listDocuments(req: DocumentListRequest): Promise<Page<DocumentRecord>>;
+  /** Documents in queued or processing state (crash recovery). */
+  listUnfinishedDocuments(): Promise<DocumentRecord[]>;
+  deleteDocument(id: string): Promise<boolean>;
+  documentTotals(): Promise<{ documents: number; bytes: number }>;
+
+  putGoldenQuestion(q: GoldenQuestion): Promise<void>;
+  getGoldenQuestion(id: string): Promise<GoldenQuestion | null>;
+  listGoldenQuestions(): Promise<GoldenQuestion[]>;
+  deleteGoldenQuestion(id: string): Promise<boolean>;
+  putGoldenRun(run: GoldenRun): Promise<void>;
+  listGoldenRuns(): Promise<GoldenRun[]>;
+
+  appendAudit(event: AuditEvent): Promise<void>;
+  listAudit(page: PageRequest): Promise<Page<AuditEvent>>;
+
+  addUsage(day: string, delta: Partial<UsageCounters>): Promise<void>;
+  listUsage(fromDay: string, toDay: string): Promise<UsageDay[]>;
+  /** Adds one to a counter for a time window and returns its new value (rate limits). */
+  countInWindow(name: string, window: string): Promise<number>;
+
+  /** Deletes every record of the project, its keys and the project itself. */
+  purge(): Promise<PurgeCounts>;
+}
+
+/** A term of a query: as typed (lower-cased) and as stemmed. */
+export interface QueryTerm {
+  token: string;
+  stem: string;
+}
+
+export interface SearchRequest {
+  terms: QueryTerm[];
+  topK: number;
+  filter?: { document_ids?: string[]; tags?: string[] };
+}
+
+export interface SearchHit extends Chunk {
+  /** larger is better; comparable within one search only */
+  score: number;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** chunks in the project's index */
+  chunkCount: number;
+  /** how many chunks contain each query term, keyed by stem */
+  documentFrequency: Record<string, number>;
+}
+
+export interface ProjectIndex {
+  /** Replaces every chunk of the document in one atomic step (new or changed document). */
+  replaceDocument(documentId: string, chunks: Chunk[]): Promise<void>;
+  deleteDocument(documentId: string): Promise<number>;
+  search(req: SearchRequest): Promise<SearchResult>;
+  chunkCount(): Promise<number>;
+  documentChunkIds(documentId: string): Promise<string[]>;
+  /** Drops the project's whole index; returns the chunks it held. */
+  drop(): Promise<number>;
+}
+
+export interface SearchIndex {
+  forProject(projectId: string): ProjectIndex;
+}
+
+export interface ProjectBlobs {
+  put(key: string, bytes: Buffer, contentType: string): Promise<void>;
+  get(key: string): Promise<{ bytes: Buffer; contentType: string } | null>;
+  delete(key: string): Promise<boolean>;
+  /** Deletes every blob of the project; returns how many there were. */
+  deleteAll(): Promise<number>;
+}
+
+export interface BlobStore {
+  forProject(projectId: string): ProjectBlobs;
+}
+
+/** Where a client PUTs the bytes of an upload. */
+export interface UploadTarget {
+  /** `token` is the one-time secret the local server checks; S3 presigns instead. */
+  createUrl(input: {
+    projectId: string;
+    documentId: string;
+    token: string;
+    contentType: string;
+    expiresAt: Date;
+    baseUrl: string;
+  }): Promise<{ url: string; headers: Record<string, string> }>;
+}
+
+export interface Passage {
+  index: number;
+  text: string;
+  title: string | null;
+  section: string | null;
+}
+
+export interface GeneratorInput {
+  question: string;
+  passages: Passage[];
+  /** stems of the question's content terms, with their inverse document frequency */
+  termWeights: Record<string, number>;
+}
+
+/** Writes an answer whose sentences cite passages as `[n]`. */
+export interface Generator {
+  generate(input: GeneratorInput): Promise<{ text: string; units: number }>;
+}
+
+/** Runs document processing after the request that queued it. */
+export interface IngestQueue {
+  enqueue(projectId: string, documentId: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,54 @@
+import { newId } from '../core/ids';
+import type { AuditEvent } from '../core/model';
+import { authorizeProject, ownedProject } from './access';
+import type { Context, Principal } from './context';
+import { decodeCursor, encodeCursor } from './cursor';
+import { addUsage } from './limits';
+
+export interface CallRecord {
+  /** the project named by the path (or the key's own, for short forms) */
+  projectId: string | null;
+  action: string;
+  resource: string;
+  outcome: AuditEvent['outcome'];
+  requestId: string;
+}
+
+export function makeAuditServices(ctx: Context) {
+  return {
+    /**
+     * Writes the audit event of an authenticated call. It lands in the project's log only when
+     * the project is the caller's own; a reach for someone else's project is logged on the
+     * caller's company, never in the other tenant's log.
+     */
+    async record(principal: Principal, call: CallRecord) {
+      const event: AuditEvent = {
+        id: newId('request'),
+        at: ctx.iso(),
+        actor: { type: principal.kind === 'company' ? 'company_key' : 'project_key', key_id: principal.key.id },
+        action: call.action,
+        resource: call.resource,
+        outcome: call.outcome,
+        request_id: call.requestId,
+      };
+      const project = call.projectId ? await ownedProject(ctx, principal, call.projectId) : null;
+      if (project) {
+        await ctx.store.forProject(project.id).appendAudit(event);
+        await addUsage(ctx, project.id, { requests: 1 });
+      } else {
+        await ctx.store.appendCompanyAudit(principal.companyId, event);
+      }
+    },
+
+    async list(principal: Principal, projectId: string, query: { limit?: number; cursor?: string }) {
+      const project = await authorizeProject(ctx, principal, projectId, 'audit.read');
+      const page = await ctx.store
+        .forProject(project.id)
+        .listAudit({ limit: query.limit ?? 50, after: decodeCursor(query.cursor) });
+      return {
+        events: page.items.map(({ id: _id, ...e }) => e),
+        next_cursor: encodeCursor(page.next_cursor),
+      };
+    },
+  };
+}

@@ -1,0 +1,335 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chunkDocument, type ExtractedDocument } from '../core/chunking';
+import { Invalid, NotFound, OpragError, TooLarge } from '../core/errors';
+import { claimedType, detectContentType, ExtractionError, type SupportedType } from '../core/extract';
+import { isId, newId } from '../core/ids';
+import { hashKey } from '../core/keys';
+import type { Chunk, DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
+import { readDocument } from '../core/read-document';
+import { authorizeProject } from './access';
+import type { Context, Principal } from './context';
+import { decodeCursor, encodeCursor } from './cursor';
+import { addUsage, checkQuota, checkRate } from './limits';
+
+export interface DocumentInput {
+  bytes: Buffer;
+  filename?: string | null;
+  content_type?: string | null;
+  title?: string | null;
+  url?: string | null;
+  external_id?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export type IngestOutcome =
+  | { kind: 'accepted'; document: DocumentRecord }
+  | { kind: 'ready'; document: DocumentRecord }
+  | { kind: 'unchanged'; document: DocumentRecord };
+
+const originalKey = (id: string) => `originals/${id}`;
+const textKey = (id: string) => `text/${id}`;
+
+/** The extracted text of a document, as export shows it: headings on their own lines. */
+function plainText(doc: ExtractedDocument): string {
+  return doc.blocks
+    .map((b) => b.text.trim())
+    .filter(Boolean)
+    .join('\n\n');
+}
+
+export function makeDocumentServices(ctx: Context) {
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+  /**
+   * Stores a document's bytes and queues it, or leaves it alone when the same external id
+   * already holds the same content. Shared by the API, uploads and the drop folder.
+   */
+  async function accept(project: ProjectRecord, input: DocumentInput, fixedId?: string) {
+    if (input.bytes.length === 0) throw Invalid('the document is empty');
+    const type = detectContentType(input.bytes, input.content_type, input.filename);
+    const hash = sha256(input.bytes);
+    const records = ctx.store.forProject(project.id);
+    const existing = input.external_id ? await records.findDocumentByExternalId(input.external_id) : null;
+    if (existing && existing.content_hash === hash && existing.status !== 'failed') {
+      return { kind: 'unchanged' as const, document: existing };
+    }
+    await checkQuota(ctx, project, existing ? 0 : 1, input.bytes.length - (existing?.bytes ?? 0));
+    const now = ctx.iso();
+    const doc: DocumentRecord = {
+      id: existing?.id ?? fixedId ?? newId('document'),
+      title: input.title ?? null,
+      url: input.url ?? null,
+      filename: input.filename ?? null,
+      content_type: type,
+      external_id: input.external_id ?? null,
+      tags: input.tags ?? [],
+      metadata: input.metadata ?? {},
+      status: 'queued',
+      error: null,
+      chunks: existing?.chunks ?? 0,
+      bytes: input.bytes.length,
+      content_hash: hash,
+      created_at: existing?.created_at ?? now,
+      updated_at: now,
+    };
+    await ctx.blobs.forProject(project.id).put(originalKey(doc.id), input.bytes, type);
+    await records.putDocument(doc);
+    return { kind: 'accepted' as const, document: doc };
+  }
+
+  /**
+   * Extracts, chunks and indexes a queued document, then flips it to `ready` — or to `failed`
+   * with a readable reason. The index swap is one atomic step; if the document was replaced or
+   * deleted meanwhile, this run stands down and leaves the newer state alone.
+   */
+  async function processDocument(projectId: string, documentId: string): Promise<DocumentRecord | null> {
+    const records = ctx.store.forProject(projectId);
+    const index = ctx.index.forProject(projectId);
+    const doc = await records.getDocument(documentId);
+    if (!doc || (doc.status !== 'queued' && doc.status !== 'processing')) return doc;
+    await records.putDocument({ ...doc, status: 'processing', updated_at: ctx.iso() });
+    const finish = async (status: DocumentStatus, patch: Partial<DocumentRecord>) => {
+      const current = await records.getDocument(documentId);
+      if (!current || current.content_hash !== doc.content_hash) return current;
+      const done = { ...current, ...patch, status, updated_at: ctx.iso() };
+      await records.putDocument(done);
+      return done;
+    };
+    try {
+      const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
+      if (!blob) throw new ExtractionError('the original file is missing');
+      const extracted = await readDocument(blob.bytes, doc.content_type as SupportedType);
+      const drafts = chunkDocument(extracted);
+      if (drafts.length === 0) throw new ExtractionError('the document contains no text');
+      const title = doc.title ?? extracted.title ?? doc.filename ?? firstLine(drafts[0].text);
+      const chunks: Chunk[] = drafts.map((d) => ({
+        id: newId('chunk'),
+        document_id: doc.id,
+        ordinal: d.ordinal,
+        title,
+        section: d.section,
+        page: d.page,
+        text: d.text,
+        url: doc.url,
+        tags: doc.tags,
+      }));
+      const current = await records.getDocument(documentId);
+      if (!current || current.content_hash !== doc.content_hash) return current;
+      await ctx.blobs.forProject(projectId).put(textKey(doc.id), Buffer.from(plainText(extracted)), 'text/plain');
+      await index.replaceDocument(doc.id, chunks);
+      const done = await finish('ready', { title, chunks: chunks.length, error: null });
+      if (!done)
+        await index.deleteDocument(doc.id); // deleted while indexing: leave no orphans
+      else await addUsage(ctx, projectId, { documents: 1, bytes: doc.bytes });
+      return done;
+    } catch (e) {
+      const message =
+        e instanceof ExtractionError || e instanceof OpragError ? e.message : 'the document could not be processed';
+      await index.deleteDocument(doc.id);
+      return finish('failed', { error: message, chunks: 0 });
+    }
+  }
+
+  async function ingest(project: ProjectRecord, input: DocumentInput, wait: boolean, fixedId?: string) {
+    const accepted = await accept(project, input, fixedId);
+    if (accepted.kind === 'unchanged') return accepted;
+    if (!wait) {
+      await ctx.queue.enqueue(project.id, accepted.document.id);
+      return accepted;
+    }
+    const done = (await processDocument(project.id, accepted.document.id)) ?? accepted.document;
+    if (done.status === 'failed') {
+      throw new OpragError('invalid_request', done.error ?? 'the document could not be processed', {
+        status: 422,
+        body: { document: publicDocument(done) },
+      });
+    }
+    return { kind: 'ready' as const, document: done };
+  }
+
+  async function getOwnDocument(projectId: string, documentId: string) {
+    const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
+    if (!doc) throw NotFound('document');
+    return doc;
+  }
+
+  return {
+    processDocument,
+
+    async createDocument(principal: Principal, projectId: string, input: DocumentInput, wait: boolean) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
+      await checkRate(ctx, project, 'ingest');
+      if (input.bytes.length > ctx.settings.maxBodyBytes) {
+        throw TooLarge(`a document in a request body may be at most ${ctx.settings.maxBodyBytes} bytes; use uploads`);
+      }
+      return ingest(project, input, wait);
+    },
+
+    /** The drop folder: the path is the external id, so dropping a file again replaces it. */
+    async ingestDropped(projectId: string, input: DocumentInput) {
+      const project = await ctx.store.getProject(projectId);
+      if (!project) throw NotFound('project');
+      return ingest(project, input, false);
+    },
+
+    async listDocuments(
+      principal: Principal,
+      projectId: string,
+      query: { limit?: number; cursor?: string; status?: DocumentStatus },
+    ) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.read');
+      const page = await ctx.store.forProject(project.id).listDocuments({
+        limit: query.limit ?? 50,
+        after: decodeCursor(query.cursor),
+        status: query.status,
+      });
+      return { documents: page.items.map(publicDocument), next_cursor: encodeCursor(page.next_cursor) };
+    },
+
+    async getDocument(principal: Principal, projectId: string, documentId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.read');
+      return { document: publicDocument(await getOwnDocument(project.id, documentId)) };
+    },
+
+    async getContent(principal: Principal, projectId: string, documentId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.read');
+      const doc = await getOwnDocument(project.id, documentId);
+      const blob = await ctx.blobs.forProject(project.id).get(originalKey(doc.id));
+      if (!blob) throw NotFound('document content');
+      return { bytes: blob.bytes, contentType: doc.content_type, filename: doc.filename };
+    },
+
+    async deleteDocument(principal: Principal, projectId: string, documentId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
+      const doc = await getOwnDocument(project.id, documentId);
+      await ctx.store.forProject(project.id).deleteDocument(doc.id);
+      const chunks = await ctx.index.forProject(project.id).deleteDocument(doc.id);
+      const blobs = ctx.blobs.forProject(project.id);
+      await blobs.delete(originalKey(doc.id));
+      await blobs.delete(textKey(doc.id));
+      return { deleted: { document_id: doc.id, chunks } };
+    },
+
+    /** The extracted text of a document, for export. */
+    async extractedText(projectId: string, documentId: string): Promise<string | null> {
+      const blob = await ctx.blobs.forProject(projectId).get(textKey(documentId));
+      return blob ? blob.bytes.toString('utf8') : null;
+    },
+
+    /** Re-queues documents a crash left queued or processing. */
+    async recoverUnfinished(projectId: string) {
+      const unfinished = await ctx.store.forProject(projectId).listUnfinishedDocuments();
+      for (const d of unfinished) await ctx.queue.enqueue(projectId, d.id);
+      return unfinished.length;
+    },
+
+    async createUpload(
+      principal: Principal,
+      projectId: string,
+      body: {
+        filename: string;
+        content_type: string;
+        title?: string;
+        url?: string;
+        external_id?: string;
+        tags?: string[];
+      },
+      baseUrl: string,
+    ) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
+      await checkRate(ctx, project, 'ingest');
+      // refuse an unsupported declared type now rather than after 100 MB have been sent
+      claimedType(body.content_type, body.filename);
+      const existing = body.external_id
+        ? await ctx.store.forProject(project.id).findDocumentByExternalId(body.external_id)
+        : null;
+      const token = randomBytes(32).toString('base64url');
+      const expires = new Date(ctx.now().getTime() + ctx.settings.uploadTtlSeconds * 1000);
+      const documentId = existing?.id ?? newId('document');
+      await ctx.store.putUpload({
+        id: newId('upload'),
+        project_id: project.id,
+        document_id: documentId,
+        token_hash: hashKey(token),
+        filename: body.filename,
+        content_type: body.content_type,
+        title: body.title ?? null,
+        url: body.url ?? null,
+        external_id: body.external_id ?? null,
+        tags: body.tags ?? [],
+        expires_at: expires.toISOString(),
+        used_at: null,
+        created_at: ctx.iso(),
+      });
+      const target = await ctx.uploads.createUrl({
+        projectId: project.id,
+        documentId,
+        token,
+        contentType: body.content_type,
+        expiresAt: expires,
+        baseUrl,
+      });
+      return {
+        upload: {
+          url: target.url,
+          method: 'PUT',
+          headers: target.headers,
+          expires_at: expires.toISOString(),
+          document_id: documentId,
+        },
+      };
+    },
+
+    /** The bytes of an upload have landed: claim the one-time URL and ingest them. */
+    async completeUpload(token: string, bytes: Buffer) {
+      const upload = await ctx.store.claimUpload(hashKey(token), ctx.iso());
+      if (!upload) throw NotFound('upload URL (unknown, used or expired)');
+      const project = await ctx.store.getProject(upload.project_id);
+      if (!project) throw NotFound('upload URL (unknown, used or expired)');
+      if (bytes.length > ctx.settings.maxUploadBytes) {
+        throw TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes} bytes`);
+      }
+      const outcome = await ingest(
+        project,
+        {
+          bytes,
+          filename: upload.filename,
+          content_type: upload.content_type,
+          title: upload.title,
+          url: upload.url,
+          external_id: upload.external_id,
+          tags: upload.tags,
+        },
+        false,
+        upload.document_id,
+      );
+      return { projectId: project.id, document: publicDocument(outcome.document) };
+    },
+  };
+}
+
+export function publicDocument(d: DocumentRecord) {
+  return {
+    id: d.id,
+    title: d.title,
+    url: d.url,
+    filename: d.filename,
+    content_type: d.content_type,
+    external_id: d.external_id,
+    tags: d.tags,
+    metadata: d.metadata,
+    status: d.status,
+    ...(d.error ? { error: d.error } : {}),
+    chunks: d.chunks,
+    bytes: d.bytes,
+    content_hash: d.content_hash,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+  };
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0].trim();
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}

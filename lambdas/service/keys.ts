@@ -1,0 +1,157 @@
+import { Conflict, Invalid, NotFound, Unauthorized } from '../core/errors';
+import { isId, newId } from '../core/ids';
+import { DEFAULT_PROJECT_SCOPES, generateKey, hashKey, keyKind, type Role, type Scope } from '../core/keys';
+import type { ApiKeyRecord, Company, Environment } from '../core/model';
+import { authorizeCompany, authorizeProject } from './access';
+import type { Context, Principal } from './context';
+
+/** What the API shows of a key: never its hash, and its secret only in the response that creates it. */
+export function publicKey(k: ApiKeyRecord) {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    scopes: k.scopes,
+    ...(k.kind === 'company' ? { role: k.role } : {}),
+    environment: k.environment,
+    created_at: k.created_at,
+    last_used_at: k.last_used_at,
+    expires_at: k.expires_at,
+    revoked_at: k.revoked_at,
+  };
+}
+
+/** Resolves a bearer token to the principal it stands for, or fails with 401. */
+export async function authenticate(ctx: Context, token: string | null): Promise<Principal> {
+  if (!token) throw Unauthorized('send an API key as "Authorization: Bearer <key>"');
+  if (!keyKind(token)) throw Unauthorized('the API key is not valid');
+  const key = await ctx.store.findKeyByHash(hashKey(token));
+  if (!key) throw Unauthorized('the API key is not valid');
+  const now = ctx.iso();
+  if (key.revoked_at) throw Unauthorized('the API key has been revoked');
+  if (key.expires_at && key.expires_at <= now) throw Unauthorized('the API key has expired');
+  await ctx.store.touchKey(key.id, now);
+  if (key.kind === 'company') {
+    return { kind: 'company', key, companyId: key.company_id, role: key.role ?? 'viewer' };
+  }
+  if (!key.project_id) throw Unauthorized('the API key is not valid');
+  return { kind: 'project', key, companyId: key.company_id, projectId: key.project_id };
+}
+
+export async function issueCompanyKey(ctx: Context, companyId: string, name: string | null, role: Role) {
+  const secret = generateKey('company');
+  const record: ApiKeyRecord = {
+    id: newId('key'),
+    company_id: companyId,
+    project_id: null,
+    kind: 'company',
+    role,
+    scopes: [],
+    name,
+    prefix: secret.prefix,
+    hash: secret.hash,
+    environment: null,
+    created_at: ctx.iso(),
+    last_used_at: null,
+    expires_at: null,
+    revoked_at: null,
+  };
+  await ctx.store.putKey(record);
+  return { record, key: secret.key };
+}
+
+export async function issueProjectKey(
+  ctx: Context,
+  project: { id: string; company_id: string; environment: Environment },
+  opts: { name?: string | null; scopes?: Scope[]; environment?: Environment; expires_at?: string | null },
+) {
+  const secret = generateKey('project');
+  const record: ApiKeyRecord = {
+    id: newId('key'),
+    company_id: project.company_id,
+    project_id: project.id,
+    kind: 'project',
+    role: null,
+    scopes: [...new Set(opts.scopes ?? DEFAULT_PROJECT_SCOPES)],
+    name: opts.name ?? null,
+    prefix: secret.prefix,
+    hash: secret.hash,
+    environment: opts.environment ?? project.environment,
+    created_at: ctx.iso(),
+    last_used_at: null,
+    expires_at: opts.expires_at ?? null,
+    revoked_at: null,
+  };
+  await ctx.store.putKey(record);
+  return { record, key: secret.key };
+}
+
+export function makeKeyServices(ctx: Context) {
+  return {
+    /** The operator's way in: a company and its first admin key (CLI, demo company). */
+    async createCompany(name: string) {
+      const trimmed = name.trim();
+      if (trimmed.length < 1 || trimmed.length > 200) throw Invalid('name must be 1 to 200 characters');
+      const company: Company = { id: newId('company'), name: trimmed, created_at: ctx.iso() };
+      await ctx.store.createCompany(company);
+      const { record, key } = await issueCompanyKey(ctx, company.id, 'first admin key', 'admin');
+      return { company, api_key: { ...publicKey(record), key } };
+    },
+
+    async getCompany(principal: Principal) {
+      const companyId = authorizeCompany(principal, false);
+      const company = await ctx.store.getCompany(companyId);
+      if (!company) throw NotFound('company');
+      return { company };
+    },
+
+    async createCompanyKey(principal: Principal, body: { name: string; role: Role }) {
+      const companyId = authorizeCompany(principal, true);
+      const { record, key } = await issueCompanyKey(ctx, companyId, body.name, body.role);
+      return { api_key: { ...publicKey(record), key } };
+    },
+
+    async listCompanyKeys(principal: Principal) {
+      const companyId = authorizeCompany(principal, false);
+      return { keys: (await ctx.store.listCompanyKeys(companyId)).map(publicKey) };
+    },
+
+    async revokeCompanyKey(principal: Principal, keyId: string) {
+      const companyId = authorizeCompany(principal, true);
+      const key = isId('key', keyId) ? await ctx.store.getKey(keyId) : null;
+      if (!key || key.company_id !== companyId || key.kind !== 'company') throw NotFound('key');
+      if (!key.revoked_at && key.role === 'admin') {
+        const admins = (await ctx.store.listCompanyKeys(companyId)).filter(
+          (k) => k.role === 'admin' && !k.revoked_at && !(k.expires_at && k.expires_at <= ctx.iso()),
+        );
+        if (admins.length <= 1) throw Conflict("the company's last admin key cannot be revoked");
+      }
+      const revoked = await ctx.store.revokeKey(key.id, ctx.iso());
+      return { api_key: publicKey(revoked ?? key) };
+    },
+
+    async createProjectKey(
+      principal: Principal,
+      projectId: string,
+      body: { name?: string; scopes?: Scope[]; environment?: Environment; expires_at?: string },
+    ) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+      if (body.expires_at && body.expires_at <= ctx.iso()) throw Invalid('expires_at must be in the future');
+      const { record, key } = await issueProjectKey(ctx, project, body);
+      return { api_key: { ...publicKey(record), key } };
+    },
+
+    async listProjectKeys(principal: Principal, projectId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.read');
+      return { keys: (await ctx.store.listProjectKeys(project.id)).map(publicKey) };
+    },
+
+    async revokeProjectKey(principal: Principal, projectId: string, keyId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+      const key = isId('key', keyId) ? await ctx.store.getKey(keyId) : null;
+      if (!key || key.project_id !== project.id) throw NotFound('key');
+      const revoked = await ctx.store.revokeKey(key.id, ctx.iso());
+      return { api_key: publicKey(revoked ?? key) };
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { Invalid } from '../core/errors';
+import { newId } from '../core/ids';
+import type { Environment, ProjectLimits, ProjectRecord } from '../core/model';
+import { authorizeCompany, authorizeProject } from './access';
+import type { Context, Principal } from './context';
+import { decodeCursor, encodeCursor } from './cursor';
+import { issueProjectKey, publicKey } from './keys';
+
+export interface ProjectPatch {
+  name?: string;
+  external_ref?: string | null;
+  limits?: ProjectLimits;
+  webhook_url?: string | null;
+}
+
+export function publicProject(p: ProjectRecord, stats?: { documents: number; chunks: number; bytes: number }) {
+  return {
+    id: p.id,
+    name: p.name,
+    external_ref: p.external_ref,
+    environment: p.environment,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+    limits: p.limits,
+    webhook_url: p.webhook_url,
+    ...(stats ? { stats } : {}),
+  };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export function makeProjectServices(ctx: Context) {
+  return {
+    async createProject(
+      principal: Principal,
+      body: { name: string; external_ref?: string | null; environment?: Environment },
+    ) {
+      const companyId = authorizeCompany(principal, true);
+      const now = ctx.iso();
+      const project: ProjectRecord = {
+        id: newId('project'),
+        company_id: companyId,
+        name: body.name.trim(),
+        external_ref: body.external_ref ?? null,
+        environment: body.environment ?? 'production',
+        limits: { ...ctx.settings.defaultLimits },
+        webhook_url: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await ctx.store.createProject(project);
+      const { record, key } = await issueProjectKey(ctx, project, { name: 'first key' });
+      const shown = publicKey(record);
+      return {
+        project: publicProject(project),
+        api_key: {
+          id: shown.id,
+          key,
+          prefix: shown.prefix,
+          scopes: record.scopes,
+          environment: shown.environment,
+          created_at: shown.created_at,
+        },
+      };
+    },
+
+    async listProjects(principal: Principal, query: { limit?: number; cursor?: string }) {
+      const companyId = authorizeCompany(principal, false);
+      const page = await ctx.store.listProjects(companyId, {
+        limit: query.limit ?? 50,
+        after: decodeCursor(query.cursor),
+      });
+      return { projects: page.items.map((p) => publicProject(p)), next_cursor: encodeCursor(page.next_cursor) };
+    },
+
+    async getProject(principal: Principal, projectId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.read');
+      const totals = await ctx.store.forProject(project.id).documentTotals();
+      const chunks = await ctx.index.forProject(project.id).chunkCount();
+      return { project: publicProject(project, { documents: totals.documents, chunks, bytes: totals.bytes }) };
+    },
+
+    async updateProject(principal: Principal, projectId: string, patch: ProjectPatch) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+      const updated: ProjectRecord = {
+        ...project,
+        name: patch.name?.trim() ?? project.name,
+        external_ref: patch.external_ref !== undefined ? patch.external_ref : project.external_ref,
+        limits: patch.limits ? { ...project.limits, ...patch.limits } : project.limits,
+        webhook_url: patch.webhook_url !== undefined ? patch.webhook_url : project.webhook_url,
+        updated_at: ctx.iso(),
+      };
+      await ctx.store.updateProject(updated);
+      return { project: publicProject(updated) };
+    },
+
+    async usage(principal: Principal, projectId: string, query: { from?: string; to?: string }) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.read');
+      const to = query.to ?? ctx.iso().slice(0, 10);
+      const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+      for (const d of [from, to]) {
+        if (!DAY.test(d) || Number.isNaN(Date.parse(d))) throw Invalid('from and to must be days (YYYY-MM-DD)');
+      }
+      if (from > to) throw Invalid('from must not be after to');
+      return { usage: await ctx.store.forProject(project.id).listUsage(from, to) };
+    },
+
+    /**
+     * Deletes every trace of a project: its index, its blobs, its records and its keys.
+     * The index and blobs go first, so that a crash part-way leaves a project that can be
+     * deleted again rather than records pointing at nothing.
+     */
+    async deleteProject(principal: Principal, projectId: string) {
+      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+      const chunks = await ctx.index.forProject(project.id).drop();
+      const blobs = await ctx.blobs.forProject(project.id).deleteAll();
+      const { documents, keys } = await ctx.store.forProject(project.id).purge();
+      return { deleted: { project_id: project.id, documents, chunks, keys, blobs } };
+    },
+  };
+}

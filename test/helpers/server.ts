@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../../lambdas/client/api-client';
+import { type RunningServer, type ServerOptions, startServer } from '../../lambdas/local/server';
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  /** a client holding the demo company's admin key */
+  admin: ApiClient;
+  adminKey: string;
+  client(key?: string): ApiClient;
+  /** creates a project; returns its id, its first key and a client holding that key */
+  project(name?: string): Promise<{ id: string; key: string; client: ApiClient }>;
+  close(): Promise<void>;
+}
+
+/** A real local server on a random loopback port, with its own temporary data directory. */
+export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'oprag-test-'));
+  const lines: string[] = [];
+  const server = await startServer({ dropIntervalSeconds: 0, ...opts, dataDir, port: 0, print: (l) => lines.push(l) });
+  const keyLine = lines.find((l) => l.includes('oprag_ak_'));
+  const adminKey = keyLine ? (keyLine.match(/oprag_ak_\w+/) as RegExpMatchArray)[0] : '';
+  const admin = new ApiClient(server.url, adminKey);
+  return {
+    server,
+    url: server.url,
+    dataDir,
+    admin,
+    adminKey,
+    client: (key?: string) => new ApiClient(server.url, key),
+    async project(name = 'test project') {
+      const res = await admin.post<{ project: { id: string }; api_key: { key: string } }>('/v1/projects', { name });
+      if (res.status !== 201) throw new Error(`project create failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return {
+        id: res.body.project.id,
+        key: res.body.api_key.key,
+        client: new ApiClient(server.url, res.body.api_key.key),
+      };
+    },
+    async close() {
+      await server.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
