@@ -6,9 +6,10 @@ module.exports = {
   transform: {
     '^.+\\.[tj]sx?$': [
       'ts-jest',
-      { isolatedModules: true, tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true } },
+      { tsconfig: { allowJs: true, isolatedModules: true, module: 'commonjs', esModuleInterop: true } },
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy|unpdf)/)'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
