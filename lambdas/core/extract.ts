@@ -60,6 +60,10 @@ export function detectContentType(bytes: Buffer, declared?: string | null, filen
   if (head.startsWith('<!doctype html') || head.startsWith('<html') || /<(body|p|div|h1)[\s>]/.test(head)) {
     return 'text/html';
   }
+  const sample = bytes.subarray(0, 16384).toString('utf8');
+  if (/^#{1,6}\s+\S/m.test(sample) || /\[[^\]\n]+\]\([^)\s]+\)/.test(sample) || /^```/m.test(sample)) {
+    return 'text/markdown';
+  }
   return 'text/plain';
 }
 

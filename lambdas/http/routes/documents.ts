@@ -28,11 +28,8 @@ async function documentInput(r: RouteRequest): Promise<DocumentInput> {
   }
   const { text, content_base64, ...fields } = validate(schemas.documentJson, jsonBody(r.body));
   const bytes = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(content_base64 ?? '', 'base64');
-  return {
-    ...fields,
-    bytes,
-    content_type: fields.content_type ?? (text !== undefined && !fields.filename ? 'text/plain' : null),
-  };
+  // without a declared type, the bytes decide (plain text, Markdown or HTML)
+  return { ...fields, bytes };
 }
 
 const documentStatus = { accepted: 202, ready: 201, unchanged: 200 } as const;

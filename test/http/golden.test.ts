@@ -1,0 +1,140 @@
+import { startTestServer, type TestServer } from '../helpers/server';
+
+type Golden = {
+  id: string;
+  question: string;
+  expected_answer: string | null;
+  expected_document_ids: string[];
+  must_refuse: boolean;
+  approved: boolean;
+  created_at: string;
+  updated_at: string;
+};
+type Run = {
+  id: string;
+  at: string;
+  passed: number;
+  failed: number;
+  results: {
+    golden_question_id: string;
+    passed: boolean;
+    answer: string;
+    citations: { document_id: string }[];
+    reasons: string[];
+  }[];
+};
+
+describe('golden questions', () => {
+  let t: TestServer;
+  let projectId: string;
+  let docId: string;
+  let otherDocId: string;
+  beforeAll(async () => {
+    t = await startTestServer();
+    const p = await t.project('golden');
+    projectId = p.id;
+    docId = (
+      await p.client.post<{ document: { id: string } }>('/v1/documents?wait=true', {
+        title: 'Warranty',
+        text: 'The warranty covers manufacturing defects for two years. Water damage is not covered by the warranty.',
+      })
+    ).body.document.id;
+    otherDocId = (
+      await p.client.post<{ document: { id: string } }>('/v1/documents?wait=true', {
+        title: 'Shipping',
+        text: 'Parcels are shipped with tracking within three business days.',
+      })
+    ).body.document.id;
+  });
+  afterAll(async () => t.close());
+
+  const base = () => `/v1/projects/${projectId}/golden-questions`;
+
+  it('creates, lists, patches (approval) and deletes golden questions', async () => {
+    const created = await t.admin.post<{ golden_question: Golden }>(base(), {
+      question: 'How long is the warranty?',
+      expected_answer: 'two years',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.golden_question).toMatchObject({
+      question: 'How long is the warranty?',
+      expected_answer: 'two years',
+      expected_document_ids: [],
+      must_refuse: false,
+      approved: false,
+    });
+    const id = created.body.golden_question.id;
+    const patched = await t.admin.request<{ golden_question: Golden }>('PATCH', `${base()}/${id}`, { approved: true });
+    expect(patched.status).toBe(200);
+    expect(patched.body.golden_question.approved).toBe(true);
+    expect(patched.body.golden_question.question).toBe('How long is the warranty?');
+
+    const list = await t.admin.get<{ golden_questions: Golden[] }>(base());
+    expect(list.body.golden_questions.find((q) => q.id === id)?.approved).toBe(true);
+
+    expect((await t.admin.delete(`${base()}/${id}`)).status).toBe(200);
+    expect((await t.admin.delete(`${base()}/${id}`)).status).toBe(404);
+    expect((await t.admin.request('PATCH', `${base()}/gq_nope`, { approved: true })).status).toBe(404);
+    expect((await t.admin.post(base(), { question: '' })).status).toBe(400);
+    expect((await t.admin.post(base(), { question: 'ok?', must_refuse: 'yes' })).status).toBe(400);
+  });
+
+  it('runs every question through the real answer path and keeps the run history', async () => {
+    const ids: Record<string, string> = {};
+    const make = async (name: string, body: Record<string, unknown>) => {
+      ids[name] = (await t.admin.post<{ golden_question: Golden }>(base(), body)).body.golden_question.id;
+    };
+    await make('answer', {
+      question: 'Is water damage covered by the warranty?',
+      expected_answer: 'not covered',
+      expected_document_ids: [docId],
+    });
+    await make('refuse', { question: 'Who won the football world cup?', must_refuse: true });
+    await make('wrong doc', { question: 'How long is the warranty?', expected_document_ids: [otherDocId] });
+    await make('wrong text', { question: 'When are parcels shipped?', expected_answer: 'next day delivery' });
+    await make('should refuse but answers', { question: 'How long is the warranty?', must_refuse: true });
+
+    const res = await t.admin.post<{ run: Run }>(`${base()}/run`);
+    expect(res.status).toBe(200);
+    const run = res.body.run;
+    expect(run.passed + run.failed).toBe(5);
+    const result = (name: string) => run.results.find((r) => r.golden_question_id === ids[name]);
+    expect(result('answer')).toMatchObject({ passed: true, reasons: [] });
+    expect(result('answer')?.citations[0].document_id).toBe(docId);
+    expect(result('refuse')).toMatchObject({ passed: true });
+    expect(result('wrong doc')).toMatchObject({ passed: false, reasons: ['cites none of the expected documents'] });
+    expect(result('wrong text')).toMatchObject({ passed: false, reasons: ['does not contain the expected answer'] });
+    expect(result('should refuse but answers')).toMatchObject({
+      passed: false,
+      reasons: ['expected a refusal, got an answer'],
+    });
+    expect(run.passed).toBe(2);
+
+    const second = await t.admin.post<{ run: Run }>(`${base()}/run`);
+    const runs = await t.admin.get<{ runs: Run[] }>(`/v1/projects/${projectId}/golden-runs`);
+    expect(runs.status).toBe(200);
+    expect(runs.body.runs.map((r) => r.id).slice(0, 2)).toEqual([second.body.run.id, run.id]);
+  });
+
+  it("a review key works the project's golden questions and nothing else", async () => {
+    const key = await t.admin.post<{ api_key: { key: string } }>(`/v1/projects/${projectId}/keys`, {
+      name: 'customer admin',
+      scopes: ['review'],
+    });
+    const review = t.client(key.body.api_key.key);
+    const created = await review.post<{ golden_question: Golden }>(base(), {
+      question: 'What does the warranty cover?',
+    });
+    expect(created.status).toBe(201);
+    expect(
+      (await review.request('PATCH', `${base()}/${created.body.golden_question.id}`, { approved: true })).status,
+    ).toBe(200);
+    expect((await review.post(`${base()}/run`)).status).toBe(200);
+    expect((await review.get(`/v1/projects/${projectId}/golden-runs`)).status).toBe(200);
+    expect((await review.get(`/v1/projects/${projectId}/documents/${docId}`)).status).toBe(200);
+    expect((await review.post('/v1/documents', { text: 'nope' })).status).toBe(403);
+    expect((await review.delete(`/v1/documents/${docId}`)).status).toBe(403);
+    expect((await review.get(`/v1/projects/${projectId}/keys`)).status).toBe(403);
+    expect((await review.get(`/v1/projects/${projectId}/export`)).status).toBe(403);
+  });
+});
