@@ -1,6 +1,6 @@
 import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
-import { relevanceGate, termCoverage } from '../core/gate';
+import { DEFAULT_GATE, relevanceGate, termCoverage } from '../core/gate';
 import { isId } from '../core/ids';
 import type { ChatAnswer, Citation } from '../core/model';
 import { idf, queryTerms, splitSentences } from '../core/text';
@@ -47,7 +47,7 @@ export function makeAnswerServices(ctx: Context) {
     const result = await ctx.index
       .forProject(projectId)
       .search({ terms, topK: Math.max(topK, 8), filter: cleanFilter(filter) });
-    const gate = relevanceGate(terms, result.hits);
+    const gate = relevanceGate(terms, result.hits, DEFAULT_GATE, result.documentFrequency);
     const refuse = (): ChatAnswer => ({
       answer: ctx.settings.refusalMessage,
       grounded: false,
@@ -87,7 +87,7 @@ export function makeAnswerServices(ctx: Context) {
         title: hit.title,
         url: hit.url,
         snippet: snippetFor(hit, citing),
-        score: round(termCoverage(terms, hit)),
+        score: round(termCoverage(terms, hit, result.documentFrequency)),
         page: hit.page,
         section: hit.section,
       };
