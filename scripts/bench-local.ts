@@ -52,9 +52,13 @@ function ndcgAt10(ranked: string[], relevant: Map<string, number>): number {
 
 async function main() {
   const corpus = readJsonl<{ _id: string; title: string; text: string }>(join(dataset, 'corpus.jsonl'));
-  const queries = new Map(readJsonl<{ _id: string; text: string }>(join(dataset, 'queries.jsonl')).map((q) => [q._id, q.text]));
+  const queries = new Map(
+    readJsonl<{ _id: string; text: string }>(join(dataset, 'queries.jsonl')).map((q) => [q._id, q.text]),
+  );
   const qrels = new Map<string, Map<string, number>>();
-  for (const line of readFileSync(join(dataset, 'qrels', `${split}.tsv`), 'utf8').split('\n').slice(1)) {
+  for (const line of readFileSync(join(dataset, 'qrels', `${split}.tsv`), 'utf8')
+    .split('\n')
+    .slice(1)) {
     const [qid, did, score] = line.split('\t');
     if (!qid || Number(score) <= 0) continue;
     if (!qrels.has(qid)) qrels.set(qid, new Map());
@@ -77,7 +81,9 @@ async function main() {
   }, 100);
   try {
     const admin = new ApiClient(server.url, adminKey);
-    const created = await admin.post<{ project: { id: string }; api_key: { key: string } }>('/v1/projects', { name: 'bench' });
+    const created = await admin.post<{ project: { id: string }; api_key: { key: string } }>('/v1/projects', {
+      name: 'bench',
+    });
     const client = admin.withKey(created.body.api_key.key);
 
     const docIdToCorpusId = new Map<string, string>();
@@ -111,7 +117,9 @@ async function main() {
       const ranked = [...new Set(r.body.results.map((x) => docIdToCorpusId.get(x.document_id) as string))];
       ndcg.push(ndcgAt10(ranked, relevant));
       t = performance.now();
-      const c = await client.post<{ grounded: boolean; citations: { document_id: string }[] }>('/v1/chat', { question: query });
+      const c = await client.post<{ grounded: boolean; citations: { document_id: string }[] }>('/v1/chat', {
+        question: query,
+      });
       chatMs.push(performance.now() - t);
       if (c.body.grounded) {
         answered++;

@@ -27,12 +27,15 @@ export function support(sentence: string, passage: Passage): number {
  */
 export function checkCitations(answer: string, passages: Passage[], minSupport = 0.5): CheckedAnswer {
   const byIndex = new Map(passages.map((p) => [p.index, p]));
-  const normalized = answer.replace(/\[(\d+(?:\s*,\s*\d+)+)\]/g, (_, list: string) =>
-    list
-      .split(',')
-      .map((n) => `[${n.trim()}]`)
-      .join(''),
-  );
+  const normalized = answer
+    .replace(/\[(\d+(?:\s*,\s*\d+)+)\]/g, (_, list: string) =>
+      list
+        .split(',')
+        .map((n) => `[${n.trim()}]`)
+        .join(''),
+    )
+    // "... 30 days. [1]": a marker after the full stop belongs to the sentence it follows
+    .replace(/([.!?。])((?:\s*\[\d+\])+)/g, '$2$1');
   const used: number[] = [];
   const kept: string[] = [];
   const dropped: string[] = [];

@@ -72,7 +72,9 @@ export function relevanceGate(
   if (hits.length === 0) {
     return { answerable: false, coverage: 0, passages: [], why: 'no passage matches the question' };
   }
-  const scored = hits.slice(0, opts.consider).map((hit) => ({ hit, coverage: termCoverage(terms, hit, documentFrequency) }));
+  const scored = hits
+    .slice(0, opts.consider)
+    .map((hit) => ({ hit, coverage: termCoverage(terms, hit, documentFrequency) }));
   const best = Math.max(...scored.map((s) => s.coverage));
   if (best < opts.minCoverage) {
     return {

@@ -5,8 +5,7 @@ import type { QueryTerm } from '../ports';
  * English stopwords dropped from queries and from the evidence measures. The index keeps
  * every word (phrases still match); only what decides relevance ignores these.
  */
-export const STOPWORDS = new Set(
-  `a about above after again against all am an and any are aren't as at be because been before being
+const STOPWORD_LIST = `a about above after again against all am an and any are aren't as at be because been before being
 below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
 during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here
 here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself
@@ -16,8 +15,12 @@ their theirs them themselves then there there's these they they'd they'll they'r
 through to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when
 when's where where's which while who who's whom why why's with won't would wouldn't you you'd you'll
 you're you've your yours yourself yourselves also may might must shall will just s t d ll m o re ve y
-tell please give know explain describe say says said does doing get gets got`.split(/\s+/),
-);
+tell please give know explain describe say says said does doing get gets got`.split(/\s+/);
+// tokenize() cuts "doesn't" to "doesn", so the cut forms of negative contractions are stopwords too
+export const STOPWORDS = new Set([
+  ...STOPWORD_LIST,
+  ...STOPWORD_LIST.filter((w) => w.endsWith("n't")).map((w) => w.slice(0, -2)),
+]);
 
 const TOKEN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 
@@ -56,7 +59,8 @@ export const GENERIC_WORDS = new Set(
   `policy policies information info detail details process procedure procedures rule rules option options
 way ways thing things question questions answer help use using used need needs want wants happen happens
 mean means example examples kind kinds type types find like make work works possible available
-requirement requirements guideline guidelines overview summary`.split(/\s+/),
+requirement requirements guideline guidelines overview summary long much many often soon time take takes
+ask able allowed allow still really exactly currently anything something someone anyone`.split(/\s+/),
 );
 export const GENERIC_WEIGHT = 0.35;
 

@@ -1,8 +1,15 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-type Key = { id: string; key?: string; prefix: string; scopes: string[]; revoked_at: string | null; last_used_at: string | null };
+type Key = {
+  id: string;
+  key?: string;
+  prefix: string;
+  scopes: string[];
+  revoked_at: string | null;
+  last_used_at: string | null;
+};
 
 describe('keys, scopes and roles', () => {
   let t: TestServer;
@@ -13,7 +20,10 @@ describe('keys, scopes and roles', () => {
 
   it('shows a key once, lists it without the secret, and stores only its hash', async () => {
     const p = await t.project();
-    const created = await t.admin.post<{ api_key: Key }>(`/v1/projects/${p.id}/keys`, { name: 'ci', scopes: ['query'] });
+    const created = await t.admin.post<{ api_key: Key }>(`/v1/projects/${p.id}/keys`, {
+      name: 'ci',
+      scopes: ['query'],
+    });
     expect(created.status).toBe(201);
     const secret = created.body.api_key.key as string;
     expect(secret).toMatch(/^oprag_pk_[0-9A-Za-z]{40}$/);
@@ -101,7 +111,10 @@ describe('keys, scopes and roles', () => {
 
   it('a viewer company key reads but changes nothing', async () => {
     const p = await t.project();
-    const v = await t.admin.post<{ api_key: Key & { role: string } }>('/v1/company/keys', { name: 'auditor', role: 'viewer' });
+    const v = await t.admin.post<{ api_key: Key & { role: string } }>('/v1/company/keys', {
+      name: 'auditor',
+      role: 'viewer',
+    });
     expect(v.status).toBe(201);
     expect(v.body.api_key.role).toBe('viewer');
     const viewer = t.client(v.body.api_key.key);

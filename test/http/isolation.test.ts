@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ApiClient } from '../../lambdas/client/api-client';
+import type { ApiClient } from '../../lambdas/client/api-client';
 import { runCli } from '../helpers/cli';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -14,7 +14,9 @@ describe('tenant isolation, from the outside', () => {
   afterAll(async () => t.close());
 
   async function projectWithMarker(owner: ApiClient = t.admin) {
-    const res = await owner.post<{ project: { id: string }; api_key: { key: string } }>('/v1/projects', { name: 'iso' });
+    const res = await owner.post<{ project: { id: string }; api_key: { key: string } }>('/v1/projects', {
+      name: 'iso',
+    });
     const client = t.client(res.body.api_key.key);
     const marker = `mk${randomBytes(5).toString('hex')}9`;
     const doc = await client.post<{ document: { id: string } }>('/v1/documents?wait=true', {
@@ -90,13 +92,15 @@ describe('tenant isolation, from the outside', () => {
     expect(answer.body.answer).toContain(b.marker);
     expect((await t.admin.get<{ project: { name: string } }>(`/v1/projects/${b.id}`)).body.project.name).toBe('iso');
     // A's attempts are not written into B's audit log
-    const audit = await t.admin.get<{ events: { actor: { key_id: string } }[] }>(`/v1/projects/${b.id}/audit?limit=200`);
+    const audit = await t.admin.get<{ events: { actor: { key_id: string } }[] }>(
+      `/v1/projects/${b.id}/audit?limit=200`,
+    );
     const aKeys = await t.admin.get<{ keys: { id: string }[] }>(`/v1/projects/${a.id}/keys`);
     const aKeyIds = new Set(aKeys.body.keys.map((k) => k.id));
     expect(audit.body.events.some((e) => aKeyIds.has(e.actor.key_id))).toBe(false);
   });
 
-  it("a project id in the body or query string never selects another project", async () => {
+  it('a project id in the body or query string never selects another project', async () => {
     const a = await projectWithMarker();
     const b = await projectWithMarker();
     const res = await a.client.post<Chat>(`/v1/chat?project_id=${b.id}`, {

@@ -16,10 +16,11 @@ describe('the local server', () => {
     });
     expect(doc.status).toBe(201);
     expect(doc.body.document.status).toBe('ready');
-    const chat = await p.client.post<{ answer: string; citations: { url: string; document_id: string }[]; grounded: boolean }>(
-      '/v1/chat',
-      { question: 'How many days do I have to ask for a refund?' },
-    );
+    const chat = await p.client.post<{
+      answer: string;
+      citations: { url: string; document_id: string }[];
+      grounded: boolean;
+    }>('/v1/chat', { question: 'How many days do I have to ask for a refund?' });
     expect(chat.status).toBe(200);
     expect(chat.body.grounded).toBe(true);
     expect(chat.body.answer).toMatch(/30 days.*\[1\]/);
