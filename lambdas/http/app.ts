@@ -142,7 +142,11 @@ const routingMiddleware = (
     }
     request.context.oprag.projectId = match.params.project_id ?? null;
     const limit = services.ctx.settings.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
-    if (body.length > limit) throw TooLarge(`the body may be at most ${services.ctx.settings.maxBodyBytes} bytes`);
+    if (body.length > limit) {
+      throw TooLarge(
+        `the body may be at most ${services.ctx.settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
+      );
+    }
   },
 });
 

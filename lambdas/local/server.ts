@@ -125,7 +125,9 @@ export async function startServer(opts: ServerOptions) {
       const body = await readBody(req, limit);
       if (body === null) {
         res.setHeader('connection', 'close');
-        send(res, errorResult('payload_too_large', 413, `the body may be at most ${limit} bytes`, newId('request')));
+        const allowed = limit === settings.maxUploadBytes ? settings.maxUploadBytes : settings.maxBodyBytes;
+        const message = `the body may be at most ${allowed / 2 ** 20} MB${allowed === settings.maxBodyBytes ? '; send larger files through uploads' : ''}`;
+        send(res, errorResult('payload_too_large', 413, message, newId('request')));
         return;
       }
       const context = {

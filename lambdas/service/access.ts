@@ -23,15 +23,15 @@ const VIEWER: ReadonlySet<Permission> = new Set([
   'golden.read',
 ]);
 
-const BY_SCOPE: Record<string, ReadonlySet<Permission>> = {
-  query: new Set(['query']),
-  ingest: new Set(['documents.read', 'documents.write']),
-  review: new Set(['golden.read', 'golden.write', 'documents.read', 'audit.read', 'query']),
-};
+const BY_SCOPE = new Map<string, ReadonlySet<Permission>>([
+  ['query', new Set(['query'])],
+  ['ingest', new Set(['documents.read', 'documents.write'])],
+  ['review', new Set(['golden.read', 'golden.write', 'documents.read', 'audit.read', 'query'])],
+]);
 
 export function allows(principal: Principal, permission: Permission): boolean {
   if (principal.kind === 'company') return principal.role === 'admin' || VIEWER.has(permission);
-  return principal.key.scopes.some((s) => BY_SCOPE[s]?.has(permission));
+  return principal.key.scopes.some((s) => BY_SCOPE.get(s)?.has(permission) ?? false);
 }
 
 /** The caller's project, if it belongs to the caller at all; null otherwise (never a hint why). */

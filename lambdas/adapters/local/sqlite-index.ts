@@ -21,6 +21,9 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 `;
 
+/** A query token as an FTS5 phrase, so that no token is read as query syntax. */
+const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
+
 /** BM25 column weights: title, section path, body. */
 const WEIGHTS = [3, 1.5, 1];
 
@@ -128,18 +131,17 @@ class SqliteProjectIndex implements ProjectIndex {
   async search(req: SearchRequest): Promise<SearchResult> {
     const db = this.db;
     const chunkCount = (db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
+    // counted with the same tokenizer as the search itself: the vocabulary holds FTS5's own stems of
+    // diacritic-folded words, which the query's stems ('café' vs 'cafe') need not equal
     const documentFrequency: Record<string, number> = {};
-    const stems = [...new Set(req.terms.map((t) => t.stem))];
-    for (const s of stems) documentFrequency[s] = 0;
-    if (stems.length > 0) {
-      const rows = db
-        .prepare(`SELECT term, doc FROM chunks_vocab WHERE term IN (${stems.map(() => '?').join(',')})`)
-        .all(...stems) as { term: string; doc: number }[];
-      for (const r of rows) documentFrequency[r.term] = r.doc;
+    const countMatches = db.prepare('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?');
+    for (const t of req.terms) {
+      if (Object.hasOwn(documentFrequency, t.stem)) continue;
+      documentFrequency[t.stem] = chunkCount === 0 ? 0 : (countMatches.get(phrase(t.token)) as { n: number }).n;
     }
     if (req.terms.length === 0 || chunkCount === 0) return { hits: [], chunkCount, documentFrequency };
 
-    const match = req.terms.map((t) => `"${t.token.replace(/"/g, '""')}"`).join(' OR ');
+    const match = req.terms.map((t) => phrase(t.token)).join(' OR ');
     const params: unknown[] = [match];
     let where = '';
     if (req.filter?.document_ids?.length) {
