@@ -107,6 +107,8 @@ export interface QueryTerm {
 
 export interface SearchRequest {
   terms: QueryTerm[];
+  /** the query's embedding: where given, the index also runs a nearest-neighbour search */
+  vector?: number[];
   topK: number;
   filter?: { document_ids?: string[]; tags?: string[] };
 }
@@ -117,7 +119,10 @@ export interface SearchHit extends Chunk {
 }
 
 export interface SearchResult {
+  /** lexical (BM25) hits, best first */
   hits: SearchHit[];
+  /** nearest-neighbour hits for `vector`, best first; the core fuses the two rankings */
+  denseHits?: SearchHit[];
   /** chunks in the project's index */
   chunkCount: number;
   /** how many chunks contain each query term, keyed by stem */
@@ -136,7 +141,18 @@ export interface ProjectIndex {
 }
 
 export interface SearchIndex {
-  forProject(projectId: string): ProjectIndex;
+  /**
+   * Creates a new project's index and says where it lives (on AWS, the collection of the pool it
+   * was placed in); the placement is recorded on the project and handed back to `forProject`.
+   */
+  createProject(projectId: string): Promise<string>;
+  forProject(projectId: string, placement?: string | null): ProjectIndex;
+}
+
+/** Turns text into vectors (Bedrock Titan on AWS; none on the embedded default). */
+export interface Embedder {
+  readonly dimensions: number;
+  embed(texts: string[], purpose: 'document' | 'query'): Promise<{ vectors: number[][]; units: number }>;
 }
 
 export interface ProjectBlobs {

@@ -45,6 +45,8 @@ export interface ProjectRecord {
   environment: Environment;
   limits: ProjectLimits;
   webhook_url: string | null;
+  /** where the project's index lives (on AWS, a collection of the pool); chosen at creation */
+  index_placement: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -148,6 +150,8 @@ export interface Chunk {
   text: string;
   url: string | null;
   tags: string[];
+  /** the chunk's embedding, where the home has an embedder */
+  vector?: number[];
 }
 
 export interface Citation {

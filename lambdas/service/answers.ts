@@ -2,17 +2,13 @@ import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
 import { DEFAULT_GATE, relevanceGate, termCoverage } from '../core/gate';
 import { isId } from '../core/ids';
-import type { ChatAnswer, Citation } from '../core/model';
+import type { ChatAnswer, Citation, ProjectRecord } from '../core/model';
 import { idf, queryTerms, splitSentences } from '../core/text';
 import type { Passage, SearchHit } from '../ports';
 import { authorizeProject } from './access';
 import type { Context, Principal } from './context';
 import { addUsage, checkRate } from './limits';
-
-export interface SearchFilter {
-  document_ids?: string[];
-  tags?: string[];
-}
+import { type SearchFilter, searchProject } from './search';
 
 export interface ChatRequest {
   question?: string;
@@ -41,12 +37,11 @@ export function questionOf(req: ChatRequest): string {
 
 export function makeAnswerServices(ctx: Context) {
   /** Retrieves, gates, generates and checks: the whole answer path, for one project. */
-  async function answer(projectId: string, question: string, topK: number, filter?: SearchFilter, requestId = '') {
+  async function answer(project: ProjectRecord, question: string, topK: number, filter?: SearchFilter, requestId = '') {
     const started = Date.now();
+    const projectId = project.id;
     const terms = queryTerms(question);
-    const result = await ctx.index
-      .forProject(projectId)
-      .search({ terms, topK: Math.max(topK, 8), filter: cleanFilter(filter) });
+    const result = await searchProject(ctx, project, question, terms, Math.max(topK, 8), cleanFilter(filter));
     const gate = relevanceGate(terms, result.hits, DEFAULT_GATE, result.documentFrequency);
     const refuse = (): ChatAnswer => ({
       answer: ctx.settings.refusalMessage,
@@ -114,9 +109,14 @@ export function makeAnswerServices(ctx: Context) {
     ) {
       const project = await authorizeProject(ctx, principal, projectId, 'query');
       await checkRate(ctx, project, 'chat');
-      const result = await ctx.index
-        .forProject(project.id)
-        .search({ terms: queryTerms(body.query), topK: body.top_k ?? 8, filter: cleanFilter(body.filter) });
+      const result = await searchProject(
+        ctx,
+        project,
+        body.query,
+        queryTerms(body.query),
+        body.top_k ?? 8,
+        cleanFilter(body.filter),
+      );
       return {
         results: result.hits.map((h) => ({
           chunk_id: h.id,
@@ -134,7 +134,7 @@ export function makeAnswerServices(ctx: Context) {
     async chat(principal: Principal, projectId: string, body: ChatRequest, requestId: string) {
       const project = await authorizeProject(ctx, principal, projectId, 'query');
       await checkRate(ctx, project, 'chat');
-      return answer(project.id, questionOf(body), body.top_k ?? 8, body.filter, requestId);
+      return answer(project, questionOf(body), body.top_k ?? 8, body.filter, requestId);
     },
   };
 }

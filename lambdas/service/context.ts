@@ -1,5 +1,14 @@
 import type { ApiKeyRecord, ProjectLimits } from '../core/model';
-import type { BlobStore, Clock, Generator, IngestQueue, SearchIndex, TenantStore, UploadTarget } from '../ports';
+import type {
+  BlobStore,
+  Clock,
+  Embedder,
+  Generator,
+  IngestQueue,
+  SearchIndex,
+  TenantStore,
+  UploadTarget,
+} from '../ports';
 
 export interface Settings {
   /** largest document accepted in a request body */
@@ -14,6 +23,10 @@ export interface Settings {
   refusalMessage: string;
   /** limits a new project starts with */
   defaultLimits: ProjectLimits;
+  /** share of the dense ranking in the fused score, where an embedder is configured */
+  denseWeight: number;
+  /** texts per embedding request */
+  embedBatchSize: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -23,6 +36,8 @@ export const DEFAULT_SETTINGS: Settings = {
   sourceLabel: 'From your uploaded documents',
   refusalMessage: "I couldn't find an answer to that in this project's documents.",
   defaultLimits: { chat_per_minute: null, ingest_per_minute: null, max_documents: null, max_bytes: null },
+  denseWeight: 0.5,
+  embedBatchSize: 16,
 };
 
 /** The ports a home supplies: everything the use cases touch outside themselves. */
@@ -33,6 +48,8 @@ export interface Deps {
   generator: Generator;
   queue: IngestQueue;
   uploads: UploadTarget;
+  /** optional: with one, chunks are embedded and retrieval fuses dense and lexical rankings */
+  embedder?: Embedder | null;
   clock?: Clock;
   settings?: Partial<Settings>;
 }
@@ -42,7 +59,8 @@ export type Principal =
   | { kind: 'company'; key: ApiKeyRecord; companyId: string; role: 'admin' | 'viewer' }
   | { kind: 'project'; key: ApiKeyRecord; companyId: string; projectId: string };
 
-export interface Context extends Required<Omit<Deps, 'settings'>> {
+export interface Context extends Required<Omit<Deps, 'settings' | 'embedder'>> {
+  embedder: Embedder | null;
   settings: Settings;
   now(): Date;
   iso(): string;
@@ -52,6 +70,7 @@ export function makeContext(deps: Deps): Context {
   const clock = deps.clock ?? { now: () => new Date() };
   return {
     ...deps,
+    embedder: deps.embedder ?? null,
     clock,
     settings: { ...DEFAULT_SETTINGS, ...deps.settings },
     now: () => clock.now(),

@@ -10,6 +10,7 @@ import { authorizeProject } from './access';
 import type { Context, Principal } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { addUsage, checkQuota, checkRate } from './limits';
+import { embedChunks, indexOf } from './search';
 
 export interface DocumentInput {
   bytes: Buffer;
@@ -85,7 +86,9 @@ export function makeDocumentServices(ctx: Context) {
    */
   async function processDocument(projectId: string, documentId: string): Promise<DocumentRecord | null> {
     const records = ctx.store.forProject(projectId);
-    const index = ctx.index.forProject(projectId);
+    const project = await ctx.store.getProject(projectId);
+    if (!project) return null;
+    const index = indexOf(ctx, project);
     const doc = await records.getDocument(documentId);
     if (!doc || (doc.status !== 'queued' && doc.status !== 'processing')) return doc;
     await records.putDocument({ ...doc, status: 'processing', updated_at: ctx.iso() });
@@ -114,6 +117,12 @@ export function makeDocumentServices(ctx: Context) {
         url: doc.url,
         tags: doc.tags,
       }));
+      const vectors = await embedChunks(
+        ctx,
+        projectId,
+        chunks.map((c) => [c.title, c.section, c.text].filter(Boolean).join('\n')),
+      );
+      if (vectors) chunks.forEach((c, i) => Object.assign(c, { vector: vectors[i] }));
       const current = await records.getDocument(documentId);
       if (!current || current.content_hash !== doc.content_hash) return current;
       await ctx.blobs.forProject(projectId).put(textKey(doc.id), Buffer.from(plainText(extracted)), 'text/plain');
@@ -204,7 +213,7 @@ export function makeDocumentServices(ctx: Context) {
       const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
       const doc = await getOwnDocument(project.id, documentId);
       await ctx.store.forProject(project.id).deleteDocument(doc.id);
-      const chunks = await ctx.index.forProject(project.id).deleteDocument(doc.id);
+      const chunks = await indexOf(ctx, project).deleteDocument(doc.id);
       const blobs = ctx.blobs.forProject(project.id);
       await blobs.delete(originalKey(doc.id));
       await blobs.delete(textKey(doc.id));

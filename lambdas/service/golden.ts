@@ -1,7 +1,7 @@
 import { Invalid, NotFound } from '../core/errors';
 import { judgeGolden } from '../core/golden';
 import { isId, newId } from '../core/ids';
-import type { GoldenQuestion, GoldenResult, GoldenRun } from '../core/model';
+import type { GoldenQuestion, GoldenResult, GoldenRun, ProjectRecord } from '../core/model';
 import { authorizeProject } from './access';
 import type { Context, Principal } from './context';
 
@@ -14,7 +14,7 @@ export interface GoldenInput {
 }
 
 type Answerer = (
-  projectId: string,
+  project: ProjectRecord,
   question: string,
   topK: number,
 ) => Promise<{ answer: string; grounded: boolean; citations: GoldenResult['citations']; refusal: unknown }>;
@@ -80,7 +80,7 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
       const questions = await records.listGoldenQuestions();
       const results: GoldenResult[] = [];
       for (const q of questions) {
-        const a = await answer(project.id, q.question, 8);
+        const a = await answer(project, q.question, 8);
         const verdict = judgeGolden(q, { ...a, refusal: a.refusal as null });
         results.push({
           golden_question_id: q.id,

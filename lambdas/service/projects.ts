@@ -5,6 +5,7 @@ import { authorizeCompany, authorizeProject } from './access';
 import type { Context, Principal } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { issueProjectKey, publicKey } from './keys';
+import { indexOf } from './search';
 
 export interface ProjectPatch {
   name?: string;
@@ -45,10 +46,17 @@ export function makeProjectServices(ctx: Context) {
         environment: body.environment ?? 'production',
         limits: { ...ctx.settings.defaultLimits },
         webhook_url: null,
+        index_placement: null,
         created_at: now,
         updated_at: now,
       };
-      await ctx.store.createProject(project);
+      project.index_placement = await ctx.index.createProject(project.id);
+      try {
+        await ctx.store.createProject(project);
+      } catch (e) {
+        await indexOf(ctx, project).drop();
+        throw e;
+      }
       const { record, key } = await issueProjectKey(ctx, project, { name: 'first key' });
       const shown = publicKey(record);
       return {
@@ -76,7 +84,7 @@ export function makeProjectServices(ctx: Context) {
     async getProject(principal: Principal, projectId: string) {
       const project = await authorizeProject(ctx, principal, projectId, 'project.read');
       const totals = await ctx.store.forProject(project.id).documentTotals();
-      const chunks = await ctx.index.forProject(project.id).chunkCount();
+      const chunks = await indexOf(ctx, project).chunkCount();
       return { project: publicProject(project, { documents: totals.documents, chunks, bytes: totals.bytes }) };
     },
 
@@ -112,7 +120,7 @@ export function makeProjectServices(ctx: Context) {
      */
     async deleteProject(principal: Principal, projectId: string) {
       const project = await authorizeProject(ctx, principal, projectId, 'project.write');
-      const chunks = await ctx.index.forProject(project.id).drop();
+      const chunks = await indexOf(ctx, project).drop();
       const blobs = await ctx.blobs.forProject(project.id).deleteAll();
       const { documents, keys } = await ctx.store.forProject(project.id).purge();
       return { deleted: { project_id: project.id, documents, chunks, keys, blobs } };

@@ -54,6 +54,12 @@ export class SqliteSearchIndex implements SearchIndex {
     mkdirSync(dir, { recursive: true });
   }
 
+  async createProject(projectId: string): Promise<string> {
+    if (!isId('project', projectId)) throw new Error('invalid project id for the index');
+    this.db(projectId);
+    return 'local';
+  }
+
   forProject(projectId: string): ProjectIndex {
     if (!isId('project', projectId)) throw new Error('invalid project id for the index');
     return new SqliteProjectIndex(this, projectId);

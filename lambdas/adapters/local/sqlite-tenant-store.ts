@@ -161,7 +161,7 @@ export class SqliteTenantStore implements TenantStore {
   async claimUpload(tokenHash: string, now: string) {
     // one conditional update: two racing PUTs cannot both claim the URL
     const claimed = this.db
-      .prepare('UPDATE uploads SET used_at = ? WHERE token_hash = ? AND expires_at > ?')
+      .prepare('UPDATE uploads SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?')
       .run(now, tokenHash, now);
     if (claimed.changes === 0) return null;
     const row = this.db.prepare('SELECT data, used_at FROM uploads WHERE token_hash = ?').get(tokenHash) as
