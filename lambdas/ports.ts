@@ -59,6 +59,8 @@ export interface TenantStore {
   putUpload(upload: UploadRecord): Promise<void>;
   /** Marks the upload used and returns it, once; null when unknown, used or expired. */
   claimUpload(tokenHash: string, now: string): Promise<UploadRecord | null>;
+  /** The same, for an upload found by its id (on AWS the object key names the upload). */
+  claimUploadById(uploadId: string, now: string): Promise<UploadRecord | null>;
 }
 
 export interface DocumentListRequest extends PageRequest {
@@ -172,6 +174,7 @@ export interface UploadTarget {
   /** `token` is the one-time secret the local server checks; S3 presigns instead. */
   createUrl(input: {
     projectId: string;
+    uploadId: string;
     documentId: string;
     token: string;
     contentType: string;

@@ -4,7 +4,7 @@ import { Invalid, NotFound, OpragError, TooLarge } from '../core/errors';
 import { claimedType, detectContentType, ExtractionError, type SupportedType } from '../core/extract';
 import { isId, newId } from '../core/ids';
 import { hashKey } from '../core/keys';
-import type { Chunk, DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
+import type { Chunk, DocumentRecord, DocumentStatus, ProjectRecord, UploadRecord } from '../core/model';
 import { readDocument } from '../core/read-document';
 import { authorizeProject } from './access';
 import type { Context, Principal } from './context';
@@ -122,7 +122,11 @@ export function makeDocumentServices(ctx: Context) {
         projectId,
         chunks.map((c) => [c.title, c.section, c.text].filter(Boolean).join('\n')),
       );
-      if (vectors) chunks.forEach((c, i) => Object.assign(c, { vector: vectors[i] }));
+      if (vectors) {
+        chunks.forEach((c, i) => {
+          c.vector = vectors[i];
+        });
+      }
       const current = await records.getDocument(documentId);
       if (!current || current.content_hash !== doc.content_hash) return current;
       await ctx.blobs.forProject(projectId).put(textKey(doc.id), Buffer.from(plainText(extracted)), 'text/plain');
@@ -155,6 +159,30 @@ export function makeDocumentServices(ctx: Context) {
       });
     }
     return { kind: 'ready' as const, document: done };
+  }
+
+  async function landUpload(upload: UploadRecord | null, bytes: Buffer) {
+    if (!upload) throw NotFound('upload URL (unknown, used or expired)');
+    const project = await ctx.store.getProject(upload.project_id);
+    if (!project) throw NotFound('upload URL (unknown, used or expired)');
+    if (bytes.length > ctx.settings.maxUploadBytes) {
+      throw TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes / 2 ** 20} MB`);
+    }
+    const outcome = await ingest(
+      project,
+      {
+        bytes,
+        filename: upload.filename,
+        content_type: upload.content_type,
+        title: upload.title,
+        url: upload.url,
+        external_id: upload.external_id,
+        tags: upload.tags,
+      },
+      false,
+      upload.document_id,
+    );
+    return { projectId: project.id, document: publicDocument(outcome.document) };
   }
 
   async function getOwnDocument(projectId: string, documentId: string) {
@@ -256,8 +284,9 @@ export function makeDocumentServices(ctx: Context) {
       const token = randomBytes(32).toString('base64url');
       const expires = new Date(ctx.now().getTime() + ctx.settings.uploadTtlSeconds * 1000);
       const documentId = existing?.id ?? newId('document');
+      const uploadId = newId('upload');
       await ctx.store.putUpload({
-        id: newId('upload'),
+        id: uploadId,
         project_id: project.id,
         document_id: documentId,
         token_hash: hashKey(token),
@@ -273,6 +302,7 @@ export function makeDocumentServices(ctx: Context) {
       });
       const target = await ctx.uploads.createUrl({
         projectId: project.id,
+        uploadId,
         documentId,
         token,
         contentType: body.content_type,
@@ -290,30 +320,15 @@ export function makeDocumentServices(ctx: Context) {
       };
     },
 
-    /** The bytes of an upload have landed: claim the one-time URL and ingest them. */
+    /** The bytes of an upload have landed at the local server: claim the one-time URL and ingest them. */
     async completeUpload(token: string, bytes: Buffer) {
-      const upload = await ctx.store.claimUpload(hashKey(token), ctx.iso());
-      if (!upload) throw NotFound('upload URL (unknown, used or expired)');
-      const project = await ctx.store.getProject(upload.project_id);
-      if (!project) throw NotFound('upload URL (unknown, used or expired)');
-      if (bytes.length > ctx.settings.maxUploadBytes) {
-        throw TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes} bytes`);
-      }
-      const outcome = await ingest(
-        project,
-        {
-          bytes,
-          filename: upload.filename,
-          content_type: upload.content_type,
-          title: upload.title,
-          url: upload.url,
-          external_id: upload.external_id,
-          tags: upload.tags,
-        },
-        false,
-        upload.document_id,
-      );
-      return { projectId: project.id, document: publicDocument(outcome.document) };
+      return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes);
+    },
+
+    /** The bytes of an upload have landed in object storage (the object key names the upload). */
+    async completeUploadObject(uploadId: string, bytes: Buffer) {
+      const upload = isId('upload', uploadId) ? await ctx.store.claimUploadById(uploadId, ctx.iso()) : null;
+      return landUpload(upload, bytes);
     },
   };
 }

@@ -171,6 +171,13 @@ export class SqliteTenantStore implements TenantStore {
     return u && { ...u, used_at: row?.used_at ?? now };
   }
 
+  async claimUploadById(uploadId: string, now: string) {
+    const row = this.db.prepare('SELECT token_hash FROM uploads WHERE id = ?').get(uploadId) as
+      | { token_hash: string }
+      | undefined;
+    return row ? this.claimUpload(row.token_hash, now) : null;
+  }
+
   forProject(projectId: string): ProjectRecords {
     return new SqliteProjectRecords(this.db, projectId);
   }

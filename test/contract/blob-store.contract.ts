@@ -1,0 +1,116 @@
+import { newId } from '../../lambdas/core/ids';
+import type { BlobStore, ProjectBlobs } from '../../lambdas/ports';
+
+export type MakeBlobStore = () => Promise<{ blobs: BlobStore; close(): Promise<void> }>;
+
+const BINARY = Buffer.from([0x00, 0xff, 0x10, 0x00, 0x7f, 0x80, 0xfe, 0xff, 0x0a, 0x0d]);
+const originalKey = () => `originals/${newId('document')}`;
+
+/** The BlobStore port contract: every adapter that can run here runs this very suite. */
+export function describeBlobStoreContract(name: string, make: MakeBlobStore): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    let current: Awaited<ReturnType<MakeBlobStore>>;
+    let blobs: ProjectBlobs;
+    beforeEach(async () => {
+      current = await make();
+      blobs = current.blobs.forProject(newId('project'));
+    });
+    afterEach(async () => {
+      await current.close();
+    });
+
+    it('round-trips binary bytes with their content type', async () => {
+      const key = originalKey();
+      await blobs.put(key, BINARY, 'application/pdf');
+
+      const got = await blobs.get(key);
+
+      expect(got?.contentType).toBe('application/pdf');
+      expect(got?.bytes.equals(BINARY)).toBe(true);
+      expect(got?.bytes).toHaveLength(BINARY.length);
+    });
+
+    it('round-trips an empty blob', async () => {
+      const key = `text/${newId('document')}`;
+      await blobs.put(key, Buffer.alloc(0), 'text/plain');
+
+      const got = await blobs.get(key);
+
+      expect(got?.bytes).toHaveLength(0);
+      expect(got?.contentType).toBe('text/plain');
+    });
+
+    it('returns null for a missing key', async () => {
+      await blobs.put(originalKey(), BINARY, 'application/pdf');
+
+      expect(await blobs.get(originalKey())).toBeNull();
+    });
+
+    it('overwrites bytes and content type', async () => {
+      const key = originalKey();
+      await blobs.put(key, BINARY, 'application/pdf');
+
+      await blobs.put(key, Buffer.from('second version'), 'text/markdown');
+
+      const got = await blobs.get(key);
+      expect(got?.bytes.toString('utf8')).toBe('second version');
+      expect(got?.contentType).toBe('text/markdown');
+    });
+
+    it('delete returns true, then false, and the blob is gone', async () => {
+      const key = originalKey();
+      const kept = originalKey();
+      await blobs.put(key, BINARY, 'application/pdf');
+      await blobs.put(kept, BINARY, 'application/pdf');
+
+      expect(await blobs.delete(key)).toBe(true);
+      expect(await blobs.delete(key)).toBe(false);
+      expect(await blobs.get(key)).toBeNull();
+      expect(await blobs.get(kept)).not.toBeNull();
+    });
+
+    it('deleteAll returns how many blobs there were and empties the project', async () => {
+      const keys = [originalKey(), originalKey(), `text/${newId('document')}`];
+      for (const k of keys) await blobs.put(k, BINARY, 'application/octet-stream');
+      await blobs.put(keys[0], Buffer.from('overwritten'), 'text/plain'); // still one blob
+
+      expect(await blobs.deleteAll()).toBe(3);
+
+      for (const k of keys) expect(await blobs.get(k)).toBeNull();
+      expect(await blobs.deleteAll()).toBe(0);
+    });
+
+    it("never shows another project's blobs, and deleteAll leaves them", async () => {
+      const other = current.blobs.forProject(newId('project'));
+      const key = originalKey();
+      await blobs.put(key, BINARY, 'application/pdf');
+
+      expect(await other.get(key)).toBeNull();
+      expect(await other.delete(key)).toBe(false);
+      expect(await other.deleteAll()).toBe(0);
+      expect((await blobs.get(key))?.bytes.equals(BINARY)).toBe(true);
+    });
+
+    it('keeps the same key apart in two projects', async () => {
+      const other = current.blobs.forProject(newId('project'));
+      const key = originalKey();
+      await blobs.put(key, Buffer.from('mine'), 'text/plain');
+      await other.put(key, Buffer.from('theirs'), 'text/plain');
+
+      expect((await blobs.get(key))?.bytes.toString()).toBe('mine');
+      expect((await other.get(key))?.bytes.toString()).toBe('theirs');
+    });
+
+    it('refuses keys that could escape the project', async () => {
+      for (const bad of ['../x', 'a/../../b', '/etc/passwd', `originals/../../${newId('project')}/x`]) {
+        await expect(blobs.put(bad, BINARY, 'text/plain')).rejects.toThrow();
+        await expect(blobs.get(bad)).rejects.toThrow();
+        await expect(blobs.delete(bad)).rejects.toThrow();
+      }
+    });
+
+    it('refuses an invalid project id', () => {
+      for (const bad of ['../x', 'prj_bad', '']) expect(() => current.blobs.forProject(bad)).toThrow();
+    });
+  });
+}
