@@ -35,7 +35,7 @@ export function allows(principal: Principal, permission: Permission): boolean {
 }
 
 /** The caller's project, if it belongs to the caller at all; null otherwise (never a hint why). */
-export async function ownedProject(ctx: Context, principal: Principal, projectId: string) {
+export async function ownedProject(ctx: Pick<Context, 'store'>, principal: Principal, projectId: string) {
   if (!isId('project', projectId)) return null;
   if (principal.kind === 'project' && principal.projectId !== projectId) return null;
   const project = await ctx.store.getProject(projectId);
@@ -49,7 +49,7 @@ export async function ownedProject(ctx: Context, principal: Principal, projectId
  * checked (`403`), so a key cannot learn anything about other tenants.
  */
 export async function authorizeProject(
-  ctx: Context,
+  ctx: Pick<Context, 'store'>,
   principal: Principal,
   projectId: string,
   permission: Permission,

@@ -23,6 +23,8 @@ export interface DocumentInput {
   metadata?: Record<string, unknown>;
 }
 
+export type IngestMode = 'queue' | 'wait' | 'inline';
+
 export type IngestOutcome =
   | { kind: 'accepted'; document: DocumentRecord }
   | { kind: 'ready'; document: DocumentRecord }
@@ -144,31 +146,67 @@ export function makeDocumentServices(ctx: Context) {
     }
   }
 
-  async function ingest(project: ProjectRecord, input: DocumentInput, wait: boolean, fixedId?: string) {
+  /**
+   * `queue`: hand processing to the ingest queue and answer at once; `wait`: process now and
+   * fail the request (422) if the document fails; `inline`: process now and report the outcome
+   * in the document (workers, which have no caller to fail).
+   */
+  async function ingest(project: ProjectRecord, input: DocumentInput, mode: IngestMode, fixedId?: string) {
     const accepted = await accept(project, input, fixedId);
     if (accepted.kind === 'unchanged') return accepted;
-    if (!wait) {
+    if (mode === 'queue') {
       await ctx.queue.enqueue(project.id, accepted.document.id);
       return accepted;
     }
     const done = (await processDocument(project.id, accepted.document.id)) ?? accepted.document;
-    if (done.status === 'failed') {
+    if (done.status === 'failed' && mode === 'wait') {
       throw new OpragError('invalid_request', done.error ?? 'the document could not be processed', {
         status: 422,
         body: { document: publicDocument(done) },
       });
     }
-    return { kind: 'ready' as const, document: done };
+    return { kind: done.status === 'ready' ? ('ready' as const) : ('accepted' as const), document: done };
   }
 
-  async function landUpload(upload: UploadRecord | null, bytes: Buffer) {
+  /** A file that arrived without a caller to answer (drop folder, S3 drop): unreadable types become failed documents. */
+  async function ingestUnattended(project: ProjectRecord, input: DocumentInput, mode: IngestMode, fixedId?: string) {
+    try {
+      return await ingest(project, input, mode, fixedId);
+    } catch (e) {
+      if (!(e instanceof OpragError) || e.type !== 'unsupported_media_type' || !input.external_id) throw e;
+      const existing = await ctx.store.forProject(project.id).findDocumentByExternalId(input.external_id);
+      const now = ctx.iso();
+      const failed: DocumentRecord = {
+        id: existing?.id ?? fixedId ?? newId('document'),
+        title: input.title ?? null,
+        url: input.url ?? null,
+        filename: input.filename ?? null,
+        content_type: input.content_type ?? 'application/octet-stream',
+        external_id: input.external_id,
+        tags: input.tags ?? [],
+        metadata: input.metadata ?? {},
+        status: 'failed',
+        error: e.message,
+        chunks: 0,
+        bytes: input.bytes.length,
+        content_hash: createHash('sha256').update(input.bytes).digest('hex'),
+        created_at: existing?.created_at ?? now,
+        updated_at: now,
+      };
+      await indexOf(ctx, project).deleteDocument(failed.id);
+      await ctx.store.forProject(project.id).putDocument(failed);
+      return { kind: 'accepted' as const, document: failed };
+    }
+  }
+
+  async function landUpload(upload: UploadRecord | null, bytes: Buffer, mode: IngestMode) {
     if (!upload) throw NotFound('upload URL (unknown, used or expired)');
     const project = await ctx.store.getProject(upload.project_id);
     if (!project) throw NotFound('upload URL (unknown, used or expired)');
     if (bytes.length > ctx.settings.maxUploadBytes) {
       throw TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes / 2 ** 20} MB`);
     }
-    const outcome = await ingest(
+    const outcome = await ingestUnattended(
       project,
       {
         bytes,
@@ -179,7 +217,7 @@ export function makeDocumentServices(ctx: Context) {
         external_id: upload.external_id,
         tags: upload.tags,
       },
-      false,
+      mode,
       upload.document_id,
     );
     return { projectId: project.id, document: publicDocument(outcome.document) };
@@ -200,14 +238,14 @@ export function makeDocumentServices(ctx: Context) {
       if (input.bytes.length > ctx.settings.maxBodyBytes) {
         throw TooLarge(`a document in a request body may be at most ${ctx.settings.maxBodyBytes} bytes; use uploads`);
       }
-      return ingest(project, input, wait);
+      return ingest(project, input, wait ? 'wait' : 'queue');
     },
 
     /** The drop folder: the path is the external id, so dropping a file again replaces it. */
-    async ingestDropped(projectId: string, input: DocumentInput) {
+    async ingestDropped(projectId: string, input: DocumentInput, mode: IngestMode = 'queue') {
       const project = await ctx.store.getProject(projectId);
       if (!project) throw NotFound('project');
-      return ingest(project, input, false);
+      return ingestUnattended(project, input, mode);
     },
 
     async listDocuments(
@@ -322,13 +360,13 @@ export function makeDocumentServices(ctx: Context) {
 
     /** The bytes of an upload have landed at the local server: claim the one-time URL and ingest them. */
     async completeUpload(token: string, bytes: Buffer) {
-      return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes);
+      return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes, 'queue');
     },
 
     /** The bytes of an upload have landed in object storage (the object key names the upload). */
-    async completeUploadObject(uploadId: string, bytes: Buffer) {
+    async completeUploadObject(uploadId: string, bytes: Buffer, mode: IngestMode = 'inline') {
       const upload = isId('upload', uploadId) ? await ctx.store.claimUploadById(uploadId, ctx.iso()) : null;
-      return landUpload(upload, bytes);
+      return landUpload(upload, bytes, mode);
     },
   };
 }

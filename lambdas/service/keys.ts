@@ -22,7 +22,7 @@ export function publicKey(k: ApiKeyRecord) {
 }
 
 /** Resolves a bearer token to the principal it stands for, or fails with 401. */
-export async function authenticate(ctx: Context, token: string | null): Promise<Principal> {
+export async function authenticate(ctx: KeyContext, token: string | null): Promise<Principal> {
   if (!token) throw Unauthorized('send an API key as "Authorization: Bearer <key>"');
   if (!keyKind(token)) throw Unauthorized('the API key is not valid');
   const key = await ctx.store.findKeyByHash(hashKey(token));
@@ -38,7 +38,7 @@ export async function authenticate(ctx: Context, token: string | null): Promise<
   return { kind: 'project', key, companyId: key.company_id, projectId: key.project_id };
 }
 
-export async function issueCompanyKey(ctx: Context, companyId: string, name: string | null, role: Role) {
+export async function issueCompanyKey(ctx: KeyContext, companyId: string, name: string | null, role: Role) {
   const secret = generateKey('company');
   const record: ApiKeyRecord = {
     id: newId('key'),
@@ -61,7 +61,7 @@ export async function issueCompanyKey(ctx: Context, companyId: string, name: str
 }
 
 export async function issueProjectKey(
-  ctx: Context,
+  ctx: KeyContext,
   project: { id: string; company_id: string; environment: Environment },
   opts: { name?: string | null; scopes?: Scope[]; environment?: Environment; expires_at?: string | null },
 ) {
@@ -86,7 +86,10 @@ export async function issueProjectKey(
   return { record, key: secret.key };
 }
 
-export function makeKeyServices(ctx: Context) {
+/** What key management needs of the context: the store and the time (the operator CLI builds just this). */
+export type KeyContext = Pick<Context, 'store' | 'iso'>;
+
+export function makeKeyServices(ctx: KeyContext) {
   return {
     /** The operator's way in: a company and its first admin key (CLI, demo company). */
     async createCompany(name: string) {

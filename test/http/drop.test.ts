@@ -65,4 +65,18 @@ describe('the local drop folder', () => {
     const refused = await b.client.post<{ refusal: unknown }>('/v1/chat', { question: 'heron migration?' });
     expect(refused.body.refusal).not.toBeNull();
   });
+
+  it('records an unreadable dropped file as a failed document with the reason', async () => {
+    const p = await t.project('drop failed');
+    mkdirSync(join(t.dataDir, 'drop', p.id), { recursive: true });
+    writeFileSync(join(t.dataDir, 'drop', p.id, 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 1, 2]));
+    const failed = await waitFor(async () => {
+      const list = await p.client.get<{ documents: (Doc & { error?: string })[] }>('/v1/documents?status=failed');
+      return list.body.documents[0];
+    });
+    expect(failed.external_id).toBe(`drop/${p.id}/photo.png`);
+    expect(failed.error).toMatch(/not of a supported format/);
+    const ready = await p.client.get<{ documents: Doc[] }>('/v1/documents?status=ready');
+    expect(ready.body.documents).toEqual([]);
+  });
 });
