@@ -19,6 +19,16 @@ function adminKey(given?: string): string {
   throw new Error('pass --admin-key, set OPRAG_ADMIN_KEY, or start the local server once to create one');
 }
 
+/** Just what the operator's commands need of a deployed stage: its tenant store. */
+async function awsOperatorHome(tableName?: string, region?: string) {
+  if (!tableName) throw new Error('--aws needs --table-name (or OPRAG_TABLE_NAME): the stack output TableName');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoTenantStore } = await import('../lambdas/adapters/aws/dynamo-tenant-store');
+  const { makeKeyServices } = await import('../lambdas/service/keys');
+  const store = new DynamoTenantStore({ client: new DynamoDBClient({ region }), tableName });
+  return { services: { keys: makeKeyServices({ store, iso: () => new Date().toISOString() }) }, close: async () => {} };
+}
+
 program.name('oprag').description("Tenant-isolated, cited answers over each customer's documents");
 
 program
@@ -50,20 +60,36 @@ admin
   .description('create a company and print its first admin key (once)')
   .requiredOption('--name <name>', 'the company name')
   .option('--data-dir <dir>', 'the local data directory', defaultDataDir())
+  .option('--aws', "create it in a deployed stage's DynamoDB table (AWS credentials from the environment)")
+  .option(
+    '--table-name <name>',
+    'the stage table, with --aws (the stack output TableName)',
+    process.env.OPRAG_TABLE_NAME,
+  )
+  .option('--region <region>', 'the AWS region, with --aws', process.env.AWS_REGION)
   .option('--json', 'print JSON')
-  .action(async (opts: { name: string; dataDir: string; json?: boolean }) => {
-    const home = composeLocal(resolve(opts.dataDir));
-    try {
-      const out = await home.services.keys.createCompany(opts.name);
-      if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      else {
-        process.stdout.write(`company ${out.company.id} (${out.company.name})\n`);
-        process.stdout.write(`admin key (shown once): ${out.api_key.key}\n`);
+  .action(
+    async (opts: {
+      name: string;
+      dataDir: string;
+      aws?: boolean;
+      tableName?: string;
+      region?: string;
+      json?: boolean;
+    }) => {
+      const home = opts.aws ? await awsOperatorHome(opts.tableName, opts.region) : composeLocal(resolve(opts.dataDir));
+      try {
+        const out = await home.services.keys.createCompany(opts.name);
+        if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        else {
+          process.stdout.write(`company ${out.company.id} (${out.company.name})\n`);
+          process.stdout.write(`admin key (shown once): ${out.api_key.key}\n`);
+        }
+      } finally {
+        await home.close();
       }
-    } finally {
-      await home.close();
-    }
-  });
+    },
+  );
 
 program
   .command('ask')

@@ -30,7 +30,11 @@ export async function authenticate(ctx: KeyContext, token: string | null): Promi
   const now = ctx.iso();
   if (key.revoked_at) throw Unauthorized('the API key has been revoked');
   if (key.expires_at && key.expires_at <= now) throw Unauthorized('the API key has expired');
-  await ctx.store.touchKey(key.id, now);
+  try {
+    await ctx.store.touchKey(key.id, now);
+  } catch {
+    // last_used_at is bookkeeping: a failed write must not fail the call it describes
+  }
   if (key.kind === 'company') {
     return { kind: 'company', key, companyId: key.company_id, role: key.role ?? 'viewer' };
   }

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  AuditEvent,
+  DocumentRecord,
+  DocumentStatus,
+  GoldenQuestion,
+  GoldenRun,
+  UsageCounters,
+  UsageDay,
+} from '../../core/model';
+import type { DocumentListRequest, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
+import {
+  type Condition,
+  deleteItem,
+  deleteKeys,
+  epochSeconds,
+  GSI1,
+  getItem,
+  type Item,
+  type ItemRange,
+  isConditionFailed,
+  putItem,
+  queryAll,
+  queryPage,
+  record,
+} from './dynamo-table';
+
+const COUNTERS: (keyof UsageCounters)[] = [
+  'requests',
+  'answers',
+  'refusals',
+  'documents',
+  'bytes',
+  'embedding_units',
+  'generation_units',
+];
+
+/** How long a rate-limit window counter outlives its minute before TTL may reap it. */
+const WINDOW_TTL_SECONDS = 10 * 60;
+
+const extKey = (externalId: string) => `EXTID#${createHash('sha256').update(externalId).digest('hex')}`;
+
+/**
+ * The records of one project, all in its partition `PROJECT#<pid>`: the partition key is fixed
+ * at construction and every call addresses items by it, so a call through project B cannot read,
+ * change or delete an item of project A, whatever ids it is given.
+ *
+ *   document            DOC#<did>                gsi1: PROJECT#<pid>#STATUS#<status> / DOC#<did>
+ *   external id pointer EXTID#<sha256(ext id)>   doc_id, external_id (unique per project)
+ *   golden question     GQ#<id>
+ *   golden run          RUN#<id>
+ *   audit event         AUDIT#<id>               ttl: at + auditTtlDays
+ *   usage day           USAGE#<yyyy-mm-dd>       counters, each kept by UpdateItem ADD
+ *   window counter      WINDOW#<name>#<window>   count by ADD; ttl a few minutes on
+ */
+export class DynamoProjectRecords implements ProjectRecords {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly auditTtlDays: number;
+  private readonly pk: string;
+
+  constructor(deps: { doc: DynamoDBDocumentClient; table: string; auditTtlDays: number }, projectId: string) {
+    this.doc = deps.doc;
+    this.table = deps.table;
+    this.auditTtlDays = deps.auditTtlDays;
+    this.pk = `PROJECT#${projectId}`;
+  }
+
+  private statusKey(status: DocumentStatus) {
+    return `${this.pk}#STATUS#${status}`;
+  }
+
+  private range(prefix: string): ItemRange {
+    return { table: this.table, partition: this.pk, prefix };
+  }
+
+  private get(sk: string) {
+    return getItem(this.doc, this.table, this.pk, sk);
+  }
+
+  private remove(sk: string, condition?: Condition) {
+    return deleteItem(this.doc, this.table, { pk: this.pk, sk }, condition);
+  }
+
+  async putDocument(doc: DocumentRecord) {
+    if (doc.external_id != null) await this.claimExternalId(doc.external_id, doc.id);
+    const sk = `DOC#${doc.id}`;
+    const old = await putItem(this.doc, this.table, {
+      ...doc,
+      pk: this.pk,
+      sk,
+      gsi1pk: this.statusKey(doc.status),
+      gsi1sk: sk,
+    });
+    const before = old?.external_id;
+    if (typeof before === 'string' && before !== doc.external_id) await this.releaseExternalId(before, doc.id);
+  }
+
+  /**
+   * Points the external id at the document, unless another live document holds it (the same
+   * uniqueness the SQLite home's index gives). A pointer whose document is gone or renamed is stale
+   * and taken over; the pointer is written before the document, and checked on every lookup.
+   */
+  private async claimExternalId(externalId: string, docId: string) {
+    const item = { pk: this.pk, sk: extKey(externalId), doc_id: docId, external_id: externalId };
+    const putIf = (expression: string, values: Item) => putItem(this.doc, this.table, item, { expression, values });
+    const claimIfFree = () => putIf('attribute_not_exists(pk) OR doc_id = :id', { ':id': docId });
+    try {
+      await claimIfFree();
+      return;
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    const holderId = (await this.get(item.sk))?.doc_id;
+    if (typeof holderId !== 'string') return void (await claimIfFree()); // released meanwhile
+    const holder = await this.getDocument(holderId);
+    // a plain (500) error on purpose: the worker retries the message, and the retry finds the
+    // holder by its external id and replaces it, as a re-drop should
+    if (holder?.external_id === externalId) throw new Error(`external id ${externalId} belongs to another document`);
+    await putIf('doc_id = :stale', { ':stale': holderId });
+  }
+
+  private async releaseExternalId(externalId: string, docId: string) {
+    await this.remove(extKey(externalId), { expression: 'doc_id = :id', values: { ':id': docId } });
+  }
+
+  async getDocument(id: string) {
+    return record<DocumentRecord>(await this.get(`DOC#${id}`));
+  }
+
+  async findDocumentByExternalId(externalId: string) {
+    const pointer = await this.get(extKey(externalId));
+    if (typeof pointer?.doc_id !== 'string') return null;
+    const doc = await this.getDocument(pointer.doc_id);
+    return doc?.external_id === externalId ? doc : null;
+  }
+
+  async listDocuments(req: DocumentListRequest) {
+    const range: ItemRange = req.status
+      ? { table: this.table, index: GSI1, partition: this.statusKey(req.status), prefix: 'DOC#' }
+      : this.range('DOC#');
+    return queryPage<DocumentRecord>(this.doc, range, req);
+  }
+
+  async listUnfinishedDocuments() {
+    const unfinished: DocumentStatus[] = ['queued', 'processing'];
+    const found = await Promise.all(
+      unfinished.map((status) =>
+        queryAll(this.doc, {
+          table: this.table,
+          index: GSI1,
+          partition: `${this.pk}#STATUS#${status}`,
+          prefix: 'DOC#',
+        }),
+      ),
+    );
+    return found
+      .flat()
+      .map((i) => record<DocumentRecord>(i) as DocumentRecord)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async deleteDocument(id: string) {
+    const old = await this.remove(`DOC#${id}`);
+    if (typeof old?.external_id === 'string') await this.releaseExternalId(old.external_id, id);
+    return old !== null;
+  }
+
+  /** A strongly consistent sum over the partition's documents (only their sizes are read back). */
+  async documentTotals() {
+    const items = await queryAll(this.doc, this.range('DOC#'), { projection: ['bytes'] });
+    return { documents: items.length, bytes: items.reduce((sum, i) => sum + Number(i.bytes ?? 0), 0) };
+  }
+
+  async putGoldenQuestion(q: GoldenQuestion) {
+    await putItem(this.doc, this.table, { ...q, pk: this.pk, sk: `GQ#${q.id}` });
+  }
+  async getGoldenQuestion(id: string) {
+    return record<GoldenQuestion>(await this.get(`GQ#${id}`));
+  }
+  async listGoldenQuestions() {
+    const items = await queryAll(this.doc, this.range('GQ#'), { newestFirst: true });
+    return items.map((i) => record<GoldenQuestion>(i) as GoldenQuestion);
+  }
+  async deleteGoldenQuestion(id: string) {
+    return (await this.remove(`GQ#${id}`)) !== null;
+  }
+  async putGoldenRun(run: GoldenRun) {
+    await putItem(this.doc, this.table, { ...run, pk: this.pk, sk: `RUN#${run.id}` });
+  }
+  async listGoldenRuns() {
+    const items = await queryAll(this.doc, this.range('RUN#'), { newestFirst: true });
+    return items.map((i) => record<GoldenRun>(i) as GoldenRun);
+  }
+
+  async appendAudit(event: AuditEvent) {
+    const ttl = epochSeconds(Date.parse(event.at)) + this.auditTtlDays * 86_400 || undefined;
+    await putItem(this.doc, this.table, { ...event, pk: this.pk, sk: `AUDIT#${event.id}`, ttl });
+  }
+  async listAudit(page: PageRequest) {
+    return queryPage<AuditEvent>(this.doc, this.range('AUDIT#'), page);
+  }
+
+  async addUsage(day: string, delta: Partial<UsageCounters>) {
+    const names: Record<string, string> = { '#day': 'day' };
+    const values: Item = { ':day': day };
+    COUNTERS.forEach((c, i) => {
+      names[`#c${i}`] = c;
+      values[`:c${i}`] = Math.round(delta[c] ?? 0);
+    });
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: this.pk, sk: `USAGE#${day}` },
+        UpdateExpression: `SET #day = :day ADD ${COUNTERS.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async listUsage(fromDay: string, toDay: string): Promise<UsageDay[]> {
+    if (fromDay > toDay) return [];
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': this.pk, ':from': `USAGE#${fromDay}`, ':to': `USAGE#${toDay}` },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      }),
+    );
+    // at most a few hundred small items: one page holds them (1 MB)
+    return (res.Items ?? []).map((i) => {
+      const day: UsageDay = { day: String(i.day) } as UsageDay;
+      for (const c of COUNTERS) day[c] = Number(i[c] ?? 0);
+      return day;
+    });
+  }
+
+  async countInWindow(name: string, window: string) {
+    const res = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: this.pk, sk: `WINDOW#${name}#${window}` },
+        UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :ttl) ADD #count :one',
+        ExpressionAttributeNames: { '#ttl': 'ttl', '#count': 'count' },
+        ExpressionAttributeValues: { ':ttl': epochSeconds(Date.now()) + WINDOW_TTL_SECONDS, ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(res.Attributes?.count);
+  }
+
+  /**
+   * Deletes everything in the project's partition, then the pointers of its keys and uploads,
+   * then the project item last: a purge cut short leaves a project that can be purged again. A
+   * second pass catches items written while the first ran (an ingest worker finishing late).
+   */
+  async purge(): Promise<PurgeCounts> {
+    let documents = 0;
+    let keys = 0;
+    for (let pass = 0; pass < 5; pass++) {
+      const items = (
+        await queryAll(this.doc, this.range(''), { projection: ['pk', 'sk', 'hash', 'token_hash'] })
+      ).filter((i) => i.sk !== 'PROJECT');
+      if (items.length === 0) break;
+      const doomed: { pk: string; sk: string }[] = [];
+      for (const i of items) {
+        const sk = String(i.sk);
+        doomed.push({ pk: this.pk, sk });
+        if (sk.startsWith('DOC#')) documents++;
+        if (sk.startsWith('KEY#')) {
+          keys++;
+          doomed.push({ pk: `KEY#${sk.slice(4)}`, sk: 'KEY' }, { pk: `KEYHASH#${i.hash}`, sk: 'KEYHASH' });
+        }
+        if (sk.startsWith('UPLOAD#')) {
+          doomed.push({ pk: `UPLOAD#${sk.slice(7)}`, sk: 'UPLOAD' });
+          doomed.push({ pk: `UPLOADTOKEN#${i.token_hash}`, sk: 'UPLOADTOKEN' });
+        }
+      }
+      await deleteKeys(this.doc, this.table, doomed);
+    }
+    await this.remove('PROJECT');
+    return { documents, keys };
+  }
+}

@@ -1,0 +1,98 @@
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { isId } from '../../core/ids';
+import type { BlobStore, ProjectBlobs } from '../../ports';
+
+/** The same rule as the file-system home: `<folder>/<id>`, nothing that could climb out. */
+const KEY = /^[a-z]+\/[a-z0-9_]+$/;
+
+const isMissing = (e: unknown) => {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
+};
+
+/** Blobs in S3 under `projects/<project_id>/<key>`, the content type kept as the object's ContentType. */
+export class S3BlobStore implements BlobStore {
+  constructor(private readonly opts: { client: S3Client; bucket: string }) {}
+
+  forProject(projectId: string): ProjectBlobs {
+    if (!isId('project', projectId)) throw new Error('invalid project id for blobs');
+    return new S3ProjectBlobs(this.opts.client, this.opts.bucket, `projects/${projectId}/`);
+  }
+}
+
+class S3ProjectBlobs implements ProjectBlobs {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly prefix: string,
+  ) {}
+
+  private key(key: string): string {
+    if (!KEY.test(key)) throw new Error(`invalid blob key ${key}`);
+    return `${this.prefix}${key}`;
+  }
+
+  async put(key: string, bytes: Buffer, contentType: string) {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: bytes, ContentType: contentType }),
+    );
+  }
+
+  async get(key: string) {
+    const Key = this.key(key);
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+      return { bytes, contentType: res.ContentType ?? 'application/octet-stream' };
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  /** S3 deletes silently either way; a HEAD first says whether there was anything to delete. */
+  async delete(key: string) {
+    const Key = this.key(key);
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (e) {
+      if (isMissing(e)) return false;
+      throw e;
+    }
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    return true;
+  }
+
+  /** Lists the project's prefix page by page (1000 keys at most) and deletes each page in one call. */
+  async deleteAll() {
+    let count = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+      );
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        const res = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }),
+        );
+        if (res.Errors?.length) {
+          const first = res.Errors[0];
+          throw new Error(`could not delete ${res.Errors.length} blobs (${first.Key}: ${first.Code})`);
+        }
+        count += batch.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return count;
+  }
+}

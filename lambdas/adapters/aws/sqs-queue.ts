@@ -1,0 +1,98 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { isId } from '../../core/ids';
+import type { IngestQueue } from '../../ports';
+
+/** The job the API sends the worker: process one queued document. */
+export interface IngestJobMessage {
+  type: 'ingest';
+  project_id: string;
+  document_id: string;
+}
+
+/** An object an S3 `ObjectCreated:*` notification names, its key decoded. */
+export interface S3CreatedObject {
+  bucket: string;
+  key: string;
+  eventName: string;
+  size: number | null;
+}
+
+/** What a message on the ingest queue can be; parseQueueMessage never throws. */
+export type QueueMessage =
+  | IngestJobMessage
+  | { type: 's3'; objects: S3CreatedObject[] }
+  /** the s3:TestEvent S3 sends when notifications are configured: nothing to do */
+  | { type: 'test' }
+  | { type: 'invalid'; reason: string };
+
+export function ingestJob(projectId: string, documentId: string): IngestJobMessage {
+  return { type: 'ingest', project_id: projectId, document_id: documentId };
+}
+
+/** The ingest queue of the AWS home: one SQS message per queued document, for the worker Lambda. */
+export class SqsIngestQueue implements IngestQueue {
+  constructor(private readonly opts: { client: SQSClient; queueUrl: string }) {}
+
+  async enqueue(projectId: string, documentId: string) {
+    await this.opts.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.opts.queueUrl,
+        MessageBody: JSON.stringify(ingestJob(projectId, documentId)),
+      }),
+    );
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** S3 writes keys in notifications URL-encoded, with `+` for a space (and `%2B` for a plus). */
+export function decodeS3EventKey(key: string): string | null {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+function parseS3Records(records: unknown[]): QueueMessage {
+  const objects: S3CreatedObject[] = [];
+  for (const r of records) {
+    if (!isObject(r) || r.eventSource !== 'aws:s3' || typeof r.eventName !== 'string' || !isObject(r.s3)) {
+      return { type: 'invalid', reason: 'a record is not an S3 event record' };
+    }
+    const { bucket, object } = r.s3;
+    if (!isObject(bucket) || typeof bucket.name !== 'string' || !isObject(object) || typeof object.key !== 'string') {
+      return { type: 'invalid', reason: 'an S3 event record names no bucket or object key' };
+    }
+    if (!r.eventName.startsWith('ObjectCreated:')) continue;
+    const key = decodeS3EventKey(object.key);
+    if (key === null) return { type: 'invalid', reason: 'an S3 object key is not validly encoded' };
+    const size = typeof object.size === 'number' ? object.size : null;
+    objects.push({ bucket: bucket.name, key, eventName: r.eventName, size });
+  }
+  return { type: 's3', objects };
+}
+
+/**
+ * Reads an SQS message body of the ingest queue: an ingest job, an S3 event notification (only
+ * `ObjectCreated:*` records are kept) or S3's test event. Anything else is `invalid`, with a reason.
+ */
+export function parseQueueMessage(body: string): QueueMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { type: 'invalid', reason: 'the body is not JSON' };
+  }
+  if (!isObject(value)) return { type: 'invalid', reason: 'the body is not a JSON object' };
+  if (value.type === 'ingest') {
+    const { project_id, document_id } = value;
+    if (!isId('project', project_id) || !isId('document', document_id)) {
+      return { type: 'invalid', reason: 'the ingest job does not name a project and a document' };
+    }
+    return ingestJob(project_id, document_id);
+  }
+  if (value.Event === 's3:TestEvent') return { type: 'test' };
+  if (Array.isArray(value.Records) && value.Records.length > 0) return parseS3Records(value.Records);
+  return { type: 'invalid', reason: 'the message is neither an ingest job nor an S3 notification' };
+}

@@ -1,0 +1,47 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context } from 'aws-lambda';
+import { type AppContext, makeApp } from '../http/app';
+import type { ApiEvent, ApiResult } from '../http/types';
+import { type AwsHome, composeAws, makeClients } from './compose';
+import { readAwsConfig } from './config';
+
+export const logger = new Logger();
+export const metrics = new Metrics();
+export const tracer = new Tracer();
+
+let home: AwsHome | null = null;
+
+/** The AWS set, built on the first invocation of a container and reused by the next ones. */
+export function awsHome(): AwsHome {
+  if (!home) {
+    const config = readAwsConfig();
+    const clients = makeClients(config);
+    for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
+    home = composeAws(config, clients);
+  }
+  return home;
+}
+
+/**
+ * An API Gateway function: the very middy app the local server runs, with Powertools' logging,
+ * metrics and tracing around it. The control, documents and query functions are this same app;
+ * API Gateway sends each only its own routes.
+ */
+export function apiHandler() {
+  let app: ReturnType<typeof makeApp> | null = null;
+  return async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+    if (!app) {
+      const { services, config } = awsHome();
+      app = makeApp(services, { publicUrl: config.publicUrl, log: (e) => logger.error('unexpected error', e as Error) })
+        .use(injectLambdaContext(logger))
+        .use(logMetrics(metrics))
+        .use(captureLambdaHandler(tracer));
+    }
+    return app(event, context as AppContext);
+  };
+}

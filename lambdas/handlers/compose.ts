@@ -1,0 +1,69 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { BedrockTitanEmbedder } from '../adapters/aws/bedrock-embedder';
+import { BedrockConverseGenerator } from '../adapters/aws/bedrock-generator';
+import { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store';
+import { OpenSearchIndex } from '../adapters/aws/opensearch-index';
+import { S3BlobStore } from '../adapters/aws/s3-blobs';
+import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
+import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
+import { makeServices } from '../service';
+import type { Deps } from '../service/context';
+import type { AwsConfig } from './config';
+
+export interface AwsClients {
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  sqs: SQSClient;
+  bedrock: BedrockRuntimeClient;
+}
+
+export function makeClients(config: AwsConfig): AwsClients {
+  return {
+    dynamo: new DynamoDBClient({ region: config.region }),
+    s3: new S3Client({ region: config.region }),
+    sqs: new SQSClient({ region: config.region }),
+    // the adapters retry throttling themselves, with backoff; SDK retries would stack on top
+    bedrock: new BedrockRuntimeClient({ region: config.region, maxAttempts: 1 }),
+  };
+}
+
+/**
+ * The AWS home's composition root: every port on its AWS adapter. Built once per container by
+ * the handlers; `overrides` lets a test swap a port that cannot run here (the OpenSearch index,
+ * Bedrock) for one that can, while DynamoDB and S3 run against their protocol servers.
+ */
+export function composeAws(
+  config: AwsConfig,
+  clients: AwsClients = makeClients(config),
+  overrides: Partial<Deps> = {},
+) {
+  const deps: Deps = {
+    store: new DynamoTenantStore({
+      client: clients.dynamo,
+      tableName: config.tableName,
+      auditTtlDays: config.auditTtlDays,
+    }),
+    index: new OpenSearchIndex({
+      collections: config.collections,
+      indexCap: config.indexCap,
+      dimensions: config.embedDimensions,
+      region: config.region,
+    }),
+    blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
+    uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),
+    queue: new SqsIngestQueue({ client: clients.sqs, queueUrl: config.ingestQueueUrl }),
+    embedder: new BedrockTitanEmbedder({
+      client: clients.bedrock,
+      modelId: config.embedModelId,
+      dimensions: config.embedDimensions,
+    }),
+    generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
+    ...overrides,
+  };
+  return { services: makeServices(deps), clients, config };
+}
+
+export type AwsHome = ReturnType<typeof composeAws>;

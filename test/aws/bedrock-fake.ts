@@ -1,0 +1,115 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+
+export interface BedrockCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface BedrockReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+  /** answer after this many milliseconds */
+  delayMs?: number;
+}
+
+/**
+ * A Bedrock Runtime endpoint on a loopback port: records each call, answers it with `respond`,
+ * and remembers the most calls it ever had in flight at once. It speaks HTTP/2 (cleartext), as the
+ * Bedrock Runtime client does by default, so the client runs here as it is configured in Lambda.
+ */
+export class FakeBedrock {
+  readonly calls: BedrockCall[] = [];
+  maxInFlight = 0;
+  url = '';
+  private inFlight = 0;
+  private server?: Http2Server;
+
+  constructor(private readonly respond: (call: BedrockCall, n: number) => BedrockReply) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const call = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body: text ? JSON.parse(text) : null,
+        };
+        this.calls.push(call);
+        const reply = this.respond(call, this.calls.length);
+        setTimeout(() => {
+          this.inFlight--;
+          res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+          res.end(JSON.stringify(reply.body));
+        }, reply.delayMs ?? 0);
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** A client that talks to this endpoint with dummy credentials and no retries of its own. */
+  client(): BedrockRuntimeClient {
+    return new BedrockRuntimeClient({
+      endpoint: this.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDOPRAGTEST', secretAccessKey: 'oprag-test-secret' },
+      maxAttempts: 1,
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Bedrock's throttling answer: HTTP 429, the error type in `x-amzn-ErrorType`, a JSON message. */
+export const THROTTLED: BedrockReply = {
+  status: 429,
+  headers: { 'x-amzn-errortype': 'ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/' },
+  body: { message: 'Too many requests, please wait before trying again.' },
+};
+
+export const UNAVAILABLE: BedrockReply = {
+  status: 503,
+  headers: { 'x-amzn-errortype': 'ServiceUnavailableException:http://internal.amazon.com/coral/com.amazon.bedrock/' },
+  body: { message: 'Bedrock is unable to process your request.' },
+};
+
+export const INVALID: BedrockReply = {
+  status: 400,
+  headers: { 'x-amzn-errortype': 'ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/' },
+  body: {
+    message:
+      'Malformed input request: #/dimensions: 300 is not a valid enum value, please reformat your input and try again.',
+  },
+};
+
+/** A Converse answer, shaped as the API reference documents it. */
+export function converseReply(
+  text: string,
+  inputTokens = 120,
+  outputTokens = 30,
+  stopReason = 'end_turn',
+): BedrockReply {
+  return {
+    body: {
+      output: { message: { role: 'assistant', content: [{ text }] } },
+      stopReason,
+      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      metrics: { latencyMs: 412 },
+    },
+  };
+}

@@ -1,0 +1,271 @@
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_METRICS_NAMESPACE = 'oprag-test';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
+import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
+import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
+import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
+import type { AwsConfig } from '../../lambdas/handlers/config';
+import { readAwsConfig } from '../../lambdas/handlers/config';
+import { processBatch } from '../../lambdas/handlers/worker';
+import { type AppContext, makeApp } from '../../lambdas/http/app';
+import type { ApiEvent } from '../../lambdas/http/types';
+import type { IngestQueue } from '../../lambdas/ports';
+import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+
+/** An in-memory IngestQueue: what the documents function would have sent to SQS. */
+class RecordingQueue implements IngestQueue {
+  readonly sent: { projectId: string; documentId: string }[] = [];
+  async enqueue(projectId: string, documentId: string) {
+    this.sent.push({ projectId, documentId });
+  }
+}
+
+const BUCKET = 'oprag-ingest-test';
+
+/** An SQS batch as Lambda receives it. */
+function sqsEvent(...bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `m-${i}-${Math.random().toString(36).slice(2)}`,
+      receiptHandle: 'rh',
+      body,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'AIDA',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:oprag-ingest',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+/** An S3 ObjectCreated notification as S3 writes it into the queue (keys URL-encoded, spaces as '+'). */
+function s3Notification(key: string, size: number): string {
+  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return JSON.stringify({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AWS:AIDA' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: { 'x-amz-request-id': 'R', 'x-amz-id-2': 'I' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'drop',
+          bucket: { name: BUCKET, ownerIdentity: { principalId: 'A' }, arn: `arn:aws:s3:::${BUCKET}` },
+          object: { key: encoded, size, eTag: 'e', sequencer: '0' },
+        },
+      },
+    ],
+  });
+}
+
+function apiEvent(method: string, path: string, key: string, body?: unknown): ApiEvent {
+  return {
+    httpMethod: method,
+    path,
+    resource: path,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', host: 'api.example.test' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { stage: 'staging', domainName: 'api.example.test' } as ApiEvent['requestContext'],
+  };
+}
+
+describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
+  let dynamo: RunningServer;
+  let s3: RunningServer;
+  let indexDir: string;
+  let home: AwsHome;
+  let queue: RecordingQueue;
+  let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let adminKey: string;
+
+  beforeAll(async () => {
+    [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
+    indexDir = mkdtempSync(join(tmpdir(), 'oprag-aws-index-'));
+    const config: AwsConfig = readAwsConfig({
+      OPRAG_STAGE: 'test',
+      AWS_REGION: 'us-east-1',
+      OPRAG_TABLE_NAME: 'oprag-test',
+      OPRAG_BUCKET_NAME: BUCKET,
+      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
+      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'c1', endpoint: 'http://127.0.0.1:9' }]),
+      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
+      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    });
+    const clients = {
+      dynamo: dynamoClient(dynamo.endpoint),
+      s3: s3Client(s3.endpoint),
+      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
+      bedrock: new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
+    };
+    await createTableForTests(clients.dynamo, config.tableName);
+    await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    queue = new RecordingQueue();
+    // OpenSearch Serverless and Bedrock cannot run here: their ports get the embedded adapters
+    home = composeAws(config, clients, {
+      index: new SqliteSearchIndex(indexDir),
+      generator: new ExtractiveGenerator(),
+      embedder: null,
+      queue,
+    });
+    const app = makeApp(home.services);
+    call = async (method, path, key, body) => {
+      const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+    };
+    adminKey = (await home.services.keys.createCompany('Cloud Co')).api_key.key;
+  });
+
+  afterAll(async () => {
+    await Promise.all([dynamo.close(), s3.close()]);
+    rmSync(indexDir, { recursive: true, force: true });
+  });
+
+  async function newProject() {
+    const res = await call('POST', '/v1/projects', adminKey, { name: 'tenant' });
+    expect(res.status).toBe(201);
+    return { id: res.body.project.id as string, key: res.body.api_key.key as string };
+  }
+
+  it('serves the API on the AWS set, and the worker processes the queued document', async () => {
+    const p = await newProject();
+    const posted = await call('POST', '/v1/documents', p.key, {
+      title: 'Travel policy',
+      url: '/kb/travel',
+      text: 'Economy class is required for flights under six hours.',
+    });
+    expect(posted.status).toBe(202);
+    expect(queue.sent.at(-1)).toEqual({ projectId: p.id, documentId: posted.body.document.id });
+
+    const result = await processBatch(home, sqsEvent(JSON.stringify(ingestJob(p.id, posted.body.document.id))));
+    expect(result.batchItemFailures).toEqual([]);
+    const doc = await call('GET', `/v1/documents/${posted.body.document.id}`, p.key);
+    expect(doc.body.document.status).toBe('ready');
+    const chat = await call('POST', '/v1/chat', p.key, { question: 'Which class is required for short flights?' });
+    expect(chat.body.grounded).toBe(true);
+    expect(chat.body.citations[0]).toMatchObject({ document_id: posted.body.document.id, url: '/kb/travel' });
+  });
+
+  it('ingests an S3 drop from its notification, with the object key as external_id', async () => {
+    const p = await newProject();
+    const key = `drop/${p.id}/hand book/leave policy.md`;
+    const body = '# Leave\n\nEmployees receive 27 days of paid leave.';
+    await home.clients.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'text/markdown' }),
+    );
+    const result = await processBatch(home, sqsEvent(s3Notification(key, body.length)));
+    expect(result.batchItemFailures).toEqual([]);
+    const list = await call('GET', '/v1/documents', p.key);
+    expect(list.body.documents).toHaveLength(1);
+    expect(list.body.documents[0]).toMatchObject({ external_id: key, status: 'ready', title: 'Leave' });
+    const chat = await call('POST', '/v1/chat', p.key, { question: 'How many days of paid leave?' });
+    expect(chat.body.answer).toContain('27 days');
+  });
+
+  it('ingests a presigned upload when its object lands, under the promised document id', async () => {
+    const p = await newProject();
+    const created = await call('POST', `/v1/projects/${p.id}/uploads`, adminKey, {
+      filename: 'faq.txt',
+      content_type: 'text/plain',
+      title: 'FAQ',
+    });
+    expect(created.status).toBe(201);
+    const upload = created.body.upload;
+    const url = new URL(upload.url);
+    expect(url.pathname).toMatch(new RegExp(`/${BUCKET}/uploads/${p.id}/upl_[0-9a-z]{26}$`));
+    const text = 'The office opens at eight in the morning.';
+    const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: text });
+    expect(put.status).toBe(200);
+    const objectKey = decodeURIComponent(url.pathname.slice(`/${BUCKET}/`.length));
+
+    const result = await processBatch(home, sqsEvent(s3Notification(objectKey, text.length)));
+    expect(result.batchItemFailures).toEqual([]);
+    const doc = await call('GET', `/v1/projects/${p.id}/documents/${upload.document_id}`, adminKey);
+    expect(doc.body.document).toMatchObject({ status: 'ready', title: 'FAQ', bytes: text.length });
+    await expect(home.clients.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: objectKey }))).rejects.toThrow();
+    // the same notification again (S3 delivers at least once) is acknowledged, not re-ingested
+    const again = await processBatch(home, sqsEvent(s3Notification(objectKey, text.length)));
+    expect(again.batchItemFailures).toEqual([]);
+    const after = await call('GET', `/v1/projects/${p.id}/documents/${upload.document_id}`, adminKey);
+    expect(after.body.document.updated_at).toBe(doc.body.document.updated_at);
+  });
+
+  it('acknowledges messages that can never succeed, and asks SQS to retry the others', async () => {
+    const p = await newProject();
+    const ghostKey = `drop/prj_00000000000000000000000000/x.txt`;
+    await home.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: ghostKey, Body: 'orphan' }));
+    const missingKey = `drop/${p.id}/never-written.txt`;
+    const event = sqsEvent(
+      s3Notification(ghostKey, 6), // no such project: permanent
+      JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }), // test event: ignored
+      'not json at all', // garbage: ignored
+      s3Notification(missingKey, 3), // the object is gone: nothing to do
+      JSON.stringify(ingestJob(p.id, 'doc_00000000000000000000000000')), // a deleted document: nothing to do
+    );
+    const result = await processBatch(home, event);
+    expect(result.batchItemFailures).toEqual([]);
+    const list = await call('GET', '/v1/documents', p.key);
+    expect(list.body.documents).toEqual([]);
+  });
+
+  it('asks SQS to retry a message when a dependency fails', async () => {
+    const broken = composeAws(
+      home.config,
+      { ...home.clients, s3: s3Client('http://127.0.0.1:9') },
+      {
+        index: new SqliteSearchIndex(indexDir),
+        generator: new ExtractiveGenerator(),
+        embedder: null,
+        queue,
+      },
+    );
+    const p = await newProject();
+    const event = sqsEvent(s3Notification(`drop/${p.id}/a.txt`, 3));
+    const result = await processBatch(broken, event);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0].messageId }]);
+    const list = await call('GET', '/v1/documents', p.key);
+    expect(list.body.documents).toEqual([]);
+  });
+
+  it('refuses to start without its configuration', () => {
+    expect(() => readAwsConfig({})).toThrow(/OPRAG_COLLECTIONS|OPRAG_TABLE_NAME/);
+    expect(() =>
+      readAwsConfig({
+        OPRAG_TABLE_NAME: 't',
+        OPRAG_BUCKET_NAME: 'b',
+        OPRAG_INGEST_QUEUE_URL: 'q',
+        OPRAG_COLLECTIONS: '{"not":"a list"}',
+        OPRAG_EMBED_MODEL_ID: 'e',
+        OPRAG_GENERATE_MODEL_ID: 'g',
+      }),
+    ).toThrow(/OPRAG_COLLECTIONS must be a JSON array/);
+  });
+});

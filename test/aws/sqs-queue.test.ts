@@ -1,0 +1,231 @@
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseQueueMessage, SqsIngestQueue } from '../../lambdas/adapters/aws/sqs-queue';
+import { newId } from '../../lambdas/core/ids';
+
+interface Recorded {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A loopback stand-in for SQS that records each request and answers in the AWS JSON 1.0 protocol. */
+let server: Server;
+let endpoint: string;
+let recorded: Recorded[] = [];
+let answer: (req: Recorded) => { status: number; headers?: Record<string, string>; body: unknown };
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const sendMessageOk = (req: Recorded) => ({
+  status: 200,
+  body: { MD5OfMessageBody: md5(JSON.parse(req.body).MessageBody), MessageId: 'c5f1ab2e-0000-4000-8000-000000000001' },
+});
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      recorded.push(r);
+      const out = answer(r);
+      res.writeHead(out.status, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': 'f1e2d3c4-0000-4000-8000-000000000002',
+        ...out.headers,
+      });
+      res.end(JSON.stringify(out.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  recorded = [];
+  answer = sendMessageOk;
+});
+
+function queue() {
+  const client = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const queueUrl = `${endpoint}/123456789012/oprag-ingest`;
+  return { client, queueUrl, queue: new SqsIngestQueue({ client, queueUrl }) };
+}
+
+describe('SqsIngestQueue', () => {
+  it('sends one SendMessage in AWS JSON 1.0 naming the queue and the ingest job', async () => {
+    const { client, queueUrl, queue: q } = queue();
+    const projectId = newId('project');
+    const documentId = newId('document');
+
+    await q.enqueue(projectId, documentId);
+    client.destroy();
+
+    expect(recorded).toHaveLength(1);
+    const [req] = recorded;
+    expect(req.method).toBe('POST');
+    expect(req.headers['x-amz-target']).toBe('AmazonSQS.SendMessage');
+    expect(req.headers['content-type']).toBe('application/x-amz-json-1.0');
+    expect(req.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/sqs\/aws4_request/,
+    );
+    const sent = JSON.parse(req.body);
+    expect(sent.QueueUrl).toBe(queueUrl);
+    expect(JSON.parse(sent.MessageBody)).toEqual({ type: 'ingest', project_id: projectId, document_id: documentId });
+    expect(parseQueueMessage(sent.MessageBody)).toEqual({
+      type: 'ingest',
+      project_id: projectId,
+      document_id: documentId,
+    });
+  });
+
+  it('fails when SQS refuses the message', async () => {
+    answer = () => ({
+      status: 400,
+      headers: { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' },
+      body: { __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' },
+    });
+    const { client, queue: q } = queue();
+
+    await expect(q.enqueue(newId('project'), newId('document'))).rejects.toThrow(/queue does not exist/i);
+    client.destroy();
+  });
+
+  it('fails when the acknowledged body digest does not match what was sent', async () => {
+    answer = () => ({ status: 200, body: { MD5OfMessageBody: md5('something else'), MessageId: 'x' } });
+    const { client, queue: q } = queue();
+
+    await expect(q.enqueue(newId('project'), newId('document'))).rejects.toThrow(/checksum/i);
+    client.destroy();
+  });
+});
+
+/** An S3 event notification as S3 delivers it to SQS (the documented structure, version 2.1). */
+function s3Event(records: { eventName: string; key: string; bucket?: string; size?: number }[]) {
+  return JSON.stringify({
+    Records: records.map((r) => ({
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'us-east-1',
+      eventTime: '2025-01-15T10:30:00.000Z',
+      eventName: r.eventName,
+      userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+      requestParameters: { sourceIPAddress: '203.0.113.7' },
+      responseElements: {
+        'x-amz-request-id': 'C3D13FE58DE4C810',
+        'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+      },
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'oprag-ingest',
+        bucket: {
+          name: r.bucket ?? 'oprag-ingest',
+          ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
+          arn: 'arn:aws:s3:::oprag-ingest',
+        },
+        object: {
+          key: r.key,
+          size: r.size ?? 1024,
+          eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+          sequencer: '0055AED6DCD90281E5',
+        },
+      },
+    })),
+  });
+}
+
+describe('parseQueueMessage', () => {
+  const p = newId('project');
+
+  it('reads the created objects of an S3 notification, keys decoded (+ is a space, %2B a plus)', () => {
+    const body = s3Event([
+      { eventName: 'ObjectCreated:Put', key: `drop/${p}/refund+policy+%282025%29.pdf`, size: 2048 },
+      { eventName: 'ObjectCreated:CompleteMultipartUpload', key: `drop/${p}/a%2Bb%C3%A9.md` },
+    ]);
+
+    expect(parseQueueMessage(body)).toEqual({
+      type: 's3',
+      objects: [
+        {
+          bucket: 'oprag-ingest',
+          key: `drop/${p}/refund policy (2025).pdf`,
+          eventName: 'ObjectCreated:Put',
+          size: 2048,
+        },
+        {
+          bucket: 'oprag-ingest',
+          key: `drop/${p}/a+bé.md`,
+          eventName: 'ObjectCreated:CompleteMultipartUpload',
+          size: 1024,
+        },
+      ],
+    });
+  });
+
+  it('keeps only ObjectCreated records', () => {
+    const body = s3Event([
+      { eventName: 'ObjectRemoved:Delete', key: `drop/${p}/old.txt` },
+      { eventName: 'ObjectCreated:Copy', key: `drop/${p}/new.txt` },
+    ]);
+
+    const parsed = parseQueueMessage(body);
+
+    expect(parsed.type === 's3' && parsed.objects.map((o) => o.key)).toEqual([`drop/${p}/new.txt`]);
+  });
+
+  it("recognises S3's test event", () => {
+    const body = JSON.stringify({
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2025-01-15T10:30:00.000Z',
+      Bucket: 'oprag-ingest',
+      RequestId: '5582815E1AEA5ADF',
+      HostId: '8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE',
+    });
+
+    expect(parseQueueMessage(body)).toEqual({ type: 'test' });
+  });
+
+  it('calls anything else invalid, without throwing', () => {
+    const garbage = [
+      '',
+      'not json',
+      'null',
+      '42',
+      '[]',
+      '{}',
+      '{"Records":[]}',
+      '{"Records":"x"}',
+      '{"Records":[{"eventSource":"aws:sqs"}]}',
+      JSON.stringify({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: {} } }] }),
+      s3Event([{ eventName: 'ObjectCreated:Put', key: `drop/${p}/bad%E0%A4%A.txt` }]),
+      '{"type":"ingest"}',
+      JSON.stringify({ type: 'ingest', project_id: '../x', document_id: newId('document') }),
+      JSON.stringify({ type: 'ingest', project_id: p, document_id: 'doc_bad' }),
+      JSON.stringify({ type: 'purge', project_id: p }),
+    ];
+    for (const body of garbage) {
+      const parsed = parseQueueMessage(body);
+      expect(parsed.type).toBe('invalid');
+      expect(parsed.type === 'invalid' && parsed.reason.length).toBeGreaterThan(0);
+    }
+  });
+});

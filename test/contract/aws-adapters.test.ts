@@ -1,0 +1,58 @@
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createTableForTests, DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
+import { S3BlobStore } from '../../lambdas/adapters/aws/s3-blobs';
+import {
+  type Dynalite,
+  dynamoClient,
+  type S3Server,
+  s3Client,
+  startDynalite,
+  startS3rver,
+} from '../aws/protocol-servers';
+import { describeBlobStoreContract } from './blob-store.contract';
+import { describeTenantStoreContract } from './tenant-store.contract';
+
+/**
+ * The port contracts against the AWS home's adapters, on real protocol servers on loopback:
+ * DynamoDB on dynalite (a fresh table for every test) and S3 on s3rver (a fresh bucket).
+ */
+
+let dynalite: Dynalite;
+let s3rver: S3Server;
+let n = 0;
+
+beforeAll(async () => {
+  [dynalite, s3rver] = await Promise.all([startDynalite(), startS3rver()]);
+});
+afterAll(async () => {
+  await Promise.all([dynalite?.close(), s3rver?.close()]);
+});
+
+describeTenantStoreContract('DynamoTenantStore on dynalite', async () => {
+  const client = dynamoClient(dynalite.endpoint);
+  const tableName = `oprag-contract-${++n}`;
+  await createTableForTests(client, tableName);
+  return {
+    store: new DynamoTenantStore({ client, tableName }),
+    async close() {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      client.destroy();
+    },
+  };
+});
+
+describeBlobStoreContract('S3BlobStore on s3rver', async () => {
+  const client = s3Client(s3rver.endpoint);
+  const bucket = `oprag-blobs-${++n}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    blobs: new S3BlobStore({ client, bucket }),
+    async close() {
+      client.destroy();
+    },
+  };
+});
