@@ -1,0 +1,105 @@
+import type { Node } from 'constructs';
+
+/** The stages that can run side by side in one account. */
+export const STAGES = ['staging', 'production'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Everything a deployment of Oprag is configured with; read once from CDK context. */
+export interface OpragConfig {
+  readonly stage: Stage;
+  /** OpenSearch Serverless collections in the pool; projects are spread over them. */
+  readonly collectionPoolSize: number;
+  /**
+   * Project indexes one collection takes before new projects go to the next one. Each project is
+   * one index (isolation is structural), and a collection's idle OCU need and its shard count grow
+   * with its index count; 200 keeps a collection far below the service's per-collection index quota
+   * while leaving room to grow a pool before it fills.
+   */
+  readonly indexCapPerCollection: number;
+  /** Browser origin of the dashboard, allowed by CORS; none when absent. */
+  readonly dashboardOrigin?: string;
+  readonly embedModelId: string;
+  readonly embedDimensions: number;
+  /** A Bedrock model that serves the Converse API. */
+  readonly generateModelId: string;
+  /** Days audit events live before DynamoDB's TTL removes them. */
+  readonly auditTtlDays: number;
+  /** Steady requests per second across the API stage. */
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+}
+
+export const DEFAULTS = {
+  stage: 'staging',
+  collectionPoolSize: 1,
+  indexCapPerCollection: 200,
+  embedModelId: 'amazon.titan-embed-text-v2:0',
+  embedDimensions: 1024,
+  generateModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  auditTtlDays: 400,
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+} as const;
+
+/** Titan Text Embeddings v2 serves these output sizes only. */
+const TITAN_V2_DIMENSIONS = [256, 512, 1024];
+const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
+
+function text(node: Node, key: string): string | undefined {
+  const value = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  return String(value);
+}
+
+function positiveInt(node: Node, key: string, fallback: number, max: number): number {
+  const raw = text(node, key);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new Error(`context ${key} must be an integer from 1 to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function modelId(node: Node, key: string, fallback: string): string {
+  const id = text(node, key) ?? fallback;
+  // an inference profile id (us.anthropic...) names no foundation-model ARN, which the grants need
+  if (!MODEL_ID.test(id) || /^(us|eu|apac|global)\./.test(id)) {
+    throw new Error(`context ${key} must be a Bedrock foundation model id, got "${id}"`);
+  }
+  return id;
+}
+
+/** Reads and checks the deployment's configuration from CDK context (`-c key=value`). */
+export function readConfig(node: Node): OpragConfig {
+  const stage = text(node, 'stage') ?? DEFAULTS.stage;
+  if (!(STAGES as readonly string[]).includes(stage)) {
+    throw new Error(`context stage must be one of ${STAGES.join(', ')}, got "${stage}"`);
+  }
+  const dashboardOrigin = text(node, 'dashboardOrigin');
+  if (dashboardOrigin !== undefined && !/^https?:\/\/[^/\s]+$/.test(dashboardOrigin)) {
+    throw new Error(
+      `context dashboardOrigin must be an origin such as https://app.example.com, got "${dashboardOrigin}"`,
+    );
+  }
+  const embedModelId = modelId(node, 'embedModelId', DEFAULTS.embedModelId);
+  const embedDimensions = positiveInt(node, 'embedDimensions', DEFAULTS.embedDimensions, 16000);
+  if (embedModelId.startsWith('amazon.titan-embed-text-v2') && !TITAN_V2_DIMENSIONS.includes(embedDimensions)) {
+    throw new Error(
+      `Titan Text Embeddings v2 serves ${TITAN_V2_DIMENSIONS.join(', ')} dimensions, got ${embedDimensions}`,
+    );
+  }
+  return {
+    stage: stage as Stage,
+    // a collection name is `oprag-<stage>-<n>` and must stay within 32 characters
+    collectionPoolSize: positiveInt(node, 'collectionPoolSize', DEFAULTS.collectionPoolSize, 20),
+    indexCapPerCollection: positiveInt(node, 'indexCapPerCollection', DEFAULTS.indexCapPerCollection, 1000),
+    dashboardOrigin,
+    embedModelId,
+    embedDimensions,
+    generateModelId: modelId(node, 'generateModelId', DEFAULTS.generateModelId),
+    auditTtlDays: positiveInt(node, 'auditTtlDays', DEFAULTS.auditTtlDays, 3650),
+    throttleRateLimit: positiveInt(node, 'throttleRateLimit', DEFAULTS.throttleRateLimit, 10000),
+    throttleBurstLimit: positiveInt(node, 'throttleBurstLimit', DEFAULTS.throttleBurstLimit, 5000),
+  };
+}

@@ -1,0 +1,122 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+
+/** The repository root: esbuild bundles from here, with the lockfile beside it. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** Where a function's entry lives: `lambdas/handlers/<name>.ts`, exporting `handler`. */
+export function handlerEntry(name: string): string {
+  return path.join(PROJECT_ROOT, 'lambdas', 'handlers', `${name}.ts`);
+}
+
+export interface OpragFunctionProps {
+  readonly stage: string;
+  /** Short name (`control`, `worker`...): the entry file, and part of the function name. */
+  readonly name: string;
+  /** Environment the handler reads (OPRAG_*). Powertools variables are added here. */
+  readonly environment: Record<string, string>;
+  /**
+   * Entry file.
+   * @default `lambdas/handlers/<name>.ts`
+   */
+  readonly entry?: string;
+  /**
+   * @default Duration.seconds(29), the longest API Gateway waits for an integration
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * How long the function's logs are kept, and whether the log group outlives the stack.
+   * @default { retention: ONE_MONTH, retain: false }
+   */
+  readonly logs?: { readonly retention?: logs.RetentionDays; readonly retain?: boolean };
+}
+
+/**
+ * One Oprag Lambda function: Node 22 on ARM64, bundled by the local esbuild (no Docker), traced by
+ * X-Ray, logging to its own log group with retention, under a role that starts with nothing but
+ * that log group; every other permission is granted by the construct that owns the resource.
+ */
+export class OpragFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: OpragFunctionProps) {
+    super(scope, id);
+    const functionName = `oprag-${props.stage}-${props.name}`;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: props.logs?.retention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logs?.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    // an explicit role instead of the default one, which carries the AWS-managed
+    // AWSLambdaBasicExecutionRole (logs:* on every log group of the account)
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Oprag ${props.stage} ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName,
+      entry: props.entry ?? handlerEntry(props.name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(29),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        ...props.environment,
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: `oprag-${props.name}`,
+        POWERTOOLS_METRICS_NAMESPACE: `Oprag/${props.stage}`,
+      },
+      bundling: {
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        minify: true,
+        sourceMap: true,
+        // the Node.js 22 runtime ships the AWS SDK v3; everything else is bundled
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+
+    NagSuppressions.addResourceSuppressions(
+      this.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so the statement must use Resource "*".',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.function, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Pinned to nodejs22.x on purpose: the handlers are built and tested for the Node 22 line (esbuild target node22); moving to a newer runtime is a deliberate, tested change, not something a deploy should do on its own.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,139 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { AlarmTopic } from './alarm-topic';
+import { BedrockModels } from './bedrock-models';
+import type { OpragConfig } from './config';
+import { DataTable } from './data-table';
+import { IngestBucket } from './ingest-bucket';
+import { IngestQueue } from './ingest-queue';
+import { suppressStackLevelFindings } from './nag-suppressions';
+import { OpragApi } from './oprag-api';
+import { OpragFunction } from './oprag-function';
+import { VectorCollectionPool } from './vector-collections';
+
+/** The ingest worker may take this long on one batch (large PDFs: extract, embed, index). */
+const WORKER_TIMEOUT = Duration.minutes(10);
+
+export interface OpragStackProps extends StackProps {
+  readonly config: OpragConfig;
+}
+
+/**
+ * One stage of Oprag: API Gateway → Lambda → DynamoDB, OpenSearch Serverless, S3, SQS, Bedrock.
+ * Every physical name carries the stage, so staging and production share an account.
+ */
+export class OpragStack extends Stack {
+  readonly api: OpragApi;
+  readonly functions: Record<'control' | 'documents' | 'query' | 'worker', OpragFunction>;
+
+  constructor(scope: Construct, id: string, props: OpragStackProps) {
+    const { config } = props;
+    const production = config.stage === 'production';
+    super(scope, id, {
+      description: `Oprag ${config.stage}: tenant-isolated cited answers over each customer's documents`,
+      terminationProtection: production,
+      ...props,
+    });
+    const prefix = `oprag-${config.stage}`;
+    const logSettings = {
+      retention: production ? logs.RetentionDays.SIX_MONTHS : logs.RetentionDays.ONE_MONTH,
+      retain: production,
+    };
+
+    const data = new DataTable(this, 'Data', { tableName: prefix, retain: production });
+    const files = new IngestBucket(this, 'Files', {
+      retain: production,
+      uploadOrigins: config.dashboardOrigin ? [config.dashboardOrigin] : undefined,
+    });
+    const alarms = new AlarmTopic(this, 'Alarms', { topicName: `${prefix}-alarms`, retain: production });
+    const ingest = new IngestQueue(this, 'Ingest', {
+      namePrefix: prefix,
+      alarmTopic: alarms.topic,
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      retain: production,
+    });
+    files.notifyObjectCreated(ingest.queue);
+    const search = new VectorCollectionPool(this, 'Search', {
+      namePrefix: prefix,
+      size: config.collectionPoolSize,
+      standbyReplicas: production,
+      retain: production,
+    });
+    const models = new BedrockModels(this, { embed: config.embedModelId, generate: config.generateModelId });
+
+    const environment: Record<string, string> = {
+      OPRAG_STAGE: config.stage,
+      OPRAG_TABLE_NAME: data.table.tableName,
+      OPRAG_BUCKET_NAME: files.bucket.bucketName,
+      OPRAG_INGEST_QUEUE_URL: ingest.queue.queueUrl,
+      OPRAG_COLLECTIONS: search.endpointsJson(),
+      OPRAG_INDEX_CAP: String(config.indexCapPerCollection),
+      OPRAG_EMBED_MODEL_ID: config.embedModelId,
+      OPRAG_EMBED_DIMENSIONS: String(config.embedDimensions),
+      OPRAG_GENERATE_MODEL_ID: config.generateModelId,
+      OPRAG_AUDIT_TTL_DAYS: String(config.auditTtlDays),
+      ...(config.dashboardOrigin ? { OPRAG_DASHBOARD_ORIGIN: config.dashboardOrigin } : {}),
+    };
+    const fn = (name: string, extra: { timeout?: Duration; memorySize?: number } = {}) =>
+      new OpragFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
+        stage: config.stage,
+        name,
+        environment,
+        logs: logSettings,
+        ...extra,
+      });
+    const control = fn('control');
+    const documents = fn('documents', { memorySize: 1536 });
+    const query = fn('query');
+    const worker = fn('worker', { timeout: WORKER_TIMEOUT, memorySize: 2048 });
+    this.functions = { control, documents, query, worker };
+
+    // control plane: projects, keys, usage, audit, export, purge, golden questions and runs
+    data.grantReadWriteData(control.role);
+    files.grantProjectCleanup(control.role);
+    search.grantIndexAccess(control.role, 'readWrite');
+    models.grantEmbed(control.role);
+    models.grantGenerate(control.role);
+
+    // documents and uploads: originals, presigned upload URLs, ingest jobs
+    data.grantReadWriteData(documents.role);
+    files.grantDocumentAccess(documents.role);
+    ingest.grantSendMessages(documents.role);
+    search.grantIndexAccess(documents.role, 'readWrite');
+    models.grantEmbed(documents.role);
+
+    // retrieve and chat: search only
+    data.grantReadWriteData(query.role);
+    search.grantIndexAccess(query.role, 'read');
+    models.grantEmbed(query.role);
+    models.grantGenerate(query.role);
+
+    // ingest worker: drops, uploads and queued jobs
+    data.grantReadWriteData(worker.role);
+    files.grantIngest(worker.role);
+    search.grantIndexAccess(worker.role, 'readWrite');
+    models.grantEmbed(worker.role);
+    ingest.addConsumer(worker.function, { batchSize: 2, maxConcurrency: 5 });
+
+    this.api = new OpragApi(this, 'Api', {
+      stage: config.stage,
+      functions: { control: control.function, documents: documents.function, query: query.function },
+      throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
+      dashboardOrigin: config.dashboardOrigin,
+      logs: logSettings,
+    });
+
+    suppressStackLevelFindings(this);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Oprag API (append v1/...)' });
+    new CfnOutput(this, 'BucketName', {
+      value: files.bucket.bucketName,
+      description: 'Ingest bucket (drop/<project_id>/)',
+    });
+    new CfnOutput(this, 'TableName', { value: data.table.tableName });
+    new CfnOutput(this, 'CollectionEndpoints', { value: search.endpointsJson() });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'Subscribe operators here' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: ingest.deadLetterQueue.queueUrl });
+  }
+}

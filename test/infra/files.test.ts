@@ -1,0 +1,143 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { asArray, type Json, ofType, opragFunctions, referencedIds, roleOf, statementsOf, synth } from './synth';
+
+const { template, resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
+
+/** The ingest bucket is the versioned one; the other bucket holds its access logs. */
+function buckets() {
+  const all = ofType(resources, 'AWS::S3::Bucket');
+  const ingest = all.find(([, b]) => b.Properties.VersioningConfiguration)!;
+  const logs = all.find(([id]) => id !== ingest[0])!;
+  return { ingest, logs, count: all.length };
+}
+
+describe('IngestBucket', () => {
+  it('is private, versioned, under a customer-managed key, logging to the access-log bucket', () => {
+    const { ingest, logs, count } = buckets();
+    const [, bucket] = ingest;
+
+    expect(count).toBe(2);
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const sse = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0];
+    expect(sse.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    const keyId = sse.ServerSideEncryptionByDefault.KMSMasterKeyID['Fn::GetAtt'][0];
+    expect(resources[keyId].Properties.EnableKeyRotation).toBe(true);
+    expect(bucket.Properties.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logs[0] });
+  });
+
+  it('lets drop/ versions expire and uploads/ objects expire', () => {
+    const [, bucket] = buckets().ingest;
+    const rules = bucket.Properties.LifecycleConfiguration.Rules;
+
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Prefix: 'drop/', NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+        expect.objectContaining({ Prefix: 'uploads/', ExpirationInDays: 7 }),
+      ]),
+    );
+  });
+
+  it('accepts presigned upload PUTs from the dashboard origin only', () => {
+    const [, bucket] = buckets().ingest;
+    const plain = ofType(synth('staging').resources, 'AWS::S3::Bucket');
+
+    expect(bucket.Properties.CorsConfiguration.CorsRules).toEqual([
+      expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://dashboard.example.com'] }),
+    ]);
+    for (const [, b] of plain) expect(b.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('refuses every request without TLS, on both buckets', () => {
+    const { ingest, logs } = buckets();
+    for (const [bucketId] of [ingest, logs]) {
+      const [[, policy]] = ofType(resources, 'AWS::S3::BucketPolicy').filter(
+        ([, p]) => p.Properties.Bucket.Ref === bucketId,
+      );
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      );
+    }
+  });
+
+  it('sends object-created events under drop/ and uploads/ to the ingest queue', () => {
+    const [[queueId]] = ofType(resources, 'AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy);
+    const [[, notifications]] = ofType(resources, 'Custom::S3BucketNotifications');
+    const configs = notifications.Properties.NotificationConfiguration.QueueConfigurations;
+
+    const prefixes = configs.map((c: Json) => c.Filter.Key.FilterRules[0].Value).sort();
+    expect(prefixes).toEqual(['drop/', 'uploads/']);
+    for (const c of configs) {
+      expect(c.Events).toEqual(['s3:ObjectCreated:*']);
+      expect(referencedIds(c.QueueArn)).toEqual([queueId]);
+    }
+  });
+});
+
+describe('IngestQueue', () => {
+  const queues = ofType(resources, 'AWS::SQS::Queue');
+  const [[queueId, queue]] = queues.filter(([, q]) => q.Properties.RedrivePolicy);
+  const [[dlqId, dlq]] = queues.filter(([id]) => id !== queueId);
+
+  it('is KMS-encrypted and moves a message to the dead-letter queue after 5 receives', () => {
+    expect(queues).toHaveLength(2);
+    expect(queue.Properties.QueueName).toBe('oprag-staging-ingest');
+    expect(queue.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    for (const q of [queue, dlq]) expect(referencedIds(q.Properties.KmsMasterKeyId)).toHaveLength(1);
+  });
+
+  it('refuses every request without TLS, on both queues', () => {
+    for (const id of [queueId, dlqId]) {
+      const [[, policy]] = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+        referencedIds(p.Properties.Queues).includes(id),
+      );
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  it('alarms to the alarm topic as soon as one message waits in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+    });
+  });
+
+  it('is fed by the documents function and drained by the worker, which reports failed items', () => {
+    const fns = opragFunctions(resources);
+    const sendsTo = (name: string) =>
+      statementsOf(resources, roleOf(fns.get(name)!)).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+
+    expect(sendsTo('documents').flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
+    for (const name of ['control', 'query', 'worker']) expect(sendsTo(name)).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: fns.get('worker')!.id },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // Lambda requires the visibility timeout to cover the worker's whole run
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(fns.get('worker')!.props.Timeout);
+  });
+});

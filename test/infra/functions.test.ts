@@ -1,0 +1,107 @@
+import { asArray, type Json, ofType, opragFunctions, roleOf, statementsOf, synth } from './synth';
+
+const { resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
+const fns = opragFunctions(resources);
+
+const ENVIRONMENT = [
+  'OPRAG_STAGE',
+  'OPRAG_TABLE_NAME',
+  'OPRAG_BUCKET_NAME',
+  'OPRAG_INGEST_QUEUE_URL',
+  'OPRAG_COLLECTIONS',
+  'OPRAG_INDEX_CAP',
+  'OPRAG_EMBED_MODEL_ID',
+  'OPRAG_EMBED_DIMENSIONS',
+  'OPRAG_GENERATE_MODEL_ID',
+  'OPRAG_DASHBOARD_ORIGIN',
+  'OPRAG_AUDIT_TTL_DAYS',
+];
+
+const modelArn = (id: string) => ({
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${id}`],
+  ],
+});
+const EMBED = modelArn('amazon.titan-embed-text-v2:0');
+const GENERATE = modelArn('anthropic.claude-3-5-haiku-20241022-v1:0');
+
+describe('OpragFunction', () => {
+  it('builds the four functions on arm64 with nodejs22.x; any other function is a CDK deploy-time helper', () => {
+    const others = ofType(resources, 'AWS::Lambda::Function').filter(
+      ([id]) => ![...fns.values()].some((f) => f.id === id),
+    );
+
+    expect([...fns.keys()].sort()).toEqual(['control', 'documents', 'query', 'worker']);
+    for (const { props } of fns.values()) {
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.Handler).toBe('index.handler');
+    }
+    for (const [id] of others) expect(id).toMatch(/^(BucketNotificationsHandler|CustomS3AutoDeleteObjects)/);
+  });
+
+  it('gives every function the OPRAG_* environment, Powertools settings and active tracing', () => {
+    for (const [name, { props }] of fns) {
+      const env = props.Environment.Variables;
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(ENVIRONMENT));
+      expect(env).toMatchObject({
+        OPRAG_STAGE: 'staging',
+        OPRAG_INDEX_CAP: '200',
+        OPRAG_EMBED_DIMENSIONS: '1024',
+        OPRAG_DASHBOARD_ORIGIN: 'https://dashboard.example.com',
+        POWERTOOLS_SERVICE_NAME: `oprag-${name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Oprag/staging',
+      });
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+  });
+
+  it('logs each function to its own log group with a retention', () => {
+    for (const { props } of fns.values()) {
+      const logGroupId = props.LoggingConfig.LogGroup.Ref;
+      expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
+      expect(resources[logGroupId].Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('runs each function under its own role with no AWS-managed policy', () => {
+    const roles = [...fns.values()].map(roleOf);
+
+    expect(new Set(roles).size).toBe(4);
+    for (const id of roles) expect(resources[id].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('lets functions invoke exactly the two configured Bedrock models, each only where it is used', () => {
+    const bedrock = (name: string) =>
+      statementsOf(resources, roleOf(fns.get(name)!)).filter((s) =>
+        asArray(s.Action).some((a: string) => a.startsWith('bedrock:')),
+      );
+    const allResources = [...fns.keys()].flatMap((name) => bedrock(name).flatMap((s) => asArray(s.Resource)));
+
+    expect(new Set(allResources.map((r) => JSON.stringify(r)))).toEqual(
+      new Set([EMBED, GENERATE].map((r) => JSON.stringify(r))),
+    );
+    for (const name of fns.keys()) for (const s of bedrock(name)) expect(s.Action).toBe('bedrock:InvokeModel');
+    expect(bedrock('query').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
+    expect(bedrock('control').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
+    expect(bedrock('documents').flatMap((s) => s.Resource)).toEqual([EMBED]);
+    expect(bedrock('worker').flatMap((s) => s.Resource)).toEqual([EMBED]);
+  });
+
+  it('grants the table to every function, and bucket objects only below the prefixes each one uses', () => {
+    const s3Resources = (name: string) =>
+      statementsOf(resources, roleOf(fns.get(name)!))
+        .filter((s) => asArray(s.Action).some((a: string) => /^s3:(Get|Put|Delete)Object$/.test(a)))
+        .flatMap((s) => asArray(s.Resource).map((r: Json) => r['Fn::Join'][1][1]))
+        .sort();
+
+    for (const name of fns.keys()) {
+      const actions = statementsOf(resources, roleOf(fns.get(name)!)).flatMap((s) => asArray(s.Action));
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']));
+    }
+    expect(s3Resources('query')).toEqual([]);
+    expect(s3Resources('documents')).toEqual(['/projects/*', '/uploads/*']);
+    expect(s3Resources('worker')).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+  });
+});

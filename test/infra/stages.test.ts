@@ -1,0 +1,96 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readConfig } from '../../lib/config';
+import { addOpragStage } from '../../lib/oprag-app';
+import { type Resources, testApp } from './synth';
+
+/** Properties that set a physical name, which must be unique in an account (and region). */
+const NAME_PROPERTIES = ['TableName', 'QueueName', 'TopicName', 'FunctionName', 'LogGroupName', 'AlarmName', 'Name'];
+
+function physicalNames(template: Template): string[] {
+  const names: string[] = [];
+  for (const [id, r] of Object.entries(template.toJSON().Resources as Resources)) {
+    // there FunctionName points at a function rather than naming the resource
+    if (['AWS::Lambda::EventSourceMapping', 'AWS::Lambda::Permission'].includes(r.Type)) continue;
+    for (const prop of NAME_PROPERTIES) {
+      const value = r.Properties?.[prop];
+      if (value !== undefined)
+        names.push(`${r.Type}:${typeof value === 'string' ? value : `${id}:${JSON.stringify(value)}`}`);
+    }
+  }
+  return names;
+}
+
+describe('two stages in one account', () => {
+  const app = testApp();
+  const staging = addOpragStage(app, 'staging');
+  const production = addOpragStage(app, 'production');
+  const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
+  const [stagingNames, productionNames] = [staging, production].map((s) => physicalNames(Template.fromStack(s)));
+  quiet.mockRestore();
+
+  it('synthesize side by side as two stacks named by stage', () => {
+    const stacks = app.node.children.filter((c) => c instanceof Stack) as Stack[];
+    expect(stacks.map((s) => s.stackName).sort()).toEqual(['Oprag-production', 'Oprag-staging']);
+    expect(staging.terminationProtection).toBe(false);
+    expect(production.terminationProtection).toBe(true);
+  });
+
+  it('share no physical resource name', () => {
+    expect(stagingNames.length).toBeGreaterThan(10);
+    expect(stagingNames.filter((n) => productionNames.includes(n))).toEqual([]);
+  });
+
+  it('carry the stage in every literal name', () => {
+    for (const [stage, names] of [
+      ['staging', stagingNames],
+      ['production', productionNames],
+    ] as const) {
+      const literal = names.filter((n) => !n.includes('{'));
+      expect(literal.length).toBeGreaterThan(10);
+      for (const name of literal) expect(name).toContain(stage);
+    }
+  });
+});
+
+describe('readConfig', () => {
+  it('defaults to staging with one collection of 200 indexes and the documented models', () => {
+    expect(readConfig(testApp().node)).toMatchObject({
+      stage: 'staging',
+      collectionPoolSize: 1,
+      indexCapPerCollection: 200,
+      embedModelId: 'amazon.titan-embed-text-v2:0',
+      embedDimensions: 1024,
+      generateModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    });
+  });
+
+  it('reads numbers given as strings on the command line', () => {
+    const config = readConfig(testApp({ collectionPoolSize: '3', indexCapPerCollection: '150' }).node);
+    expect([config.collectionPoolSize, config.indexCapPerCollection]).toEqual([3, 150]);
+  });
+
+  it.each([
+    [{ stage: 'prod' }, /stage must be one of staging, production/],
+    [{ collectionPoolSize: '0' }, /collectionPoolSize must be an integer/],
+    [{ embedDimensions: '768' }, /Titan Text Embeddings v2 serves 256, 512, 1024/],
+    [{ generateModelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' }, /foundation model id/],
+    [{ dashboardOrigin: 'https://app.example.com/path' }, /must be an origin/],
+  ])('rejects %j', (context, message) => {
+    expect(() => readConfig(testApp(context).node)).toThrow(message);
+  });
+});
+
+describe('lib/', () => {
+  it('never imports runtime code from lambdas/', () => {
+    const dir = path.join(__dirname, '../../lib');
+    const offenders = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /from\s+['"][^'"]*lambdas\//.test(fs.readFileSync(path.join(dir, f), 'utf8')));
+
+    expect(offenders).toEqual([]);
+  });
+});
