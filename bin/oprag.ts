@@ -21,7 +21,8 @@ function adminKey(given?: string): string {
 
 /** Just what the operator's commands need of a deployed stage: its tenant store. */
 async function awsOperatorHome(tableName?: string, region?: string) {
-  if (!tableName) throw new Error('--aws needs --table-name (or OPRAG_TABLE_NAME): the stack output TableName');
+  if (!tableName)
+    throw new Error('--aws needs --stage or --table-name (or OPRAG_TABLE_NAME): the stack output TableName');
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const { DynamoTenantStore } = await import('../lambdas/adapters/aws/dynamo-tenant-store');
   const { makeKeyServices } = await import('../lambdas/service/keys');
@@ -61,6 +62,7 @@ admin
   .requiredOption('--name <name>', 'the company name')
   .option('--data-dir <dir>', 'the local data directory', defaultDataDir())
   .option('--aws', "create it in a deployed stage's DynamoDB table (AWS credentials from the environment)")
+  .option('--stage <stage>', 'the deployed stage, with --aws: its table is oprag-<stage>')
   .option(
     '--table-name <name>',
     'the stage table, with --aws (the stack output TableName)',
@@ -73,11 +75,13 @@ admin
       name: string;
       dataDir: string;
       aws?: boolean;
+      stage?: string;
       tableName?: string;
       region?: string;
       json?: boolean;
     }) => {
-      const home = opts.aws ? await awsOperatorHome(opts.tableName, opts.region) : composeLocal(resolve(opts.dataDir));
+      const table = opts.stage ? `oprag-${opts.stage}` : opts.tableName;
+      const home = opts.aws ? await awsOperatorHome(table, opts.region) : composeLocal(resolve(opts.dataDir));
       try {
         const out = await home.services.keys.createCompany(opts.name);
         if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -39,7 +39,18 @@ export interface OpragFunctionProps {
    * @default { retention: ONE_MONTH, retain: false }
    */
   readonly logs?: { readonly retention?: logs.RetentionDays; readonly retain?: boolean };
+  /**
+   * Layers the function loads (the document readers, for the functions that ingest).
+   * @default none
+   */
+  readonly layers?: lambda.ILayerVersion[];
 }
+
+/**
+ * Left out of every bundle: the AWS SDK v3 ships with the Node.js 22 runtime, and the document
+ * readers come from their layer where a function needs them.
+ */
+export const EXTERNAL_MODULES = ['@aws-sdk/*', 'unpdf', 'mammoth'];
 
 /**
  * One Oprag Lambda function: Node 22 on ARM64, bundled by the local esbuild (no Docker), traced by
@@ -82,6 +93,7 @@ export class OpragFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      layers: props.layers,
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
@@ -93,8 +105,7 @@ export class OpragFunction extends Construct {
         format: nodejs.OutputFormat.CJS,
         minify: true,
         sourceMap: true,
-        // the Node.js 22 runtime ships the AWS SDK v3; everything else is bundled
-        externalModules: ['@aws-sdk/*'],
+        externalModules: EXTERNAL_MODULES,
         forceDockerBundling: false,
       },
     });

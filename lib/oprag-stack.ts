@@ -1,10 +1,12 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { BedrockModels } from './bedrock-models';
 import type { OpragConfig } from './config';
 import { DataTable } from './data-table';
+import { DocumentReadersLayer } from './document-readers-layer';
 import { IngestBucket } from './ingest-bucket';
 import { IngestQueue } from './ingest-queue';
 import { suppressStackLevelFindings } from './nag-suppressions';
@@ -75,7 +77,11 @@ export class OpragStack extends Stack {
       OPRAG_AUDIT_TTL_DAYS: String(config.auditTtlDays),
       ...(config.dashboardOrigin ? { OPRAG_DASHBOARD_ORIGIN: config.dashboardOrigin } : {}),
     };
-    const fn = (name: string, extra: { timeout?: Duration; memorySize?: number } = {}) =>
+    const readers = new DocumentReadersLayer(this, 'DocumentReaders', { stage: config.stage });
+    const fn = (
+      name: string,
+      extra: { timeout?: Duration; memorySize?: number; layers?: lambda.ILayerVersion[] } = {},
+    ) =>
       new OpragFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         stage: config.stage,
         name,
@@ -84,9 +90,9 @@ export class OpragStack extends Stack {
         ...extra,
       });
     const control = fn('control');
-    const documents = fn('documents', { memorySize: 1536 });
+    const documents = fn('documents', { memorySize: 1536, layers: [readers.layer] });
     const query = fn('query');
-    const worker = fn('worker', { timeout: WORKER_TIMEOUT, memorySize: 2048 });
+    const worker = fn('worker', { timeout: WORKER_TIMEOUT, memorySize: 2048, layers: [readers.layer] });
     this.functions = { control, documents, query, worker };
 
     // control plane: projects, keys, usage, audit, export, purge, golden questions and runs

@@ -1,4 +1,4 @@
-import { Parser } from 'htmlparser2';
+import type * as HtmlParser from 'htmlparser2';
 import type { Block, ExtractedDocument } from './chunking';
 import { UnsupportedMedia } from './errors';
 
@@ -249,6 +249,8 @@ const BLOCK_TAGS = new Set([
 
 /** HTML to plain text blocks: main content only, headings kept as sections. */
 export function html(source: string): ExtractedDocument {
+  // loaded on first use: the functions that only answer questions never parse HTML
+  const { Parser } = require('htmlparser2') as typeof HtmlParser;
   const blocks: Block[] = [];
   let title: string | null = null;
   let inTitle = false;

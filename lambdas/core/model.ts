@@ -52,7 +52,12 @@ export interface ProjectRecord {
 }
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';
-export const DOCUMENT_STATUSES: DocumentStatus[] = ['queued', 'processing', 'ready', 'failed'];
+export const DOCUMENT_STATUSES = [
+  'queued',
+  'processing',
+  'ready',
+  'failed',
+] as const satisfies readonly DocumentStatus[];
 
 export interface DocumentRecord {
   id: string;

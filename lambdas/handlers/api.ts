@@ -37,7 +37,11 @@ export function apiHandler() {
   return async (event: ApiEvent, context: Context): Promise<ApiResult> => {
     if (!app) {
       const { services, config } = awsHome();
-      app = makeApp(services, { publicUrl: config.publicUrl, log: (e) => logger.error('unexpected error', e as Error) })
+      app = makeApp(services, {
+        publicUrl: config.publicUrl,
+        corsOrigin: config.dashboardOrigin,
+        log: (e) => logger.error('unexpected error', e as Error),
+      })
         .use(injectLambdaContext(logger))
         .use(logMetrics(metrics))
         .use(captureLambdaHandler(tracer));

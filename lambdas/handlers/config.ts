@@ -12,6 +12,8 @@ export interface AwsConfig {
   generateModelId: string;
   auditTtlDays: number;
   publicUrl?: string;
+  /** the dashboard's origin, allowed by CORS */
+  dashboardOrigin?: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -51,5 +53,6 @@ export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
     generateModelId: required(env, 'OPRAG_GENERATE_MODEL_ID'),
     auditTtlDays: positive(env, 'OPRAG_AUDIT_TTL_DAYS', 400),
     publicUrl: env.OPRAG_PUBLIC_URL || undefined,
+    dashboardOrigin: env.OPRAG_DASHBOARD_ORIGIN || undefined,
   };
 }

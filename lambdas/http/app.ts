@@ -29,6 +29,8 @@ export interface AppOptions {
   log?: (err: unknown) => void;
   /** multipart framing allowed on top of the document size limit */
   bodySlackBytes?: number;
+  /** the dashboard's origin, allowed to call the API from a browser (CORS) */
+  corsOrigin?: string;
 }
 
 /** The Lambda context, carrying the request's state from the middlewares to the handler. */
@@ -81,6 +83,20 @@ const requestIdMiddleware = (): Middleware => ({
       request.response.headers = { ...request.response.headers, 'x-request-id': request.context.oprag.requestId };
   },
 });
+
+/** Lets the dashboard's origin read every answer, errors included (API Gateway answers preflights). */
+const corsMiddleware = (origin: string): Middleware => {
+  const stamp = (request: Request) => {
+    if (!request.response) return;
+    request.response.headers = {
+      ...request.response.headers,
+      'access-control-allow-origin': origin,
+      'access-control-expose-headers': 'x-request-id, retry-after',
+      vary: 'Origin',
+    };
+  };
+  return { after: stamp, onError: stamp };
+};
 
 /** Maps thrown errors to API.md's error body; a 500 carries no internals. */
 const errorMiddleware = (log?: (e: unknown) => void): Middleware => ({
@@ -156,8 +172,9 @@ const routingMiddleware = (
  */
 export function makeApp(services: Services, opts: AppOptions = {}) {
   const routes = compileRoutes(ALL_ROUTES);
-  return middy<ApiEvent, ApiResult, Error, AppContext>()
-    .use(requestIdMiddleware())
+  const app = middy<ApiEvent, ApiResult, Error, AppContext>().use(requestIdMiddleware());
+  if (opts.corsOrigin) app.use(corsMiddleware(opts.corsOrigin));
+  return app
     .use(errorMiddleware(opts.log))
     .use(auditMiddleware(services))
     .use(routingMiddleware(services, routes, opts))

@@ -10,7 +10,7 @@ const text = (field: string, max: number) =>
     .max(max, `${field} must be 1 to ${max} characters`);
 const optionalText = (field: string, max: number) => z.string().max(max, `${field} must be at most ${max} characters`);
 const limitNumber = z.number().int().min(0).nullable().optional();
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
+const isoTime = z.string().datetime({ offset: true, message: 'must be an ISO 8601 time' });
 const environment = z.enum(['production', 'staging'], { message: 'environment must be production or staging' });
 
 export const tags = z.array(z.string().min(1).max(100)).max(50, 'at most 50 tags');
@@ -47,7 +47,9 @@ export const schemas = {
       .strict()
       .optional(),
     webhook_url: z
-      .url({ protocol: /^https?$/, message: 'webhook_url must be an http(s) URL' })
+      .string()
+      .url('webhook_url must be an http(s) URL')
+      .refine((u) => /^https?:\/\//i.test(u), 'webhook_url must be an http(s) URL')
       .nullable()
       .optional(),
   }),

@@ -1,0 +1,81 @@
+/**
+ * The Lambda bundles as `cdk synth` builds them (same esbuild options): size of each, what is
+ * in it, and how long requiring it takes with its environment set — the cold-start share that
+ * is ours. `npm run bundle-report`
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { EXTERNAL_MODULES, handlerEntry } from '../lib/oprag-function';
+
+export const FUNCTIONS = ['control', 'documents', 'query', 'worker'] as const;
+
+/** Bundles one handler like NodejsFunction does; returns the file and the packages inside. */
+export function bundle(name: string, outdir: string) {
+  const outfile = join(outdir, `${name}.js`);
+  const result = buildSync({
+    entryPoints: [handlerEntry(name)],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    external: EXTERNAL_MODULES,
+    outfile,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const packages = new Set(
+    inputs
+      .filter((i) => i.includes('node_modules/'))
+      .map((i) => {
+        const rest = i.split('node_modules/').pop() as string;
+        return rest.startsWith('@') ? rest.split('/').slice(0, 2).join('/') : rest.split('/')[0];
+      }),
+  );
+  return { outfile, bytes: statSync(outfile).size, packages, inputs };
+}
+
+const ENV = {
+  OPRAG_STAGE: 'staging',
+  AWS_REGION: 'us-east-1',
+  OPRAG_TABLE_NAME: 'oprag-staging',
+  OPRAG_BUCKET_NAME: 'bucket',
+  OPRAG_INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+  OPRAG_COLLECTIONS: '[{"name":"c","endpoint":"https://c.us-east-1.aoss.amazonaws.com"}]',
+  OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
+  OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  POWERTOOLS_SERVICE_NAME: 'oprag',
+};
+
+/** Median of five fresh processes requiring the bundle. */
+function requireMs(file: string): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const run = spawnSync(
+      process.execPath,
+      ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+      // the Lambda runtime provides the AWS SDK; here it comes from this repository's node_modules
+      { env: { ...process.env, ...ENV, NODE_PATH: join(__dirname, '..', 'node_modules') }, encoding: 'utf8' },
+    );
+    if (run.status !== 0) throw new Error(run.stderr);
+    times.push(Number(run.stdout.trim()));
+  }
+  return times.sort((a, b) => a - b)[2];
+}
+
+if (require.main === module) {
+  const dir = mkdtempSync(join(tmpdir(), 'oprag-bundles-'));
+  try {
+    process.stdout.write('| function | bundle (minified) | require with env, median of 5 |\n| --- | --- | --- |\n');
+    for (const name of FUNCTIONS) {
+      const b = bundle(name, dir);
+      process.stdout.write(`| ${name} | ${(b.bytes / 1024).toFixed(0)} KB | ${requireMs(b.outfile).toFixed(0)} ms |\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
