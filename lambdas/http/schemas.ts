@@ -24,6 +24,17 @@ export const pageQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
+/** What describes a document, however its bytes arrive (JSON body or multipart form fields). */
+const documentFields = z.object({
+  filename: optionalText('filename', 255).optional(),
+  content_type: optionalText('content_type', 200).optional(),
+  title: optionalText('title', 500).optional(),
+  url: optionalText('url', 2048).optional(),
+  external_id: text('external_id', 1024).optional(),
+  tags: tags.optional(),
+  metadata: metadata.optional(),
+});
+
 export const schemas = {
   companyKey: z.object({
     name: text('name', 200),
@@ -63,33 +74,18 @@ export const schemas = {
     environment: environment.optional(),
     expires_at: isoTime.optional(),
   }),
-  documentJson: z
-    .object({
+  documentJson: documentFields
+    .extend({
       text: z.string().optional(),
       content_base64: z
         .string()
         .regex(/^[A-Za-z0-9+/=\s_-]*$/, 'content_base64 must be base64')
         .optional(),
-      filename: optionalText('filename', 255).optional(),
-      content_type: optionalText('content_type', 200).optional(),
-      title: optionalText('title', 500).optional(),
-      url: optionalText('url', 2048).optional(),
-      external_id: text('external_id', 1024).optional(),
-      tags: tags.optional(),
-      metadata: metadata.optional(),
     })
     .refine((d) => (d.text === undefined) !== (d.content_base64 === undefined), {
       message: 'send exactly one of text or content_base64',
     }),
-  documentFields: z.object({
-    filename: optionalText('filename', 255).optional(),
-    content_type: optionalText('content_type', 200).optional(),
-    title: optionalText('title', 500).optional(),
-    url: optionalText('url', 2048).optional(),
-    external_id: text('external_id', 1024).optional(),
-    tags: tags.optional(),
-    metadata: metadata.optional(),
-  }),
+  documentFields,
   documentQuery: pageQuery.extend({
     status: z.enum(DOCUMENT_STATUSES, { message: 'status must be queued, processing, ready or failed' }).optional(),
   }),

@@ -1,5 +1,6 @@
 import type { ChatAnswer } from '../../core/model';
 import { splitSentences } from '../../core/text';
+import { ok } from '../reply';
 import { schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -17,14 +18,14 @@ export const answerRoutes: Route[] = [
     path: '/v1/projects/:project_id/retrieve',
     action: 'retrieve',
     short: true,
-    handle: async (r) => ({
-      status: 200,
-      json: await r.services.answers.retrieve(
-        r.principal,
-        r.params.project_id,
-        validate(schemas.retrieve, jsonBody(r.body)),
+    handle: async (r) =>
+      ok(
+        await r.services.answers.retrieve(
+          r.principal,
+          r.params.project_id,
+          validate(schemas.retrieve, jsonBody(r.body)),
+        ),
       ),
-    }),
   },
   {
     method: 'POST',

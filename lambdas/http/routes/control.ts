@@ -1,9 +1,7 @@
+import { created, ok } from '../reply';
 import { pageQuery, schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
-
-const ok = (json: unknown) => ({ status: 200, json });
-const created = (json: unknown) => ({ status: 201, json });
 
 /** Company, projects, keys, usage, audit, export and project deletion. */
 export const controlRoutes: Route[] = [

@@ -1,6 +1,7 @@
 import { Invalid, UnsupportedMedia } from '../../core/errors';
 import { type DocumentInput, publicDocument } from '../../service/documents';
 import { formMetadata, formTags, parseMultipart } from '../multipart';
+import { created, ok } from '../reply';
 import { schemas } from '../schemas';
 import type { Route, RouteRequest } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -59,24 +60,22 @@ export const documentRoutes: Route[] = [
     path: '/v1/projects/:project_id/documents',
     action: 'documents.list',
     short: true,
-    handle: async (r) => ({
-      status: 200,
-      json: await r.services.documents.listDocuments(
-        r.principal,
-        r.params.project_id,
-        validate(schemas.documentQuery, r.query),
+    handle: async (r) =>
+      ok(
+        await r.services.documents.listDocuments(
+          r.principal,
+          r.params.project_id,
+          validate(schemas.documentQuery, r.query),
+        ),
       ),
-    }),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/documents/:document_id',
     action: 'documents.get',
     short: true,
-    handle: async (r) => ({
-      status: 200,
-      json: await r.services.documents.getDocument(r.principal, r.params.project_id, r.params.document_id),
-    }),
+    handle: async (r) =>
+      ok(await r.services.documents.getDocument(r.principal, r.params.project_id, r.params.document_id)),
   },
   {
     method: 'GET',
@@ -95,25 +94,23 @@ export const documentRoutes: Route[] = [
     path: '/v1/projects/:project_id/documents/:document_id',
     action: 'documents.delete',
     short: true,
-    handle: async (r) => ({
-      status: 200,
-      json: await r.services.documents.deleteDocument(r.principal, r.params.project_id, r.params.document_id),
-    }),
+    handle: async (r) =>
+      ok(await r.services.documents.deleteDocument(r.principal, r.params.project_id, r.params.document_id)),
   },
   {
     method: 'POST',
     path: '/v1/projects/:project_id/uploads',
     action: 'uploads.create',
     short: true,
-    handle: async (r) => ({
-      status: 201,
-      json: await r.services.documents.createUpload(
-        r.principal,
-        r.params.project_id,
-        validate(schemas.upload, jsonBody(r.body)),
-        r.baseUrl,
+    handle: async (r) =>
+      created(
+        await r.services.documents.createUpload(
+          r.principal,
+          r.params.project_id,
+          validate(schemas.upload, jsonBody(r.body)),
+          r.baseUrl,
+        ),
       ),
-    }),
   },
   {
     method: 'PUT',

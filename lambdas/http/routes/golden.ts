@@ -1,3 +1,4 @@
+import { created, ok } from '../reply';
 import { schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -7,54 +8,51 @@ export const goldenRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/golden-questions',
     action: 'golden.create',
-    handle: async (r) => ({
-      status: 201,
-      json: await r.services.golden.create(
-        r.principal,
-        r.params.project_id,
-        validate(schemas.goldenCreate, jsonBody(r.body)),
+    handle: async (r) =>
+      created(
+        await r.services.golden.create(
+          r.principal,
+          r.params.project_id,
+          validate(schemas.goldenCreate, jsonBody(r.body)),
+        ),
       ),
-    }),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/golden-questions',
     action: 'golden.list',
-    handle: async (r) => ({ status: 200, json: await r.services.golden.list(r.principal, r.params.project_id) }),
+    handle: async (r) => ok(await r.services.golden.list(r.principal, r.params.project_id)),
   },
   {
     method: 'POST',
     path: '/v1/projects/:project_id/golden-questions/run',
     action: 'golden.run',
-    handle: async (r) => ({ status: 200, json: await r.services.golden.run(r.principal, r.params.project_id) }),
+    handle: async (r) => ok(await r.services.golden.run(r.principal, r.params.project_id)),
   },
   {
     method: 'PATCH',
     path: '/v1/projects/:project_id/golden-questions/:golden_id',
     action: 'golden.update',
-    handle: async (r) => ({
-      status: 200,
-      json: await r.services.golden.update(
-        r.principal,
-        r.params.project_id,
-        r.params.golden_id,
-        validate(schemas.goldenPatch, jsonBody(r.body)),
+    handle: async (r) =>
+      ok(
+        await r.services.golden.update(
+          r.principal,
+          r.params.project_id,
+          r.params.golden_id,
+          validate(schemas.goldenPatch, jsonBody(r.body)),
+        ),
       ),
-    }),
   },
   {
     method: 'DELETE',
     path: '/v1/projects/:project_id/golden-questions/:golden_id',
     action: 'golden.delete',
-    handle: async (r) => ({
-      status: 200,
-      json: await r.services.golden.remove(r.principal, r.params.project_id, r.params.golden_id),
-    }),
+    handle: async (r) => ok(await r.services.golden.remove(r.principal, r.params.project_id, r.params.golden_id)),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/golden-runs',
     action: 'golden.runs',
-    handle: async (r) => ({ status: 200, json: await r.services.golden.runs(r.principal, r.params.project_id) }),
+    handle: async (r) => ok(await r.services.golden.runs(r.principal, r.params.project_id)),
   },
 ];
