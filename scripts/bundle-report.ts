@@ -57,7 +57,10 @@ function requireMs(file: string): number {
   for (let i = 0; i < 5; i++) {
     const run = spawnSync(
       process.execPath,
-      ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+      [
+        '-e',
+        `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+      ],
       // the Lambda runtime provides the AWS SDK; here it comes from this repository's node_modules
       { env: { ...process.env, ...ENV, NODE_PATH: join(__dirname, '..', 'node_modules') }, encoding: 'utf8' },
     );

@@ -21,9 +21,12 @@ describe('oprag admin create-company --aws', () => {
   });
 
   it("writes the company and its first admin key into the stage's table", async () => {
-    const out = await runCli(['admin', 'create-company', '--name', 'Initech', '--aws', '--stage', 'staging', '--json'], {
-      env: env(),
-    });
+    const out = await runCli(
+      ['admin', 'create-company', '--name', 'Initech', '--aws', '--stage', 'staging', '--json'],
+      {
+        env: env(),
+      },
+    );
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     const created = JSON.parse(out.stdout) as { company: { id: string }; api_key: { key: string } };

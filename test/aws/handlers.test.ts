@@ -104,6 +104,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   let indexDir: string;
   let home: AwsHome;
   let queue: RecordingQueue;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
   let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
   let adminKey: string;
 
