@@ -5,6 +5,7 @@ import { ApiClient } from '../lambdas/client/api-client';
 import { formatReport, runIsolationCheck } from '../lambdas/client/isolation-check';
 import { composeLocal } from '../lambdas/local/compose';
 import { startServer } from '../lambdas/local/server';
+import { settingsFromEnv } from '../lambdas/service/context';
 
 const program = new Command();
 const defaultDataDir = () => resolve(process.env.OPRAG_DATA_DIR ?? './.oprag');
@@ -44,6 +45,7 @@ program
       port: Number(opts.port),
       host: opts.host,
       publicUrl: process.env.OPRAG_PUBLIC_URL,
+      settings: settingsFromEnv(process.env),
     });
     const stop = async (signal: string) => {
       process.stdout.write(`${signal}: shutting down\n`);

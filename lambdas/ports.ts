@@ -55,6 +55,11 @@ export interface TenantStore {
 
   /** Company-level audit (calls that concern no single project). */
   appendCompanyAudit(companyId: string, event: AuditEvent): Promise<void>;
+  /**
+   * Deletes audit events older than `before` (ISO time), returning how many; a store whose
+   * records expire by themselves (DynamoDB TTL) returns 0.
+   */
+  pruneAudit(before: string): Promise<number>;
 
   putUpload(upload: UploadRecord): Promise<void>;
   /** Marks the upload used and returns it, once; null when unknown, used or expired. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const COMPANY_KEY_PREFIX = 'oprag_ak_';
 export const PROJECT_KEY_PREFIX = 'oprag_pk_';
@@ -42,6 +42,13 @@ export function generateKey(kind: KeyKind): GeneratedKey {
  */
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Whether a presented key matches a stored hash, compared in constant time. */
+export function keyMatches(token: string, storedHash: string): boolean {
+  const presented = Buffer.from(hashKey(token), 'hex');
+  const stored = Buffer.from(storedHash, 'hex');
+  return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
 
 export function displayPrefix(key: string): string {

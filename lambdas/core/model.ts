@@ -112,6 +112,8 @@ export interface AuditEvent {
   resource: string;
   outcome: 'success' | 'denied' | 'failed';
   request_id: string;
+  /** per action: for a chat, the question's hash, the cited documents, grounded or refused, latency */
+  detail?: Record<string, unknown>;
 }
 
 export interface UsageCounters {

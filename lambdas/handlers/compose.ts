@@ -10,7 +10,7 @@ import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
 import { makeServices } from '../service';
-import type { Deps } from '../service/context';
+import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
 
 export interface AwsClients {
@@ -61,6 +61,7 @@ export function composeAws(
       dimensions: config.embedDimensions,
     }),
     generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
+    settings: { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays },
     ...overrides,
   };
   return { services: makeServices(deps), clients, config };

@@ -9,6 +9,7 @@ import { answerRoutes } from './routes/answers';
 import { controlRoutes } from './routes/control';
 import { documentRoutes } from './routes/documents';
 import { goldenRoutes } from './routes/golden';
+import { withSecurityHeaders } from './security';
 import type { ApiEvent, ApiResult, Reply, Route } from './types';
 
 export const ALL_ROUTES: Route[] = [...controlRoutes, ...documentRoutes, ...answerRoutes, ...goldenRoutes];
@@ -20,6 +21,7 @@ interface RequestState {
   principal?: Principal;
   projectId?: string | null;
   body?: Buffer;
+  auditDetail?: Record<string, unknown>;
 }
 
 export interface AppOptions {
@@ -58,7 +60,7 @@ function baseUrlOf(event: ApiEvent, headers: Record<string, string | undefined>,
 }
 
 function toResult(reply: Reply, requestId: string): ApiResult {
-  const headers: Record<string, string> = { 'x-request-id': requestId, ...reply.headers };
+  const headers = withSecurityHeaders({ 'x-request-id': requestId, ...reply.headers });
   if (reply.raw) {
     headers['content-type'] = reply.raw.contentType;
     const binary = Buffer.isBuffer(reply.raw.body);
@@ -118,6 +120,7 @@ const auditMiddleware = (services: Services): Middleware => {
         resource: request.event.path,
         outcome,
         requestId,
+        detail: request.context.oprag.auditDetail,
       });
     } catch (e) {
       console.error('audit write failed', e);
@@ -194,6 +197,7 @@ export function makeApp(services: Services, opts: AppOptions = {}) {
         baseUrl: baseUrlOf(event, headers, opts.publicUrl),
         services,
       });
+      state.auditDetail = reply.audit;
       return toResult(reply, state.requestId);
     });
 }

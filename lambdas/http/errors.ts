@@ -1,4 +1,5 @@
 import { type ErrorType, OpragError } from '../core/errors';
+import { withSecurityHeaders } from './security';
 import type { ApiResult } from './types';
 
 export function errorResult(
@@ -8,7 +9,7 @@ export function errorResult(
   requestId: string,
   extra: { retryAfterSeconds?: number; body?: Record<string, unknown> } = {},
 ): ApiResult {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+  const headers = withSecurityHeaders({ 'content-type': 'application/json', 'x-request-id': requestId });
   if (extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(extra.retryAfterSeconds);
   return {
     statusCode: status,

@@ -27,6 +27,8 @@ export interface Reply {
   json?: unknown;
   raw?: { body: Buffer | string; contentType: string };
   headers?: Record<string, string>;
+  /** what the call's audit event records beyond who, what and the outcome (never secrets or text) */
+  audit?: Record<string, unknown>;
 }
 
 export interface Route {

@@ -117,6 +117,13 @@ export async function startServer(opts: ServerOptions) {
   }
 
   const settings = services.ctx.settings;
+  // audit retention: at start, then hourly
+  await services.audit.prune();
+  const pruner = setInterval(
+    () => void services.audit.prune().catch((e) => console.error('audit prune failed', e)),
+    3_600_000,
+  );
+  pruner.unref();
   const server: Server = createServer(async (req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];
@@ -163,6 +170,7 @@ export async function startServer(opts: ServerOptions) {
     close(): Promise<void> {
       closing ??= (async () => {
         watcher?.stop();
+        clearInterval(pruner);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -12,6 +12,7 @@ export interface CallRecord {
   resource: string;
   outcome: AuditEvent['outcome'];
   requestId: string;
+  detail?: Record<string, unknown>;
 }
 
 export function makeAuditServices(ctx: Context) {
@@ -30,6 +31,7 @@ export function makeAuditServices(ctx: Context) {
         resource: call.resource,
         outcome: call.outcome,
         request_id: call.requestId,
+        ...(call.detail ? { detail: call.detail } : {}),
       };
       const project = call.projectId ? await ownedProject(ctx, principal, call.projectId) : null;
       if (project) {
@@ -38,6 +40,12 @@ export function makeAuditServices(ctx: Context) {
       } else {
         await ctx.store.appendCompanyAudit(principal.companyId, event);
       }
+    },
+
+    /** Drops audit events past the retention period; returns how many went. */
+    async prune() {
+      const before = new Date(ctx.now().getTime() - ctx.settings.auditRetentionDays * 86_400_000).toISOString();
+      return ctx.store.pruneAudit(before);
     },
 
     async list(principal: Principal, projectId: string, query: { limit?: number; cursor?: string }) {

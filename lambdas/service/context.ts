@@ -27,6 +27,10 @@ export interface Settings {
   denseWeight: number;
   /** texts per embedding request */
   embedBatchSize: number;
+  /** let webhook and model URLs point at private addresses (tests and private deployments only) */
+  allowPrivateUrls: boolean;
+  /** days an audit event is kept */
+  auditRetentionDays: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -35,10 +39,27 @@ export const DEFAULT_SETTINGS: Settings = {
   uploadTtlSeconds: 15 * 60,
   sourceLabel: 'From your uploaded documents',
   refusalMessage: "I couldn't find an answer to that in this project's documents.",
-  defaultLimits: { chat_per_minute: null, ingest_per_minute: null, max_documents: null, max_bytes: null },
+  // generous enough never to stop a real integration, low enough that one runaway client cannot
+  // take the service from everyone else; company admins change them per project
+  defaultLimits: { chat_per_minute: 1200, ingest_per_minute: 6000, max_documents: 100_000, max_bytes: 10 * 2 ** 30 },
   denseWeight: 0.5,
   embedBatchSize: 16,
+  allowPrivateUrls: false,
+  auditRetentionDays: 400,
 };
+
+/** The settings an operator may change through the environment, in either home. */
+export function settingsFromEnv(env: Record<string, string | undefined>): Partial<Settings> {
+  const out: Partial<Settings> = {};
+  const days = env.OPRAG_AUDIT_RETENTION_DAYS ?? env.OPRAG_AUDIT_TTL_DAYS;
+  if (days) {
+    const n = Number(days);
+    if (!Number.isInteger(n) || n < 1) throw new Error('OPRAG_AUDIT_RETENTION_DAYS must be a whole number of days');
+    out.auditRetentionDays = n;
+  }
+  if (env.OPRAG_ALLOW_PRIVATE_URLS === '1' || env.OPRAG_ALLOW_PRIVATE_URLS === 'true') out.allowPrivateUrls = true;
+  return out;
+}
 
 /** The ports a home supplies: everything the use cases touch outside themselves. */
 export interface Deps {

@@ -1,6 +1,6 @@
 import { Conflict, Invalid, NotFound, Unauthorized } from '../core/errors';
 import { isId, newId } from '../core/ids';
-import { DEFAULT_PROJECT_SCOPES, generateKey, hashKey, keyKind, type Role, type Scope } from '../core/keys';
+import { DEFAULT_PROJECT_SCOPES, generateKey, hashKey, keyKind, keyMatches, type Role, type Scope } from '../core/keys';
 import type { ApiKeyRecord, Company, Environment } from '../core/model';
 import { authorizeCompany, authorizeProject } from './access';
 import type { Context, Principal } from './context';
@@ -26,7 +26,8 @@ export async function authenticate(ctx: KeyContext, token: string | null): Promi
   if (!token) throw Unauthorized('send an API key as "Authorization: Bearer <key>"');
   if (!keyKind(token)) throw Unauthorized('the API key is not valid');
   const key = await ctx.store.findKeyByHash(hashKey(token));
-  if (!key) throw Unauthorized('the API key is not valid');
+  // the store found it by hash; the constant-time check keeps that true whatever the store's lookup
+  if (!key || !keyMatches(token, key.hash)) throw Unauthorized('the API key is not valid');
   const now = ctx.iso();
   if (key.revoked_at) throw Unauthorized('the API key has been revoked');
   if (key.expires_at && key.expires_at <= now) throw Unauthorized('the API key has expired');

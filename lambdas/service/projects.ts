@@ -1,6 +1,7 @@
 import { Invalid } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Environment, ProjectLimits, ProjectRecord } from '../core/model';
+import { outboundUrlProblem } from '../core/outbound';
 import { authorizeCompany, authorizeProject } from './access';
 import type { Context, Principal } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -90,6 +91,10 @@ export function makeProjectServices(ctx: Context) {
 
     async updateProject(principal: Principal, projectId: string, patch: ProjectPatch) {
       const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+      if (patch.webhook_url) {
+        const problem = outboundUrlProblem(patch.webhook_url, { allowPrivate: ctx.settings.allowPrivateUrls });
+        if (problem) throw Invalid(`webhook_url ${problem}`);
+      }
       const updated: ProjectRecord = {
         ...project,
         name: patch.name?.trim() ?? project.name,

@@ -33,3 +33,29 @@ export function runCli(
     });
   });
 }
+
+/** Starts `oprag serve` as a real child process and waits for its "listening" line. */
+export function spawnServer(dataDir: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'bin/oprag.ts'), 'serve'],
+    {
+      env: { ...process.env, PORT: '0', OPRAG_DATA_DIR: dataDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      output += d;
+      const m = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) resolve(m[1]);
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    child.on('exit', () => reject(new Error(`server exited early: ${output}`)));
+  });
+  return { child, ready, exited, output: () => output };
+}

@@ -1,37 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../lambdas/client/api-client';
-import { runCli } from '../helpers/cli';
-
-const ROOT = join(__dirname, '../..');
-
-/** Starts `oprag serve` as a real child process and waits for its "listening" line. */
-function serve(dataDir: string) {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'bin/oprag.ts'), 'serve'],
-    {
-      env: { ...process.env, PORT: '0', OPRAG_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      output += d;
-      const m = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) resolve(m[1]);
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('exit', () => reject(new Error(`server exited early: ${output}`)));
-  });
-  return { child, ready, exited, output: () => output };
-}
+import { runCli, spawnServer as serve } from '../helpers/cli';
 
 describe('the oprag command', () => {
   let dataDir: string;

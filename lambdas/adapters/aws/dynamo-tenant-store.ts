@@ -200,6 +200,11 @@ export class DynamoTenantStore implements TenantStore {
     await this.put({ ...event, pk: `COMPANY#${companyId}`, sk: `AUDIT#${event.id}`, ...(ttl ? { ttl } : {}) });
   }
 
+  /** Audit events carry a `ttl` (auditTtlDays): DynamoDB deletes them itself, nothing to prune here. */
+  async pruneAudit(_before: string) {
+    return 0;
+  }
+
   async putUpload(u: UploadRecord) {
     const owner = `PROJECT#${u.project_id}`;
     // a pending upload is worth nothing a day after its URL expired

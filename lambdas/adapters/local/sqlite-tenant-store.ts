@@ -151,6 +151,10 @@ export class SqliteTenantStore implements TenantStore {
       .run(e.id, companyId, JSON.stringify(e));
   }
 
+  async pruneAudit(before: string) {
+    return this.db.prepare(`DELETE FROM audit_events WHERE json_extract(data, '$.at') < ?`).run(before).changes;
+  }
+
   async putUpload(u: UploadRecord) {
     this.db
       .prepare(

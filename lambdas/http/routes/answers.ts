@@ -1,9 +1,25 @@
+import { createHash } from 'node:crypto';
 import type { ChatAnswer } from '../../core/model';
 import { splitSentences } from '../../core/text';
+import { questionOf } from '../../service/answers';
 import { ok } from '../reply';
 import { schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
+
+/**
+ * What the audit keeps of an answer: a hash of the question (never its text), the cited
+ * documents, grounded or refused, and latency.
+ */
+export function answerAudit(question: string, answer: ChatAnswer) {
+  return {
+    question_sha256: createHash('sha256').update(question, 'utf8').digest('hex'),
+    cited_document_ids: [...new Set(answer.citations.map((c) => c.document_id))],
+    grounded: answer.grounded,
+    refused: answer.refusal !== null,
+    latency_ms: answer.latency_ms,
+  };
+}
 
 /** A chat answer as Server-Sent Events: the answer in `delta` pieces, then `done` with the whole. */
 export function toEventStream(answer: ChatAnswer): string {
@@ -35,14 +51,16 @@ export const answerRoutes: Route[] = [
     handle: async (r) => {
       const body = validate(schemas.chat, jsonBody(r.body));
       const answer = await r.services.answers.chat(r.principal, r.params.project_id, body, r.requestId);
+      const audit = answerAudit(questionOf(body), answer);
       if (body.stream) {
         return {
           status: 200,
           raw: { body: toEventStream(answer), contentType: 'text/event-stream; charset=utf-8' },
           headers: { 'cache-control': 'no-cache' },
+          audit,
         };
       }
-      return { status: 200, json: answer };
+      return { ...ok(answer), audit };
     },
   },
 ];
