@@ -54,3 +54,6 @@ export const TooLarge = (message: string) => new OpragError('payload_too_large',
 export const UnsupportedMedia = (message: string) => new OpragError('unsupported_media_type', message);
 export const RateLimited = (message: string, retryAfterSeconds: number) =>
   new OpragError('rate_limited', message, { retryAfterSeconds });
+
+/** Thrown when content of a supported type cannot be read: the document becomes `failed`. */
+export class ExtractionError extends Error {}

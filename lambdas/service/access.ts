@@ -11,7 +11,8 @@ export type Permission =
   | 'audit.read'
   | 'documents.read'
   | 'documents.write'
-  | 'query'
+  | 'chat'
+  | 'retrieve'
   | 'golden.read'
   | 'golden.write';
 
@@ -19,14 +20,16 @@ const VIEWER: ReadonlySet<Permission> = new Set([
   'project.read',
   'audit.read',
   'documents.read',
-  'query',
+  'chat',
+  'retrieve',
   'golden.read',
 ]);
 
 const BY_SCOPE = new Map<string, ReadonlySet<Permission>>([
-  ['query', new Set(['query'])],
+  ['query', new Set(['chat', 'retrieve'])],
   ['ingest', new Set(['documents.read', 'documents.write'])],
-  ['review', new Set(['golden.read', 'golden.write', 'documents.read', 'audit.read', 'query'])],
+  // API.md: review reads documents and the audit, works golden questions, and chats; no retrieve
+  ['review', new Set(['golden.read', 'golden.write', 'documents.read', 'audit.read', 'chat'])],
 ]);
 
 export function allows(principal: Principal, permission: Permission): boolean {

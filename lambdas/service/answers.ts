@@ -107,7 +107,7 @@ export function makeAnswerServices(ctx: Context) {
       projectId: string,
       body: { query: string; top_k?: number; filter?: SearchFilter },
     ) {
-      const project = await authorizeProject(ctx, principal, projectId, 'query');
+      const project = await authorizeProject(ctx, principal, projectId, 'retrieve');
       await checkRate(ctx, project, 'chat');
       const result = await searchProject(
         ctx,
@@ -132,7 +132,7 @@ export function makeAnswerServices(ctx: Context) {
     },
 
     async chat(principal: Principal, projectId: string, body: ChatRequest, requestId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'query');
+      const project = await authorizeProject(ctx, principal, projectId, 'chat');
       await checkRate(ctx, project, 'chat');
       return answer(project, questionOf(body), body.top_k ?? 8, body.filter, requestId);
     },

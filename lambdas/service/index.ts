@@ -4,13 +4,16 @@ import { type Deps, makeContext } from './context';
 import { makeDocumentServices } from './documents';
 import { makeExportServices } from './export';
 import { makeGoldenServices } from './golden';
+import { makeIngest } from './ingest';
 import { authenticate, makeKeyServices } from './keys';
 import { makeProjectServices } from './projects';
+import { makeUploadServices } from './uploads';
 
 /** Every use case, bound to the ports of one home. */
 export function makeServices(deps: Deps) {
   const ctx = makeContext(deps);
-  const documents = makeDocumentServices(ctx);
+  const ingest = makeIngest(ctx);
+  const documents = { ...makeDocumentServices(ctx, ingest), ...makeUploadServices(ctx, ingest) };
   const answers = makeAnswerServices(ctx);
   return {
     ctx,

@@ -95,6 +95,8 @@ describe('keys, scopes and roles', () => {
     expect((await review.get('/v1/documents')).status).toBe(200);
     expect((await review.post('/v1/documents', { text: 'x' })).status).toBe(403);
     expect((await review.get(`/v1/projects/${p.id}/golden-questions`)).status).toBe(200);
+    expect((await review.post('/v1/chat', { question: 'hello?' })).status).toBe(200);
+    expect((await review.post('/v1/retrieve', { query: 'hello' })).status).toBe(403);
     expect((await review.get(`/v1/projects/${p.id}/audit`)).status).toBe(200);
     expect((await query.get(`/v1/projects/${p.id}/golden-questions`)).status).toBe(403);
     // control-plane routes are not for project keys at all

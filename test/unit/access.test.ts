@@ -11,7 +11,8 @@ const ALL: Permission[] = [
   'audit.read',
   'documents.read',
   'documents.write',
-  'query',
+  'chat',
+  'retrieve',
   'golden.read',
   'golden.write',
 ];
@@ -60,14 +61,21 @@ describe('allows', () => {
 
   it('lets a company viewer read and chat, but not change or export anything', () => {
     const viewer = companyKey('viewer');
-    expect(granted(viewer).sort()).toEqual(['audit.read', 'documents.read', 'golden.read', 'project.read', 'query']);
+    expect(granted(viewer).sort()).toEqual([
+      'audit.read',
+      'chat',
+      'documents.read',
+      'golden.read',
+      'project.read',
+      'retrieve',
+    ]);
     for (const perm of ['project.write', 'documents.write', 'golden.write', 'project.export'] as const) {
       expect(allows(viewer, perm)).toBe(false);
     }
   });
 
   it('lets a query-scoped project key only chat and retrieve', () => {
-    expect(granted(projectKey(['query']))).toEqual(['query']);
+    expect(granted(projectKey(['query'])).sort()).toEqual(['chat', 'retrieve']);
   });
 
   it('lets an ingest-scoped project key only read and write documents', () => {
@@ -76,12 +84,19 @@ describe('allows', () => {
 
   it('lets a review-scoped project key work on golden questions, read documents and audit, and chat', () => {
     const review = projectKey(['review']);
-    expect(granted(review).sort()).toEqual(['audit.read', 'documents.read', 'golden.read', 'golden.write', 'query']);
+    expect(granted(review).sort()).toEqual(['audit.read', 'chat', 'documents.read', 'golden.read', 'golden.write']);
     expect(allows(review, 'documents.write')).toBe(false);
+    // API.md gives review chat, not retrieve
+    expect(allows(review, 'retrieve')).toBe(false);
   });
 
   it('gives a key with several scopes the union of them', () => {
-    expect(granted(projectKey(['query', 'ingest'])).sort()).toEqual(['documents.read', 'documents.write', 'query']);
+    expect(granted(projectKey(['query', 'ingest'])).sort()).toEqual([
+      'chat',
+      'documents.read',
+      'documents.write',
+      'retrieve',
+    ]);
   });
 
   it('never lets a project key read, change or export the project itself', () => {

@@ -1,0 +1,120 @@
+import type * as HtmlParser from 'htmlparser2';
+import type { Block, ExtractedDocument } from '../chunking';
+
+const SKIPPED_TAGS = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'nav',
+  'header',
+  'footer',
+  'aside',
+  'form',
+  'button',
+  'select',
+  'iframe',
+  'canvas',
+  'head',
+]);
+const BLOCK_TAGS = new Set([
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'li',
+  'ul',
+  'ol',
+  'table',
+  'tr',
+  'blockquote',
+  'pre',
+  'dd',
+  'dt',
+  'dl',
+  'figure',
+  'figcaption',
+  'br',
+  'hr',
+  'caption',
+  'summary',
+  'details',
+]);
+
+/** HTML to plain text blocks: main content only, headings kept as sections. */
+export function html(source: string): ExtractedDocument {
+  // loaded on first use: the functions that only answer questions never parse HTML
+  const { Parser } = require('htmlparser2') as typeof HtmlParser;
+  const blocks: Block[] = [];
+  let title: string | null = null;
+  let inTitle = false;
+  let titleText = '';
+  let skipDepth = 0;
+  let heading: { level: number; text: string } | null = null;
+  let buffer = '';
+  const flush = () => {
+    const text = buffer
+      .replace(/[ \t\f\v\r]+/g, ' ')
+      .replace(/ *\n */g, '\n')
+      .replace(/\n{2,}/g, '\n')
+      .trim();
+    if (text) blocks.push({ kind: 'text', text });
+    buffer = '';
+  };
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        if (name === 'title') inTitle = true;
+        if (SKIPPED_TAGS.has(name)) {
+          skipDepth++;
+          return;
+        }
+        if (skipDepth) return;
+        const h = /^h([1-6])$/.exec(name);
+        if (h) {
+          flush();
+          heading = { level: Number(h[1]), text: '' };
+        } else if (name === 'li' || name === 'tr' || name === 'p' || name === 'pre' || name === 'blockquote') {
+          flush();
+          if (name === 'li') buffer = '- ';
+        } else if (name === 'td' || name === 'th') {
+          if (buffer && !buffer.endsWith('- ')) buffer += ' | ';
+        } else if (BLOCK_TAGS.has(name)) {
+          buffer += '\n';
+        }
+      },
+      ontext(text) {
+        if (inTitle) titleText += text;
+        if (skipDepth) return;
+        if (heading) heading.text += text;
+        else buffer += text;
+      },
+      onclosetag(name) {
+        if (name === 'title') {
+          inTitle = false;
+          title = titleText.replace(/\s+/g, ' ').trim() || null;
+        }
+        if (SKIPPED_TAGS.has(name)) {
+          skipDepth = Math.max(0, skipDepth - 1);
+          return;
+        }
+        if (skipDepth) return;
+        if (heading && /^h[1-6]$/.test(name)) {
+          const text = heading.text.replace(/\s+/g, ' ').trim();
+          if (text) blocks.push({ kind: 'heading', level: heading.level, text });
+          heading = null;
+        } else if (name === 'li' || name === 'tr' || name === 'p' || name === 'pre' || name === 'blockquote') {
+          flush();
+        }
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true },
+  );
+  parser.write(source);
+  parser.end();
+  flush();
+  const firstHeading = blocks.find((b) => b.kind === 'heading' && b.level === 1)?.text ?? null;
+  return { title: title ?? firstHeading, blocks };
+}

@@ -1,0 +1,83 @@
+import type { Block, ExtractedDocument } from '../chunking';
+import { ExtractionError } from '../errors';
+
+/** CSV: one block per row, each value labelled with its column header. */
+export function csv(source: string): ExtractedDocument {
+  const rows = parseCsv(source).filter((r) => r.some((c) => c.trim()));
+  if (rows.length === 0) return { title: null, blocks: [] };
+  const [header, ...body] = rows;
+  const blocks: Block[] = body.map((row) => ({
+    kind: 'text',
+    text: row
+      .map((value, i) => [header[i]?.trim() || `column ${i + 1}`, value.trim()])
+      .filter(([, v]) => v)
+      .map(([h, v]) => `${h}: ${v}`)
+      .join('; '),
+  }));
+  return { title: null, blocks: blocks.length ? blocks : [{ kind: 'text', text: header.join('; ') }] };
+}
+
+/** RFC 4180 CSV, with quoted fields that may hold commas, quotes and newlines. */
+export function parseCsv(source: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (quoted) {
+      if (c === '"' && source[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new ExtractionError('the CSV has an unterminated quoted field');
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** JSON: every leaf value with its path, grouped by top-level entry. */
+export function json(source: string): ExtractedDocument {
+  let value: unknown;
+  try {
+    value = JSON.parse(source);
+  } catch (e) {
+    throw new ExtractionError(`the JSON is not valid: ${(e as Error).message}`);
+  }
+  const blocks: Block[] = [];
+  const lines = (v: unknown, path: string, out: string[]) => {
+    if (v === null || typeof v !== 'object') {
+      if (v !== null && v !== '') out.push(path ? `${path}: ${String(v)}` : String(v));
+      return;
+    }
+    for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
+      lines(child, path ? `${path}.${k}` : String(k), out);
+    }
+  };
+  if (value && typeof value === 'object') {
+    for (const [k, child] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+      const out: string[] = [];
+      lines(child, Array.isArray(value) ? '' : String(k), out);
+      if (out.length) blocks.push({ kind: 'text', text: out.join('\n') });
+    }
+  } else {
+    const out: string[] = [];
+    lines(value, '', out);
+    if (out.length) blocks.push({ kind: 'text', text: out.join('\n') });
+  }
+  return { title: null, blocks };
+}

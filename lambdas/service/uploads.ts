@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { NotFound, TooLarge } from '../core/errors';
+import { claimedType } from '../core/extract';
+import { isId, newId } from '../core/ids';
+import { hashKey } from '../core/keys';
+import type { UploadRecord } from '../core/model';
+import { authorizeProject } from './access';
+import type { Context, Principal } from './context';
+import { publicDocument } from './document-view';
+import type { Ingest, IngestMode } from './ingest';
+import { checkRate } from './limits';
+
+/** Upload URLs: created through the API, completed when the bytes land (local server or S3). */
+export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
+  async function landUpload(upload: UploadRecord | null, bytes: Buffer, mode: IngestMode) {
+    if (!upload) throw NotFound('upload URL (unknown, used or expired)');
+    const project = await ctx.store.getProject(upload.project_id);
+    if (!project) throw NotFound('upload URL (unknown, used or expired)');
+    if (bytes.length > ctx.settings.maxUploadBytes) {
+      throw TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes / 2 ** 20} MB`);
+    }
+    const outcome = await ingestUnattended(
+      project,
+      {
+        bytes,
+        filename: upload.filename,
+        content_type: upload.content_type,
+        title: upload.title,
+        url: upload.url,
+        external_id: upload.external_id,
+        tags: upload.tags,
+      },
+      mode,
+      upload.document_id,
+    );
+    return { projectId: project.id, document: publicDocument(outcome.document) };
+  }
+
+  return {
+    async createUpload(
+      principal: Principal,
+      projectId: string,
+      body: {
+        filename: string;
+        content_type: string;
+        title?: string;
+        url?: string;
+        external_id?: string;
+        tags?: string[];
+      },
+      baseUrl: string,
+    ) {
+      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
+      await checkRate(ctx, project, 'ingest');
+      // refuse an unsupported declared type now rather than after 100 MB have been sent
+      claimedType(body.content_type, body.filename);
+      const existing = body.external_id
+        ? await ctx.store.forProject(project.id).findDocumentByExternalId(body.external_id)
+        : null;
+      const token = randomBytes(32).toString('base64url');
+      const expires = new Date(ctx.now().getTime() + ctx.settings.uploadTtlSeconds * 1000);
+      const documentId = existing?.id ?? newId('document');
+      const uploadId = newId('upload');
+      await ctx.store.putUpload({
+        id: uploadId,
+        project_id: project.id,
+        document_id: documentId,
+        token_hash: hashKey(token),
+        filename: body.filename,
+        content_type: body.content_type,
+        title: body.title ?? null,
+        url: body.url ?? null,
+        external_id: body.external_id ?? null,
+        tags: body.tags ?? [],
+        expires_at: expires.toISOString(),
+        used_at: null,
+        created_at: ctx.iso(),
+      });
+      const target = await ctx.uploads.createUrl({
+        projectId: project.id,
+        uploadId,
+        documentId,
+        token,
+        contentType: body.content_type,
+        expiresAt: expires,
+        baseUrl,
+      });
+      return {
+        upload: {
+          url: target.url,
+          method: 'PUT',
+          headers: target.headers,
+          expires_at: expires.toISOString(),
+          document_id: documentId,
+        },
+      };
+    },
+
+    /** The bytes of an upload have landed at the local server: claim the one-time URL and ingest them. */
+    async completeUpload(token: string, bytes: Buffer) {
+      return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes, 'queue');
+    },
+
+    /** The bytes of an upload have landed in object storage (the object key names the upload). */
+    async completeUploadObject(uploadId: string, bytes: Buffer, mode: IngestMode = 'inline') {
+      const upload = isId('upload', uploadId) ? await ctx.store.claimUploadById(uploadId, ctx.iso()) : null;
+      return landUpload(upload, bytes, mode);
+    },
+  };
+}
