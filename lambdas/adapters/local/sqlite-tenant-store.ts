@@ -27,6 +27,19 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_project ON documents (project_id, id);
 CREATE INDEX IF NOT EXISTS documents_status ON documents (project_id, status, id);
 CREATE UNIQUE INDEX IF NOT EXISTS documents_external ON documents (project_id, external_id) WHERE external_id IS NOT NULL;
+-- running totals, kept by triggers, so quota checks and stats cost the same at any project size
+CREATE TABLE IF NOT EXISTS project_totals (
+  project_id TEXT PRIMARY KEY, documents INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0);
+CREATE TRIGGER IF NOT EXISTS documents_totals_insert AFTER INSERT ON documents BEGIN
+  INSERT INTO project_totals (project_id, documents, bytes) VALUES (new.project_id, 1, new.bytes)
+  ON CONFLICT (project_id) DO UPDATE SET documents = documents + 1, bytes = bytes + new.bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_totals_update AFTER UPDATE OF bytes ON documents BEGIN
+  UPDATE project_totals SET bytes = bytes - old.bytes + new.bytes WHERE project_id = new.project_id;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_totals_delete AFTER DELETE ON documents BEGIN
+  UPDATE project_totals SET documents = documents - 1, bytes = bytes - old.bytes WHERE project_id = old.project_id;
+END;
 CREATE TABLE IF NOT EXISTS golden_questions (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS golden_questions_project ON golden_questions (project_id, id);
 CREATE TABLE IF NOT EXISTS golden_runs (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, data TEXT NOT NULL);
@@ -77,6 +90,12 @@ export class SqliteTenantStore implements TenantStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // a data directory from before the running totals: count once
+    const totals = this.db.prepare('SELECT count(*) AS n FROM project_totals').get() as { n: number };
+    if (totals.n === 0) {
+      this.db.exec(`INSERT INTO project_totals (project_id, documents, bytes)
+        SELECT project_id, count(*), coalesce(sum(bytes), 0) FROM documents GROUP BY project_id`);
+    }
   }
 
   close(): void {
@@ -236,9 +255,9 @@ class SqliteProjectRecords implements ProjectRecords {
   }
   async documentTotals() {
     const row = this.db
-      .prepare('SELECT count(*) AS documents, coalesce(sum(bytes), 0) AS bytes FROM documents WHERE project_id = ?')
-      .get(this.projectId) as { documents: number; bytes: number };
-    return row;
+      .prepare('SELECT documents, bytes FROM project_totals WHERE project_id = ?')
+      .get(this.projectId) as { documents: number; bytes: number } | undefined;
+    return row ?? { documents: 0, bytes: 0 };
   }
 
   async putGoldenQuestion(q: GoldenQuestion) {
@@ -324,6 +343,7 @@ class SqliteProjectRecords implements ProjectRecords {
         'usage_days',
         'window_counters',
         'uploads',
+        'project_totals',
       ]) {
         this.db.prepare(`DELETE FROM ${table} WHERE project_id = ?`).run(p);
       }
