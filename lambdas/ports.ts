@@ -215,3 +215,11 @@ export interface IngestQueue {
 export interface Clock {
   now(): Date;
 }
+
+/**
+ * Posts a signed webhook to a tenant's URL. Refuses (throws) a URL whose host resolves to a
+ * private, loopback or link-local address, and never follows redirects.
+ */
+export interface WebhookSender {
+  send(url: string, body: string, headers: Record<string, string>): Promise<{ status: number }>;
+}

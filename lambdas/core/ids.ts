@@ -16,6 +16,7 @@ export const ID_PREFIX = {
   run: 'run',
   request: 'req',
   upload: 'upl',
+  event: 'evt',
 } as const;
 export type IdKind = keyof typeof ID_PREFIX;
 

@@ -45,6 +45,8 @@ export interface ProjectRecord {
   environment: Environment;
   limits: ProjectLimits;
   webhook_url: string | null;
+  /** signs the project's webhooks; never shown in a project object, only once when issued */
+  webhook_secret: string | null;
   /** where the project's index lives (on AWS, a collection of the pool); chosen at creation */
   index_placement: string | null;
   created_at: string;

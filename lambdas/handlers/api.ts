@@ -16,6 +16,9 @@ export const tracer = new Tracer();
 
 let home: AwsHome | null = null;
 
+/** How long an API function waits, after answering, for webhooks it started. */
+const WEBHOOK_GRACE_MS = 3000;
+
 /** The AWS set, built on the first invocation of a container and reused by the next ones. */
 export function awsHome(): AwsHome {
   if (!home) {
@@ -46,6 +49,11 @@ export function apiHandler() {
         .use(logMetrics(metrics))
         .use(captureLambdaHandler(tracer));
     }
-    return app(event, context as AppContext);
+    const result = await app(event, context as AppContext);
+    // a document processed inline (`?wait=true`) has its webhook in flight; Lambda freezes the
+    // container once this returns, so give it a short, bounded moment (the worker waits in full)
+    const budget = Math.min(WEBHOOK_GRACE_MS, (context.getRemainingTimeInMillis?.() ?? WEBHOOK_GRACE_MS) - 1000);
+    await awsHome().services.webhooks.idle(budget);
+    return result;
   };
 }

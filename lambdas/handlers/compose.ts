@@ -9,6 +9,7 @@ import { OpenSearchIndex } from '../adapters/aws/opensearch-index';
 import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
+import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { makeServices } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
@@ -40,6 +41,7 @@ export function composeAws(
   clients: AwsClients = makeClients(config),
   overrides: Partial<Deps> = {},
 ) {
+  const settings = { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays };
   const deps: Deps = {
     store: new DynamoTenantStore({
       client: clients.dynamo,
@@ -61,7 +63,8 @@ export function composeAws(
       dimensions: config.embedDimensions,
     }),
     generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
-    settings: { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays },
+    settings,
+    webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     ...overrides,
   };
   return { services: makeServices(deps), clients, config };

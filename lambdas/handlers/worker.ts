@@ -90,6 +90,8 @@ export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSB
       failures.push({ itemIdentifier: record.messageId });
     }
   }
+  // webhooks of the documents this batch finished, with their retries: a frozen container would drop them
+  await home.services.webhooks.idle();
   metrics.publishStoredMetrics();
   return { batchItemFailures: failures };
 }

@@ -63,6 +63,7 @@ export const schemas = {
       .refine((u) => /^https?:\/\//i.test(u), 'webhook_url must be an http(s) URL')
       .nullable()
       .optional(),
+    rotate_webhook_secret: z.boolean({ message: 'rotate_webhook_secret must be true or false' }).optional(),
   }),
   usageQuery: z.object({ from: z.string().optional(), to: z.string().optional() }),
   projectKey: z.object({

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
@@ -23,6 +24,7 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
     generator: new ExtractiveGenerator(),
     queue,
     uploads: new LocalUploadTarget(),
+    webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     settings,
   });
   queue.start((projectId, documentId) => services.documents.processDocument(projectId, documentId));
@@ -31,6 +33,8 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
     queue,
     async close() {
       await queue.stop();
+      // deliveries still in their backoff get a short grace; later ones are dropped with the process
+      await services.webhooks.idle(10_000);
       index.close();
       store.close();
     },

@@ -8,6 +8,7 @@ import type {
   SearchIndex,
   TenantStore,
   UploadTarget,
+  WebhookSender,
 } from '../ports';
 
 export interface Settings {
@@ -31,6 +32,8 @@ export interface Settings {
   allowPrivateUrls: boolean;
   /** days an audit event is kept */
   auditRetentionDays: number;
+  /** pauses between webhook attempts: one more attempt than there are pauses */
+  webhookRetryDelaysMs: number[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -46,6 +49,7 @@ export const DEFAULT_SETTINGS: Settings = {
   embedBatchSize: 16,
   allowPrivateUrls: false,
   auditRetentionDays: 400,
+  webhookRetryDelaysMs: [1000, 2000, 4000, 8000],
 };
 
 /** The settings an operator may change through the environment, in either home. */
@@ -71,6 +75,8 @@ export interface Deps {
   uploads: UploadTarget;
   /** optional: with one, chunks are embedded and retrieval fuses dense and lexical rankings */
   embedder?: Embedder | null;
+  /** optional: with one, projects with a webhook_url hear when a document is ready or failed */
+  webhookSender?: WebhookSender | null;
   clock?: Clock;
   settings?: Partial<Settings>;
 }
@@ -80,8 +86,9 @@ export type Principal =
   | { kind: 'company'; key: ApiKeyRecord; companyId: string; role: 'admin' | 'viewer' }
   | { kind: 'project'; key: ApiKeyRecord; companyId: string; projectId: string };
 
-export interface Context extends Required<Omit<Deps, 'settings' | 'embedder'>> {
+export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender'>> {
   embedder: Embedder | null;
+  webhookSender: WebhookSender | null;
   settings: Settings;
   now(): Date;
   iso(): string;
@@ -92,6 +99,7 @@ export function makeContext(deps: Deps): Context {
   return {
     ...deps,
     embedder: deps.embedder ?? null,
+    webhookSender: deps.webhookSender ?? null,
     clock,
     settings: { ...DEFAULT_SETTINGS, ...deps.settings },
     now: () => clock.now(),

@@ -8,11 +8,13 @@ import { makeIngest } from './ingest';
 import { authenticate, makeKeyServices } from './keys';
 import { makeProjectServices } from './projects';
 import { makeUploadServices } from './uploads';
+import { makeWebhooks } from './webhooks';
 
 /** Every use case, bound to the ports of one home. */
 export function makeServices(deps: Deps) {
   const ctx = makeContext(deps);
-  const ingest = makeIngest(ctx);
+  const webhooks = makeWebhooks(ctx);
+  const ingest = makeIngest(ctx, webhooks);
   const documents = { ...makeDocumentServices(ctx, ingest), ...makeUploadServices(ctx, ingest) };
   const answers = makeAnswerServices(ctx);
   return {
@@ -25,6 +27,7 @@ export function makeServices(deps: Deps) {
     golden: makeGoldenServices(ctx, answers.answer),
     exports: makeExportServices(ctx, documents.extractedText),
     audit: makeAuditServices(ctx),
+    webhooks,
   };
 }
 

@@ -9,6 +9,7 @@ import type { Context } from './context';
 import { publicDocument } from './document-view';
 import { addUsage, checkQuota } from './limits';
 import { embedChunks, indexOf } from './search';
+import type { Webhooks } from './webhooks';
 
 export interface DocumentInput {
   bytes: Buffer;
@@ -40,7 +41,7 @@ function plainText(doc: ExtractedDocument): string {
 }
 
 /** Accepting, processing and re-processing documents: shared by the API, uploads, drops and workers. */
-export function makeIngest(ctx: Context) {
+export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinished'>) {
   const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
   /**
@@ -98,6 +99,7 @@ export function makeIngest(ctx: Context) {
       if (!current || current.content_hash !== doc.content_hash) return current;
       const done = { ...current, ...patch, status, updated_at: ctx.iso() };
       await records.putDocument(done);
+      webhooks.documentFinished(projectId, done); // scheduled, never awaited: it cannot slow or fail this
       return done;
     };
     try {
@@ -194,6 +196,7 @@ export function makeIngest(ctx: Context) {
       };
       await indexOf(ctx, project).deleteDocument(failed.id);
       await ctx.store.forProject(project.id).putDocument(failed);
+      webhooks.documentFinished(project.id, failed);
       return { kind: 'accepted' as const, document: failed };
     }
   }

@@ -7,12 +7,15 @@ import type { Context, Principal } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { issueProjectKey, publicKey } from './keys';
 import { indexOf } from './search';
+import { newWebhookSecret } from './webhooks';
 
 export interface ProjectPatch {
   name?: string;
   external_ref?: string | null;
   limits?: ProjectLimits;
   webhook_url?: string | null;
+  /** issue a new signing secret (shown once, in this response) */
+  rotate_webhook_secret?: boolean;
 }
 
 export function publicProject(p: ProjectRecord, stats?: { documents: number; chunks: number; bytes: number }) {
@@ -47,6 +50,7 @@ export function makeProjectServices(ctx: Context) {
         environment: body.environment ?? 'production',
         limits: { ...ctx.settings.defaultLimits },
         webhook_url: null,
+        webhook_secret: null,
         index_placement: null,
         created_at: now,
         updated_at: now,
@@ -95,16 +99,22 @@ export function makeProjectServices(ctx: Context) {
         const problem = outboundUrlProblem(patch.webhook_url, { allowPrivate: ctx.settings.allowPrivateUrls });
         if (problem) throw Invalid(`webhook_url ${problem}`);
       }
+      const webhookUrl = patch.webhook_url !== undefined ? patch.webhook_url : project.webhook_url;
+      if (patch.rotate_webhook_secret && !webhookUrl) throw Invalid('rotate_webhook_secret needs a webhook_url');
+      // a secret exists while a URL does; it is issued with the first URL or on request, and shown only then
+      const current = webhookUrl ? (project.webhook_secret ?? null) : null;
+      const issued = webhookUrl && (!current || patch.rotate_webhook_secret) ? newWebhookSecret() : null;
       const updated: ProjectRecord = {
         ...project,
         name: patch.name?.trim() ?? project.name,
         external_ref: patch.external_ref !== undefined ? patch.external_ref : project.external_ref,
         limits: patch.limits ? { ...project.limits, ...patch.limits } : project.limits,
-        webhook_url: patch.webhook_url !== undefined ? patch.webhook_url : project.webhook_url,
+        webhook_url: webhookUrl,
+        webhook_secret: issued ?? current,
         updated_at: ctx.iso(),
       };
       await ctx.store.updateProject(updated);
-      return { project: publicProject(updated) };
+      return { project: { ...publicProject(updated), ...(issued ? { webhook_secret: issued } : {}) } };
     },
 
     async usage(principal: Principal, projectId: string, query: { from?: string; to?: string }) {

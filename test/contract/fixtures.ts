@@ -28,6 +28,7 @@ export function project(companyId: string, over: Partial<ProjectRecord> = {}): P
     environment: 'production',
     limits: {},
     webhook_url: null,
+    webhook_secret: null,
     index_placement: null,
     created_at: AT,
     updated_at: AT,

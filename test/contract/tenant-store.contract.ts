@@ -122,6 +122,7 @@ export function describeTenantStoreContract(name: string, make: MakeTenantStore)
           name: 'Renamed',
           limits: { chat_per_minute: 5, max_documents: 3 },
           webhook_url: 'https://example.com/hook',
+          webhook_secret: 'whsec_stored',
           updated_at: '2025-02-01T00:00:00.000Z',
         };
         await store().updateProject(changed);

@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpWebhookSender, WebhookRefused } from '../../lambdas/adapters/http-webhook-sender';
+
+/** A loopback receiver that counts requests and answers with `status` (and a Location for 3xx). */
+function receiver(status: number) {
+  const seen: { url: string; body: string; signature: string | undefined }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      seen.push({ url: req.url ?? '', body, signature: req.headers['x-oprag-signature'] as string | undefined });
+      res.writeHead(status, status >= 300 && status < 400 ? { location: '/elsewhere' } : {});
+      res.end('ok');
+    });
+  });
+  return {
+    seen,
+    async start() {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('HttpWebhookSender', () => {
+  const headers = { 'content-type': 'application/json', 'x-oprag-signature': 'v1=abc' };
+
+  it('refuses, at send time, a host name that resolves to a loopback address', async () => {
+    const r = receiver(200);
+    const port = await r.start();
+    try {
+      const sender = new HttpWebhookSender({ allowPrivate: false, resolve: async () => ['203.0.113.9', '127.0.0.1'] });
+      await expect(sender.send(`https://hooks.example.com:${port}/x`, '{}', headers)).rejects.toBeInstanceOf(
+        WebhookRefused,
+      );
+      // the system resolver: the sender checks what a name resolves to, not how it is spelled
+      const real = new HttpWebhookSender({ allowPrivate: false });
+      await expect(real.send(`https://localhost:${port}/x`, '{}', headers)).rejects.toBeInstanceOf(WebhookRefused);
+      await expect(real.send(`https://127.0.0.1:${port}/x`, '{}', headers)).rejects.toBeInstanceOf(WebhookRefused);
+      await expect(real.send(`http://127.0.0.1:${port}/x`, '{}', headers)).rejects.toBeInstanceOf(WebhookRefused);
+      expect(r.seen).toHaveLength(0);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('with allowPrivate, posts the body and headers as given and reports the status', async () => {
+    const r = receiver(202);
+    const port = await r.start();
+    try {
+      const sender = new HttpWebhookSender({ allowPrivate: true });
+      const res = await sender.send(`http://127.0.0.1:${port}/hook?a=1`, '{"x":1}', headers);
+      expect(res.status).toBe(202);
+      expect(r.seen).toEqual([{ url: '/hook?a=1', body: '{"x":1}', signature: 'v1=abc' }]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('never follows a redirect: the 3xx is the answer', async () => {
+    const r = receiver(302);
+    const port = await r.start();
+    try {
+      const res = await new HttpWebhookSender({ allowPrivate: true }).send(
+        `http://127.0.0.1:${port}/hook`,
+        '{}',
+        headers,
+      );
+      expect(res.status).toBe(302);
+      expect(r.seen.map((s) => s.url)).toEqual(['/hook']);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('gives up on a receiver slower than its timeout', async () => {
+    const server = createServer(() => {
+      // never answers
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const sender = new HttpWebhookSender({ allowPrivate: true, timeoutMs: 200 });
+      const started = Date.now();
+      await expect(sender.send(`http://127.0.0.1:${port}/slow`, '{}', headers)).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
