@@ -141,6 +141,24 @@ program
     process.exit(report.passed ? 0 : 1);
   });
 
+type IngestOptions = Parameters<typeof import('../lambdas/client/bulk-ingest-report').runIngestCommand>[1];
+program
+  .command('ingest')
+  .description('ingest a folder (or files) into a project through the API; resumable')
+  .argument('<paths...>', 'directories (walked recursively, dotfiles skipped) or files')
+  .requiredOption('--project <id>', 'the project')
+  .option('--base-url <url>', 'the API', defaultBaseUrl())
+  .option('--key <key>', 'a project key with the ingest scope, or a company admin key', process.env.OPRAG_API_KEY)
+  .option('--concurrency <n>', 'requests in flight', '4')
+  .option('--no-wait', "don't wait until the documents are processed")
+  .option('--timeout <seconds>', 'how long to wait for processing', '300')
+  .option('--upload-threshold-bytes <n>', 'files larger than this go through upload URLs (default: about 10 MB)')
+  .option('--json', 'print the summary as JSON')
+  .action(async (paths: string[], opts: IngestOptions) => {
+    const { runIngestCommand } = await import('../lambdas/client/bulk-ingest-report');
+    process.exitCode = await runIngestCommand(paths, { ...opts, key: opts.key ?? adminKey() });
+  });
+
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`oprag: ${e.message}\n`);
   process.exit(1);

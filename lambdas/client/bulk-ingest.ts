@@ -1,0 +1,282 @@
+/**
+ * `oprag ingest`: bulk ingestion of a folder (or files) through the public HTTP API, so it works
+ * against any deployment. Resumable: files whose content already sits `ready` under the same
+ * external id are skipped before anything is sent, and the API itself answers `unchanged` for
+ * the rest. Small files go as multipart/form-data; big ones through an upload URL.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
+
+export { collectFiles, IngestAbort, type IngestFile } from './bulk-ingest-files';
+
+export interface IngestFailure {
+  file: string;
+  external_id: string;
+  document_id?: string;
+  reason: string;
+}
+
+export interface Counts {
+  sent: number;
+  unchanged: number;
+  ready: number;
+  failed: number;
+}
+
+/** Where progress goes: a bar on a terminal, plain lines in a log. */
+export interface ProgressSink {
+  start(phase: 'sending' | 'processing', total: number): void;
+  update(done: number, counts: Counts): void;
+  failure(f: IngestFailure): void;
+  stop(): void;
+}
+export const silentProgress: ProgressSink = { start() {}, update() {}, failure() {}, stop() {} };
+
+export interface BulkIngestOptions {
+  baseUrl: string;
+  key: string;
+  project: string;
+  inputs: string[];
+  concurrency?: number;
+  /** wait until every sent document is ready or failed (default true) */
+  wait?: boolean;
+  timeoutSeconds?: number;
+  /** files larger than this go through POST .../uploads and a PUT */
+  uploadThresholdBytes?: number;
+  progress?: ProgressSink;
+}
+
+export interface BulkIngestSummary extends Counts {
+  project: string;
+  files: number;
+  /** sent through an upload URL rather than a multipart POST */
+  uploads: number;
+  /** sent but not waited for (--no-wait) */
+  pending: number;
+  waited: boolean;
+  failures: IngestFailure[];
+  elapsed_s: number;
+  /** documents sent per second, end to end (walk, list, send and, unless --no-wait, processing) */
+  docs_per_s: number;
+}
+
+/** The API's body limit is 10 MiB; leave room for the multipart envelope. */
+export const DEFAULT_UPLOAD_THRESHOLD = 10 * 2 ** 20 - 64 * 2 ** 10;
+const REQUEST_TIMEOUT_MS = 120_000;
+const RETRIES = 5;
+
+interface Doc {
+  id: string;
+  external_id: string | null;
+  status: 'queued' | 'processing' | 'ready' | 'failed';
+  content_hash: string;
+  error?: string | null;
+}
+interface Reply {
+  status: number;
+  body: { error?: { message?: string }; [k: string]: unknown };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const message = (r: Reply) => r.body?.error?.message ?? `HTTP ${r.status}`;
+
+function makeApi(baseUrl: string, key: string) {
+  const root = baseUrl.replace(/\/$/, '');
+  /** One call, retried on 429 (after Retry-After), 5xx and network errors; PUTs to upload URLs are never retried. */
+  return async function call(
+    method: string,
+    pathOrUrl: string,
+    body?: () => RequestInit['body'],
+    headers = {},
+  ): Promise<Reply> {
+    const external = /^https?:\/\//.test(pathOrUrl);
+    const url = external ? pathOrUrl : `${root}${pathOrUrl}`;
+    const retries = external ? 0 : RETRIES;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: external ? headers : { authorization: `Bearer ${key}`, ...headers },
+          body: body?.(),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+      } catch (e) {
+        if (attempt >= retries) throw new IngestAbort(`${method} ${url}: ${(e as Error).message}`);
+        await sleep(250 * 2 ** attempt);
+        continue;
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < retries) {
+        await res.body?.cancel();
+        const after = Number(res.headers.get('retry-after'));
+        await sleep(after > 0 ? after * 1000 : 250 * 2 ** attempt);
+        continue;
+      }
+      const text = await res.text();
+      try {
+        return { status: res.status, body: JSON.parse(text) };
+      } catch {
+        return { status: res.status, body: { error: { message: text.slice(0, 200) || `HTTP ${res.status}` } } };
+      }
+    }
+  };
+}
+
+/** Statuses that no other file will fare better with: stop the run with the API's own words. */
+function abortOn(res: Reply, project: string, what: string) {
+  if (res.status === 401) throw new IngestAbort(`${what}: 401, the key is unknown, revoked or expired`);
+  if (res.status === 403) {
+    throw new IngestAbort(
+      `${what}: 403, ${message(res)} (ingesting needs a project key with the ingest scope, or a company admin key)`,
+    );
+  }
+  if (res.status === 404) throw new IngestAbort(`${what}: 404, project ${project} not found for this key`);
+}
+
+export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummary> {
+  const started = performance.now();
+  const progress = o.progress ?? silentProgress;
+  const concurrency = Math.max(1, o.concurrency ?? 4);
+  const threshold = o.uploadThresholdBytes ?? DEFAULT_UPLOAD_THRESHOLD;
+  const call = makeApi(o.baseUrl, o.key);
+  const base = `/v1/projects/${encodeURIComponent(o.project)}`;
+  const files = await collectFiles(o.inputs);
+
+  // what the project already holds, by external id
+  const existing = new Map<string, Doc>();
+  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+    const res = await call(
+      'GET',
+      `${base}/documents?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    abortOn(res, o.project, 'listing the documents');
+    if (res.status !== 200) throw new IngestAbort(`listing the documents: ${res.status}, ${message(res)}`);
+    for (const d of res.body.documents as Doc[]) if (d.external_id) existing.set(d.external_id, d);
+    cursor = (res.body.next_cursor as string | null) ?? null;
+  }
+
+  const counts: Counts = { sent: 0, unchanged: 0, ready: 0, failed: 0 };
+  const failures: IngestFailure[] = [];
+  const waiting = new Map<string, IngestFile>(); // document id → its file
+  let uploads = 0;
+  const fail = (f: IngestFile, reason: string, documentId?: string) => {
+    const failure = { file: f.path, external_id: f.externalId, document_id: documentId, reason };
+    counts.failed++;
+    failures.push(failure);
+    progress.failure(failure);
+  };
+  /** A document the API accepted (or already had in the works): settled now, or one to wait for. */
+  const track = (f: IngestFile, doc: Doc) => {
+    if (doc.status === 'ready') counts.ready++;
+    else if (doc.status === 'failed') fail(f, doc.error ?? 'the document could not be processed', doc.id);
+    else waiting.set(doc.id, f);
+  };
+
+  const upload = async (f: IngestFile, bytes: Buffer) => {
+    const filename = basename(f.path);
+    const type = 'application/octet-stream'; // the service types it by extension and content
+    const created = await call(
+      'POST',
+      `${base}/uploads`,
+      () => JSON.stringify({ filename, content_type: type, external_id: f.externalId }),
+      { 'content-type': 'application/json' },
+    );
+    abortOn(created, o.project, `creating an upload URL for ${f.path}`);
+    if (created.status !== 201) return fail(f, `${created.status} ${message(created)}`);
+    const u = created.body.upload as { url: string; method: string; headers: Record<string, string> };
+    const put = await call(u.method, u.url, () => new Blob([bytes]), u.headers);
+    if (put.status >= 300) return fail(f, `${put.status} ${message(put)}`);
+    uploads++;
+    counts.sent++;
+    track(f, put.body.document as Doc);
+  };
+
+  const send = async (f: IngestFile) => {
+    const bytes = await readFile(f.path);
+    const known = existing.get(f.externalId);
+    if (known?.status === 'ready' && known.content_hash === sha256(bytes)) {
+      counts.unchanged++;
+      return;
+    }
+    if (bytes.length > threshold) return upload(f, bytes);
+    const res = await call('POST', `${base}/documents`, () => {
+      const form = new FormData();
+      form.append('file', new Blob([bytes]), basename(f.path));
+      form.append('external_id', f.externalId);
+      return form;
+    });
+    abortOn(res, o.project, `sending ${f.path}`);
+    if (res.status === 413) return upload(f, bytes);
+    if (res.status === 200 && res.body.unchanged) {
+      counts.unchanged++;
+      const doc = res.body.document as Doc;
+      if (doc.status !== 'ready') track(f, doc); // the same content, still being processed
+      return;
+    }
+    if (res.status !== 201 && res.status !== 202) return fail(f, `${res.status} ${message(res)}`);
+    counts.sent++;
+    track(f, res.body.document as Doc);
+  };
+
+  progress.start('sending', files.length);
+  let sentFiles = 0;
+  try {
+    await pool(files, concurrency, async (f) => {
+      await send(f);
+      progress.update(++sentFiles, counts);
+    });
+  } finally {
+    progress.stop();
+  }
+
+  const wait = o.wait ?? true;
+  if (wait && waiting.size > 0) {
+    const timeoutS = o.timeoutSeconds ?? 300;
+    const deadline = Date.now() + timeoutS * 1000;
+    const total = waiting.size;
+    progress.start('processing', total);
+    try {
+      for (let delay = 100; waiting.size > 0; delay = Math.min(delay * 1.5, 2000)) {
+        await pool([...waiting.keys()], concurrency, async (id) => {
+          const res = await call('GET', `${base}/documents/${id}`);
+          const f = waiting.get(id) as IngestFile;
+          if (res.status === 404) fail(f, 'the document was deleted while processing', id);
+          else {
+            abortOn(res, o.project, `checking ${f.path}`);
+            if (res.status !== 200) return; // try again next round
+            const doc = res.body.document as Doc;
+            if (doc.status !== 'ready' && doc.status !== 'failed') return;
+            track(f, doc);
+          }
+          waiting.delete(id);
+          progress.update(total - waiting.size, counts);
+        });
+        if (waiting.size === 0) break;
+        if (Date.now() >= deadline) {
+          for (const [id, f] of waiting) fail(f, `not ready after the ${timeoutS} s timeout`, id);
+          waiting.clear();
+          break;
+        }
+        await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+      }
+    } finally {
+      progress.stop();
+    }
+  }
+
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    project: o.project,
+    files: files.length,
+    ...counts,
+    uploads,
+    pending: waiting.size,
+    waited: wait,
+    failures,
+    elapsed_s: Math.round(elapsed * 100) / 100,
+    docs_per_s: elapsed > 0 ? Math.round((counts.sent / elapsed) * 10) / 10 : 0,
+  };
+}
