@@ -127,6 +127,17 @@ export interface UsageCounters {
   embedding_units: number;
   generation_units: number;
 }
+/** Every usage counter, in the order reports list them. */
+export const USAGE_COUNTERS: readonly (keyof UsageCounters)[] = [
+  'requests',
+  'answers',
+  'refusals',
+  'documents',
+  'bytes',
+  'embedding_units',
+  'generation_units',
+];
+
 export interface UsageDay extends UsageCounters {
   day: string;
 }

@@ -9,6 +9,7 @@ import type {
   UsageCounters,
   UsageDay,
 } from '../../core/model';
+import { USAGE_COUNTERS } from '../../core/model';
 import type { DocumentListRequest, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
 import {
   type Condition,
@@ -26,15 +27,7 @@ import {
   record,
 } from './dynamo-table';
 
-const COUNTERS: (keyof UsageCounters)[] = [
-  'requests',
-  'answers',
-  'refusals',
-  'documents',
-  'bytes',
-  'embedding_units',
-  'generation_units',
-];
+const COUNTERS = USAGE_COUNTERS;
 
 /** How long a rate-limit window counter outlives its minute before TTL may reap it. */
 const WINDOW_TTL_SECONDS = 10 * 60;

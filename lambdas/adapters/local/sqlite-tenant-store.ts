@@ -11,6 +11,7 @@ import type {
   UsageCounters,
   UsageDay,
 } from '../../core/model';
+import { USAGE_COUNTERS } from '../../core/model';
 import type { DocumentListRequest, Page, PageRequest, ProjectRecords, PurgeCounts, TenantStore } from '../../ports';
 
 const SCHEMA = `
@@ -61,15 +62,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE INDEX IF NOT EXISTS uploads_project ON uploads (project_id);
 `;
 
-const COUNTERS: (keyof UsageCounters)[] = [
-  'requests',
-  'answers',
-  'refusals',
-  'documents',
-  'bytes',
-  'embedding_units',
-  'generation_units',
-];
+const COUNTERS = USAGE_COUNTERS;
 
 type Row = { data: string };
 const parse = <T>(row: Row | undefined): T | null => (row ? (JSON.parse(row.data) as T) : null);
