@@ -20,3 +20,6 @@ export function publicDocument(d: DocumentRecord) {
     updated_at: d.updated_at,
   };
 }
+
+/** A document as the API shows it. */
+export type PublicDocument = ReturnType<typeof publicDocument>;

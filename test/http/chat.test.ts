@@ -1,26 +1,6 @@
 import type { ApiClient } from '../../lambdas/client/api-client';
+import type { ChatAnswer } from '../../lambdas/core/model';
 import { startTestServer, type TestServer } from '../helpers/server';
-
-interface Citation {
-  index: number;
-  document_id: string;
-  chunk_id: string;
-  title: string | null;
-  url: string | null;
-  snippet: string;
-  score: number;
-  page: number | null;
-  section: string | null;
-}
-interface ChatAnswer {
-  answer: string;
-  grounded: boolean;
-  citations: Citation[];
-  refusal: { reason: string; message: string } | null;
-  source_label: string;
-  request_id: string;
-  latency_ms: number;
-}
 
 const ANSWER_KEYS = ['answer', 'citations', 'grounded', 'latency_ms', 'refusal', 'request_id', 'source_label'];
 const CITATION_KEYS = ['chunk_id', 'document_id', 'index', 'page', 'score', 'section', 'snippet', 'title', 'url'];

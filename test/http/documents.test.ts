@@ -1,23 +1,7 @@
 import type { ApiClient } from '../../lambdas/client/api-client';
+import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-interface Doc {
-  id: string;
-  title: string | null;
-  url: string | null;
-  filename: string | null;
-  content_type: string;
-  external_id: string | null;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  status: 'queued' | 'processing' | 'ready' | 'failed';
-  error?: string;
-  chunks: number;
-  bytes: number;
-  content_hash: string;
-  created_at: string;
-  updated_at: string;
-}
 interface RetrieveResult {
   chunk_id: string;
   document_id: string;

@@ -1,15 +1,6 @@
+import type { GoldenQuestion as Golden } from '../../lambdas/core/model';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-type Golden = {
-  id: string;
-  question: string;
-  expected_answer: string | null;
-  expected_document_ids: string[];
-  must_refuse: boolean;
-  approved: boolean;
-  created_at: string;
-  updated_at: string;
-};
 type Run = {
   id: string;
   at: string;

@@ -4,28 +4,9 @@ import { join } from 'node:path';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../../lambdas/adapters/local/sqlite-tenant-store';
 import type { ApiClient } from '../../lambdas/client/api-client';
+import type { ChatAnswer } from '../../lambdas/core/model';
+import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { startTestServer, type TestServer } from '../helpers/server';
-
-interface Citation {
-  index: number;
-  document_id: string;
-  chunk_id: string;
-  title: string | null;
-  url: string | null;
-  snippet: string;
-}
-interface ChatAnswer {
-  answer: string;
-  grounded: boolean;
-  citations: Citation[];
-}
-interface Doc {
-  id: string;
-  status: string;
-  chunks: number;
-  content_hash: string;
-  external_id: string | null;
-}
 
 describe('a server restarted on the same data directory', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'oprag-restart-'));

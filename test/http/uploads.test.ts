@@ -1,4 +1,5 @@
 import type { ApiClient } from '../../lambdas/client/api-client';
+import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 interface Upload {
@@ -7,21 +8,6 @@ interface Upload {
   headers: Record<string, string>;
   expires_at: string;
   document_id: string;
-}
-interface Doc {
-  id: string;
-  title: string | null;
-  url: string | null;
-  filename: string | null;
-  content_type: string;
-  external_id: string | null;
-  tags: string[];
-  status: string;
-  error?: string;
-  chunks: number;
-  bytes: number;
-  content_hash: string;
-  created_at: string;
 }
 interface ErrorBody {
   error: { type: string; message: string; request_id: string };

@@ -61,20 +61,8 @@ export function indexBody(dimensions: number) {
   };
 }
 
-/** What the index stores for one chunk of one version of a document. */
-export interface StoredChunk {
-  chunk_id: string;
-  document_id: string;
-  version: number;
-  ordinal: number;
-  title: string | null;
-  section: string | null;
-  page: number | null;
-  text: string;
-  url: string | null;
-  tags: string[];
-  vector?: number[];
-}
+/** What the index stores for one chunk of one version of a document (AOSS picks the document id). */
+export type StoredChunk = Omit<Chunk, 'id'> & { chunk_id: string; version: number };
 
 export function storedChunk(documentId: string, version: number, c: Chunk): StoredChunk {
   const stored: StoredChunk = {
