@@ -34,12 +34,14 @@ export function runCli(
   });
 }
 
-/** Starts `oprag serve` as a real child process and waits for its "listening" line. */
+/** Starts `oprag serve` as a real child process (the server itself, not a wrapper) and waits for its "listening" line. */
 export function spawnServer(dataDir: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'bin/oprag.ts'), 'serve'],
+    // the server is this process itself (tsx's CLI would run it in a grandchild, which a SIGKILL never reaches)
+    ['--import', 'tsx', join(ROOT, 'bin/oprag.ts'), 'serve'],
     {
+      cwd: ROOT,
       env: { ...process.env, PORT: '0', OPRAG_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -24,33 +23,6 @@ const IN_FLIGHT = 16;
 const BURSTS = [400, 1200, 3000];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The ids of the processes whose parent is `pid`. */
-function childPids(pid: number): number[] {
-  if (existsSync('/proc/self/stat')) {
-    const out: number[] = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing paren
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === pid) out.push(Number(entry));
-      } catch {
-        // the process ended while we looked
-      }
-    }
-    return out;
-  }
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -60,24 +32,9 @@ const alive = (pid: number) => {
   }
 };
 
-/**
- * The process that really serves: spawnServer starts tsx, which runs the server in a child
- * process of its own (and relays SIGTERM/SIGINT to it, but a SIGKILL cannot be relayed).
- */
+/** spawnServer runs the server itself as the child process, so its pid is the one to kill. */
 function serverPid(server: Child): number {
-  const pid = server.child.pid as number;
-  let kids = childPids(pid);
-  if (kids.length > 1 && existsSync('/proc/self/cmdline')) {
-    kids = kids.filter((k) => {
-      try {
-        return readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('oprag.ts');
-      } catch {
-        return false;
-      }
-    });
-  }
-  expect(kids.length).toBe(1);
-  return kids[0];
+  return server.child.pid as number;
 }
 
 /** Documents of the project as the control database holds them (opened read-only). */
