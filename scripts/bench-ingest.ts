@@ -1,0 +1,270 @@
+/**
+ * Ingest throughput of the embedded default, end to end: from the first byte sent to the last
+ * document `ready`. Not a test: a measurement.
+ *
+ * Starts a throwaway local server in its own Node process (`bin/oprag.ts serve`, `PORT=0`, a
+ * temporary data directory), so client and server each have their own event loop, as they do
+ * when `oprag ingest` runs against a server. Two runs, each into a fresh project with the
+ * default per-project limits left as they are:
+ *
+ * - `cli`: the SciFact abstracts as one `.txt` file each (title on the first line) in a temporary
+ *   folder outside the repository, sent by `bulkIngest` — the code behind `oprag ingest` — with
+ *   its own end-to-end timing (walk, list, send, wait until every document is ready or failed).
+ * - `post`: the same abstracts as JSON `POST /v1/projects/{id}/documents` ({title, text,
+ *   external_id}), `--concurrency` in flight, then polling until no document is queued or
+ *   processing.
+ *
+ * Reports docs/s for each, the server's CPU seconds and peak RSS (the kernel's high-water mark)
+ * and the client's peak RSS; checks every document ended `ready` and exits non-zero otherwise.
+ *
+ *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,post]
+ *                           [--concurrency 16] [--json] [--cpu-prof <dir>]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bulkIngest } from '../lambdas/client/bulk-ingest';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const root = resolve(__dirname, '..');
+const dataset = resolve(arg('dataset', join(root, '../shared/eval-data/scifact')));
+const runs = arg('runs', 'cli,post').split(',');
+const concurrency = Number(arg('concurrency', '16'));
+const cpuProfDir = arg('cpu-prof', '');
+const asJson = flag('json');
+
+const log = (line: string) => process.stderr.write(`[bench-ingest] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+type Doc = { _id: string; title: string; text: string };
+
+async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function startServerProcess(dataDir: string, logFile: string) {
+  const out = createWriteStream(logFile);
+  const node = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : []), '--import', 'tsx'];
+  const child = spawn(process.execPath, [...node, join(root, 'bin/oprag.ts'), 'serve'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', OPRAG_HOST: '127.0.0.1', OPRAG_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr?.pipe(out);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`the server did not start; see ${logFile}`)), 60_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out.write(d);
+      seen += d.toString();
+      const m = seen.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening; see ${logFile}`));
+    });
+  });
+  return { child, url, adminKey: readFileSync(join(dataDir, 'admin-key'), 'utf8').trim() };
+}
+
+async function stopServerProcess(child: ChildProcess) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function call<T>(url: string, key: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function main() {
+  const corpus = readFileSync(join(dataset, 'corpus.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Doc);
+  const work = mkdtempSync(join(tmpdir(), 'oprag-bench-ingest-'));
+  const dataDir = join(work, 'data');
+  const folder = join(work, 'docs');
+  mkdirSync(folder);
+  for (const d of corpus) writeFileSync(join(folder, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
+  const bytes = corpus.reduce((s, d) => s + Buffer.byteLength(d.title) + Buffer.byteLength(d.text) + 3, 0);
+
+  const server = await startServerProcess(dataDir, join(work, 'server.log'));
+  let clientPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    clientPeak = Math.max(clientPeak, process.memoryUsage().rss);
+  }, 100);
+  const results: Record<string, unknown>[] = [];
+  try {
+    const newProject = async (name: string) => {
+      const res = await call<{ project: { id: string; limits: unknown }; api_key: { key: string } }>(
+        server.url,
+        server.adminKey,
+        'POST',
+        '/v1/projects',
+        { name },
+      );
+      if (res.status !== 201) throw new Error(`creating a project: ${res.status}`);
+      return { id: res.body.project.id, key: res.body.api_key.key, limits: res.body.project.limits };
+    };
+    const stats = async (projectId: string) =>
+      (
+        await call<{ project: { stats: { documents: number; chunks: number } } }>(
+          server.url,
+          server.adminKey,
+          'GET',
+          `/v1/projects/${projectId}`,
+        )
+      ).body.project.stats;
+    const countByStatus = async (projectId: string, key: string, status: string) => {
+      let n = 0;
+      for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+        const res: { body: { documents: unknown[]; next_cursor: string | null } } = await call(
+          server.url,
+          key,
+          'GET',
+          `/v1/projects/${projectId}/documents?status=${status}&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        n += res.body.documents.length;
+        cursor = res.body.next_cursor;
+      }
+      return n;
+    };
+
+    for (const run of runs) {
+      const project = await newProject(`bench ${run}`);
+      const cpu0 = cpuSecondsOf(server.child.pid as number);
+      const load0 = loadavg()[0];
+      let elapsed: number;
+      let extra: Record<string, unknown> = {};
+      if (run === 'cli') {
+        const summary = await bulkIngest({
+          baseUrl: server.url,
+          key: project.key,
+          project: project.id,
+          inputs: [folder],
+          concurrency,
+        });
+        elapsed = summary.elapsed_s;
+        if (summary.failed > 0 || summary.sent !== corpus.length) {
+          throw new Error(`cli: sent ${summary.sent}, failed ${summary.failed}: ${JSON.stringify(summary.failures[0])}`);
+        }
+        extra = { sent: summary.sent, ready: summary.ready };
+      } else if (run === 'post') {
+        const t0 = performance.now();
+        let rateLimited = 0;
+        await pool(corpus, concurrency, async (d) => {
+          for (;;) {
+            const res = await fetch(`${server.url}/v1/projects/${project.id}/documents`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${project.key}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ title: d.title, text: d.text, external_id: d._id }),
+            });
+            await res.arrayBuffer();
+            if (res.status === 429) {
+              rateLimited++;
+              await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
+              continue;
+            }
+            if (res.status !== 202) throw new Error(`POST ${d._id}: ${res.status}`);
+            return;
+          }
+        });
+        const acceptedS = (performance.now() - t0) / 1000;
+        for (let delay = 20; ; delay = Math.min(delay * 1.5, 250)) {
+          const unfinished =
+            (await countByStatus(project.id, project.key, 'queued')) +
+            (await countByStatus(project.id, project.key, 'processing'));
+          if (unfinished === 0) break;
+          await sleep(delay);
+        }
+        elapsed = (performance.now() - t0) / 1000;
+        const failed = await countByStatus(project.id, project.key, 'failed');
+        if (failed > 0) throw new Error(`post: ${failed} documents failed`);
+        extra = { accepted_docs_per_s: round1(corpus.length / acceptedS), rate_limited_429: rateLimited };
+      } else {
+        throw new Error(`unknown run ${run}; use cli and/or post`);
+      }
+      const s = await stats(project.id);
+      if (s.documents !== corpus.length) throw new Error(`${run}: the project holds ${s.documents} documents`);
+      const result = {
+        run,
+        documents: corpus.length,
+        chunks: s.chunks,
+        elapsed_s: round1(elapsed),
+        docs_per_s: round1(corpus.length / elapsed),
+        mb_per_s: round1(bytes / 2 ** 20 / elapsed),
+        server_cpu_s: round1(cpuSecondsOf(server.child.pid as number) - cpu0),
+        load_average_before: round1(load0),
+        ...extra,
+      };
+      results.push(result);
+      log(JSON.stringify(result));
+    }
+    const report = {
+      machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      dataset: `${dataset.split('/').pop()} (${corpus.length} documents, ${round1(bytes / 2 ** 20)} MB)`,
+      concurrency,
+      runs: results,
+      server_peak_rss_mb: Math.round(memoryOf(server.child.pid as number).hwm / 2 ** 20),
+      client_peak_rss_mb: Math.round(clientPeak / 2 ** 20),
+    };
+    if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight\n`);
+      for (const r of results) {
+        process.stdout.write(
+          `${String(r.run).padEnd(5)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s, load before ${r.load_average_before})\n`,
+        );
+      }
+      process.stdout.write(
+        `peak RSS: server ${report.server_peak_rss_mb} MB, client ${report.client_peak_rss_mb} MB\n`,
+      );
+    }
+  } finally {
+    clearInterval(sampler);
+    await stopServerProcess(server.child);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});
