@@ -11,5 +11,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy|unpdf)/)'],
   testTimeout: 30000,
+  // builds the dashboard the browser tests drive (kept when its sources are unchanged)
+  globalSetup: '<rootDir>/test/browser/global-setup.ts',
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

@@ -9,6 +9,7 @@ import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
 import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
+import { serveDashboard } from './dashboard';
 import { DropFolderWatcher } from './drop-watcher';
 
 export interface ServerOptions {
@@ -126,6 +127,7 @@ export async function startServer(opts: ServerOptions) {
   pruner.unref();
   const server: Server = createServer(async (req, res) => {
     try {
+      if (await serveDashboard(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
       const limit =
         req.method === 'PUT' && UPLOAD_PATH.test(path) ? settings.maxUploadBytes : settings.maxBodyBytes + 256 * 1024;

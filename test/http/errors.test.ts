@@ -358,9 +358,10 @@ describe('errors over HTTP', () => {
     it('an unknown route is a 404', async () => {
       for (const [method, path] of [
         ['GET', '/v1/nothing-here'],
-        ['GET', '/v2/projects'],
+        // GET and HEAD outside /v1 are the dashboard's
+        ['POST', '/v2/projects'],
         ['POST', '/v1/projects/x/y/z'],
-        ['GET', '/'],
+        ['DELETE', '/'],
         ['PUT', '/v1/chat'],
       ]) {
         expectError(await raw(method, path), 404, 'not_found');

@@ -1,0 +1,218 @@
+/** The public API of Oprag (API.md), called with fetch relative to the configured base URL. */
+import { session } from './session';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly type: string,
+    readonly requestId: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+let apiBase = '';
+
+/** Reads config.json next to index.html; without one, the API is on the same origin. */
+export async function loadConfig(): Promise<void> {
+  try {
+    const res = await fetch('config.json', { cache: 'no-store' });
+    if (!res.ok) return;
+    const config = (await res.json()) as { apiBaseUrl?: unknown };
+    if (typeof config.apiBaseUrl === 'string') apiBase = config.apiBaseUrl.replace(/\/+$/, '');
+  } catch {
+    // no config: same origin
+  }
+}
+
+export function apiUrl(path: string): string {
+  return `${apiBase}${path}`;
+}
+
+const PLAIN: Record<number, string> = {
+  401: 'This key is not valid any more (unknown, revoked or expired). Sign in again.',
+  403: 'This key is not allowed to do that.',
+  404: 'Not found — it may have been deleted, or it belongs to someone else.',
+  413: 'That is too large.',
+  415: 'That file type is not supported.',
+  429: 'Too many requests right now; wait a moment and try again.',
+};
+
+/** Turns an error response into plain words, preferring the API's own message. */
+export function errorFrom(status: number, text: string): ApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { type?: string; message?: string; request_id?: string } };
+    if (body.error?.message) {
+      return new ApiError(body.error.message, status, body.error.type ?? 'error', body.error.request_id ?? null);
+    }
+  } catch {
+    // not JSON
+  }
+  return new ApiError(PLAIN[status] ?? `The server answered ${status}.`, status, 'error');
+}
+
+async function send(method: string, path: string, body?: unknown, key = session.key()): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(path), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError('Could not reach the Oprag API. Check your connection and try again.', 0, 'network');
+  }
+  if (!res.ok) throw errorFrom(res.status, await res.text());
+  return res;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, key?: string): Promise<T> {
+  const res = await send(method, path, body, key);
+  return (await res.json()) as T;
+}
+
+export async function apiBlob(path: string): Promise<{ blob: Blob; type: string; filename: string | null }> {
+  const res = await send('GET', path);
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const m = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  return {
+    blob: await res.blob(),
+    type: res.headers.get('content-type') ?? 'application/octet-stream',
+    filename: m ? decodeURIComponent(m[1]) : null,
+  };
+}
+
+/** Multipart upload with progress events (fetch has no upload progress). */
+export function uploadFile(
+  projectId: string,
+  file: File,
+  fields: Record<string, string>,
+  onProgress: (fraction: number) => void,
+): Promise<{ document: Doc }> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) if (v) form.append(k, v);
+    form.append('file', file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', apiUrl(`/v1/projects/${encodeURIComponent(projectId)}/documents`));
+    xhr.setRequestHeader('authorization', `Bearer ${session.key()}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(JSON.parse(xhr.responseText));
+      } else reject(errorFrom(xhr.status, xhr.responseText));
+    };
+    xhr.onerror = () => reject(new ApiError('The upload could not reach the Oprag API.', 0, 'network'));
+    xhr.send(form);
+  });
+}
+
+export type Role = 'admin' | 'viewer';
+
+export interface Company {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string | null;
+  prefix: string;
+  scopes: string[];
+  role?: Role;
+  environment: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  key?: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  external_ref: string | null;
+  environment: string;
+  created_at: string;
+  updated_at: string;
+  stats?: { documents: number; chunks: number; bytes: number };
+}
+
+export interface Doc {
+  id: string;
+  title: string | null;
+  url: string | null;
+  filename: string | null;
+  content_type: string | null;
+  status: 'queued' | 'processing' | 'ready' | 'failed';
+  error?: string;
+  chunks: number;
+  bytes: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Citation {
+  index: number;
+  document_id: string;
+  title: string | null;
+  url: string | null;
+  snippet: string;
+  page?: number | null;
+  section?: string | null;
+}
+
+export interface ChatAnswer {
+  answer: string;
+  grounded: boolean;
+  citations: Citation[];
+  refusal: { reason: string; message: string } | null;
+  source_label: string;
+  request_id: string;
+  latency_ms: number;
+}
+
+export interface GoldenQuestion {
+  id: string;
+  question: string;
+  expected_answer: string | null;
+  expected_document_ids: string[];
+  must_refuse: boolean;
+  approved: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GoldenResult {
+  golden_question_id: string;
+  passed: boolean;
+  answer: string;
+  reasons: string[];
+}
+
+export interface GoldenRun {
+  id: string;
+  at: string;
+  passed: number;
+  failed: number;
+  results: GoldenResult[];
+}
+
+export interface AuditEvent {
+  at: string;
+  actor: { type: string; key_id: string };
+  action: string;
+  resource: string;
+  outcome: string;
+  request_id: string;
+}
+
+export const pid = (id: string) => `/v1/projects/${encodeURIComponent(id)}`;

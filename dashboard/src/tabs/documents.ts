@@ -1,0 +1,206 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, apiBlob, type Doc, pid, uploadFile } from '../api';
+import { bytes, ErrorBox, isAdmin, Status, safeHref, type Who, when } from '../ui';
+
+interface Upload {
+  id: number;
+  name: string;
+  progress: number;
+  error: string | null;
+  done: boolean;
+}
+
+let uploadSeq = 0;
+const TEXTUAL = /^(text\/|application\/(json|x-ndjson|xml|csv))/i;
+
+export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId: string; onChange: () => void }) {
+  const [docs, setDocs] = useState<Doc[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const [url, setUrl] = useState('');
+  const [title, setTitle] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const [viewing, setViewing] = useState<{ doc: Doc; text: string } | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const canWrite = isAdmin(who);
+  const base = pid(projectId);
+
+  const load = async () => {
+    try {
+      const page = await api<{ documents: Doc[]; next_cursor: string | null }>('GET', `${base}/documents?limit=100`);
+      setDocs(page.documents);
+      setCursor(page.next_cursor);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const loadMore = async () => {
+    if (!cursor) return;
+    try {
+      const page = await api<{ documents: Doc[]; next_cursor: string | null }>(
+        'GET',
+        `${base}/documents?limit=100&cursor=${encodeURIComponent(cursor)}`,
+      );
+      setDocs((d) => [...(d ?? []), ...page.documents]);
+      setCursor(page.next_cursor);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, [projectId]);
+
+  // live status: poll while anything is still queued or processing
+  const pending = (docs ?? []).some((d) => d.status === 'queued' || d.status === 'processing');
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setInterval(async () => {
+      try {
+        const page = await api<{ documents: Doc[] }>('GET', `${base}/documents?limit=100`);
+        setDocs((old) => {
+          const fresh = new Map(page.documents.map((d) => [d.id, d]));
+          const merged = (old ?? []).map((d) => fresh.get(d.id) ?? d);
+          const known = new Set(merged.map((d) => d.id));
+          return [...page.documents.filter((d) => !known.has(d.id)), ...merged];
+        });
+        if (!page.documents.some((d) => d.status === 'queued' || d.status === 'processing')) onChange();
+      } catch (e) {
+        setError(e);
+      }
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [pending, projectId]);
+
+  const send = (files: FileList | File[]) => {
+    setError(null);
+    for (const file of Array.from(files)) {
+      const id = ++uploadSeq;
+      setUploads((u) => [...u, { id, name: file.name, progress: 0, error: null, done: false }]);
+      const fields: Record<string, string> = { url: url.trim(), title: title.trim() };
+      uploadFile(projectId, file, fields, (p) =>
+        setUploads((u) => u.map((x) => (x.id === id ? { ...x, progress: p } : x))),
+      )
+        .then((res) => {
+          setUploads((u) => u.map((x) => (x.id === id ? { ...x, done: true, progress: 1 } : x)));
+          setDocs((d) => [res.document, ...(d ?? []).filter((x) => x.id !== res.document.id)]);
+          onChange();
+        })
+        .catch((e: Error) => setUploads((u) => u.map((x) => (x.id === id ? { ...x, error: e.message } : x))));
+    }
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    if (e.dataTransfer?.files.length) send(e.dataTransfer.files);
+  };
+
+  const remove = async (d: Doc) => {
+    if (!confirm(`Delete "${d.title ?? d.filename ?? d.id}"? It will no longer appear in any answer.`)) return;
+    try {
+      await api('DELETE', `${base}/documents/${encodeURIComponent(d.id)}`);
+      setDocs((list) => (list ?? []).filter((x) => x.id !== d.id));
+      onChange();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const view = async (d: Doc) => {
+    setError(null);
+    try {
+      const { blob, type, filename } = await apiBlob(`${base}/documents/${encodeURIComponent(d.id)}/content`);
+      if (TEXTUAL.test(type)) {
+        setViewing({ doc: d, text: await blob.text() });
+        return;
+      }
+      // anything else is downloaded, never rendered inside the dashboard's origin
+      const href = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = href;
+      a.download = filename ?? d.filename ?? d.id;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  return html`<div>
+    ${
+      canWrite &&
+      html`<div class="card">
+        <h2>Upload documents</h2>
+        <div class="inline-form">
+          <div class="field"><label for="up-title">Title (optional)</label>
+            <input id="up-title" value=${title} onInput=${(e: Event) => setTitle((e.target as HTMLInputElement).value)} /></div>
+          <div class="field"><label for="up-url">Link for citations (optional, e.g. /help/refunds)</label>
+            <input id="up-url" value=${url} onInput=${(e: Event) => setUrl((e.target as HTMLInputElement).value)} /></div>
+        </div>
+        <div class=${`dropzone${dragging ? ' dragging' : ''}`} data-testid="dropzone"
+          onDragOver=${(e: DragEvent) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave=${() => setDragging(false)} onDrop=${onDrop}>
+          <p>Drop files here (text, Markdown, HTML, PDF, DOCX, CSV, JSON; up to 10 MB each), or</p>
+          <label for="up-file" class="button">Choose files</label>
+          <input id="up-file" ref=${fileInput} type="file" multiple class="visually-hidden-file"
+            onChange=${(e: Event) => {
+              const input = e.target as HTMLInputElement;
+              if (input.files?.length) send(input.files);
+              input.value = '';
+            }} />
+        </div>
+        ${
+          uploads.length > 0 &&
+          html`<ul class="uploads">${uploads.map(
+            (u) => html`<li key=${u.id}>
+              <span>${u.name}</span>
+              <progress max="100" value=${Math.round(u.progress * 100)} aria-label=${`Uploading ${u.name}`}></progress>
+              <span>${u.error ? html`<span class="error">${u.error}</span>` : u.done ? 'sent' : `${Math.round(u.progress * 100)}%`}</span>
+            </li>`,
+          )}</ul>`
+        }
+      </div>`
+    }
+    <${ErrorBox} error=${error} />
+    ${docs === null && !error && html`<p class="loading">Loading documents…</p>`}
+    ${docs?.length === 0 && html`<p>No documents yet.</p>`}
+    ${
+      docs &&
+      docs.length > 0 &&
+      html`<div class="table-wrap"><table class="documents">
+        <caption class="sr-only">Documents</caption>
+        <thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Chunks</th><th scope="col">Size</th>
+          <th scope="col">Updated</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <tbody>${docs.map((d) => {
+          const href = safeHref(d.url);
+          return html`<tr key=${d.id} data-document-id=${d.id}>
+            <td><div>${d.title ?? d.filename ?? d.id}</div>
+              <div class="sub">${d.filename ?? ''} ${href && html`· <a href=${href} target="_blank" rel="noopener noreferrer">${d.url}</a>`}</div>
+              ${d.status === 'failed' && d.error && html`<div class="error reason">${d.error}</div>`}</td>
+            <td><${Status} status=${d.status} /></td>
+            <td>${d.chunks}</td><td>${bytes(d.bytes)}</td><td>${when(d.updated_at)}</td>
+            <td class="actions">
+              <button type="button" onClick=${() => view(d)} aria-label=${`View original of ${d.title ?? d.filename ?? d.id}`}>View original</button>
+              ${canWrite && html`<button type="button" class="danger" onClick=${() => remove(d)} aria-label=${`Delete ${d.title ?? d.filename ?? d.id}`}>Delete</button>`}
+            </td>
+          </tr>`;
+        })}</tbody>
+      </table></div>`
+    }
+    ${cursor && html`<button type="button" onClick=${loadMore}>Load more</button>`}
+    ${
+      viewing &&
+      html`<div class="card viewer" role="region" aria-label="Original document">
+        <div class="row"><h2>${viewing.doc.title ?? viewing.doc.filename}</h2>
+          <button type="button" onClick=${() => setViewing(null)}>Close</button></div>
+        <pre class="original">${viewing.text}</pre>
+      </div>`
+    }
+  </div>`;
+}

@@ -1,0 +1,201 @@
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Doc, type GoldenQuestion, type GoldenRun, pid } from '../api';
+import { ErrorBox, isAdmin, uid, type Who, when } from '../ui';
+
+/** Pass rate of each run, oldest to newest, as an inline SVG line chart. */
+export function PassRateChart({ runs }: { runs: GoldenRun[] }) {
+  const ordered = [...runs].reverse();
+  if (ordered.length === 0) return html`<p class="hint">No runs yet: the pass rate across runs appears here.</p>`;
+  const W = 600;
+  const H = 160;
+  const pad = 30;
+  const rate = (r: GoldenRun) => (r.passed + r.failed === 0 ? 0 : r.passed / (r.passed + r.failed));
+  const x = (i: number) => (ordered.length === 1 ? W / 2 : pad + (i * (W - 2 * pad)) / (ordered.length - 1));
+  const y = (v: number) => H - pad - v * (H - 2 * pad);
+  const points = ordered.map((r, i) => `${x(i).toFixed(1)},${y(rate(r)).toFixed(1)}`).join(' ');
+  const last = ordered[ordered.length - 1];
+  return html`<figure class="chart">
+    <svg viewBox=${`0 0 ${W} ${H}`} role="img" aria-label=${`Pass rate across ${ordered.length} runs; latest ${Math.round(rate(last) * 100)}%`}>
+      ${[0, 0.5, 1].map(
+        (v) => html`<g key=${v}><line x1=${pad} x2=${W - pad} y1=${y(v)} y2=${y(v)} class="grid" />
+          <text x="2" y=${y(v) + 4} class="axis">${v * 100}%</text></g>`,
+      )}
+      <polyline points=${points} class="line" />
+      ${ordered.map(
+        (r, i) => html`<circle key=${r.id} cx=${x(i)} cy=${y(rate(r))} r="4" class="dot">
+          <title>${when(r.at)}: ${r.passed} passed, ${r.failed} failed</title></circle>`,
+      )}
+    </svg>
+    <figcaption>Pass rate across runs (oldest to newest) — latest: ${last.passed} passed, ${last.failed} failed.</figcaption>
+  </figure>`;
+}
+
+function QuestionForm({
+  initial,
+  docs,
+  submitLabel,
+  onSubmit,
+  onCancel,
+}: {
+  initial?: GoldenQuestion;
+  docs: Doc[];
+  submitLabel: string;
+  onSubmit: (body: Record<string, unknown>) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [id] = useState(() => uid('gq'));
+  const [question, setQuestion] = useState(initial?.question ?? '');
+  const [expected, setExpected] = useState(initial?.expected_answer ?? '');
+  const [mustRefuse, setMustRefuse] = useState(initial?.must_refuse ?? false);
+  const [docIds, setDocIds] = useState<string[]>(initial?.expected_document_ids ?? []);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    await onSubmit({
+      question: question.trim(),
+      expected_answer: expected.trim() ? expected.trim() : null,
+      must_refuse: mustRefuse,
+      expected_document_ids: docIds,
+    });
+    if (!initial) {
+      setQuestion('');
+      setExpected('');
+      setMustRefuse(false);
+      setDocIds([]);
+    }
+  };
+  return html`<form onSubmit=${submit} class="golden-form">
+    <div class="field"><label for=${`${id}-q`}>Question</label>
+      <input id=${`${id}-q`} required maxLength=${4000} value=${question} onInput=${(e: Event) => setQuestion((e.target as HTMLInputElement).value)} /></div>
+    <div class="field"><label for=${`${id}-a`}>Expected answer contains (optional)</label>
+      <input id=${`${id}-a`} value=${expected} disabled=${mustRefuse} onInput=${(e: Event) => setExpected((e.target as HTMLInputElement).value)} /></div>
+    ${
+      docs.length > 0 &&
+      html`<div class="field"><label for=${`${id}-d`}>Should cite one of (optional)</label>
+        <select id=${`${id}-d`} multiple size=${Math.min(4, docs.length)} disabled=${mustRefuse}
+          onChange=${(e: Event) => setDocIds(Array.from((e.target as HTMLSelectElement).selectedOptions).map((o) => o.value))}>
+          ${docs.map((d) => html`<option key=${d.id} value=${d.id} selected=${docIds.includes(d.id)}>${d.title ?? d.filename ?? d.id}</option>`)}
+        </select></div>`
+    }
+    <div class="check"><input type="checkbox" id=${`${id}-r`} checked=${mustRefuse}
+      onChange=${(e: Event) => setMustRefuse((e.target as HTMLInputElement).checked)} />
+      <label for=${`${id}-r`}>Must refuse (the documents should not answer this)</label></div>
+    <div class="row">
+      <button type="submit" class="primary">${submitLabel}</button>
+      ${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}
+    </div>
+  </form>`;
+}
+
+export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
+  const [questions, setQuestions] = useState<GoldenQuestion[] | null>(null);
+  const [runs, setRuns] = useState<GoldenRun[]>([]);
+  const [docs, setDocs] = useState<Doc[]>([]);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [running, setRunning] = useState(false);
+  // a company admin, or the customer's review key, works the golden questions; a viewer reads them
+  const canWrite = isAdmin(who) || who.kind === 'project';
+  const base = pid(projectId);
+
+  const load = async () => {
+    try {
+      const [q, r] = await Promise.all([
+        api<{ golden_questions: GoldenQuestion[] }>('GET', `${base}/golden-questions`),
+        api<{ runs: GoldenRun[] }>('GET', `${base}/golden-runs`),
+      ]);
+      setQuestions(q.golden_questions);
+      setRuns(r.runs);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    void load();
+    api<{ documents: Doc[] }>('GET', `${base}/documents?limit=100&status=ready`)
+      .then((r) => setDocs(r.documents))
+      .catch(() => setDocs([]));
+  }, [projectId]);
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      await load();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const create = (body: Record<string, unknown>) => act(() => api('POST', `${base}/golden-questions`, body));
+  const update = (q: GoldenQuestion, body: Record<string, unknown>) =>
+    act(async () => {
+      await api('PATCH', `${base}/golden-questions/${encodeURIComponent(q.id)}`, body);
+      setEditing(null);
+    });
+  const remove = (q: GoldenQuestion) => {
+    if (confirm(`Delete the golden question "${q.question}"?`))
+      void act(() => api('DELETE', `${base}/golden-questions/${encodeURIComponent(q.id)}`));
+  };
+  const runAll = async () => {
+    setRunning(true);
+    await act(() => api('POST', `${base}/golden-questions/run`));
+    setRunning(false);
+  };
+
+  const latest = runs[0];
+  const resultOf = (id: string) => latest?.results.find((r) => r.golden_question_id === id);
+  const docName = (id: string) => {
+    const d = docs.find((x) => x.id === id);
+    return d ? (d.title ?? d.filename ?? id) : id;
+  };
+
+  return html`<div class="golden">
+    <p class="hint">Golden questions are the questions this project must always answer right (or refuse). Approve them, then run them all after every change of documents.</p>
+    ${canWrite && html`<div class="card"><h2>Add a golden question</h2><${QuestionForm} docs=${docs} submitLabel="Add question" onSubmit=${create} /></div>`}
+    <${ErrorBox} error=${error} />
+    <div class="row run-bar">
+      <h2>Questions</h2>
+      ${
+        canWrite &&
+        html`<button type="button" class="primary" onClick=${runAll} disabled=${running || !questions?.length}>
+          ${running ? 'Running…' : 'Run all'}</button>`
+      }
+    </div>
+    ${latest && html`<p class="run-summary" role="status">Latest run ${when(latest.at)}: <strong>${latest.passed} passed</strong>, <strong>${latest.failed} failed</strong>.</p>`}
+    ${questions === null && !error && html`<p class="loading">Loading…</p>`}
+    ${questions?.length === 0 && html`<p>No golden questions yet.</p>`}
+    <ul class="golden-list">${(questions ?? []).map((q) => {
+      const result = resultOf(q.id);
+      if (editing === q.id)
+        return html`<li key=${q.id} class="card"><${QuestionForm} initial=${q} docs=${docs} submitLabel="Save"
+          onSubmit=${(body: Record<string, unknown>) => update(q, body)} onCancel=${() => setEditing(null)} /></li>`;
+      return html`<li key=${q.id} class="card golden-item" data-golden-id=${q.id}>
+        <p class="gq-question">${q.question}</p>
+        <p class="sub">
+          ${q.approved ? html`<span class="badge badge-ready">approved</span>` : html`<span class="badge badge-queued">draft</span>`}
+          ${q.must_refuse ? ' must refuse' : ''}
+          ${q.expected_answer ? html` · expects “${q.expected_answer}”` : null}
+          ${q.expected_document_ids.length > 0 ? ` · cites ${q.expected_document_ids.map(docName).join(', ')}` : ''}
+        </p>
+        ${
+          result &&
+          html`<div class=${`result ${result.passed ? 'pass' : 'fail'}`}>
+            <strong>${result.passed ? 'Pass' : 'Fail'}</strong>
+            ${result.reasons.length > 0 && html`<ul class="reasons">${result.reasons.map((r) => html`<li>${r}</li>`)}</ul>`}
+            <details><summary>Answer</summary><p>${result.answer}</p></details>
+          </div>`
+        }
+        ${
+          canWrite &&
+          html`<div class="row actions">
+            <button type="button" onClick=${() => update(q, { approved: !q.approved })}>${q.approved ? 'Unapprove' : 'Approve'}</button>
+            <button type="button" onClick=${() => setEditing(q.id)}>Edit</button>
+            <button type="button" class="danger" onClick=${() => remove(q)}>Delete</button>
+          </div>`
+        }
+      </li>`;
+    })}</ul>
+    <h2>Pass rate</h2>
+    <${PassRateChart} runs=${runs} />
+  </div>`;
+}

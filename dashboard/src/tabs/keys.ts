@@ -1,0 +1,121 @@
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { type ApiKey, api, pid } from '../api';
+import { ErrorBox, isAdmin, ShownOnce, type Who, when } from '../ui';
+
+const SCOPES = [
+  ['query', 'query — chat and retrieve'],
+  ['ingest', 'ingest — add and read documents'],
+  ['review', 'review — golden questions, documents, chat (for your customer in this dashboard)'],
+] as const;
+
+export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(['query']);
+  const [env, setEnv] = useState('production');
+  const [made, setMade] = useState<ApiKey | null>(null);
+  const admin = isAdmin(who);
+  const base = pid(projectId);
+
+  const load = async () => {
+    try {
+      setKeys((await api<{ keys: ApiKey[] }>('GET', `${base}/keys`)).keys);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, [projectId]);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const body: Record<string, unknown> = { scopes, environment: env };
+      if (name.trim()) body.name = name.trim();
+      setMade((await api<{ api_key: ApiKey }>('POST', `${base}/keys`, body)).api_key);
+      setName('');
+      await load();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const revoke = async (k: ApiKey) => {
+    if (!confirm(`Revoke the key "${k.name ?? k.prefix}"? It stops working at once.`)) return;
+    setError(null);
+    try {
+      await api('DELETE', `${base}/keys/${encodeURIComponent(k.id)}`);
+      await load();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const toggle = (s: string, on: boolean) => setScopes((old) => (on ? [...old, s] : old.filter((x) => x !== s)));
+  const dashboardLink = `${location.origin}${location.pathname}#/?project=${encodeURIComponent(projectId)}`;
+
+  return html`<div>
+    ${
+      admin &&
+      html`<form class="card" onSubmit=${create} aria-labelledby="new-key-h">
+        <h2 id="new-key-h">New project key</h2>
+        <div class="inline-form">
+          <div class="field"><label for="pk-name">Name (optional)</label>
+            <input id="pk-name" maxLength=${200} value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} /></div>
+          <div class="field"><label for="pk-env">Environment</label>
+            <select id="pk-env" value=${env} onChange=${(e: Event) => setEnv((e.target as HTMLSelectElement).value)}>
+              <option value="production">production</option><option value="staging">staging</option>
+            </select></div>
+        </div>
+        <fieldset><legend>Scopes</legend>
+          ${SCOPES.map(
+            ([
+              s,
+              label,
+            ]) => html`<div class="check"><input type="checkbox" id=${`pk-scope-${s}`} checked=${scopes.includes(s)}
+              onChange=${(e: Event) => toggle(s, (e.target as HTMLInputElement).checked)} />
+              <label for=${`pk-scope-${s}`}>${label}</label></div>`,
+          )}
+        </fieldset>
+        <button type="submit" class="primary" disabled=${scopes.length === 0}>Create key</button>
+        ${
+          made &&
+          html`<${ShownOnce} label=${`New key (${made.scopes.join(', ')}, ${made.environment})`} value=${made.key ?? ''}
+            extra=${
+              made.scopes.includes('review') &&
+              html`<p class="hint">To let your customer review golden questions, send them this key and the dashboard
+                link <code>${dashboardLink}</code> (the project id is <code>${projectId}</code>).</p>`
+            } />`
+        }
+      </form>`
+    }
+    <${ErrorBox} error=${error} />
+    ${keys === null && !error && html`<p class="loading">Loading keys…</p>`}
+    ${
+      keys &&
+      html`<div class="table-wrap"><table class="keys">
+        <caption class="sr-only">Project keys</caption>
+        <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Environment</th>
+          <th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th>
+          ${admin && html`<th scope="col"><span class="sr-only">Actions</span></th>`}</tr></thead>
+        <tbody>${keys.map(
+          (k) => html`<tr key=${k.id} data-key-id=${k.id}>
+            <td>${k.name ?? '—'}</td><td><code>${k.prefix}…</code></td><td>${k.scopes.join(', ')}</td>
+            <td>${k.environment}</td><td>${when(k.created_at)}</td><td>${when(k.last_used_at)}</td>
+            <td class="key-status">${k.revoked_at ? `revoked ${when(k.revoked_at)}` : k.expires_at ? `expires ${when(k.expires_at)}` : 'active'}</td>
+            ${
+              admin &&
+              html`<td>${
+                !k.revoked_at &&
+                html`<button type="button" class="danger" onClick=${() => revoke(k)}
+                aria-label=${`Revoke ${k.name ?? k.prefix}`}>Revoke</button>`
+              }</td>`
+            }
+          </tr>`,
+        )}</tbody>
+      </table></div>`
+    }
+  </div>`;
+}

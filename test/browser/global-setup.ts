@@ -1,0 +1,6 @@
+import { buildDashboard } from '../../scripts/build-dashboard';
+
+/** The browser tests drive the built dashboard: build it once (kept when its sources are unchanged). */
+export default async function globalSetup(): Promise<void> {
+  await buildDashboard(undefined, { ifChanged: true });
+}

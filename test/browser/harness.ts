@@ -1,0 +1,62 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { buildDashboard } from '../../scripts/build-dashboard';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A real local server (temp data dir) serving the built dashboard, and one Chromium. */
+export async function startDashboard(): Promise<{ t: TestServer; browser: Browser }> {
+  await buildDashboard(undefined, { ifChanged: true });
+  const [t, browser] = await Promise.all([startTestServer(), launch()]);
+  return { t, browser };
+}
+
+/** A fresh page that fails the test on any script error or CSP violation in the dashboard. */
+export async function newPage(browser: Browser, viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('dialog', (d) => void d.accept());
+  return { page, problems };
+}
+
+export async function signIn(page: Page, url: string, key: string, projectId?: string) {
+  await page.goto(`${url}/`);
+  await page.getByLabel('API key').fill(key);
+  if (projectId) await page.getByLabel('Project id').fill(projectId);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * Screenshots of the main pages for docs/screenshots. Taken on every run (so a page that fails to
+ * render fails here); written to docs/screenshots only with OPRAG_SCREENSHOTS=1, so test runs
+ * leave the committed images alone.
+ */
+export async function screenshot(page: Page, name: string): Promise<Buffer> {
+  const png = await page.screenshot({ fullPage: true });
+  if (process.env.OPRAG_SCREENSHOTS === '1') {
+    const dir = join(__dirname, '..', '..', 'docs', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.png`), png);
+  }
+  return png;
+}
+
+export const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
