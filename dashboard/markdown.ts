@@ -25,6 +25,7 @@ export function slug(text: string): string {
   return text
     .toLowerCase()
     .replace(/<[^>]+>/g, '')
+    .replace(/&(#\d+|[a-z]+);/g, '')
     .replace(/[^\w\s-]/g, '')
     .trim()
     .replace(/\s+/g, '-');

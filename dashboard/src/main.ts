@@ -169,4 +169,8 @@ function Shell({ who, signOut, children }: { who: Who | null; signOut: () => voi
   </div>`;
 }
 
-void loadConfig().then(() => render(html`<${App} />`, document.getElementById('app') as HTMLElement));
+void loadConfig().then(() => {
+  const root = document.getElementById('app') as HTMLElement;
+  root.textContent = ''; // the static "Loading…" placeholder
+  render(html`<${App} />`, root);
+});

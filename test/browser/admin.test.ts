@@ -218,7 +218,7 @@ describe('dashboard, company admin key', () => {
     const byKey = await page.locator('table.audit tbody tr').allTextContents();
     expect(byKey.length).toBeGreaterThan(0);
     for (const row of byKey) expect(row).toContain(keyOptions[1]);
-    await screenshot(page, 'audit');
+    await screenshot(page, 'audit', false);
   });
 
   it('renames the project and downloads its NDJSON export', async () => {

@@ -49,8 +49,9 @@ export async function signIn(page: Page, url: string, key: string, projectId?: s
  * render fails here); written to docs/screenshots only with OPRAG_SCREENSHOTS=1, so test runs
  * leave the committed images alone.
  */
-export async function screenshot(page: Page, name: string): Promise<Buffer> {
-  const png = await page.screenshot({ fullPage: true });
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<Buffer> {
+  // keys shown once are masked: the images hold no secret, even a dead test server's
+  const png = await page.screenshot({ fullPage, mask: [page.locator('input.secret')], maskColor: '#d9dee5' });
   if (process.env.OPRAG_SCREENSHOTS === '1') {
     const dir = join(__dirname, '..', '..', 'docs', 'screenshots');
     mkdirSync(dir, { recursive: true });

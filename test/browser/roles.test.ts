@@ -122,8 +122,10 @@ describe('dashboard, read-only and review keys', () => {
   it('a review key opens only its own project: documents, chat and golden questions', async () => {
     const { page, problems } = await newPage(browser);
     // without the project id, and with another project's id, it is refused in plain words
-    await page.goto(`${t.url}/`);
+    // the link the keys page gives for a review key carries the project id
+    await page.goto(`${t.url}/#/?project=${acme}`);
     await page.getByLabel('API key').fill(reviewKey);
+    await expect(page.getByLabel('Project id').inputValue()).resolves.toBe(acme);
     await page.getByLabel('Project id').fill(globex);
     await page.getByLabel('Project id').press('Enter');
     await expect(page.getByRole('alert').textContent()).resolves.toBe('This key does not belong to that project.');
