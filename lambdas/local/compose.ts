@@ -7,6 +7,7 @@ import { LocalUploadTarget } from '../adapters/local/local-upload-target';
 import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
+import { OpenAIChatGenerator } from '../adapters/openai-generator';
 import { makeServices } from '../service';
 import type { Settings } from '../service/context';
 
@@ -21,7 +22,8 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
     store,
     index,
     blobs,
-    generator: new ExtractiveGenerator(),
+    // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer
+    generator: settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(),
     queue,
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),

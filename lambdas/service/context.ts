@@ -34,6 +34,17 @@ export interface Settings {
   auditRetentionDays: number;
   /** pauses between webhook attempts: one more attempt than there are pauses */
   webhookRetryDelaysMs: number[];
+  /** an OpenAI-compatible chat-completions server that writes answers; the extractive answerer when null */
+  llm: LlmSettings | null;
+}
+
+/** Where answers are generated when an operator points Oprag at a model server (OPRAG_LLM_*). */
+export interface LlmSettings {
+  /** up to and including the API version, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended */
+  baseUrl: string;
+  model: string;
+  /** sent as `Authorization: Bearer`; none when absent */
+  apiKey?: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -50,7 +61,34 @@ export const DEFAULT_SETTINGS: Settings = {
   allowPrivateUrls: false,
   auditRetentionDays: 400,
   webhookRetryDelaysMs: [1000, 2000, 4000, 8000],
+  llm: null,
 };
+
+/**
+ * OPRAG_LLM_BASE_URL, OPRAG_LLM_MODEL and OPRAG_LLM_API_KEY, checked. The operator sets the URL,
+ * not a tenant, so loopback and private hosts are allowed; it must be plain http(s).
+ */
+export function llmSettingsFromEnv(env: Record<string, string | undefined>): LlmSettings | null {
+  const raw = env.OPRAG_LLM_BASE_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`OPRAG_LLM_BASE_URL must be an http(s) URL such as http://127.0.0.1:11434/v1, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`OPRAG_LLM_BASE_URL must be an http(s) URL, got the ${url.protocol} scheme`);
+  }
+  if (url.username || url.password)
+    throw new Error('OPRAG_LLM_BASE_URL must not hold credentials; set OPRAG_LLM_API_KEY');
+  if (url.search || url.hash) throw new Error('OPRAG_LLM_BASE_URL must not have a query or a fragment');
+  const model = env.OPRAG_LLM_MODEL?.trim();
+  if (!model) throw new Error('OPRAG_LLM_MODEL must name the model to use when OPRAG_LLM_BASE_URL is set');
+  const apiKey = env.OPRAG_LLM_API_KEY?.trim();
+  return { baseUrl: url.href.replace(/\/+$/, ''), model, ...(apiKey ? { apiKey } : {}) };
+}
+
 
 /** The settings an operator may change through the environment, in either home. */
 export function settingsFromEnv(env: Record<string, string | undefined>): Partial<Settings> {
@@ -62,6 +100,8 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Partia
     out.auditRetentionDays = n;
   }
   if (env.OPRAG_ALLOW_PRIVATE_URLS === '1' || env.OPRAG_ALLOW_PRIVATE_URLS === 'true') out.allowPrivateUrls = true;
+  const llm = llmSettingsFromEnv(env);
+  if (llm) out.llm = llm;
   return out;
 }
 

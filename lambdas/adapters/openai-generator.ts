@@ -1,0 +1,202 @@
+import { isNoAnswer, SYSTEM_PROMPT, userMessage } from '../core/grounded-prompt';
+import type { Generator, GeneratorInput } from '../ports';
+
+export interface OpenAIGeneratorOptions {
+  /** up to and including the API version, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended */
+  baseUrl: string;
+  model: string;
+  /** sent as `Authorization: Bearer <apiKey>`; no Authorization header when absent */
+  apiKey?: string;
+  /** @default 512 */
+  maxTokens?: number;
+  /** @default 0: the answer should follow the passages, not vary */
+  temperature?: number;
+  /** how long one attempt may take, answer included @default 60000 */
+  timeoutMs?: number;
+  /** attempts in all, the first included, for 429, 5xx and failed connections @default 4 */
+  attempts?: number;
+  /** the backoff cap of the first retry; it doubles with each retry @default 500 */
+  baseDelayMs?: number;
+  /** no pause (a Retry-After included) is longer than this @default 8000 */
+  maxDelayMs?: number;
+}
+
+/** A failed call to the model server; `status` is its HTTP status when it answered. */
+export class ModelServerError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ModelServerError';
+  }
+}
+
+/** Statuses after which the same request may succeed later. */
+const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
+/** Finish reasons after which the text must not be shown: the server withheld or filtered it. */
+const WITHHELD = new Set(['content_filter']);
+
+interface Completion {
+  choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
+  usage?: { total_tokens?: number; prompt_tokens?: number; completion_tokens?: number };
+}
+
+/** Some servers answer content as parts (`[{type:"text", text}]`) rather than one string. */
+function contentText(content: unknown): string | null {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
+  }
+  return null;
+}
+
+/** The error message a server put in its body (`{error:{message}}`, `{error:"..."}`, `{message}`), or its text. */
+function serverMessage(body: string): string {
+  try {
+    const json = JSON.parse(body);
+    const message = json?.error?.message ?? (typeof json?.error === 'string' ? json.error : json?.message);
+    if (typeof message === 'string' && message) return message.slice(0, 300);
+  } catch {
+    // not JSON: quote its start
+  }
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text ? text.slice(0, 200) : '(empty body)';
+}
+
+/** Seconds or an HTTP date, as milliseconds from now; null when absent or unreadable. */
+function retryAfterMs(header: string | null): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Grounded answers from any server speaking OpenAI's chat-completions protocol (OpenAI, vLLM,
+ * llama.cpp's server, Ollama, LM Studio...). It sends the same prompt as the Bedrock generator:
+ * numbered passages, a `[n]` marker on every sentence, and the sentinel NO_ANSWER when the
+ * passages don't answer, which becomes an empty text the core turns into a refusal. The core
+ * checks every marker of any other answer against its passage and drops what doesn't hold.
+ */
+export class OpenAIChatGenerator implements Generator {
+  private readonly url: string;
+
+  constructor(private readonly opts: OpenAIGeneratorOptions) {
+    let base: URL;
+    try {
+      base = new URL(opts.baseUrl);
+    } catch {
+      throw new Error(`the model server URL must be an http(s) URL, got "${opts.baseUrl}"`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new Error(`the model server URL must be http(s), got the ${base.protocol} scheme`);
+    }
+    if (!opts.model) throw new Error('the model server needs a model name');
+    this.url = `${base.href.replace(/\/+$/, '')}/chat/completions`;
+  }
+
+  /** The body of the request, as sent. */
+  requestBody(input: GeneratorInput) {
+    return {
+      model: this.opts.model,
+      messages: [
+        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'user', content: userMessage(input) },
+      ],
+      temperature: this.opts.temperature ?? 0,
+      max_tokens: this.opts.maxTokens ?? 512,
+      stream: false,
+    };
+  }
+
+  async generate(input: GeneratorInput): Promise<{ text: string; units: number }> {
+    const body = JSON.stringify(this.requestBody(input));
+    const completion = await this.send(body);
+    const choice = completion.choices?.[0];
+    const content = contentText(choice?.message?.content);
+    if (content === null) {
+      throw new ModelServerError(
+        `the model server at ${this.url} answered 200 without choices[0].message.content; is it an OpenAI-compatible chat-completions endpoint?`,
+        200,
+      );
+    }
+    const usage = completion.usage;
+    const units = usage?.total_tokens ?? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0);
+    // reasoning models may think aloud before they answer; only the answer is checked and shown
+    const text = content.replace(/<think>[\s\S]*?<\/think>/g, '').trim();
+    if (isNoAnswer(text) || WITHHELD.has(choice?.finish_reason ?? '')) return { text: '', units };
+    return { text, units };
+  }
+
+  /** POSTs the body, again after 429, 5xx or a failed connection, with exponential backoff and full jitter. */
+  private async send(body: string): Promise<Completion> {
+    const attempts = Math.max(1, this.opts.attempts ?? 4);
+    const base = this.opts.baseDelayMs ?? 500;
+    const cap = this.opts.maxDelayMs ?? 8000;
+    const timeoutMs = this.opts.timeoutMs ?? 60_000;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+
+    for (let attempt = 1; ; attempt++) {
+      let failure: ModelServerError;
+      let pause: number | null = null;
+      try {
+        const res = await fetch(this.url, {
+          method: 'POST',
+          headers,
+          body,
+          redirect: 'error',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const text = await res.text();
+        if (res.ok) {
+          try {
+            return JSON.parse(text) as Completion;
+          } catch {
+            throw new ModelServerError(
+              `the model server at ${this.url} answered 200 with a body that is not JSON: ${serverMessage(text)}`,
+              200,
+            );
+          }
+        }
+        failure = new ModelServerError(this.describe(res.status, serverMessage(text)), res.status);
+        if (!TRANSIENT.has(res.status)) throw failure;
+        pause = retryAfterMs(res.headers.get('retry-after'));
+      } catch (e) {
+        if (e instanceof ModelServerError) {
+          if (e.status !== undefined && !TRANSIENT.has(e.status)) throw e;
+          failure = e;
+        } else if ((e as Error).name === 'TimeoutError') {
+          // the time is spent: a second attempt would only double the wait
+          throw new ModelServerError(`the model server at ${this.url} did not answer within ${timeoutMs} ms`);
+        } else {
+          const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+          failure = new ModelServerError(
+            `could not reach the model server at ${this.url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+          );
+        }
+      }
+      if (attempt >= attempts) {
+        failure.message += ` (after ${attempts} attempts)`;
+        throw failure;
+      }
+      const backoff = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
+      await sleep(Math.min(cap, pause ?? backoff));
+    }
+  }
+
+  private describe(status: number, message: string): string {
+    const at = `the model server at ${this.url}`;
+    if (status === 401 || status === 403) {
+      return `${at} refused the credentials (${status}): ${message}; check OPRAG_LLM_API_KEY`;
+    }
+    if (status === 404)
+      return `${at} answered 404: ${message}; check OPRAG_LLM_BASE_URL (it ends before /chat/completions) and OPRAG_LLM_MODEL`;
+    if (status === 400 || status === 413 || status === 422) return `${at} rejected the request (${status}): ${message}`;
+    return `${at} answered ${status}: ${message}`;
+  }
+}
