@@ -66,7 +66,12 @@ async function send(method: string, path: string, body?: unknown, key = session.
   } catch {
     throw new ApiError('Could not reach the Oprag API. Check your connection and try again.', 0, 'network');
   }
-  if (!res.ok) throw errorFrom(res.status, await res.text());
+  if (!res.ok) {
+    const error = errorFrom(res.status, await res.text());
+    // the signed-in key stopped working (revoked, expired): the app signs out
+    if (res.status === 401 && key && key === session.key()) window.dispatchEvent(new CustomEvent('oprag:unauthorized'));
+    throw error;
+  }
   return res;
 }
 
@@ -86,32 +91,72 @@ export async function apiBlob(path: string): Promise<{ blob: Blob; type: string;
   };
 }
 
-/** Multipart upload with progress events (fetch has no upload progress). */
-export function uploadFile(
-  projectId: string,
-  file: File,
-  fields: Record<string, string>,
+/** Files above this go through the uploads flow (a one-time PUT URL), as API.md asks. */
+export const DIRECT_UPLOAD_LIMIT = 9 * 1024 * 1024;
+
+function xhrSend(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Blob | FormData,
   onProgress: (fraction: number) => void,
-): Promise<{ document: Doc }> {
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) if (v) form.append(k, v);
-    form.append('file', file, file.name);
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', apiUrl(`/v1/projects/${encodeURIComponent(projectId)}/documents`));
-    xhr.setRequestHeader('authorization', `Bearer ${session.key()}`);
+    xhr.open(method, url);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
-        resolve(JSON.parse(xhr.responseText));
+        try {
+          resolve(xhr.responseText ? JSON.parse(xhr.responseText) : {});
+        } catch {
+          resolve({});
+        }
       } else reject(errorFrom(xhr.status, xhr.responseText));
     };
-    xhr.onerror = () => reject(new ApiError('The upload could not reach the Oprag API.', 0, 'network'));
-    xhr.send(form);
+    xhr.onerror = () => reject(new ApiError('The upload could not reach its destination.', 0, 'network'));
+    xhr.send(body);
   });
+}
+
+/**
+ * Sends one file with progress (XMLHttpRequest: fetch reports no upload progress): a multipart
+ * POST up to 9 MB, the uploads flow above that. Resolves with the document, when the API names it.
+ */
+export async function uploadFile(
+  projectId: string,
+  file: File,
+  fields: Record<string, string>,
+  onProgress: (fraction: number) => void,
+): Promise<{ document: Doc | null }> {
+  const auth = { authorization: `Bearer ${session.key()}` };
+  if (file.size <= DIRECT_UPLOAD_LIMIT) {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) if (v) form.append(k, v);
+    form.append('file', file, file.name);
+    const res = (await xhrSend('POST', apiUrl(`${pid(projectId)}/documents`), auth, form, onProgress)) as {
+      document: Doc;
+    };
+    return { document: res.document };
+  }
+  const meta: Record<string, string> = { filename: file.name, content_type: file.type || 'application/octet-stream' };
+  for (const [k, v] of Object.entries(fields)) if (v) meta[k] = v;
+  const { upload } = await api<{ upload: { url: string; headers: Record<string, string>; document_id: string } }>(
+    'POST',
+    `${pid(projectId)}/uploads`,
+    meta,
+  );
+  const res = (await xhrSend('PUT', upload.url, upload.headers ?? {}, file, onProgress)) as { document?: Doc };
+  if (res.document) return { document: res.document };
+  try {
+    return await api<{ document: Doc }>('GET', `${pid(projectId)}/documents/${encodeURIComponent(upload.document_id)}`);
+  } catch {
+    return { document: null };
+  }
 }
 
 export type Role = 'admin' | 'viewer';

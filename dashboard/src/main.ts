@@ -103,6 +103,12 @@ function App() {
   useEffect(() => {
     const onHash = () => setRoute(currentRoute());
     window.addEventListener('hashchange', onHash);
+    const onUnauthorized = () => {
+      session.clear();
+      setWho(null);
+      setError('Your key stopped working (revoked or expired), so you were signed out.');
+    };
+    window.addEventListener('oprag:unauthorized', onUnauthorized);
     const key = session.key();
     if (key) {
       identify(key, session.project())
@@ -113,7 +119,10 @@ function App() {
         })
         .finally(() => setRestoring(false));
     }
-    return () => window.removeEventListener('hashchange', onHash);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('oprag:unauthorized', onUnauthorized);
+    };
   }, []);
 
   const signOut = () => {

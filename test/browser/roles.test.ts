@@ -190,4 +190,51 @@ describe('dashboard, read-only and review keys', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+
+  it('sends a file over 9 MB through the uploads flow, with progress, until it is ready', async () => {
+    const big = await t.project('Big files');
+    const { page, problems } = await newPage(browser);
+    await signIn(page, t.url, t.adminKey);
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.goto(`${t.url}/#/projects/${big.id}/documents`);
+    const line = 'Pallets are stacked at most four high in aisle seven of the cold store.\n';
+    const text = `# Storage\n\n${line.repeat(Math.ceil((9.5 * 2 ** 20) / line.length))}`;
+    const requests: string[] = [];
+    page.on('request', (r) =>
+      requests.push(`${r.method()} ${new URL(r.url()).pathname.replace(/[^/]{20,}$/, ':token')}`),
+    );
+    await page.getByLabel('Title (optional)').fill('Cold store');
+    await page
+      .getByLabel('Choose files')
+      .setInputFiles({ name: 'storage.md', mimeType: 'text/markdown', buffer: Buffer.from(text) });
+    await page
+      .locator('table.documents tbody tr', { hasText: 'Cold store' })
+      .locator('.badge-ready')
+      .waitFor({ timeout: 30_000 });
+    await expect(page.locator('.uploads progress').first().getAttribute('value')).resolves.toBe('100');
+    expect(requests).toContain(`POST /v1/projects/${big.id}/uploads`);
+    expect(requests).toContain('PUT /v1/uploads/:token');
+    expect(requests).not.toContain(`POST /v1/projects/${big.id}/documents`);
+    const doc = await big.client.get<{ documents: { bytes: number; status: string }[] }>('/v1/documents');
+    expect(doc.body.documents).toEqual([expect.objectContaining({ bytes: Buffer.byteLength(text), status: 'ready' })]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it('signs out by itself when its key is revoked, and says why', async () => {
+    const made = await t.admin.post<{ api_key: { id: string; key: string } }>('/v1/company/keys', {
+      name: 'Short-lived',
+      role: 'viewer',
+    });
+    const { page, problems } = await newPage(browser);
+    await signIn(page, t.url, made.body.api_key.key);
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect((await t.admin.delete(`/v1/company/keys/${made.body.api_key.id}`)).status).toBe(200);
+    await page.getByRole('link', { name: 'Team' }).click();
+    await page.getByLabel('API key').waitFor();
+    await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/stopped working/);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
 });

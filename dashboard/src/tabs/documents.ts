@@ -85,7 +85,9 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
       )
         .then((res) => {
           setUploads((u) => u.map((x) => (x.id === id ? { ...x, done: true, progress: 1 } : x)));
-          setDocs((d) => [res.document, ...(d ?? []).filter((x) => x.id !== res.document.id)]);
+          const doc = res.document;
+          if (doc) setDocs((d) => [doc, ...(d ?? []).filter((x) => x.id !== doc.id)]);
+          else void load();
           onChange();
         })
         .catch((e: Error) => setUploads((u) => u.map((x) => (x.id === id ? { ...x, error: e.message } : x))));
@@ -146,7 +148,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
             setDragging(true);
           }}
           onDragLeave=${() => setDragging(false)} onDrop=${onDrop}>
-          <p>Drop files here (text, Markdown, HTML, PDF, DOCX, CSV, JSON; up to 10 MB each), or</p>
+          <p>Drop files here (text, Markdown, HTML, PDF, DOCX, CSV, JSON; up to 100 MB each), or</p>
           <label for="up-file" class="button">Choose files</label>
           <input id="up-file" ref=${fileInput} type="file" multiple class="visually-hidden-file"
             onChange=${(e: Event) => {
