@@ -1,5 +1,6 @@
 import type { Block, ExtractedDocument } from './chunking';
 import { ExtractionError, extractText, html, type SupportedType } from './extract';
+import { checkZip } from './formats/zip-guard';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
@@ -14,18 +15,31 @@ export async function readDocument(bytes: Buffer, type: SupportedType): Promise<
   return extractText(bytes, type);
 }
 
+/** A PDF ends with `%%EOF` (some writers add a few bytes after it). */
+function looksComplete(bytes: Buffer): boolean {
+  return bytes.subarray(Math.max(0, bytes.length - 2048)).includes('%%EOF', 0, 'latin1');
+}
+
 async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
+  if (!looksComplete(bytes)) {
+    throw new ExtractionError('the PDF is truncated (it has no end-of-file marker); upload the complete file');
+  }
   const { extractText: pdfText, getDocumentProxy, getMeta } = await import('unpdf');
   let pages: string[];
   let title: string | null = null;
   try {
-    const pdf = await getDocumentProxy(new Uint8Array(bytes));
+    const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
     const meta = await getMeta(pdf).catch(() => null);
     const metaTitle = (meta?.info as Record<string, unknown> | undefined)?.Title;
     if (typeof metaTitle === 'string' && metaTitle.trim()) title = metaTitle.trim();
     pages = (await pdfText(pdf, { mergePages: false })).text as string[];
   } catch (e) {
-    throw new ExtractionError(`the PDF could not be read: ${(e as Error).message}`);
+    const err = e as Error;
+    if (err.name === 'PasswordException') {
+      throw new ExtractionError('the PDF is password-protected; upload a copy without a password');
+    }
+    if (err.name === 'InvalidPDFException') throw new ExtractionError('the PDF is damaged and cannot be read');
+    throw new ExtractionError(`the PDF could not be read: ${err.message}`);
   }
   const blocks: Block[] = [];
   pages.forEach((text, i) => {
@@ -39,6 +53,7 @@ async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
 }
 
 async function readDocx(bytes: Buffer): Promise<ExtractedDocument> {
+  checkZip(bytes, 'DOCX');
   const mammoth = await import('mammoth');
   let result: { value: string };
   try {

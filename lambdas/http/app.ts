@@ -147,7 +147,9 @@ const routingMiddleware = (
     if (match === null) throw NotFound('route');
     if (match === 'method') throw new OpragError('not_found', `${event.httpMethod} is not served on this path`);
     request.context.oprag.match = match;
-    const body = event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+    const body =
+      event.rawBody ??
+      (event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0));
     request.context.oprag.body = body;
     if (match.compiled.route.public) return;
     const auth = headersOf(event).authorization;

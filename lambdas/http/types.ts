@@ -1,7 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Principal, Services } from '../service';
 
-export type ApiEvent = APIGatewayProxyEvent;
+export type ApiEvent = APIGatewayProxyEvent & {
+  /** the body as bytes, set by the local server for upload PUTs instead of a base64 copy in `body` */
+  rawBody?: Buffer;
+};
 export type ApiResult = APIGatewayProxyResult;
 
 /** What a route handler sees of a request. */

@@ -423,10 +423,14 @@ describe('readDocument', () => {
     });
   });
 
-  it('fails a broken PDF with an ExtractionError', () => {
+  it('fails a cut-off PDF as truncated, and a complete but garbled one as damaged', () => {
     expect(readPdfInNode(PDF_BYTES)).toEqual({
       error: 'ExtractionError',
-      message: expect.stringContaining('the PDF could not be read'),
+      message: expect.stringContaining('the PDF is truncated'),
+    });
+    expect(readPdfInNode(Buffer.concat([PDF_BYTES, Buffer.from('garbage\n%%EOF\n')]))).toEqual({
+      error: 'ExtractionError',
+      message: expect.stringMatching(/the PDF (is damaged|could not be read)/),
     });
   });
 

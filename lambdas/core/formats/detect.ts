@@ -80,10 +80,32 @@ export function claimedType(declared?: string | null, filename?: string | null):
 function sniff(bytes: Buffer): 'pdf' | 'zip' | 'binary' | 'text' {
   if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'pdf';
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
+  if (bytes.subarray(0, 8).equals(OLE)) {
+    throw UnsupportedMedia(
+      'the file is a password-protected Office document or a legacy .doc/.xls; save it as .docx without a password',
+    );
+  }
   const sample = bytes.subarray(0, 8192);
   if (sample.includes(0)) return 'binary';
-  if (!isUtf8(sample)) return 'binary';
+  if (!isUtf8(sample) && !isSingleByteText(sample)) return 'binary';
   return 'text';
+}
+
+/** The compound-file signature of legacy and encrypted Office documents. */
+const OLE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+
+/**
+ * Text in a single-byte encoding (Latin-1, Windows-1252): printable bytes, line breaks and tabs,
+ * with the few control characters those encodings leave unassigned (0x81, 0x8d, 0x8f, 0x90, 0x9d)
+ * or that text never holds kept under 1 %.
+ */
+function isSingleByteText(sample: Buffer): boolean {
+  let control = 0;
+  for (const b of sample) {
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) control++;
+    else if (b === 0x81 || b === 0x8d || b === 0x8f || b === 0x90 || b === 0x9d) control++;
+  }
+  return control * 100 <= sample.length;
 }
 
 /** UTF-8 validity, tolerating a multi-byte character cut off at the end of the sample. */

@@ -50,8 +50,35 @@ export function parseCsv(source: string): string[][] {
   return rows;
 }
 
+/** How deep a JSON document may nest (arrays and objects); deeper ones are refused, not crashed on. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of `[`/`{` outside strings, by one linear scan (no recursion to overflow). */
+export function nestingDepth(source: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return deepest;
+}
+
 /** JSON: every leaf value with its path, grouped by top-level entry. */
 export function json(source: string): ExtractedDocument {
+  const depth = nestingDepth(source);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new ExtractionError(`the JSON nests ${depth} levels deep; Oprag reads at most ${MAX_JSON_DEPTH}`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(source);
