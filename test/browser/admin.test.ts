@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
-import { newPage, PNG_MAGIC, screenshot, signIn, startDashboard } from './harness';
+import { newPage, PNG_MAGIC, screenshot, startDashboard } from './harness';
 
 const REFUNDS = '# Refunds\n\nRefunds are accepted within 30 days of purchase. Shipping costs are not refunded.\n';
 const SHIPPING = '# Shipping\n\nOrders ship within two business days from our warehouse in Lyon.\n';
@@ -26,8 +26,20 @@ describe('dashboard, company admin key', () => {
 
   afterEach(() => expect(problems).toEqual([]));
 
-  it('signs in with the admin key, kept in sessionStorage only', async () => {
-    await signIn(page, t.url, t.adminKey);
+  it('signs in with the admin key by keyboard alone, kept in sessionStorage only', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
+    await page.goto(`${t.url}/`);
+    await page.getByLabel('API key').waitFor();
+    const focusOrder: string[] = [];
+    for (let i = 0; i < 3 && focusOrder[focusOrder.length - 1] !== 'signin-key'; i++) {
+      await page.keyboard.press('Tab');
+      focusOrder.push(
+        (await page.evaluate('document.activeElement.id || document.activeElement.textContent')) as string,
+      );
+    }
+    expect(focusOrder).toEqual(['Skip to content', 'signin-key']);
+    await page.keyboard.type(t.adminKey);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     await expect(page.locator('.who-label').textContent()).resolves.toBe('Demo company · admin');
     expect(await page.evaluate('sessionStorage.getItem("oprag.key")')).toBe(t.adminKey);
@@ -43,7 +55,9 @@ describe('dashboard, company admin key', () => {
     await secret.waitFor();
     const key = await secret.inputValue();
     expect(key).toMatch(/^oprag_pk_[0-9A-Za-z]{40}$/);
-    await expect(page.locator('.shown-once').getByRole('button', { name: 'Copy' }).isVisible()).resolves.toBe(true);
+    await page.locator('.shown-once').getByRole('button', { name: 'Copy' }).click();
+    await page.locator('.shown-once', { hasText: 'Copied.' }).waitFor();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(key);
     // the key shown works against the API, for this project
     const res = await t.client(key).get<{ documents: unknown[] }>('/v1/documents');
     expect(res.status).toBe(200);
@@ -57,7 +71,17 @@ describe('dashboard, company admin key', () => {
   });
 
   it('uploads by file input and by drag-and-drop, and watches each document become ready or failed', async () => {
-    await page.goto(`${t.url}/#/projects/${projectId}/documents`);
+    // to the project and its documents by keyboard: the project link, then the tab
+    await page.locator('table.projects').getByRole('link', { name: 'Acme Corp' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Documents' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/#/projects/${projectId}/documents`);
+    // the hidden file input takes the focus, and its label shows it
+    await page.locator('#up-file').focus();
+    await expect(
+      page.evaluate("getComputedStyle(document.querySelector('label[for=up-file]')).outlineStyle"),
+    ).resolves.toBe('solid');
     await page.getByLabel('Title (optional)').fill('Refund policy');
     await page.getByLabel('Link for citations (optional, e.g. /help/refunds)').fill('/help/refunds');
     await page

@@ -149,13 +149,13 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
           }}
           onDragLeave=${() => setDragging(false)} onDrop=${onDrop}>
           <p>Drop files here (text, Markdown, HTML, PDF, DOCX, CSV, JSON; up to 100 MB each), or</p>
-          <label for="up-file" class="button">Choose files</label>
           <input id="up-file" ref=${fileInput} type="file" multiple class="visually-hidden-file"
             onChange=${(e: Event) => {
               const input = e.target as HTMLInputElement;
               if (input.files?.length) send(input.files);
               input.value = '';
             }} />
+          <label for="up-file" class="button">Choose files</label>
         </div>
         ${
           uploads.length > 0 &&
