@@ -37,7 +37,8 @@ export const DEFAULT_CHUNKING: ChunkingOptions = { targetChars: 900, maxChars: 1
  * Splits a document along its structure: a new section starts at every heading, paragraphs are
  * packed together up to the target size, long paragraphs are cut between sentences, and chunks
  * of one section overlap a little so that a sentence cut off at a boundary is still found.
- * Each chunk remembers its section path ("Billing > Refunds") and the page it starts on.
+ * Each chunk remembers its section path ("Billing > Refunds") and its page: a new chunk starts
+ * on every page, so a citation's page is where its text is.
  */
 export function chunkDocument(doc: ExtractedDocument, opts: ChunkingOptions = DEFAULT_CHUNKING): ChunkDraft[] {
   const chunks: ChunkDraft[] = [];
@@ -58,6 +59,8 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkingOptions = DE
     page = null;
   };
   const add = (piece: string, piecePage: number | null) => {
+    // a page is a boundary, like a heading: a chunk's page is the page of all of its text
+    if (size > 0 && piecePage !== page) flush(false);
     if (size > 0 && size + piece.length + 2 > opts.maxChars) flush(true);
     if (pieces.length === 0) {
       page = piecePage;

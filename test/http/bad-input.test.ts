@@ -94,6 +94,63 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+describe('PDF and DOCX, end to end', () => {
+  test('a PDF through an upload URL: pages become citation pages, its title the document title', async () => {
+    const pages = [
+      ['Travel handbook', 'Book flights through the portal.'],
+      ['Hotels', 'Hotel stays are capped at 180 euros per night in Lisbon.'],
+      ['Meals', 'Dinner allowance is 45 euros per day.'],
+    ];
+    const pdf = await makePdf(pages, { title: 'Travel handbook 2026' });
+    const upload = await admin.post<{ upload: { url: string; document_id: string } }>(
+      `/v1/projects/${projectA}/uploads`,
+      { filename: 'travel.pdf', content_type: 'application/pdf', url: '/docs/travel' },
+    );
+    const put = await fetch(upload.body.upload.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf' },
+      body: pdf,
+    });
+    expect(put.status).toBe(200);
+    let doc: Doc | undefined;
+    for (let i = 0; i < 100 && doc?.status !== 'ready' && doc?.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      doc = (await admin.get<{ document: Doc }>(`${docs(projectA)}/${upload.body.upload.document_id}`)).body.document;
+    }
+    expect(doc).toMatchObject({ status: 'ready', title: 'Travel handbook 2026', content_type: 'application/pdf' });
+    const chat = await admin.post<{
+      grounded: boolean;
+      answer: string;
+      citations: { page: number | null; url: string | null; document_id: string }[];
+    }>(`/v1/projects/${projectA}/chat`, { question: 'What is the hotel cap per night in Lisbon?' });
+    expect(chat.body.grounded).toBe(true);
+    expect(chat.body.answer).toContain('180 euros');
+    expect(chat.body.citations[0]).toMatchObject({ page: 2, url: '/docs/travel', document_id: doc?.id });
+  });
+
+  test('a DOCX by multipart: headings become citation sections, text stays plain', async () => {
+    const docx = makeDocx([
+      '# Employee handbook',
+      '## Parental leave',
+      'Parents receive <sixteen> weeks of paid parental leave & may split them.',
+      '## Equipment',
+      'Laptops are replaced every three years.',
+    ]);
+    const res = await sendMultipart(projectA, docx, 'handbook.docx', DOCX);
+    expect(res.status).toBe(201);
+    expect(res.body.document).toMatchObject({ status: 'ready', title: 'Employee handbook' });
+    const chat = await admin.post<{
+      grounded: boolean;
+      answer: string;
+      citations: { section: string | null; snippet: string }[];
+    }>(`/v1/projects/${projectA}/chat`, { question: 'How many weeks of parental leave do parents receive?' });
+    expect(chat.body.grounded).toBe(true);
+    expect(chat.body.answer).toContain('Parents receive <sixteen> weeks of paid parental leave & may split them');
+    expect(chat.body.citations[0].section).toMatch(/Parental leave/);
+    expect(chat.body.citations[0].snippet).not.toMatch(/&lt;|&amp;|<p>/);
+  });
+});
+
 describe('broken and hostile files', () => {
   test('a truncated PDF fails with a reason', async () => {
     const pdf = await makePdf([['Quarterly numbers'], ['More numbers']]);

@@ -240,3 +240,20 @@ describe('splitLong', () => {
     expect(pieces.join('').replace(/\s+/g, '')).toBe(longSentence.replace(/\s+/g, ''));
   });
 });
+
+describe('pages', () => {
+  it('starts a new chunk on every page, so each chunk carries the page of all its text', () => {
+    const blocks: Block[] = [
+      { kind: 'text', text: 'Flights are booked through the portal.', page: 1 },
+      { kind: 'text', text: 'Economy class for trips under six hours.', page: 1 },
+      { kind: 'text', text: 'Hotel stays are capped at 180 euros per night.', page: 2 },
+      { kind: 'text', text: 'Dinner allowance is 45 euros per day.', page: 3 },
+    ];
+    const chunks = chunkDocument({ title: null, blocks });
+    expect(chunks.map((c) => [c.page, c.text])).toEqual([
+      [1, 'Flights are booked through the portal.\n\nEconomy class for trips under six hours.'],
+      [2, 'Hotel stays are capped at 180 euros per night.'],
+      [3, 'Dinner allowance is 45 euros per day.'],
+    ]);
+  });
+});
