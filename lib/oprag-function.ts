@@ -99,6 +99,8 @@ export class OpragFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `oprag-${props.name}`,
         POWERTOOLS_METRICS_NAMESPACE: `Oprag/${props.stage}`,
+        // traces must not carry responses: they hold new keys' secrets, answers and document text
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       },
       bundling: {
         target: 'node22',

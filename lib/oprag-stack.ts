@@ -1,10 +1,11 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AlarmTopic } from './alarm-topic';
 import { BedrockModels } from './bedrock-models';
 import type { OpragConfig } from './config';
+import { DashboardHosting } from './dashboard-hosting';
 import { DataTable } from './data-table';
 import { DocumentReadersLayer } from './document-readers-layer';
 import { IngestBucket } from './ingest-bucket';
@@ -27,6 +28,7 @@ export interface OpragStackProps extends StackProps {
  */
 export class OpragStack extends Stack {
   readonly api: OpragApi;
+  readonly dashboard: DashboardHosting;
   readonly functions: Record<'control' | 'documents' | 'query' | 'worker', OpragFunction>;
 
   constructor(scope: Construct, id: string, props: OpragStackProps) {
@@ -43,11 +45,22 @@ export class OpragStack extends Stack {
       retain: production,
     };
 
-    const data = new DataTable(this, 'Data', { tableName: prefix, retain: production });
-    const files = new IngestBucket(this, 'Files', {
+    // the dashboard reaches the API created below: its URL and origin are filled in at synthesis
+    const dashboard = new DashboardHosting(this, 'Dashboard', {
+      stage: config.stage,
+      apiUrl: Lazy.string({ produce: () => this.api.url }),
+      apiOrigin: Lazy.string({
+        produce: () => `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`,
+      }),
       retain: production,
-      uploadOrigins: config.dashboardOrigin ? [config.dashboardOrigin] : undefined,
     });
+    this.dashboard = dashboard;
+    // the browser origin the API and presigned uploads answer: the distribution's own, unless the
+    // operator serves the dashboard from another origin (context dashboardOrigin)
+    const dashboardOrigin = config.dashboardOrigin ?? dashboard.origin;
+
+    const data = new DataTable(this, 'Data', { tableName: prefix, retain: production });
+    const files = new IngestBucket(this, 'Files', { retain: production, uploadOrigins: [dashboardOrigin] });
     const alarms = new AlarmTopic(this, 'Alarms', { topicName: `${prefix}-alarms`, retain: production });
     const ingest = new IngestQueue(this, 'Ingest', {
       namePrefix: prefix,
@@ -75,7 +88,7 @@ export class OpragStack extends Stack {
       OPRAG_EMBED_DIMENSIONS: String(config.embedDimensions),
       OPRAG_GENERATE_MODEL_ID: config.generateModelId,
       OPRAG_AUDIT_TTL_DAYS: String(config.auditTtlDays),
-      ...(config.dashboardOrigin ? { OPRAG_DASHBOARD_ORIGIN: config.dashboardOrigin } : {}),
+      OPRAG_DASHBOARD_ORIGIN: dashboardOrigin,
     };
     const readers = new DocumentReadersLayer(this, 'DocumentReaders', { stage: config.stage });
     const fn = (
@@ -126,13 +139,14 @@ export class OpragStack extends Stack {
       stage: config.stage,
       functions: { control: control.function, documents: documents.function, query: query.function },
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
-      dashboardOrigin: config.dashboardOrigin,
+      dashboardOrigin,
       logs: logSettings,
     });
 
     suppressStackLevelFindings(this);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Oprag API (append v1/...)' });
+    new CfnOutput(this, 'DashboardUrl', { value: dashboard.url, description: 'The web dashboard (CloudFront)' });
     new CfnOutput(this, 'BucketName', {
       value: files.bucket.bucketName,
       description: 'Ingest bucket (drop/<project_id>/)',

@@ -3,9 +3,9 @@ import { asArray, type Json, ofType, opragFunctions, referencedIds, roleOf, stat
 
 const { template, resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
 
-/** The ingest bucket is the versioned one; the other bucket holds its access logs. */
+/** The ingest bucket is the versioned one; the other bucket holds its access logs (the dashboard has its own two). */
 function buckets() {
-  const all = ofType(resources, 'AWS::S3::Bucket');
+  const all = ofType(resources, 'AWS::S3::Bucket').filter(([id]) => id.startsWith('Files'));
   const ingest = all.find(([, b]) => b.Properties.VersioningConfiguration)!;
   const logs = all.find(([id]) => id !== ingest[0])!;
   return { ingest, logs, count: all.length };
@@ -50,7 +50,13 @@ describe('IngestBucket', () => {
     expect(bucket.Properties.CorsConfiguration.CorsRules).toEqual([
       expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://dashboard.example.com'] }),
     ]);
-    for (const [, b] of plain) expect(b.Properties.CorsConfiguration).toBeUndefined();
+    // without a configured origin, the dashboard's own distribution (test/infra/dashboard.test.ts)
+    const [, plainIngest] = plain.find(([, b]) => b.Properties.VersioningConfiguration)!;
+    const others = plain.filter(([, b]) => b !== plainIngest);
+    const [plainRule] = plainIngest.Properties.CorsConfiguration.CorsRules;
+    expect(plainRule.AllowedOrigins).toHaveLength(1);
+    expect(referencedIds(plainRule.AllowedOrigins)).toEqual([expect.stringMatching(/^DashboardDistribution/)]);
+    for (const [, b] of others) expect(b.Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('refuses every request without TLS, on both buckets', () => {

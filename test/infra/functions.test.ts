@@ -38,7 +38,8 @@ describe('OpragFunction', () => {
       expect(props.Runtime).toBe('nodejs22.x');
       expect(props.Handler).toBe('index.handler');
     }
-    for (const [id] of others) expect(id).toMatch(/^(BucketNotificationsHandler|CustomS3AutoDeleteObjects)/);
+    for (const [id] of others)
+      expect(id).toMatch(/^(BucketNotificationsHandler|CustomS3AutoDeleteObjects|CustomCDKBucketDeployment)/);
   });
 
   it('gives every function the OPRAG_* environment, Powertools settings and active tracing', () => {
@@ -52,6 +53,7 @@ describe('OpragFunction', () => {
         OPRAG_DASHBOARD_ORIGIN: 'https://dashboard.example.com',
         POWERTOOLS_SERVICE_NAME: `oprag-${name}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Oprag/staging',
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       });
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
     }

@@ -8,6 +8,9 @@ import { synth, testApp } from './synth';
 const SUPPRESSED_RULES = [
   'AwsSolutions-APIG2',
   'AwsSolutions-APIG4',
+  'AwsSolutions-CFR1',
+  'AwsSolutions-CFR2',
+  'AwsSolutions-CFR4',
   'AwsSolutions-COG4',
   'AwsSolutions-IAM4',
   'AwsSolutions-IAM5',

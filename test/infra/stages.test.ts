@@ -16,6 +16,8 @@ function physicalNames(template: Template): string[] {
     if (['AWS::Lambda::EventSourceMapping', 'AWS::Lambda::Permission'].includes(r.Type)) continue;
     for (const prop of NAME_PROPERTIES) {
       const value = r.Properties?.[prop];
+      // a name built on another resource's name (/aws/lambda/<function>) is as unique as that name, checked on its own
+      if (/"Ref":"(?!AWS::)/.test(JSON.stringify(value ?? null))) continue;
       if (value !== undefined)
         names.push(`${r.Type}:${typeof value === 'string' ? value : `${id}:${JSON.stringify(value)}`}`);
     }
