@@ -7,6 +7,8 @@ const REFUNDS = '# Refunds\n\nRefunds are accepted within 30 days of purchase. S
 const SHIPPING = '# Shipping\n\nOrders ship within two business days from our warehouse in Lyon.\n';
 
 /** One admin's afternoon, in order: each step starts where the previous one left the page. */
+jest.setTimeout(60_000); // the whole suite shares two cores with Chromium
+
 describe('dashboard, company admin key', () => {
   let t: TestServer;
   let browser: Browser;

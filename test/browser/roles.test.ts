@@ -30,6 +30,8 @@ async function unlabelled(page: Page): Promise<number> {
   )) as number;
 }
 
+jest.setTimeout(60_000); // the whole suite shares two cores with Chromium
+
 describe('dashboard, read-only and review keys', () => {
   let t: TestServer;
   let browser: Browser;
