@@ -70,7 +70,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
       } catch (e) {
         setError(e);
       }
-    }, 1000);
+    }, 700);
     return () => clearInterval(timer);
   }, [pending, projectId]);
 
