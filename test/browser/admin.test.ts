@@ -301,6 +301,10 @@ describe('dashboard, company admin key', () => {
       .getByText(/^revoked/)
       .waitFor();
     expect((await t.client(key).get('/v1/company')).status).toBe(401);
+    // an API refusal is shown in the API's own words
+    await page.getByRole('button', { name: 'Revoke first admin key' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe("the company's last admin key cannot be revoked");
+    expect((await t.admin.get('/v1/company')).status).toBe(200);
   });
 
   it('renders the security page', async () => {
