@@ -63,7 +63,16 @@ export function makeDashboardServer(root: string = DASHBOARD_DIR) {
   const base = resolve(root);
   return async function serveDashboard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const rawPath = (req.url ?? '/').split('?')[0].split('#')[0];
+    const requestTarget = req.url ?? '/';
+    // origin-form as sent; an absolute-form target (`GET http://host/v1/...`) by its path
+    let rawPath = requestTarget.split('?')[0].split('#')[0];
+    if (!requestTarget.startsWith('/')) {
+      try {
+        rawPath = new URL(requestTarget).pathname;
+      } catch {
+        rawPath = '/';
+      }
+    }
     if (isApiPath(rawPath)) return false;
 
     const reply = (status: number, type: string, body: Buffer | string, csp: string) => {

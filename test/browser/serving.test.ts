@@ -104,6 +104,9 @@ describe('serving the dashboard', () => {
     expect(JSON.parse(api.body).error.type).toBe('unauthorized');
     const encoded = await raw(t.url, '/%76%31/projects');
     expect(encoded.headers['content-type']).toBe('application/json');
+    const absolute = await raw(t.url, `${t.url}/v1/projects`);
+    expect(absolute.status).toBe(401);
+    expect(absolute.headers['content-type']).toBe('application/json');
     const post = await raw(t.url, '/', 'POST');
     expect(post.status).toBe(404);
     expect(JSON.parse(post.body).error.type).toBe('not_found');
