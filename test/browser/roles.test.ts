@@ -153,6 +153,15 @@ describe('dashboard, read-only and review keys', () => {
     await page.locator('table.documents', { hasText: 'Refund policy' }).waitFor();
     expect(await page.locator('body').textContent()).not.toContain('Globex');
 
+    // chat, with citations from its own documents only
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByLabel('Question').fill('How long are refunds accepted?');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await page.locator('.citations a[href="/help/refunds"]').waitFor();
+    await page.getByLabel('Question').fill('How much does Globex charge a seat?');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await page.locator('.turn').nth(1).locator('.refusal').waitFor();
+
     // golden questions: add, approve, run
     await page.getByRole('link', { name: 'Golden questions' }).click();
     await page.getByLabel('Question', { exact: true }).fill('Can I get a refund after a year?');
