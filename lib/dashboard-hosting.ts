@@ -26,20 +26,23 @@ const PLACEHOLDER_HTML = `<!doctype html>
  * index.html, otherwise a placeholder page written under cdk.out/ (written to a temporary
  * directory first and renamed, so parallel syntheses never see half of it).
  */
-export function dashboardAssetDir(): { dir: string; built: boolean } {
-  if (fs.existsSync(path.join(DASHBOARD_BUILD_DIR, 'index.html'))) return { dir: DASHBOARD_BUILD_DIR, built: true };
-  if (!fs.existsSync(path.join(DASHBOARD_PLACEHOLDER_DIR, 'index.html'))) {
-    fs.mkdirSync(path.dirname(DASHBOARD_PLACEHOLDER_DIR), { recursive: true });
-    const tmp = fs.mkdtempSync(`${DASHBOARD_PLACEHOLDER_DIR}-`);
+export function dashboardAssetDir(
+  buildDir = DASHBOARD_BUILD_DIR,
+  placeholderDir = DASHBOARD_PLACEHOLDER_DIR,
+): { dir: string; built: boolean } {
+  if (fs.existsSync(path.join(buildDir, 'index.html'))) return { dir: buildDir, built: true };
+  if (!fs.existsSync(path.join(placeholderDir, 'index.html'))) {
+    fs.mkdirSync(path.dirname(placeholderDir), { recursive: true });
+    const tmp = fs.mkdtempSync(`${placeholderDir}-`);
     fs.writeFileSync(path.join(tmp, 'index.html'), PLACEHOLDER_HTML);
     try {
-      fs.renameSync(tmp, DASHBOARD_PLACEHOLDER_DIR);
+      fs.renameSync(tmp, placeholderDir);
     } catch {
       // another synthesis renamed its copy first
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
-  return { dir: DASHBOARD_PLACEHOLDER_DIR, built: false };
+  return { dir: placeholderDir, built: false };
 }
 
 /** The Content-Security-Policy of every dashboard response: its own files, and calls to the API only. */

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
+import { dashboardAssetDir } from '../../lib/dashboard-hosting';
 import { asArray, type Json, ofType, opragFunctions, referencedIds, synth } from './synth';
 
 const plain = synth('staging');
@@ -216,5 +218,31 @@ describe('the API answers the dashboard origin', () => {
       const allowed = m.Properties.Integration.IntegrationResponses[0].ResponseParameters;
       expect(allowed['method.response.header.Access-Control-Allow-Origin']).toBe("'https://dashboard.example.com'");
     }
+  });
+});
+
+describe('the dashboard files a synthesis deploys', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'oprag-dashboard-assets-'));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('are the build when it holds an index.html', () => {
+    const build = path.join(root, 'build');
+    fs.mkdirSync(build);
+    fs.writeFileSync(path.join(build, 'index.html'), '<!doctype html>');
+
+    expect(dashboardAssetDir(build, path.join(root, 'placeholder'))).toEqual({ dir: build, built: true });
+    expect(fs.existsSync(path.join(root, 'placeholder'))).toBe(false);
+  });
+
+  it('are a placeholder page, written once, when there is no build', () => {
+    const placeholder = path.join(root, 'out', 'placeholder');
+    const first = dashboardAssetDir(path.join(root, 'missing'), placeholder);
+    const again = dashboardAssetDir(path.join(root, 'missing'), placeholder);
+
+    expect(first).toEqual({ dir: placeholder, built: false });
+    expect(again).toEqual(first);
+    expect(fs.readFileSync(path.join(placeholder, 'index.html'), 'utf8')).toMatch(/was not built/);
+    // no temporary copy is left beside it
+    expect(fs.readdirSync(path.dirname(placeholder))).toEqual(['placeholder']);
   });
 });
