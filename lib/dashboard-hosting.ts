@@ -201,6 +201,9 @@ export class DashboardHosting extends Construct {
         s3deploy.Source.asset(assets.dir, { exclude: ['config.json', '.build-stamp'] }),
         s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiUrl }),
       ],
+      // the build's file names carry no content hash (app.js, styles.css): browsers and edges must
+      // revalidate, or a page of one deploy could load the script of another
+      cacheControl: [s3deploy.CacheControl.noCache()],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 256,

@@ -165,6 +165,8 @@ describe('the dashboard deployment', () => {
     expect(props.DistributionId).toEqual({ Ref: distributionId });
     expect(props.DistributionPaths).toEqual(['/*']);
     expect(props.Prune).toBe(true);
+    // file names carry no content hash: every copy must be revalidated
+    expect(props.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
   });
 
   it("writes config.json carrying this stage's API URL", () => {
