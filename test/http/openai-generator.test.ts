@@ -340,24 +340,43 @@ describe('/v1/chat on a local server composed with the model server', () => {
   });
 
   it('renumbers the citations in the order the answer uses them', async () => {
-    model.queue.push((req) => {
-      const passages = passagesOf(req.json.messages[1].content);
-      const ship = passages.find((p) => p.text.includes('Lyon'))!;
-      const refund = passages.find((p) => p.text.includes('30 days'))!;
-      return completion(
-        `Orders ship within two business days [${ship.index}]. Refunds are accepted within 30 days of purchase [${refund.index}].`,
-      );
+    // a second document that answers the same question as fully as the first, so both are passages
+    const extra = await project.client.post<{ document: { id: string } }>('/v1/documents?wait=true', {
+      title: 'Refund exceptions',
+      url: '/help/refund-exceptions',
+      text: '# Exceptions\n\nRefunds are accepted for a purchase of gift cards only as store credit.',
     });
-    const res = await project.client.post<ChatAnswer>('/v1/chat', {
-      question: 'How fast do orders ship, and how long are refunds accepted?',
-    });
+    expect(extra.status).toBe(201);
+    try {
+      model.queue.push((req) => {
+        const passages = passagesOf(req.json.messages[1].content);
+        const credit = passages.find((p) => p.text.includes('store credit'))!;
+        const days = passages.find((p) => p.text.includes('30 days'))!;
+        // the passage retrieved second is cited first
+        const [first, second] = credit.index > days.index ? [credit, days] : [days, credit];
+        const sentence = (p: { text: string }) => p.text.split(/(?<=\.)\s+/)[0].replace(/\.$/, '');
+        return completion(`${sentence(first)} [${first.index}]. ${sentence(second)} [${second.index}].`);
+      });
+      const res = await project.client.post<ChatAnswer>('/v1/chat', {
+        question: 'Are refunds accepted for a purchase?',
+      });
 
-    expect(res.status).toBe(200);
-    expect(res.body.grounded).toBe(true);
-    expect(res.body.answer).toBe(
-      'Orders ship within two business days [1]. Refunds are accepted within 30 days of purchase [2].',
-    );
-    expect(res.body.citations.map((c) => c.url)).toEqual(['/help/shipping', '/help/refunds']);
+      expect(res.status).toBe(200);
+      expect(model.requests).toHaveLength(1);
+      const passages = passagesOf(model.requests[0].json.messages[1].content);
+      expect(passages.length).toBeGreaterThanOrEqual(2);
+      expect(res.body.grounded).toBe(true);
+      expect(res.body.citations.map((c) => c.index)).toEqual([1, 2]);
+      // citation 1 is the passage the answer used first, whichever number the model gave it
+      const later =
+        passages.find((p) => p.text.includes('store credit'))!.index >
+        passages.find((p) => p.text.includes('30 days'))!.index;
+      const urls = ['/help/refund-exceptions', '/help/refunds'];
+      expect(res.body.citations.map((c) => c.url)).toEqual(later ? urls : [...urls].reverse());
+      expect(res.body.answer).toMatch(/^[^[]+\[1\]\. [^[]+\[2\]\.$/);
+    } finally {
+      await project.client.request('DELETE', `/v1/documents/${extra.body.document.id}`);
+    }
   });
 
   it('refuses when the model cites nothing that supports its answer', async () => {
