@@ -72,6 +72,13 @@ export interface DocumentListRequest extends PageRequest {
   status?: DocumentStatus;
 }
 
+/** A change to a document, valid only for the content it was computed from. */
+export interface DocumentPatch {
+  id: string;
+  content_hash: string;
+  patch: Partial<DocumentRecord>;
+}
+
 export interface PurgeCounts {
   documents: number;
   keys: number;
@@ -86,6 +93,13 @@ export interface ProjectRecords {
   listUnfinishedDocuments(): Promise<DocumentRecord[]>;
   deleteDocument(id: string): Promise<boolean>;
   documentTotals(): Promise<{ documents: number; bytes: number }>;
+  /**
+   * Optional: applies each patch to its document only while the document still holds
+   * `content_hash` (one neither replaced nor deleted meanwhile), all in one transaction; returns
+   * each document as written, or null where it was left alone. Stores without it are written
+   * one document at a time.
+   */
+  patchDocuments?(patches: DocumentPatch[]): Promise<(DocumentRecord | null)[]>;
 
   putGoldenQuestion(q: GoldenQuestion): Promise<void>;
   getGoldenQuestion(id: string): Promise<GoldenQuestion | null>;
@@ -139,6 +153,11 @@ export interface SearchResult {
 export interface ProjectIndex {
   /** Replaces every chunk of the document in one atomic step (new or changed document). */
   replaceDocument(documentId: string, chunks: Chunk[]): Promise<void>;
+  /**
+   * Optional: replaceDocument for several documents with one commit; each document is still
+   * replaced whole or left as it was, on its own. Resolves to each one's error, or null.
+   */
+  replaceDocuments?(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]>;
   deleteDocument(documentId: string): Promise<number>;
   search(req: SearchRequest): Promise<SearchResult>;
   chunkCount(): Promise<number>;

@@ -66,6 +66,13 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU time of a process's main thread (its event loop), in seconds. */
+function mainThreadCpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function startServerProcess(dataDir: string, logFile: string) {
   const out = createWriteStream(logFile);
   const node = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : []), '--import', 'tsx'];
@@ -170,6 +177,7 @@ async function main() {
     for (const run of runs) {
       const project = await newProject(`bench ${run}`);
       const cpu0 = cpuSecondsOf(server.child.pid as number);
+      const loop0 = mainThreadCpuSecondsOf(server.child.pid as number);
       const load0 = loadavg()[0];
       let elapsed: number;
       let extra: Record<string, unknown> = {};
@@ -183,7 +191,9 @@ async function main() {
         });
         elapsed = summary.elapsed_s;
         if (summary.failed > 0 || summary.sent !== corpus.length) {
-          throw new Error(`cli: sent ${summary.sent}, failed ${summary.failed}: ${JSON.stringify(summary.failures[0])}`);
+          throw new Error(
+            `cli: sent ${summary.sent}, failed ${summary.failed}: ${JSON.stringify(summary.failures[0])}`,
+          );
         }
         extra = { sent: summary.sent, ready: summary.ready };
       } else if (run === 'post') {
@@ -231,6 +241,7 @@ async function main() {
         docs_per_s: round1(corpus.length / elapsed),
         mb_per_s: round1(bytes / 2 ** 20 / elapsed),
         server_cpu_s: round1(cpuSecondsOf(server.child.pid as number) - cpu0),
+        server_main_thread_cpu_s: round1(mainThreadCpuSecondsOf(server.child.pid as number) - loop0),
         load_average_before: round1(load0),
         ...extra,
       };
@@ -250,7 +261,7 @@ async function main() {
       process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight\n`);
       for (const r of results) {
         process.stdout.write(
-          `${String(r.run).padEnd(5)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s, load before ${r.load_average_before})\n`,
+          `${String(r.run).padEnd(5)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s, load before ${r.load_average_before})\n`,
         );
       }
       process.stdout.write(

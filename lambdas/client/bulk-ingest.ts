@@ -237,23 +237,47 @@ export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummar
     const timeoutS = o.timeoutSeconds ?? 300;
     const deadline = Date.now() + timeoutS * 1000;
     const total = waiting.size;
+    /** Every document of the project with that status (all of them without one), by id. */
+    const list = async (status?: string) => {
+      const found = new Map<string, Doc>();
+      for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+        const query = `limit=200${status ? `&status=${status}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const res = await call('GET', `${base}/documents?${query}`);
+        abortOn(res, o.project, 'listing the documents');
+        if (res.status !== 200) throw new IngestAbort(`listing the documents: ${res.status}, ${message(res)}`);
+        for (const d of res.body.documents as Doc[]) found.set(d.id, d);
+        cursor = (res.body.next_cursor as string | null) ?? null;
+      }
+      return found;
+    };
+    const settle = (id: string, doc: Doc | null) => {
+      const f = waiting.get(id) as IngestFile;
+      if (!doc) fail(f, 'the document was deleted while processing', id);
+      else track(f, doc);
+      waiting.delete(id);
+    };
     progress.start('processing', total);
     try {
-      for (let delay = 100; waiting.size > 0; delay = Math.min(delay * 1.5, 2000)) {
-        await pool([...waiting.keys()], concurrency, async (id) => {
-          const res = await call('GET', `${base}/documents/${id}`);
-          const f = waiting.get(id) as IngestFile;
-          if (res.status === 404) fail(f, 'the document was deleted while processing', id);
-          else {
-            abortOn(res, o.project, `checking ${f.path}`);
+      // each round asks only for what is still queued or processing, a page per 200 documents,
+      // rather than for each document; those that left get their outcome below
+      for (let delay = 50; waiting.size > 0; delay = Math.min(delay * 1.5, 1000)) {
+        const unfinished = new Set([...(await list('queued')).keys(), ...(await list('processing')).keys()]);
+        const done = [...waiting.keys()].filter((id) => !unfinished.has(id));
+        if (done.length > 0) {
+          // a few: one by one; many: one pass over the project's list
+          const known = done.length > 50 ? await list() : new Map<string, Doc>();
+          await pool(done, concurrency, async (id) => {
+            const listed = known.get(id);
+            if (listed && listed.status !== 'queued' && listed.status !== 'processing') return settle(id, listed);
+            const res = await call('GET', `${base}/documents/${id}`);
+            if (res.status === 404) return settle(id, null);
+            abortOn(res, o.project, `checking ${(waiting.get(id) as IngestFile).path}`);
             if (res.status !== 200) return; // try again next round
             const doc = res.body.document as Doc;
-            if (doc.status !== 'ready' && doc.status !== 'failed') return;
-            track(f, doc);
-          }
-          waiting.delete(id);
+            if (doc.status === 'ready' || doc.status === 'failed') settle(id, doc);
+          });
           progress.update(total - waiting.size, counts);
-        });
+        }
         if (waiting.size === 0) break;
         if (Date.now() >= deadline) {
           for (const [id, f] of waiting) fail(f, `not ready after the ${timeoutS} s timeout`, id);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
+import { withBatchedWrites } from '../adapters/local/batched-index';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
@@ -17,10 +18,10 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
-  const queue = new InProcessQueue(2);
+  const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
   const services = makeServices({
     store,
-    index,
+    index: withBatchedWrites(index),
     blobs,
     // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer
     generator: settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(),
@@ -29,7 +30,10 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     settings,
   });
-  queue.start((projectId, documentId) => services.documents.processDocument(projectId, documentId));
+  queue.start(
+    (projectId, documentId) => services.documents.processDocument(projectId, documentId),
+    (projectId, documentIds) => services.documents.processDocuments(projectId, documentIds),
+  );
   return {
     services,
     queue,

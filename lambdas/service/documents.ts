@@ -13,7 +13,10 @@ export { publicDocument } from './document-view';
 export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
 
 /** Reading, listing and deleting documents, and taking new ones in through the API or a drop. */
-export function makeDocumentServices(ctx: Context, { processDocument, ingest, ingestUnattended }: Ingest) {
+export function makeDocumentServices(
+  ctx: Context,
+  { processDocument, processDocuments, ingest, ingestUnattended }: Ingest,
+) {
   async function getOwnDocument(projectId: string, documentId: string) {
     const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
     if (!doc) throw NotFound('document');
@@ -22,6 +25,7 @@ export function makeDocumentServices(ctx: Context, { processDocument, ingest, in
 
   return {
     processDocument,
+    processDocuments,
 
     async createDocument(principal: Principal, projectId: string, input: DocumentInput, wait: boolean) {
       const project = await authorizeProject(ctx, principal, projectId, 'documents.write');

@@ -81,6 +81,140 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     return { kind: 'accepted' as const, document: doc };
   }
 
+  /** Reads a stored document and cuts it into chunks (embedded, where an embedder is configured). */
+  async function prepare(projectId: string, doc: DocumentRecord) {
+    const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
+    if (!blob) throw new ExtractionError('the original file is missing');
+    const extracted = await readDocument(blob.bytes, doc.content_type as SupportedType);
+    const drafts = chunkDocument(extracted);
+    if (drafts.length === 0) throw new ExtractionError('the document contains no text');
+    const title = doc.title ?? extracted.title ?? doc.filename ?? firstLine(drafts[0].text);
+    const chunks: Chunk[] = drafts.map((d) => ({
+      id: newId('chunk'),
+      document_id: doc.id,
+      ordinal: d.ordinal,
+      title,
+      section: d.section,
+      page: d.page,
+      text: d.text,
+      url: doc.url,
+      tags: doc.tags,
+    }));
+    const vectors = await embedChunks(
+      ctx,
+      projectId,
+      chunks.map((c) => [c.title, c.section, c.text].filter(Boolean).join('\n')),
+    );
+    if (vectors) {
+      chunks.forEach((c, i) => {
+        c.vector = vectors[i];
+      });
+    }
+    return { title, chunks, text: Buffer.from(plainText(extracted)) };
+  }
+
+  const failureMessage = (e: unknown) =>
+    e instanceof ExtractionError || e instanceof OpragError ? e.message : 'the document could not be processed';
+
+  /**
+   * The queue's way through many documents of one project at once: what processDocument does for
+   * each, with the record writes of the whole batch in one transaction each (marking them
+   * `processing`, then `ready` or `failed`) where the store can, and the usage counted once.
+   * Each document succeeds or fails on its own: one that cannot be read fails alone.
+   */
+  async function processDocuments(projectId: string, documentIds: string[]): Promise<(DocumentRecord | null)[]> {
+    const records = ctx.store.forProject(projectId);
+    if (!records.patchDocuments) {
+      const out: (DocumentRecord | null)[] = [];
+      for (const id of documentIds) out.push(await processDocument(projectId, id));
+      return out;
+    }
+    const patchDocuments = records.patchDocuments.bind(records);
+    const project = await ctx.store.getProject(projectId);
+    if (!project) return documentIds.map(() => null);
+    const index = indexOf(ctx, project);
+    const found = await Promise.all(documentIds.map((id) => records.getDocument(id)));
+    const todo = found.filter((d): d is DocumentRecord => d?.status === 'queued' || d?.status === 'processing');
+    const started = ctx.iso();
+    const marked = await patchDocuments(
+      todo.map((d) => ({
+        id: d.id,
+        content_hash: d.content_hash,
+        patch: { status: 'processing', updated_at: started },
+      })),
+    );
+    const docs = marked.filter((d): d is DocumentRecord => d !== null);
+
+    type Outcome = { doc: DocumentRecord; status: DocumentStatus; patch: Partial<DocumentRecord> };
+    const outcomes: Outcome[] = [];
+    const prepared = await Promise.all(
+      docs.map((doc) =>
+        prepare(projectId, doc).then(
+          (p) => ({ doc, ...p }),
+          (e: unknown) => {
+            outcomes.push({ doc, status: 'failed', patch: { error: failureMessage(e), chunks: 0 } });
+            return null;
+          },
+        ),
+      ),
+    );
+    // documents replaced or deleted while they were read are left to their newer state
+    const ready = prepared.filter((p) => p !== null);
+    const current = await Promise.all(ready.map((p) => records.getDocument(p.doc.id)));
+    const live = ready.filter((p, i) => current[i]?.content_hash === p.doc.content_hash);
+    const blobs = ctx.blobs.forProject(projectId);
+    const stored = await Promise.allSettled(live.map((p) => blobs.put(textKey(p.doc.id), p.text, 'text/plain')));
+    const toIndex = live.filter((p, i) => {
+      const s = stored[i];
+      if (s.status === 'fulfilled') return true;
+      outcomes.push({ doc: p.doc, status: 'failed', patch: { error: failureMessage(s.reason), chunks: 0 } });
+      return false;
+    });
+    const replace = (p: (typeof toIndex)[number]) =>
+      index.replaceDocument(p.doc.id, p.chunks).then(
+        () => null,
+        (e) => e,
+      );
+    const errors = index.replaceDocuments
+      ? await index.replaceDocuments(toIndex.map((p) => ({ documentId: p.doc.id, chunks: p.chunks })))
+      : await Promise.all(toIndex.map(replace));
+    for (const [i, p] of toIndex.entries()) {
+      outcomes.push(
+        errors[i] == null
+          ? { doc: p.doc, status: 'ready', patch: { title: p.title, chunks: p.chunks.length, error: null } }
+          : { doc: p.doc, status: 'failed', patch: { error: failureMessage(errors[i]), chunks: 0 } },
+      );
+    }
+    for (const o of outcomes) if (o.status === 'failed') await index.deleteDocument(o.doc.id);
+
+    const finished = ctx.iso();
+    const done = await patchDocuments(
+      outcomes.map((o) => ({
+        id: o.doc.id,
+        content_hash: o.doc.content_hash,
+        patch: { ...o.patch, status: o.status, updated_at: finished },
+      })),
+    );
+    let documents = 0;
+    let bytes = 0;
+    for (const [i, d] of done.entries()) {
+      const o = outcomes[i];
+      if (!d) {
+        // deleted while indexing: leave no orphans (a replaced one keeps its chunks until its turn)
+        if (o.status === 'ready' && !(await records.getDocument(o.doc.id))) await index.deleteDocument(o.doc.id);
+        continue;
+      }
+      webhooks.documentFinished(projectId, d); // scheduled, never awaited
+      if (d.status === 'ready') {
+        documents++;
+        bytes += d.bytes;
+      }
+    }
+    if (documents > 0) await addUsage(ctx, projectId, { documents, bytes });
+    const byId = new Map(done.filter((d) => d !== null).map((d) => [d.id, d]));
+    return documentIds.map((id) => byId.get(id) ?? null);
+  }
+
   /**
    * Extracts, chunks and indexes a queued document, then flips it to `ready` — or to `failed`
    * with a readable reason. The index swap is one atomic step; if the document was replaced or
@@ -103,36 +237,10 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
       return done;
     };
     try {
-      const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
-      if (!blob) throw new ExtractionError('the original file is missing');
-      const extracted = await readDocument(blob.bytes, doc.content_type as SupportedType);
-      const drafts = chunkDocument(extracted);
-      if (drafts.length === 0) throw new ExtractionError('the document contains no text');
-      const title = doc.title ?? extracted.title ?? doc.filename ?? firstLine(drafts[0].text);
-      const chunks: Chunk[] = drafts.map((d) => ({
-        id: newId('chunk'),
-        document_id: doc.id,
-        ordinal: d.ordinal,
-        title,
-        section: d.section,
-        page: d.page,
-        text: d.text,
-        url: doc.url,
-        tags: doc.tags,
-      }));
-      const vectors = await embedChunks(
-        ctx,
-        projectId,
-        chunks.map((c) => [c.title, c.section, c.text].filter(Boolean).join('\n')),
-      );
-      if (vectors) {
-        chunks.forEach((c, i) => {
-          c.vector = vectors[i];
-        });
-      }
+      const { title, chunks, text } = await prepare(projectId, doc);
       const current = await records.getDocument(documentId);
       if (!current || current.content_hash !== doc.content_hash) return current;
-      await ctx.blobs.forProject(projectId).put(textKey(doc.id), Buffer.from(plainText(extracted)), 'text/plain');
+      await ctx.blobs.forProject(projectId).put(textKey(doc.id), text, 'text/plain');
       await index.replaceDocument(doc.id, chunks);
       const done = await finish('ready', { title, chunks: chunks.length, error: null });
       if (!done)
@@ -140,10 +248,8 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
       else await addUsage(ctx, projectId, { documents: 1, bytes: doc.bytes });
       return done;
     } catch (e) {
-      const message =
-        e instanceof ExtractionError || e instanceof OpragError ? e.message : 'the document could not be processed';
       await index.deleteDocument(doc.id);
-      return finish('failed', { error: message, chunks: 0 });
+      return finish('failed', { error: failureMessage(e), chunks: 0 });
     }
   }
 
@@ -201,7 +307,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     }
   }
 
-  return { processDocument, ingest, ingestUnattended };
+  return { processDocument, processDocuments, ingest, ingestUnattended };
 }
 
 export type Ingest = ReturnType<typeof makeIngest>;

@@ -21,6 +21,9 @@ export function publicKey(k: ApiKeyRecord) {
   };
 }
 
+/** How stale a key's last_used_at may get before a call writes it again. */
+export const TOUCH_INTERVAL_MS = 60_000;
+
 /** Resolves a bearer token to the principal it stands for, or fails with 401. */
 export async function authenticate(ctx: KeyContext, token: string | null): Promise<Principal> {
   if (!token) throw Unauthorized('send an API key as "Authorization: Bearer <key>"');
@@ -31,10 +34,13 @@ export async function authenticate(ctx: KeyContext, token: string | null): Promi
   const now = ctx.iso();
   if (key.revoked_at) throw Unauthorized('the API key has been revoked');
   if (key.expires_at && key.expires_at <= now) throw Unauthorized('the API key has expired');
-  try {
-    await ctx.store.touchKey(key.id, now);
-  } catch {
-    // last_used_at is bookkeeping: a failed write must not fail the call it describes
+  // last_used_at to the minute: a busy key is written once a minute, not on every call
+  if (!key.last_used_at || Date.parse(now) - Date.parse(key.last_used_at) >= TOUCH_INTERVAL_MS) {
+    try {
+      await ctx.store.touchKey(key.id, now);
+    } catch {
+      // last_used_at is bookkeeping: a failed write must not fail the call it describes
+    }
   }
   if (key.kind === 'company') {
     return { kind: 'company', key, companyId: key.company_id, role: key.role ?? 'viewer' };

@@ -2,25 +2,47 @@ import type { IngestQueue } from '../../ports';
 
 type Job = { projectId: string; documentId: string };
 type Worker = (projectId: string, documentId: string) => Promise<unknown>;
+/** Processes several documents of one project at once. */
+type BatchWorker = (projectId: string, documentIds: string[]) => Promise<unknown>;
+
+export interface QueueOptions {
+  /** batches (or single jobs) running at once */
+  concurrency?: number;
+  /** most documents of one project handed to the batch worker at once */
+  batchSize?: number;
+}
 
 /**
  * The embedded home's ingest queue: jobs run in this process, a few at a time. It holds nothing
  * durable — the document records do: on start, documents left `queued` or `processing` by a
  * crash are queued again.
+ *
+ * With a batch worker, the queue hands it the waiting jobs of one project together (up to
+ * `batchSize`, in the order they came), so their writes can share a transaction. Should a
+ * whole batch fail, each of its documents is tried again on its own with the single worker, so
+ * one bad document never holds back the others.
  */
 export class InProcessQueue implements IngestQueue {
   private readonly jobs: Job[] = [];
   private readonly pending = new Set<string>();
   private running = 0;
   private worker: Worker | null = null;
+  private batchWorker: BatchWorker | null = null;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  private readonly concurrency: number;
+  private readonly batchSize: number;
 
-  constructor(private readonly concurrency = 2) {}
+  constructor(options: number | QueueOptions = 2) {
+    const o = typeof options === 'number' ? { concurrency: options } : options;
+    this.concurrency = Math.max(1, o.concurrency ?? 2);
+    this.batchSize = Math.max(1, o.batchSize ?? 1);
+  }
 
-  /** Sets the function that processes a job; nothing runs before it is set. */
-  start(worker: Worker): void {
+  /** Sets the function that processes a job (and, optionally, a batch); nothing runs before. */
+  start(worker: Worker, batchWorker?: BatchWorker): void {
     this.worker = worker;
+    this.batchWorker = batchWorker ?? null;
     this.pump();
   }
 
@@ -29,7 +51,7 @@ export class InProcessQueue implements IngestQueue {
     if (this.stopped || this.pending.has(key)) return;
     this.pending.add(key);
     this.jobs.push({ projectId, documentId });
-    setImmediate(() => this.pump());
+    if (this.jobs.length === 1) setImmediate(() => this.pump());
   }
 
   /** Resolves once no job is queued or running. */
@@ -42,23 +64,55 @@ export class InProcessQueue implements IngestQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     this.jobs.length = 0;
+    this.pending.clear();
     await this.idle();
+  }
+
+  /** The next jobs to run together: the oldest job and the waiting ones of its project, in order. */
+  private take(): Job[] {
+    const first = this.jobs[0];
+    const limit = this.batchWorker ? this.batchSize : 1;
+    const taken: Job[] = [];
+    const left: Job[] = [];
+    for (const job of this.jobs) {
+      if (taken.length < limit && job.projectId === first.projectId) taken.push(job);
+      else left.push(job);
+    }
+    this.jobs.splice(0, this.jobs.length, ...left);
+    for (const job of taken) this.pending.delete(`${job.projectId}/${job.documentId}`);
+    return taken;
+  }
+
+  private async run(batch: Job[]): Promise<void> {
+    const worker = this.worker as Worker;
+    const { projectId } = batch[0];
+    if (this.batchWorker) {
+      try {
+        await this.batchWorker(
+          projectId,
+          batch.map((j) => j.documentId),
+        );
+        return;
+      } catch (e) {
+        console.error('ingest batch failed; processing its documents one by one', e);
+      }
+    }
+    for (const job of batch) {
+      await worker(job.projectId, job.documentId).catch((e) => console.error('ingest job failed', e));
+    }
   }
 
   private pump(): void {
     while (this.worker && this.running < this.concurrency && this.jobs.length > 0) {
-      const job = this.jobs.shift() as Job;
-      this.pending.delete(`${job.projectId}/${job.documentId}`);
+      const batch = this.take();
       this.running++;
-      this.worker(job.projectId, job.documentId)
-        .catch((e) => console.error('ingest job failed', e))
-        .finally(() => {
-          this.running--;
-          this.pump();
-          if (this.jobs.length === 0 && this.running === 0) {
-            for (const w of this.idleWaiters.splice(0)) w();
-          }
-        });
+      this.run(batch).finally(() => {
+        this.running--;
+        this.pump();
+        if (this.jobs.length === 0 && this.running === 0) {
+          for (const w of this.idleWaiters.splice(0)) w();
+        }
+      });
     }
   }
 }

@@ -12,7 +12,15 @@ import type {
   UsageDay,
 } from '../../core/model';
 import { USAGE_COUNTERS } from '../../core/model';
-import type { DocumentListRequest, Page, PageRequest, ProjectRecords, PurgeCounts, TenantStore } from '../../ports';
+import type {
+  DocumentListRequest,
+  DocumentPatch,
+  Page,
+  PageRequest,
+  ProjectRecords,
+  PurgeCounts,
+  TenantStore,
+} from '../../ports';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS companies (id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -73,9 +81,25 @@ function page<T extends { id: string }>(rows: Row[], limit: number): Page<T> {
   return { items, next_cursor: rows.length > limit ? items[items.length - 1].id : null };
 }
 
+/** Prepared statements, compiled once per connection and reused: preparing costs more than running. */
+class Statements {
+  private readonly cache = new Map<string, Database.Statement>();
+  constructor(readonly db: Database.Database) {}
+  get(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+}
+
 /** The control database of the embedded home: one SQLite file for every tenant record. */
 export class SqliteTenantStore implements TenantStore {
   private readonly db: Database.Database;
+  private readonly statements: Statements;
+  private readonly sql = (text: string) => this.statements.get(text);
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -83,8 +107,9 @@ export class SqliteTenantStore implements TenantStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.statements = new Statements(this.db);
     // a data directory from before the running totals: count once
-    const totals = this.db.prepare('SELECT count(*) AS n FROM project_totals').get() as { n: number };
+    const totals = this.sql('SELECT count(*) AS n FROM project_totals').get() as { n: number };
     if (totals.n === 0) {
       this.db.exec(`INSERT INTO project_totals (project_id, documents, bytes)
         SELECT project_id, count(*), coalesce(sum(bytes), 0) FROM documents GROUP BY project_id`);
@@ -96,91 +121,85 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   async createCompany(c: Company) {
-    this.db.prepare('INSERT INTO companies (id, data) VALUES (?, ?)').run(c.id, JSON.stringify(c));
+    this.sql('INSERT INTO companies (id, data) VALUES (?, ?)').run(c.id, JSON.stringify(c));
   }
   async getCompany(id: string) {
-    return parse<Company>(this.db.prepare('SELECT data FROM companies WHERE id = ?').get(id) as Row);
+    return parse<Company>(this.sql('SELECT data FROM companies WHERE id = ?').get(id) as Row);
   }
   async listCompanies() {
-    return parseAll<Company>(this.db.prepare('SELECT data FROM companies ORDER BY id').all() as Row[]);
+    return parseAll<Company>(this.sql('SELECT data FROM companies ORDER BY id').all() as Row[]);
   }
 
   async putKey(k: ApiKeyRecord) {
-    this.db
-      .prepare(
-        `INSERT INTO api_keys (id, hash, company_id, project_id, data) VALUES (@id, @hash, @company_id, @project_id, @data)
+    this.sql(
+      `INSERT INTO api_keys (id, hash, company_id, project_id, data) VALUES (@id, @hash, @company_id, @project_id, @data)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
-      )
-      .run({ ...k, data: JSON.stringify(k) });
+    ).run({ ...k, data: JSON.stringify(k) });
   }
   async getKey(id: string) {
-    return parse<ApiKeyRecord>(this.db.prepare('SELECT data FROM api_keys WHERE id = ?').get(id) as Row);
+    return parse<ApiKeyRecord>(this.sql('SELECT data FROM api_keys WHERE id = ?').get(id) as Row);
   }
   async findKeyByHash(hash: string) {
-    return parse<ApiKeyRecord>(this.db.prepare('SELECT data FROM api_keys WHERE hash = ?').get(hash) as Row);
+    return parse<ApiKeyRecord>(this.sql('SELECT data FROM api_keys WHERE hash = ?').get(hash) as Row);
   }
   async listCompanyKeys(companyId: string) {
     const sql = 'SELECT data FROM api_keys WHERE company_id = ? AND project_id IS NULL ORDER BY id DESC';
-    return parseAll<ApiKeyRecord>(this.db.prepare(sql).all(companyId) as Row[]);
+    return parseAll<ApiKeyRecord>(this.sql(sql).all(companyId) as Row[]);
   }
   async listProjectKeys(projectId: string) {
     const sql = 'SELECT data FROM api_keys WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<ApiKeyRecord>(this.db.prepare(sql).all(projectId) as Row[]);
+    return parseAll<ApiKeyRecord>(this.sql(sql).all(projectId) as Row[]);
   }
   async touchKey(id: string, at: string) {
-    this.db.prepare(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ?`).run(at, id);
+    this.sql(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ?`).run(at, id);
   }
   async revokeKey(id: string, at: string) {
-    this.db
-      .prepare(
-        `UPDATE api_keys SET data = json_set(data, '$.revoked_at', ?) WHERE id = ? AND json_extract(data, '$.revoked_at') IS NULL`,
-      )
-      .run(at, id);
+    this.sql(
+      `UPDATE api_keys SET data = json_set(data, '$.revoked_at', ?) WHERE id = ? AND json_extract(data, '$.revoked_at') IS NULL`,
+    ).run(at, id);
     return this.getKey(id);
   }
 
   async createProject(p: ProjectRecord) {
-    this.db
-      .prepare('INSERT INTO projects (id, company_id, data) VALUES (?, ?, ?)')
-      .run(p.id, p.company_id, JSON.stringify(p));
+    this.sql('INSERT INTO projects (id, company_id, data) VALUES (?, ?, ?)').run(p.id, p.company_id, JSON.stringify(p));
   }
   async getProject(id: string) {
-    return parse<ProjectRecord>(this.db.prepare('SELECT data FROM projects WHERE id = ?').get(id) as Row);
+    return parse<ProjectRecord>(this.sql('SELECT data FROM projects WHERE id = ?').get(id) as Row);
   }
   async listProjects(companyId: string, req: PageRequest) {
-    const rows = this.db
-      .prepare('SELECT data FROM projects WHERE company_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?')
-      .all(companyId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
+    const rows = this.sql(
+      'SELECT data FROM projects WHERE company_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+    ).all(companyId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
     return page<ProjectRecord>(rows, req.limit);
   }
   async updateProject(p: ProjectRecord) {
-    this.db.prepare('UPDATE projects SET data = ? WHERE id = ?').run(JSON.stringify(p), p.id);
+    this.sql('UPDATE projects SET data = ? WHERE id = ?').run(JSON.stringify(p), p.id);
   }
 
   async appendCompanyAudit(companyId: string, e: AuditEvent) {
-    this.db
-      .prepare('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, ?, NULL, ?)')
-      .run(e.id, companyId, JSON.stringify(e));
+    this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, ?, NULL, ?)').run(
+      e.id,
+      companyId,
+      JSON.stringify(e),
+    );
   }
 
   async pruneAudit(before: string) {
-    return this.db.prepare(`DELETE FROM audit_events WHERE json_extract(data, '$.at') < ?`).run(before).changes;
+    return this.sql(`DELETE FROM audit_events WHERE json_extract(data, '$.at') < ?`).run(before).changes;
   }
 
   async putUpload(u: UploadRecord) {
-    this.db
-      .prepare(
-        'INSERT INTO uploads (id, token_hash, project_id, expires_at, used_at, data) VALUES (?, ?, ?, ?, NULL, ?)',
-      )
-      .run(u.id, u.token_hash, u.project_id, u.expires_at, JSON.stringify(u));
+    this.sql(
+      'INSERT INTO uploads (id, token_hash, project_id, expires_at, used_at, data) VALUES (?, ?, ?, ?, NULL, ?)',
+    ).run(u.id, u.token_hash, u.project_id, u.expires_at, JSON.stringify(u));
   }
   async claimUpload(tokenHash: string, now: string) {
     // one conditional update: two racing PUTs cannot both claim the URL
-    const claimed = this.db
-      .prepare('UPDATE uploads SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?')
-      .run(now, tokenHash, now);
+    const claimed = this.sql(
+      'UPDATE uploads SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
+    ).run(now, tokenHash, now);
     if (claimed.changes === 0) return null;
-    const row = this.db.prepare('SELECT data, used_at FROM uploads WHERE token_hash = ?').get(tokenHash) as
+    const row = this.sql('SELECT data, used_at FROM uploads WHERE token_hash = ?').get(tokenHash) as
       | (Row & { used_at: string })
       | undefined;
     const u = parse<UploadRecord>(row);
@@ -188,147 +207,165 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   async claimUploadById(uploadId: string, now: string) {
-    const row = this.db.prepare('SELECT token_hash FROM uploads WHERE id = ?').get(uploadId) as
+    const row = this.sql('SELECT token_hash FROM uploads WHERE id = ?').get(uploadId) as
       | { token_hash: string }
       | undefined;
     return row ? this.claimUpload(row.token_hash, now) : null;
   }
 
   forProject(projectId: string): ProjectRecords {
-    return new SqliteProjectRecords(this.db, projectId);
+    return new SqliteProjectRecords(this.statements, projectId);
   }
 }
 
 /** The records of one project; every statement is bound to its id. */
 class SqliteProjectRecords implements ProjectRecords {
+  private readonly db: Database.Database;
+  private readonly sql: (text: string) => Database.Statement;
+
   constructor(
-    private readonly db: Database.Database,
+    statements: Statements,
     private readonly projectId: string,
-  ) {}
+  ) {
+    this.db = statements.db;
+    this.sql = (text) => statements.get(text);
+  }
 
   async putDocument(d: DocumentRecord) {
-    this.db
-      .prepare(
-        `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)
+    this.write(d);
+  }
+  private write(d: DocumentRecord) {
+    this.sql(
+      `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, status = excluded.status,
            bytes = excluded.bytes, data = excluded.data WHERE documents.project_id = excluded.project_id`,
-      )
-      .run(d.id, this.projectId, d.external_id, d.status, d.bytes, JSON.stringify(d));
+    ).run(d.id, this.projectId, d.external_id, d.status, d.bytes, JSON.stringify(d));
   }
   async getDocument(id: string) {
     const sql = 'SELECT data FROM documents WHERE id = ? AND project_id = ?';
-    return parse<DocumentRecord>(this.db.prepare(sql).get(id, this.projectId) as Row);
+    return parse<DocumentRecord>(this.sql(sql).get(id, this.projectId) as Row);
   }
   async findDocumentByExternalId(externalId: string) {
     const sql = 'SELECT data FROM documents WHERE project_id = ? AND external_id = ?';
-    return parse<DocumentRecord>(this.db.prepare(sql).get(this.projectId, externalId) as Row);
+    return parse<DocumentRecord>(this.sql(sql).get(this.projectId, externalId) as Row);
   }
   async listDocuments(req: DocumentListRequest) {
-    const rows = this.db
-      .prepare(
-        `SELECT data FROM documents WHERE project_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)
+    const rows = this.sql(
+      `SELECT data FROM documents WHERE project_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)
          ORDER BY id DESC LIMIT ?`,
-      )
-      .all(
-        this.projectId,
-        req.status ?? null,
-        req.status ?? null,
-        req.after ?? null,
-        req.after ?? null,
-        req.limit + 1,
-      ) as Row[];
+    ).all(
+      this.projectId,
+      req.status ?? null,
+      req.status ?? null,
+      req.after ?? null,
+      req.after ?? null,
+      req.limit + 1,
+    ) as Row[];
     return page<DocumentRecord>(rows, req.limit);
   }
   async listUnfinishedDocuments() {
     const sql = `SELECT data FROM documents WHERE project_id = ? AND status IN ('queued', 'processing') ORDER BY id`;
-    return parseAll<DocumentRecord>(this.db.prepare(sql).all(this.projectId) as Row[]);
+    return parseAll<DocumentRecord>(this.sql(sql).all(this.projectId) as Row[]);
   }
   async deleteDocument(id: string) {
-    return this.db.prepare('DELETE FROM documents WHERE id = ? AND project_id = ?').run(id, this.projectId).changes > 0;
+    return this.sql('DELETE FROM documents WHERE id = ? AND project_id = ?').run(id, this.projectId).changes > 0;
+  }
+  async patchDocuments(patches: DocumentPatch[]) {
+    const get = this.sql('SELECT data FROM documents WHERE id = ? AND project_id = ?');
+    return this.db.transaction(() =>
+      patches.map(({ id, content_hash, patch }) => {
+        const current = parse<DocumentRecord>(get.get(id, this.projectId) as Row);
+        if (!current || current.content_hash !== content_hash) return null;
+        const next = { ...current, ...patch, id: current.id };
+        this.write(next);
+        return next;
+      }),
+    )();
   }
   async documentTotals() {
-    const row = this.db
-      .prepare('SELECT documents, bytes FROM project_totals WHERE project_id = ?')
-      .get(this.projectId) as { documents: number; bytes: number } | undefined;
+    const row = this.sql('SELECT documents, bytes FROM project_totals WHERE project_id = ?').get(this.projectId) as
+      | { documents: number; bytes: number }
+      | undefined;
     return row ?? { documents: 0, bytes: 0 };
   }
 
   async putGoldenQuestion(q: GoldenQuestion) {
-    this.db
-      .prepare(
-        `INSERT INTO golden_questions (id, project_id, data) VALUES (?, ?, ?)
+    this.sql(
+      `INSERT INTO golden_questions (id, project_id, data) VALUES (?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_questions.project_id = excluded.project_id`,
-      )
-      .run(q.id, this.projectId, JSON.stringify(q));
+    ).run(q.id, this.projectId, JSON.stringify(q));
   }
   async getGoldenQuestion(id: string) {
     const sql = 'SELECT data FROM golden_questions WHERE id = ? AND project_id = ?';
-    return parse<GoldenQuestion>(this.db.prepare(sql).get(id, this.projectId) as Row);
+    return parse<GoldenQuestion>(this.sql(sql).get(id, this.projectId) as Row);
   }
   async listGoldenQuestions() {
     const sql = 'SELECT data FROM golden_questions WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<GoldenQuestion>(this.db.prepare(sql).all(this.projectId) as Row[]);
+    return parseAll<GoldenQuestion>(this.sql(sql).all(this.projectId) as Row[]);
   }
   async deleteGoldenQuestion(id: string) {
     const sql = 'DELETE FROM golden_questions WHERE id = ? AND project_id = ?';
-    return this.db.prepare(sql).run(id, this.projectId).changes > 0;
+    return this.sql(sql).run(id, this.projectId).changes > 0;
   }
   async putGoldenRun(run: GoldenRun) {
-    this.db
-      .prepare('INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)')
-      .run(run.id, this.projectId, JSON.stringify(run));
+    this.sql('INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)').run(
+      run.id,
+      this.projectId,
+      JSON.stringify(run),
+    );
   }
   async listGoldenRuns() {
     const sql = 'SELECT data FROM golden_runs WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<GoldenRun>(this.db.prepare(sql).all(this.projectId) as Row[]);
+    return parseAll<GoldenRun>(this.sql(sql).all(this.projectId) as Row[]);
   }
 
   async appendAudit(e: AuditEvent) {
-    this.db
-      .prepare('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, NULL, ?, ?)')
-      .run(e.id, this.projectId, JSON.stringify(e));
+    this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, NULL, ?, ?)').run(
+      e.id,
+      this.projectId,
+      JSON.stringify(e),
+    );
   }
   async listAudit(req: PageRequest) {
-    const rows = this.db
-      .prepare('SELECT data FROM audit_events WHERE project_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?')
-      .all(this.projectId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
+    const rows = this.sql(
+      'SELECT data FROM audit_events WHERE project_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+    ).all(this.projectId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
     return page<AuditEvent>(rows, req.limit);
   }
 
   async addUsage(day: string, delta: Partial<UsageCounters>) {
     const values = COUNTERS.map((c) => Math.round(delta[c] ?? 0));
-    this.db
-      .prepare(
-        `INSERT INTO usage_days (project_id, day, ${COUNTERS.join(', ')}) VALUES (?, ?, ${COUNTERS.map(() => '?').join(', ')})
+    this.sql(
+      `INSERT INTO usage_days (project_id, day, ${COUNTERS.join(', ')}) VALUES (?, ?, ${COUNTERS.map(() => '?').join(', ')})
          ON CONFLICT (project_id, day) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
-      )
-      .run(this.projectId, day, ...values);
+    ).run(this.projectId, day, ...values);
   }
   async listUsage(fromDay: string, toDay: string) {
-    return this.db
-      .prepare(
-        `SELECT day, ${COUNTERS.join(', ')} FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day DESC`,
-      )
-      .all(this.projectId, fromDay, toDay) as UsageDay[];
+    return this.sql(
+      `SELECT day, ${COUNTERS.join(', ')} FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day DESC`,
+    ).all(this.projectId, fromDay, toDay) as UsageDay[];
   }
   async countInWindow(name: string, window: string) {
-    const row = this.db
-      .prepare(
-        `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, 1)
+    const row = this.sql(
+      `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, 1)
          ON CONFLICT (project_id, name, win) DO UPDATE SET count = count + 1 RETURNING count`,
-      )
-      .get(this.projectId, name, window) as { count: number };
-    this.db
-      .prepare('DELETE FROM window_counters WHERE project_id = ? AND name = ? AND win < ?')
-      .run(this.projectId, name, window);
+    ).get(this.projectId, name, window) as { count: number };
+    if (row.count === 1) {
+      // a new window has begun: the earlier ones are of no more use
+      this.sql('DELETE FROM window_counters WHERE project_id = ? AND name = ? AND win < ?').run(
+        this.projectId,
+        name,
+        window,
+      );
+    }
     return row.count;
   }
 
   async purge(): Promise<PurgeCounts> {
     const p = this.projectId;
     return this.db.transaction(() => {
-      const documents = this.db.prepare('DELETE FROM documents WHERE project_id = ?').run(p).changes;
-      const keys = this.db.prepare('DELETE FROM api_keys WHERE project_id = ?').run(p).changes;
+      const documents = this.sql('DELETE FROM documents WHERE project_id = ?').run(p).changes;
+      const keys = this.sql('DELETE FROM api_keys WHERE project_id = ?').run(p).changes;
       for (const table of [
         'golden_questions',
         'golden_runs',
@@ -338,9 +375,9 @@ class SqliteProjectRecords implements ProjectRecords {
         'uploads',
         'project_totals',
       ]) {
-        this.db.prepare(`DELETE FROM ${table} WHERE project_id = ?`).run(p);
+        this.sql(`DELETE FROM ${table} WHERE project_id = ?`).run(p);
       }
-      this.db.prepare('DELETE FROM projects WHERE id = ?').run(p);
+      this.sql('DELETE FROM projects WHERE id = ?').run(p);
       return { documents, keys };
     })();
   }
