@@ -1,0 +1,328 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withBatchedWrites } from '../../lambdas/adapters/local/batched-index';
+import { FsBlobStore } from '../../lambdas/adapters/local/fs-blobs';
+import { InProcessQueue } from '../../lambdas/adapters/local/memory-queue';
+import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { SqliteTenantStore } from '../../lambdas/adapters/local/sqlite-tenant-store';
+import type { ApiClient } from '../../lambdas/client/api-client';
+import { bulkIngest } from '../../lambdas/client/bulk-ingest';
+import { newId } from '../../lambdas/core/ids';
+import type { Chunk, DocumentRecord } from '../../lambdas/core/model';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+interface Doc {
+  id: string;
+  external_id: string | null;
+  status: string;
+  error?: string | null;
+  chunks: number;
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'oprag-batching-'));
+
+describe('the in-process queue hands batches to its batch worker', () => {
+  it('groups the waiting jobs of one project, in order, at most batchSize at a time', async () => {
+    const queue = new InProcessQueue({ concurrency: 1, batchSize: 3 });
+    for (const id of ['a1', 'a2', 'a3', 'a4']) await queue.enqueue('prj_a', id);
+    await queue.enqueue('prj_b', 'b1');
+    await queue.enqueue('prj_a', 'a5');
+    const batches: string[] = [];
+    queue.start(
+      async (p, d) => {
+        batches.push(`single ${p}:${d}`);
+      },
+      async (p, ids) => {
+        batches.push(`${p}:${ids.join(',')}`);
+      },
+    );
+    await queue.idle();
+
+    expect(batches).toEqual(['prj_a:a1,a2,a3', 'prj_a:a4,a5', 'prj_b:b1']);
+  });
+
+  it('runs each document of a batch that failed as a whole on its own', async () => {
+    const queue = new InProcessQueue({ concurrency: 1, batchSize: 10 });
+    for (const id of ['d1', 'd2', 'd3']) await queue.enqueue('prj_a', id);
+    const singles: string[] = [];
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => {});
+    queue.start(
+      async (_p, d) => {
+        singles.push(d);
+      },
+      async () => {
+        throw new Error('the batch fell over');
+      },
+    );
+    await queue.idle();
+    errors.mockRestore();
+
+    expect(singles).toEqual(['d1', 'd2', 'd3']);
+  });
+});
+
+describe('a batch of documents, processed together', () => {
+  let t: TestServer;
+  let p: { id: string; key: string; client: ApiClient };
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    p = await t.project('batching');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('fails the unreadable documents alone; their batch-mates become ready and searchable', async () => {
+    // the queue stands still, so that this test decides what forms the batch
+    await t.server.home.queue.stop();
+    const post = async (body: Record<string, unknown>) => {
+      const res = await p.client.post<{ document: Doc }>('/v1/documents', body);
+      expect(res.status).toBe(202);
+      return res.body.document.id;
+    };
+    const good1 = await post({ title: 'Refunds', text: 'Refunds are accepted within 30 days of purchase.' });
+    const empty = await post({
+      content_base64: Buffer.from('<html><body><p> </p></body></html>').toString('base64'),
+      content_type: 'text/html',
+      external_id: 'empty.html',
+    });
+    const missing = await post({ title: 'Gone', text: 'This original will be missing when it is processed.' });
+    const good2 = await post({ title: 'Shipping', text: 'Shipping to Canada takes five business days.' });
+    await t.server.services.ctx.blobs.forProject(p.id).delete(`originals/${missing}`);
+
+    const done = await t.server.services.documents.processDocuments(p.id, [good1, empty, missing, good2]);
+
+    expect(done.map((d) => d?.status)).toEqual(['ready', 'failed', 'failed', 'ready']);
+    const get = async (id: string) => (await p.client.get<{ document: Doc }>(`/v1/documents/${id}`)).body.document;
+    for (const id of [good1, good2]) {
+      const d = await get(id);
+      expect(d).toMatchObject({ status: 'ready', chunks: 1 });
+      expect(d.error ?? null).toBeNull();
+    }
+    expect(await get(empty)).toMatchObject({ status: 'failed', error: 'the document contains no text', chunks: 0 });
+    expect(await get(missing)).toMatchObject({ status: 'failed', error: 'the original file is missing', chunks: 0 });
+
+    const hits = await p.client.post<{ results: { document_id: string }[] }>('/v1/retrieve', {
+      query: 'shipping to Canada',
+    });
+    expect(hits.status).toBe(200);
+    expect(hits.body.results.map((r) => r.document_id)).toContain(good2);
+    const usage = await t.admin.get<{ usage: { documents: number }[] }>(`/v1/projects/${p.id}/usage`);
+    expect(usage.body.usage.reduce((s, d) => s + d.documents, 0)).toBe(2); // only the ready ones count
+
+    // documents that are not waiting (already ready, or unknown) are left as they are
+    const again = await t.server.services.documents.processDocuments(p.id, [good1, newId('document')]);
+    expect(again).toEqual([null, null]);
+    expect(await get(good1)).toMatchObject({ status: 'ready', chunks: 1 });
+  });
+});
+
+describe('the batched index', () => {
+  let dir: string;
+  let index: SqliteSearchIndex;
+  const chunk = (documentId: string, text: string | null): Chunk =>
+    ({
+      id: newId('chunk'),
+      document_id: documentId,
+      ordinal: 0,
+      title: 'a title',
+      section: null,
+      page: null,
+      text,
+      url: null,
+      tags: [],
+    }) as Chunk;
+
+  beforeEach(() => {
+    dir = tmp();
+    index = new SqliteSearchIndex(join(dir, 'projects'));
+  });
+  afterEach(() => {
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes each document of a batch or leaves it as it was, one failure rolling back alone', async () => {
+    const projectId = newId('project');
+    await index.createProject(projectId);
+    const batched = withBatchedWrites(index).forProject(projectId);
+    const [a, b, c] = [newId('document'), newId('document'), newId('document')];
+    const oldB = chunk(b, 'the earlier version of b');
+    await batched.replaceDocument(b, [oldB]);
+    const newA = chunk(a, 'alpha text');
+    const newC = chunk(c, 'gamma text');
+
+    const errors = await (batched.replaceDocuments as NonNullable<typeof batched.replaceDocuments>)([
+      { documentId: a, chunks: [newA] },
+      { documentId: b, chunks: [chunk(b, 'a good chunk'), chunk(b, null)] }, // the second cannot be stored
+      { documentId: c, chunks: [newC] },
+    ]);
+
+    expect(errors[0]).toBeNull();
+    expect(errors[1]).not.toBeNull();
+    expect(errors[2]).toBeNull();
+    expect(await batched.documentChunkIds(a)).toEqual([newA.id]);
+    expect(await batched.documentChunkIds(b)).toEqual([oldB.id]);
+    expect(await batched.documentChunkIds(c)).toEqual([newC.id]);
+    expect(await batched.chunkCount()).toBe(3);
+  });
+
+  it('is the index itself for everything else, and still refuses a foreign project id', async () => {
+    const wrapped = withBatchedWrites(index);
+    const projectId = newId('project');
+    expect(await wrapped.createProject(projectId)).toBe('local');
+    expect(() => wrapped.forProject('../control')).toThrow();
+    expect(await wrapped.forProject(projectId).chunkCount()).toBe(0);
+  });
+});
+
+describe('patchDocuments in the SQLite tenant store', () => {
+  let dir: string;
+  let store: SqliteTenantStore;
+  const projectId = newId('project');
+  const doc = (id: string, hash: string): DocumentRecord => ({
+    id,
+    title: null,
+    url: null,
+    filename: null,
+    content_type: 'text/plain',
+    external_id: null,
+    tags: [],
+    metadata: {},
+    status: 'queued',
+    error: null,
+    chunks: 0,
+    bytes: 10,
+    content_hash: hash,
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+  });
+
+  beforeEach(() => {
+    dir = tmp();
+    store = new SqliteTenantStore(join(dir, 'control.db'));
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('patches only documents that still hold the content the patch was made for', async () => {
+    const records = store.forProject(projectId);
+    const [kept, replaced, deleted] = [newId('document'), newId('document'), newId('document')];
+    for (const id of [kept, replaced, deleted]) await records.putDocument(doc(id, 'h1'));
+    await records.putDocument(doc(replaced, 'h2'));
+    await records.deleteDocument(deleted);
+
+    const out = await (records.patchDocuments as NonNullable<typeof records.patchDocuments>)(
+      [kept, replaced, deleted].map((id) => ({ id, content_hash: 'h1', patch: { status: 'ready', chunks: 4 } })),
+    );
+
+    expect(out[0]).toMatchObject({ id: kept, status: 'ready', chunks: 4, content_hash: 'h1' });
+    expect(out[1]).toBeNull();
+    expect(out[2]).toBeNull();
+    expect(await records.getDocument(kept)).toMatchObject({ status: 'ready', chunks: 4 });
+    expect(await records.getDocument(replaced)).toMatchObject({ status: 'queued', content_hash: 'h2' });
+    expect(await records.getDocument(deleted)).toBeNull();
+    // another project's handle cannot patch it
+    const other = store.forProject(newId('project'));
+    expect(
+      await (other.patchDocuments as NonNullable<typeof other.patchDocuments>)([
+        { id: kept, content_hash: 'h1', patch: { status: 'failed' } },
+      ]),
+    ).toEqual([null]);
+    expect(await records.getDocument(kept)).toMatchObject({ status: 'ready' });
+  });
+});
+
+describe('the file blob store', () => {
+  it('still reads blobs written before content types lived inside the file', async () => {
+    const dir = tmp();
+    try {
+      const projectId = newId('project');
+      const docId = newId('document');
+      mkdirSync(join(dir, 'blobs', projectId, 'originals'), { recursive: true });
+      writeFileSync(join(dir, 'blobs', projectId, 'originals', docId), 'old bytes');
+      writeFileSync(join(dir, 'blobs', projectId, 'originals', `${docId}.type`), 'text/markdown');
+
+      const blobs = new FsBlobStore(join(dir, 'blobs')).forProject(projectId);
+
+      const got = await blobs.get(`originals/${docId}`);
+      expect(got?.bytes.toString()).toBe('old bytes');
+      expect(got?.contentType).toBe('text/markdown');
+      await blobs.put(`originals/${docId}`, Buffer.from('new bytes'), 'text/plain');
+      const fresh = await new FsBlobStore(join(dir, 'blobs')).forProject(projectId).get(`originals/${docId}`);
+      expect(fresh).toEqual({ bytes: Buffer.from('new bytes'), contentType: 'text/plain' });
+      expect(await blobs.deleteAll()).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('keys on a busy path', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('writes last_used_at at most once a minute, and a revoked key is refused on its very next call', async () => {
+    const p = await t.project('keys');
+    const keyOf = async () => {
+      const list = await t.admin.get<{ keys: { id: string; last_used_at: string | null }[] }>(
+        `/v1/projects/${p.id}/keys`,
+      );
+      return list.body.keys[0];
+    };
+    expect((await p.client.get('/v1/documents')).status).toBe(200);
+    const first = (await keyOf()).last_used_at;
+    expect(first).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await p.client.get('/v1/documents')).status).toBe(200);
+    expect((await keyOf()).last_used_at).toBe(first);
+
+    const revoked = await t.admin.delete(`/v1/projects/${p.id}/keys/${(await keyOf()).id}`);
+    expect(revoked.status).toBe(200);
+    const refused = await p.client.get<{ error: { type: string } }>('/v1/documents');
+    expect(refused.status).toBe(401);
+  });
+});
+
+describe('oprag ingest waits by listing what is unfinished', () => {
+  let t: TestServer;
+  let work: string;
+  beforeAll(async () => {
+    t = await startTestServer();
+    work = tmp();
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('reports every outcome of a folder larger than one list page of checks, the failed one with its reason', async () => {
+    const p = await t.project('cli batching');
+    const folder = join(work, 'docs');
+    mkdirSync(folder);
+    for (let i = 0; i < 80; i++) {
+      writeFileSync(join(folder, `doc-${String(i).padStart(3, '0')}.md`), `# Note ${i}\n\nThe note number ${i}.\n`);
+    }
+    writeFileSync(join(folder, 'blank.html'), '<html><body><p> </p></body></html>');
+
+    const summary = await bulkIngest({ baseUrl: t.url, key: p.key, project: p.id, inputs: [folder], concurrency: 8 });
+
+    expect(summary).toMatchObject({ files: 81, sent: 81, ready: 80, failed: 1, pending: 0 });
+    expect(summary.failures).toEqual([
+      expect.objectContaining({ external_id: 'blank.html', reason: 'the document contains no text' }),
+    ]);
+    const listed = await p.client.get<{ documents: Doc[] }>('/v1/documents?limit=200');
+    const statuses = listed.body.documents.map((d) => d.status).sort();
+    expect(statuses.filter((s) => s === 'ready')).toHaveLength(80);
+    expect(statuses.filter((s) => s === 'failed')).toHaveLength(1);
+  });
+});
