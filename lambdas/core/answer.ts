@@ -1,19 +1,76 @@
 import type { GeneratorInput, Passage } from '../ports';
+import { phraseAgreement } from './gate';
 import { splitSentences, stemSet } from './text';
 
 export interface ComposeOptions {
   maxSentences: number;
   /** a further sentence must score at least this share of the best one */
   minRelativeScore: number;
+  /** how much the question's phrases, kept intact in the sentence, add to its score */
+  phraseWeight?: number;
+  /** how much the share of the question's terms in the whole passage adds to a sentence's score */
+  passageWeight?: number;
+  /** the bonus of the first passage (the n-th gets rankWeight / n): the search engine's order counts */
+  rankWeight?: number;
+  /**
+   * how much less a further sentence of an already quoted passage is worth than one of a passage
+   * not yet quoted (0..1): an answer that quotes two sources where two agree
+   */
+  diversity?: number;
+  /**
+   * the bonus of a passage's last sentence, its first getting none: findings and conclusions come
+   * after the background that introduces them
+   */
+  positionWeight?: number;
 }
 
-export const DEFAULT_COMPOSE: ComposeOptions = { maxSentences: 3, minRelativeScore: 0.5 };
+export const DEFAULT_COMPOSE: ComposeOptions = {
+  maxSentences: 3,
+  minRelativeScore: 0.5,
+  phraseWeight: 0.3,
+  passageWeight: 0.2,
+  rankWeight: 0.05,
+  diversity: 0.2,
+  positionWeight: 0.1,
+};
 
 interface Candidate {
   passage: Passage;
   sentence: string;
   score: number;
   stems: Set<string>;
+}
+
+/** Weighted share of the terms in a set of stems. */
+function share(stems: Set<string>, weights: Record<string, number>, total: number): number {
+  let hit = 0;
+  for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
+  return hit / total;
+}
+
+/**
+ * How well one sentence answers the question: the (IDF-weighted) share of the question's terms
+ * it holds, more when it keeps the question's phrases intact, a little more when its passage as
+ * a whole matches the question or ranks high, a little less when it runs past 400 characters.
+ */
+export function sentenceScore(
+  sentence: string,
+  input: Pick<GeneratorInput, 'question' | 'termWeights'>,
+  context: { passageShare: number; rank: number; position?: number },
+  opts: ComposeOptions = DEFAULT_COMPOSE,
+): number {
+  const weights = input.termWeights;
+  const total = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
+  const coverage = share(stemSet(sentence), weights, total);
+  if (coverage === 0) return 0;
+  const lengthPenalty = sentence.length > 400 ? 0.9 : 1;
+  return (
+    coverage * lengthPenalty +
+    (opts.phraseWeight ?? 0) * phraseAgreement(input.question, sentence) +
+    (opts.passageWeight ?? 0) * context.passageShare +
+    (opts.rankWeight ?? 0.02) / (context.rank + 1) +
+    (opts.positionWeight ?? 0) * (context.position ?? 0)
+  );
 }
 
 /**
@@ -26,24 +83,35 @@ export function composeExtractive(input: GeneratorInput, opts: ComposeOptions = 
   const total = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const candidates: Candidate[] = [];
   input.passages.forEach((passage, rank) => {
-    for (const sentence of splitSentences(passage.text)) {
-      if (sentence.length < 3) continue;
-      const stems = stemSet(sentence);
-      let hit = 0;
-      for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
-      // a light preference for higher-ranked passages and for sentences of readable length
-      const lengthPenalty = sentence.length > 400 ? 0.9 : 1;
-      const score = (hit / total) * lengthPenalty + 0.02 / (rank + 1);
-      candidates.push({ passage, sentence, score, stems });
-    }
+    const passageShare = share(stemSet(`${passage.title ?? ''} ${passage.text}`), weights, total);
+    const sentences = splitSentences(passage.text);
+    sentences.forEach((sentence, i) => {
+      if (sentence.length < 3) return;
+      const position = sentences.length > 1 ? i / (sentences.length - 1) : 0;
+      const score = sentenceScore(sentence, input, { passageShare, rank, position }, opts);
+      if (score <= 0) return;
+      candidates.push({ passage, sentence, score, stems: stemSet(sentence) });
+    });
   });
   candidates.sort((a, b) => b.score - a.score);
   const chosen: Candidate[] = [];
-  for (const c of candidates) {
-    if (chosen.length >= opts.maxSentences) break;
-    if (chosen.length > 0 && c.score < chosen[0].score * opts.minRelativeScore) break;
-    if (chosen.some((o) => o.sentence === c.sentence || overlap(o.stems, c.stems) > 0.8)) continue;
-    chosen.push(c);
+  const diversity = opts.diversity ?? 0;
+  while (chosen.length < opts.maxSentences) {
+    // the next sentence: the best remaining one, a sentence of an already quoted passage counting less
+    let next: Candidate | null = null;
+    let nextValue = -1;
+    for (const c of candidates) {
+      if (chosen.length > 0 && c.score < chosen[0].score * opts.minRelativeScore) break;
+      if (chosen.includes(c)) continue;
+      if (chosen.some((o) => o.sentence === c.sentence || overlap(o.stems, c.stems) > 0.8)) continue;
+      const value = chosen.some((o) => o.passage === c.passage) ? c.score * (1 - diversity) : c.score;
+      if (value > nextValue) {
+        next = c;
+        nextValue = value;
+      }
+    }
+    if (!next) break;
+    chosen.push(next);
   }
   return chosen.map((c) => withMarker(c.sentence, c.passage.index)).join(' ');
 }

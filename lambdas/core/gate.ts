@@ -1,22 +1,70 @@
 import type { QueryTerm, SearchHit } from '../ports';
-import { GENERIC_WEIGHT, GENERIC_WORDS, isCodeLike, stemSet } from './text';
+import {
+  GENERIC_WEIGHT,
+  GENERIC_WORDS,
+  idf,
+  isCodeLike,
+  STOPWORDS,
+  splitSentences,
+  stem,
+  stemSet,
+  tokenize,
+} from './text';
 
 export interface GateOptions {
   /** the share of the question's content terms the best passage must contain */
   minCoverage: number;
   /** how many of the top hits are looked at */
   consider: number;
+  /**
+   * the evidence score (0..1, see `passageEvidence`) the best passage must reach; 0 leaves the
+   * decision to coverage alone
+   */
+  minEvidence: number;
+  /** how much each feature counts in the evidence score */
+  weights: EvidenceWeights;
 }
 
-export const DEFAULT_GATE: GateOptions = { minCoverage: 0.5, consider: 8 };
+export interface EvidenceWeights {
+  /** IDF-weighted share of the question's terms in the passage */
+  coverage: number;
+  /** the same share, in the passage's best single sentence (or its title) */
+  sentence: number;
+  /** share of the question's adjacent word pairs that the passage also has side by side */
+  phrase: number;
+  /** how far the first hit stands ahead of the next document's: 1 − score₂/score₁ (first hit only) */
+  margin: number;
+}
+
+export const DEFAULT_WEIGHTS: EvidenceWeights = { coverage: 1, sentence: 0.6, phrase: 0.25, margin: 1 };
+
+export const DEFAULT_GATE: GateOptions = { minCoverage: 0.5, consider: 8, minEvidence: 0.46, weights: DEFAULT_WEIGHTS };
 
 /** Weight of a question word that appears nowhere in the project. */
 export const UNSEEN_WEIGHT = 1.5;
+
+/** What the index knows about the question's terms: how many chunks hold each, out of how many. */
+export interface TermStats {
+  documentFrequency?: Record<string, number>;
+  chunkCount?: number;
+}
+
+export interface PassageEvidence {
+  coverage: number;
+  weightedCoverage: number;
+  sentence: number;
+  phrase: number;
+  margin: number;
+  /** the weighted sum of the features, divided by the sum of the weights: 0..1 */
+  evidence: number;
+}
 
 export interface GateDecision {
   answerable: boolean;
   /** best share of query terms found in one passage */
   coverage: number;
+  /** the evidence score of the best passage (0..1) */
+  evidence: number;
   /** the hits worth showing a generator, best first */
   passages: SearchHit[];
   why: string;
@@ -31,6 +79,41 @@ export function termWeight(t: QueryTerm, documentFrequency?: Record<string, numb
 }
 
 /**
+ * How much a term says about relevance: its inverse document frequency in the project when the
+ * counts are known — a word in most chunks says little, a rare one a lot. A specific word no chunk
+ * contains weighs UNSEEN_WEIGHT times the rarest word the project does have (its raw IDF would
+ * swamp everything in a small project); a generic word weighs GENERIC_WEIGHT times the mean of the
+ * question's specific words, whether the project has it or not. Without counts, `termWeight`.
+ */
+export function informativeWeights(terms: QueryTerm[], stats: TermStats = {}): number[] {
+  const { documentFrequency: df, chunkCount } = stats;
+  if (!df || !chunkCount) return terms.map((t) => termWeight(t, df));
+  const seen = terms
+    .filter((t) => !GENERIC_WORDS.has(t.token) && (df[t.stem] ?? 0) > 0)
+    .map((t) => idf(df[t.stem], chunkCount));
+  const specific = terms.filter((t) => !GENERIC_WORDS.has(t.token)).map((t) => idfOrUnseen(t, df, chunkCount, seen));
+  const mean = specific.length > 0 ? specific.reduce((a, b) => a + b, 0) / specific.length : 1;
+  return terms.map((t) => (GENERIC_WORDS.has(t.token) ? GENERIC_WEIGHT * mean : idfOrUnseen(t, df, chunkCount, seen)));
+}
+
+function idfOrUnseen(t: QueryTerm, df: Record<string, number>, chunkCount: number, seen: number[]): number {
+  const n = df[t.stem];
+  if (n === undefined) return 1;
+  if (n > 0) return idf(n, chunkCount);
+  return seen.length > 0 ? UNSEEN_WEIGHT * Math.max(...seen) : idf(0, chunkCount);
+}
+
+/** The weight of one term as `informativeWeights` gives it in its question. */
+export function informativeWeight(t: QueryTerm, stats: TermStats = {}, terms: QueryTerm[] = [t]): number {
+  const i = terms.findIndex((x) => x.stem === t.stem);
+  return informativeWeights(i >= 0 ? terms : [...terms, t], stats)[i >= 0 ? i : terms.length];
+}
+
+function textOf(hit: Pick<SearchHit, 'text' | 'title' | 'section'>): string {
+  return `${hit.title ?? ''} ${hit.section ?? ''} ${hit.text}`;
+}
+
+/**
  * Share of the question's terms a passage contains — generic words count for less, specific
  * words the project never mentions for more — or 0 when it lacks a code-like term the question
  * names.
@@ -40,17 +123,110 @@ export function termCoverage(
   hit: Pick<SearchHit, 'text' | 'title' | 'section'>,
   documentFrequency?: Record<string, number>,
 ): number {
+  return weightedShare(terms, stemSet(textOf(hit)), (t) => termWeight(t, documentFrequency));
+}
+
+/** Weighted share of `terms` in a set of stems; 0 when a code-like term is missing. */
+function weightedShare(terms: QueryTerm[], stems: Set<string>, weight: (t: QueryTerm, i: number) => number): number {
   if (terms.length === 0) return 0;
-  const stems = stemSet(`${hit.title ?? ''} ${hit.section ?? ''} ${hit.text}`);
   let found = 0;
   let total = 0;
-  for (const t of terms) {
-    const weight = termWeight(t, documentFrequency);
-    total += weight;
-    if (stems.has(t.stem)) found += weight;
+  for (const [i, t] of terms.entries()) {
+    const w = weight(t, i);
+    total += w;
+    if (stems.has(t.stem)) found += w;
     else if (isCodeLike(t.token)) return 0;
   }
-  return found / total;
+  return total > 0 ? found / total : 0;
+}
+
+/**
+ * Content-word stems of a text in order, stopwords and generic words dropped (so "risk of stroke"
+ * → risk, stroke; "how many days" → day).
+ */
+export function contentStems(text: string): string[] {
+  return tokenize(text)
+    .filter((t) => !STOPWORDS.has(t) && !GENERIC_WORDS.has(t))
+    .map(stem);
+}
+
+function pairsOf(stems: string[]): Set<string> {
+  const pairs = new Set<string>();
+  for (let i = 0; i + 1 < stems.length; i++) if (stems[i] !== stems[i + 1]) pairs.add(`${stems[i]} ${stems[i + 1]}`);
+  return pairs;
+}
+
+/**
+ * Share of the question's adjacent content-word pairs ("vitamin D", "breast cancer") that the
+ * passage also has side by side: a passage that shares the question's phrases, not only its
+ * words, is about the same thing. 0 when the question has fewer than two content words.
+ */
+export function phraseAgreement(question: string, text: string): number {
+  const wanted = pairsOf(contentStems(question));
+  if (wanted.size === 0) return 0;
+  const have = pairsOf(contentStems(text));
+  let found = 0;
+  for (const p of wanted) if (have.has(p)) found++;
+  return found / wanted.size;
+}
+
+/**
+ * The best IDF-weighted coverage of one sentence of the passage (its title counts as one):
+ * evidence that sits in one sentence is worth more than the same words scattered over a page.
+ */
+export function sentenceCoverage(
+  terms: QueryTerm[],
+  hit: Pick<SearchHit, 'text' | 'title' | 'section'>,
+  stats: TermStats = {},
+): number {
+  let best = 0;
+  const weights = informativeWeights(terms, stats);
+  const units = [hit.title ?? '', ...splitSentences(hit.text)].filter((s) => s.length > 0);
+  for (const unit of units)
+    best = Math.max(
+      best,
+      weightedShare(terms, stemSet(unit), (_t, i) => weights[i]),
+    );
+  return best;
+}
+
+/**
+ * 1 − score₂/score₁, where score₂ is the best hit of another document than the first hit's: how
+ * clearly the search engine prefers its first document (two chunks of one document are no rivals).
+ * A ratio, so it means the same whatever the scale of the engine's scores. A first hit with no
+ * rival: 1. Scores that cannot be compared (zero, negative, out of order): 0.
+ */
+export function scoreMargin(hits: { score: number; document_id?: string }[]): number {
+  if (hits.length === 0) return 0;
+  const first = hits[0];
+  const rival = hits.find((h, i) => i > 0 && (h.document_id === undefined || h.document_id !== first.document_id));
+  if (!rival) return 1;
+  const [a, b] = [first.score, rival.score];
+  if (!(a > 0) || !(b >= 0) || b > a) return 0;
+  return 1 - b / a;
+}
+
+/** The features of one passage and its evidence score. `margin` is 0 except for the first hit. */
+export function passageEvidence(
+  question: string,
+  terms: QueryTerm[],
+  hit: Pick<SearchHit, 'text' | 'title' | 'section'>,
+  stats: TermStats = {},
+  margin = 0,
+  weights: EvidenceWeights = DEFAULT_WEIGHTS,
+): PassageEvidence {
+  const coverage = termCoverage(terms, hit, stats.documentFrequency);
+  const termWeights = informativeWeights(terms, stats);
+  const weightedCoverage = weightedShare(terms, stemSet(textOf(hit)), (_t, i) => termWeights[i]);
+  // a passage without the question's identifier is no evidence at all
+  const sentence = weightedCoverage === 0 ? 0 : sentenceCoverage(terms, hit, stats);
+  const phrase = weightedCoverage === 0 ? 0 : phraseAgreement(question, textOf(hit));
+  const m = weightedCoverage === 0 ? 0 : margin;
+  const sum = weights.coverage + weights.sentence + weights.phrase + weights.margin || 1;
+  const evidence =
+    (weights.coverage * weightedCoverage + weights.sentence * sentence + weights.phrase * phrase + weights.margin * m) /
+    sum;
+  return { coverage, weightedCoverage, sentence, phrase, margin: m, evidence };
 }
 
 /**
@@ -58,33 +234,55 @@ export function termCoverage(
  * answer the question. A passage must contain enough of the question's content terms, and
  * every identifier the question names (an order number, a product code) — so that a question
  * about something the documents never mention is refused instead of answered from a passage
- * that merely shares a few words with it.
+ * that merely shares a few words with it. Past that floor, the best passage must reach
+ * `minEvidence`: rare words of the question weigh more than common ones, and the question's words
+ * gathered in one sentence, its phrases kept intact and a clear lead of the first hit all count
+ * for a passage. Every feature is a share or a ratio, never a raw engine score, so one setting
+ * holds for both homes.
  */
 export function relevanceGate(
   terms: QueryTerm[],
   hits: SearchHit[],
   opts: GateOptions = DEFAULT_GATE,
   documentFrequency?: Record<string, number>,
+  extra: { question?: string; chunkCount?: number } = {},
 ): GateDecision {
   if (terms.length === 0) {
-    return { answerable: false, coverage: 0, passages: [], why: 'the question has no content words' };
+    return { answerable: false, coverage: 0, evidence: 0, passages: [], why: 'the question has no content words' };
   }
   if (hits.length === 0) {
-    return { answerable: false, coverage: 0, passages: [], why: 'no passage matches the question' };
+    return { answerable: false, coverage: 0, evidence: 0, passages: [], why: 'no passage matches the question' };
   }
-  const scored = hits
-    .slice(0, opts.consider)
-    .map((hit) => ({ hit, coverage: termCoverage(terms, hit, documentFrequency) }));
+  const stats: TermStats = { documentFrequency, chunkCount: extra.chunkCount };
+  const question = extra.question ?? terms.map((t) => t.token).join(' ');
+  const considered = hits.slice(0, opts.consider);
+  const margin = scoreMargin(considered);
+  const weights = opts.weights ?? DEFAULT_WEIGHTS;
+  const scored = considered.map((hit, i) => ({
+    hit,
+    ...passageEvidence(question, terms, hit, stats, i === 0 ? margin : 0, weights),
+  }));
   const best = Math.max(...scored.map((s) => s.coverage));
+  const evidence = Math.max(...scored.map((s) => s.evidence));
   if (best < opts.minCoverage) {
     return {
       answerable: false,
       coverage: best,
+      evidence,
       passages: [],
       why: `the best passage holds ${Math.round(best * 100)}% of the question's terms`,
     };
   }
+  if (evidence < (opts.minEvidence ?? 0)) {
+    return {
+      answerable: false,
+      coverage: best,
+      evidence,
+      passages: [],
+      why: `the best passage's evidence score is ${evidence.toFixed(2)}, under ${opts.minEvidence}`,
+    };
+  }
   // keep passages that carry at least half of what the best one does, in rank order
   const passages = scored.filter((s) => s.coverage >= best / 2).map((s) => s.hit);
-  return { answerable: true, coverage: best, passages, why: 'relevant passages found' };
+  return { answerable: true, coverage: best, evidence, passages, why: 'relevant passages found' };
 }

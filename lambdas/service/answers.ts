@@ -42,7 +42,16 @@ export function makeAnswerServices(ctx: Context) {
     const projectId = project.id;
     const terms = queryTerms(question);
     const result = await searchProject(ctx, project, question, terms, Math.max(topK, 8), cleanFilter(filter));
-    const gate = relevanceGate(terms, result.hits, DEFAULT_GATE, result.documentFrequency);
+    const gate = relevanceGate(
+      terms,
+      result.hits,
+      { ...DEFAULT_GATE, ...ctx.settings.gate },
+      result.documentFrequency,
+      {
+        question,
+        chunkCount: result.chunkCount,
+      },
+    );
     const refuse = (): ChatAnswer => ({
       answer: ctx.settings.refusalMessage,
       grounded: false,

@@ -1,3 +1,4 @@
+import type { GateOptions } from '../core/gate';
 import type { ApiKeyRecord, ProjectLimits } from '../core/model';
 import type {
   BlobStore,
@@ -34,6 +35,8 @@ export interface Settings {
   auditRetentionDays: number;
   /** pauses between webhook attempts: one more attempt than there are pauses */
   webhookRetryDelaysMs: number[];
+  /** changes to the refusal gate's defaults (evaluations compare settings with it) */
+  gate?: Partial<GateOptions>;
   /** an OpenAI-compatible chat-completions server that writes answers; the extractive answerer when null */
   llm: LlmSettings | null;
 }
@@ -88,7 +91,6 @@ export function llmSettingsFromEnv(env: Record<string, string | undefined>): Llm
   const apiKey = env.OPRAG_LLM_API_KEY?.trim();
   return { baseUrl: url.href.replace(/\/+$/, ''), model, ...(apiKey ? { apiKey } : {}) };
 }
-
 
 /** The settings an operator may change through the environment, in either home. */
 export function settingsFromEnv(env: Record<string, string | undefined>): Partial<Settings> {

@@ -1,4 +1,4 @@
-import { composeExtractive, DEFAULT_COMPOSE, withMarker } from '../../lambdas/core/answer';
+import { composeExtractive, DEFAULT_COMPOSE, sentenceScore, withMarker } from '../../lambdas/core/answer';
 import { queryTerms } from '../../lambdas/core/text';
 import type { GeneratorInput, Passage } from '../../lambdas/ports';
 
@@ -99,6 +99,91 @@ describe('composeExtractive', () => {
 
   it('returns an empty answer without passages', () => {
     expect(composeExtractive(input('refund', []))).toBe('');
+  });
+});
+
+describe('sentence selection', () => {
+  const one = { ...DEFAULT_COMPOSE, maxSentences: 1 };
+
+  it("prefers the sentence that keeps the question's phrase intact", () => {
+    const given = input('Does vitamin D deficiency cause fractures?', [
+      passage(
+        1,
+        'Fractures have many causes, and vitamin levels showed no deficiency. Vitamin deficiency causes fractures.',
+      ),
+    ]);
+    expect(composeExtractive(given, { ...one, positionWeight: 0 })).toBe('Vitamin deficiency causes fractures [1].');
+    // reversed order in the passage: the phrase still wins, position aside
+    const reversed = input('Does vitamin D deficiency cause fractures?', [
+      passage(
+        1,
+        'Vitamin deficiency causes fractures. Fractures have many causes, and vitamin levels showed no deficiency.',
+      ),
+    ]);
+    expect(composeExtractive(reversed, { ...one, positionWeight: 0 })).toBe('Vitamin deficiency causes fractures [1].');
+    // without the phrase feature the two tie, and the first one is quoted
+    expect(composeExtractive(given, { ...one, positionWeight: 0, phraseWeight: 0 })).toBe(
+      'Fractures have many causes, and vitamin levels showed no deficiency [1].',
+    );
+  });
+
+  it('prefers the later of two equally matching sentences: findings follow background', () => {
+    const given = input('aspirin stroke', [
+      passage(1, 'Aspirin and stroke were studied. In the end aspirin prevented stroke.'),
+    ]);
+    expect(composeExtractive(given, { ...one, phraseWeight: 0 })).toBe('In the end aspirin prevented stroke [1].');
+    expect(composeExtractive(given, { ...one, phraseWeight: 0, positionWeight: 0 })).toBe(
+      'Aspirin and stroke were studied [1].',
+    );
+  });
+
+  it('quotes a second passage before a second sentence of the first when they score alike', () => {
+    const given = input('refund window', [
+      passage(1, 'The refund window is 30 days. Refund window questions go to support.'),
+      passage(2, 'Our refund window starts at delivery.'),
+    ]);
+    const diverse = composeExtractive(given, { ...DEFAULT_COMPOSE, maxSentences: 2, positionWeight: 0 });
+    expect(markers(diverse)).toEqual([1, 2]);
+    const same = composeExtractive(given, {
+      ...DEFAULT_COMPOSE,
+      maxSentences: 2,
+      positionWeight: 0,
+      diversity: 0,
+      passageWeight: 0,
+      phraseWeight: 0,
+      rankWeight: 0.2,
+    });
+    expect(markers(same)).toEqual([1, 1]);
+  });
+
+  it("quotes nothing from passages that hold none of the question's terms", () => {
+    expect(composeExtractive(input('refund window', [passage(1, 'Cats sleep a lot. Dogs bark.')]))).toBe('');
+  });
+});
+
+describe('sentenceScore', () => {
+  const q = { question: 'aspirin stroke risk', termWeights: { aspirin: 2, stroke: 1, risk: 1 } };
+
+  it('is 0 for a sentence without any question term, whatever its passage', () => {
+    expect(sentenceScore('Cats sleep.', q, { passageShare: 1, rank: 0, position: 1 })).toBe(0);
+  });
+
+  it('grows with the weighted share of terms, the passage share and the rank', () => {
+    const base = { passageShare: 0.5, rank: 1, position: 0 };
+    const strong = sentenceScore('Aspirin lowers stroke risk.', q, base);
+    const weak = sentenceScore('Stroke risk is high.', q, base);
+    expect(strong).toBeGreaterThan(weak);
+    expect(sentenceScore('Stroke risk is high.', q, { ...base, passageShare: 1 })).toBeGreaterThan(weak);
+    expect(sentenceScore('Stroke risk is high.', q, { ...base, rank: 0 })).toBeGreaterThan(weak);
+    expect(sentenceScore('Stroke risk is high.', q, { ...base, position: 1 })).toBeGreaterThan(weak);
+  });
+
+  it('penalises a sentence past 400 characters', () => {
+    const ctx = { passageShare: 0, rank: 0, position: 0 };
+    const opts = { ...DEFAULT_COMPOSE, rankWeight: 0, phraseWeight: 0 };
+    const short = sentenceScore('Aspirin cut stroke risk.', q, ctx, opts);
+    const long = sentenceScore(`Aspirin cut stroke risk ${'and more words '.repeat(30)}.`, q, ctx, opts);
+    expect(long).toBeCloseTo(short * 0.9);
   });
 });
 
