@@ -106,3 +106,30 @@ export function splitSentences(text: string): string[] {
 export function idf(documentFrequency: number, documents: number): number {
   return Math.log(1 + (documents - documentFrequency + 0.5) / (documentFrequency + 0.5));
 }
+
+/** Folds diacritics away ('café' → 'cafe'), the way FTS5's unicode61 tokenizer does. */
+export function foldDiacritics(token: string): string {
+  return /[^\x20-\x7e]/.test(token)
+    ? token
+        .normalize('NFD')
+        .replace(/\p{M}+/gu, '')
+        .normalize('NFC')
+    : token;
+}
+
+const indexKeys = new Map<string, string>();
+
+/**
+ * The key a token is indexed under: diacritics folded, then stemmed. Documents and queries go
+ * through the same function, so 'Café' in a query finds 'cafe' in a passage. Memoized: a corpus
+ * repeats its words, and stemming is the costly part of indexing.
+ */
+export function indexKey(token: string): string {
+  let key = indexKeys.get(token);
+  if (key === undefined) {
+    if (indexKeys.size >= 200_000) indexKeys.clear();
+    key = stem(foldDiacritics(token));
+    indexKeys.set(token, key);
+  }
+  return key;
+}

@@ -3,6 +3,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import type { Chunk } from '../../core/model';
+import {
+  analyzeChunk,
+  type Candidate,
+  type CollectionStats,
+  DEFAULT_RANKING,
+  encodeTerms,
+  type RankingParams,
+  rankCandidates,
+} from '../../core/rank';
+import { indexKey } from '../../core/text';
 import type { ProjectIndex, SearchIndex, SearchRequest, SearchResult } from '../../ports';
 
 const SCHEMA = `
@@ -19,13 +29,29 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
   INSERT INTO chunks_fts (chunks_fts, rowid, title, section, text) VALUES ('delete', old.rowid, old.title, old.section, old.text);
 END;
+CREATE TABLE IF NOT EXISTS chunk_terms (rowid INTEGER PRIMARY KEY, len_title INTEGER NOT NULL,
+  len_section INTEGER NOT NULL, len_body INTEGER NOT NULL, terms BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS collection (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NULL,
+  len_title INTEGER NOT NULL, len_section INTEGER NOT NULL, len_body INTEGER NOT NULL);
+INSERT OR IGNORE INTO collection VALUES (1, 0, 0, 0, 0);
+CREATE TRIGGER IF NOT EXISTS chunk_terms_ai AFTER INSERT ON chunk_terms BEGIN
+  UPDATE collection SET chunks = chunks + 1, len_title = len_title + new.len_title,
+    len_section = len_section + new.len_section, len_body = len_body + new.len_body WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS chunk_terms_ad AFTER DELETE ON chunk_terms BEGIN
+  UPDATE collection SET chunks = chunks - 1, len_title = len_title - old.len_title,
+    len_section = len_section - old.len_section, len_body = len_body - old.len_body WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_terms_ad AFTER DELETE ON chunks BEGIN
+  DELETE FROM chunk_terms WHERE rowid = old.rowid;
+END;
 `;
+
+/** Version 2 added each chunk's term statistics, which the ranking reads; older files get them on open. */
+const SCHEMA_VERSION = 2;
 
 /** A query token as an FTS5 phrase, so that no token is read as query syntax. */
 const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
-
-/** BM25 column weights: title, section path, body. */
-const WEIGHTS = [3, 1.5, 1];
 
 interface ChunkRow {
   id: string;
@@ -37,7 +63,6 @@ interface ChunkRow {
   text: string;
   url: string | null;
   tags: string;
-  rank: number;
 }
 
 /**
@@ -50,6 +75,8 @@ export class SqliteSearchIndex implements SearchIndex {
   constructor(
     private readonly dir: string,
     private readonly maxOpen = 64,
+    /** how chunks are ranked; replaceable (the tuning script sweeps it without re-indexing) */
+    public ranking: RankingParams = DEFAULT_RANKING,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -81,6 +108,12 @@ export class SqliteSearchIndex implements SearchIndex {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
+      db.transaction(() => {
+        backfillTerms(db);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
+    }
     this.open.set(projectId, db);
     if (this.open.size > this.maxOpen) {
       const [oldest, handle] = this.open.entries().next().value as [string, Database.Database];
@@ -119,31 +152,42 @@ class SqliteProjectIndex implements ProjectIndex {
 
   async replaceDocument(documentId: string, chunks: Chunk[]) {
     const db = this.db;
-    const insert = db.prepare(
+    const insert = stmt(
+      db,
       `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
        VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
     );
     // one transaction: readers see the old chunks or the new ones, never neither or both
     db.transaction(() => {
-      db.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
-      for (const c of chunks) insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) });
+      stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
+      for (const c of chunks) {
+        const rowid = Number(
+          insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid,
+        );
+        addTerms(db, rowid, c.title, c.section, c.text);
+      }
     })();
   }
 
   async deleteDocument(documentId: string) {
-    return this.db.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId).changes;
+    return stmt(this.db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes;
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {
     const db = this.db;
-    const chunkCount = (db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
-    // counted with the same tokenizer as the search itself: the vocabulary holds FTS5's own stems of
-    // diacritic-folded words, which the query's stems ('café' vs 'cafe') need not equal
+    const ranking = this.index.ranking;
+    const stats = collectionStats(db);
+    const chunkCount = stats.chunks;
+    // counted with the same tokenizer as the candidate search: FTS5 folds diacritics and stems
+    // its own way, and the query's stems ('café' vs 'cafe') need not equal its terms
     const documentFrequency: Record<string, number> = {};
-    const countMatches = db.prepare('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?');
+    const countMatches = stmt(db, 'SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?').pluck();
+    const query = new Map<string, { key: string; df: number; weight: number }>();
     for (const t of req.terms) {
-      if (Object.hasOwn(documentFrequency, t.stem)) continue;
-      documentFrequency[t.stem] = chunkCount === 0 ? 0 : (countMatches.get(phrase(t.token)) as { n: number }).n;
+      const df = chunkCount === 0 ? 0 : (countMatches.get(phrase(t.token)) as number);
+      if (!Object.hasOwn(documentFrequency, t.stem)) documentFrequency[t.stem] = df;
+      const key = indexKey(t.token);
+      if (!query.has(key)) query.set(key, { key, df, weight: 1 });
     }
     if (req.terms.length === 0 || chunkCount === 0) return { hits: [], chunkCount, documentFrequency };
 
@@ -158,16 +202,34 @@ class SqliteProjectIndex implements ProjectIndex {
       where += ` AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`;
       params.push(...req.filter.tags);
     }
-    params.push(req.topK);
-    const rows = db
+    const f = ranking.fields;
+    params.push(Math.max(req.topK, ranking.candidates));
+    // candidates: FTS5's own bm25 over the inverted index, then BM25F from the stored statistics
+    const rows = stmt(
+      db,
+      `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms
+       FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN chunk_terms t ON t.rowid = c.rowid
+       WHERE chunks_fts MATCH ?${where}
+       ORDER BY bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) LIMIT ?`,
+    )
+      .raw()
+      .all(...params) as [number, number, number, number, Buffer][];
+    const candidates: Candidate[] = rows.map(([chunk, lt, ls, lb, terms]) => ({ chunk, lengths: [lt, ls, lb], terms }));
+    const top = rankCandidates([...query.values()], candidates, stats, ranking).slice(0, req.topK);
+    if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
+    const chunkRows = db
       .prepare(
-        `SELECT c.id, c.document_id, c.ordinal, c.title, c.section, c.page, c.text, c.url, c.tags,
-                bm25(chunks_fts, ${WEIGHTS.join(', ')}) AS rank
-         FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-         WHERE chunks_fts MATCH ?${where} ORDER BY rank LIMIT ?`,
+        `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
+         WHERE rowid IN (${top.map(() => '?').join(',')})`,
       )
-      .all(...params) as ChunkRow[];
-    const hits = rows.map(({ rank, tags, ...c }) => ({ ...c, tags: JSON.parse(tags) as string[], score: -rank }));
+      .all(...top.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
+    const byRowid = new Map(chunkRows.map((r) => [r.rowid, r]));
+    const hits = top.flatMap(({ chunk, score }) => {
+      const row = byRowid.get(chunk);
+      if (!row) return [];
+      const { rowid: _, tags, ...c } = row;
+      return [{ ...c, tags: JSON.parse(tags) as string[], score }];
+    });
     return { hits, chunkCount, documentFrequency };
   }
 
@@ -186,4 +248,49 @@ class SqliteProjectIndex implements ProjectIndex {
     this.index.destroy(this.projectId);
     return n;
   }
+}
+
+const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement, compiled once per connection. */
+function stmt(db: Database.Database, sql: string): Database.Statement {
+  let m = statementCache.get(db);
+  if (!m) {
+    m = new Map();
+    statementCache.set(db, m);
+  }
+  let s = m.get(sql);
+  if (!s) {
+    s = db.prepare(sql);
+    m.set(sql, s);
+  }
+  return s;
+}
+
+/** Stores one chunk's field lengths and term statistics (the collection totals follow by trigger). */
+function addTerms(db: Database.Database, rowid: number, title: string | null, section: string | null, text: string) {
+  const analyzed = analyzeChunk(title, section, text);
+  const [lt, ls, lb] = analyzed.lengths;
+  stmt(db, 'INSERT INTO chunk_terms (rowid, len_title, len_section, len_body, terms) VALUES (?, ?, ?, ?, ?)').run(
+    rowid,
+    lt,
+    ls,
+    lb,
+    encodeTerms(analyzed),
+  );
+}
+
+/** Adds the term statistics of a file written before they existed. */
+function backfillTerms(db: Database.Database) {
+  const rows = db
+    .prepare('SELECT rowid, title, section, text FROM chunks WHERE rowid NOT IN (SELECT rowid FROM chunk_terms)')
+    .all() as { rowid: number; title: string | null; section: string | null; text: string }[];
+  for (const r of rows) addTerms(db, r.rowid, r.title, r.section, r.text);
+}
+
+function collectionStats(db: Database.Database): CollectionStats {
+  const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')
+    .raw()
+    .get() as [number, number, number, number];
+  return { chunks: n, avgLength: n > 0 ? [lt / n, ls / n, lb / n] : [0, 0, 0] };
 }

@@ -1,0 +1,183 @@
+import { indexKey, STOPWORDS, tokenize } from './text';
+
+/**
+ * Lexical ranking of chunks: BM25F over three fields (title, section path, body), computed from
+ * what the index stored at write time for each chunk (its field lengths and the term frequencies
+ * of its stems, per field), so that a query never re-reads or re-stems a passage's text.
+ */
+
+export type FieldName = 'title' | 'section' | 'body';
+export const FIELDS: FieldName[] = ['title', 'section', 'body'];
+
+export interface FieldParams {
+  /** how much one occurrence here counts against one in the body */
+  weight: number;
+  /** length normalisation, 0 (none) to 1 (full) */
+  b: number;
+}
+
+export interface RankingParams {
+  /** term-frequency saturation */
+  k1: number;
+  fields: Record<FieldName, FieldParams>;
+  /** how many chunks the candidate search (FTS5 bm25) hands to BM25F */
+  candidates: number;
+  /**
+   * added for the share of the query's idf mass a chunk holds (0..1): a claim is about all of its
+   * concepts, so a passage with every rare word beats one that repeats a few
+   */
+  coverage: number;
+}
+
+export const DEFAULT_RANKING: RankingParams = {
+  k1: 1.2,
+  fields: { title: { weight: 3, b: 0.5 }, section: { weight: 1.5, b: 0.5 }, body: { weight: 1, b: 0.75 } },
+  candidates: 300,
+  coverage: 0,
+};
+
+/** Whether a token is indexed as a content term: the same rule queries follow. */
+export function isContentToken(token: string): boolean {
+  return token.length >= 2 && !STOPWORDS.has(token);
+}
+
+export interface AnalyzedChunk {
+  /** words per field (stopwords included: they are part of the length) */
+  lengths: [number, number, number];
+  /** term frequency per field of each content term, by index key */
+  terms: Map<string, [number, number, number]>;
+}
+
+/** Tokenizes and stems a chunk's fields once, at write time. */
+export function analyzeChunk(title: string | null, section: string | null, body: string): AnalyzedChunk {
+  const lengths: [number, number, number] = [0, 0, 0];
+  const terms = new Map<string, [number, number, number]>();
+  [title ?? '', section ?? '', body].forEach((text, field) => {
+    const tokens = tokenize(text);
+    lengths[field] = tokens.length;
+    for (const token of tokens) {
+      if (!isContentToken(token)) continue;
+      const key = indexKey(token);
+      let tf = terms.get(key);
+      if (!tf) {
+        tf = [0, 0, 0];
+        terms.set(key, tf);
+      }
+      tf[field]++;
+    }
+  });
+  return { lengths, terms };
+}
+
+/** Two independent 32-bit FNV-1a hashes of a key: 64 bits, so that two terms practically never share one. */
+export function termHash(key: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193 + 2 * i + 1) >>> 0;
+  }
+  return [a, b >>> 0];
+}
+
+const TF_MAX = 1023;
+
+/**
+ * A chunk's term statistics as stored: uint32 little-endian words, then for each content term
+ * [hash a, hash b, tf title | tf section << 10 | tf body << 20].
+ */
+export function encodeTerms(analyzed: AnalyzedChunk): Buffer {
+  const buf = Buffer.allocUnsafe(analyzed.terms.size * 12);
+  let o = 0;
+  for (const [key, tf] of analyzed.terms) {
+    const [a, b] = termHash(key);
+    buf.writeUInt32LE(a, o);
+    buf.writeUInt32LE(b, o + 4);
+    buf.writeUInt32LE(
+      (Math.min(tf[0], TF_MAX) | (Math.min(tf[1], TF_MAX) << 10) | (Math.min(tf[2], TF_MAX) << 20)) >>> 0,
+      o + 8,
+    );
+    o += 12;
+  }
+  return buf;
+}
+
+export interface CollectionStats {
+  chunks: number;
+  /** average words per field */
+  avgLength: [number, number, number];
+}
+
+/** Inverse document frequency, BM25 style (Lucene's), never negative. */
+export function bm25Idf(df: number, n: number): number {
+  return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+}
+
+/** A query term to score: its index key, how many chunks hold it, its weight in the query. */
+export interface WeightedTerm {
+  key: string;
+  df: number;
+  weight: number;
+}
+
+/** A candidate chunk: its id, field lengths and encoded terms. */
+export interface Candidate {
+  chunk: number;
+  lengths: [number, number, number];
+  terms: Buffer;
+}
+
+export interface RankedChunk {
+  chunk: number;
+  score: number;
+}
+
+/** BM25F over the candidates, best first (ties: the earlier chunk first). */
+export function rankCandidates(
+  query: WeightedTerm[],
+  candidates: Candidate[],
+  stats: CollectionStats,
+  params: RankingParams,
+): RankedChunk[] {
+  const w = FIELDS.map((f) => params.fields[f].weight);
+  const b = FIELDS.map((f) => params.fields[f].b);
+  const avg = stats.avgLength.map((a) => (a > 0 ? a : 1));
+  const { k1 } = params;
+  // first hash → [second hash, idf × weight]
+  const wanted = new Map<number, [number, number][]>();
+  let idfMass = 0;
+  for (const t of query) {
+    const [ha, hb] = termHash(t.key);
+    const idf = bm25Idf(t.df, Math.max(stats.chunks, t.df)) * t.weight;
+    idfMass += idf;
+    const list = wanted.get(ha) ?? [];
+    list.push([hb, idf]);
+    wanted.set(ha, list);
+  }
+  const coverageWeight = idfMass > 0 ? params.coverage / idfMass : 0;
+  const ranked: RankedChunk[] = [];
+  for (const c of candidates) {
+    const norm = [0, 1, 2].map((f) => 1 - b[f] + (b[f] * c.lengths[f]) / avg[f]);
+    let score = 0;
+    let covered = 0;
+    const buf = c.terms;
+    for (let o = 0; o + 12 <= buf.length; o += 12) {
+      const matches = wanted.get(buf.readUInt32LE(o));
+      if (!matches) continue;
+      const hb = buf.readUInt32LE(o + 4);
+      const packed = buf.readUInt32LE(o + 8);
+      const tfs = [packed & TF_MAX, (packed >>> 10) & TF_MAX, (packed >>> 20) & TF_MAX];
+      let tfn = 0;
+      for (let f = 0; f < 3; f++) if (tfs[f] > 0) tfn += (w[f] * tfs[f]) / norm[f];
+      for (const [mb, idf] of matches) {
+        if (mb !== hb) continue;
+        score += (idf * tfn) / (k1 + tfn);
+        covered += idf;
+      }
+    }
+    ranked.push({ chunk: c.chunk, score: score + coverageWeight * covered });
+  }
+  ranked.sort((x, y) => y.score - x.score || x.chunk - y.chunk);
+  return ranked;
+}

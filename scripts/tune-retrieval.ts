@@ -1,0 +1,142 @@
+/**
+ * Tunes the embedded index's ranking in-process (no HTTP): indexes a BEIR corpus once the way
+ * ingestion does (read as text, chunked, titled), then scores a split's queries under one or more
+ * ranking settings, aggregating chunks to documents by their best chunk.
+ *
+ *   npx tsx scripts/tune-retrieval.ts --dataset ../shared/eval-data/scifact --split dev \
+ *     [--set k1=0.9,body.b=0.6,...] [--sweep k1=0.6:0.9:1.2] [--chunk target:max:overlap] [--fresh]
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { SqliteSearchIndex } from '../lambdas/adapters/local/sqlite-index';
+import { chunkDocument, DEFAULT_CHUNKING } from '../lambdas/core/chunking';
+import { extractText } from '../lambdas/core/extract';
+import { newId } from '../lambdas/core/ids';
+import { documentRanking, type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/ir-metrics';
+import type { Chunk } from '../lambdas/core/model';
+import { DEFAULT_RANKING, type RankingParams } from '../lambdas/core/rank';
+import { queryTerms } from '../lambdas/core/text';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback?: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const dataset = resolve(arg('dataset', '../shared/eval-data/scifact') as string);
+const split = arg('split', 'dev') as string;
+
+const readJsonl = <T>(file: string): T[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+
+function setParam(p: RankingParams, path: string, value: number): RankingParams {
+  const out = structuredClone(p);
+  const parts = path.split('.');
+  // biome-ignore lint/suspicious/noExplicitAny: a dotted path into the parameters
+  let o: any = out;
+  if (['title', 'section', 'body'].includes(parts[0])) o = out.fields;
+  for (const k of parts.slice(0, -1)) o = o[k];
+  o[parts[parts.length - 1]] = value;
+  return out;
+}
+
+async function main() {
+  const corpus = readJsonl<{ _id: string; title: string; text: string }>(join(dataset, 'corpus.jsonl'));
+  const queries = new Map(
+    readJsonl<{ _id: string; text: string }>(join(dataset, 'queries.jsonl')).map((q) => [q._id, q.text]),
+  );
+  const qrels = new Map<string, Judgements>();
+  for (const line of readFileSync(join(dataset, 'qrels', `${split}.tsv`), 'utf8')
+    .split('\n')
+    .slice(1)) {
+    const [qid, did, score] = line.split('\t');
+    if (!qid || !(Number(score) > 0)) continue;
+    if (!qrels.has(qid)) qrels.set(qid, new Map());
+    qrels.get(qid)?.set(did, Number(score));
+  }
+
+  const [targetChars, maxChars, overlapChars] = (arg('chunk') ?? '').split(':').map(Number);
+  const chunking = arg('chunk') ? { targetChars, maxChars, overlapChars } : DEFAULT_CHUNKING;
+  const dir = join(tmpdir(), `oprag-tune-${basename(dataset)}-${Object.values(chunking).join('-')}`);
+  const projectId = 'prj_01jz0000000000000000000000';
+  if (args.includes('--fresh')) rmSync(dir, { recursive: true, force: true });
+  const built = existsSync(join(dir, `${projectId}.db`));
+  mkdirSync(dir, { recursive: true });
+  const searchIndex = new SqliteSearchIndex(dir);
+  const index = searchIndex.forProject(projectId);
+  if (!built) {
+    const t0 = performance.now();
+    let chunks = 0;
+    for (const d of corpus) {
+      const docId = `doc_${d._id}`;
+      const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), chunking);
+      const rows: Chunk[] = drafts.map((c) => ({
+        id: newId('chunk'),
+        document_id: docId,
+        ordinal: c.ordinal,
+        title: d.title || null,
+        section: c.section,
+        page: c.page,
+        text: c.text,
+        url: null,
+        tags: [],
+      }));
+      chunks += rows.length;
+      await index.replaceDocument(docId, rows);
+    }
+    const s = (performance.now() - t0) / 1000;
+    process.stderr.write(
+      `indexed ${corpus.length} docs → ${chunks} chunks in ${s.toFixed(1)} s (${Math.round(corpus.length / s)} docs/s, chunking included)\n`,
+    );
+  }
+
+  let base = DEFAULT_RANKING;
+  for (const kv of (arg('set') ?? '').split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    base = setParam(base, k, Number(v));
+  }
+  const settings: { label: string; p: RankingParams }[] = [];
+  const sweeps = args.flatMap((a, i) => (a === '--sweep' ? [args[i + 1]] : []));
+  if (sweeps.length === 0) settings.push({ label: 'base', p: base });
+  // a grid over every --sweep
+  let grid: { label: string; p: RankingParams }[] = [{ label: '', p: base }];
+  for (const sw of sweeps) {
+    const [k, vs] = sw.split('=');
+    grid = grid.flatMap((g) =>
+      vs.split(':').map((v) => ({ label: `${g.label}${g.label ? ' ' : ''}${k}=${v}`, p: setParam(g.p, k, Number(v)) })),
+    );
+  }
+  if (sweeps.length) settings.push(...grid);
+
+  const qids = [...qrels.keys()].filter((q) => queries.has(q));
+  for (const { label, p } of settings) {
+    searchIndex.ranking = p;
+    const nd: number[] = [];
+    const rc: number[] = [];
+    const mr: number[] = [];
+    const ms: number[] = [];
+    for (const qid of qids) {
+      const t = performance.now();
+      const r = await index.search({ terms: queryTerms(queries.get(qid) as string), topK: 300 });
+      ms.push(performance.now() - t);
+      const ranked = documentRanking(r.hits.map((h) => h.document_id.slice(4)));
+      const rel = qrels.get(qid) as Judgements;
+      nd.push(ndcgAt(10, ranked, rel));
+      rc.push(recallAt(100, ranked, rel));
+      mr.push(mrrAt(10, ranked, rel));
+    }
+    ms.sort((a, b) => a - b);
+    process.stdout.write(
+      `${basename(dataset)} ${split} ${label.padEnd(40)} nDCG@10 ${mean(nd).toFixed(4)}  R@100 ${mean(rc).toFixed(4)}  MRR@10 ${mean(mr).toFixed(4)}  p50 ${ms[Math.floor(ms.length / 2)].toFixed(2)} ms\n`,
+    );
+  }
+  searchIndex.close();
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { newId } from '../../lambdas/core/ids';
+import {
+  analyzeChunk,
+  bm25Idf,
+  type Candidate,
+  DEFAULT_RANKING,
+  encodeTerms,
+  type RankingParams,
+  rankCandidates,
+  termHash,
+} from '../../lambdas/core/rank';
+import { indexKey, queryTerms } from '../../lambdas/core/text';
+
+const candidate = (chunk: number, title: string | null, body: string): Candidate => {
+  const a = analyzeChunk(title, null, body);
+  return { chunk, lengths: a.lengths, terms: encodeTerms(a) };
+};
+
+describe('analyzeChunk', () => {
+  it('counts content terms per field by stem; lengths count every word', () => {
+    const a = analyzeChunk('Refund policy', 'Billing > Refunds', 'The refunds are paid. A refund takes days.');
+
+    expect(a.lengths).toEqual([2, 2, 8]);
+    expect(a.terms.get('refund')).toEqual([1, 1, 2]);
+    expect(a.terms.get('polici')).toEqual([1, 0, 0]);
+    expect(a.terms.has('the')).toBe(false);
+    expect(a.terms.has('a')).toBe(false);
+  });
+
+  it('indexes accented words under their folded key, as queries look them up', () => {
+    const a = analyzeChunk(null, null, 'Le café ouvre');
+    expect(a.terms.has(indexKey('cafe'))).toBe(true);
+    expect(indexKey('café')).toBe(indexKey('cafe'));
+  });
+});
+
+describe('termHash', () => {
+  it('is stable and tells apart close keys', () => {
+    expect(termHash('cell')).toEqual(termHash('cell'));
+    const keys = ['cell', 'cells', 'celi', 'lec', 'a1', '1a', 'protein', 'protei'];
+    expect(new Set(keys.map((k) => termHash(k).join(':'))).size).toBe(keys.length);
+  });
+});
+
+describe('rankCandidates (BM25F)', () => {
+  const params: RankingParams = {
+    ...DEFAULT_RANKING,
+    k1: 1.2,
+    fields: { title: { weight: 2, b: 0 }, section: { weight: 1, b: 0 }, body: { weight: 1, b: 0 } },
+  };
+
+  it('matches a hand computation on a one-term query', () => {
+    // no length normalisation: tf~ = 2 × title tf + body tf
+    const c1 = candidate(1, null, 'apple apple pie'); // tf~ = 2
+    const c2 = candidate(2, 'Apple', 'pie'); // tf~ = 2 (title weight 2)
+    const c3 = candidate(3, 'Apple', 'apple crumble'); // tf~ = 3
+    const stats = { chunks: 10, avgLength: [1, 0, 3] as [number, number, number] };
+    const idf = bm25Idf(3, 10);
+
+    const ranked = rankCandidates([{ key: indexKey('apple'), df: 3, weight: 1 }], [c1, c2, c3], stats, params);
+
+    expect(ranked.map((r) => r.chunk)).toEqual([3, 1, 2]);
+    expect(ranked[0].score).toBeCloseTo((idf * 3) / (1.2 + 3), 10);
+    expect(ranked[1].score).toBeCloseTo((idf * 2) / (1.2 + 2), 10);
+    expect(ranked[2].score).toBeCloseTo(ranked[1].score, 10);
+    expect(idf).toBeCloseTo(Math.log(1 + 7.5 / 3.5), 10);
+  });
+
+  it('normalises by field length with b, and a rarer term weighs more', () => {
+    const lengthParams: RankingParams = { ...params, fields: { ...params.fields, body: { weight: 1, b: 1 } } };
+    const short = candidate(1, null, 'gene');
+    const long = candidate(2, null, 'gene plus many other words in a long body');
+    const stats = { chunks: 100, avgLength: [0, 0, 5] as [number, number, number] };
+    const q = [{ key: indexKey('gene'), df: 10, weight: 1 }];
+
+    const ranked = rankCandidates(q, [long, short], stats, lengthParams);
+    expect(ranked.map((r) => r.chunk)).toEqual([1, 2]);
+    const tfShort = 1 / (1 - 1 + 1 / 5);
+    expect(ranked[0].score).toBeCloseTo((bm25Idf(10, 100) * tfShort) / (1.2 + tfShort), 10);
+
+    const rare = candidate(3, null, 'mutation');
+    const common = candidate(4, null, 'gene');
+    const both = rankCandidates(
+      [
+        { key: indexKey('gene'), df: 50, weight: 1 },
+        { key: indexKey('mutation'), df: 2, weight: 1 },
+      ],
+      [common, rare],
+      stats,
+      params,
+    );
+    expect(both.map((r) => r.chunk)).toEqual([3, 4]);
+  });
+
+  it('scores zero for a candidate holding none of the terms', () => {
+    const stats = { chunks: 5, avgLength: [1, 0, 3] as [number, number, number] };
+    const ranked = rankCandidates([{ key: 'zzz', df: 0, weight: 1 }], [candidate(1, null, 'apple')], stats, params);
+    expect(ranked).toEqual([{ chunk: 1, score: 0 }]);
+  });
+});
+
+describe('SqliteSearchIndex term statistics', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'oprag-rank-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const chunk = (doc: string, ordinal: number, text: string) => ({
+    id: newId('chunk'),
+    document_id: doc,
+    ordinal,
+    title: 'Doc',
+    section: null,
+    page: null,
+    text,
+    url: null,
+    tags: [],
+  });
+
+  it('keeps the collection totals right through replace and delete', async () => {
+    const index = new SqliteSearchIndex(dir);
+    const projectId = newId('project');
+    const p = index.forProject(projectId);
+    const a = newId('document');
+    const b = newId('document');
+    await p.replaceDocument(a, [chunk(a, 0, 'one two three'), chunk(a, 1, 'four five')]);
+    await p.replaceDocument(b, [chunk(b, 0, 'six')]);
+    await p.replaceDocument(a, [chunk(a, 0, 'seven eight nine ten')]);
+    await p.deleteDocument(b);
+
+    const db = index.db(projectId);
+    expect(db.prepare('SELECT chunks, len_title, len_body FROM collection').get()).toEqual({
+      chunks: 1,
+      len_title: 1,
+      len_body: 4,
+    });
+    expect(db.prepare('SELECT count(*) AS n FROM chunk_terms').get()).toEqual({ n: 1 });
+    index.close();
+  });
+
+  it('fills in the statistics of a file written before they existed', async () => {
+    const projectId = newId('project');
+    const first = new SqliteSearchIndex(dir);
+    const doc = newId('document');
+    await first.forProject(projectId).replaceDocument(doc, [chunk(doc, 0, 'ancient glacier retreat')]);
+    first.close();
+    // as an older version left it: chunks and FTS5 only
+    const raw = new Database(join(dir, `${projectId}.db`));
+    raw.exec('DELETE FROM chunk_terms; UPDATE collection SET chunks = 0, len_title = 0, len_section = 0, len_body = 0');
+    raw.pragma('user_version = 0');
+    raw.close();
+
+    const reopened = new SqliteSearchIndex(dir);
+    const result = await reopened.forProject(projectId).search({ terms: queryTerms('glacier'), topK: 5 });
+
+    expect(result.hits.map((h) => h.document_id)).toEqual([doc]);
+    expect(result.hits[0].score).toBeGreaterThan(0);
+    expect(result.chunkCount).toBe(1);
+    reopened.close();
+  });
+});
