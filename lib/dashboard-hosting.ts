@@ -45,14 +45,17 @@ export function dashboardAssetDir(
   return { dir: placeholderDir, built: false };
 }
 
-/** The Content-Security-Policy of every dashboard response: its own files, and calls to the API only. */
-export function dashboardCsp(apiOrigin: string): string {
+/**
+ * The Content-Security-Policy of every dashboard response: its own files, and calls to the API
+ * and to the upload bucket (large files go straight to a presigned S3 URL) only.
+ */
+export function dashboardCsp(apiOrigin: string, uploadOrigin?: string): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    `connect-src 'self' ${apiOrigin}`,
+    `connect-src 'self' ${apiOrigin}${uploadOrigin ? ` ${uploadOrigin}` : ''}`,
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -66,6 +69,8 @@ export interface DashboardHostingProps {
   readonly apiUrl: string;
   /** The API's origin (`https://<id>.execute-api.<region>.amazonaws.com`), the only other origin the CSP lets the page call. */
   readonly apiOrigin: string;
+  /** The origin presigned upload URLs point at (`https://<bucket>.s3.<region>.amazonaws.com`), which the page PUTs large files to. */
+  readonly uploadOrigin?: string;
   /**
    * The built dashboard.
    * @default dashboardAssetDir()
@@ -133,7 +138,10 @@ export class DashboardHosting extends Construct {
       responseHeadersPolicyName: `oprag-${props.stage}-dashboard`,
       comment: 'Oprag dashboard: strict CSP, HSTS, nosniff, no framing',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: dashboardCsp(props.apiOrigin), override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: dashboardCsp(props.apiOrigin, props.uploadOrigin),
+          override: true,
+        },
         strictTransportSecurity: {
           accessControlMaxAge: Duration.days(730),
           includeSubdomains: true,

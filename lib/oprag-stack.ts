@@ -29,6 +29,7 @@ export interface OpragStackProps extends StackProps {
 export class OpragStack extends Stack {
   readonly api: OpragApi;
   readonly dashboard: DashboardHosting;
+  readonly files: IngestBucket;
   readonly functions: Record<'control' | 'documents' | 'query' | 'worker', OpragFunction>;
 
   constructor(scope: Construct, id: string, props: OpragStackProps) {
@@ -46,12 +47,16 @@ export class OpragStack extends Stack {
     };
 
     // the dashboard reaches the API created below: its URL and origin are filled in at synthesis
+    // named, so the dashboard's CSP can name its origin (the bucket's CORS rule names the dashboard)
+    const filesBucketName = `${prefix}-files-${this.account}-${this.region}`;
     const dashboard = new DashboardHosting(this, 'Dashboard', {
       stage: config.stage,
       apiUrl: Lazy.string({ produce: () => this.api.url }),
       apiOrigin: Lazy.string({
         produce: () => `https://${this.api.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}`,
       }),
+      // presigned upload URLs are virtual-hosted: https://<bucket>.s3.<region>.amazonaws.com/...
+      uploadOrigin: `https://${filesBucketName}.s3.${this.region}.${this.urlSuffix}`,
       retain: production,
     });
     this.dashboard = dashboard;
@@ -60,7 +65,12 @@ export class OpragStack extends Stack {
     const dashboardOrigin = config.dashboardOrigin ?? dashboard.origin;
 
     const data = new DataTable(this, 'Data', { tableName: prefix, retain: production });
-    const files = new IngestBucket(this, 'Files', { retain: production, uploadOrigins: [dashboardOrigin] });
+    const files = new IngestBucket(this, 'Files', {
+      retain: production,
+      uploadOrigins: [dashboardOrigin],
+      bucketName: filesBucketName,
+    });
+    this.files = files;
     const alarms = new AlarmTopic(this, 'Alarms', { topicName: `${prefix}-alarms`, retain: production });
     const ingest = new IngestQueue(this, 'Ingest', {
       namePrefix: prefix,

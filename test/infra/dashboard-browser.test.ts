@@ -46,7 +46,12 @@ function render(value: unknown, subst: Record<string, string>): string {
 function distributionHeaders(apiOrigin: string, distributionId: string): Record<string, string> {
   const s = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
   // the CSP names the gateway's own origin; the stand-in API is at apiOrigin
-  const gateway = { [restApiId]: 'GATEWAY', 'AWS::Region': 'REGION', 'AWS::URLSuffix': 'SUFFIX' };
+  const gateway = {
+    [restApiId]: 'GATEWAY',
+    'AWS::AccountId': 'ACCOUNT',
+    'AWS::Region': 'REGION',
+    'AWS::URLSuffix': 'SUFFIX',
+  };
   const csp = render(s.ContentSecurityPolicy.ContentSecurityPolicy, gateway);
   expect(csp).toContain('https://GATEWAY.execute-api.REGION.SUFFIX');
   expect(distributionId).toBeTruthy();

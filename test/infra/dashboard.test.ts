@@ -138,7 +138,14 @@ describe('the dashboard distribution', () => {
       'style-src': "'self'",
       'frame-ancestors': "'none'",
     });
-    expect(directives['connect-src']).toBe(`'self' https://<${restApiId}>.execute-api.<AWS::Region>.<AWS::URLSuffix>`);
+    const [, files] = Object.entries(resources).find(
+      ([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('FilesBucket'),
+    ) as [string, Json];
+    expect(text(files.Properties.BucketName)).toBe('oprag-staging-files-<AWS::AccountId>-<AWS::Region>');
+    // the page PUTs large files to the presigned URL of that bucket
+    expect(directives['connect-src']).toBe(
+      `'self' https://<${restApiId}>.execute-api.<AWS::Region>.<AWS::URLSuffix> https://oprag-staging-files-<AWS::AccountId>-<AWS::Region>.s3.<AWS::Region>.<AWS::URLSuffix>`,
+    );
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
     expect(security.ContentSecurityPolicy.Override).toBe(true);
 
