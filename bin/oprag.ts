@@ -159,6 +159,39 @@ program
     process.exitCode = await runIngestCommand(paths, { ...opts, key: opts.key ?? adminKey() });
   });
 
+program
+  .command('eval')
+  .description(
+    'measure retrieval on a BEIR-layout benchmark through the HTTP API (a throwaway local server by default)',
+  )
+  .requiredOption('--dataset <dir>', 'a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv')
+  .option('--split <split>', 'the qrels split: dev or test', 'dev')
+  .option('--base-url <url>', 'measure this deployment instead (with --key, a company admin key)')
+  .option('--key <key>', 'a company admin key, with --base-url')
+  .option('--concurrency <n>', 'ingest requests in flight', '8')
+  .option('--json', 'print the report as one JSON object')
+  .action(
+    async (opts: {
+      dataset: string;
+      split: string;
+      baseUrl?: string;
+      key?: string;
+      concurrency: string;
+      json?: boolean;
+    }) => {
+      const { formatEvalReport, runEval } = await import('../lambdas/client/eval');
+      const report = await runEval({
+        dataset: opts.dataset,
+        split: opts.split,
+        baseUrl: opts.baseUrl,
+        key: opts.key,
+        concurrency: Number(opts.concurrency),
+        log: opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${opts.json ? JSON.stringify(report) : formatEvalReport(report)}\n`);
+    },
+  );
+
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`oprag: ${e.message}\n`);
   process.exit(1);

@@ -23,7 +23,7 @@ const versionOf = (word: string) => (word === 'alphaversion' ? 0 : Number(word.s
 function guideText(v: number): string {
   const word = versionWord(v);
   const paragraphs = Array.from(
-    { length: 8 },
+    { length: 14 },
     (_, i) =>
       `Section ${i + 1} of the handbook, edition ${word}. The ${word} handbook explains how the warehouse ` +
       `receives pallets, how inbound crates are counted and how the night shift records damaged goods. ` +

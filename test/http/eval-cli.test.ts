@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli';
+
+const FIXTURE = join(__dirname, '../fixtures/eval-tiny');
+
+describe('oprag eval', () => {
+  it('measures a BEIR-layout set through a throwaway server and prints one JSON object', async () => {
+    const out = await runCli(['eval', '--dataset', FIXTURE, '--split', 'dev', '--json'], { timeoutMs: 60_000 });
+
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    const report = JSON.parse(out.stdout);
+    expect(report).toMatchObject({
+      dataset: 'eval-tiny',
+      split: 'dev',
+      documents: 6,
+      chunks: 6,
+      queries: 4,
+      recall_k: 50,
+      failed_documents: 0,
+    });
+    // q1..q3 find their one document first; q4 finds d6 first and never d3 (no shared word):
+    // nDCG = (1 + 1 + 1 + 1 / (1 + 1/log2 3)) / 4, Recall = (1 + 1 + 1 + 0.5) / 4, MRR = 1
+    const q4 = 1 / (1 + 1 / Math.log2(3));
+    expect(report.ndcg_at_10).toBeCloseTo((3 + q4) / 4, 4);
+    expect(report.recall).toBeCloseTo(0.875, 4);
+    expect(report.mrr_at_10).toBe(1);
+    expect(report.ingest_docs_per_s).toBeGreaterThan(0);
+    expect(report.retrieve_p50_ms).toBeGreaterThan(0);
+    expect(report.retrieve_p99_ms).toBeGreaterThanOrEqual(report.retrieve_p50_ms);
+    expect(report.notes.join(' ')).toMatch(/at most 50/);
+  }, 90_000);
+
+  it('prints a readable report for the test split, ignoring grade-0 judgements', async () => {
+    const out = await runCli(['eval', '--dataset', FIXTURE, '--split', 'test'], { timeoutMs: 60_000 });
+
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/eval-tiny test: 6 documents → 6 chunks, 2 queries/);
+    expect(out.stdout).toMatch(/nDCG@10 {5}1\.0000/);
+    expect(out.stdout).toMatch(/Recall@50 {3}1\.0000/);
+    expect(out.stdout).toMatch(/MRR@10 {6}1\.0000/);
+  }, 90_000);
+
+  it('fails with a message for a split without judgements', async () => {
+    const out = await runCli(['eval', '--dataset', FIXTURE, '--split', 'train'], { timeoutMs: 60_000 });
+
+    expect(out.status).not.toBe(0);
+    expect(out.stderr).toMatch(/oprag: .*train\.tsv/);
+  }, 90_000);
+});
