@@ -95,19 +95,37 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkingOptions = DE
   return chunks;
 }
 
-/** Cuts text longer than `max` between sentences, and sentences longer than `max` between words. */
+/**
+ * Cuts text longer than `max`. Text made of lines (table rows, list items) is cut between lines,
+ * so a row or an item that fits is never split; other text between sentences, and sentences
+ * longer than `max` between words.
+ */
 export function splitLong(text: string, max: number): string[] {
   if (text.length <= max) return [text];
+  const lines = text.split('\n').filter((l) => l.trim());
+  if (lines.length > 1)
+    return pack(
+      lines.flatMap((line) => splitLong(line, max)),
+      max,
+      '\n',
+    );
+  return pack(
+    splitSentences(text).flatMap((sentence) => (sentence.length > max ? splitWords(sentence, max) : [sentence])),
+    max,
+    ' ',
+  );
+}
+
+/** Joins parts in order into pieces of at most `max` characters. */
+function pack(parts: string[], max: number, joiner: string): string[] {
   const out: string[] = [];
   let current = '';
-  for (const sentence of splitSentences(text)) {
-    for (const part of sentence.length > max ? splitWords(sentence, max) : [sentence]) {
-      if (current && current.length + part.length + 1 > max) {
-        out.push(current);
-        current = '';
-      }
-      current = current ? `${current} ${part}` : part;
+  for (const part of parts) {
+    if (current && current.length + part.length + joiner.length > max) {
+      out.push(current);
+      current = '';
     }
+    current = current ? `${current}${joiner}${part}` : part;
   }
   if (current) out.push(current);
   return out;
@@ -130,13 +148,19 @@ function splitWords(text: string, max: number): string[] {
   return out;
 }
 
-/** The last sentences of a text that fit in `max` characters (whole sentences only). */
+/**
+ * The end of a chunk repeated at the start of the next: whole lines when its last block is made
+ * of lines (rows, items), else whole sentences; never more than `max` characters.
+ */
 function tail(text: string, max: number): string {
   if (max <= 0) return '';
-  const sentences = splitSentences(text);
+  const lastBlock = text.slice(text.lastIndexOf('\n\n') + 1).trim();
+  const byLine = lastBlock.includes('\n');
+  const units = byLine ? lastBlock.split('\n').filter((l) => l.trim()) : splitSentences(text);
+  const joiner = byLine ? '\n' : ' ';
   let out = '';
-  for (let i = sentences.length - 1; i >= 0; i--) {
-    const next = out ? `${sentences[i]} ${out}` : sentences[i];
+  for (let i = units.length - 1; i >= 0; i--) {
+    const next = out ? `${units[i]}${joiner}${out}` : units[i];
     if (next.length > max) break;
     out = next;
   }
