@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
+import { startTestServer } from '../helpers/server';
 
 const FIXTURE = join(__dirname, '../fixtures/eval-tiny');
 
@@ -46,5 +47,25 @@ describe('oprag eval', () => {
 
     expect(out.status).not.toBe(0);
     expect(out.stderr).toMatch(/oprag: .*train\.tsv/);
+  }, 90_000);
+
+  it('measures a running deployment with --base-url and --key, and deletes the project it made', async () => {
+    const t = await startTestServer();
+    try {
+      const before = await t.admin.get<{ projects: unknown[] }>('/v1/projects');
+      const out = await runCli(
+        ['eval', '--dataset', FIXTURE, '--split', 'dev', '--json', '--base-url', t.url, '--key', t.adminKey],
+        { timeoutMs: 60_000 },
+      );
+
+      expect(out.status).toBe(0);
+      const report = JSON.parse(out.stdout);
+      expect(report.queries).toBe(4);
+      expect(report.recall).toBeCloseTo(0.875, 4);
+      const after = await t.admin.get<{ projects: unknown[] }>('/v1/projects');
+      expect(after.body.projects).toHaveLength(before.body.projects.length);
+    } finally {
+      await t.close();
+    }
   }, 90_000);
 });
