@@ -178,6 +178,7 @@ async function main() {
       const project = await newProject(`bench ${run}`);
       const cpu0 = cpuSecondsOf(server.child.pid as number);
       const loop0 = mainThreadCpuSecondsOf(server.child.pid as number);
+      const client0 = process.cpuUsage();
       const load0 = loadavg()[0];
       let elapsed: number;
       let extra: Record<string, unknown> = {};
@@ -242,6 +243,7 @@ async function main() {
         mb_per_s: round1(bytes / 2 ** 20 / elapsed),
         server_cpu_s: round1(cpuSecondsOf(server.child.pid as number) - cpu0),
         server_main_thread_cpu_s: round1(mainThreadCpuSecondsOf(server.child.pid as number) - loop0),
+        client_cpu_s: round1(((u) => (u.user + u.system) / 1e6)(process.cpuUsage(client0))),
         load_average_before: round1(load0),
         ...extra,
       };
@@ -261,7 +263,7 @@ async function main() {
       process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight\n`);
       for (const r of results) {
         process.stdout.write(
-          `${String(r.run).padEnd(5)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s, load before ${r.load_average_before})\n`,
+          `${String(r.run).padEnd(5)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s; client CPU ${r.client_cpu_s} s; load before ${r.load_average_before})\n`,
         );
       }
       process.stdout.write(

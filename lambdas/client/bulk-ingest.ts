@@ -4,8 +4,10 @@
  * external id are skipped before anything is sent, and the API itself answers `unchanged` for
  * the rest. Small files go as multipart/form-data; big ones through an upload URL.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
 
@@ -83,39 +85,97 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const message = (r: Reply) => r.body?.error?.message ?? `HTTP ${r.status}`;
 
-function makeApi(baseUrl: string, key: string) {
+type Body = string | Buffer | undefined;
+interface RawReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * One request over node:http(s) with kept-alive connections: for the many small calls of a bulk
+ * run it costs the client a fraction of what fetch does.
+ */
+function requester(concurrency: number) {
+  const agents = {
+    'http:': new HttpAgent({ keepAlive: true, maxSockets: concurrency }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets: concurrency }),
+  };
+  const send = (method: string, url: string, headers: Record<string, string>, body: Body) =>
+    new Promise<RawReply>((resolve, reject) => {
+      const target = new URL(url);
+      const protocol = target.protocol === 'https:' ? 'https:' : 'http:';
+      const req = (protocol === 'https:' ? httpsRequest : httpRequest)(
+        target,
+        {
+          method,
+          agent: agents[protocol],
+          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(parts).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  const close = () => {
+    for (const a of Object.values(agents)) a.destroy();
+  };
+  return { send, close };
+}
+
+/** A file and its external id as multipart/form-data, as a browser's FormData would send them. */
+export function multipartBody(bytes: Buffer, filename: string, externalId: string) {
+  const boundary = `----oprag${randomBytes(12).toString('hex')}`;
+  const quoted = (v: string) => v.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(filename)}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    ),
+    bytes,
+    Buffer.from(
+      `\r\n--${boundary}\r\nContent-Disposition: form-data; name="external_id"\r\n\r\n${externalId}\r\n--${boundary}--\r\n`,
+    ),
+  ]);
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+function makeApi(baseUrl: string, key: string, send: ReturnType<typeof requester>['send']) {
   const root = baseUrl.replace(/\/$/, '');
   /** One call, retried on 429 (after Retry-After), 5xx and network errors; PUTs to upload URLs are never retried. */
   return async function call(
     method: string,
     pathOrUrl: string,
-    body?: () => RequestInit['body'],
-    headers = {},
+    body?: Body,
+    headers: Record<string, string> = {},
   ): Promise<Reply> {
     const external = /^https?:\/\//.test(pathOrUrl);
     const url = external ? pathOrUrl : `${root}${pathOrUrl}`;
     const retries = external ? 0 : RETRIES;
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
+      let res: RawReply;
       try {
-        res = await fetch(url, {
-          method,
-          headers: external ? headers : { authorization: `Bearer ${key}`, ...headers },
-          body: body?.(),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
+        res = await send(method, url, external ? headers : { authorization: `Bearer ${key}`, ...headers }, body);
       } catch (e) {
         if (attempt >= retries) throw new IngestAbort(`${method} ${url}: ${(e as Error).message}`);
         await sleep(250 * 2 ** attempt);
         continue;
       }
       if ((res.status === 429 || res.status >= 500) && attempt < retries) {
-        await res.body?.cancel();
-        const after = Number(res.headers.get('retry-after'));
+        const after = Number(res.headers['retry-after']);
         await sleep(after > 0 ? after * 1000 : 250 * 2 ** attempt);
         continue;
       }
-      const text = await res.text();
+      const text = res.text;
       try {
         return { status: res.status, body: JSON.parse(text) };
       } catch {
@@ -138,10 +198,23 @@ function abortOn(res: Reply, project: string, what: string) {
 
 export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummary> {
   const started = performance.now();
-  const progress = o.progress ?? silentProgress;
   const concurrency = Math.max(1, o.concurrency ?? 4);
+  const http = requester(concurrency);
+  try {
+    return await run(o, concurrency, makeApi(o.baseUrl, o.key, http.send), started);
+  } finally {
+    http.close();
+  }
+}
+
+async function run(
+  o: BulkIngestOptions,
+  concurrency: number,
+  call: ReturnType<typeof makeApi>,
+  started: number,
+): Promise<BulkIngestSummary> {
+  const progress = o.progress ?? silentProgress;
   const threshold = o.uploadThresholdBytes ?? DEFAULT_UPLOAD_THRESHOLD;
-  const call = makeApi(o.baseUrl, o.key);
   const base = `/v1/projects/${encodeURIComponent(o.project)}`;
   const files = await collectFiles(o.inputs);
 
@@ -181,13 +254,13 @@ export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummar
     const created = await call(
       'POST',
       `${base}/uploads`,
-      () => JSON.stringify({ filename, content_type: type, external_id: f.externalId }),
+      JSON.stringify({ filename, content_type: type, external_id: f.externalId }),
       { 'content-type': 'application/json' },
     );
     abortOn(created, o.project, `creating an upload URL for ${f.path}`);
     if (created.status !== 201) return fail(f, `${created.status} ${message(created)}`);
     const u = created.body.upload as { url: string; method: string; headers: Record<string, string> };
-    const put = await call(u.method, u.url, () => new Blob([bytes]), u.headers);
+    const put = await call(u.method, u.url, bytes, u.headers);
     if (put.status >= 300) return fail(f, `${put.status} ${message(put)}`);
     uploads++;
     counts.sent++;
@@ -195,19 +268,15 @@ export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummar
   };
 
   const send = async (f: IngestFile) => {
-    const bytes = await readFile(f.path);
+    const bytes = readFileSync(f.path); // a small file from the page cache: cheaper than four trips to the I/O threads
     const known = existing.get(f.externalId);
     if (known?.status === 'ready' && known.content_hash === sha256(bytes)) {
       counts.unchanged++;
       return;
     }
     if (bytes.length > threshold) return upload(f, bytes);
-    const res = await call('POST', `${base}/documents`, () => {
-      const form = new FormData();
-      form.append('file', new Blob([bytes]), basename(f.path));
-      form.append('external_id', f.externalId);
-      return form;
-    });
+    const form = multipartBody(bytes, basename(f.path), f.externalId);
+    const res = await call('POST', `${base}/documents`, form.body, { 'content-type': form.contentType });
     abortOn(res, o.project, `sending ${f.path}`);
     if (res.status === 413) return upload(f, bytes);
     if (res.status === 200 && res.body.unchanged) {

@@ -81,10 +81,22 @@ function page<T extends { id: string }>(rows: Row[], limit: number): Page<T> {
   return { items, next_cursor: rows.length > limit ? items[items.length - 1].id : null };
 }
 
-/** Prepared statements, compiled once per connection and reused: preparing costs more than running. */
-class Statements {
+type Deferred = { write: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+
+/**
+ * The connection's prepared statements, compiled once and reused (preparing costs more than
+ * running), and its group commit: the frequent small writes of concurrent calls (documents,
+ * audit events, usage and rate counters) made in one turn of the event loop are committed
+ * together at its end, one transaction instead of one each. Each write is a savepoint of its
+ * own, so one that fails is undone alone and only its caller sees the error; a caller's promise
+ * resolves only once its write is committed, so nothing is answered before it is durable.
+ */
+class Connection {
   private readonly cache = new Map<string, Database.Statement>();
+  private pending: Deferred[] = [];
+
   constructor(readonly db: Database.Database) {}
+
   get(sql: string): Database.Statement {
     let s = this.cache.get(sql);
     if (!s) {
@@ -93,13 +105,61 @@ class Statements {
     }
     return s;
   }
+
+  /** Runs the write with the others of this turn; resolves to its result once committed. */
+  defer<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ write, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits the writes waiting for the end of the turn; other writes call it first, to keep order. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 1) {
+      const [w] = batch;
+      let value: unknown;
+      try {
+        value = w.write();
+      } catch (e) {
+        w.reject(e);
+        return;
+      }
+      w.resolve(value);
+      return;
+    }
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const w of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(w.write)() });
+          } catch (e) {
+            outcomes.push({ ok: false, value: e });
+          }
+        }
+      })();
+    } catch (e) {
+      for (const w of batch) w.reject(e); // the commit itself failed: none of them happened
+      return;
+    }
+    for (const [i, w] of batch.entries()) {
+      if (outcomes[i].ok) w.resolve(outcomes[i].value);
+      else w.reject(outcomes[i].value);
+    }
+  }
 }
 
 /** The control database of the embedded home: one SQLite file for every tenant record. */
 export class SqliteTenantStore implements TenantStore {
   private readonly db: Database.Database;
-  private readonly statements: Statements;
-  private readonly sql = (text: string) => this.statements.get(text);
+  private readonly connection: Connection;
+  private readonly sql = (text: string) => this.connection.get(text);
+  /** writes outside the group commit go after the ones already waiting */
+  private readonly now = () => this.connection.flush();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -107,7 +167,7 @@ export class SqliteTenantStore implements TenantStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.statements = new Statements(this.db);
+    this.connection = new Connection(this.db);
     // a data directory from before the running totals: count once
     const totals = this.sql('SELECT count(*) AS n FROM project_totals').get() as { n: number };
     if (totals.n === 0) {
@@ -117,10 +177,12 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   close(): void {
+    this.connection.flush();
     this.db.close();
   }
 
   async createCompany(c: Company) {
+    this.now();
     this.sql('INSERT INTO companies (id, data) VALUES (?, ?)').run(c.id, JSON.stringify(c));
   }
   async getCompany(id: string) {
@@ -131,6 +193,7 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   async putKey(k: ApiKeyRecord) {
+    this.now();
     this.sql(
       `INSERT INTO api_keys (id, hash, company_id, project_id, data) VALUES (@id, @hash, @company_id, @project_id, @data)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
@@ -151,9 +214,12 @@ export class SqliteTenantStore implements TenantStore {
     return parseAll<ApiKeyRecord>(this.sql(sql).all(projectId) as Row[]);
   }
   async touchKey(id: string, at: string) {
-    this.sql(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ?`).run(at, id);
+    await this.connection.defer(() =>
+      this.sql(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ?`).run(at, id),
+    );
   }
   async revokeKey(id: string, at: string) {
+    this.now();
     this.sql(
       `UPDATE api_keys SET data = json_set(data, '$.revoked_at', ?) WHERE id = ? AND json_extract(data, '$.revoked_at') IS NULL`,
     ).run(at, id);
@@ -161,6 +227,7 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   async createProject(p: ProjectRecord) {
+    this.now();
     this.sql('INSERT INTO projects (id, company_id, data) VALUES (?, ?, ?)').run(p.id, p.company_id, JSON.stringify(p));
   }
   async getProject(id: string) {
@@ -173,27 +240,34 @@ export class SqliteTenantStore implements TenantStore {
     return page<ProjectRecord>(rows, req.limit);
   }
   async updateProject(p: ProjectRecord) {
+    this.now();
     this.sql('UPDATE projects SET data = ? WHERE id = ?').run(JSON.stringify(p), p.id);
   }
 
   async appendCompanyAudit(companyId: string, e: AuditEvent) {
-    this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, ?, NULL, ?)').run(
-      e.id,
-      companyId,
-      JSON.stringify(e),
+    const data = JSON.stringify(e);
+    await this.connection.defer(() =>
+      this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, ?, NULL, ?)').run(
+        e.id,
+        companyId,
+        data,
+      ),
     );
   }
 
   async pruneAudit(before: string) {
+    this.now();
     return this.sql(`DELETE FROM audit_events WHERE json_extract(data, '$.at') < ?`).run(before).changes;
   }
 
   async putUpload(u: UploadRecord) {
+    this.now();
     this.sql(
       'INSERT INTO uploads (id, token_hash, project_id, expires_at, used_at, data) VALUES (?, ?, ?, ?, NULL, ?)',
     ).run(u.id, u.token_hash, u.project_id, u.expires_at, JSON.stringify(u));
   }
   async claimUpload(tokenHash: string, now: string) {
+    this.now();
     // one conditional update: two racing PUTs cannot both claim the URL
     const claimed = this.sql(
       'UPDATE uploads SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
@@ -214,7 +288,7 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   forProject(projectId: string): ProjectRecords {
-    return new SqliteProjectRecords(this.statements, projectId);
+    return new SqliteProjectRecords(this.connection, projectId);
   }
 }
 
@@ -222,24 +296,30 @@ export class SqliteTenantStore implements TenantStore {
 class SqliteProjectRecords implements ProjectRecords {
   private readonly db: Database.Database;
   private readonly sql: (text: string) => Database.Statement;
+  private readonly defer: Connection['defer'];
+  private readonly now: () => void;
 
   constructor(
-    statements: Statements,
+    connection: Connection,
     private readonly projectId: string,
   ) {
-    this.db = statements.db;
-    this.sql = (text) => statements.get(text);
+    this.db = connection.db;
+    this.sql = (text) => connection.get(text);
+    this.defer = (write) => connection.defer(write);
+    this.now = () => connection.flush();
   }
 
   async putDocument(d: DocumentRecord) {
-    this.write(d);
+    const data = JSON.stringify(d); // as it is now, whatever the caller does with it next
+    const { id, external_id, status, bytes } = d;
+    await this.defer(() => this.write({ id, external_id, status, bytes }, data));
   }
-  private write(d: DocumentRecord) {
+  private write(d: Pick<DocumentRecord, 'id' | 'external_id' | 'status' | 'bytes'>, data = JSON.stringify(d)) {
     this.sql(
       `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, status = excluded.status,
            bytes = excluded.bytes, data = excluded.data WHERE documents.project_id = excluded.project_id`,
-    ).run(d.id, this.projectId, d.external_id, d.status, d.bytes, JSON.stringify(d));
+    ).run(d.id, this.projectId, d.external_id, d.status, d.bytes, data);
   }
   async getDocument(id: string) {
     const sql = 'SELECT data FROM documents WHERE id = ? AND project_id = ?';
@@ -268,19 +348,22 @@ class SqliteProjectRecords implements ProjectRecords {
     return parseAll<DocumentRecord>(this.sql(sql).all(this.projectId) as Row[]);
   }
   async deleteDocument(id: string) {
+    this.now();
     return this.sql('DELETE FROM documents WHERE id = ? AND project_id = ?').run(id, this.projectId).changes > 0;
   }
   async patchDocuments(patches: DocumentPatch[]) {
     const get = this.sql('SELECT data FROM documents WHERE id = ? AND project_id = ?');
-    return this.db.transaction(() =>
-      patches.map(({ id, content_hash, patch }) => {
-        const current = parse<DocumentRecord>(get.get(id, this.projectId) as Row);
-        if (!current || current.content_hash !== content_hash) return null;
-        const next = { ...current, ...patch, id: current.id };
-        this.write(next);
-        return next;
-      }),
-    )();
+    return this.defer(
+      this.db.transaction(() =>
+        patches.map(({ id, content_hash, patch }) => {
+          const current = parse<DocumentRecord>(get.get(id, this.projectId) as Row);
+          if (!current || current.content_hash !== content_hash) return null;
+          const next = { ...current, ...patch, id: current.id };
+          this.write(next);
+          return next;
+        }),
+      ),
+    );
   }
   async documentTotals() {
     const row = this.sql('SELECT documents, bytes FROM project_totals WHERE project_id = ?').get(this.projectId) as
@@ -290,6 +373,7 @@ class SqliteProjectRecords implements ProjectRecords {
   }
 
   async putGoldenQuestion(q: GoldenQuestion) {
+    this.now();
     this.sql(
       `INSERT INTO golden_questions (id, project_id, data) VALUES (?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_questions.project_id = excluded.project_id`,
@@ -304,10 +388,12 @@ class SqliteProjectRecords implements ProjectRecords {
     return parseAll<GoldenQuestion>(this.sql(sql).all(this.projectId) as Row[]);
   }
   async deleteGoldenQuestion(id: string) {
+    this.now();
     const sql = 'DELETE FROM golden_questions WHERE id = ? AND project_id = ?';
     return this.sql(sql).run(id, this.projectId).changes > 0;
   }
   async putGoldenRun(run: GoldenRun) {
+    this.now();
     this.sql('INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)').run(
       run.id,
       this.projectId,
@@ -320,10 +406,13 @@ class SqliteProjectRecords implements ProjectRecords {
   }
 
   async appendAudit(e: AuditEvent) {
-    this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, NULL, ?, ?)').run(
-      e.id,
-      this.projectId,
-      JSON.stringify(e),
+    const data = JSON.stringify(e);
+    await this.defer(() =>
+      this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, NULL, ?, ?)').run(
+        e.id,
+        this.projectId,
+        data,
+      ),
     );
   }
   async listAudit(req: PageRequest) {
@@ -335,10 +424,12 @@ class SqliteProjectRecords implements ProjectRecords {
 
   async addUsage(day: string, delta: Partial<UsageCounters>) {
     const values = COUNTERS.map((c) => Math.round(delta[c] ?? 0));
-    this.sql(
-      `INSERT INTO usage_days (project_id, day, ${COUNTERS.join(', ')}) VALUES (?, ?, ${COUNTERS.map(() => '?').join(', ')})
+    await this.defer(() =>
+      this.sql(
+        `INSERT INTO usage_days (project_id, day, ${COUNTERS.join(', ')}) VALUES (?, ?, ${COUNTERS.map(() => '?').join(', ')})
          ON CONFLICT (project_id, day) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
-    ).run(this.projectId, day, ...values);
+      ).run(this.projectId, day, ...values),
+    );
   }
   async listUsage(fromDay: string, toDay: string) {
     return this.sql(
@@ -346,6 +437,9 @@ class SqliteProjectRecords implements ProjectRecords {
     ).all(this.projectId, fromDay, toDay) as UsageDay[];
   }
   async countInWindow(name: string, window: string) {
+    return this.defer(() => this.count(name, window));
+  }
+  private count(name: string, window: string) {
     const row = this.sql(
       `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, 1)
          ON CONFLICT (project_id, name, win) DO UPDATE SET count = count + 1 RETURNING count`,
@@ -362,6 +456,7 @@ class SqliteProjectRecords implements ProjectRecords {
   }
 
   async purge(): Promise<PurgeCounts> {
+    this.now();
     const p = this.projectId;
     return this.db.transaction(() => {
       const documents = this.sql('DELETE FROM documents WHERE project_id = ?').run(p).changes;
