@@ -120,7 +120,7 @@ async function main() {
     const ms: number[] = [];
     for (const qid of qids) {
       const t = performance.now();
-      const r = await index.search({ terms: queryTerms(queries.get(qid) as string), topK: 300 });
+      const r = await index.search({ terms: queryTerms(queries.get(qid) as string), topK: 100 });
       ms.push(performance.now() - t);
       const ranked = documentRanking(r.hits.map((h) => h.document_id.slice(4)));
       const rel = qrels.get(qid) as Judgements;

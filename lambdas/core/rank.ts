@@ -36,7 +36,7 @@ export interface RankingParams {
 export const DEFAULT_RANKING: RankingParams = {
   k1: 0.9,
   fields: { title: { weight: 2, b: 0.5 }, section: { weight: 1.5, b: 0.5 }, body: { weight: 1, b: 0.75 } },
-  candidates: 300,
+  candidates: 200,
   coverage: 0,
 };
 

@@ -193,24 +193,28 @@ class SqliteProjectIndex implements ProjectIndex {
 
     const match = req.terms.map((t) => phrase(t.token)).join(' OR ');
     const params: unknown[] = [match];
-    let where = '';
+    const conditions: string[] = [];
     if (req.filter?.document_ids?.length) {
-      where += ` AND c.document_id IN (${req.filter.document_ids.map(() => '?').join(',')})`;
+      conditions.push(`document_id IN (${req.filter.document_ids.map(() => '?').join(',')})`);
       params.push(...req.filter.document_ids);
     }
     if (req.filter?.tags?.length) {
-      where += ` AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`;
+      conditions.push(
+        `EXISTS (SELECT 1 FROM json_each(tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`,
+      );
       params.push(...req.filter.tags);
     }
+    const where = conditions.length ? ` AND rowid IN (SELECT rowid FROM chunks WHERE ${conditions.join(' AND ')})` : '';
     const f = ranking.fields;
     params.push(Math.max(req.topK, ranking.candidates));
-    // candidates: FTS5's own bm25 over the inverted index, then BM25F from the stored statistics
+    // candidates: FTS5's own bm25 over its inverted index (limited before anything is joined),
+    // then BM25F from the stored statistics
     const rows = stmt(
       db,
       `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms
-       FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN chunk_terms t ON t.rowid = c.rowid
-       WHERE chunks_fts MATCH ?${where}
-       ORDER BY bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) LIMIT ?`,
+       FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
+             FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
+       JOIN chunk_terms t ON t.rowid = f.rowid`,
     )
       .raw()
       .all(...params) as [number, number, number, number, Buffer][];
