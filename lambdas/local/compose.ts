@@ -42,6 +42,7 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
       // deliveries still in their backoff get a short grace; later ones are dropped with the process
       await services.webhooks.idle(10_000);
       index.close();
+      blobs.close();
       store.close();
     },
   };

@@ -238,24 +238,37 @@ describe('patchDocuments in the SQLite tenant store', () => {
 });
 
 describe('the file blob store', () => {
-  it('still reads blobs written before content types lived inside the file', async () => {
+  it('reads blobs of older data directories, keeps small ones in its database and large ones in files', async () => {
     const dir = tmp();
     try {
       const projectId = newId('project');
       const docId = newId('document');
+      const key = `originals/${docId}`;
       mkdirSync(join(dir, 'blobs', projectId, 'originals'), { recursive: true });
       writeFileSync(join(dir, 'blobs', projectId, 'originals', docId), 'old bytes');
       writeFileSync(join(dir, 'blobs', projectId, 'originals', `${docId}.type`), 'text/markdown');
+      const store = new FsBlobStore(join(dir, 'blobs'));
+      const blobs = store.forProject(projectId);
 
-      const blobs = new FsBlobStore(join(dir, 'blobs')).forProject(projectId);
+      expect(await blobs.get(key)).toEqual({ bytes: Buffer.from('old bytes'), contentType: 'text/markdown' });
 
-      const got = await blobs.get(`originals/${docId}`);
-      expect(got?.bytes.toString()).toBe('old bytes');
-      expect(got?.contentType).toBe('text/markdown');
-      await blobs.put(`originals/${docId}`, Buffer.from('new bytes'), 'text/plain');
-      const fresh = await new FsBlobStore(join(dir, 'blobs')).forProject(projectId).get(`originals/${docId}`);
-      expect(fresh).toEqual({ bytes: Buffer.from('new bytes'), contentType: 'text/plain' });
+      await blobs.put(key, Buffer.from('new bytes'), 'text/plain');
+      const reopened = new FsBlobStore(join(dir, 'blobs'));
+      expect(await reopened.forProject(projectId).get(key)).toEqual({
+        bytes: Buffer.from('new bytes'),
+        contentType: 'text/plain',
+      });
+      reopened.close();
+
+      const large = Buffer.alloc(300 * 1024, 7);
+      await blobs.put(key, large, 'application/pdf');
+      const got = await blobs.get(key);
+      expect(got?.contentType).toBe('application/pdf');
+      expect(got?.bytes.equals(large)).toBe(true);
+
       expect(await blobs.deleteAll()).toBe(1);
+      expect(await blobs.get(key)).toBeNull();
+      store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

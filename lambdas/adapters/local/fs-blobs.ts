@@ -1,17 +1,25 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, rename as renameCb, rmSync, writeFile as writeFileCb } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import type { BlobStore, ProjectBlobs } from '../../ports';
 
 const KEY = /^[a-z]+\/[a-z0-9_]+$/;
+const writeFile = promisify(writeFileCb);
+const rename = promisify(renameCb);
 
 type Blob = { bytes: Buffer; contentType: string };
 
+/** Blobs up to this size live in the project's small-blob database; larger ones in files of their own. */
+const SMALL = 256 * 1024;
+const SMALL_DB = 'small.db';
+
 /**
- * A blob is one file: this marker, the content type's length (2 bytes), the content type, then
- * the bytes — one file to create per blob, not two. Files written before the marker existed hold
- * just the bytes, with the type in a `.type` file beside them; they are still read.
+ * A blob file is: this marker, the content type's length (2 bytes), the content type, then the
+ * bytes. Files written before the marker existed hold just the bytes, with the type in a `.type`
+ * file beside them; they are still read.
  */
 const MARK = Buffer.from('\x00oprag-blob-1\x00', 'latin1');
 
@@ -32,61 +40,131 @@ function decode(file: Buffer): Blob | null {
   };
 }
 
+type Pending = { run: () => void; resolve: () => void; reject: (e: unknown) => void };
+
 /**
- * The blobs written last, kept in memory up to a byte budget (oldest out first): a document is
- * read back right after it is stored, when the queue processes it, and that read need not touch
- * the disk. Shared by every project's handle; entries are keyed by full path.
+ * A project's small blobs in one SQLite file (WAL), rather than a file each: creating a file
+ * costs the kernel far more than a row costs SQLite, and a document is two small blobs. The puts
+ * of one event-loop turn share a commit; each resolves once its row is committed.
  */
-class RecentBlobs {
-  private readonly entries = new Map<string, Blob>();
-  private size = 0;
+class SmallBlobs {
+  private pending: Pending[] = [];
+  private readonly put: Database.Statement;
+  private readonly get: Database.Statement;
+  private readonly del: Database.Statement;
 
-  constructor(private readonly budget: number) {}
-
-  get(path: string): Blob | undefined {
-    return this.entries.get(path);
+  constructor(readonly db: Database.Database) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, content_type TEXT NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID',
+    );
+    this.put = db.prepare(
+      'INSERT INTO blobs (key, content_type, bytes) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes',
+    );
+    this.get = db.prepare('SELECT content_type, bytes FROM blobs WHERE key = ?');
+    this.del = db.prepare('DELETE FROM blobs WHERE key = ?');
   }
 
-  set(path: string, blob: Blob): void {
-    this.delete(path);
-    if (blob.bytes.length > this.budget / 8) return;
-    this.entries.set(path, blob);
-    this.size += blob.bytes.length;
-    for (const [oldest, b] of this.entries) {
-      if (this.size <= this.budget) break;
-      this.entries.delete(oldest);
-      this.size -= b.bytes.length;
+  write(key: string, bytes: Buffer, contentType: string): Promise<void> {
+    return this.defer(() => this.put.run(key, contentType, bytes));
+  }
+
+  remove(key: string): Promise<boolean> {
+    this.flush();
+    return Promise.resolve(this.del.run(key).changes > 0);
+  }
+
+  read(key: string): Blob | null {
+    const row = this.get.get(key) as { content_type: string; bytes: Buffer } | undefined;
+    return row ? { bytes: row.bytes, contentType: row.content_type } : null;
+  }
+
+  keys(): string[] {
+    this.flush();
+    return (this.db.prepare('SELECT key FROM blobs').all() as { key: string }[]).map((r) => r.key);
+  }
+
+  private defer(run: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ run, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  flush(): void {
+    if (this.pending.length === 0 || !this.db.open) return;
+    const batch = this.pending;
+    this.pending = [];
+    const failed = new Map<Pending, unknown>();
+    try {
+      this.db.transaction(() => {
+        for (const p of batch) {
+          try {
+            this.db.transaction(p.run)();
+          } catch (e) {
+            failed.set(p, e);
+          }
+        }
+      })();
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    for (const p of batch) {
+      if (failed.has(p)) p.reject(failed.get(p));
+      else p.resolve();
     }
   }
 
-  delete(path: string): void {
-    const b = this.entries.get(path);
-    if (!b) return;
-    this.entries.delete(path);
-    this.size -= b.bytes.length;
-  }
-
-  deleteUnder(root: string): void {
-    for (const path of [...this.entries.keys()]) if (path.startsWith(root)) this.delete(path);
+  close(): void {
+    this.flush();
+    this.db.close();
   }
 }
 
-/** Blobs on the file system: `<dir>/<project_id>/<key>`, each file holding its content type and bytes. */
+/**
+ * Blobs of the embedded home under `<dir>/<project_id>/`: small ones (a typical document and its
+ * extracted text) as rows of `small.db`, larger ones as files `<key>` holding their content type
+ * and bytes. A row shadows an older file of the same key.
+ */
 export class FsBlobStore implements BlobStore {
-  private readonly recent: RecentBlobs;
-  private readonly folders = new Set<string>();
+  private readonly open = new Map<string, SmallBlobs>();
 
   constructor(
     private readonly dir: string,
-    recentBytes = 32 * 2 ** 20,
+    private readonly maxOpen = 64,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.recent = new RecentBlobs(recentBytes);
   }
 
   forProject(projectId: string): ProjectBlobs {
     if (!isId('project', projectId)) throw new Error('invalid project id for blobs');
-    return new FsProjectBlobs(join(this.dir, projectId), this.recent, this.folders);
+    return new FsProjectBlobs(join(this.dir, projectId), (create) => this.small(projectId, create));
+  }
+
+  /** The project's small-blob database; opened on first use (created only when asked to). */
+  private small(projectId: string, create: boolean): SmallBlobs | null {
+    let s = this.open.get(projectId);
+    if (s?.db.open) return s;
+    const root = join(this.dir, projectId);
+    const file = join(root, SMALL_DB);
+    if (!create && !existsSync(file)) return null;
+    mkdirSync(root, { recursive: true });
+    s = new SmallBlobs(new Database(file));
+    this.open.set(projectId, s);
+    if (this.open.size > this.maxOpen) {
+      const [oldest, handle] = this.open.entries().next().value as [string, SmallBlobs];
+      handle.close();
+      this.open.delete(oldest);
+    }
+    return s;
+  }
+
+  close(): void {
+    for (const s of this.open.values()) s.close();
+    this.open.clear();
   }
 }
 
@@ -95,9 +173,7 @@ let tmpCounter = 0;
 class FsProjectBlobs implements ProjectBlobs {
   constructor(
     private readonly root: string,
-    private readonly recent: RecentBlobs,
-    /** folders known to exist, so that a put costs no mkdir */
-    private readonly folders: Set<string>,
+    private readonly small: (create: boolean) => SmallBlobs | null,
   ) {}
 
   private path(key: string): string {
@@ -105,31 +181,23 @@ class FsProjectBlobs implements ProjectBlobs {
     return join(this.root, key);
   }
 
-  /** Writes on the I/O threads, off the event loop; resolves once the blob is in place. */
   async put(key: string, bytes: Buffer, contentType: string) {
     const path = this.path(key);
-    const folder = join(path, '..');
-    if (!this.folders.has(folder)) {
-      mkdirSync(folder, { recursive: true });
-      this.folders.add(folder);
+    if (bytes.length <= SMALL) {
+      await this.small(true)?.write(key, bytes, contentType);
+      return;
     }
+    mkdirSync(join(path, '..'), { recursive: true });
     const tmp = `${path}.${process.pid}-${++tmpCounter}.tmp`; // unique: puts of one key may overlap
-    const write = () => writeFile(tmp, encode(bytes, contentType));
-    try {
-      await write();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      mkdirSync(folder, { recursive: true }); // removed behind this process's back
-      await write();
-    }
+    await writeFile(tmp, encode(bytes, contentType));
     await rename(tmp, path); // readers see the whole file or none of it
-    this.recent.set(path, { bytes, contentType });
+    await this.small(false)?.remove(key); // no older small version may shadow it
   }
 
   async get(key: string) {
     const path = this.path(key);
-    const cached = this.recent.get(path);
-    if (cached) return { bytes: cached.bytes, contentType: cached.contentType };
+    const row = this.small(false)?.read(key);
+    if (row) return row;
     let file: Buffer;
     try {
       file = await readFile(path);
@@ -145,22 +213,25 @@ class FsProjectBlobs implements ProjectBlobs {
 
   async delete(key: string) {
     const path = this.path(key);
-    this.recent.delete(path);
+    const row = (await this.small(false)?.remove(key)) ?? false;
     const existed = existsSync(path);
     rmSync(path, { force: true });
     rmSync(`${path}.type`, { force: true });
-    return existed;
+    return row || existed;
   }
 
   async deleteAll() {
-    this.recent.deleteUnder(`${this.root}/`);
-    for (const folder of [...this.folders]) if (folder.startsWith(`${this.root}/`)) this.folders.delete(folder);
-    if (!existsSync(this.root)) return 0;
-    let count = 0;
-    for (const folder of readdirSync(this.root)) {
-      count += readdirSync(join(this.root, folder)).filter((f) => !f.endsWith('.type') && !f.endsWith('.tmp')).length;
+    const small = this.small(false);
+    const keys = new Set(small?.keys() ?? []);
+    small?.close();
+    if (!existsSync(this.root)) return keys.size;
+    for (const folder of readdirSync(this.root, { withFileTypes: true })) {
+      if (!folder.isDirectory()) continue;
+      for (const f of readdirSync(join(this.root, folder.name))) {
+        if (!f.endsWith('.type') && !f.endsWith('.tmp')) keys.add(`${folder.name}/${f}`);
+      }
     }
     rmSync(this.root, { recursive: true, force: true });
-    return count;
+    return keys.size;
   }
 }
