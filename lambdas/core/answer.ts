@@ -18,20 +18,21 @@ export interface ComposeOptions {
    */
   diversity?: number;
   /**
-   * the bonus of a passage's last sentence, its first getting none: findings and conclusions come
-   * after the background that introduces them
+   * how much more the terms of a passage's last sentence count than those of its first (the share
+   * grows along the passage): findings and conclusions come after the background that introduces
+   * them
    */
   positionWeight?: number;
 }
 
 export const DEFAULT_COMPOSE: ComposeOptions = {
   maxSentences: 3,
-  minRelativeScore: 0.5,
+  minRelativeScore: 0.7,
   phraseWeight: 0.3,
   passageWeight: 0.2,
   rankWeight: 0.05,
   diversity: 0.2,
-  positionWeight: 0.1,
+  positionWeight: 0.3,
 };
 
 interface Candidate {
@@ -50,8 +51,9 @@ function share(stems: Set<string>, weights: Record<string, number>, total: numbe
 
 /**
  * How well one sentence answers the question: the (IDF-weighted) share of the question's terms
- * it holds, more when it keeps the question's phrases intact, a little more when its passage as
- * a whole matches the question or ranks high, a little less when it runs past 400 characters.
+ * it holds — a little more the later it comes in its passage, a little less past 400 characters —
+ * plus bonuses when it keeps the question's phrases intact and when its passage as a whole matches
+ * the question or ranks high.
  */
 export function sentenceScore(
   sentence: string,
@@ -65,11 +67,10 @@ export function sentenceScore(
   if (coverage === 0) return 0;
   const lengthPenalty = sentence.length > 400 ? 0.9 : 1;
   return (
-    coverage * lengthPenalty +
+    coverage * lengthPenalty * (1 + (opts.positionWeight ?? 0) * (context.position ?? 0)) +
     (opts.phraseWeight ?? 0) * phraseAgreement(input.question, sentence) +
     (opts.passageWeight ?? 0) * context.passageShare +
-    (opts.rankWeight ?? 0.02) / (context.rank + 1) +
-    (opts.positionWeight ?? 0) * (context.position ?? 0)
+    (opts.rankWeight ?? 0.02) / (context.rank + 1)
   );
 }
 

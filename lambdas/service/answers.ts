@@ -1,9 +1,9 @@
 import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
-import { DEFAULT_GATE, relevanceGate, termCoverage } from '../core/gate';
+import { DEFAULT_GATE, informativeWeights, relevanceGate, termCoverage } from '../core/gate';
 import { isId } from '../core/ids';
 import type { ChatAnswer, Citation, ProjectRecord } from '../core/model';
-import { idf, queryTerms, splitSentences } from '../core/text';
+import { queryTerms, splitSentences } from '../core/text';
 import type { Passage, SearchHit } from '../ports';
 import { authorizeProject } from './access';
 import type { Context, Principal } from './context';
@@ -72,8 +72,15 @@ export function makeAnswerServices(ctx: Context) {
       title: h.title,
       section: h.section,
     }));
+    // the gate's weights: IDF, with generic words and words the project lacks kept in proportion
+    const weights = informativeWeights(terms, {
+      documentFrequency: result.documentFrequency,
+      chunkCount: result.chunkCount,
+    });
     const termWeights: Record<string, number> = {};
-    for (const t of terms) termWeights[t.stem] = idf(result.documentFrequency[t.stem] ?? 0, result.chunkCount);
+    terms.forEach((t, i) => {
+      termWeights[t.stem] = weights[i];
+    });
     const generated = await ctx.generator.generate({ question, passages, termWeights });
     const checked = checkCitations(generated.text, passages);
     if (checked.used.length === 0) {
