@@ -10,8 +10,10 @@ import {
   type Candidate,
   DEFAULT_RANKING,
   encodeTerms,
+  feedbackTerms,
   type RankingParams,
   rankCandidates,
+  termCounts,
   termHash,
 } from '../../lambdas/core/rank';
 import { indexKey, queryTerms } from '../../lambdas/core/text';
@@ -101,6 +103,39 @@ describe('rankCandidates (BM25F)', () => {
     const stats = { chunks: 5, avgLength: [1, 0, 3] as [number, number, number] };
     const ranked = rankCandidates([{ key: 'zzz', df: 0, weight: 1 }], [candidate(1, null, 'apple')], stats, params);
     expect(ranked).toEqual([{ chunk: 1, score: 0 }]);
+  });
+});
+
+describe('feedback (RM3)', () => {
+  it('reads back each stored term with its total frequency', () => {
+    const a = analyzeChunk('Glacier', null, 'glacier ice melts; the ice shelf');
+    const c: Candidate = { chunk: 1, lengths: a.lengths, terms: encodeTerms(a), keys: [...a.terms.keys()].join(' ') };
+    expect(Object.fromEntries(termCounts(c))).toEqual({ glacier: 2, ic: 2, melt: 1, shelf: 1 });
+  });
+
+  it('weights new words by their share of the best chunks and their scores, on the original terms scale', () => {
+    const top = [
+      // score 3: ice is half of the words, shelf a quarter
+      {
+        score: 3,
+        counts: new Map([
+          ['glacier', 1],
+          ['ic', 2],
+          ['shelf', 1],
+        ]),
+      },
+      // score 1: only ice
+      { score: 1, counts: new Map([['ic', 1]]) },
+    ];
+    const params = { docs: 2, terms: 1, originalWeight: 0.8, minChunks: 0 };
+
+    const out = feedbackTerms(new Set(['glacier']), top, params);
+
+    // model: ic = 0.75 × 0.5 + 0.25 × 1 = 0.625, shelf = 0.75 × 0.25; one term kept (ic), which takes
+    // all of the expansion's share: (1 − 0.8) / 0.8 × |Q| = 0.25
+    expect([...out.keys()]).toEqual(['ic']);
+    expect(out.get('ic')).toBeCloseTo(0.25, 12);
+    expect(feedbackTerms(new Set(['glacier']), top, { ...params, terms: 0 }).size).toBe(0);
   });
 });
 

@@ -9,8 +9,10 @@ import {
   type CollectionStats,
   DEFAULT_RANKING,
   encodeTerms,
+  feedbackTerms,
   type RankingParams,
   rankCandidates,
+  termCounts,
 } from '../../core/rank';
 import { indexKey } from '../../core/text';
 import type { ProjectIndex, SearchIndex, SearchRequest, SearchResult } from '../../ports';
@@ -30,7 +32,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
   INSERT INTO chunks_fts (chunks_fts, rowid, title, section, text) VALUES ('delete', old.rowid, old.title, old.section, old.text);
 END;
 CREATE TABLE IF NOT EXISTS chunk_terms (rowid INTEGER PRIMARY KEY, len_title INTEGER NOT NULL,
-  len_section INTEGER NOT NULL, len_body INTEGER NOT NULL, terms BLOB NOT NULL);
+  len_section INTEGER NOT NULL, len_body INTEGER NOT NULL, terms BLOB NOT NULL, keys TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS collection (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NULL,
   len_title INTEGER NOT NULL, len_section INTEGER NOT NULL, len_body INTEGER NOT NULL);
 INSERT OR IGNORE INTO collection VALUES (1, 0, 0, 0, 0);
@@ -47,8 +49,11 @@ CREATE TRIGGER IF NOT EXISTS chunks_terms_ad AFTER DELETE ON chunks BEGIN
 END;
 `;
 
-/** Version 2 added each chunk's term statistics, which the ranking reads; older files get them on open. */
-const SCHEMA_VERSION = 2;
+/**
+ * Version 2 added each chunk's term statistics, which the ranking reads, version 3 their keys (for
+ * feedback); older files get them on open.
+ */
+const SCHEMA_VERSION = 3;
 
 /** A query token as an FTS5 phrase, so that no token is read as query syntax. */
 const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
@@ -110,6 +115,14 @@ export class SqliteSearchIndex implements SearchIndex {
     db.exec(SCHEMA);
     if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
       db.transaction(() => {
+        const columns = db.pragma('table_info(chunk_terms)') as { name: string }[];
+        if (!columns.some((c) => c.name === 'keys')) {
+          // version 2 stored no keys: its statistics are rebuilt
+          db.exec(
+            'DROP TABLE chunk_terms; UPDATE collection SET chunks = 0, len_title = 0, len_section = 0, len_body = 0',
+          );
+          db.exec(SCHEMA);
+        }
         backfillTerms(db);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
@@ -211,15 +224,32 @@ class SqliteProjectIndex implements ProjectIndex {
     // then BM25F from the stored statistics
     const rows = stmt(
       db,
-      `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms
+      `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms, t.keys
        FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
              FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
        JOIN chunk_terms t ON t.rowid = f.rowid`,
     )
       .raw()
-      .all(...params) as [number, number, number, number, Buffer][];
-    const candidates: Candidate[] = rows.map(([chunk, lt, ls, lb, terms]) => ({ chunk, lengths: [lt, ls, lb], terms }));
-    const top = rankCandidates([...query.values()], candidates, stats, ranking).slice(0, req.topK);
+      .all(...params) as [number, number, number, number, Buffer, string][];
+    const candidates: Candidate[] = rows.map(([chunk, lt, ls, lb, terms, keys]) => ({
+      chunk,
+      lengths: [lt, ls, lb],
+      terms,
+      keys,
+    }));
+    let ranked = rankCandidates([...query.values()], candidates, stats, ranking);
+    if (ranking.feedback.terms > 0 && chunkCount >= ranking.feedback.minChunks && ranked.length > 0) {
+      const byChunk = new Map(candidates.map((c) => [c.chunk, c]));
+      const top = ranked
+        .slice(0, ranking.feedback.docs)
+        .map((r) => ({ score: r.score, counts: termCounts(byChunk.get(r.chunk) as Candidate) }));
+      const expansion = feedbackTerms(new Set(query.keys()), top, ranking.feedback);
+      const expanded = [...query.values()];
+      for (const [key, weight] of expansion)
+        expanded.push({ key, weight, df: countMatches.get(phrase(key)) as number });
+      if (expansion.size > 0) ranked = rankCandidates(expanded, candidates, stats, ranking);
+    }
+    const top = ranked.slice(0, req.topK);
     if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
     const chunkRows = db
       .prepare(
@@ -275,13 +305,10 @@ function stmt(db: Database.Database, sql: string): Database.Statement {
 function addTerms(db: Database.Database, rowid: number, title: string | null, section: string | null, text: string) {
   const analyzed = analyzeChunk(title, section, text);
   const [lt, ls, lb] = analyzed.lengths;
-  stmt(db, 'INSERT INTO chunk_terms (rowid, len_title, len_section, len_body, terms) VALUES (?, ?, ?, ?, ?)').run(
-    rowid,
-    lt,
-    ls,
-    lb,
-    encodeTerms(analyzed),
-  );
+  stmt(
+    db,
+    'INSERT INTO chunk_terms (rowid, len_title, len_section, len_body, terms, keys) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(rowid, lt, ls, lb, encodeTerms(analyzed), [...analyzed.terms.keys()].join(' '));
 }
 
 /** Adds the term statistics of a file written before they existed. */
