@@ -88,8 +88,15 @@ export function analyzeChunk(title: string | null, section: string | null, body:
   return { lengths, terms };
 }
 
-/** Two independent 32-bit FNV-1a hashes of a key: 64 bits, so that two terms practically never share one. */
+const hashes = new Map<string, [number, number]>();
+
+/**
+ * Two independent 32-bit FNV-1a hashes of a key: 64 bits, so that two terms practically never
+ * share one. Memoized, like the stems.
+ */
 export function termHash(key: string): [number, number] {
+  let h = hashes.get(key);
+  if (h) return h;
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < key.length; i++) {
@@ -97,7 +104,10 @@ export function termHash(key: string): [number, number] {
     a = Math.imul(a ^ c, 0x01000193) >>> 0;
     b = Math.imul(b ^ c, 0x01000193 + 2 * i + 1) >>> 0;
   }
-  return [a, b >>> 0];
+  h = [a, b >>> 0];
+  if (hashes.size >= 200_000) hashes.clear();
+  hashes.set(key, h);
+  return h;
 }
 
 const TF_MAX = 1023;
