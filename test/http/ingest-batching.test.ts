@@ -237,6 +237,67 @@ describe('patchDocuments in the SQLite tenant store', () => {
   });
 });
 
+describe('group commit in the SQLite tenant store', () => {
+  it('commits the writes of one turn together; one that fails is refused alone', async () => {
+    const dir = tmp();
+    const store = new SqliteTenantStore(join(dir, 'control.db'));
+    try {
+      const projectId = newId('project');
+      const records = store.forProject(projectId);
+      const base = {
+        title: null,
+        url: null,
+        filename: null,
+        content_type: 'text/plain',
+        tags: [],
+        metadata: {},
+        status: 'queued' as const,
+        error: null,
+        chunks: 0,
+        bytes: 10,
+        content_hash: 'h',
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      };
+      const [a, b, c] = [newId('document'), newId('document'), newId('document')];
+      // issued in one turn: b takes an external id a already holds, which the unique index refuses
+      const writes = await Promise.allSettled([
+        records.putDocument({ ...base, id: a, external_id: 'same' }),
+        records.putDocument({ ...base, id: b, external_id: 'same' }),
+        records.putDocument({ ...base, id: c, external_id: 'other' }),
+        records.addUsage('2026-01-01', { requests: 3 }),
+        records.countInWindow('ingest', '2026-01-01T00:00'),
+        records.countInWindow('ingest', '2026-01-01T00:00'),
+      ]);
+
+      expect(writes.map((w) => w.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect(writes.slice(4).map((w) => (w as PromiseFulfilledResult<number>).value)).toEqual([1, 2]);
+      expect(await records.getDocument(a)).toMatchObject({ external_id: 'same' });
+      expect(await records.getDocument(b)).toBeNull();
+      expect(await records.getDocument(c)).toMatchObject({ external_id: 'other' });
+      expect(await records.documentTotals()).toEqual({ documents: 2, bytes: 20 });
+      expect(await records.listUsage('2026-01-01', '2026-01-01')).toEqual([
+        expect.objectContaining({ day: '2026-01-01', requests: 3 }),
+      ]);
+      // a write outside the group (a deletion) still comes after the waiting ones
+      const put = records.putDocument({ ...base, id: newId('document'), external_id: 'late' });
+      expect(await records.deleteDocument(c)).toBe(true);
+      await put;
+      expect(await records.findDocumentByExternalId('late')).not.toBeNull();
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the file blob store', () => {
   it('reads blobs of older data directories, keeps small ones in its database and large ones in files', async () => {
     const dir = tmp();

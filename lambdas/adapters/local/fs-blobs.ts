@@ -102,8 +102,9 @@ class SmallBlobs {
       this.db.transaction(() => {
         for (const p of batch) {
           try {
-            this.db.transaction(p.run)();
+            p.run();
           } catch (e) {
+            if (!this.db.inTransaction) throw e; // the transaction is gone: none of them happened
             failed.set(p, e);
           }
         }

@@ -87,9 +87,10 @@ type Deferred = { write: () => unknown; resolve: (v: unknown) => void; reject: (
  * The connection's prepared statements, compiled once and reused (preparing costs more than
  * running), and its group commit: the frequent small writes of concurrent calls (documents,
  * audit events, usage and rate counters) made in one turn of the event loop are committed
- * together at its end, one transaction instead of one each. Each write is a savepoint of its
- * own, so one that fails is undone alone and only its caller sees the error; a caller's promise
- * resolves only once its write is committed, so nothing is answered before it is durable.
+ * together at its end, one transaction instead of one each. Each write is one statement (which
+ * SQLite undoes by itself when it fails) or a transaction of its own (nested: a savepoint), so
+ * one that fails is undone alone and only its caller sees the error; a caller's promise resolves
+ * only once its write is committed, so nothing is answered before it is durable.
  */
 class Connection {
   private readonly cache = new Map<string, Database.Statement>();
@@ -136,8 +137,10 @@ class Connection {
       this.db.transaction(() => {
         for (const w of batch) {
           try {
-            outcomes.push({ ok: true, value: this.db.transaction(w.write)() });
+            outcomes.push({ ok: true, value: w.write() });
           } catch (e) {
+            // a failed statement is undone by itself; an error that ended the transaction ends the batch
+            if (!this.db.inTransaction) throw e;
             outcomes.push({ ok: false, value: e });
           }
         }
