@@ -22,11 +22,6 @@ export interface RankingParams {
   fields: Record<FieldName, FieldParams>;
   /** how many chunks the candidate search (FTS5 bm25) hands to BM25F */
   candidates: number;
-  /**
-   * added for the share of the query's idf mass a chunk holds (0..1): a claim is about all of its
-   * concepts, so a passage with every rare word beats one that repeats a few
-   */
-  coverage: number;
   /** pseudo-relevance feedback (RM3) over the candidates; off when `terms` is 0 */
   feedback: {
     /** feedback chunks: the best of the first pass */
@@ -51,7 +46,6 @@ export const DEFAULT_RANKING: RankingParams = {
   k1: 0.9,
   fields: { title: { weight: 2, b: 0.5 }, section: { weight: 1.5, b: 0.5 }, body: { weight: 1, b: 0.75 } },
   candidates: 200,
-  coverage: 0,
   feedback: { docs: 5, terms: 10, originalWeight: 0.93, minChunks: 1000 },
 };
 
@@ -111,6 +105,17 @@ export function termHash(key: string): [number, number] {
 }
 
 const TF_MAX = 1023;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The stored uint32 little-endian words of a chunk's terms, as an array (copied only when it must be). */
+function wordsOf(buf: Buffer): Uint32Array {
+  const n = Math.floor(buf.length / 4);
+  if (LITTLE_ENDIAN && buf.byteOffset % 4 === 0) return new Uint32Array(buf.buffer, buf.byteOffset, n);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = buf.readUInt32LE(i * 4);
+  return out;
+}
 
 /**
  * A chunk's term statistics as stored: uint32 little-endian words, then for each content term
@@ -216,43 +221,43 @@ export function rankCandidates(
   stats: CollectionStats,
   params: RankingParams,
 ): RankedChunk[] {
-  const w = FIELDS.map((f) => params.fields[f].weight);
-  const b = FIELDS.map((f) => params.fields[f].b);
-  const avg = stats.avgLength.map((a) => (a > 0 ? a : 1));
+  const [w0, w1, w2] = FIELDS.map((f) => params.fields[f].weight);
+  const [b0, b1, b2] = FIELDS.map((f) => params.fields[f].b);
+  const [a0, a1, a2] = stats.avgLength.map((a) => (a > 0 ? a : 1));
   const { k1 } = params;
-  // first hash → [second hash, idf × weight]
-  const wanted = new Map<number, [number, number][]>();
-  let idfMass = 0;
-  for (const t of query) {
-    const [ha, hb] = termHash(t.key);
-    const idf = bm25Idf(t.df, Math.max(stats.chunks, t.df)) * t.weight;
-    idfMass += idf;
-    const list = wanted.get(ha) ?? [];
-    list.push([hb, idf]);
-    wanted.set(ha, list);
-  }
-  const coverageWeight = idfMass > 0 ? params.coverage / idfMass : 0;
+  // the query's hashes and weights (idf × weight), with a 1,024-bit filter on the first hash:
+  // most of a chunk's terms are not in the query and fail the filter at once
+  const n = query.length;
+  const qa = new Uint32Array(n);
+  const qb = new Uint32Array(n);
+  const qw = new Float64Array(n);
+  const filter = new Uint8Array(1024);
+  query.forEach((t, i) => {
+    [qa[i], qb[i]] = termHash(t.key);
+    qw[i] = bm25Idf(t.df, Math.max(stats.chunks, t.df)) * t.weight;
+    filter[qa[i] & 1023] = 1;
+  });
   const ranked: RankedChunk[] = [];
   for (const c of candidates) {
-    const norm = [0, 1, 2].map((f) => 1 - b[f] + (b[f] * c.lengths[f]) / avg[f]);
+    const n0 = 1 - b0 + (b0 * c.lengths[0]) / a0;
+    const n1 = 1 - b1 + (b1 * c.lengths[1]) / a1;
+    const n2 = 1 - b2 + (b2 * c.lengths[2]) / a2;
+    const words = wordsOf(c.terms);
     let score = 0;
-    let covered = 0;
-    const buf = c.terms;
-    for (let o = 0; o + 12 <= buf.length; o += 12) {
-      const matches = wanted.get(buf.readUInt32LE(o));
-      if (!matches) continue;
-      const hb = buf.readUInt32LE(o + 4);
-      const packed = buf.readUInt32LE(o + 8);
-      const tfs = [packed & TF_MAX, (packed >>> 10) & TF_MAX, (packed >>> 20) & TF_MAX];
-      let tfn = 0;
-      for (let f = 0; f < 3; f++) if (tfs[f] > 0) tfn += (w[f] * tfs[f]) / norm[f];
-      for (const [mb, idf] of matches) {
-        if (mb !== hb) continue;
-        score += (idf * tfn) / (k1 + tfn);
-        covered += idf;
+    for (let o = 0; o + 3 <= words.length; o += 3) {
+      const ha = words[o];
+      if (filter[ha & 1023] === 0) continue;
+      for (let i = 0; i < n; i++) {
+        if (qa[i] !== ha || qb[i] !== words[o + 1]) continue;
+        const packed = words[o + 2];
+        const t0 = packed & TF_MAX;
+        const t1 = (packed >>> 10) & TF_MAX;
+        const t2 = (packed >>> 20) & TF_MAX;
+        const tfn = (w0 * t0) / n0 + (w1 * t1) / n1 + (w2 * t2) / n2;
+        score += (qw[i] * tfn) / (k1 + tfn);
       }
     }
-    ranked.push({ chunk: c.chunk, score: score + coverageWeight * covered });
+    ranked.push({ chunk: c.chunk, score });
   }
   ranked.sort((x, y) => y.score - x.score || x.chunk - y.chunk);
   return ranked;
