@@ -179,6 +179,41 @@ describe('SqliteSearchIndex term statistics', () => {
     index.close();
   });
 
+  it('feeds the best chunk back into the query (RM3), only in a project with enough chunks', async () => {
+    const projectId = newId('project');
+    const index = new SqliteSearchIndex(dir);
+    const p = index.forProject(projectId);
+    const doc = newId('document');
+    const texts = [
+      'glacier glacier retreat moraine',
+      'glacier ice',
+      'glacier shop souvenir',
+      'glacier moraine retreat sediment',
+    ];
+    const chunks = texts.map((t, i) => chunk(doc, i, t));
+    await p.replaceDocument(doc, chunks);
+    const order = async () =>
+      (await p.search({ terms: queryTerms('glacier'), topK: 4 })).hits.map((h) =>
+        chunks.findIndex((c) => c.id === h.id),
+      );
+    const feedback = { docs: 1, terms: 2, originalWeight: 0.5 };
+
+    index.ranking = { ...DEFAULT_RANKING, feedback: { ...feedback, terms: 0, minChunks: 0 } };
+    const plain = await order();
+    index.ranking = { ...DEFAULT_RANKING, feedback: { ...feedback, minChunks: 1000 } };
+    const small = await order();
+    index.ranking = { ...DEFAULT_RANKING, feedback: { ...feedback, minChunks: 0 } };
+    const expanded = await order();
+
+    // the shortest chunk with the word comes second on its own; the one sharing the best chunk's
+    // other words (retreat, moraine) takes its place with feedback
+    expect(plain.slice(0, 2)).toEqual([0, 1]);
+    expect(plain.indexOf(3)).toBeGreaterThan(1);
+    expect(small).toEqual(plain);
+    expect(expanded.slice(0, 2)).toEqual([0, 3]);
+    index.close();
+  });
+
   it('fills in the statistics of a file written before they existed', async () => {
     const projectId = newId('project');
     const first = new SqliteSearchIndex(dir);
