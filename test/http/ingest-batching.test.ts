@@ -23,7 +23,7 @@ interface Doc {
 const tmp = () => mkdtempSync(join(tmpdir(), 'oprag-batching-'));
 
 describe('the in-process queue hands batches to its batch worker', () => {
-  it('groups the waiting jobs of one project, in order, at most batchSize at a time', async () => {
+  it('groups the waiting jobs of one project, in order, at most batchSize at a time, projects taking turns', async () => {
     const queue = new InProcessQueue({ concurrency: 1, batchSize: 3 });
     for (const id of ['a1', 'a2', 'a3', 'a4']) await queue.enqueue('prj_a', id);
     await queue.enqueue('prj_b', 'b1');
@@ -39,7 +39,28 @@ describe('the in-process queue hands batches to its batch worker', () => {
     );
     await queue.idle();
 
-    expect(batches).toEqual(['prj_a:a1,a2,a3', 'prj_a:a4,a5', 'prj_b:b1']);
+    expect(batches).toEqual(['prj_a:a1,a2,a3', 'prj_b:b1', 'prj_a:a4,a5']);
+  });
+
+  it('works through a backlog of 200,000 documents (a restart after a crash mid-import), each once', async () => {
+    const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
+    for (let i = 0; i < 200_000; i++) await queue.enqueue(i % 2 ? 'prj_a' : 'prj_b', `doc_${i}`);
+    await queue.enqueue('prj_a', 'doc_1'); // already waiting: not queued twice
+    const seen = new Set<string>();
+    let batches = 0;
+    queue.start(
+      async () => {
+        throw new Error('the batch worker handles everything here');
+      },
+      async (p, ids) => {
+        batches++;
+        for (const id of ids) seen.add(`${p}/${id}`);
+      },
+    );
+    await queue.idle();
+
+    expect(seen.size).toBe(200_000);
+    expect(batches).toBe(6250);
   });
 
   it('runs each document of a batch that failed as a whole on its own', async () => {

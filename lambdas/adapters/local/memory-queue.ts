@@ -18,12 +18,17 @@ export interface QueueOptions {
  * crash are queued again.
  *
  * With a batch worker, the queue hands it the waiting jobs of one project together (up to
- * `batchSize`, in the order they came), so their writes can share a transaction. Should a
+ * `batchSize`, in the order they came), so their writes can share a transaction. Projects take
+ * turns, a batch each, so one project's backlog never holds another's documents back. Should a
  * whole batch fail, each of its documents is tried again on its own with the single worker, so
  * one bad document never holds back the others.
  */
 export class InProcessQueue implements IngestQueue {
-  private readonly jobs: Job[] = [];
+  /** waiting document ids by project, oldest first */
+  private readonly waiting = new Map<string, string[]>();
+  /** projects with waiting jobs, in the order they get their next turn */
+  private readonly turns: string[] = [];
+  private size = 0;
   private readonly pending = new Set<string>();
   private running = 0;
   private worker: Worker | null = null;
@@ -50,37 +55,41 @@ export class InProcessQueue implements IngestQueue {
     const key = `${projectId}/${documentId}`;
     if (this.stopped || this.pending.has(key)) return;
     this.pending.add(key);
-    this.jobs.push({ projectId, documentId });
-    if (this.jobs.length === 1) setImmediate(() => this.pump());
+    const ids = this.waiting.get(projectId);
+    if (ids) ids.push(documentId);
+    else {
+      this.waiting.set(projectId, [documentId]);
+      this.turns.push(projectId);
+    }
+    if (++this.size === 1) setImmediate(() => this.pump());
   }
 
   /** Resolves once no job is queued or running. */
   idle(): Promise<void> {
-    if (this.jobs.length === 0 && this.running === 0) return Promise.resolve();
+    if (this.size === 0 && this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Takes no new jobs and waits for the running ones. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.jobs.length = 0;
+    this.waiting.clear();
+    this.turns.length = 0;
+    this.size = 0;
     this.pending.clear();
     await this.idle();
   }
 
-  /** The next jobs to run together: the oldest job and the waiting ones of its project, in order. */
+  /** The next jobs to run together: the oldest waiting ones of the project whose turn it is. */
   private take(): Job[] {
-    const first = this.jobs[0];
-    const limit = this.batchWorker ? this.batchSize : 1;
-    const taken: Job[] = [];
-    const left: Job[] = [];
-    for (const job of this.jobs) {
-      if (taken.length < limit && job.projectId === first.projectId) taken.push(job);
-      else left.push(job);
-    }
-    this.jobs.splice(0, this.jobs.length, ...left);
-    for (const job of taken) this.pending.delete(`${job.projectId}/${job.documentId}`);
-    return taken;
+    const projectId = this.turns.shift() as string;
+    const ids = this.waiting.get(projectId) as string[];
+    const taken = ids.splice(0, this.batchWorker ? this.batchSize : 1);
+    if (ids.length > 0) this.turns.push(projectId);
+    else this.waiting.delete(projectId);
+    this.size -= taken.length;
+    for (const id of taken) this.pending.delete(`${projectId}/${id}`);
+    return taken.map((documentId) => ({ projectId, documentId }));
   }
 
   private async run(batch: Job[]): Promise<void> {
@@ -103,13 +112,13 @@ export class InProcessQueue implements IngestQueue {
   }
 
   private pump(): void {
-    while (this.worker && this.running < this.concurrency && this.jobs.length > 0) {
+    while (this.worker && this.running < this.concurrency && this.size > 0) {
       const batch = this.take();
       this.running++;
       this.run(batch).finally(() => {
         this.running--;
         this.pump();
-        if (this.jobs.length === 0 && this.running === 0) {
+        if (this.size === 0 && this.running === 0) {
           for (const w of this.idleWaiters.splice(0)) w();
         }
       });
