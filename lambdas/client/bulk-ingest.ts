@@ -220,6 +220,7 @@ async function run(
 
   // what the project already holds, by external id
   const existing = new Map<string, Doc>();
+  let projectSize = 0;
   for (let cursor: string | null = null, first = true; first || cursor; first = false) {
     const res = await call(
       'GET',
@@ -227,6 +228,7 @@ async function run(
     );
     abortOn(res, o.project, 'listing the documents');
     if (res.status !== 200) throw new IngestAbort(`listing the documents: ${res.status}, ${message(res)}`);
+    projectSize += (res.body.documents as Doc[]).length;
     for (const d of res.body.documents as Doc[]) if (d.external_id) existing.set(d.external_id, d);
     cursor = (res.body.next_cursor as string | null) ?? null;
   }
@@ -333,8 +335,9 @@ async function run(
         const unfinished = new Set([...(await list('queued')).keys(), ...(await list('processing')).keys()]);
         const done = [...waiting.keys()].filter((id) => !unfinished.has(id));
         if (done.length > 0) {
-          // a few: one by one; many: one pass over the project's list
-          const known = done.length > 50 ? await list() : new Map<string, Doc>();
+          // one pass over the project's list where that takes fewer requests than asking for each
+          const pages = Math.ceil((projectSize + counts.sent) / 200);
+          const known = pages < done.length ? await list() : new Map<string, Doc>();
           await pool(done, concurrency, async (id) => {
             const listed = known.get(id);
             if (listed && listed.status !== 'queued' && listed.status !== 'processing') return settle(id, listed);
