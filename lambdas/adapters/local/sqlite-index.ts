@@ -55,6 +55,9 @@ END;
  */
 const SCHEMA_VERSION = 3;
 
+/** Chunks written between two turns of the event loop when a large document is indexed. */
+const WRITE_SLICE = 256;
+
 /** A query token as an FTS5 phrase, so that no token is read as query syntax. */
 const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
 
@@ -76,6 +79,9 @@ interface ChunkRow {
  */
 export class SqliteSearchIndex implements SearchIndex {
   private readonly open = new Map<string, Database.Database>();
+  /** a second connection per project that all writes go through, one write at a time */
+  private readonly writers = new Map<string, Database.Database>();
+  private readonly writing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly dir: string,
@@ -132,7 +138,40 @@ export class SqliteSearchIndex implements SearchIndex {
       const [oldest, handle] = this.open.entries().next().value as [string, Database.Database];
       handle.close();
       this.open.delete(oldest);
+      if (!this.writing.has(oldest)) {
+        this.writers.get(oldest)?.close();
+        this.writers.delete(oldest);
+      }
     }
+    return db;
+  }
+
+  /**
+   * @internal Runs `work` on the project's write connection, after the project's earlier writes.
+   * Searches read through the other connection, so under WAL they keep seeing the last commit
+   * while a write transaction is open — even one that yields the event loop between slices.
+   */
+  exclusive<T>(projectId: string, work: (db: Database.Database) => Promise<T> | T): Promise<T> {
+    const before = this.writing.get(projectId) ?? Promise.resolve();
+    const run = before.then(() => work(this.writer(projectId)));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(projectId, settled);
+    void settled.then(() => {
+      if (this.writing.get(projectId) === settled) this.writing.delete(projectId);
+    });
+    return run;
+  }
+
+  private writer(projectId: string): Database.Database {
+    const open = this.writers.get(projectId);
+    if (open?.open) return open;
+    this.db(projectId); // creates the file and its schema
+    const db = new Database(this.file(projectId));
+    db.pragma('synchronous = NORMAL');
+    this.writers.set(projectId, db);
     return db;
   }
 
@@ -140,6 +179,8 @@ export class SqliteSearchIndex implements SearchIndex {
   destroy(projectId: string): void {
     this.open.get(projectId)?.close();
     this.open.delete(projectId);
+    this.writers.get(projectId)?.close(); // a write still running fails at its next step
+    this.writers.delete(projectId);
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.file(projectId) + suffix, { force: true });
   }
 
@@ -148,8 +189,9 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   close(): void {
-    for (const db of this.open.values()) db.close();
+    for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
+    this.writers.clear();
   }
 }
 
@@ -164,26 +206,51 @@ class SqliteProjectIndex implements ProjectIndex {
   }
 
   async replaceDocument(documentId: string, chunks: Chunk[]) {
-    const db = this.db;
-    const insert = stmt(
-      db,
-      `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
-       VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
-    );
-    // one transaction: readers see the old chunks or the new ones, never neither or both
-    db.transaction(() => {
-      stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
-      for (const c of chunks) {
-        const rowid = Number(
-          insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid,
-        );
-        addTerms(db, rowid, c.title, c.section, c.text);
+    await this.index.exclusive(this.projectId, async (db) => {
+      const insert = stmt(
+        db,
+        `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
+         VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
+      );
+      const put = (slice: Chunk[]) => {
+        for (const c of slice) {
+          const rowid = Number(
+            insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid,
+          );
+          addTerms(db, rowid, c.title, c.section, c.text);
+        }
+      };
+      const remove = () => stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
+      // one transaction: readers see the old chunks or the new ones, never neither or both
+      if (chunks.length <= WRITE_SLICE) {
+        db.transaction(() => {
+          remove();
+          put(chunks);
+        })();
+        return;
       }
-    })();
+      // a large document is written in slices with the event loop free in between (other projects
+      // and searches go on); it is still one transaction, committed once
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        remove();
+        for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
+          put(chunks.slice(i, i + WRITE_SLICE));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        db.exec('COMMIT');
+      } catch (e) {
+        if (db.open && db.inTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
+    });
   }
 
   async deleteDocument(documentId: string) {
-    return stmt(this.db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes;
+    return this.index.exclusive(
+      this.projectId,
+      (db) => stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
+    );
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { newId } from '../../lambdas/core/ids';
+import { queryTerms } from '../../lambdas/core/text';
+import type { ProjectIndex } from '../../lambdas/ports';
+import { chunk } from './fixtures';
+
+/**
+ * A large document is indexed in slices with the event loop free in between, yet as one
+ * transaction: searches that run meanwhile — in the same project and in another — are answered,
+ * and see the old version of the document until the new one is there whole.
+ */
+
+let dir: string;
+let index: SqliteSearchIndex;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'oprag-large-write-'));
+  index = new SqliteSearchIndex(dir);
+});
+
+afterEach(() => {
+  index.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function project(): Promise<ProjectIndex> {
+  const id = newId('project');
+  return index.forProject(id, await index.createProject(id));
+}
+
+const search = (p: ProjectIndex, text: string) => p.search({ terms: queryTerms(text), topK: 50 });
+
+test('searches during a large re-index are answered and see the old version or the new one whole', async () => {
+  const a = await project();
+  const b = await project();
+  const doc = newId('document');
+  await a.replaceDocument(doc, [chunk(doc, 0, 'The old manual says the pump runs at forty bar.')]);
+  await b.replaceDocument(newId('document'), [chunk(doc, 0, 'Project B keeps its valve notes here.')]);
+
+  const big = Array.from({ length: 3000 }, (_, i) =>
+    chunk(doc, i, `Section ${i} of the new manual: the pump runs at sixty bar, checked weekly by the crew.`),
+  );
+  let done = false;
+  const writing = a.replaceDocument(doc, big).then(() => {
+    done = true;
+  });
+
+  const seen: { old: number; fresh: number }[] = [];
+  let otherProject = 0;
+  while (!done) {
+    const [oldHits, newHits, inB] = await Promise.all([
+      search(a, 'old manual forty'),
+      search(a, 'sixty weekly crew'),
+      search(b, 'valve notes'),
+    ]);
+    if (!done) {
+      seen.push({ old: oldHits.hits.length, fresh: newHits.hits.length });
+      if (inB.hits.length === 1) otherProject++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await writing;
+
+  // the loop was free while the document was written: both projects answered many times
+  expect(seen.length).toBeGreaterThan(3);
+  expect(otherProject).toBe(seen.length);
+  // and every answer during the write saw the old version alone
+  expect(seen.filter((s) => s.old !== 1 || s.fresh !== 0)).toEqual([]);
+
+  const after = await search(a, 'sixty weekly crew');
+  expect(after.hits).toHaveLength(50);
+  expect((await search(a, 'old manual forty')).hits.filter((h) => h.text.includes('forty'))).toEqual([]);
+  expect(await a.chunkCount()).toBe(3000);
+});
+
+test('writes of one project queue behind a large write; a failed large write leaves the old version', async () => {
+  const a = await project();
+  const doc = newId('document');
+  const other = newId('document');
+  await a.replaceDocument(doc, [chunk(doc, 0, 'Original text about harbour cranes.')]);
+  const order: string[] = [];
+  const big = Array.from({ length: 1000 }, (_, i) => chunk(doc, i, `Crane log entry ${i}.`));
+  // a duplicate chunk id in the last slice makes the write fail after several slices were written
+  big[999] = { ...big[999], id: big[0].id };
+  const failing = a.replaceDocument(doc, big).then(
+    () => order.push('big ok'),
+    (e: Error) => order.push(`big failed: ${e.message.includes('UNIQUE') ? 'unique' : e.message}`),
+  );
+  const small = a.replaceDocument(other, [chunk(other, 0, 'Forklift schedule.')]).then(() => order.push('small'));
+  await Promise.all([failing, small]);
+  expect(order).toEqual(['big failed: unique', 'small']);
+  const hits = (await search(a, 'harbour cranes')).hits;
+  expect(hits.map((h) => h.text)).toEqual(['Original text about harbour cranes.']);
+  expect(await a.chunkCount()).toBe(2);
+});
