@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chunkDocument, type ExtractedDocument } from '../core/chunking';
 import { Invalid, OpragError } from '../core/errors';
 import { detectContentType, ExtractionError, type SupportedType } from '../core/extract';
+import { safeFilename } from '../core/filename';
 import { newId } from '../core/ids';
 import type { Chunk, DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
 import { readDocument } from '../core/read-document';
@@ -63,7 +64,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
       id: existing?.id ?? fixedId ?? newId('document'),
       title: input.title ?? null,
       url: input.url ?? null,
-      filename: input.filename ?? null,
+      filename: safeFilename(input.filename),
       content_type: type,
       external_id: input.external_id ?? null,
       tags: input.tags ?? [],
@@ -287,7 +288,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
         id: existing?.id ?? fixedId ?? newId('document'),
         title: input.title ?? null,
         url: input.url ?? null,
-        filename: input.filename ?? null,
+        filename: safeFilename(input.filename),
         content_type: input.content_type ?? 'application/octet-stream',
         external_id: input.external_id,
         tags: input.tags ?? [],
