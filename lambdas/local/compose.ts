@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
-import { withBatchedWrites } from '../adapters/local/batched-index';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
@@ -21,7 +20,7 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
   const services = makeServices({
     store,
-    index: withBatchedWrites(index),
+    index,
     blobs,
     // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer
     generator: settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(),

@@ -1,15 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withBatchedWrites } from '../../lambdas/adapters/local/batched-index';
 import { FsBlobStore } from '../../lambdas/adapters/local/fs-blobs';
 import { InProcessQueue } from '../../lambdas/adapters/local/memory-queue';
-import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../../lambdas/adapters/local/sqlite-tenant-store';
 import type { ApiClient } from '../../lambdas/client/api-client';
 import { bulkIngest } from '../../lambdas/client/bulk-ingest';
 import { newId } from '../../lambdas/core/ids';
-import type { Chunk, DocumentRecord } from '../../lambdas/core/model';
+import type { DocumentRecord } from '../../lambdas/core/model';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 interface Doc {
@@ -137,65 +135,6 @@ describe('a batch of documents, processed together', () => {
     const again = await t.server.services.documents.processDocuments(p.id, [good1, newId('document')]);
     expect(again).toEqual([null, null]);
     expect(await get(good1)).toMatchObject({ status: 'ready', chunks: 1 });
-  });
-});
-
-describe('the batched index', () => {
-  let dir: string;
-  let index: SqliteSearchIndex;
-  const chunk = (documentId: string, text: string | null): Chunk =>
-    ({
-      id: newId('chunk'),
-      document_id: documentId,
-      ordinal: 0,
-      title: 'a title',
-      section: null,
-      page: null,
-      text,
-      url: null,
-      tags: [],
-    }) as Chunk;
-
-  beforeEach(() => {
-    dir = tmp();
-    index = new SqliteSearchIndex(join(dir, 'projects'));
-  });
-  afterEach(() => {
-    index.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('writes each document of a batch or leaves it as it was, one failure rolling back alone', async () => {
-    const projectId = newId('project');
-    await index.createProject(projectId);
-    const batched = withBatchedWrites(index).forProject(projectId);
-    const [a, b, c] = [newId('document'), newId('document'), newId('document')];
-    const oldB = chunk(b, 'the earlier version of b');
-    await batched.replaceDocument(b, [oldB]);
-    const newA = chunk(a, 'alpha text');
-    const newC = chunk(c, 'gamma text');
-
-    const errors = await (batched.replaceDocuments as NonNullable<typeof batched.replaceDocuments>)([
-      { documentId: a, chunks: [newA] },
-      { documentId: b, chunks: [chunk(b, 'a good chunk'), chunk(b, null)] }, // the second cannot be stored
-      { documentId: c, chunks: [newC] },
-    ]);
-
-    expect(errors[0]).toBeNull();
-    expect(errors[1]).not.toBeNull();
-    expect(errors[2]).toBeNull();
-    expect(await batched.documentChunkIds(a)).toEqual([newA.id]);
-    expect(await batched.documentChunkIds(b)).toEqual([oldB.id]);
-    expect(await batched.documentChunkIds(c)).toEqual([newC.id]);
-    expect(await batched.chunkCount()).toBe(3);
-  });
-
-  it('is the index itself for everything else, and still refuses a foreign project id', async () => {
-    const wrapped = withBatchedWrites(index);
-    const projectId = newId('project');
-    expect(await wrapped.createProject(projectId)).toBe('local');
-    expect(() => wrapped.forProject('../control')).toThrow();
-    expect(await wrapped.forProject(projectId).chunkCount()).toBe(0);
   });
 });
 
