@@ -28,7 +28,8 @@ afterEach(() => {
 
 async function project(): Promise<ProjectIndex> {
   const id = newId('project');
-  return index.forProject(id, await index.createProject(id));
+  await index.createProject(id);
+  return index.forProject(id);
 }
 
 const search = (p: ProjectIndex, text: string) => p.search({ terms: queryTerms(text), topK: 50 });
@@ -95,4 +96,22 @@ test('writes of one project queue behind a large write; a failed large write lea
   const hits = (await search(a, 'harbour cranes')).hits;
   expect(hits.map((h) => h.text)).toEqual(['Original text about harbour cranes.']);
   expect(await a.chunkCount()).toBe(2);
+});
+
+test('a batch of documents is written with one commit, and a document that fails leaves its batch-mates', async () => {
+  const a = await project();
+  const [d1, d2, d3] = [newId('document'), newId('document'), newId('document')];
+  await a.replaceDocument(d2, [chunk(d2, 0, 'Version one of the badge policy.')]);
+  const bad = chunk(d2, 0, 'Version two of the badge policy.');
+  const errors = await (a.replaceDocuments as NonNullable<ProjectIndex['replaceDocuments']>)([
+    { documentId: d1, chunks: [chunk(d1, 0, 'Parking permits are renewed in March.')] },
+    // the same chunk id twice: this document fails, and keeps its version one
+    { documentId: d2, chunks: [bad, { ...bad, ordinal: 1 }] },
+    { documentId: d3, chunks: [chunk(d3, 0, 'Visitors sign in at the east desk.')] },
+  ]);
+  expect(errors.map((e) => (e === null ? null : 'failed'))).toEqual([null, 'failed', null]);
+  expect((await search(a, 'parking permits')).hits.map((h) => h.document_id)).toEqual([d1]);
+  expect((await search(a, 'visitors east desk')).hits.map((h) => h.document_id)).toEqual([d3]);
+  expect((await search(a, 'badge policy')).hits.map((h) => h.text)).toEqual(['Version one of the badge policy.']);
+  expect(await a.chunkCount()).toBe(3);
 });

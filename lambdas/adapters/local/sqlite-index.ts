@@ -207,35 +207,17 @@ class SqliteProjectIndex implements ProjectIndex {
 
   async replaceDocument(documentId: string, chunks: Chunk[]) {
     await this.index.exclusive(this.projectId, async (db) => {
-      const insert = stmt(
-        db,
-        `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
-         VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
-      );
-      const put = (slice: Chunk[]) => {
-        for (const c of slice) {
-          const rowid = Number(
-            insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid,
-          );
-          addTerms(db, rowid, c.title, c.section, c.text);
-        }
-      };
-      const remove = () => stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
       // one transaction: readers see the old chunks or the new ones, never neither or both
       if (chunks.length <= WRITE_SLICE) {
-        db.transaction(() => {
-          remove();
-          put(chunks);
-        })();
+        db.transaction(() => writeDocument(db, documentId, chunks, true))();
         return;
       }
       // a large document is written in slices with the event loop free in between (other projects
       // and searches go on); it is still one transaction, committed once
       db.exec('BEGIN IMMEDIATE');
       try {
-        remove();
         for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
-          put(chunks.slice(i, i + WRITE_SLICE));
+          writeDocument(db, documentId, chunks.slice(i, i + WRITE_SLICE), i === 0);
           await new Promise((resolve) => setImmediate(resolve));
         }
         db.exec('COMMIT');
@@ -243,6 +225,36 @@ class SqliteProjectIndex implements ProjectIndex {
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
         throw e;
       }
+    });
+  }
+
+  /** Several small documents with one commit, each in a savepoint of its own: one that fails leaves the others. */
+  async replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
+    if (docs.reduce((n, d) => n + d.chunks.length, 0) > 4 * WRITE_SLICE) {
+      const errors: (unknown | null)[] = [];
+      for (const d of docs) {
+        errors.push(
+          await this.replaceDocument(d.documentId, d.chunks).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        );
+      }
+      return errors;
+    }
+    return this.index.exclusive(this.projectId, (db) => {
+      const errors: (unknown | null)[] = [];
+      db.transaction(() => {
+        for (const d of docs) {
+          try {
+            db.transaction(() => writeDocument(db, d.documentId, d.chunks, true))(); // a savepoint
+            errors.push(null);
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+      })();
+      return errors;
     });
   }
 
@@ -366,6 +378,20 @@ function stmt(db: Database.Database, sql: string): Database.Statement {
     m.set(sql, s);
   }
   return s;
+}
+
+/** Writes chunks of a document, first removing the ones it had when `fresh`; the caller holds the transaction. */
+function writeDocument(db: Database.Database, documentId: string, chunks: Chunk[], fresh: boolean) {
+  if (fresh) stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
+  const insert = stmt(
+    db,
+    `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
+     VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
+  );
+  for (const c of chunks) {
+    const rowid = Number(insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid);
+    addTerms(db, rowid, c.title, c.section, c.text);
+  }
 }
 
 /** Stores one chunk's field lengths and term statistics (the collection totals follow by trigger). */
