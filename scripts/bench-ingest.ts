@@ -20,11 +20,11 @@
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,post]
  *                           [--concurrency 16] [--json] [--cpu-prof <dir>]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bulkIngest } from '../lambdas/client/bulk-ingest';
+import { startServerProcess, stopServerProcess } from './server-process';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -73,44 +73,6 @@ function mainThreadCpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function startServerProcess(dataDir: string, logFile: string) {
-  const out = createWriteStream(logFile);
-  const node = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : []), '--import', 'tsx'];
-  const child = spawn(process.execPath, [...node, join(root, 'bin/oprag.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', OPRAG_HOST: '127.0.0.1', OPRAG_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr?.pipe(out);
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start; see ${logFile}`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out.write(d);
-      seen += d.toString();
-      const m = seen.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before listening; see ${logFile}`));
-    });
-  });
-  return { child, url, adminKey: readFileSync(join(dataDir, 'admin-key'), 'utf8').trim() };
-}
-
-async function stopServerProcess(child: ChildProcess) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 async function call<T>(url: string, key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
     method,
@@ -132,7 +94,11 @@ async function main() {
   for (const d of corpus) writeFileSync(join(folder, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
   const bytes = corpus.reduce((s, d) => s + Buffer.byteLength(d.title) + Buffer.byteLength(d.text) + 3, 0);
 
-  const server = await startServerProcess(dataDir, join(work, 'server.log'));
+  const server = await startServerProcess(
+    dataDir,
+    join(work, 'server.log'),
+    cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : [],
+  );
   let clientPeak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     clientPeak = Math.max(clientPeak, process.memoryUsage().rss);

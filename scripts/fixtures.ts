@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { crc32, createDeflateRaw, deflateRawSync, deflateSync } from 'node:zlib';
+import { mulberry32 } from '../test/helpers/fuzz-model';
 
 const WORDS = (
   'policy refund invoice customer account storage region backup restore latency throughput quota ' +
@@ -16,17 +17,8 @@ const WORDS = (
   'payment currency discount pricing tier seat license trial onboarding training handbook vacation'
 ).split(' ');
 
-/** A deterministic pseudo-random generator (mulberry32), so fixtures are the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random generator, so fixtures are the same on every run. */
+export const random = mulberry32;
 
 /** A paragraph of plain sentences drawn from a small business vocabulary. */
 export function paragraph(rand: () => number, sentences = 5): string {

@@ -17,10 +17,11 @@
  *   npm run load -- [--duration 60] [--connections 64] [--ingest-rate 20] [--ingest-in-flight 32]
  *                   [--timeout 60] [--ramp-limit 120] [--eval-data ../shared/eval-data] [--json] [--keep]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startServerProcess, stopServerProcess } from './server-process';
 
 // autocannon ships no types, and nothing else may be installed: the part used here, typed.
 interface AutocannonResult {
@@ -125,45 +126,6 @@ async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>) 
       while (next < items.length) await work(items[next++]);
     }),
   );
-}
-
-/** The server: its own Node process (tsx loader, no wrapper process), its output in a log file. */
-async function startServerProcess(dataDir: string, logFile: string) {
-  const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bin/oprag.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', OPRAG_HOST: '127.0.0.1', OPRAG_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr?.pipe(out);
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start; see ${logFile}`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out.write(d);
-      seen += d.toString();
-      const m = seen.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}) before listening; see ${logFile}`));
-    });
-  });
-  const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
-  return { child, url, adminKey, out };
-}
-
-async function stopServerProcess(child: ChildProcess) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Resident memory of a process, in bytes: now, and the kernel's high-water mark (0 when unknown). */
