@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, type ApiResponse } from '../../lambdas/client/api-client';
+import { DEFAULT_CHUNKING } from '../../lambdas/core/chunking';
 import type { PublicDocument } from '../../lambdas/service/document-view';
 import { docxBomb, encryptedPdf, makeDocx, makePdf, random } from '../../scripts/fixtures';
 import { spawnServer } from '../helpers/cli';
@@ -235,13 +236,13 @@ describe('broken and hostile files', () => {
     expect(line.includes('\n')).toBe(false);
     const res = await sendBytes(projectA, Buffer.from(line), { filename: 'line.txt', external_id: 'one-line' });
     expect(res.status).toBe(201);
-    expect(res.body.document.chunks).toBeGreaterThan(line.length / 1500);
+    expect(res.body.document.chunks).toBeGreaterThan(line.length / DEFAULT_CHUNKING.maxChars);
     const found = await admin.post<{ results: { text: string }[] }>(`/v1/projects/${projectA}/retrieve`, {
       query: 'sentinel-WALRUS-991',
       top_k: 3,
     });
     expect(found.body.results[0].text).toContain('WALRUS-991');
-    for (const r of found.body.results) expect(r.text.length).toBeLessThanOrEqual(2000);
+    for (const r of found.body.results) expect(r.text.length).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars);
   });
 
   test('deeply nested JSON fails with a reason instead of overflowing the stack', async () => {
