@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { accessLogsBucket } from './access-logs-bucket';
 
 const ROOT = path.join(__dirname, '..');
 /** Where `scripts/build-dashboard.ts` writes the built dashboard. */
@@ -106,22 +107,12 @@ export class DashboardHosting extends Construct {
     const autoDeleteObjects = !props.retain;
 
     // CloudFront's standard logs are delivered with an object ACL, so this bucket keeps ACLs enabled
-    this.logsBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    this.logsBucket = accessLogsBucket(this, 'AccessLogs', {
+      logsOf: 'dashboard distribution and dashboard bucket access logs',
+      retain: props.retain,
+      days: props.accessLogDays,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      enforceSSL: true,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogDays ?? 365) }],
-      removalPolicy,
-      autoDeleteObjects,
     });
-    NagSuppressions.addResourceSuppressions(this.logsBucket, [
-      {
-        id: 'AwsSolutions-S1',
-        reason:
-          'This bucket is the destination of the dashboard distribution and dashboard bucket access logs; logging it into itself would loop and logging it elsewhere only moves the question one bucket further.',
-      },
-    ]);
 
     this.bucket = new s3.Bucket(this, 'Site', {
       encryption: s3.BucketEncryption.S3_MANAGED,

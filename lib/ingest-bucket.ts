@@ -4,8 +4,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { accessLogsBucket } from './access-logs-bucket';
 import { suppressOn } from './nag-suppressions';
 
 /** Object key prefixes of the ingest bucket (see API.md, "Ingestion paths"). */
@@ -66,23 +66,11 @@ export class IngestBucket extends Construct {
     const removalPolicy = props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const autoDeleteObjects = !props.retain;
 
-    this.logsBucket = new s3.Bucket(this, 'AccessLogs', {
-      // S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogDays ?? 365) }],
-      removalPolicy,
-      autoDeleteObjects,
+    this.logsBucket = accessLogsBucket(this, 'AccessLogs', {
+      logsOf: 'ingest bucket server access logs',
+      retain: props.retain,
+      days: props.accessLogDays,
     });
-    NagSuppressions.addResourceSuppressions(this.logsBucket, [
-      {
-        id: 'AwsSolutions-S1',
-        reason:
-          'This bucket is the destination of the ingest bucket server access logs; logging it into itself would loop and logging it elsewhere only moves the question one bucket further.',
-      },
-    ]);
 
     this.key = new kms.Key(this, 'Key', {
       description: 'Oprag ingest bucket',
