@@ -6,17 +6,11 @@
  *   npx tsx scripts/tune-retrieval.ts --dataset ../shared/eval-data/scifact --split dev \
  *     [--set k1=0.9,body.b=0.6,...] [--sweep k1=0.6:0.9:1.2] [--chunk target:max:overlap] [--fresh]
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { SqliteSearchIndex } from '../lambdas/adapters/local/sqlite-index';
-import { chunkDocument, DEFAULT_CHUNKING } from '../lambdas/core/chunking';
-import { extractText } from '../lambdas/core/extract';
-import { newId } from '../lambdas/core/ids';
+import { basename, resolve } from 'node:path';
 import { documentRanking, type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/ir-metrics';
-import type { Chunk } from '../lambdas/core/model';
 import { DEFAULT_RANKING, type RankingParams } from '../lambdas/core/rank';
 import { queryTerms } from '../lambdas/core/text';
+import { openBeirIndex, readQrels, readQueries } from './beir-index';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback?: string) => {
@@ -25,12 +19,6 @@ const arg = (name: string, fallback?: string) => {
 };
 const dataset = resolve(arg('dataset', '../shared/eval-data/scifact') as string);
 const split = arg('split', 'dev') as string;
-
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
 
 function setParam(p: RankingParams, path: string, value: number): RankingParams {
   const out = structuredClone(p);
@@ -44,58 +32,11 @@ function setParam(p: RankingParams, path: string, value: number): RankingParams 
 }
 
 async function main() {
-  const corpus = readJsonl<{ _id: string; title: string; text: string }>(join(dataset, 'corpus.jsonl'));
-  const queries = new Map(
-    readJsonl<{ _id: string; text: string }>(join(dataset, 'queries.jsonl')).map((q) => [q._id, q.text]),
-  );
-  const qrels = new Map<string, Judgements>();
-  for (const line of readFileSync(join(dataset, 'qrels', `${split}.tsv`), 'utf8')
-    .split('\n')
-    .slice(1)) {
-    const [qid, did, score] = line.split('\t');
-    if (!qid || !(Number(score) > 0)) continue;
-    if (!qrels.has(qid)) qrels.set(qid, new Map());
-    qrels.get(qid)?.set(did, Number(score));
-  }
-
+  const queries = readQueries(dataset);
+  const qrels = readQrels(dataset, split);
   const [targetChars, maxChars, overlapChars] = (arg('chunk') ?? '').split(':').map(Number);
-  const chunking = arg('chunk') ? { targetChars, maxChars, overlapChars } : DEFAULT_CHUNKING;
-  const dir = join(tmpdir(), `oprag-tune-${basename(dataset)}-${Object.values(chunking).join('-')}`);
-  const projectId = 'prj_01jz0000000000000000000000';
-  if (args.includes('--fresh')) rmSync(dir, { recursive: true, force: true });
-  const built = existsSync(join(dir, `${projectId}.db`));
-  mkdirSync(dir, { recursive: true });
-  const searchIndex = new SqliteSearchIndex(dir);
-  const index = searchIndex.forProject(projectId);
-  if (!built) {
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    let chunks = 0;
-    for (const d of corpus) {
-      const docId = `doc_${d._id}`;
-      const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), chunking);
-      const rows: Chunk[] = drafts.map((c) => ({
-        id: newId('chunk'),
-        document_id: docId,
-        ordinal: c.ordinal,
-        title: d.title || null,
-        section: c.section,
-        page: c.page,
-        text: c.text,
-        url: null,
-        tags: [],
-      }));
-      chunks += rows.length;
-      await index.replaceDocument(docId, rows);
-    }
-    const s = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const cpuS = (cpu.user + cpu.system) / 1e6;
-    process.stderr.write(
-      `indexed ${corpus.length} docs → ${chunks} chunks in ${s.toFixed(1)} s: ${Math.round(corpus.length / s)} docs/s ` +
-        `(${Math.round(corpus.length / cpuS)} docs per CPU-second), extraction and chunking included, one transaction a document\n`,
-    );
-  }
+  const chunking = arg('chunk') ? { targetChars, maxChars, overlapChars } : undefined;
+  const { searchIndex, index } = await openBeirIndex(dataset, { chunking, fresh: args.includes('--fresh') });
 
   let base = DEFAULT_RANKING;
   for (const kv of (arg('set') ?? '').split(',').filter(Boolean)) {

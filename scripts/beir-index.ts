@@ -1,0 +1,90 @@
+/**
+ * A BEIR data set (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) read from ../shared/eval-data,
+ * and its corpus indexed in-process the way ingestion indexes it (read as text, chunked, titled),
+ * cached between runs in the temporary folder (or `OPRAG_TUNE_DIR`).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { SqliteSearchIndex } from '../lambdas/adapters/local/sqlite-index';
+import { type ChunkingOptions, chunkDocument, DEFAULT_CHUNKING } from '../lambdas/core/chunking';
+import { extractText } from '../lambdas/core/extract';
+import { newId } from '../lambdas/core/ids';
+import type { Judgements } from '../lambdas/core/ir-metrics';
+import type { Chunk } from '../lambdas/core/model';
+
+export const readJsonl = <T>(file: string): T[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
+
+export const readCorpus = (dataset: string) =>
+  readJsonl<{ _id: string; title: string; text: string }>(join(dataset, 'corpus.jsonl'));
+
+/** query id → text */
+export const readQueries = (dataset: string) =>
+  new Map(readJsonl<{ _id: string; text: string }>(join(dataset, 'queries.jsonl')).map((q) => [q._id, q.text]));
+
+/** query id → relevant corpus ids (score > 0) */
+export function readQrels(dataset: string, split: string): Map<string, Judgements> {
+  const qrels = new Map<string, Judgements>();
+  for (const line of readFileSync(join(dataset, 'qrels', `${split}.tsv`), 'utf8')
+    .split('\n')
+    .slice(1)) {
+    const [qid, did, score] = line.split('\t');
+    if (!qid || !(Number(score) > 0)) continue;
+    if (!qrels.has(qid)) qrels.set(qid, new Map());
+    qrels.get(qid)?.set(did, Number(score));
+  }
+  return qrels;
+}
+
+/**
+ * The corpus's index (document ids `doc_<corpus id>`), built on first use or with `fresh`.
+ * Logs the indexing speed when it builds.
+ */
+export async function openBeirIndex(dataset: string, opts: { chunking?: ChunkingOptions; fresh?: boolean } = {}) {
+  const chunking = opts.chunking ?? DEFAULT_CHUNKING;
+  const dir = join(
+    process.env.OPRAG_TUNE_DIR ?? tmpdir(),
+    `oprag-tune-${basename(dataset)}-${Object.values(chunking).join('-')}`,
+  );
+  const projectId = 'prj_01jz0000000000000000000000';
+  if (opts.fresh) rmSync(dir, { recursive: true, force: true });
+  const built = existsSync(join(dir, `${projectId}.db`));
+  mkdirSync(dir, { recursive: true });
+  const searchIndex = new SqliteSearchIndex(dir);
+  const index = searchIndex.forProject(projectId);
+  if (!built) {
+    const corpus = readCorpus(dataset);
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let chunks = 0;
+    for (const d of corpus) {
+      const docId = `doc_${d._id}`;
+      const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), chunking);
+      const rows: Chunk[] = drafts.map((c) => ({
+        id: newId('chunk'),
+        document_id: docId,
+        ordinal: c.ordinal,
+        title: d.title || null,
+        section: c.section,
+        page: c.page,
+        text: c.text,
+        url: null,
+        tags: [],
+      }));
+      chunks += rows.length;
+      await index.replaceDocument(docId, rows);
+    }
+    const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    process.stderr.write(
+      `indexed ${corpus.length} docs → ${chunks} chunks in ${s.toFixed(1)} s: ${Math.round(corpus.length / s)} docs/s ` +
+        `(${Math.round(corpus.length / cpuS)} docs per CPU-second), extraction and chunking included, one transaction a document\n`,
+    );
+  }
+  return { searchIndex, index, close: () => searchIndex.close() };
+}
