@@ -58,6 +58,9 @@ const SCHEMA_VERSION = 3;
 /** Chunks written between two turns of the event loop when a large document is indexed. */
 const WRITE_SLICE = 256;
 
+/** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
+const TIDY_PAGES = 100;
+
 /** A query token as an FTS5 phrase, so that no token is read as query syntax. */
 const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
 
@@ -152,8 +155,13 @@ export class SqliteSearchIndex implements SearchIndex {
    * while a write transaction is open — even one that yields the event loop between slices.
    */
   exclusive<T>(projectId: string, work: (db: Database.Database) => Promise<T> | T): Promise<T> {
+    return this.queue(projectId, () => work(this.writer(projectId)), true);
+  }
+
+  /** Runs `work` after the project's earlier writes; a write (`tidyAfter`) schedules a tidy-up. */
+  private queue<T>(projectId: string, work: () => Promise<T> | T, tidyAfter: boolean): Promise<T> {
     const before = this.writing.get(projectId) ?? Promise.resolve();
-    const run = before.then(() => work(this.writer(projectId)));
+    const run = before.then(work);
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -161,8 +169,56 @@ export class SqliteSearchIndex implements SearchIndex {
     this.writing.set(projectId, settled);
     void settled.then(() => {
       if (this.writing.get(projectId) === settled) this.writing.delete(projectId);
+      if (tidyAfter) this.scheduleTidy(projectId);
     });
     return run;
+  }
+
+  /** How long a project's writes must pause before its full-text index is tidied (ms). */
+  tidyAfterMs = 2_000;
+  private readonly tidyTimers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
+
+  private scheduleTidy(projectId: string) {
+    clearTimeout(this.tidyTimers.get(projectId));
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.tidyTimers.delete(projectId);
+      this.tidy(projectId).catch(() => undefined);
+    }, this.tidyAfterMs);
+    timer.unref();
+    this.tidyTimers.set(projectId, timer);
+  }
+
+  /**
+   * @internal Merges the project's full-text index segments, a little at a time with the event
+   * loop free in between, until they are one (or a write arrives, which schedules another tidy).
+   * Every write adds a segment and FTS5 merges them only in part, so a project written one
+   * document at a time searches through many; merged, each search reads fewer pages. Uses the
+   * project's open writer connection only: a closed or deleted project is left alone. Resolves to
+   * the number of merge steps that did work.
+   */
+  async tidy(projectId: string): Promise<number> {
+    let steps = 0;
+    for (let i = 0; i < 10_000; i++) {
+      if (this.writing.has(projectId)) return steps;
+      const worked = await this.queue(
+        projectId,
+        () => {
+          const db = this.writers.get(projectId);
+          if (this.closed || !db?.open) return false;
+          const changes = stmt(db, 'SELECT total_changes()').pluck();
+          const before = changes.get() as number;
+          stmt(db, `INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('merge', -${TIDY_PAGES})`).run();
+          return (changes.get() as number) - before >= 2;
+        },
+        false,
+      );
+      if (!worked) return steps;
+      steps++;
+      await new Promise((r) => setImmediate(r));
+    }
+    return steps;
   }
 
   private writer(projectId: string): Database.Database {
@@ -175,8 +231,28 @@ export class SqliteSearchIndex implements SearchIndex {
     return db;
   }
 
+  private readonly matchCounts = new Map<string, { version: number; counts: Map<string, number> }>();
+
+  /**
+   * @internal How many chunks of the project match each phrase, as far as it has been counted:
+   * remembered between searches until the project's file changes (its data version moves with
+   * every commit of another connection, the writer's included).
+   */
+  matchCountsOf(projectId: string): Map<string, number> {
+    const version = stmt(this.db(projectId), 'PRAGMA data_version').pluck().get() as number;
+    let entry = this.matchCounts.get(projectId);
+    if (!entry || entry.version !== version || entry.counts.size > 50_000) {
+      entry = { version, counts: new Map() };
+      this.matchCounts.set(projectId, entry);
+    }
+    return entry.counts;
+  }
+
   /** @internal closes and deletes the project's file */
   destroy(projectId: string): void {
+    this.matchCounts.delete(projectId);
+    clearTimeout(this.tidyTimers.get(projectId));
+    this.tidyTimers.delete(projectId);
     this.open.get(projectId)?.close();
     this.open.delete(projectId);
     this.writers.get(projectId)?.close(); // a write still running fails at its next step
@@ -189,6 +265,9 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   close(): void {
+    this.closed = true;
+    for (const timer of this.tidyTimers.values()) clearTimeout(timer);
+    this.tidyTimers.clear();
     for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
     this.writers.clear();
@@ -273,10 +352,19 @@ class SqliteProjectIndex implements ProjectIndex {
     // counted with the same tokenizer as the candidate search: FTS5 folds diacritics and stems
     // its own way, and the query's stems ('café' vs 'cafe') need not equal its terms
     const documentFrequency: Record<string, number> = {};
-    const countMatches = stmt(db, 'SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?').pluck();
+    const counted = this.index.matchCountsOf(this.projectId);
+    const countStatement = stmt(db, 'SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?').pluck();
+    const countMatches = (query: string): number => {
+      let n = counted.get(query);
+      if (n === undefined) {
+        n = countStatement.get(query) as number;
+        counted.set(query, n);
+      }
+      return n;
+    };
     const query = new Map<string, { key: string; df: number; weight: number }>();
     for (const t of req.terms) {
-      const df = chunkCount === 0 ? 0 : (countMatches.get(phrase(t.token)) as number);
+      const df = chunkCount === 0 ? 0 : countMatches(phrase(t.token));
       if (!Object.hasOwn(documentFrequency, t.stem)) documentFrequency[t.stem] = df;
       const key = indexKey(t.token);
       if (!query.has(key)) query.set(key, { key, df, weight: 1 });
@@ -324,8 +412,7 @@ class SqliteProjectIndex implements ProjectIndex {
         .map((r) => ({ score: r.score, counts: termCounts(byChunk.get(r.chunk) as Candidate) }));
       const expansion = feedbackTerms(new Set(query.keys()), top, ranking.feedback);
       const expanded = [...query.values()];
-      for (const [key, weight] of expansion)
-        expanded.push({ key, weight, df: countMatches.get(phrase(key)) as number });
+      for (const [key, weight] of expansion) expanded.push({ key, weight, df: countMatches(phrase(key)) });
       if (expansion.size > 0) ranked = rankCandidates(expanded, candidates, stats, ranking);
     }
     const top = ranked.slice(0, req.topK);
