@@ -29,6 +29,8 @@ describe('oprag eval', () => {
     expect(report.ingest_docs_per_s).toBeGreaterThan(0);
     expect(report.retrieve_p50_ms).toBeGreaterThan(0);
     expect(report.retrieve_p99_ms).toBeGreaterThanOrEqual(report.retrieve_p50_ms);
+    expect(report.retrieve_default_top_k_p50_ms).toBeGreaterThan(0);
+    expect(report.retrieve_default_top_k_p99_ms).toBeGreaterThanOrEqual(report.retrieve_default_top_k_p50_ms);
     expect(report.notes.join(' ')).toMatch(/at most 50/);
   }, 90_000);
 
@@ -40,6 +42,9 @@ describe('oprag eval', () => {
     expect(out.stdout).toMatch(/nDCG@10 {5}1\.0000/);
     expect(out.stdout).toMatch(/Recall@50 {3}1\.0000/);
     expect(out.stdout).toMatch(/MRR@10 {6}1\.0000/);
+    expect(out.stdout).toMatch(
+      /p50 [\d.]+ ms, p99 [\d.]+ ms \(top_k 50\)\n {14}p50 [\d.]+ ms, p99 [\d.]+ ms \(default top_k\)/,
+    );
   }, 90_000);
 
   it('fails with a message for a split without judgements', async () => {
