@@ -17,6 +17,13 @@ import {
 import { indexKey } from '../../core/text';
 import type { ProjectIndex, SearchIndex, SearchRequest, SearchResult } from '../../ports';
 
+/**
+ * New chunks reach the full-text index through one statement at the end of each write (see
+ * `indexText`), not a trigger per row: once FTS5 has been written in a transaction, every later
+ * statement's savepoint flushes its pending terms into a new segment, so a trigger made one
+ * segment (and its share of merging) per chunk. Deletions still go through a trigger. Files made
+ * before this had an insert trigger; it is dropped on open.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (
   rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
@@ -25,9 +32,7 @@ CREATE INDEX IF NOT EXISTS chunks_document ON chunks (document_id, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
   title, section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-  INSERT INTO chunks_fts (rowid, title, section, text) VALUES (new.rowid, new.title, new.section, new.text);
-END;
+DROP TRIGGER IF EXISTS chunks_ai;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
   INSERT INTO chunks_fts (chunks_fts, rowid, title, section, text) VALUES ('delete', old.rowid, old.title, old.section, old.text);
 END;
@@ -209,15 +214,22 @@ class SqliteProjectIndex implements ProjectIndex {
     await this.index.exclusive(this.projectId, async (db) => {
       // one transaction: readers see the old chunks or the new ones, never neither or both
       if (chunks.length <= WRITE_SLICE) {
-        db.transaction(() => writeDocument(db, documentId, chunks, true))();
+        db.transaction(() => {
+          const after = lastRowid(db);
+          writeDocument(db, documentId, chunks, true, after);
+          indexText(db, after);
+        })();
         return;
       }
       // a large document is written in slices with the event loop free in between (other projects
       // and searches go on); it is still one transaction, committed once
       db.exec('BEGIN IMMEDIATE');
       try {
+        let after = lastRowid(db);
         for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
-          writeDocument(db, documentId, chunks.slice(i, i + WRITE_SLICE), i === 0);
+          writeDocument(db, documentId, chunks.slice(i, i + WRITE_SLICE), i === 0, after);
+          indexText(db, after);
+          after += Math.min(WRITE_SLICE, chunks.length - i);
           await new Promise((resolve) => setImmediate(resolve));
         }
         db.exec('COMMIT');
@@ -228,7 +240,10 @@ class SqliteProjectIndex implements ProjectIndex {
     });
   }
 
-  /** Several small documents with one commit, each in a savepoint of its own: one that fails leaves the others. */
+  /**
+   * Several small documents with one commit, each in a savepoint of its own: one that fails leaves
+   * the others. Their full-text rows are added together at the end.
+   */
   async replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
     if (docs.reduce((n, d) => n + d.chunks.length, 0) > 4 * WRITE_SLICE) {
       const errors: (unknown | null)[] = [];
@@ -245,14 +260,18 @@ class SqliteProjectIndex implements ProjectIndex {
     return this.index.exclusive(this.projectId, (db) => {
       const errors: (unknown | null)[] = [];
       db.transaction(() => {
+        const after = lastRowid(db);
+        let next = after;
         for (const d of docs) {
           try {
-            db.transaction(() => writeDocument(db, d.documentId, d.chunks, true))(); // a savepoint
+            db.transaction(() => writeDocument(db, d.documentId, d.chunks, true, next))(); // a savepoint
             errors.push(null);
           } catch (e) {
             errors.push(e);
           }
+          next += d.chunks.length; // a failed document leaves a gap, never a reused rowid
         }
+        indexText(db, after);
       })();
       return errors;
     });
@@ -380,18 +399,39 @@ function stmt(db: Database.Database, sql: string): Database.Statement {
   return s;
 }
 
-/** Writes chunks of a document, first removing the ones it had when `fresh`; the caller holds the transaction. */
-function writeDocument(db: Database.Database, documentId: string, chunks: Chunk[], fresh: boolean) {
+/**
+ * Writes chunks of a document with rowids after `after`, first removing the ones it had when
+ * `fresh`; the caller holds the transaction and adds the full-text rows (`indexText`).
+ */
+function writeDocument(db: Database.Database, documentId: string, chunks: Chunk[], fresh: boolean, after: number) {
   if (fresh) stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
   const insert = stmt(
     db,
-    `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
-     VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
+    `INSERT INTO chunks (rowid, id, document_id, ordinal, title, section, page, text, url, tags)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  let rowid = after;
   for (const c of chunks) {
-    const rowid = Number(insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid);
+    rowid++;
+    insert.run(rowid, c.id, documentId, c.ordinal, c.title, c.section, c.page, c.text, c.url, JSON.stringify(c.tags));
     addTerms(db, rowid, c.title, c.section, c.text);
   }
+}
+
+/**
+ * The highest rowid in use: new chunks are numbered after it, so that the full-text rows of a
+ * write are the chunks above it, even when the write deleted the highest ones.
+ */
+function lastRowid(db: Database.Database): number {
+  return (stmt(db, 'SELECT max(rowid) FROM chunks').pluck().get() as number | null) ?? 0;
+}
+
+/** Adds the chunks numbered after `after` to the full-text index, in one statement. */
+function indexText(db: Database.Database, after: number) {
+  stmt(
+    db,
+    'INSERT INTO chunks_fts (rowid, title, section, text) SELECT rowid, title, section, text FROM chunks WHERE rowid > ?',
+  ).run(after);
 }
 
 /** Stores one chunk's field lengths and term statistics (the collection totals follow by trigger). */
