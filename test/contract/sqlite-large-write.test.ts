@@ -177,3 +177,22 @@ test('a file whose full-text rows were added by a trigger (as earlier versions w
   );
   raw2.close();
 });
+
+test('batches are written on a thread of their own, which starts again after it was stopped', async () => {
+  const a = await project();
+  const [d1, d2] = [newId('document'), newId('document')];
+  const batch = (...docs: { documentId: string; chunks: ReturnType<typeof chunk>[] }[]) =>
+    (a.replaceDocuments as NonNullable<ProjectIndex['replaceDocuments']>)(docs);
+  const dup = chunk(d2, 0, 'Forms go to the second floor.');
+  const errors = await batch(
+    { documentId: d1, chunks: [chunk(d1, 0, 'Badges are printed at reception.')] },
+    { documentId: d2, chunks: [dup, dup] },
+  );
+  expect(errors[0]).toBeNull();
+  expect((errors[1] as Error).message).toMatch(/UNIQUE/); // the thread's error, as SQLite said it
+
+  index.writeThread.close();
+  expect(await batch({ documentId: d2, chunks: [chunk(d2, 0, 'Forms go to the third floor.')] })).toEqual([null]);
+  expect((await search(a, 'forms floor')).hits.map((h) => h.text)).toEqual(['Forms go to the third floor.']);
+  expect(await a.chunkCount()).toBe(2);
+});

@@ -4,11 +4,9 @@ import Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import type { Chunk } from '../../core/model';
 import {
-  analyzeChunk,
   type Candidate,
   type CollectionStats,
   DEFAULT_RANKING,
-  encodeTerms,
   feedbackTerms,
   type RankingParams,
   rankCandidates,
@@ -16,6 +14,8 @@ import {
 } from '../../core/rank';
 import { indexKey } from '../../core/text';
 import type { ProjectIndex, SearchIndex, SearchRequest, SearchResult } from '../../ports';
+import { backfillTerms, type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
+import { WriteThread } from './sqlite-write-thread';
 
 /**
  * New chunks reach the full-text index through one statement at the end of each write (see
@@ -87,6 +87,8 @@ export class SqliteSearchIndex implements SearchIndex {
   /** a second connection per project that all writes go through, one write at a time */
   private readonly writers = new Map<string, Database.Database>();
   private readonly writing = new Map<string, Promise<unknown>>();
+  /** @internal where batches of small documents are analysed and written */
+  readonly writeThread: WriteThread;
 
   constructor(
     private readonly dir: string,
@@ -95,6 +97,7 @@ export class SqliteSearchIndex implements SearchIndex {
     public ranking: RankingParams = DEFAULT_RANKING,
   ) {
     mkdirSync(dir, { recursive: true });
+    this.writeThread = new WriteThread(maxOpen);
   }
 
   async createProject(projectId: string): Promise<string> {
@@ -152,13 +155,14 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   /**
-   * @internal Runs `work` on the project's write connection, after the project's earlier writes.
-   * Searches read through the other connection, so under WAL they keep seeing the last commit
-   * while a write transaction is open — even one that yields the event loop between slices.
+   * @internal Runs `work` after the project's earlier writes, alone: whether it writes on the
+   * connection of this thread (`writer`) or on the write thread's, no two writes of a project
+   * overlap. Searches read through another connection, so under WAL they keep seeing the last
+   * commit while a write transaction is open — even one that yields the event loop between slices.
    */
-  exclusive<T>(projectId: string, work: (db: Database.Database) => Promise<T> | T): Promise<T> {
+  exclusive<T>(projectId: string, work: () => Promise<T> | T): Promise<T> {
     const before = this.writing.get(projectId) ?? Promise.resolve();
-    const run = before.then(() => work(this.writer(projectId)));
+    const run = before.then(work);
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -170,7 +174,8 @@ export class SqliteSearchIndex implements SearchIndex {
     return run;
   }
 
-  private writer(projectId: string): Database.Database {
+  /** @internal the project's write connection on this thread */
+  writer(projectId: string): Database.Database {
     const open = this.writers.get(projectId);
     if (open?.open) return open;
     this.db(projectId); // creates the file and its schema
@@ -186,6 +191,7 @@ export class SqliteSearchIndex implements SearchIndex {
     this.open.delete(projectId);
     this.writers.get(projectId)?.close(); // a write still running fails at its next step
     this.writers.delete(projectId);
+    this.writeThread.release(this.file(projectId));
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.file(projectId) + suffix, { force: true });
   }
 
@@ -194,6 +200,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   close(): void {
+    this.writeThread.close();
     for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
     this.writers.clear();
@@ -211,12 +218,14 @@ class SqliteProjectIndex implements ProjectIndex {
   }
 
   async replaceDocument(documentId: string, chunks: Chunk[]) {
-    await this.index.exclusive(this.projectId, async (db) => {
+    await this.index.exclusive(this.projectId, async () => {
+      const db = this.index.writer(this.projectId);
+      const rows = chunks.map(chunkWrite);
       // one transaction: readers see the old chunks or the new ones, never neither or both
       if (chunks.length <= WRITE_SLICE) {
         db.transaction(() => {
           const after = lastRowid(db);
-          writeDocument(db, documentId, chunks, true, after);
+          writeDocument(db, documentId, rows, true, after);
           indexText(db, after);
         })();
         return;
@@ -227,7 +236,7 @@ class SqliteProjectIndex implements ProjectIndex {
       try {
         let after = lastRowid(db);
         for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
-          writeDocument(db, documentId, chunks.slice(i, i + WRITE_SLICE), i === 0, after);
+          writeDocument(db, documentId, rows.slice(i, i + WRITE_SLICE), i === 0, after);
           indexText(db, after);
           after += Math.min(WRITE_SLICE, chunks.length - i);
           await new Promise((resolve) => setImmediate(resolve));
@@ -242,7 +251,7 @@ class SqliteProjectIndex implements ProjectIndex {
 
   /**
    * Several small documents with one commit, each in a savepoint of its own: one that fails leaves
-   * the others. Their full-text rows are added together at the end.
+   * the others. Written on the write thread, the event loop free meanwhile.
    */
   async replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
     if (docs.reduce((n, d) => n + d.chunks.length, 0) > 4 * WRITE_SLICE) {
@@ -257,30 +266,17 @@ class SqliteProjectIndex implements ProjectIndex {
       }
       return errors;
     }
-    return this.index.exclusive(this.projectId, (db) => {
-      const errors: (unknown | null)[] = [];
-      db.transaction(() => {
-        const after = lastRowid(db);
-        let next = after;
-        for (const d of docs) {
-          try {
-            db.transaction(() => writeDocument(db, d.documentId, d.chunks, true, next))(); // a savepoint
-            errors.push(null);
-          } catch (e) {
-            errors.push(e);
-          }
-          next += d.chunks.length; // a failed document leaves a gap, never a reused rowid
-        }
-        indexText(db, after);
-      })();
-      return errors;
+    const writes = docs.map((d) => ({ documentId: d.documentId, chunks: d.chunks.map(chunkWrite) }));
+    return this.index.exclusive(this.projectId, () => {
+      this.index.db(this.projectId); // the file and its schema exist before the thread opens it
+      return this.index.writeThread.write(this.index.file(this.projectId), writes);
     });
   }
 
   async deleteDocument(documentId: string) {
     return this.index.exclusive(
       this.projectId,
-      (db) => stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
+      () => stmt(this.index.writer(this.projectId), 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
     );
   }
 
@@ -382,75 +378,17 @@ class SqliteProjectIndex implements ProjectIndex {
   }
 }
 
-const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** A prepared statement, compiled once per connection. */
-function stmt(db: Database.Database, sql: string): Database.Statement {
-  let m = statementCache.get(db);
-  if (!m) {
-    m = new Map();
-    statementCache.set(db, m);
-  }
-  let s = m.get(sql);
-  if (!s) {
-    s = db.prepare(sql);
-    m.set(sql, s);
-  }
-  return s;
-}
-
-/**
- * Writes chunks of a document with rowids after `after`, first removing the ones it had when
- * `fresh`; the caller holds the transaction and adds the full-text rows (`indexText`).
- */
-function writeDocument(db: Database.Database, documentId: string, chunks: Chunk[], fresh: boolean, after: number) {
-  if (fresh) stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
-  const insert = stmt(
-    db,
-    `INSERT INTO chunks (rowid, id, document_id, ordinal, title, section, page, text, url, tags)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  let rowid = after;
-  for (const c of chunks) {
-    rowid++;
-    insert.run(rowid, c.id, documentId, c.ordinal, c.title, c.section, c.page, c.text, c.url, JSON.stringify(c.tags));
-    addTerms(db, rowid, c.title, c.section, c.text);
-  }
-}
-
-/**
- * The highest rowid in use: new chunks are numbered after it, so that the full-text rows of a
- * write are the chunks above it, even when the write deleted the highest ones.
- */
-function lastRowid(db: Database.Database): number {
-  return (stmt(db, 'SELECT max(rowid) FROM chunks').pluck().get() as number | null) ?? 0;
-}
-
-/** Adds the chunks numbered after `after` to the full-text index, in one statement. */
-function indexText(db: Database.Database, after: number) {
-  stmt(
-    db,
-    'INSERT INTO chunks_fts (rowid, title, section, text) SELECT rowid, title, section, text FROM chunks WHERE rowid > ?',
-  ).run(after);
-}
-
-/** Stores one chunk's field lengths and term statistics (the collection totals follow by trigger). */
-function addTerms(db: Database.Database, rowid: number, title: string | null, section: string | null, text: string) {
-  const analyzed = analyzeChunk(title, section, text);
-  const [lt, ls, lb] = analyzed.lengths;
-  stmt(
-    db,
-    'INSERT INTO chunk_terms (rowid, len_title, len_section, len_body, terms, keys) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(rowid, lt, ls, lb, encodeTerms(analyzed), [...analyzed.terms.keys()].join(' '));
-}
-
-/** Adds the term statistics of a file written before they existed. */
-function backfillTerms(db: Database.Database) {
-  const rows = db
-    .prepare('SELECT rowid, title, section, text FROM chunks WHERE rowid NOT IN (SELECT rowid FROM chunk_terms)')
-    .all() as { rowid: number; title: string | null; section: string | null; text: string }[];
-  for (const r of rows) addTerms(db, r.rowid, r.title, r.section, r.text);
-}
+/** What the index stores of a chunk (not its vector, which would only be copied to the write thread). */
+const chunkWrite = (c: Chunk): ChunkWrite => ({
+  id: c.id,
+  ordinal: c.ordinal,
+  title: c.title,
+  section: c.section,
+  page: c.page,
+  text: c.text,
+  url: c.url,
+  tags: c.tags,
+});
 
 function collectionStats(db: Database.Database): CollectionStats {
   const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')
