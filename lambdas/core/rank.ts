@@ -59,27 +59,56 @@ export interface AnalyzedChunk {
   lengths: [number, number, number];
   /** term frequency per field of each content term, by index key */
   terms: Map<string, [number, number, number]>;
+  /** the two hashes of each key of `terms`, in the same order (spares encodeTerms a look-up per key) */
+  hashes?: number[];
+}
+
+/** What a token is indexed as: its key and the key's two hashes (see termHash). */
+interface ContentTerm {
+  key: string;
+  a: number;
+  b: number;
+}
+
+const contentTerms = new Map<string, ContentTerm | null>();
+
+/** A token's content term, or null for a stopword or a one-letter token. Memoized, like the stems. */
+function contentTermOf(token: string): ContentTerm | null {
+  let term = contentTerms.get(token);
+  if (term === undefined) {
+    if (contentTerms.size >= 200_000) contentTerms.clear();
+    if (isContentToken(token)) {
+      const key = indexKey(token);
+      const [a, b] = termHash(key);
+      term = { key, a, b };
+    } else term = null;
+    contentTerms.set(token, term);
+  }
+  return term;
 }
 
 /** Tokenizes and stems a chunk's fields once, at write time. */
 export function analyzeChunk(title: string | null, section: string | null, body: string): AnalyzedChunk {
   const lengths: [number, number, number] = [0, 0, 0];
   const terms = new Map<string, [number, number, number]>();
-  [title ?? '', section ?? '', body].forEach((text, field) => {
-    const tokens = tokenize(text);
+  const hashes: number[] = [];
+  const fields = [title ?? '', section ?? '', body];
+  for (let field = 0; field < 3; field++) {
+    const tokens = tokenize(fields[field]);
     lengths[field] = tokens.length;
     for (const token of tokens) {
-      if (!isContentToken(token)) continue;
-      const key = indexKey(token);
-      let tf = terms.get(key);
+      const term = contentTermOf(token);
+      if (term === null) continue;
+      let tf = terms.get(term.key);
       if (!tf) {
         tf = [0, 0, 0];
-        terms.set(key, tf);
+        terms.set(term.key, tf);
+        hashes.push(term.a, term.b);
       }
       tf[field]++;
     }
-  });
-  return { lengths, terms };
+  }
+  return { lengths, terms, hashes };
 }
 
 const hashes = new Map<string, [number, number]>();
@@ -122,18 +151,23 @@ function wordsOf(buf: Buffer): Uint32Array {
  * [hash a, hash b, tf title | tf section << 10 | tf body << 20].
  */
 export function encodeTerms(analyzed: AnalyzedChunk): Buffer {
-  const buf = Buffer.allocUnsafe(analyzed.terms.size * 12);
+  const words = new Uint32Array(analyzed.terms.size * 3);
+  const known = analyzed.hashes?.length === analyzed.terms.size * 2 ? analyzed.hashes : null;
   let o = 0;
+  let h = 0;
   for (const [key, tf] of analyzed.terms) {
-    const [a, b] = termHash(key);
-    buf.writeUInt32LE(a, o);
-    buf.writeUInt32LE(b, o + 4);
-    buf.writeUInt32LE(
-      (Math.min(tf[0], TF_MAX) | (Math.min(tf[1], TF_MAX) << 10) | (Math.min(tf[2], TF_MAX) << 20)) >>> 0,
-      o + 8,
-    );
-    o += 12;
+    if (known) {
+      words[o] = known[h];
+      words[o + 1] = known[h + 1];
+      h += 2;
+    } else {
+      [words[o], words[o + 1]] = termHash(key);
+    }
+    words[o + 2] = Math.min(tf[0], TF_MAX) | (Math.min(tf[1], TF_MAX) << 10) | (Math.min(tf[2], TF_MAX) << 20);
+    o += 3;
   }
+  const buf = Buffer.from(words.buffer, words.byteOffset, words.byteLength);
+  if (!LITTLE_ENDIAN) buf.swap32();
   return buf;
 }
 

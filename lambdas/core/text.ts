@@ -22,14 +22,15 @@ export const STOPWORDS = new Set([
   ...STOPWORD_LIST.filter((w) => w.endsWith("n't")).map((w) => w.slice(0, -2)),
 ]);
 
-const TOKEN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+/** A word, and the letters after an apostrophe that it drops ("customer's" → "customer"). */
+const TOKEN = /([\p{L}\p{N}]+)(?:['’][\p{L}]+)?/gu;
 
 /** Lower-cased word tokens, the way the unicode61 tokenizer sees them (apostrophes aside). */
 export function tokenize(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.toLowerCase().normalize('NFKC').matchAll(TOKEN)) {
-    out.push(m[0].replace(/['’][\p{L}]+$/u, ''));
-  }
+  const folded = text.toLowerCase().normalize('NFKC');
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(folded); m !== null; m = TOKEN.exec(folded)) out.push(m[1]);
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { newId } from '../../lambdas/core/ids';
 import { queryTerms } from '../../lambdas/core/text';
@@ -114,4 +115,84 @@ test('a batch of documents is written with one commit, and a document that fails
   expect((await search(a, 'visitors east desk')).hits.map((h) => h.document_id)).toEqual([d3]);
   expect((await search(a, 'badge policy')).hits.map((h) => h.text)).toEqual(['Version one of the badge policy.']);
   expect(await a.chunkCount()).toBe(3);
+});
+
+/** FTS5's own check of its index against the chunks table: throws when they disagree. */
+function checkFullText(projectId: string) {
+  const raw = new Database(index.file(projectId));
+  try {
+    raw.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
+  } finally {
+    raw.close();
+  }
+}
+
+test('the full-text index holds every chunk once after batches, failed documents, re-indexing and large writes', async () => {
+  const id = newId('project');
+  await index.createProject(id);
+  const a = index.forProject(id);
+  const [d1, d2, d3] = [newId('document'), newId('document'), newId('document')];
+  await a.replaceDocument(d1, [chunk(d1, 0, 'Lockers are emptied on Fridays.')]);
+  const dup = chunk(d2, 0, 'Tool cribs close at noon.');
+  await (a.replaceDocuments as NonNullable<ProjectIndex['replaceDocuments']>)([
+    // the document with the highest rowids is replaced: its new chunks must not reuse them
+    { documentId: d1, chunks: [chunk(d1, 0, 'Lockers are emptied on Mondays.'), chunk(d1, 1, 'Keys at the desk.')] },
+    { documentId: d2, chunks: [dup, { ...dup, ordinal: 1 }] },
+    { documentId: d3, chunks: [chunk(d3, 0, 'Night shifts rotate monthly.')] },
+  ]);
+  await a.replaceDocument(
+    d3,
+    Array.from({ length: 600 }, (_, i) => chunk(d3, i, `Shift note ${i}.`)),
+  );
+  await a.deleteDocument(d1);
+  checkFullText(id);
+  expect((await search(a, 'rotate monthly')).hits).toEqual([]);
+  expect((await search(a, 'shift note 599')).hits[0].text).toBe('Shift note 599.');
+  expect(await a.chunkCount()).toBe(600);
+});
+
+test('a file whose full-text rows were added by a trigger (as earlier versions wrote them) is opened without it', async () => {
+  const id = newId('project');
+  await index.createProject(id);
+  const a = index.forProject(id);
+  const doc = newId('document');
+  await a.replaceDocument(doc, [chunk(doc, 0, 'Boilers are inspected in spring.')]);
+  index.close();
+  const raw = new Database(index.file(id));
+  raw.exec(`CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts (rowid, title, section, text) VALUES (new.rowid, new.title, new.section, new.text);
+  END;`);
+  raw.close();
+
+  index = new SqliteSearchIndex(dir);
+  const reopened = index.forProject(id);
+  const other = newId('document');
+  await reopened.replaceDocument(other, [chunk(other, 0, 'Chillers are inspected in autumn.')]);
+  checkFullText(id);
+  expect((await search(reopened, 'inspected')).hits).toHaveLength(2);
+  const raw2 = new Database(index.file(id));
+  // the new chunk's full-text row was added once, by the write itself
+  expect(raw2.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = 'chunks_ai'").all()).toEqual(
+    [],
+  );
+  raw2.close();
+});
+
+test('batches are written on a thread of their own, which starts again after it was stopped', async () => {
+  const a = await project();
+  const [d1, d2] = [newId('document'), newId('document')];
+  const batch = (...docs: { documentId: string; chunks: ReturnType<typeof chunk>[] }[]) =>
+    (a.replaceDocuments as NonNullable<ProjectIndex['replaceDocuments']>)(docs);
+  const dup = chunk(d2, 0, 'Forms go to the second floor.');
+  const errors = await batch(
+    { documentId: d1, chunks: [chunk(d1, 0, 'Badges are printed at reception.')] },
+    { documentId: d2, chunks: [dup, dup] },
+  );
+  expect(errors[0]).toBeNull();
+  expect((errors[1] as Error).message).toMatch(/UNIQUE/); // the thread's error, as SQLite said it
+
+  index.writeThread.close();
+  expect(await batch({ documentId: d2, chunks: [chunk(d2, 0, 'Forms go to the third floor.')] })).toEqual([null]);
+  expect((await search(a, 'forms floor')).hits.map((h) => h.text)).toEqual(['Forms go to the third floor.']);
+  expect(await a.chunkCount()).toBe(2);
 });

@@ -4,11 +4,9 @@ import Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import type { Chunk } from '../../core/model';
 import {
-  analyzeChunk,
   type Candidate,
   type CollectionStats,
   DEFAULT_RANKING,
-  encodeTerms,
   feedbackTerms,
   type RankingParams,
   rankCandidates,
@@ -16,7 +14,16 @@ import {
 } from '../../core/rank';
 import { indexKey } from '../../core/text';
 import type { ProjectIndex, SearchIndex, SearchRequest, SearchResult } from '../../ports';
+import { backfillTerms, type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
+import { WriteThread } from './sqlite-write-thread';
 
+/**
+ * New chunks reach the full-text index through one statement at the end of each write (see
+ * `indexText`), not a trigger per row: once FTS5 has been written in a transaction, every later
+ * statement's savepoint flushes its pending terms into a new segment, so a trigger made one
+ * segment (and its share of merging) per chunk. Deletions still go through a trigger. Files made
+ * before this had an insert trigger; it is dropped on open.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (
   rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
@@ -25,9 +32,7 @@ CREATE INDEX IF NOT EXISTS chunks_document ON chunks (document_id, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
   title, section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-  INSERT INTO chunks_fts (rowid, title, section, text) VALUES (new.rowid, new.title, new.section, new.text);
-END;
+DROP TRIGGER IF EXISTS chunks_ai;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
   INSERT INTO chunks_fts (chunks_fts, rowid, title, section, text) VALUES ('delete', old.rowid, old.title, old.section, old.text);
 END;
@@ -85,6 +90,8 @@ export class SqliteSearchIndex implements SearchIndex {
   /** a second connection per project that all writes go through, one write at a time */
   private readonly writers = new Map<string, Database.Database>();
   private readonly writing = new Map<string, Promise<unknown>>();
+  /** @internal where batches of small documents are analysed and written */
+  readonly writeThread: WriteThread;
 
   constructor(
     private readonly dir: string,
@@ -93,6 +100,7 @@ export class SqliteSearchIndex implements SearchIndex {
     public ranking: RankingParams = DEFAULT_RANKING,
   ) {
     mkdirSync(dir, { recursive: true });
+    this.writeThread = new WriteThread(maxOpen);
   }
 
   async createProject(projectId: string): Promise<string> {
@@ -150,12 +158,13 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   /**
-   * @internal Runs `work` on the project's write connection, after the project's earlier writes.
-   * Searches read through the other connection, so under WAL they keep seeing the last commit
-   * while a write transaction is open — even one that yields the event loop between slices.
+   * @internal Runs `work` after the project's earlier writes, alone: whether it writes on the
+   * connection of this thread (`writer`) or on the write thread's, no two writes of a project
+   * overlap. Searches read through another connection, so under WAL they keep seeing the last
+   * commit while a write transaction is open — even one that yields the event loop between slices.
    */
-  exclusive<T>(projectId: string, work: (db: Database.Database) => Promise<T> | T): Promise<T> {
-    return this.queue(projectId, () => work(this.writer(projectId)), true);
+  exclusive<T>(projectId: string, work: () => Promise<T> | T): Promise<T> {
+    return this.queue(projectId, work, true);
   }
 
   /** Runs `work` after the project's earlier writes; a write (`tidyAfter`) schedules a tidy-up. */
@@ -195,8 +204,8 @@ export class SqliteSearchIndex implements SearchIndex {
    * loop free in between, until they are one (or a write arrives, which schedules another tidy).
    * Every write adds a segment and FTS5 merges them only in part, so a project written one
    * document at a time searches through many; merged, each search reads fewer pages. Uses the
-   * project's open writer connection only: a closed or deleted project is left alone. Resolves to
-   * the number of merge steps that did work.
+   * project's writer connection on this thread; a closed index or a deleted project is left alone.
+   * Resolves to the number of merge steps that did work.
    */
   async tidy(projectId: string): Promise<number> {
     let steps = 0;
@@ -205,8 +214,8 @@ export class SqliteSearchIndex implements SearchIndex {
       const worked = await this.queue(
         projectId,
         () => {
-          const db = this.writers.get(projectId);
-          if (this.closed || !db?.open) return false;
+          if (this.closed || !this.exists(projectId)) return false;
+          const db = this.writer(projectId);
           const changes = stmt(db, 'SELECT total_changes()').pluck();
           const before = changes.get() as number;
           stmt(db, `INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('merge', -${TIDY_PAGES})`).run();
@@ -221,7 +230,8 @@ export class SqliteSearchIndex implements SearchIndex {
     return steps;
   }
 
-  private writer(projectId: string): Database.Database {
+  /** @internal the project's write connection on this thread */
+  writer(projectId: string): Database.Database {
     const open = this.writers.get(projectId);
     if (open?.open) return open;
     this.db(projectId); // creates the file and its schema
@@ -257,6 +267,7 @@ export class SqliteSearchIndex implements SearchIndex {
     this.open.delete(projectId);
     this.writers.get(projectId)?.close(); // a write still running fails at its next step
     this.writers.delete(projectId);
+    this.writeThread.release(this.file(projectId));
     for (const suffix of ['', '-wal', '-shm']) rmSync(this.file(projectId) + suffix, { force: true });
   }
 
@@ -268,6 +279,7 @@ export class SqliteSearchIndex implements SearchIndex {
     this.closed = true;
     for (const timer of this.tidyTimers.values()) clearTimeout(timer);
     this.tidyTimers.clear();
+    this.writeThread.close();
     for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
     this.writers.clear();
@@ -285,18 +297,27 @@ class SqliteProjectIndex implements ProjectIndex {
   }
 
   async replaceDocument(documentId: string, chunks: Chunk[]) {
-    await this.index.exclusive(this.projectId, async (db) => {
+    await this.index.exclusive(this.projectId, async () => {
+      const db = this.index.writer(this.projectId);
+      const rows = chunks.map(chunkWrite);
       // one transaction: readers see the old chunks or the new ones, never neither or both
       if (chunks.length <= WRITE_SLICE) {
-        db.transaction(() => writeDocument(db, documentId, chunks, true))();
+        db.transaction(() => {
+          const after = lastRowid(db);
+          writeDocument(db, documentId, rows, true, after);
+          indexText(db, after);
+        })();
         return;
       }
       // a large document is written in slices with the event loop free in between (other projects
       // and searches go on); it is still one transaction, committed once
       db.exec('BEGIN IMMEDIATE');
       try {
+        let after = lastRowid(db);
         for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
-          writeDocument(db, documentId, chunks.slice(i, i + WRITE_SLICE), i === 0);
+          writeDocument(db, documentId, rows.slice(i, i + WRITE_SLICE), i === 0, after);
+          indexText(db, after);
+          after += Math.min(WRITE_SLICE, chunks.length - i);
           await new Promise((resolve) => setImmediate(resolve));
         }
         db.exec('COMMIT');
@@ -307,7 +328,10 @@ class SqliteProjectIndex implements ProjectIndex {
     });
   }
 
-  /** Several small documents with one commit, each in a savepoint of its own: one that fails leaves the others. */
+  /**
+   * Several small documents with one commit, each in a savepoint of its own: one that fails leaves
+   * the others. Written on the write thread, the event loop free meanwhile.
+   */
   async replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
     if (docs.reduce((n, d) => n + d.chunks.length, 0) > 4 * WRITE_SLICE) {
       const errors: (unknown | null)[] = [];
@@ -321,26 +345,17 @@ class SqliteProjectIndex implements ProjectIndex {
       }
       return errors;
     }
-    return this.index.exclusive(this.projectId, (db) => {
-      const errors: (unknown | null)[] = [];
-      db.transaction(() => {
-        for (const d of docs) {
-          try {
-            db.transaction(() => writeDocument(db, d.documentId, d.chunks, true))(); // a savepoint
-            errors.push(null);
-          } catch (e) {
-            errors.push(e);
-          }
-        }
-      })();
-      return errors;
+    const writes = docs.map((d) => ({ documentId: d.documentId, chunks: d.chunks.map(chunkWrite) }));
+    return this.index.exclusive(this.projectId, () => {
+      this.index.db(this.projectId); // the file and its schema exist before the thread opens it
+      return this.index.writeThread.write(this.index.file(this.projectId), writes);
     });
   }
 
   async deleteDocument(documentId: string) {
     return this.index.exclusive(
       this.projectId,
-      (db) => stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
+      () => stmt(this.index.writer(this.projectId), 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
     );
   }
 
@@ -450,54 +465,17 @@ class SqliteProjectIndex implements ProjectIndex {
   }
 }
 
-const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** A prepared statement, compiled once per connection. */
-function stmt(db: Database.Database, sql: string): Database.Statement {
-  let m = statementCache.get(db);
-  if (!m) {
-    m = new Map();
-    statementCache.set(db, m);
-  }
-  let s = m.get(sql);
-  if (!s) {
-    s = db.prepare(sql);
-    m.set(sql, s);
-  }
-  return s;
-}
-
-/** Writes chunks of a document, first removing the ones it had when `fresh`; the caller holds the transaction. */
-function writeDocument(db: Database.Database, documentId: string, chunks: Chunk[], fresh: boolean) {
-  if (fresh) stmt(db, 'DELETE FROM chunks WHERE document_id = ?').run(documentId);
-  const insert = stmt(
-    db,
-    `INSERT INTO chunks (id, document_id, ordinal, title, section, page, text, url, tags)
-     VALUES (@id, @document_id, @ordinal, @title, @section, @page, @text, @url, @tags)`,
-  );
-  for (const c of chunks) {
-    const rowid = Number(insert.run({ ...c, document_id: documentId, tags: JSON.stringify(c.tags) }).lastInsertRowid);
-    addTerms(db, rowid, c.title, c.section, c.text);
-  }
-}
-
-/** Stores one chunk's field lengths and term statistics (the collection totals follow by trigger). */
-function addTerms(db: Database.Database, rowid: number, title: string | null, section: string | null, text: string) {
-  const analyzed = analyzeChunk(title, section, text);
-  const [lt, ls, lb] = analyzed.lengths;
-  stmt(
-    db,
-    'INSERT INTO chunk_terms (rowid, len_title, len_section, len_body, terms, keys) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(rowid, lt, ls, lb, encodeTerms(analyzed), [...analyzed.terms.keys()].join(' '));
-}
-
-/** Adds the term statistics of a file written before they existed. */
-function backfillTerms(db: Database.Database) {
-  const rows = db
-    .prepare('SELECT rowid, title, section, text FROM chunks WHERE rowid NOT IN (SELECT rowid FROM chunk_terms)')
-    .all() as { rowid: number; title: string | null; section: string | null; text: string }[];
-  for (const r of rows) addTerms(db, r.rowid, r.title, r.section, r.text);
-}
+/** What the index stores of a chunk (not its vector, which would only be copied to the write thread). */
+const chunkWrite = (c: Chunk): ChunkWrite => ({
+  id: c.id,
+  ordinal: c.ordinal,
+  title: c.title,
+  section: c.section,
+  page: c.page,
+  text: c.text,
+  url: c.url,
+  tags: c.tags,
+});
 
 function collectionStats(db: Database.Database): CollectionStats {
   const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')

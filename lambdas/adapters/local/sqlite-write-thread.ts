@@ -1,0 +1,151 @@
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
+
+/**
+ * A thread of its own for the embedded index's batch writes: analysing a batch's chunks (tokens,
+ * stems, term statistics) and writing them costs about as much CPU as everything else an ingest
+ * request does, and on the event loop it delays every other request. Here the loop only hands the
+ * chunks over and waits for the commit. The thread holds its own connection to each project file;
+ * the caller keeps a project's writes in order (SqliteSearchIndex.exclusive), so this connection
+ * and the one on the loop never write at the same time.
+ */
+
+const ROLE = 'oprag-index-write-thread';
+
+/** `docs` as JSON: one string is copied to the thread much faster than the objects would be cloned. */
+type Request = { id: number; file: string; docs: string } | { id: number; close: string };
+type Failure = { message: string; code?: string };
+type Reply = { id: number; errors: (Failure | null)[] } | { id: number; failed: Failure };
+
+const failure = (e: unknown): Failure => ({
+  message: e instanceof Error ? e.message : String(e),
+  code: (e as { code?: unknown })?.code === undefined ? undefined : String((e as { code: unknown }).code),
+});
+
+/** An error from the thread, as the caller sees it: its message and SQLite code kept. */
+class WriteError extends Error {
+  constructor(f: Failure) {
+    super(f.message);
+    this.name = 'SqliteError';
+    if (f.code) Object.assign(this, { code: f.code });
+  }
+}
+
+/** The loop's side: starts the thread on first use, and stops keeping the process alive while idle. */
+export class WriteThread {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: unknown) => void }>();
+
+  constructor(private readonly maxOpen: number) {}
+
+  /** Writes the documents into the project file; resolves to each document's error, or null. */
+  async write(file: string, docs: DocumentWrite[]): Promise<(unknown | null)[]> {
+    const reply = await this.send({ id: ++this.nextId, file, docs: JSON.stringify(docs) });
+    if ('failed' in reply) throw new WriteError(reply.failed);
+    return 'errors' in reply ? reply.errors.map((e) => (e === null ? null : new WriteError(e))) : [];
+  }
+
+  /** Closes the thread's connection to the file, after the writes sent before. */
+  release(file: string): void {
+    if (this.worker) void this.send({ id: ++this.nextId, close: file }).catch(() => undefined);
+  }
+
+  close(): void {
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return;
+    void worker.terminate();
+    this.fail(new Error('the index was closed'));
+  }
+
+  private send(request: Request): Promise<Reply> {
+    const worker = this.start();
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(request.id, { resolve, reject });
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage(request);
+    });
+  }
+
+  private settle(id: number) {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker?.unref();
+    return p;
+  }
+
+  private fail(e: unknown) {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(e);
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // run as TypeScript through tsx (as the server and the tests do), or as compiled JavaScript
+    const load = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
+    const worker = new Worker(`${load}require(${JSON.stringify(__filename)});`, {
+      eval: true,
+      workerData: { role: ROLE, maxOpen: this.maxOpen },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.settle(reply.id)?.resolve(reply));
+    const stopped = (e: unknown) => {
+      if (this.worker !== worker) return;
+      this.worker = null; // the next write starts a new thread
+      this.fail(e);
+    };
+    worker.on('error', stopped);
+    worker.on('exit', (code) => stopped(new Error(`the index write thread stopped (${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/** The thread's side: one connection per project file, the least recently used closed past `maxOpen`. */
+function serve(maxOpen: number) {
+  const port = parentPort;
+  if (!port) return;
+  const open = new Map<string, Database.Database>();
+  const connection = (file: string) => {
+    let db = open.get(file);
+    if (db?.open) {
+      open.delete(file);
+      open.set(file, db);
+      return db;
+    }
+    // the loop's side has created the file and its schema; a file deleted since stays deleted
+    db = new Database(file, { fileMustExist: true });
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    open.set(file, db);
+    if (open.size > maxOpen) {
+      const [oldest, handle] = open.entries().next().value as [string, Database.Database];
+      handle.close();
+      open.delete(oldest);
+    }
+    return db;
+  };
+  port.on('message', (request: Request) => {
+    let reply: Reply;
+    if ('close' in request) {
+      open.get(request.close)?.close();
+      open.delete(request.close);
+      reply = { id: request.id, errors: [] };
+    } else {
+      try {
+        const errors = writeDocuments(connection(request.file), JSON.parse(request.docs) as DocumentWrite[]);
+        reply = { id: request.id, errors: errors.map((e) => (e === null ? null : failure(e))) };
+      } catch (e) {
+        reply = { id: request.id, failed: failure(e) };
+      }
+    }
+    port.postMessage(reply);
+  });
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) {
+  serve((workerData as { maxOpen: number }).maxOpen);
+}
