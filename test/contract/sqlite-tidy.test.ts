@@ -124,3 +124,26 @@ test('a tidy-up never reopens a deleted project or a closed index', async () => 
   index.close();
   expect(await index.tidy(second)).toBe(0);
 });
+
+test('remembered term counts follow a write made elsewhere, across a reopened connection', async () => {
+  // the write comes through another index on the same files (as another process would write),
+  // and the reading connection is closed and opened again in between
+  const reader = new SqliteSearchIndex(dir, 1);
+  const writer = new SqliteSearchIndex(dir);
+  try {
+    const a = newId('project');
+    const b = newId('project');
+    await writer.createProject(a);
+    await writer.createProject(b);
+    const count = async () =>
+      (await reader.forProject(a).search({ terms: queryTerms('zebra'), topK: 5 })).documentFrequency.zebra;
+    expect(await count()).toBe(0);
+    await reader.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 }); // a's connection closes
+    const doc = newId('document');
+    await writer.forProject(a).replaceDocument(doc, [chunk(doc, 0, 'a zebra crossing')]);
+    expect(await count()).toBe(1);
+  } finally {
+    reader.close();
+    writer.close();
+  }
+});

@@ -241,18 +241,23 @@ export class SqliteSearchIndex implements SearchIndex {
     return db;
   }
 
-  private readonly matchCounts = new Map<string, { version: number; counts: Map<string, number> }>();
+  private readonly matchCounts = new Map<
+    string,
+    { db: Database.Database; version: number; counts: Map<string, number> }
+  >();
 
   /**
    * @internal How many chunks of the project match each phrase, as far as it has been counted:
-   * remembered between searches until the project's file changes (its data version moves with
-   * every commit of another connection, the writer's included).
+   * remembered between searches until the project's file changes (its data version, as the
+   * reading connection sees it, moves with every commit of another connection, the writers'
+   * included; a reopened connection starts afresh).
    */
   matchCountsOf(projectId: string): Map<string, number> {
-    const version = stmt(this.db(projectId), 'PRAGMA data_version').pluck().get() as number;
+    const db = this.db(projectId);
+    const version = stmt(db, 'PRAGMA data_version').pluck().get() as number;
     let entry = this.matchCounts.get(projectId);
-    if (!entry || entry.version !== version || entry.counts.size > 50_000) {
-      entry = { version, counts: new Map() };
+    if (!entry || entry.db !== db || entry.version !== version || entry.counts.size > 50_000) {
+      entry = { db, version, counts: new Map() };
       this.matchCounts.set(projectId, entry);
     }
     return entry.counts;
