@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Chunk } from '../../core/model';
 import { analyzeChunk, encodeTerms } from '../../core/rank';
 
 /**
@@ -7,17 +8,8 @@ import { analyzeChunk, encodeTerms } from '../../core/rank';
  * the write thread (batches of small documents, see sqlite-write-thread.ts).
  */
 
-/** What a chunk row holds: a chunk without its vector, which this index does not store. */
-export interface ChunkWrite {
-  id: string;
-  ordinal: number;
-  title: string | null;
-  section: string | null;
-  page: number | null;
-  text: string;
-  url: string | null;
-  tags: string[];
-}
+/** What a chunk row holds: a chunk without its vector, which this index does not store (its document is the write's). */
+export type ChunkWrite = Omit<Chunk, 'document_id' | 'vector'>;
 
 export interface DocumentWrite {
   documentId: string;

@@ -69,17 +69,8 @@ const TIDY_PAGES = 100;
 /** A query token as an FTS5 phrase, so that no token is read as query syntax. */
 const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
 
-interface ChunkRow {
-  id: string;
-  document_id: string;
-  ordinal: number;
-  title: string | null;
-  section: string | null;
-  page: number | null;
-  text: string;
-  url: string | null;
-  tags: string;
-}
+/** A chunk as its row holds it: tags as JSON, no vector. */
+type ChunkRow = Omit<Chunk, 'tags' | 'vector'> & { tags: string };
 
 /**
  * The embedded index: one SQLite file per project (`<dir>/<project_id>.db`) with its chunks and
@@ -471,16 +462,7 @@ class SqliteProjectIndex implements ProjectIndex {
 }
 
 /** What the index stores of a chunk (not its vector, which would only be copied to the write thread). */
-const chunkWrite = (c: Chunk): ChunkWrite => ({
-  id: c.id,
-  ordinal: c.ordinal,
-  title: c.title,
-  section: c.section,
-  page: c.page,
-  text: c.text,
-  url: c.url,
-  tags: c.tags,
-});
+const chunkWrite = ({ document_id: _, vector: __, ...c }: Chunk): ChunkWrite => c;
 
 function collectionStats(db: Database.Database): CollectionStats {
   const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')
