@@ -3,6 +3,7 @@
  * and its corpus indexed in-process the way ingestion indexes it (read as text, chunked, titled),
  * cached between runs in the temporary folder (or `OPRAG_TUNE_DIR`).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -40,15 +41,29 @@ export function readQrels(dataset: string, split: string): Map<string, Judgement
   return qrels;
 }
 
+/** A short digest of a set of ids, the same whatever their order. */
+const hashIds = (ids: ReadonlySet<string>) =>
+  createHash('sha256')
+    .update([...ids].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 12);
+
 /**
  * The corpus's index (document ids `doc_<corpus id>`), built on first use or with `fresh`.
+ * `without` leaves those corpus ids out (an index where some questions have lost their answers);
+ * such an index has a cache folder of its own, named after the ids left out.
  * Logs the indexing speed when it builds.
  */
-export async function openBeirIndex(dataset: string, opts: { chunking?: ChunkingOptions; fresh?: boolean } = {}) {
+export async function openBeirIndex(
+  dataset: string,
+  opts: { chunking?: ChunkingOptions; fresh?: boolean; without?: ReadonlySet<string> } = {},
+) {
   const chunking = opts.chunking ?? DEFAULT_CHUNKING;
+  const without = opts.without ?? new Set<string>();
+  const left = without.size > 0 ? `-without-${without.size}-${hashIds(without)}` : '';
   const dir = join(
     process.env.OPRAG_TUNE_DIR ?? tmpdir(),
-    `oprag-tune-${basename(dataset)}-${Object.values(chunking).join('-')}`,
+    `oprag-tune-${basename(dataset)}-${Object.values(chunking).join('-')}${left}`,
   );
   const projectId = 'prj_01jz0000000000000000000000';
   if (opts.fresh) rmSync(dir, { recursive: true, force: true });
@@ -57,7 +72,7 @@ export async function openBeirIndex(dataset: string, opts: { chunking?: Chunking
   const searchIndex = new SqliteSearchIndex(dir);
   const index = searchIndex.forProject(projectId);
   if (!built) {
-    const corpus = readCorpus(dataset);
+    const corpus = readCorpus(dataset).filter((d) => !without.has(d._id));
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     let chunks = 0;
