@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelServerError, OpenAIChatGenerator } from '../../lambdas/adapters/openai-generator';
+import { checkCitations } from '../../lambdas/core/citations';
 import { NO_ANSWER, SYSTEM_PROMPT } from '../../lambdas/core/grounded-prompt';
 import type { ChatAnswer } from '../../lambdas/core/model';
 import type { GeneratorInput } from '../../lambdas/ports';
@@ -416,3 +417,57 @@ describe('/v1/chat on a local server composed with the model server', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/sk-e2e-key|127\.0\.0\.1|chat\/completions/);
   });
 });
+
+// The generator against a real model server (a local llama.cpp or Ollama server, or any
+// OpenAI-compatible endpoint), only when one is configured the way an operator configures it:
+// OPRAG_LLM_BASE_URL, OPRAG_LLM_MODEL and OPRAG_LLM_API_KEY. The wire format is tested above against
+// a loopback server; this checks that a real model, given Oprag's prompt, answers from the passages
+// with citations the core accepts, and declines what they do not hold. Run this file alone with them
+// set (other suites start servers that would pick the model up in place of the extractive answerer):
+//   OPRAG_LLM_BASE_URL=http://127.0.0.1:11434/v1 OPRAG_LLM_MODEL=<model> npx jest test/http/openai-generator.test.ts
+const live = llmSettingsFromEnv(process.env);
+if (live) {
+  process.stdout.write(`Running the generator contract against ${live.baseUrl} (${live.model})\n`);
+  describe(`OpenAIChatGenerator against the configured model server ${live.baseUrl}`, () => {
+    const PASSAGES: GeneratorInput['passages'] = [
+      {
+        index: 1,
+        title: 'Refund policy',
+        section: 'Refunds',
+        text: 'Refunds are accepted within 30 days of purchase. After 30 days, store credit is offered instead.',
+      },
+      {
+        index: 2,
+        title: 'Shipping',
+        section: null,
+        text: 'Orders ship within two business days. Express shipping arrives the next day.',
+      },
+    ];
+    const model = new OpenAIChatGenerator(live);
+
+    it('answers from the passages, citing the one that holds the answer', async () => {
+      const { text } = await model.generate({
+        question: 'How long do I have to ask for a refund?',
+        passages: PASSAGES,
+        termWeights: { refund: 2, long: 0.5 },
+      });
+      const checked = checkCitations(text, PASSAGES);
+      expect(checked.used).toContain(1);
+      expect(checked.answer).toMatch(/30/);
+    }, 300_000);
+
+    it('declines a question the passages do not answer, so the core refuses', async () => {
+      const { text } = await model.generate({
+        question: 'What is the capital of Australia?',
+        passages: PASSAGES,
+        termWeights: { capital: 2, australia: 2 },
+      });
+      // the no-answer sentinel (an empty text) or nothing the citation check accepts
+      expect(checkCitations(text, PASSAGES).used).toEqual([]);
+    }, 300_000);
+  });
+} else {
+  process.stdout.write(
+    'The generator contract against a real model server was skipped because OPRAG_LLM_BASE_URL is not set.\n',
+  );
+}
