@@ -161,7 +161,7 @@ test('a file whose full-text rows were added by a trigger (as earlier versions w
   const raw = new Database(index.file(id));
   raw.exec(`CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts (rowid, title, section, text) VALUES (new.rowid, new.title, new.section, new.text);
-  END;`);
+  END; PRAGMA user_version = 3;`);
   raw.close();
 
   index = new SqliteSearchIndex(dir);
@@ -195,4 +195,39 @@ test('batches are written on a thread of their own, which starts again after it 
   expect(await batch({ documentId: d2, chunks: [chunk(d2, 0, 'Forms go to the third floor.')] })).toEqual([null]);
   expect((await search(a, 'forms floor')).hits.map((h) => h.text)).toEqual(['Forms go to the third floor.']);
   expect(await a.chunkCount()).toBe(2);
+});
+
+test('a project file reopened while its large write is open is read, not locked', async () => {
+  // one file open at a time: searching b closes a's reading connection (not its writer) mid-write
+  const small = new SqliteSearchIndex(dir, 1);
+  const a = newId('project');
+  const b = newId('project');
+  await small.createProject(a);
+  await small.createProject(b);
+  const pa = small.forProject(a);
+  const doc = newId('document');
+  await pa.replaceDocument(doc, [chunk(doc, 0, 'The old manual says the pump runs at forty bar.')]);
+  const big = Array.from({ length: 3000 }, (_, i) => chunk(doc, i, `Section ${i}: the pump runs at sixty bar.`));
+  let done = false;
+  const writing = pa.replaceDocument(doc, big).finally(() => {
+    done = true;
+  });
+  const seen: number[] = [];
+  const errors: string[] = [];
+  while (!done) {
+    try {
+      await small.forProject(b).search({ terms: queryTerms('valve'), topK: 5 });
+      const hits = await search(pa, 'old manual forty');
+      if (!done) seen.push(hits.hits.length);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await writing;
+  small.close();
+  expect(errors).toEqual([]);
+  expect(seen.length).toBeGreaterThan(0);
+  expect(seen.filter((n) => n !== 1)).toEqual([]); // the old version, whole, until the commit
+  expect(await new SqliteSearchIndex(dir).forProject(a).chunkCount()).toBe(3000);
 });

@@ -22,7 +22,7 @@ import { WriteThread } from './sqlite-write-thread';
  * `indexText`), not a trigger per row: once FTS5 has been written in a transaction, every later
  * statement's savepoint flushes its pending terms into a new segment, so a trigger made one
  * segment (and its share of merging) per chunk. Deletions still go through a trigger. Files made
- * before this had an insert trigger; it is dropped on open.
+ * before this had an insert trigger; it is dropped on open (schema version 4).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (
@@ -56,9 +56,10 @@ END;
 
 /**
  * Version 2 added each chunk's term statistics, which the ranking reads, version 3 their keys (for
- * feedback); older files get them on open.
+ * feedback), version 4 dropped the full-text insert trigger; older files are brought up to date on
+ * open, and a current one is opened without writing anything.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** Chunks written between two turns of the event loop when a large document is indexed. */
 const WRITE_SLICE = 256;
@@ -118,10 +119,13 @@ export class SqliteSearchIndex implements SearchIndex {
       return db;
     }
     db = new Database(this.file(projectId));
-    db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
+    // a file at the current version is only read here: opening it must not wait for a write
+    // transaction of the project (a large document written in slices holds one across turns of
+    // the event loop, on this same thread)
     if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
+      db.pragma('journal_mode = WAL');
+      db.exec(SCHEMA);
       db.transaction(() => {
         const columns = db.pragma('table_info(chunk_terms)') as { name: string }[];
         if (!columns.some((c) => c.name === 'keys')) {
