@@ -4,42 +4,17 @@
  * cached between runs in the temporary folder (or `OPRAG_TUNE_DIR`).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { SqliteSearchIndex } from '../lambdas/adapters/local/sqlite-index';
+import { readCorpus } from '../lambdas/client/beir';
 import { type ChunkingOptions, chunkDocument, DEFAULT_CHUNKING } from '../lambdas/core/chunking';
 import { extractText } from '../lambdas/core/extract';
 import { newId } from '../lambdas/core/ids';
-import type { Judgements } from '../lambdas/core/ir-metrics';
 import type { Chunk } from '../lambdas/core/model';
 
-export const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
-
-export const readCorpus = (dataset: string) =>
-  readJsonl<{ _id: string; title: string; text: string }>(join(dataset, 'corpus.jsonl'));
-
-/** query id → text */
-export const readQueries = (dataset: string) =>
-  new Map(readJsonl<{ _id: string; text: string }>(join(dataset, 'queries.jsonl')).map((q) => [q._id, q.text]));
-
-/** query id → relevant corpus ids (score > 0) */
-export function readQrels(dataset: string, split: string): Map<string, Judgements> {
-  const qrels = new Map<string, Judgements>();
-  for (const line of readFileSync(join(dataset, 'qrels', `${split}.tsv`), 'utf8')
-    .split('\n')
-    .slice(1)) {
-    const [qid, did, score] = line.split('\t');
-    if (!qid || !(Number(score) > 0)) continue;
-    if (!qrels.has(qid)) qrels.set(qid, new Map());
-    qrels.get(qid)?.set(did, Number(score));
-  }
-  return qrels;
-}
+export { readCorpus, readJsonl, readQrels, readQueries } from '../lambdas/client/beir';
 
 /** A short digest of a set of ids, the same whatever their order. */
 const hashIds = (ids: ReadonlySet<string>) =>

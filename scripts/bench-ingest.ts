@@ -24,14 +24,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bulkIngest } from '../lambdas/client/bulk-ingest';
+import { option as arg, flag } from './args';
 import { startServerProcess, stopServerProcess } from './server-process';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-};
 const root = resolve(__dirname, '..');
 const dataset = resolve(arg('dataset', join(root, '../shared/eval-data/scifact')));
 const runs = arg('runs', 'cli,post').split(',');

@@ -11,13 +11,10 @@ import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawnServer } from '../test/helpers/cli';
+import { option } from './args';
 import { makePdf, paragraph, random, writeLargeText } from './fixtures';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const arg = (name: string, fallback: number) => Number(option(name, String(fallback)));
 const MB = 2 ** 20;
 
 function peakRss(pid: number): number {

@@ -9,22 +9,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from '../lambdas/client/api-client';
+import { readJsonl } from '../lambdas/client/beir';
 import { startServer } from '../lambdas/local/server';
+import { option as arg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const dataset = resolve(arg('dataset', join(__dirname, '../../shared/eval-data/scifact')));
 const split = arg('split', 'test');
 const concurrency = Number(arg('concurrency', '8'));
-
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

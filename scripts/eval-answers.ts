@@ -9,12 +9,8 @@
 import { join, resolve } from 'node:path';
 import { type AnswerEvalReport, runAnswerEval, runAnswerEvalCurve } from '../lambdas/client/eval-answers';
 import { DEFAULT_GATE } from '../lambdas/core/gate';
+import { option as arg, argv as args } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const data = join(__dirname, '../../shared/eval-data');
 
 function line(r: AnswerEvalReport): string {

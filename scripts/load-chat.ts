@@ -21,6 +21,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readJsonl } from '../lambdas/client/beir';
+import { option as arg, flag } from './args';
 import { startServerProcess, stopServerProcess } from './server-process';
 
 // autocannon ships no types, and nothing else may be installed: the part used here, typed.
@@ -50,12 +52,6 @@ const autocannon = require('autocannon') as (opts: {
   requests: AutocannonRequest[];
 }) => AutocannonInstance;
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-};
 const root = resolve(__dirname, '..');
 const evalData = resolve(arg('eval-data', join(root, '../shared/eval-data')));
 const duration = Number(arg('duration', '60'));
@@ -107,11 +103,6 @@ const OFF_TOPIC = [
 ];
 
 type Doc = { _id: string; title: string; text: string };
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as T);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -40,6 +40,7 @@ import {
 import { bm25Idf } from '../lambdas/core/rank';
 import { queryTerms, stemSet } from '../lambdas/core/text';
 import type { Passage, ProjectIndex, QueryTerm, SearchHit } from '../lambdas/ports';
+import { option as arg } from './args';
 import { openBeirIndex, readQrels, readQueries } from './beir-index';
 
 const FEATURE_NAMES = [
@@ -60,11 +61,6 @@ const FEATURE_NAMES = [
 
 const TOP_K = 8;
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const split = arg('split', 'dev');
 const folds = Number(arg('folds', '5'));
 /** how many shufflings of the claims into folds the cross-validation is repeated over */

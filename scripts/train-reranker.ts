@@ -17,6 +17,7 @@ import { informativeWeights, type TermStats } from '../lambdas/core/gate';
 import { type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/ir-metrics';
 import { queryTerms, STOPWORDS, stem, tokenize } from '../lambdas/core/text';
 import type { QueryTerm, SearchHit } from '../lambdas/ports';
+import { option as arg } from './args';
 import { openBeirIndex, readQrels, readQueries } from './beir-index';
 
 const FEATURE_NAMES = [
@@ -138,11 +139,6 @@ function rerankFeatures(terms: QueryTerm[], hits: SearchHit[], stats: TermStats 
   });
 }
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const depth = Number(arg('depth', '30'));
 const folds = Number(arg('folds', '5'));
 const data = resolve(arg('data', '../shared/eval-data'));

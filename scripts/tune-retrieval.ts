@@ -10,13 +10,9 @@ import { basename, resolve } from 'node:path';
 import { documentRanking, type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/ir-metrics';
 import { DEFAULT_RANKING, type RankingParams } from '../lambdas/core/rank';
 import { queryTerms } from '../lambdas/core/text';
+import { option as arg, argv as args } from './args';
 import { openBeirIndex, readQrels, readQueries } from './beir-index';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback?: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const dataset = resolve(arg('dataset', '../shared/eval-data/scifact') as string);
 const split = arg('split', 'dev') as string;
 

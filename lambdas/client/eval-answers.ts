@@ -10,13 +10,15 @@
  * that carry the evidence. Without `baseUrl`, it runs on a throwaway local server and data
  * directory.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GateOptions } from '../core/gate';
+import { percentile } from '../core/ir-metrics';
 import { splitSentences, tokenize } from '../core/text';
 import { startServer } from '../local/server';
 import { ApiClient, expectStatus } from './api-client';
+import { readJsonl, readQrelsFile } from './beir';
 
 export interface AnswerEvalOptions {
   /** a SciFact folder: corpus.jsonl, corpus_sentences.jsonl, queries.jsonl, qrels/<split>.tsv */
@@ -85,29 +87,12 @@ interface ChatBody {
   citations: { index: number; document_id: string }[];
 }
 
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
-
 /** qrels/<split>.tsv as query id → relevant corpus ids (score > 0). */
 export function readQrels(file: string): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-    const [qid, did, score] = line.trim().split('\t');
-    if (!qid || !did || !(Number(score) > 0)) continue;
-    if (!out.has(qid)) out.set(qid, new Set());
-    out.get(qid)?.add(did);
-  }
-  return out;
+  return new Map([...readQrelsFile(file)].map(([qid, judged]) => [qid, new Set(judged.keys())]));
 }
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
+export { percentile };
 
 /**
  * The sentences of an abstract that a quoted sentence reproduces: those with at least 80% of

@@ -4,11 +4,12 @@
  * with a temporary data directory (removed afterwards); with a base URL and a company admin key it
  * measures that deployment instead, in a project it creates and deletes again.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { documentRanking, type Judgements, mean, mrrAt, ndcgAt, percentile, recallAt } from '../core/ir-metrics';
 import { ApiClient, expectStatus } from './api-client';
+import { readCorpus, readQrels, readQueries } from './beir';
 
 /** The retrieve route's largest `top_k` (API.md): Recall is measured at this depth when it is below 100. */
 export const RETRIEVE_TOP_K_MAX = 50;
@@ -56,27 +57,11 @@ interface BeirSet {
   qrels: Map<string, Judgements>;
 }
 
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
-
 /** Reads a BEIR folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv (grades > 0 are relevant). */
 export function readBeir(dir: string, split: string): BeirSet {
-  const corpus = readJsonl<{ _id: string; title?: string; text: string }>(join(dir, 'corpus.jsonl'));
-  const queries = new Map(
-    readJsonl<{ _id: string; text: string }>(join(dir, 'queries.jsonl')).map((q) => [q._id, q.text]),
-  );
-  const qrels = new Map<string, Judgements>();
-  const lines = readFileSync(join(dir, 'qrels', `${split}.tsv`), 'utf8').split(/\r?\n/);
-  for (const line of lines.slice(1)) {
-    const [qid, did, grade] = line.split('\t');
-    if (!qid || !did || !(Number(grade) > 0) || !queries.has(qid)) continue;
-    if (!qrels.has(qid)) qrels.set(qid, new Map());
-    qrels.get(qid)?.set(did, Number(grade));
-  }
-  return { corpus, queries, qrels };
+  const queries = readQueries(dir);
+  const qrels = new Map([...readQrels(dir, split)].filter(([qid]) => queries.has(qid)));
+  return { corpus: readCorpus(dir), queries, qrels };
 }
 
 async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>) {
