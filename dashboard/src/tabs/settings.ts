@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, apiBlob, type Project, pid } from '../api';
 import { ErrorBox, isAdmin, type Who, when } from '../ui';
 
@@ -31,10 +31,18 @@ export function SettingsTab({
   const [error, setError] = useState<unknown>(null);
   const [exporting, setExporting] = useState(false);
 
+  // A project fetched again (after a document changes, say) refreshes the form only while the
+  // admin has not typed in it: an edit in progress is never overwritten under them.
+  const edited = useRef(false);
   useEffect(() => {
+    if (edited.current) return;
     setName(project?.name ?? '');
     setRef(project?.external_ref ?? '');
   }, [project?.id, project?.updated_at]);
+  const edit = (set: (v: string) => void) => (e: Event) => {
+    edited.current = true;
+    set((e.target as HTMLInputElement).value);
+  };
 
   if (receipt) {
     return html`<div class="card receipt" role="status">
@@ -57,6 +65,7 @@ export function SettingsTab({
     try {
       await api('PATCH', pid(projectId), { name: name.trim(), external_ref: ref.trim() ? ref.trim() : null });
       setSaved('Saved.');
+      edited.current = false;
       onChange();
     } catch (err) {
       setError(err);
@@ -111,9 +120,9 @@ export function SettingsTab({
         <h2 id="rename-h">Rename</h2>
         <div class="inline-form">
           <div class="field"><label for="ps-name">Name</label>
-            <input id="ps-name" required maxLength=${200} value=${name} onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} /></div>
+            <input id="ps-name" required maxLength=${200} value=${name} onInput=${edit(setName)} /></div>
           <div class="field"><label for="ps-ref">External reference</label>
-            <input id="ps-ref" maxLength=${200} value=${ref} onInput=${(e: Event) => setRef((e.target as HTMLInputElement).value)} /></div>
+            <input id="ps-ref" maxLength=${200} value=${ref} onInput=${edit(setRef)} /></div>
           <button type="submit" class="primary">Save</button>
         </div>
         <p role="status" class="sub">${saved}</p>
