@@ -31,6 +31,7 @@ export class FakeCollection {
   private server?: Server;
   url = '';
 
+  /** Scripts `METHOD path`; a path ending in `*` answers every path that starts with the rest. */
   on(method: string, path: string, ...answers: Answer[]): this {
     this.routes.set(`${method} ${path}`, answers);
     return this;
@@ -59,7 +60,10 @@ export class FakeCollection {
           body: Buffer.concat(chunks).toString('utf8'),
         };
         this.received.push(received);
-        const answers = this.routes.get(`${received.method} ${received.path}`);
+        const route = `${received.method} ${received.path}`;
+        const answers =
+          this.routes.get(route) ??
+          [...this.routes].find(([k]) => k.endsWith('*') && route.startsWith(k.slice(0, -1)))?.[1];
         const answer = answers && (answers.length > 1 ? answers.shift() : answers[0]);
         const reply = typeof answer === 'function' ? answer(received) : answer;
         const status = reply?.status ?? (reply ? 200 : 500);

@@ -1,4 +1,3 @@
-import type * as HtmlParser from 'htmlparser2';
 import type { Block, ExtractedDocument } from '../chunking';
 
 const SKIPPED_TAGS = new Set([
@@ -46,7 +45,7 @@ const BLOCK_TAGS = new Set([
 /** HTML to plain text blocks: main content only, headings kept as sections. */
 export function html(source: string): ExtractedDocument {
   // loaded on first use: the functions that only answer questions never parse HTML
-  const { Parser } = require('htmlparser2') as typeof HtmlParser;
+  const { Parser } = require('./html-parser') as typeof import('./html-parser');
   const blocks: Block[] = [];
   let title: string | null = null;
   let inTitle = false;
