@@ -16,6 +16,7 @@
  *
  *   npm run load -- [--duration 60] [--connections 64] [--ingest-rate 20] [--ingest-in-flight 32]
  *                   [--timeout 60] [--ramp-limit 120] [--eval-data ../shared/eval-data] [--json] [--keep]
+ *                   [--cpu-prof <dir>]   (the server's CPU profile, written when it stops)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -58,6 +59,7 @@ const duration = Number(arg('duration', '60'));
 const connections = Number(arg('connections', '64'));
 const ingestRate = Number(arg('ingest-rate', '20'));
 const ingestInFlight = Number(arg('ingest-in-flight', '32'));
+const cpuProfDir = arg('cpu-prof', '');
 const timeoutSeconds = Number(arg('timeout', '60'));
 const rampLimitSeconds = Number(arg('ramp-limit', '120'));
 const setupConcurrency = Number(arg('setup-concurrency', '8'));
@@ -318,7 +320,11 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'oprag-load-'));
   const logFile = join(dataDir, 'server.log');
   log(`data directory ${dataDir}; server log ${logFile}`);
-  const server = await startServerProcess(join(dataDir, 'data'), logFile);
+  const server = await startServerProcess(
+    join(dataDir, 'data'),
+    logFile,
+    cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : [],
+  );
   const pid = server.child.pid as number;
   log(`server pid ${pid} listening on ${server.url}`);
 

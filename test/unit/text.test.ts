@@ -1,6 +1,7 @@
 import {
   idf,
   isCodeLike,
+  memoByText,
   queryTerms,
   STOPWORDS,
   splitSentences,
@@ -153,5 +154,31 @@ describe('idf', () => {
 
   it('matches the BM25 formula', () => {
     expect(idf(1, 10)).toBeCloseTo(Math.log(1 + 9.5 / 1.5), 10);
+  });
+});
+
+describe('memoByText', () => {
+  it('computes a text once while it stays among the most recent, and again once it is dropped', () => {
+    const calls: string[] = [];
+    const length = memoByText(2, (text) => {
+      calls.push(text);
+      return { n: text.length };
+    });
+    const first = length('alpha');
+    expect(length('alpha')).toBe(first); // the very object: not computed again
+    length('beta');
+    length('alpha'); // alpha is now the most recent, beta the least
+    length('gamma'); // full: beta goes
+    expect(calls).toEqual(['alpha', 'beta', 'gamma']);
+    length('alpha');
+    expect(calls).toEqual(['alpha', 'beta', 'gamma']);
+    length('beta');
+    expect(calls).toEqual(['alpha', 'beta', 'gamma', 'beta']);
+  });
+
+  it('gives stem sets equal to a fresh computation, for the same text asked twice', () => {
+    const text = 'Refunds are accepted within 30 days; refunded orders ship back.';
+    expect([...stemSet(text)].sort()).toEqual(['30', 'accept', 'back', 'dai', 'order', 'refund', 'ship', 'within']);
+    expect(stemSet(text)).toBe(stemSet(text));
   });
 });
