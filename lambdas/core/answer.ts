@@ -39,11 +39,11 @@ interface Candidate {
   passage: Passage;
   sentence: string;
   score: number;
-  stems: ReadonlySet<string>;
+  stems: Set<string>;
 }
 
 /** Weighted share of the terms in a set of stems. */
-function share(stems: ReadonlySet<string>, weights: Record<string, number>, total: number): number {
+function share(stems: Set<string>, weights: Record<string, number>, total: number): number {
   let hit = 0;
   for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
   return hit / total;
@@ -117,7 +117,7 @@ export function composeExtractive(input: GeneratorInput, opts: ComposeOptions = 
   return chosen.map((c) => withMarker(c.sentence, c.passage.index)).join(' ');
 }
 
-function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+function overlap(a: Set<string>, b: Set<string>): number {
   if (a.size === 0 || b.size === 0) return 0;
   let shared = 0;
   for (const s of a) if (b.has(s)) shared++;

@@ -4,7 +4,6 @@ import {
   GENERIC_WORDS,
   idf,
   isCodeLike,
-  memoByText,
   STOPWORDS,
   splitSentences,
   stem,
@@ -128,11 +127,7 @@ export function termCoverage(
 }
 
 /** Weighted share of `terms` in a set of stems; 0 when a code-like term is missing. */
-function weightedShare(
-  terms: QueryTerm[],
-  stems: ReadonlySet<string>,
-  weight: (t: QueryTerm, i: number) => number,
-): number {
+function weightedShare(terms: QueryTerm[], stems: Set<string>, weight: (t: QueryTerm, i: number) => number): number {
   if (terms.length === 0) return 0;
   let found = 0;
   let total = 0;
@@ -155,13 +150,11 @@ export function contentStems(text: string): string[] {
     .map(stem);
 }
 
-/** The adjacent pairs of a text's content stems (remembered by text, like the stem sets). */
-const pairsOf: (text: string) => ReadonlySet<string> = memoByText(4096, (text) => {
-  const stems = contentStems(text);
+function pairsOf(stems: string[]): Set<string> {
   const pairs = new Set<string>();
   for (let i = 0; i + 1 < stems.length; i++) if (stems[i] !== stems[i + 1]) pairs.add(`${stems[i]} ${stems[i + 1]}`);
   return pairs;
-});
+}
 
 /**
  * Share of the question's adjacent content-word pairs ("vitamin D", "breast cancer") that the
@@ -169,9 +162,9 @@ const pairsOf: (text: string) => ReadonlySet<string> = memoByText(4096, (text) =
  * words, is about the same thing. 0 when the question has fewer than two content words.
  */
 export function phraseAgreement(question: string, text: string): number {
-  const wanted = pairsOf(question);
+  const wanted = pairsOf(contentStems(question));
   if (wanted.size === 0) return 0;
-  const have = pairsOf(text);
+  const have = pairsOf(contentStems(text));
   let found = 0;
   for (const p of wanted) if (have.has(p)) found++;
   return found / wanted.size;

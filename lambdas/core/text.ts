@@ -77,32 +77,12 @@ ask able allowed allow still really exactly currently anything something someone
 );
 export const GENERIC_WEIGHT = 0.35;
 
-/**
- * A function of a text, remembered for the texts it saw last: the refusal gate, the answerer and
- * the citation checks weigh the same passages several times a question, and popular passages
- * come back question after question. At most `limit` texts are kept, least recently used dropped.
- */
-export function memoByText<T>(limit: number, fn: (text: string) => T): (text: string) => T {
-  const cache = new Map<string, T>();
-  return (text) => {
-    let value = cache.get(text);
-    if (value !== undefined) {
-      cache.delete(text); // most recently used last
-    } else {
-      value = fn(text);
-      if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
-    }
-    cache.set(text, value);
-    return value;
-  };
-}
-
-/** The set of stems of a passage's content words (shared between callers: read it, never change it). */
-export const stemSet: (text: string) => ReadonlySet<string> = memoByText(4096, (text) => {
+/** The set of stems of a passage's content words. */
+export function stemSet(text: string): Set<string> {
   const set = new Set<string>();
   for (const token of tokenize(text)) if (!STOPWORDS.has(token)) set.add(stem(token));
   return set;
-});
+}
 
 /**
  * Identifier-like tokens (letters and digits mixed, such as order numbers or product codes):
