@@ -13,6 +13,7 @@ import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { composeAws } from '../../lambdas/handlers/compose';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { bundle } from '../../scripts/bundle-report';
+import { apiEvent } from './api-event';
 import { FakeBedrock } from './bedrock-fake';
 import { FakeCollection, searchReply } from './opensearch-fake';
 import {
@@ -84,23 +85,6 @@ class BundledFunction {
   close() {
     this.child.kill();
   }
-}
-
-function apiEvent(method: string, path: string, key: string, body?: unknown) {
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', host: 'api.example.test' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: { stage: 'staging', domainName: 'api.example.test', requestId: 'r1' },
-  };
 }
 
 describe('the bundled functions, run as Lambda runs them', () => {

@@ -20,8 +20,8 @@ import type { AwsConfig } from '../../lambdas/handlers/config';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
-import type { ApiEvent } from '../../lambdas/http/types';
 import type { IngestQueue } from '../../lambdas/ports';
+import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 
 /** An in-memory IngestQueue: what the documents function would have sent to SQS. */
@@ -79,23 +79,6 @@ function s3Notification(key: string, size: number): string {
       },
     ],
   });
-}
-
-function apiEvent(method: string, path: string, key: string, body?: unknown): ApiEvent {
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', host: 'api.example.test' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: { stage: 'staging', domainName: 'api.example.test' } as ApiEvent['requestContext'],
-  };
 }
 
 describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
