@@ -49,8 +49,8 @@ export interface OpragFunctionProps {
 /**
  * Left out of every bundle: the document readers, which come from their layer where a function
  * needs them. The AWS SDK v3 is bundled, although the Node.js 22 runtime carries one: one
- * tree-shaken file loads in about two thirds of the time the runtime's many files take, and the
- * functions run the SDK version the tests ran.
+ * tree-shaken file loads about a quarter faster than the runtime's many files (docs/benchmarks.md),
+ * and the functions run the SDK version the tests ran.
  */
 export const EXTERNAL_MODULES = ['unpdf', 'mammoth'];
 
