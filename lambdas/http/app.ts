@@ -3,6 +3,7 @@ import type { Context as LambdaContext } from 'aws-lambda';
 import { Forbidden, NotFound, OpragError, TooLarge } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Principal, Services } from '../service';
+import { authorizeCompany, authorizeProject } from '../service/access';
 import { toErrorResult } from './errors';
 import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
@@ -162,6 +163,12 @@ const routingMiddleware = (
       match.params.project_id = principal.projectId;
     }
     request.context.oprag.projectId = match.params.project_id ?? null;
+    // who may do what is settled before anything reads the body
+    const { permission, company } = match.compiled.route;
+    if (permission && match.params.project_id) {
+      await authorizeProject(services.ctx, principal, match.params.project_id, permission);
+    }
+    if (company) authorizeCompany(principal, company === 'write');
     const limit = services.ctx.settings.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
     if (body.length > limit) {
       throw TooLarge(

@@ -20,6 +20,9 @@ export function parseMultipart(body: Buffer, contentType: string): Promise<Multi
     }
     parser.on('file', (name, stream, info) => {
       const parts: Buffer[] = [];
+      // a body that ends inside a part errors on the part's stream: unheard, it would be thrown
+      // out of the event loop and take the process down
+      stream.on('error', () => reject(Invalid('the multipart body is malformed: it ends inside a part')));
       stream.on('data', (d: Buffer) => parts.push(d));
       stream.on('end', () => {
         if (name === 'file') {

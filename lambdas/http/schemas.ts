@@ -10,7 +10,11 @@ const text = (field: string, max: number) =>
     .max(max, `${field} must be 1 to ${max} characters`);
 const optionalText = (field: string, max: number) => z.string().max(max, `${field} must be at most ${max} characters`);
 const limitNumber = z.number().int().min(0).nullable().optional();
-const isoTime = z.string().datetime({ offset: true, message: 'must be an ISO 8601 time' });
+/** An ISO 8601 time with any offset, stored and answered in UTC (API.md: times are UTC strings). */
+const isoTime = z
+  .string()
+  .datetime({ offset: true, message: 'must be an ISO 8601 time' })
+  .transform((t) => new Date(t).toISOString());
 const environment = z.enum(['production', 'staging'], { message: 'environment must be production or staging' });
 
 export const tags = z.array(z.string().min(1).max(100)).max(50, 'at most 50 tags');
@@ -24,12 +28,23 @@ export const pageQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
+/**
+ * A document's `url`: the vendor's doc-viewer link, returned in every citation and rendered as a
+ * link by the dashboard and, likely, by the vendor's UI. Paths, http(s) and app schemes are taken;
+ * schemes that run code or read local files are refused (as a browser reads the scheme: with
+ * whitespace and control characters ignored).
+ */
+const documentUrl = optionalText('url', 2048).refine(
+  (u) => !/^(javascript|data|vbscript|file):/i.test([...u].filter((c) => c > ' ' && c !== '\x7f').join('')),
+  'url may not use the javascript:, data:, vbscript: or file: scheme',
+);
+
 /** What describes a document, however its bytes arrive (JSON body or multipart form fields). */
 const documentFields = z.object({
   filename: optionalText('filename', 255).optional(),
   content_type: optionalText('content_type', 200).optional(),
   title: optionalText('title', 500).optional(),
-  url: optionalText('url', 2048).optional(),
+  url: documentUrl.optional(),
   external_id: text('external_id', 1024).optional(),
   tags: tags.optional(),
   metadata: metadata.optional(),
@@ -94,7 +109,7 @@ export const schemas = {
     filename: text('filename', 255),
     content_type: text('content_type', 200),
     title: optionalText('title', 500).optional(),
-    url: optionalText('url', 2048).optional(),
+    url: documentUrl.optional(),
     external_id: text('external_id', 1024).optional(),
     tags: tags.optional(),
   }),

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Principal, Services } from '../service';
+import type { Permission } from '../service/access';
 
 export type ApiEvent = APIGatewayProxyEvent & {
   /** the body as bytes, set by the local server for upload PUTs instead of a base64 copy in `body` */
@@ -40,6 +41,13 @@ export interface Route {
   path: string;
   /** the audit action name */
   action: string;
+  /**
+   * What a route on `/projects/:project_id` needs of the caller. Checked before the body is read:
+   * a foreign project is `404` and a missing permission `403` whatever the body holds.
+   */
+  permission?: Permission;
+  /** What a company-level route needs (`write`: an admin key), checked before the body too. */
+  company?: 'read' | 'write';
   /** routes that need no key (upload URLs carry their own one-time token) */
   public?: boolean;
   /** also served without `/projects/:project_id`, acting on a project key's own project */

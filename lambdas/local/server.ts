@@ -133,6 +133,8 @@ export async function startServer(opts: ServerOptions) {
   );
   pruner.unref();
   const server: Server = createServer(async (req, res) => {
+    // every response carries one (API.md); the API's own responses set theirs over this one
+    res.setHeader('x-request-id', newId('request'));
     try {
       if (await serveDashboard(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];

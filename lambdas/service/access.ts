@@ -47,6 +47,13 @@ export async function ownedProject(ctx: Pick<Context, 'store'>, principal: Princ
 }
 
 /**
+ * The project each principal was last found to own. A principal is made anew for every request,
+ * so this lives as long as one request: the router's check before the body is read and the use
+ * case's own check then read the project once.
+ */
+const resolved = new WeakMap<Principal, ProjectRecord>();
+
+/**
  * Resolves the project a call acts on and checks the caller may do it. A project outside the
  * caller's reach is `404` exactly like one that does not exist; only then is the permission
  * checked (`403`), so a key cannot learn anything about other tenants.
@@ -57,8 +64,10 @@ export async function authorizeProject(
   projectId: string,
   permission: Permission,
 ): Promise<ProjectRecord> {
-  const project = await ownedProject(ctx, principal, projectId);
+  const known = resolved.get(principal);
+  const project = known?.id === projectId ? known : await ownedProject(ctx, principal, projectId);
   if (!project) throw NotFound('project');
+  resolved.set(principal, project);
   if (!allows(principal, permission)) {
     throw Forbidden(
       principal.kind === 'company'

@@ -281,8 +281,13 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     try {
       return await ingest(project, input, mode, fixedId);
     } catch (e) {
-      if (!(e instanceof OpragError) || e.type !== 'unsupported_media_type' || !input.external_id) throw e;
-      const existing = await ctx.store.forProject(project.id).findDocumentByExternalId(input.external_id);
+      // a file with a name to keep it under (its drop path, or the id its upload URL promised)
+      // becomes a failed document with the reason; one without is only refused
+      if (!(e instanceof OpragError) || e.type !== 'unsupported_media_type' || (!input.external_id && !fixedId))
+        throw e;
+      const existing = input.external_id
+        ? await ctx.store.forProject(project.id).findDocumentByExternalId(input.external_id)
+        : null;
       const now = ctx.iso();
       const failed: DocumentRecord = {
         id: existing?.id ?? fixedId ?? newId('document'),
@@ -290,7 +295,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
         url: input.url ?? null,
         filename: safeFilename(input.filename),
         content_type: input.content_type ?? 'application/octet-stream',
-        external_id: input.external_id,
+        external_id: input.external_id ?? null,
         tags: input.tags ?? [],
         metadata: input.metadata ?? {},
         status: 'failed',

@@ -24,6 +24,11 @@ export function publicKey(k: ApiKeyRecord) {
 /** How stale a key's last_used_at may get before a call writes it again. */
 export const TOUCH_INTERVAL_MS = 60_000;
 
+/** Whether an ISO time lies after `now`, compared as instants: an offset other than Z still counts. */
+function isFuture(time: string, now: string): boolean {
+  return Date.parse(time) > Date.parse(now);
+}
+
 /** Resolves a bearer token to the principal it stands for, or fails with 401. */
 export async function authenticate(ctx: KeyContext, token: string | null): Promise<Principal> {
   if (!token) throw Unauthorized('send an API key as "Authorization: Bearer <key>"');
@@ -33,7 +38,7 @@ export async function authenticate(ctx: KeyContext, token: string | null): Promi
   if (!key || !keyMatches(token, key.hash)) throw Unauthorized('the API key is not valid');
   const now = ctx.iso();
   if (key.revoked_at) throw Unauthorized('the API key has been revoked');
-  if (key.expires_at && key.expires_at <= now) throw Unauthorized('the API key has expired');
+  if (key.expires_at && !isFuture(key.expires_at, now)) throw Unauthorized('the API key has expired');
   // last_used_at to the minute: a busy key is written once a minute, not on every call
   if (!key.last_used_at || Date.parse(now) - Date.parse(key.last_used_at) >= TOUCH_INTERVAL_MS) {
     try {
@@ -136,7 +141,7 @@ export function makeKeyServices(ctx: KeyContext) {
       if (!key || key.company_id !== companyId || key.kind !== 'company') throw NotFound('key');
       if (!key.revoked_at && key.role === 'admin') {
         const admins = (await ctx.store.listCompanyKeys(companyId)).filter(
-          (k) => k.role === 'admin' && !k.revoked_at && !(k.expires_at && k.expires_at <= ctx.iso()),
+          (k) => k.role === 'admin' && !k.revoked_at && !(k.expires_at && !isFuture(k.expires_at, ctx.iso())),
         );
         if (admins.length <= 1) throw Conflict("the company's last admin key cannot be revoked");
       }
@@ -150,7 +155,7 @@ export function makeKeyServices(ctx: KeyContext) {
       body: { name?: string; scopes?: Scope[]; environment?: Environment; expires_at?: string },
     ) {
       const project = await authorizeProject(ctx, principal, projectId, 'project.write');
-      if (body.expires_at && body.expires_at <= ctx.iso()) throw Invalid('expires_at must be in the future');
+      if (body.expires_at && !isFuture(body.expires_at, ctx.iso())) throw Invalid('expires_at must be in the future');
       const { record, key } = await issueProjectKey(ctx, project, body);
       return { api_key: { ...publicKey(record), key } };
     },

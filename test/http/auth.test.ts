@@ -8,6 +8,7 @@ type Key = {
   prefix: string;
   scopes: string[];
   revoked_at: string | null;
+  expires_at: string | null;
   last_used_at: string | null;
 };
 
@@ -79,6 +80,22 @@ describe('keys, scopes and roles', () => {
     expect(after.body.error.message).toMatch(/expired/);
   });
 
+  it('expires_at with an offset other than Z is an instant: kept in UTC, and the key expires at that instant', async () => {
+    const p = await t.project();
+    /** `ms` from now, written in +05:00 (so its text sorts after any UTC time of today) */
+    const inPlusFive = (ms: number) => new Date(Date.now() + ms + 5 * 3600_000).toISOString().replace('Z', '+05:00');
+    const past = await t.admin.post(`/v1/projects/${p.id}/keys`, { expires_at: inPlusFive(-3600_000) });
+    expect(past.status).toBe(400);
+    const soon = inPlusFive(1500);
+    const created = await t.admin.post<{ api_key: Key }>(`/v1/projects/${p.id}/keys`, { expires_at: soon });
+    expect(created.status).toBe(201);
+    expect(created.body.api_key.expires_at).toBe(new Date(soon).toISOString());
+    const client = t.client(created.body.api_key.key);
+    expect((await client.get('/v1/documents')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1700));
+    expect((await client.get('/v1/documents')).status).toBe(401);
+  });
+
   it('a project key without the scope gets 403', async () => {
     const p = await t.project();
     const make = async (scopes: string[]) =>
@@ -109,6 +126,38 @@ describe('keys, scopes and roles', () => {
       expect((await key.delete(`/v1/projects/${p.id}`)).status).toBe(403);
     }
     expect((await t.admin.get(`/v1/projects/${p.id}`)).status).toBe(200);
+  });
+
+  it('who may act is settled before the body is read: a foreign project is 404 and a missing permission 403, whatever the body', async () => {
+    const a = await t.project();
+    const b = await t.project();
+    const queryOnAKey = (await t.admin.post<{ api_key: Key }>(`/v1/projects/${a.id}/keys`, { scopes: ['query'] })).body
+      .api_key.key as string;
+    const queryOnA = t.client(queryOnAKey);
+    const cut = '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nunterminated';
+    const multipart = (key: string, path: string) =>
+      fetch(`${t.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'multipart/form-data; boundary=XYZ' },
+        body: cut,
+      }).then((r) => r.status);
+    // another project's key: the project does not exist for it, body or no body
+    expect((await b.client.post(`/v1/projects/${a.id}/chat`, {})).status).toBe(404);
+    expect((await b.client.post(`/v1/projects/${a.id}/golden-questions`, { nonsense: true })).status).toBe(404);
+    expect(await multipart(b.key, `/v1/projects/${a.id}/documents`)).toBe(404);
+    // its own project, without the permission: 403 before the body is looked at
+    expect(await multipart(queryOnAKey, `/v1/projects/${a.id}/documents`)).toBe(403);
+    expect((await queryOnA.post('/v1/documents', { text: 42 })).status).toBe(403);
+    // with the permission, the same bodies are the caller's mistake: 400
+    expect((await a.client.post(`/v1/projects/${a.id}/chat`, {})).status).toBe(400);
+    expect(await multipart(a.key, `/v1/projects/${a.id}/documents`)).toBe(400);
+    // company routes: a viewer's write is 403 whatever it sends
+    const viewer = t.client(
+      (await t.admin.post<{ api_key: Key }>('/v1/company/keys', { name: 'v', role: 'viewer' })).body.api_key
+        .key as string,
+    );
+    expect((await viewer.post('/v1/projects', {})).status).toBe(403);
+    expect((await t.admin.post('/v1/projects', {})).status).toBe(400);
   });
 
   it('a viewer company key reads but changes nothing', async () => {

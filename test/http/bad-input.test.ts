@@ -221,6 +221,53 @@ describe('broken and hostile files', () => {
     expect((await admin.get(`${docs(projectA)}/${created.body.upload.document_id}`)).status).toBe(404);
   });
 
+  test('a multipart body cut off inside its file part gets 400, and the server stays up', async () => {
+    const cut = '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nunterminated';
+    const res = await fetch(`${admin.baseUrl}${docs(projectA)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'multipart/form-data; boundary=XYZ' },
+      body: cut,
+    });
+    const body = (await res.json()) as ErrorBody;
+    expect({ status: res.status, type: body.error.type }).toEqual({ status: 400, type: 'invalid_request' });
+    expect(body.error.message).toMatch(/ends inside a part/);
+    expect(server.child.exitCode).toBeNull();
+    expect((await admin.get('/v1/projects')).status).toBe(200);
+  });
+
+  test('an upload whose bytes are not what it declared ends as a failed document under the promised id', async () => {
+    const created = await admin.post<{ upload: { url: string; headers: Record<string, string>; document_id: string } }>(
+      `/v1/projects/${projectA}/uploads`,
+      { filename: 'u.pdf', content_type: 'application/pdf' },
+    );
+    expect(created.status).toBe(201);
+    const { url, headers, document_id } = created.body.upload;
+    const put = await fetch(url, { method: 'PUT', headers, body: 'not a pdf' });
+    expect(put.status).toBeLessThan(300);
+    const doc = await admin.get<{ document: Doc }>(`${docs(projectA)}/${document_id}`);
+    expect(doc.status).toBe(200);
+    expect(doc.body.document).toMatchObject({ status: 'failed', chunks: 0, filename: 'u.pdf' });
+    expect(doc.body.document.error).toMatch(/pdf/i);
+  });
+
+  test('a document url that would run script or read local files is refused', async () => {
+    for (const url of [
+      'javascript:alert(1)',
+      ' JavaScript:alert(1)',
+      'java\tscript:alert(1)',
+      'data:text/html,x',
+      'file:///etc/passwd',
+    ]) {
+      const res = await admin.post<ErrorBody>(docs(projectA), { text: 'Links.', url });
+      expectError(res, 400, 'invalid_request', /scheme/);
+    }
+    for (const url of ['/kb/links', 'https://docs.example.com/links', 'acme-app://doc/7']) {
+      const res = await admin.post<{ document: Doc }>(`${docs(projectA)}?wait=true`, { text: `Links ${url}.`, url });
+      expect(res.status).toBe(201);
+      expect(res.body.document.url).toBe(url);
+    }
+  });
+
   test('a 5 MB single line is cut into bounded chunks and stays findable', async () => {
     const rand = random(5);
     const words = ['ledger', 'balance', 'account', 'entry', 'credit', 'debit', 'period', 'closing'];

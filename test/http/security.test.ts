@@ -48,6 +48,16 @@ describe('hostile input and security headers', () => {
     expect(content.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('gives every response a request id, the dashboard and unknown paths too', async () => {
+    const ids: string[] = [];
+    for (const path of ['/', '/favicon.ico', '/v2/nothing', '/v1/nothing']) {
+      const res = await fetch(`${t.url}${path}`);
+      expect({ path, id: res.headers.get('x-request-id') }).toEqual({ path, id: expect.stringMatching(/^req_/) });
+      ids.push(res.headers.get('x-request-id') as string);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('refuses webhook URLs that point inside the network', async () => {
     const p = await t.project();
     for (const webhook_url of [

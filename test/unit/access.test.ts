@@ -1,6 +1,7 @@
 import { OpragError } from '../../lambdas/core/errors';
 import type { Scope } from '../../lambdas/core/keys';
 import type { ApiKeyRecord } from '../../lambdas/core/model';
+import { ALL_ROUTES } from '../../lambdas/http/app';
 import { allows, authorizeCompany, type Permission } from '../../lambdas/service/access';
 import type { Principal } from '../../lambdas/service/context';
 
@@ -130,5 +131,21 @@ describe('authorizeCompany', () => {
     expect(() => authorizeCompany(projectKey(['query', 'ingest', 'review']), false)).toThrow(
       expect.objectContaining({ type: 'forbidden' }),
     );
+  });
+});
+
+describe('the route table', () => {
+  it('names what every project route needs, so the router checks it before the body is read', () => {
+    const projectRoutes = ALL_ROUTES.filter((r) => !r.public && r.path.includes(':project_id'));
+    expect(projectRoutes.length).toBeGreaterThan(20);
+    expect(projectRoutes.filter((r) => !r.permission).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    const companyRoutes = ALL_ROUTES.filter((r) => !r.public && !r.path.includes(':project_id'));
+    expect(companyRoutes.filter((r) => !r.company).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // every write of a company route needs an admin key
+    for (const r of companyRoutes)
+      expect({ route: `${r.method} ${r.path}`, company: r.company }).toEqual({
+        route: `${r.method} ${r.path}`,
+        company: r.method === 'GET' ? 'read' : 'write',
+      });
   });
 });

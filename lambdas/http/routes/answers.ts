@@ -33,6 +33,7 @@ export const answerRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/retrieve',
     action: 'retrieve',
+    permission: 'retrieve',
     short: true,
     handle: async (r) =>
       ok(
@@ -47,6 +48,7 @@ export const answerRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/chat',
     action: 'chat',
+    permission: 'chat',
     short: true,
     handle: async (r) => {
       const body = validate(schemas.chat, jsonBody(r.body));

@@ -9,12 +9,14 @@ export const controlRoutes: Route[] = [
     method: 'GET',
     path: '/v1/company',
     action: 'company.get',
+    company: 'read',
     handle: async (r) => ok(await r.services.keys.getCompany(r.principal)),
   },
   {
     method: 'POST',
     path: '/v1/company/keys',
     action: 'company.keys.create',
+    company: 'write',
     handle: async (r) =>
       created(await r.services.keys.createCompanyKey(r.principal, validate(schemas.companyKey, jsonBody(r.body)))),
   },
@@ -22,18 +24,21 @@ export const controlRoutes: Route[] = [
     method: 'GET',
     path: '/v1/company/keys',
     action: 'company.keys.list',
+    company: 'read',
     handle: async (r) => ok(await r.services.keys.listCompanyKeys(r.principal)),
   },
   {
     method: 'DELETE',
     path: '/v1/company/keys/:key_id',
     action: 'company.keys.revoke',
+    company: 'write',
     handle: async (r) => ok(await r.services.keys.revokeCompanyKey(r.principal, r.params.key_id)),
   },
   {
     method: 'POST',
     path: '/v1/projects',
     action: 'projects.create',
+    company: 'write',
     handle: async (r) =>
       created(await r.services.projects.createProject(r.principal, validate(schemas.createProject, jsonBody(r.body)))),
   },
@@ -41,18 +46,21 @@ export const controlRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects',
     action: 'projects.list',
+    company: 'read',
     handle: async (r) => ok(await r.services.projects.listProjects(r.principal, validate(pageQuery, r.query))),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id',
     action: 'projects.get',
+    permission: 'project.read',
     handle: async (r) => ok(await r.services.projects.getProject(r.principal, r.params.project_id)),
   },
   {
     method: 'PATCH',
     path: '/v1/projects/:project_id',
     action: 'projects.update',
+    permission: 'project.write',
     handle: async (r) =>
       ok(
         await r.services.projects.updateProject(
@@ -66,12 +74,14 @@ export const controlRoutes: Route[] = [
     method: 'DELETE',
     path: '/v1/projects/:project_id',
     action: 'projects.delete',
+    permission: 'project.write',
     handle: async (r) => ok(await r.services.projects.deleteProject(r.principal, r.params.project_id)),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/usage',
     action: 'projects.usage',
+    permission: 'project.read',
     handle: async (r) =>
       ok(await r.services.projects.usage(r.principal, r.params.project_id, validate(schemas.usageQuery, r.query))),
   },
@@ -79,6 +89,7 @@ export const controlRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects/:project_id/export',
     action: 'projects.export',
+    permission: 'project.export',
     handle: async (r) => ({
       status: 200,
       raw: {
@@ -91,6 +102,7 @@ export const controlRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/keys',
     action: 'keys.create',
+    permission: 'project.write',
     handle: async (r) =>
       created(
         await r.services.keys.createProjectKey(
@@ -104,18 +116,21 @@ export const controlRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects/:project_id/keys',
     action: 'keys.list',
+    permission: 'project.read',
     handle: async (r) => ok(await r.services.keys.listProjectKeys(r.principal, r.params.project_id)),
   },
   {
     method: 'DELETE',
     path: '/v1/projects/:project_id/keys/:key_id',
     action: 'keys.revoke',
+    permission: 'project.write',
     handle: async (r) => ok(await r.services.keys.revokeProjectKey(r.principal, r.params.project_id, r.params.key_id)),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/audit',
     action: 'audit.list',
+    permission: 'audit.read',
     handle: async (r) =>
       ok(await r.services.audit.list(r.principal, r.params.project_id, validate(pageQuery, r.query))),
   },

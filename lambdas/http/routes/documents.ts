@@ -40,6 +40,7 @@ export const documentRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/documents',
     action: 'documents.create',
+    permission: 'documents.write',
     short: true,
     handle: async (r) => {
       const wait = r.query.wait === 'true' || r.query.wait === '1';
@@ -59,6 +60,7 @@ export const documentRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects/:project_id/documents',
     action: 'documents.list',
+    permission: 'documents.read',
     short: true,
     handle: async (r) =>
       ok(
@@ -73,6 +75,7 @@ export const documentRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects/:project_id/documents/:document_id',
     action: 'documents.get',
+    permission: 'documents.read',
     short: true,
     handle: async (r) =>
       ok(await r.services.documents.getDocument(r.principal, r.params.project_id, r.params.document_id)),
@@ -81,6 +84,7 @@ export const documentRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects/:project_id/documents/:document_id/content',
     action: 'documents.content',
+    permission: 'documents.read',
     short: true,
     handle: async (r) => {
       const c = await r.services.documents.getContent(r.principal, r.params.project_id, r.params.document_id);
@@ -93,6 +97,7 @@ export const documentRoutes: Route[] = [
     method: 'DELETE',
     path: '/v1/projects/:project_id/documents/:document_id',
     action: 'documents.delete',
+    permission: 'documents.write',
     short: true,
     handle: async (r) =>
       ok(await r.services.documents.deleteDocument(r.principal, r.params.project_id, r.params.document_id)),
@@ -101,6 +106,7 @@ export const documentRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/uploads',
     action: 'uploads.create',
+    permission: 'documents.write',
     short: true,
     handle: async (r) =>
       created(

@@ -8,6 +8,7 @@ export const goldenRoutes: Route[] = [
     method: 'POST',
     path: '/v1/projects/:project_id/golden-questions',
     action: 'golden.create',
+    permission: 'golden.write',
     handle: async (r) =>
       created(
         await r.services.golden.create(
@@ -21,18 +22,21 @@ export const goldenRoutes: Route[] = [
     method: 'GET',
     path: '/v1/projects/:project_id/golden-questions',
     action: 'golden.list',
+    permission: 'golden.read',
     handle: async (r) => ok(await r.services.golden.list(r.principal, r.params.project_id)),
   },
   {
     method: 'POST',
     path: '/v1/projects/:project_id/golden-questions/run',
     action: 'golden.run',
+    permission: 'golden.write',
     handle: async (r) => ok(await r.services.golden.run(r.principal, r.params.project_id)),
   },
   {
     method: 'PATCH',
     path: '/v1/projects/:project_id/golden-questions/:golden_id',
     action: 'golden.update',
+    permission: 'golden.write',
     handle: async (r) =>
       ok(
         await r.services.golden.update(
@@ -47,12 +51,14 @@ export const goldenRoutes: Route[] = [
     method: 'DELETE',
     path: '/v1/projects/:project_id/golden-questions/:golden_id',
     action: 'golden.delete',
+    permission: 'golden.write',
     handle: async (r) => ok(await r.services.golden.remove(r.principal, r.params.project_id, r.params.golden_id)),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/golden-runs',
     action: 'golden.runs',
+    permission: 'golden.read',
     handle: async (r) => ok(await r.services.golden.runs(r.principal, r.params.project_id)),
   },
 ];
