@@ -122,7 +122,10 @@ export function makeProjectServices(ctx: Context) {
       const to = query.to ?? ctx.iso().slice(0, 10);
       const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
       for (const d of [from, to]) {
-        if (!DAY.test(d) || Number.isNaN(Date.parse(d))) throw Invalid('from and to must be days (YYYY-MM-DD)');
+        // a day of the calendar: Date.parse takes 2026-02-31 and rolls it over to March
+        const real =
+          DAY.test(d) && !Number.isNaN(Date.parse(d)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
+        if (!real) throw Invalid('from and to must be days (YYYY-MM-DD)');
       }
       if (from > to) throw Invalid('from must not be after to');
       return { usage: await ctx.store.forProject(project.id).listUsage(from, to) };

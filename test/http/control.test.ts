@@ -137,6 +137,8 @@ describe('company and projects', () => {
     expect(today.requests as number).toBeGreaterThanOrEqual(3);
     expect(today.bytes).toBe(43);
     expect((await t.admin.get(`/v1/projects/${p.id}/usage?from=2020-13-45`)).status).toBe(400);
+    // a day that is not on the calendar (Date.parse would roll it over to March)
+    expect((await t.admin.get(`/v1/projects/${p.id}/usage?from=2026-02-31`)).status).toBe(400);
     const empty = await t.admin.get<{ usage: unknown[] }>(`/v1/projects/${p.id}/usage?from=2001-01-01&to=2001-01-31`);
     expect(empty.body.usage).toEqual([]);
   });
