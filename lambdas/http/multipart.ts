@@ -13,7 +13,12 @@ export function parseMultipart(body: Buffer, contentType: string): Promise<Multi
     let file: MultipartForm['file'] = null;
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: { 'content-type': contentType }, limits: { files: 1, fields: 50 } });
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { files: 1, fields: 50 },
+        // file names as browsers and curl send them (UTF-8), not busboy's default Latin-1
+        defParamCharset: 'utf8',
+      });
     } catch {
       reject(Invalid('the multipart body has no valid boundary'));
       return;

@@ -18,9 +18,17 @@ const isoTime = z
 const environment = z.enum(['production', 'staging'], { message: 'environment must be production or staging' });
 
 export const tags = z.array(z.string().min(1).max(100)).max(50, 'at most 50 tags');
+/** Serialized size of metadata; nesting too deep to serialize counts as too big. */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value).length;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
 const metadata = z
   .record(z.string(), z.unknown())
-  .refine((m) => JSON.stringify(m).length <= 16_384, 'metadata must be at most 16 KB of JSON');
+  .refine((m) => jsonLength(m) <= 16_384, 'metadata must be at most 16 KB of JSON');
 const filter = z.object({ document_ids: z.array(z.string()).max(100).optional(), tags: tags.optional() }).optional();
 
 export const pageQuery = z.object({

@@ -250,6 +250,29 @@ describe('broken and hostile files', () => {
     expect(doc.body.document.error).toMatch(/pdf/i);
   });
 
+  test('a multipart file name in UTF-8 is kept as sent', async () => {
+    const res = await sendMultipart(
+      projectA,
+      Buffer.from('Crème brûlée recipe notes.'),
+      'naïve crème.txt',
+      'text/plain',
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.document.filename).toBe('naïve crème.txt');
+  });
+
+  test('metadata nested too deep to measure is 400, not a server error', async () => {
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const res = await fetch(`${admin.baseUrl}${docs(projectA)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: `{"text":"Deep metadata.","metadata":${deep}}`,
+    });
+    const body = (await res.json()) as ErrorBody;
+    expect({ status: res.status, type: body.error.type }).toEqual({ status: 400, type: 'invalid_request' });
+    expect(body.error.message).toMatch(/metadata/);
+  });
+
   test('a document url that would run script or read local files is refused', async () => {
     for (const url of [
       'javascript:alert(1)',

@@ -449,3 +449,62 @@ describe('readDocument', () => {
     });
   });
 });
+
+/**
+ * Text is read on the one thread every request shares, so a reader must take time in proportion
+ * to its input. Each input here took from seconds to hours with the patterns these readers used
+ * to have (their time grew with the square of a line's length); each must now finish at once.
+ */
+describe('hostile text is read in linear time', () => {
+  const N = 200_000;
+  const quickly = <T>(read: () => T): T => {
+    const started = Date.now();
+    const out = read();
+    expect(Date.now() - started).toBeLessThan(2000);
+    return out;
+  };
+
+  it.each([
+    ['a line of spaces', `${' '.repeat(N)}x`],
+    ['blank-looking lines', `${'\n '.repeat(N)}x`],
+  ])('plain text: %s', (_name, source) => {
+    const doc = quickly(() => extractText(text(source), 'text/plain'));
+    expect(doc.blocks.map((b) => b.text)).toEqual(['x']);
+  });
+
+  it.each([
+    ['[', '['],
+    ['![', '!['],
+    ['[a](', '[a]('],
+    ['[a][', '[a]['],
+    ['<a', '<a'],
+    ['**', '**'],
+    ['_a ', '_a '],
+  ])('markdown: a line of %s', (_name, unit) => {
+    const doc = quickly(() => markdown(`# Title\n\n${unit.repeat(N / unit.length)}x`));
+    expect(doc.title).toBe('Title');
+  });
+
+  it('markdown: a heading or a line padded with spaces', () => {
+    const doc = quickly(() => markdown(`# ${' '.repeat(N)}Spaced\n\n${' '.repeat(N)}body`));
+    expect(doc.blocks).toEqual([
+      { kind: 'heading', level: 1, text: 'Spaced' },
+      { kind: 'text', text: 'body' },
+    ]);
+  });
+
+  it('markdown headings keep a hash that is part of a word, and drop closing ones', () => {
+    expect(markdown('# C#\n\ntext').title).toBe('C#');
+    expect(markdown('## Refunds ##\n\ntext').blocks[0]).toEqual({ kind: 'heading', level: 2, text: 'Refunds' });
+  });
+
+  it('html: elements nested past the limit fail with a reason, at once', () => {
+    const nested = `<html><body>${'<div>'.repeat(500_000)}x`;
+    expect(() => quickly(() => html(nested))).toThrow(ExtractionError);
+    expect(() => html(nested)).toThrow(/nests elements more than 512 deep/);
+    expect(() => quickly(() => html('<b><i><u>'.repeat(700_000)))).toThrow(/more than 512 deep/);
+    // a deep but reasonable page is read
+    const deep = `<html><body>${'<div>'.repeat(400)}<p>Deep text.</p>${'</div>'.repeat(400)}</body></html>`;
+    expect(html(deep).blocks.map((b) => b.text)).toEqual(['Deep text.']);
+  });
+});

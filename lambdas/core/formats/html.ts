@@ -1,4 +1,12 @@
 import type { Block, ExtractedDocument } from '../chunking';
+import { ExtractionError } from '../errors';
+
+/**
+ * How deep the elements of a page may nest. The parser keeps its open elements in a list it
+ * grows from the front, so each new one costs as much as the depth: 6 MB of unclosed tags held
+ * the one thread for many minutes. Real pages stay far below this.
+ */
+export const MAX_HTML_DEPTH = 512;
 
 const SKIPPED_TAGS = new Set([
   'script',
@@ -51,6 +59,7 @@ export function html(source: string): ExtractedDocument {
   let inTitle = false;
   let titleText = '';
   let skipDepth = 0;
+  let depth = 0;
   let heading: { level: number; text: string } | null = null;
   let buffer = '';
   const flush = () => {
@@ -65,6 +74,9 @@ export function html(source: string): ExtractedDocument {
   const parser = new Parser(
     {
       onopentag(name) {
+        if (++depth > MAX_HTML_DEPTH) {
+          throw new ExtractionError(`the HTML nests elements more than ${MAX_HTML_DEPTH} deep`);
+        }
         if (name === 'title') inTitle = true;
         if (SKIPPED_TAGS.has(name)) {
           skipDepth++;
@@ -91,6 +103,7 @@ export function html(source: string): ExtractedDocument {
         else buffer += text;
       },
       onclosetag(name) {
+        depth = Math.max(0, depth - 1);
         if (name === 'title') {
           inTitle = false;
           title = titleText.replace(/\s+/g, ' ').trim() || null;

@@ -11,7 +11,12 @@ export function markdown(source: string): ExtractedDocument {
     if (text) blocks.push({ kind: 'text', text });
     para = [];
   };
-  const lines = source.replace(/^---\n[\s\S]*?\n---\n/, '').split('\n');
+  // runs of more than 32 spaces or tabs become one space: every pattern below then backtracks
+  // over at most 32 characters, so a hostile line costs linear time, not quadratic
+  const lines = source
+    .replace(/^---\n[\s\S]*?\n---\n/, '')
+    .replace(/[ \t]{33,}/g, ' ')
+    .split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const fenceMatch = /^\s*(```|~~~)/.exec(line);
@@ -29,7 +34,7 @@ export function markdown(source: string): ExtractedDocument {
       para.push(line);
       continue;
     }
-    const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    const heading = headingOf(line);
     const underline = i + 1 < lines.length && line.trim() ? /^\s*(=+|-+)\s*$/.exec(lines[i + 1]) : null;
     if (heading || (underline && para.length === 0)) {
       flush();
@@ -60,15 +65,38 @@ export function markdown(source: string): ExtractedDocument {
   return { title, blocks };
 }
 
+/**
+ * `# Heading #` → ['#', 'Heading'], or null. Trailing hashes and spaces are cut by hand: the
+ * regular expression that did it backtracked quadratically over a long heading line.
+ */
+function headingOf(line: string): [string, string, string] | null {
+  const m = /^ {0,3}(#{1,6})(?:[ \t]+(.*))?$/.exec(line);
+  if (!m) return null;
+  let text = m[2] ?? '';
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  let hashes = end;
+  while (hashes > 0 && text[hashes - 1] === '#') hashes--;
+  // closing hashes count only after a space ("# C#" keeps its hash)
+  if (hashes < end && (hashes === 0 || text[hashes - 1] === ' ' || text[hashes - 1] === '\t')) end = hashes;
+  text = text.slice(0, end).trim();
+  return [m[0], m[1], text];
+}
+
+/**
+ * Markup out of one line. Every span a pattern may cross is bounded (link text 500 characters,
+ * a URL 2,000) and stops at the next bracket: unbounded, a line of 40 KB of `[` or `![` took
+ * seconds, and a line of megabytes, hours.
+ */
 function inlineMarkdown(text: string): string {
   return text
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
-    .replace(/<\/?[a-zA-Z][^>]*>/g, '')
-    .replace(/(\*\*|__)(.+?)\1/g, '$2')
-    .replace(/(^|[^\w*])[*_]([^*_\n]+)[*_](?=[^\w*]|$)/g, '$1$2')
-    .replace(/`([^`]+)`/g, '$1')
-    .replace(/~~(.+?)~~/g, '$1')
+    .replace(/!\[([^[\]]{0,500})\]\([^()]{0,2000}\)/g, '$1')
+    .replace(/\[([^[\]]{1,500})\]\([^()]{0,2000}\)/g, '$1')
+    .replace(/\[([^[\]]{1,500})\]\[[^[\]]{0,500}\]/g, '$1')
+    .replace(/<\/?[a-zA-Z][^<>]{0,500}>/g, '')
+    .replace(/(\*\*|__)(.{1,500}?)\1/g, '$2')
+    .replace(/(^|[^\w*])[*_]([^*_\n]{1,500})[*_](?=[^\w*]|$)/g, '$1$2')
+    .replace(/`([^`]{1,500})`/g, '$1')
+    .replace(/~~(.{1,500}?)~~/g, '$1')
     .trim();
 }
