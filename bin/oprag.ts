@@ -164,11 +164,18 @@ program
   .description(
     'measure retrieval on a BEIR-layout benchmark through the HTTP API (a throwaway local server by default)',
   )
-  .requiredOption('--dataset <dir>', 'a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv')
+  .requiredOption(
+    '--dataset <dir>',
+    'a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv, or a docs-qa folder (qa.json, corpus/<customer>/)',
+  )
   .option('--split <split>', 'the qrels split: dev or test', 'dev')
   .option('--base-url <url>', 'measure this deployment instead (with --key, a company admin key)')
   .option('--key <key>', 'a company admin key, with --base-url')
   .option('--concurrency <n>', 'ingest requests in flight', '8')
+  .option('--data-dir <dir>', 'docs-qa: keep the throwaway server data here and reuse its projects next time')
+  .option('--customers <list>', 'docs-qa: only these customers (comma-separated)')
+  .option('--limit <n>', 'docs-qa: at most this many questions of each list')
+  .option('--no-misses', 'docs-qa: print the summary without the list of misses')
   .option('--json', 'print the report as one JSON object')
   .action(
     async (opts: {
@@ -177,8 +184,28 @@ program
       baseUrl?: string;
       key?: string;
       concurrency: string;
+      dataDir?: string;
+      customers?: string;
+      limit?: string;
+      misses: boolean;
       json?: boolean;
     }) => {
+      const { isDocsQa, runDocsQaEval, formatDocsQaReport } = await import('../lambdas/client/eval-docs-qa');
+      if (isDocsQa(opts.dataset)) {
+        const report = await runDocsQaEval({
+          dataset: opts.dataset,
+          split: opts.split,
+          baseUrl: opts.baseUrl,
+          key: opts.key,
+          dataDir: opts.dataDir,
+          customers: opts.customers?.split(','),
+          limit: opts.limit ? Number(opts.limit) : undefined,
+          concurrency: Number(opts.concurrency),
+          log: opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+        });
+        process.stdout.write(`${opts.json ? JSON.stringify(report) : formatDocsQaReport(report, opts.misses)}\n`);
+        return;
+      }
       const { formatEvalReport, runEval } = await import('../lambdas/client/eval');
       const report = await runEval({
         dataset: opts.dataset,
