@@ -1,14 +1,16 @@
-import type { Block, ExtractedDocument } from './chunking';
+import type { ExtractedDocument } from './chunking';
 import { ExtractionError } from './errors';
 import type { SupportedType } from './formats/detect';
 import { html } from './formats/html';
 import { markdown } from './formats/markdown';
+import { plainText } from './formats/plaintext';
 import { csv, json } from './formats/structured';
 
 export { ExtractionError } from './errors';
 export { claimedType, detectContentType, SUPPORTED_TYPES, type SupportedType } from './formats/detect';
 export { html } from './formats/html';
 export { markdown } from './formats/markdown';
+export { plainText } from './formats/plaintext';
 export { csv, json, parseCsv } from './formats/structured';
 
 /** Text formats are extracted here; binary formats by a reader the caller supplies. */
@@ -16,7 +18,7 @@ export function extractText(bytes: Buffer, type: SupportedType): ExtractedDocume
   const text = decode(bytes);
   switch (type) {
     case 'text/plain':
-      return { title: null, blocks: paragraphs(text) };
+      return plainText(text);
     case 'text/markdown':
       return markdown(text);
     case 'text/html':
@@ -54,33 +56,4 @@ const CP1252_HIGH =
 
 function windows1252(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]);
-}
-
-/**
- * Paragraphs at blank lines, each line's spaces and tabs trimmed. Linear in the text: the regular
- * expressions this replaced backtracked over long runs of spaces, and a 200 KB line of them took
- * half a minute of the one thread everything runs on.
- */
-function paragraphs(text: string, page: number | null = null): Block[] {
-  const blocks: Block[] = [];
-  let lines: string[] = [];
-  const flush = () => {
-    const p = lines.join('\n').trim();
-    if (p) blocks.push({ kind: 'text' as const, text: p, page });
-    lines = [];
-  };
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') flush();
-    else lines.push(trimSpacesAndTabs(line));
-  }
-  flush();
-  return blocks;
-}
-
-function trimSpacesAndTabs(line: string): string {
-  let start = 0;
-  let end = line.length;
-  while (start < end && (line[start] === ' ' || line[start] === '\t')) start++;
-  while (end > start && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
-  return line.slice(start, end);
 }

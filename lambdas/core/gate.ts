@@ -1,4 +1,6 @@
 import type { QueryTerm, SearchHit } from '../ports';
+import { bloomHas } from './bloom';
+import { COMMON_STEMS, COMMON_STEMS_BITS } from './common-words';
 import {
   GENERIC_WEIGHT,
   GENERIC_WORDS,
@@ -40,6 +42,19 @@ export const DEFAULT_WEIGHTS: EvidenceWeights = { coverage: 1, sentence: 0.6, ph
 
 export const DEFAULT_GATE: GateOptions = { minCoverage: 0.5, consider: 8, minEvidence: 0.46, weights: DEFAULT_WEIGHTS };
 
+/**
+ * The gate for questions (as opposed to claims to check): it only stops what is clearly off-topic,
+ * and leaves the rest to a generator that judges answerability itself — the extractive answerer
+ * by the kind of answer asked for, a language model by declining.
+ */
+export const QUESTION_GATE: GateOptions = { minCoverage: 0.3, consider: 8, minEvidence: 0, weights: DEFAULT_WEIGHTS };
+
+/**
+ * Weight of a common English word of a question that the project never uses, relative to the mean
+ * of the question's specific words: less than a name the documents lack, more than a generic word.
+ */
+export const PARAPHRASE_WEIGHT = 1;
+
 /** Weight of a question word that appears nowhere in the project. */
 export const UNSEEN_WEIGHT = 1.5;
 
@@ -47,6 +62,24 @@ export const UNSEEN_WEIGHT = 1.5;
 export interface TermStats {
   documentFrequency?: Record<string, number>;
   chunkCount?: number;
+  /**
+   * a common English word the project never uses counts as a generic word, not as the subject of
+   * the question: questions paraphrase ("the refund *window*" for "within 45 days")
+   */
+  paraphrase?: boolean;
+}
+
+const COMMON = Uint8Array.from(atob(COMMON_STEMS), (c) => c.charCodeAt(0));
+
+/** Whether a stem is (very likely) one of the 5,000 most frequent English words'. */
+export function isCommonStem(s: string): boolean {
+  return bloomHas(COMMON, COMMON_STEMS_BITS, s);
+}
+
+/** A word that says little about what is asked: generic, or common English the project lacks. */
+function isGeneric(t: QueryTerm, stats: TermStats): boolean {
+  if (GENERIC_WORDS.has(t.token)) return true;
+  return Boolean(stats.paraphrase && stats.documentFrequency?.[t.stem] === 0 && isCommonStem(t.stem));
 }
 
 export interface PassageEvidence {
@@ -71,8 +104,8 @@ export interface GateDecision {
 }
 
 /** How much a question term counts towards coverage. */
-export function termWeight(t: QueryTerm, documentFrequency?: Record<string, number>): number {
-  if (GENERIC_WORDS.has(t.token)) return GENERIC_WEIGHT;
+export function termWeight(t: QueryTerm, documentFrequency?: Record<string, number>, paraphrase = false): number {
+  if (isGeneric(t, { documentFrequency, paraphrase })) return GENERIC_WEIGHT;
   // a specific word that no passage of the project contains is what the question is about
   if (documentFrequency && documentFrequency[t.stem] === 0) return UNSEEN_WEIGHT;
   return 1;
@@ -87,13 +120,18 @@ export function termWeight(t: QueryTerm, documentFrequency?: Record<string, numb
  */
 export function informativeWeights(terms: QueryTerm[], stats: TermStats = {}): number[] {
   const { documentFrequency: df, chunkCount } = stats;
-  if (!df || !chunkCount) return terms.map((t) => termWeight(t, df));
-  const seen = terms
-    .filter((t) => !GENERIC_WORDS.has(t.token) && (df[t.stem] ?? 0) > 0)
-    .map((t) => idf(df[t.stem], chunkCount));
-  const specific = terms.filter((t) => !GENERIC_WORDS.has(t.token)).map((t) => idfOrUnseen(t, df, chunkCount, seen));
+  if (!df || !chunkCount) return terms.map((t) => termWeight(t, df, stats.paraphrase));
+  const generic = (t: QueryTerm) => isGeneric(t, stats);
+  const seen = terms.filter((t) => !generic(t) && (df[t.stem] ?? 0) > 0).map((t) => idf(df[t.stem], chunkCount));
+  const specific = terms.filter((t) => !generic(t)).map((t) => idfOrUnseen(t, df, chunkCount, seen));
   const mean = specific.length > 0 ? specific.reduce((a, b) => a + b, 0) / specific.length : 1;
-  return terms.map((t) => (GENERIC_WORDS.has(t.token) ? GENERIC_WEIGHT * mean : idfOrUnseen(t, df, chunkCount, seen)));
+  return terms.map((t) =>
+    GENERIC_WORDS.has(t.token)
+      ? GENERIC_WEIGHT * mean
+      : generic(t)
+        ? PARAPHRASE_WEIGHT * mean
+        : idfOrUnseen(t, df, chunkCount, seen),
+  );
 }
 
 function idfOrUnseen(t: QueryTerm, df: Record<string, number>, chunkCount: number, seen: number[]): number {
@@ -122,8 +160,9 @@ export function termCoverage(
   terms: QueryTerm[],
   hit: Pick<SearchHit, 'text' | 'title' | 'section'>,
   documentFrequency?: Record<string, number>,
+  paraphrase = false,
 ): number {
-  return weightedShare(terms, stemSet(textOf(hit)), (t) => termWeight(t, documentFrequency));
+  return weightedShare(terms, stemSet(textOf(hit)), (t) => termWeight(t, documentFrequency, paraphrase));
 }
 
 /** Weighted share of `terms` in a set of stems; 0 when a code-like term is missing. */
@@ -215,7 +254,7 @@ export function passageEvidence(
   margin = 0,
   weights: EvidenceWeights = DEFAULT_WEIGHTS,
 ): PassageEvidence {
-  const coverage = termCoverage(terms, hit, stats.documentFrequency);
+  const coverage = termCoverage(terms, hit, stats.documentFrequency, stats.paraphrase);
   const termWeights = informativeWeights(terms, stats);
   const weightedCoverage = weightedShare(terms, stemSet(textOf(hit)), (_t, i) => termWeights[i]);
   // a passage without the question's identifier is no evidence at all
@@ -245,7 +284,7 @@ export function relevanceGate(
   hits: SearchHit[],
   opts: GateOptions = DEFAULT_GATE,
   documentFrequency?: Record<string, number>,
-  extra: { question?: string; chunkCount?: number } = {},
+  extra: { question?: string; chunkCount?: number; paraphrase?: boolean } = {},
 ): GateDecision {
   if (terms.length === 0) {
     return { answerable: false, coverage: 0, evidence: 0, passages: [], why: 'the question has no content words' };
@@ -253,7 +292,7 @@ export function relevanceGate(
   if (hits.length === 0) {
     return { answerable: false, coverage: 0, evidence: 0, passages: [], why: 'no passage matches the question' };
   }
-  const stats: TermStats = { documentFrequency, chunkCount: extra.chunkCount };
+  const stats: TermStats = { documentFrequency, chunkCount: extra.chunkCount, paraphrase: extra.paraphrase };
   const question = extra.question ?? terms.map((t) => t.token).join(' ');
   const considered = hits.slice(0, opts.consider);
   const margin = scoreMargin(considered);
@@ -286,3 +325,4 @@ export function relevanceGate(
   const passages = scored.filter((s) => s.coverage >= best / 2).map((s) => s.hit);
   return { answerable: true, coverage: best, evidence, passages, why: 'relevant passages found' };
 }
+

@@ -1,8 +1,9 @@
 import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
-import { DEFAULT_GATE, informativeWeights, relevanceGate, termCoverage } from '../core/gate';
+import { DEFAULT_GATE, informativeWeights, QUESTION_GATE, relevanceGate, termCoverage } from '../core/gate';
 import { isId } from '../core/ids';
 import type { ChatAnswer, Citation, ProjectRecord } from '../core/model';
+import { isQuestion } from '../core/question';
 import { queryTerms, splitSentences } from '../core/text';
 import type { Passage, SearchHit } from '../ports';
 import { authorizeProject } from './access';
@@ -42,15 +43,13 @@ export function makeAnswerServices(ctx: Context) {
     const projectId = project.id;
     const terms = queryTerms(question);
     const result = await searchProject(ctx, project, question, terms, Math.max(topK, 8), cleanFilter(filter));
+    const asked = isQuestion(question);
     const gate = relevanceGate(
       terms,
       result.hits,
-      { ...DEFAULT_GATE, ...ctx.settings.gate },
+      { ...(asked ? QUESTION_GATE : DEFAULT_GATE), ...ctx.settings.gate },
       result.documentFrequency,
-      {
-        question,
-        chunkCount: result.chunkCount,
-      },
+      { question, chunkCount: result.chunkCount, paraphrase: asked },
     );
     const refuse = (): ChatAnswer => ({
       answer: ctx.settings.refusalMessage,
@@ -76,6 +75,7 @@ export function makeAnswerServices(ctx: Context) {
     const weights = informativeWeights(terms, {
       documentFrequency: result.documentFrequency,
       chunkCount: result.chunkCount,
+      paraphrase: asked,
     });
     const termWeights: Record<string, number> = {};
     terms.forEach((t, i) => {

@@ -1,0 +1,120 @@
+/**
+ * The pieces of a passage an answer may quote, with what surrounds them. A passage is made of
+ * blocks (paragraphs, list items, option entries, table rows: ingestion keeps them apart with a
+ * blank line); the unit a reader would point at is
+ * - an option or definition entry (`-z, --gzip` then its description; `RestartSec=` then what it
+ *   configures), kept whole when short, else its sentences with the entry's term as context;
+ * - a table or CSV row, or a line of a list;
+ * - a sentence of a paragraph, with the sentence before it and the FAQ question above it as
+ *   context (the answer under "Why does X complain?" is about X even when it never names it);
+ * - a code block, quoted only when code is asked for.
+ * A line that asks a question is never quoted: it is context for what follows it.
+ */
+import { splitSentences } from './text';
+
+export type UnitKind = 'sentence' | 'entry' | 'row' | 'code';
+
+export interface AnswerUnit {
+  kind: UnitKind;
+  /** the text to quote */
+  text: string;
+  /** nearby text whose words tell what the unit is about (the entry's term, the FAQ question) */
+  context: string;
+  /** the unit that follows in the same block, if any (a "Defaults to …" after a sentence) */
+  next?: AnswerUnit;
+  /** 0..1: where the unit sits in its passage */
+  position: number;
+}
+
+/** An entry's description longer than this is quoted by its sentences, not whole. */
+const WHOLE_ENTRY_CHARS = 360;
+
+/** A line that opens an option or definition entry: `-z, --gzip`, `RestartSec=`, `--interval=`. */
+const TERM_LINE = /^(?:[-+]{1,2}[\w?#]|[\w.-]+=\S{0,40}$|[A-Z_][A-Z0-9_]{2,}$|`[^`]{1,60}`$)/;
+
+/** Share of characters that are code punctuation. */
+function symbolShare(text: string): number {
+  let symbols = 0;
+  for (const c of text) if ('{}[]();=<>$&|\\/*`#@^~'.includes(c)) symbols++;
+  return text.length === 0 ? 0 : symbols / text.length;
+}
+
+/** A block that reads as code or data rather than prose. */
+export function looksLikeCode(block: string): boolean {
+  const lines = block.split('\n').filter((l) => l.trim());
+  if (lines.length === 0) return false;
+  const codeLines = lines.filter((l) =>
+    /^\s*(?:\$ |# |\/\/|\/\*|import |export |const |let |var |function |return |await |if \(|for \(|\}|\{|<\/?[a-z][\w-]*[ >]|[\w.]+\(.*\);?$|[\w$.]+ ?= ?[^=])/.test(
+      l,
+    ),
+  ).length;
+  if (codeLines / lines.length >= 0.5 && lines.length >= 2) return true;
+  const words = block.split(/\s+/).filter((w) => /^[A-Za-z]{2,}[,.;:]?$/.test(w)).length;
+  const tokens = block.split(/\s+/).length;
+  return symbolShare(block) > 0.08 && words / Math.max(1, tokens) < 0.55;
+}
+
+const isQuestion = (s: string) => /\?["'”)]*$/.test(s.trim());
+
+/** The answer units of a passage's text, in order. */
+export function answerUnits(text: string): AnswerUnit[] {
+  const blocks = text
+    .split(/\n[ \t]*\n/)
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  const out: Omit<AnswerUnit, 'position'>[] = [];
+  let question = '';
+  for (const block of blocks) {
+    const lines = block.split('\n').map((l) => l.trim());
+    if (lines.length === 1 && isQuestion(block) && block.length < 300) {
+      question = block;
+      continue;
+    }
+    if (looksLikeCode(block)) {
+      out.push({ kind: 'code', text: block, context: question });
+      continue;
+    }
+    if (lines.length >= 2 && TERM_LINE.test(lines[0]) && lines[0].length <= 80) {
+      const term = lines[0];
+      const description = lines.slice(1).join(' ');
+      if (description.length + term.length <= WHOLE_ENTRY_CHARS) {
+        out.push({ kind: 'entry', text: `${term} ${description}`, context: question });
+      } else {
+        chain(
+          splitSentences(description).map((s) => ({ kind: 'entry' as const, text: s, context: `${term} ${question}` })),
+          out,
+        );
+      }
+      continue;
+    }
+    const listLike =
+      lines.length >= 2 &&
+      lines.filter((l) => /^(?:[-*+•]|\d+[.)]|\|)\s|^[\w .-]{1,40}: .*; [\w .-]{1,40}: /.test(l)).length >= lines.length / 2;
+    if (listLike) {
+      const header = /:$/.test(lines[0]) ? lines[0] : '';
+      for (const line of header ? lines.slice(1) : lines) {
+        if (isQuestion(line)) continue;
+        out.push({ kind: 'row', text: line.replace(/^(?:[-*+•]|\|)\s+/, ''), context: `${header} ${question}` });
+      }
+      continue;
+    }
+    const sentences = splitSentences(block);
+    const units: Omit<AnswerUnit, 'position'>[] = [];
+    sentences.forEach((s, i) => {
+      if (isQuestion(s)) {
+        question = s;
+        return;
+      }
+      units.push({ kind: 'sentence', text: s, context: `${i > 0 ? sentences[i - 1] : ''} ${question}` });
+    });
+    chain(units, out);
+  }
+  const n = Math.max(1, out.length - 1);
+  return out.map((u, i) => Object.assign(u, { position: i / n })) as AnswerUnit[];
+}
+
+/** Links each unit to the one after it in the same block, then appends them. */
+function chain(units: Omit<AnswerUnit, 'position'>[], out: Omit<AnswerUnit, 'position'>[]) {
+  for (let i = 0; i + 1 < units.length; i++) units[i].next = units[i + 1] as AnswerUnit;
+  out.push(...units);
+}
