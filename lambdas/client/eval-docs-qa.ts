@@ -223,7 +223,15 @@ async function evaluate(admin: ApiClient, o: DocsQaOptions): Promise<DocsQaRepor
           : !citesIt
             ? 'the expected document is not cited'
             : 'the expected fact is not in the answer';
-        report.misses.push({ customer: c, kind: 'answerable', question, expected: `${regex} in ${title}`, answer: body.answer, cited: cited(body), why });
+        report.misses.push({
+          customer: c,
+          kind: 'answerable',
+          question,
+          expected: `${regex} in ${title}`,
+          answer: body.answer,
+          cited: cited(body),
+          why,
+        });
       }
     }
     const unanswerable: [DocsQaMiss['kind'], string][] = [
@@ -231,7 +239,9 @@ async function evaluate(admin: ApiClient, o: DocsQaOptions): Promise<DocsQaRepor
       ...inSplit(qa.off_topic).map(([q]) => ['off_topic', q] as [DocsQaMiss['kind'], string]),
       ...Object.keys(qa.customers)
         .filter((other) => other !== c)
-        .flatMap((other) => inSplit(qa.customers[other].answerable).map(([q]) => ['other_customer', q] as [DocsQaMiss['kind'], string])),
+        .flatMap((other) =>
+          inSplit(qa.customers[other].answerable).map(([q]) => ['other_customer', q] as [DocsQaMiss['kind'], string]),
+        ),
     ];
     for (const [kind, question] of unanswerable) {
       const body = await chat(c, question);
@@ -242,7 +252,8 @@ async function evaluate(admin: ApiClient, o: DocsQaOptions): Promise<DocsQaRepor
         per.refused++;
         report.unanswerable[kind as 'near_miss'].refused++;
         report.unanswerable.refused++;
-      } else report.misses.push({ customer: c, kind, question, answer: body.answer, cited: cited(body), why: 'answered' });
+      } else
+        report.misses.push({ customer: c, kind, question, answer: body.answer, cited: cited(body), why: 'answered' });
     }
   }
   report.answerable.rate = ratio(report.answerable.right, report.answerable.questions);

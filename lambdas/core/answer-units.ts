@@ -89,7 +89,8 @@ export function answerUnits(text: string): AnswerUnit[] {
     }
     const listLike =
       lines.length >= 2 &&
-      lines.filter((l) => /^(?:[-*+•]|\d+[.)]|\|)\s|^[\w .-]{1,40}: .*; [\w .-]{1,40}: /.test(l)).length >= lines.length / 2;
+      lines.filter((l) => /^(?:[-*+•]|\d+[.)]|\|)\s|^[\w .-]{1,40}: .*; [\w .-]{1,40}: /.test(l)).length >=
+        lines.length / 2;
     if (listLike) {
       const header = /:$/.test(lines[0]) ? lines[0] : '';
       for (const line of header ? lines.slice(1) : lines) {

@@ -11,7 +11,9 @@
  * The search engine's order counts a little: the first document is usually the one that answers.
  */
 import type { GeneratorInput, Passage } from '../ports';
+import { FEATURES, type FeatureName, type Features, unitFeatures } from './answer-features';
 import { type AnswerUnit, answerUnits } from './answer-units';
+import { ANSWER_MIN_SCORE, ANSWER_WEIGHTS } from './answer-weights';
 import { analyzeQuestion, holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
 import { splitSentences, stemSet } from './text';
 
@@ -20,103 +22,76 @@ export interface AnswerOptions {
   minCoverage: number;
   /** the score the best unit must reach */
   minScore: number;
-  /** a second unit is added when it scores at least this share of the first */
-  secondShare: number;
+  /** a second unit is added when its score is at most this far below the first's */
+  secondMargin: number;
   /** no answer grows past this many characters (a longer unit is cut around its match) */
   maxChars: number;
 }
 
-export const DEFAULT_ANSWER: AnswerOptions = { minCoverage: 0.4, minScore: 0.85, secondShare: 0.85, maxChars: 420 };
+export const DEFAULT_ANSWER: AnswerOptions = {
+  minCoverage: 0.4,
+  minScore: ANSWER_MIN_SCORE,
+  secondMargin: 1.5,
+  maxChars: 550,
+};
 
-/** What quoting two sentences instead of one costs a candidate: one is better when it does as well. */
-const PAIR_COST = 0.06;
-
-/**
- * What each feature adds to a unit's score (chosen on docs-qa dev): the share of the question the
- * unit holds itself (`own`; the rest of the weight goes to the share with its surroundings), an
- * answer of the kind asked, a default stated, a value the question does not already hold, the
- * first document's lead, and what quoting two sentences costs.
- */
-const T = { own: 0.4, kind: 0.2, def: 0.2, value: 0.1, doc: 0.2, pair: PAIR_COST };
-
-interface Scored {
+/** A unit of the passages that may be quoted, with its features and score. */
+export interface Candidate {
   unit: AnswerUnit;
   passage: Passage;
+  features: Features;
   score: number;
   coverage: number;
 }
 
-/** Weighted share of the question's terms in a set of stems. */
-function share(stems: Set<string>, weights: Record<string, number>, total: number): number {
-  let hit = 0;
-  for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
-  return hit / total;
+function score(f: Features, weights: Record<FeatureName, number>): number {
+  let s = 0;
+  for (const name of FEATURES) s += weights[name] * f[name];
+  return s;
 }
 
-/** The score of one unit, and the share of the question it and its surroundings hold. */
-export function scoreUnit(
-  unit: AnswerUnit,
-  passage: Passage,
-  docRank: number,
-  q: QuestionAnalysis,
-  weights: Record<string, number>,
-): { score: number; coverage: number } {
-  const total = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
-  const own = share(stemSet(unit.text), weights, total);
-  const around = stemSet(`${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`);
-  const coverage = share(around, weights, total);
-  let score = T.own * own + (1 - T.own) * coverage;
-  const withNext = unit.next ? `${unit.text} ${unit.next.text}` : unit.text;
-  if (holdsKind(q.kind, unit.text)) score += q.kind === 'other' || q.kind === 'definition' ? 0 : T.kind;
-  else if (needsValue(q.kind)) score -= holdsKind(q.kind, withNext) ? 0.1 : 0.35;
-  if (q.asksDefault) score += statesDefault(unit.text) ? T.def : statesDefault(withNext) ? T.def / 2 : 0;
-  // something the question does not already say: a value, a name, a path
-  if (q.kind !== 'reason' && q.kind !== 'definition' && newValues(unit.text, weights)) score += T.value;
-  if (unit.kind === 'entry') score += 0.05;
-  if (unit.kind === 'code') score -= q.asksCode ? 0.1 : 0.5;
-  if (unit.text.length > 400) score -= 0.1;
-  if (unit.text.split(/\s+/).length < 4 && unit.kind === 'sentence') score -= 0.15;
-  score += T.doc / (docRank + 1);
-  return { score, coverage };
-}
-
-/** Whether text holds a value-like token (a number, an identifier, a quoted word) the question lacks. */
-function newValues(text: string, weights: Record<string, number>): boolean {
-  for (const m of text.matchAll(/[\w.:/@-]*\d[\w.:/@-]*|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*|--?[a-z][\w-]+|'[^'\s]{1,30}'|`[^`]{1,40}`/g)) {
-    const stems = stemSet(m[0]);
-    if (stems.size === 0 || [...stems].some((s) => !(s in weights))) return true;
+/**
+ * Every unit of the passages that may be quoted — and each sentence with the one after it, as
+ * one unit ("Adjust the maximum depth … The default is 3000.") — best first.
+ */
+export function answerCandidates(
+  input: GeneratorInput,
+  q: QuestionAnalysis = analyzeQuestion(input.question),
+  maxChars = DEFAULT_ANSWER.maxChars,
+  weights: Record<FeatureName, number> = ANSWER_WEIGHTS,
+): Candidate[] {
+  const docs: string[] = [];
+  const out: Candidate[] = [];
+  const add = (unit: AnswerUnit, passage: Passage, docRank: number, pair: boolean) => {
+    const features = unitFeatures(unit, passage, docRank, q, input.termWeights, pair);
+    out.push({ unit, passage, features, score: score(features, weights), coverage: features.coverage });
+  };
+  for (const passage of input.passages) {
+    const doc = passage.title ?? `#${passage.index}`;
+    if (!docs.includes(doc)) docs.push(doc);
+    const rank = docs.indexOf(doc);
+    for (const unit of answerUnits(passage.text)) {
+      add(unit, passage, rank, false);
+      const next = unit.next;
+      if (next && unit.text.length + next.text.length <= maxChars - 60)
+        add({ ...unit, text: `${unit.text} ${next.text}`, next: next.next }, passage, rank, true);
+    }
   }
-  return false;
+  return out.sort((x, y) => y.score - x.score);
 }
 
 /** The answer, or '' when no unit of the passages answers the question. */
 export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAULT_ANSWER): string {
   const q = analyzeQuestion(input.question);
-  const docs: string[] = [];
-  const scored: Scored[] = [];
-  for (const passage of input.passages) {
-    const doc = passage.title ?? `#${passage.index}`;
-    if (!docs.includes(doc)) docs.push(doc);
-    for (const unit of answerUnits(passage.text)) {
-      const s = scoreUnit(unit, passage, docs.indexOf(doc), q, input.termWeights);
-      scored.push({ unit, passage, ...s });
-      // a sentence and the one after it, as one unit: "Adjust the maximum depth … The default is 3000."
-      const next = unit.next;
-      if (next && unit.text.length + next.text.length <= opts.maxChars - 60) {
-        const pair: AnswerUnit = { ...unit, text: `${unit.text} ${next.text}`, next: next.next };
-        const p = scoreUnit(pair, passage, docs.indexOf(doc), q, input.termWeights);
-        scored.push({ unit: pair, passage, score: p.score - T.pair, coverage: p.coverage });
-      }
-    }
-  }
-  scored.sort((a, b) => b.score - a.score);
+  const scored = answerCandidates(input, q, opts.maxChars);
   const best = scored[0];
   if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore) return '';
   const chosen = [best];
   // a value asked for that sits in the next sentence of the same block ("… Defaults to 15min.")
   const next = best.unit.next;
   const wantsMore =
-    next && ((needsValue(q.kind) && !holdsKind(q.kind, best.unit.text) && holdsKind(q.kind, next.text)) ||
+    next &&
+    ((needsValue(q.kind) && !holdsKind(q.kind, best.unit.text) && holdsKind(q.kind, next.text)) ||
       (q.asksDefault && !statesDefault(best.unit.text) && statesDefault(next.text)));
   if (next && wantsMore) chosen.push({ ...best, unit: next });
   else {
@@ -124,15 +99,19 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
       (s) =>
         s !== best &&
         s.passage.title === best.passage.title &&
-        s.score >= best.score * opts.secondShare &&
+        s.score >= best.score - opts.secondMargin &&
         !s.unit.text.includes(best.unit.text) &&
         !best.unit.text.includes(s.unit.text) &&
         s.unit.text.length + best.unit.text.length <= opts.maxChars,
     );
     if (second) chosen.push(second);
   }
+  // a sentence is quoted once, even when two chosen units share it
+  const seen = new Set<string>();
   return chosen
-    .flatMap((c) => quote(c.unit.text, input.termWeights, opts.maxChars).map((s) => withMarker(s, c.passage.index)))
+    .flatMap((c) => quote(c.unit.text, input.termWeights, opts.maxChars).map((s) => ({ s, index: c.passage.index })))
+    .filter(({ s }) => !seen.has(s) && Boolean(seen.add(s)))
+    .map(({ s, index }) => withMarker(s, index))
     .join(' ');
 }
 

@@ -293,6 +293,18 @@ export function relevanceGate(
     return { answerable: false, coverage: 0, evidence: 0, passages: [], why: 'no passage matches the question' };
   }
   const stats: TermStats = { documentFrequency, chunkCount: extra.chunkCount, paraphrase: extra.paraphrase };
+  const missing = extra.paraphrase
+    ? missingNames(extra.question ?? '', terms, hits.slice(0, opts.consider), stats)
+    : [];
+  if (missing.length > 0) {
+    return {
+      answerable: false,
+      coverage: 0,
+      evidence: 0,
+      passages: [],
+      why: `the documents never mention ${missing.map((m) => `"${m}"`).join(', ')}`,
+    };
+  }
   const question = extra.question ?? terms.map((t) => t.token).join(' ');
   const considered = hits.slice(0, opts.consider);
   const margin = scoreMargin(considered);
@@ -326,3 +338,24 @@ export function relevanceGate(
   return { answerable: true, coverage: best, evidence, passages, why: 'relevant passages found' };
 }
 
+/**
+ * What a question names that the project does not hold: a word that is not common English and
+ * that no chunk contains ("tmux", "PartiQL", "logrotate"), or a version number ("XSLT 2.0",
+ * "Node.js 20.0.0") that none of the passages found has. However many of its other words the
+ * documents share, such a question is about something they do not cover.
+ */
+export function missingNames(
+  question: string,
+  terms: QueryTerm[],
+  hits: Pick<SearchHit, 'text' | 'title' | 'section'>[],
+  stats: TermStats,
+): string[] {
+  const df = stats.documentFrequency ?? {};
+  const words = terms
+    .filter((t) => df[t.stem] === 0 && !GENERIC_WORDS.has(t.token) && !/^\d+$/.test(t.token) && !isCommonStem(t.stem))
+    .map((t) => t.token);
+  const versions = [...question.matchAll(/\b\d+(?:\.\d+)+\b/g)].map((m) => m[0]);
+  const found = (v: string) =>
+    hits.some((h) => new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d]|\\.\\d)`).test(textOf(h)));
+  return [...words, ...versions.filter((v) => !found(v))];
+}

@@ -11,6 +11,7 @@ export type AnswerKind =
   | 'quantity'
   | 'date'
   | 'identifier'
+  | 'version'
   | 'yesno'
   | 'reason'
   | 'procedure'
@@ -23,6 +24,11 @@ export interface QuestionAnalysis {
   asksDefault: boolean;
   /** the question asks for code: a command, a snippet, a call */
   asksCode: boolean;
+  /**
+   * the noun the answer is a value of: "which merge *strategy* does …", "how many log *lines* …",
+   * "what *label* does …" (lower case, as written); null when the question names none
+   */
+  focus: string | null;
 }
 
 const YES_NO = /^(?:does|do|did|can|could|is|are|was|were|will|would|should|am|may|has|have|must)\b/;
@@ -33,6 +39,7 @@ const QUANTITY =
 const DATE = /\b(?:when (?:was|were|did|is|will)|what (?:date|year|day)|which (?:date|year|day)|release date)\b/;
 const IDENTIFIER =
   /\b(?:which|what)(?: \w+)? (?:environment variable|variable|option|flag|switch|setting|parameter|argument|file|files|directory|path|command|function|method|module|key|field|error code|code|prefix|suffix|entry point|format|label|id|name|address|e-?mail|character|signal|property|event|header|strategy|algorithm|mode|modes|preset|type|extension|package)s?\b/;
+const VERSION = /\b(?:which|what) (?:\w+ )?(?:version|release)s?\b|\bin which (?:version|release)\b/;
 const REASON = /^(?:why)\b|\bwhy (?:does|do|is|are|did|would)\b|\bwhat causes\b|\bhow come\b/;
 const PROCEDURE = /^(?:how (?:do|can|should|would|to)|how do i|what(?:'s| is) the (?:way|command) to|in what way)\b/;
 const DEFINITION = /^(?:what (?:is|are|does|do)|what's|who is)\b/;
@@ -41,11 +48,7 @@ const DEFAULT =
 const CODE = /\b(?:command|snippet|code|call|invoke|syntax|run|require|import|write)\b/;
 
 export function analyzeQuestion(question: string): QuestionAnalysis {
-  const q = question
-    .toLowerCase()
-    .replace(/[’`]/g, "'")
-    .replace(/\s+/g, ' ')
-    .trim();
+  const q = question.toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ').trim();
   // the last sentence of a question that starts with context ("My server was off. How do I …?")
   const asked = lastQuestion(q);
   const asksDefault = DEFAULT.test(q);
@@ -54,12 +57,41 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   if (DURATION.test(asked)) kind = 'duration';
   else if (DATE.test(asked)) kind = 'date';
   else if (QUANTITY.test(asked)) kind = 'quantity';
+  else if (VERSION.test(asked)) kind = 'version';
   else if (IDENTIFIER.test(asked)) kind = 'identifier';
   else if (REASON.test(asked)) kind = 'reason';
   else if (YES_NO.test(asked)) kind = 'yesno';
   else if (PROCEDURE.test(asked)) kind = 'procedure';
   else if (DEFINITION.test(asked)) kind = 'definition';
-  return { kind, asksDefault, asksCode };
+  return { kind, asksDefault, asksCode, focus: focusOf(asked) };
+}
+
+const FOCUS_START =
+  /\b(?:which|what|how many|how much)\s+((?:[\w.-]+\s+){0,3}?)(?:does|do|did|is|are|was|were|will|would|can|could|should|gets?|has|have)\b/;
+const NOT_FOCUS = new Set([
+  'kind',
+  'kinds',
+  'sort',
+  'type',
+  'types',
+  'of',
+  'the',
+  'a',
+  'an',
+  'exactly',
+  'else',
+  'default',
+]);
+
+/** The last word of the noun phrase after "which", "what" or "how many", before its verb. */
+function focusOf(asked: string): string | null {
+  const m = FOCUS_START.exec(asked);
+  if (!m) return null;
+  const words = m[1]
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w && !NOT_FOCUS.has(w));
+  return words.length > 0 ? words[words.length - 1].replace(/'s$/, '') : null;
 }
 
 /** The sentence of a question that asks (the one ending in "?", else the last). */
@@ -76,14 +108,19 @@ const HAS_DURATION = new RegExp(
   `(?:\\b\\d+(?:[.,]\\d+)?\\s?${TIME_UNIT}\\b|\\b(?:${NUMBER_WORDS})[- ]${TIME_UNIT}\\b|\\b(?:${NUMBER_WORDS}|\\d+)\\s(?:business |calendar |working )?${TIME_UNIT}\\b|\\b(?:daily|hourly|weekly|monthly|yearly|immediately|never)\\b)`,
   'i',
 );
-const HAS_NUMBER = new RegExp(`(?:\\d|\\b(?:${NUMBER_WORDS}|zero|none|unlimited|infinity|no limit)\\b)`, 'i');
+// a digit that is not a man-page section reference ("libxslt(3)")
+const HAS_NUMBER = new RegExp(
+  `(?:(?<!\\w\\()\\d|\\b(?:${NUMBER_WORDS}|zero|none|unlimited|infinity|no limit)\\b)`,
+  'i',
+);
 const HAS_DATE =
   /\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}\s(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s\d{1,2},?\s\d{4}|(?:19|20)\d{2})\b/i;
 const HAS_IDENTIFIER =
   /(?:(?:^|\s)--?[a-z][\w-]*|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b\w+\(\)|`[^`]+`|(?:^|\s)[.~]?\/[\w./-]+|\b[\w-]+\.[a-z]{1,5}\b|\b[A-Z]{2,}\b|'[^'\s]{1,20}'|"[^"\s]{1,20}"|\b[\w.+-]+@[\w-]+\.\w+)/;
 const HAS_DEFAULT =
   /\b(?:default|defaults|defaulted|by default|unless|otherwise|if (?:not|no|omitted|unset|none)|when (?:not|no|omitted|unset)|is used if|are used if|implied|initially|automatically)\b/i;
-const HAS_REASON = /\b(?:because|since|due to|so that|so as|as a result|in order to|caused by|means that|reason|cannot|can't|not supported|does not|doesn't|is not|isn't|only)\b/i;
+const HAS_REASON =
+  /\b(?:because|since|due to|so that|so as|as a result|in order to|caused by|means that|reason|cannot|can't|not supported|does not|doesn't|is not|isn't|only)\b/i;
 const HAS_YESNO = /\b(?:yes|no|not|never|cannot|can't|can|supports?|supported|allowed|only|must|always|may|should)\b/i;
 
 /** Whether a piece of text holds an answer of the kind asked for. */
@@ -97,6 +134,8 @@ export function holdsKind(kind: AnswerKind, text: string): boolean {
       return HAS_DATE.test(text);
     case 'identifier':
       return HAS_IDENTIFIER.test(text);
+    case 'version':
+      return /\b(?:v?\d+\.\d+(?:\.\d+)*|version \d+)\b/i.test(text);
     case 'reason':
       return HAS_REASON.test(text);
     case 'yesno':
@@ -106,9 +145,16 @@ export function holdsKind(kind: AnswerKind, text: string): boolean {
   }
 }
 
-/** Whether text states a default: "Defaults to 15min.", "unless -d is given", "by default". */
-export function statesDefault(text: string): boolean {
-  return HAS_DEFAULT.test(text);
+const SETS_DEFAULT =
+  /(?:\bby default,|\bdefaults? (?:to|is|are|value|setting)\b|\bdefaults?:|\(default[:=]|\bis the default\b|\bthe default (?:is|value|setting)\b|\bif (?:no|none|not|omitted|unset)\b[^.]{0,40}\b(?:specified|given|set|passed|provided|used)\b|\bunless (?:otherwise )?(?:specified|given|set)\b|\bwhen (?:not|no)\b[^.]{0,30}\b(?:specified|given|set)\b|\binstead of the default\b)/i;
+
+/**
+ * Whether text states a default: 2 when it sets one ("Defaults to 15min.", "By default, arrays are
+ * concatenated", "if no strategy has been specified, -s ort"), 1 when it only mentions one, else 0.
+ */
+export function statesDefault(text: string): 0 | 1 | 2 {
+  if (SETS_DEFAULT.test(text)) return 2;
+  return HAS_DEFAULT.test(text) ? 1 : 0;
 }
 
 /** Kinds whose answer is a value: a sentence without one cannot answer. */
@@ -125,6 +171,8 @@ export function isQuestion(text: string): boolean {
   const t = text.trim().toLowerCase();
   return (
     /\?["')\]]*$/.test(t) ||
-    /^(?:who|what|what's|which|when|where|why|how|whose|whom|does|do|did|can|could|is|are|was|were|will|would|should|am|may|has|have|must|shall)\b/.test(t)
+    /^(?:who|what|what's|which|when|where|why|how|whose|whom|does|do|did|can|could|is|are|was|were|will|would|should|am|may|has|have|must|shall)\b/.test(
+      t,
+    )
   );
 }
