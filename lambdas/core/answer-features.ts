@@ -76,13 +76,15 @@ export function unitFeatures(
   const around = stemSet(`${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`);
   const withNext = unit.next ? `${unit.text} ${unit.next.text}` : unit.text;
   const typed = q.kind !== 'other' && q.kind !== 'definition';
+  // a changelog entry's version is its section's ("Noteworthy changes in release 3.8")
+  const kindText = q.kind === 'version' ? `${unit.text} ${versionOf(passage.section) ?? ''}` : unit.text;
   let novel = 0;
   for (const s of stems) if (!(s in weights)) novel++;
   return {
     own,
     coverage: share(around, weights, total),
-    kind: typed && holdsKind(q.kind, unit.text) ? 1 : 0,
-    kindMissing: needsValue(q.kind) && !holdsKind(q.kind, unit.text) ? 1 : 0,
+    kind: typed && holdsKind(q.kind, kindText) ? 1 : 0,
+    kindMissing: needsValue(q.kind) && !holdsKind(q.kind, kindText) ? 1 : 0,
     default: q.asksDefault ? Math.max(statesDefault(unit.text), statesDefault(withNext) / 2) / 2 : 0,
     focus: q.focus && focusNearValue(unit.text, q.focus) ? 1 : 0,
     value: q.kind !== 'reason' && q.kind !== 'definition' && newValues(unit.text, weights) ? 1 : 0,
@@ -141,4 +143,11 @@ export function titleMatch(title: string | null, weights: Record<string, number>
   );
   if (words.length === 0) return 0;
   return words.filter((w) => w in weights).length / words.length;
+}
+
+/** The part of a section path that names a version: "Noteworthy changes in release 3.8 (2021-08-01)". */
+export function versionOf(section: string | null): string | null {
+  for (const part of (section ?? '').split(' > '))
+    if (/\b(?:release|version|v)?\s*\d+\.\d+/i.test(part) && part.length <= 100) return part;
+  return null;
 }

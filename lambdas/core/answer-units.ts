@@ -54,6 +54,24 @@ export function looksLikeCode(block: string): boolean {
   return symbolShare(block) > 0.08 && words / Math.max(1, tokens) < 0.55;
 }
 
+/** A line that starts a list item or a table row: `- x`, `* x`, `1. x`, `| x |`, or a `key: v; key: v` record. */
+const ITEM = /^(?:[-*+•]|\d+[.)]|\|)\s|^[\w .-]{1,40}: .*; [\w .-]{1,40}: /;
+
+/**
+ * The items of a block that is a list or a table, a wrapped item's lines joined ("- expose: …,
+ * defaulting to false" over two lines is one item); null for a block that is not one.
+ */
+function listItems(lines: string[]): string[] | null {
+  const starts = lines.filter((l) => ITEM.test(l)).length;
+  if (lines.length < 2 || starts < 2) return null;
+  const items: string[] = [];
+  for (const line of lines) {
+    if (ITEM.test(line) || items.length === 0) items.push(line);
+    else items[items.length - 1] += ` ${line}`;
+  }
+  return items;
+}
+
 const isQuestion = (s: string) => /\?["'”)]*$/.test(s.trim());
 
 /** The answer units of a passage's text, in order. */
@@ -87,15 +105,17 @@ export function answerUnits(text: string): AnswerUnit[] {
       }
       continue;
     }
-    const listLike =
-      lines.length >= 2 &&
-      lines.filter((l) => /^(?:[-*+•]|\d+[.)]|\|)\s|^[\w .-]{1,40}: .*; [\w .-]{1,40}: /.test(l)).length >=
-        lines.length / 2;
-    if (listLike) {
-      const header = /:$/.test(lines[0]) ? lines[0] : '';
-      for (const line of header ? lines.slice(1) : lines) {
-        if (isQuestion(line)) continue;
-        out.push({ kind: 'row', text: line.replace(/^(?:[-*+•]|\|)\s+/, ''), context: `${header} ${question}` });
+    const items = listItems(lines);
+    if (items) {
+      const header = /:$/.test(items[0]) && !ITEM.test(items[0]) ? (items.shift() ?? '') : '';
+      for (const item of items) {
+        if (isQuestion(item)) continue;
+        const text = item.replace(/^(?:[-*+•]|\|)\s+/, '');
+        const sentences = text.length > WHOLE_ENTRY_CHARS ? splitSentences(text) : [text];
+        chain(
+          sentences.map((t) => ({ kind: 'row' as const, text: t, context: `${header} ${question}` })),
+          out,
+        );
       }
       continue;
     }

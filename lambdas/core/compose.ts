@@ -11,7 +11,7 @@
  * The search engine's order counts a little: the first document is usually the one that answers.
  */
 import type { GeneratorInput, Passage } from '../ports';
-import { FEATURES, type FeatureName, type Features, unitFeatures } from './answer-features';
+import { FEATURES, type FeatureName, type Features, unitFeatures, versionOf } from './answer-features';
 import { type AnswerUnit, answerUnits } from './answer-units';
 import { ANSWER_MIN_SCORE, ANSWER_WEIGHTS } from './answer-weights';
 import { analyzeQuestion, holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
@@ -106,12 +106,15 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
     );
     if (second) chosen.push(second);
   }
+  // a changelog entry answers "which release" with the release it is listed under
+  const release =
+    q.kind === 'version' && !holdsKind('version', best.unit.text) ? versionOf(best.passage.section) : null;
   // a sentence is quoted once, even when two chosen units share it
   const seen = new Set<string>();
   return chosen
     .flatMap((c) => quote(c.unit.text, input.termWeights, opts.maxChars).map((s) => ({ s, index: c.passage.index })))
     .filter(({ s }) => !seen.has(s) && Boolean(seen.add(s)))
-    .map(({ s, index }) => withMarker(s, index))
+    .map(({ s, index }, i) => withMarker(i === 0 && release ? `${release}: ${s}` : s, index))
     .join(' ');
 }
 

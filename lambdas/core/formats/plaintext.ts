@@ -33,6 +33,18 @@ function toLine(raw: string): Line {
   return { indent, text: raw.slice(start, end) };
 }
 
+/**
+ * A GNU NEWS outline heading: `* Noteworthy changes in release 3.8 (2021-08-01) [stable]` (level 1,
+ * it names a version) and `** Bug fixes` under it (level 2), so that a changelog entry keeps the
+ * release it belongs to as its section.
+ */
+export function outlineLevel(text: string): number {
+  const m = /^(\*{1,3}) (\S.{0,98})$/.exec(text);
+  if (!m || m[2].endsWith('.')) return 0;
+  if (m[1].length === 1) return /\b(?:release|version|v)\s*\d+\.\d+/i.test(m[2]) ? 1 : 0;
+  return m[1].length;
+}
+
 /** `===` or `---`, three or more: a setext underline. */
 function isRule(text: string): boolean {
   if (text.length < 3 || (text[0] !== '=' && text[0] !== '-')) return false;
@@ -153,11 +165,13 @@ class Reader {
       // `Title` over `=====` or `-----`, in any text
       const under = i + 1 < this.end && l.text.length <= 80 && !isStrong(l.text) ? lines[i + 1].text : '';
       const setext = isRule(under);
+      const outline = l.indent === 0 ? outlineLevel(l.text) : 0;
       const level: number =
-        this.man && isShout(l) ? 1 : setext ? (under[0] === '=' ? 1 : 2) : this.subsection(i, afterHeading);
+        this.man && isShout(l) ? 1 : setext ? (under[0] === '=' ? 1 : 2) : outline || this.subsection(i, afterHeading);
       afterHeading = level > 0;
       const entry = level ? null : this.entry(i);
-      if (level) this.blocks.push({ kind: 'heading', level, text: l.text, page: null });
+      if (level)
+        this.blocks.push({ kind: 'heading', level, text: outline ? l.text.replace(/^\*+ /, '') : l.text, page: null });
       else if (entry) this.blocks.push({ kind: 'text', text: entry.text, page: null });
       if (entry) this.last = { t: l.indent, col: entry.col };
       i = level ? i + (setext ? 2 : 1) : (entry?.next ?? this.paragraph(i));
