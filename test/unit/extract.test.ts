@@ -508,3 +508,10 @@ describe('hostile text is read in linear time', () => {
     expect(html(deep).blocks.map((b) => b.text)).toEqual(['Deep text.']);
   });
 });
+
+describe('markdown entities', () => {
+  it('reads entities as characters outside code spans, and leaves code and unknown names as written', () => {
+    const doc = markdown('Docs&nbsp;&nbsp;|&nbsp;Start &amp; stop &#169; &#xA9; `&copy;` &bogus;');
+    expect(doc.blocks).toEqual([{ kind: 'text', text: 'Docs  | Start & stop © © &copy; &bogus;' }]);
+  });
+});

@@ -3,8 +3,10 @@ import {
   DEFAULT_WEIGHTS,
   informativeWeight,
   informativeWeights,
+  isCommonStem,
   passageEvidence,
   phraseAgreement,
+  QUESTION_GATE,
   relevanceGate,
   scoreMargin,
   sentenceCoverage,
@@ -12,7 +14,7 @@ import {
   termWeight,
   UNSEEN_WEIGHT,
 } from '../../lambdas/core/gate';
-import { GENERIC_WEIGHT, idf, queryTerms } from '../../lambdas/core/text';
+import { GENERIC_WEIGHT, idf, queryTerms, stem } from '../../lambdas/core/text';
 import type { SearchHit } from '../../lambdas/ports';
 
 let nextId = 0;
@@ -375,5 +377,50 @@ describe('relevanceGate with an evidence threshold', () => {
     const d = relevanceGate(terms, [hit('Aspirin lower risk stroke.')], opts);
     expect(d.answerable).toBe(true);
     expect(d.evidence).toBeGreaterThan(0.6);
+  });
+});
+
+describe('the gate for questions', () => {
+  const question = (q: string, df: Record<string, number>, hits: SearchHit[]) =>
+    relevanceGate(queryTerms(q), hits, QUESTION_GATE, df, { question: q, chunkCount: 100, paraphrase: true });
+
+  it('knows common English words from names', () => {
+    expect(isCommonStem('window')).toBe(true);
+    expect(isCommonStem(stem('mornings'))).toBe(true);
+    expect(isCommonStem('tmux')).toBe(false);
+    expect(isCommonStem('partiql')).toBe(false);
+  });
+
+  it('lets a paraphrase through: a common word the project lacks weighs as a paraphrase, not as the subject', () => {
+    const hits = [hit('Refunds are accepted within 45 days of purchase.', { title: 'Refund policy' })];
+    const decision = question('How long is the refund window?', { long: 0, refund: 3, window: 0 }, hits);
+    expect(decision.answerable).toBe(true);
+  });
+
+  it('refuses a question that names a rare word no chunk holds', () => {
+    const hits = [hit('The default key binding prefixes every key with the namespace.')];
+    const decision = question("What's tmux's default prefix key?", { tmux: 0, default: 20, prefix: 5, kei: 30 }, hits);
+    expect(decision.answerable).toBe(false);
+    expect(decision.why).toContain('"tmux"');
+  });
+
+  it('refuses a question about a version no passage found mentions', () => {
+    const hits = [hit('xsltproc applies XSLT 1.0 stylesheets to XML documents.')];
+    const df = { xsltproc: 4, support: 10, xslt: 6, '2': 3, '0': 8, '3': 5, stylesheet: 4 };
+    expect(question('Does xsltproc support XSLT 2.0 or 3.0 stylesheets?', df, hits).answerable).toBe(false);
+    expect(question('Does xsltproc support XSLT 1.0 stylesheets?', df, hits).answerable).toBe(true);
+  });
+
+  it('leaves claims to the evidence gate: no paraphrase discount, no name check', () => {
+    const hits = [hit('The default key binding prefixes every key with the namespace.')];
+    const terms = queryTerms('tmux prefixes every key with the namespace');
+    const claim = relevanceGate(
+      terms,
+      hits,
+      QUESTION_GATE,
+      { tmux: 0, prefix: 5, kei: 30, namespac: 2 },
+      { chunkCount: 100 },
+    );
+    expect(claim.why).not.toContain('never mention');
   });
 });

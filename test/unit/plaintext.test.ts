@@ -328,3 +328,37 @@ describe('plainText: hostile text is read in linear time', () => {
     expect(blocksOf(stairs).map((b) => b.text.split('\n')[0])).toEqual(Array(N / 10 / 100).fill('-x'));
   });
 });
+
+describe('GNU NEWS outlines', () => {
+  it('a release line and its subsections are headings, so entries keep their release as section', () => {
+    const news = [
+      'Frobutils NEWS                    -*- outline -*-',
+      '',
+      '* Noteworthy changes in release 3.8 (2021-08-01) [stable]',
+      '',
+      '** Bug fixes',
+      '',
+      'frob no longer treats negative option values',
+      'as huge positive numbers.',
+      '',
+      '* Noteworthy changes in release 3.7 (2018-12-31) [stable]',
+      '',
+      'Nothing changed.',
+    ].join('\n');
+    expect(blocksOf(news)).toEqual([
+      p('Frobutils NEWS                    -*- outline -*-'),
+      h(1, 'Noteworthy changes in release 3.8 (2021-08-01) [stable]'),
+      h(2, 'Bug fixes'),
+      p('frob no longer treats negative option values\nas huge positive numbers.'),
+      h(1, 'Noteworthy changes in release 3.7 (2018-12-31) [stable]'),
+      p('Nothing changed.'),
+    ]);
+  });
+
+  it('a starred line that names no release, or ends a sentence, stays text', () => {
+    expect(blocksOf('* Use frob with care\n\n* Frob reads files.')).toEqual([
+      p('* Use frob with care'),
+      p('* Frob reads files.'),
+    ]);
+  });
+});

@@ -89,14 +89,45 @@ function headingOf(line: string): [string, string, string] | null {
  * seconds, and a line of megabytes, hours.
  */
 function inlineMarkdown(text: string): string {
-  return text
-    .replace(/!\[([^[\]]{0,500})\]\([^()]{0,2000}\)/g, '$1')
-    .replace(/\[([^[\]]{1,500})\]\([^()]{0,2000}\)/g, '$1')
-    .replace(/\[([^[\]]{1,500})\]\[[^[\]]{0,500}\]/g, '$1')
-    .replace(/<\/?[a-zA-Z][^<>]{0,500}>/g, '')
-    .replace(/(\*\*|__)(.{1,500}?)\1/g, '$2')
-    .replace(/(^|[^\w*])[*_]([^*_\n]{1,500})[*_](?=[^\w*]|$)/g, '$1$2')
-    .replace(/`([^`]{1,500})`/g, '$1')
-    .replace(/~~(.{1,500}?)~~/g, '$1')
-    .trim();
+  return (
+    text
+      .replace(/!\[([^[\]]{0,500})\]\([^()]{0,2000}\)/g, '$1')
+      .replace(/\[([^[\]]{1,500})\]\([^()]{0,2000}\)/g, '$1')
+      .replace(/\[([^[\]]{1,500})\]\[[^[\]]{0,500}\]/g, '$1')
+      .replace(/<\/?[a-zA-Z][^<>]{0,500}>/g, '')
+      // entities read as the characters they stand for, except inside code spans (`&copy;` is code)
+      .split(/(`[^`]{1,500}`)/)
+      .map((part, i) => (i % 2 === 1 ? part : decodeEntities(part)))
+      .join('')
+      .replace(/(\*\*|__)(.{1,500}?)\1/g, '$2')
+      .replace(/(^|[^\w*])[*_]([^*_\n]{1,500})[*_](?=[^\w*]|$)/g, '$1$2')
+      .replace(/`([^`]{1,500})`/g, '$1')
+      .replace(/~~(.{1,500}?)~~/g, '$1')
+      .trim()
+  );
+}
+
+const NAMED: Record<string, string> = {
+  nbsp: ' ',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  copy: '©',
+  reg: '®',
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+  rarr: '→',
+  larr: '←',
+};
+
+/** `&nbsp;`, `&amp;`, `&#169;`, `&#xA9;` → the characters; unknown names stay as written. */
+export function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,8});/gi, (whole, name: string) => {
+    if (name[0] !== '#') return NAMED[name.toLowerCase()] ?? whole;
+    const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
 }

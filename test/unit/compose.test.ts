@@ -1,0 +1,128 @@
+import { composeAnswer } from '../../lambdas/core/compose';
+import { informativeWeights } from '../../lambdas/core/gate';
+import { queryTerms } from '../../lambdas/core/text';
+import type { GeneratorInput, Passage } from '../../lambdas/ports';
+
+/** What the service hands the generator: the passages, and the question's term weights. */
+function input(question: string, passages: Omit<Passage, 'index'>[]): GeneratorInput {
+  const terms = queryTerms(question);
+  const weights = informativeWeights(terms, { paraphrase: true });
+  return {
+    question,
+    passages: passages.map((p, i) => ({ ...p, index: i + 1 })),
+    termWeights: Object.fromEntries(terms.map((t, i) => [t.stem, weights[i]])),
+  };
+}
+
+const refund = [
+  {
+    title: 'Refund policy',
+    section: 'Refunds',
+    text: 'Refunds are accepted within 45 days of purchase. Items must be unused and in their original packaging.',
+  },
+  {
+    title: 'Refund policy',
+    section: 'Shipping',
+    text: 'We ship every order within two business days. Shipping costs are not refunded.',
+  },
+];
+
+describe('the extractive answer to a question', () => {
+  it.each([
+    'How long is the refund window?',
+    'How many days do I have to ask for a refund?',
+    'Can I still get a refund after 40 days?',
+  ])('%s → the refund sentence first', (question) => {
+    const answer = composeAnswer(input(question, refund));
+    expect(answer.startsWith('Refunds are accepted within 45 days of purchase [1].')).toBe(true);
+  });
+
+  it('a question about shipping is answered from the shipping section', () => {
+    const answer = composeAnswer(input('How soon do you ship an order?', refund));
+    expect(answer.startsWith('We ship every order within two business days')).toBe(true);
+  });
+
+  it("quotes an option entry's default with the entry", () => {
+    const answer = composeAnswer(
+      input('When I generate sealing keys with frobctl, how often does the sealing key change by default?', [
+        {
+          title: 'frobctl.1',
+          section: 'OPTIONS',
+          text: '--output=\nControls the output format.\n\n--interval=\nSpecifies the change interval for the sealing key when generating a key pair. Shorter intervals cost more CPU. Defaults to 15min.',
+        },
+      ]),
+    );
+    expect(answer).toContain('Defaults to 15min [1].');
+    expect(answer).not.toContain('output format');
+  });
+
+  it('answers a FAQ with the paragraph under the question, never the question line', () => {
+    const answer = composeAnswer(
+      input('Why does frob complain about a missing config file?', [
+        {
+          title: 'frob FAQ',
+          section: 'Troubleshooting',
+          text: 'Why does frob complain about a missing config file?\n\nBecause it reads ~/.frobrc at start-up, and stops when the file is missing.\n\nHow do I update frob?\n\nRun the installer again.',
+        },
+      ]),
+    );
+    expect(answer).toContain('Because it reads ~/.frobrc at start-up');
+    expect(answer).not.toContain('complain');
+  });
+
+  it('answers "which release" with the release a changelog entry is listed under', () => {
+    const answer = composeAnswer(
+      input('Which frobutils release stopped treating negative option values as huge numbers?', [
+        {
+          title: 'frobutils-NEWS',
+          section: 'Noteworthy changes in release 3.8 (2021-08-01) [stable] > Bug fixes',
+          text: 'frob and unfrob no longer treat negative option values as huge positive numbers.',
+        },
+      ]),
+    );
+    expect(answer).toMatch(/^Noteworthy changes in release 3\.8 \(2021-08-01\) \[stable\]: frob and unfrob/);
+  });
+
+  it('declines when no unit holds the kind of answer asked', () => {
+    const answer = composeAnswer(
+      input('How many bytes of each string does frob show by default?', [
+        {
+          title: 'frob.1',
+          section: 'DESCRIPTION',
+          text: 'frob shows strings as they are. Long strings are cut short.',
+        },
+      ]),
+    );
+    expect(answer).toBe('');
+  });
+
+  it('does not quote a code block when no code is asked for', () => {
+    const answer = composeAnswer(
+      input('What is the maximum size of the frob cache?', [
+        {
+          title: 'frob-cache',
+          section: 'Options',
+          text: 'var cache = new FrobCache({ max: 500, maxAge: 1000 * 60 });\ncache.set("key", "value");\n\nThe maximum size of the cache is 500 entries unless max is given.',
+        },
+      ]),
+    );
+    expect(answer).toContain('The maximum size of the cache is 500 entries');
+    expect(answer).not.toContain('new FrobCache');
+  });
+
+  it('marks every quoted sentence and quotes each sentence once', () => {
+    const answer = composeAnswer(
+      input('How deep can the frob template stack get?', [
+        {
+          title: 'frob',
+          section: 'Options',
+          text: 'Adjust the maximum depth of the template stack before frob gives up. The default is 3000.',
+        },
+      ]),
+    );
+    expect(answer).toContain('The default is 3000 [1].');
+    const sentences = answer.split(/(?<=\]\.)\s+/);
+    expect(sentences.every((s) => /\[\d+\]\.$/.test(s))).toBe(true);
+    expect(new Set(sentences).size).toBe(sentences.length);
+  });
+});

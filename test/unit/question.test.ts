@@ -1,0 +1,82 @@
+import { analyzeQuestion, holdsKind, isQuestion, statesDefault } from '../../lambdas/core/question';
+
+describe('what a question asks for', () => {
+  it.each([
+    ['How long is the refund window?', 'duration'],
+    ['How often does the sealing key change?', 'duration'],
+    ['How many days do I have to ask for a refund?', 'duration'],
+    ['How many worker processes does it start?', 'quantity'],
+    ['Roughly how big is the library?', 'quantity'],
+    ['What exit status does frob return when it times out?', 'quantity'],
+    ['When was version 2 released?', 'date'],
+    ['Which environment variable points frob at another config file?', 'identifier'],
+    ['What prefix gets glued onto attribute names?', 'identifier'],
+    ['Which release fixed the crash?', 'version'],
+    ['Why does `sudo cd /root` fail?', 'reason'],
+    ['Can I pass an array to append()?', 'yesno'],
+    ['Does frob work around old browser bugs out of the box?', 'yesno'],
+    ['How do I stop frob from trimming whitespace?', 'procedure'],
+    ['What is frob?', 'definition'],
+    ['What happens to jobs in the skipped hour?', 'other'],
+  ])('%s → %s', (question, kind) => {
+    expect(analyzeQuestion(question).kind).toBe(kind);
+  });
+
+  it('reads the question sentence after the context a user gives first', () => {
+    const q = analyzeQuestion('My server was off when the timer fired. How long does it wait before it retries?');
+    expect(q.kind).toBe('duration');
+  });
+
+  it.each([
+    ["Which port does it listen on if I don't pass --port?", true],
+    ['How wide are lines allowed to get by default?', true],
+    ["Which merge strategy does rebase use if I don't pick one?", true],
+    ['In which format does it write the certificate unless told otherwise?', true],
+    ['How many jobs can run at the same time in the console pool?', false],
+  ])('asks for a default: %s → %s', (question, asks) => {
+    expect(analyzeQuestion(question).asksDefault).toBe(asks);
+  });
+
+  it('finds the noun the answer is a value of', () => {
+    expect(analyzeQuestion('Which merge strategy does git rebase use?').focus).toBe('strategy');
+    expect(analyzeQuestion('How many log lines does status show?').focus).toBe('lines');
+    expect(analyzeQuestion('Why does it fail?').focus).toBeNull();
+  });
+
+  it('tells a question from a claim to check', () => {
+    expect(isQuestion('How long is the refund window?')).toBe(true);
+    expect(isQuestion('does frob support zstd')).toBe(true);
+    expect(isQuestion('Vitamin D lowers the risk of stroke.')).toBe(false);
+    expect(isQuestion('0-dimensional biomaterials show inductive properties.')).toBe(false);
+  });
+});
+
+describe('whether text holds an answer of a kind', () => {
+  it('a duration needs a number with a unit of time', () => {
+    expect(holdsKind('duration', 'Refunds are accepted within 45 days of purchase.')).toBe(true);
+    expect(holdsKind('duration', 'Defaults to 15min.')).toBe(true);
+    expect(holdsKind('duration', 'Refunds are accepted for unused items.')).toBe(false);
+  });
+
+  it('a man-page section reference is not a number', () => {
+    expect(holdsKind('quantity', 'before libxslt(3) concludes it is in a loop')).toBe(false);
+    expect(holdsKind('quantity', 'The default is 3000.')).toBe(true);
+  });
+
+  it('dates, names and versions', () => {
+    expect(holdsKind('date', 'release: 2023-06-10')).toBe(true);
+    expect(holdsKind('date', 'released in the summer')).toBe(false);
+    expect(holdsKind('identifier', 'set FROB_CONFIG_FILE to the path')).toBe(true);
+    expect(holdsKind('identifier', 'set it to the path you want')).toBe(false);
+    expect(holdsKind('version', 'fixed in 3.8')).toBe(true);
+    expect(holdsKind('version', 'fixed long ago')).toBe(false);
+  });
+
+  it('a default set is stronger than a default mentioned', () => {
+    expect(statesDefault('Defaults to 15min.')).toBe(2);
+    expect(statesDefault('By default, arrays are merged by concatenating them.')).toBe(2);
+    expect(statesDefault('If no strategy has been specified, -s ort is used.')).toBe(2);
+    expect(statesDefault('This was the default algorithm before 2.0.')).toBe(1);
+    expect(statesDefault('Arrays are merged by concatenating them.')).toBe(0);
+  });
+});
