@@ -219,6 +219,8 @@ export interface GeneratorInput {
   passages: Passage[];
   /** stems of the question's content terms, with their inverse document frequency */
   termWeights: Record<string, number>;
+  /** words of the question that are not common English and that no chunk of the project holds */
+  unknownNames?: string[];
 }
 
 /** Writes an answer whose sentences cite passages as `[n]`. */

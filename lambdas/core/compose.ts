@@ -80,12 +80,24 @@ export function answerCandidates(
   return out.sort((x, y) => y.score - x.score);
 }
 
+/** Whether a unit holds a term of the question that another lacks: it completes the answer. */
+function addsTerms(text: string, other: string, weights: Record<string, number>): boolean {
+  const have = stemSet(other);
+  for (const s of stemSet(text)) if (s in weights && !have.has(s)) return true;
+  return false;
+}
+
 /** The answer, or '' when no unit of the passages answers the question. */
 export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAULT_ANSWER): string {
+  // a question about something the documents never name: nothing here can answer it
+  if ((input.unknownNames?.length ?? 0) > 0) return '';
   const q = analyzeQuestion(input.question);
   const scored = answerCandidates(input, q, opts.maxChars);
+  // a value asked for (how long, how many, when) that the best unit and the sentence after it lack
+  const valueless = (c: Candidate) =>
+    needsValue(q.kind) && !holdsKind(q.kind, c.unit.next ? `${c.unit.text} ${c.unit.next.text}` : c.unit.text);
   const best = scored[0];
-  if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore) return '';
+  if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore || valueless(best)) return '';
   const chosen = [best];
   // a value asked for that sits in the next sentence of the same block ("… Defaults to 15min.")
   const next = best.unit.next;
@@ -99,6 +111,7 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
       (s) =>
         s !== best &&
         s.passage.title === best.passage.title &&
+        addsTerms(s.unit.text, best.unit.text, input.termWeights) &&
         s.score >= best.score - opts.secondMargin &&
         !s.unit.text.includes(best.unit.text) &&
         !best.unit.text.includes(s.unit.text) &&

@@ -293,16 +293,14 @@ export function relevanceGate(
     return { answerable: false, coverage: 0, evidence: 0, passages: [], why: 'no passage matches the question' };
   }
   const stats: TermStats = { documentFrequency, chunkCount: extra.chunkCount, paraphrase: extra.paraphrase };
-  const missing = extra.paraphrase
-    ? missingNames(extra.question ?? '', terms, hits.slice(0, opts.consider), stats)
-    : [];
+  const missing = extra.paraphrase ? missingVersions(extra.question ?? '', hits.slice(0, opts.consider)) : [];
   if (missing.length > 0) {
     return {
       answerable: false,
       coverage: 0,
       evidence: 0,
       passages: [],
-      why: `the documents never mention ${missing.map((m) => `"${m}"`).join(', ')}`,
+      why: `the documents found never mention ${missing.map((m) => `"${m}"`).join(', ')}`,
     };
   }
   const question = extra.question ?? terms.map((t) => t.token).join(' ');
@@ -339,23 +337,31 @@ export function relevanceGate(
 }
 
 /**
- * What a question names that the project does not hold: a word that is not common English and
- * that no chunk contains ("tmux", "PartiQL", "logrotate"), or a version number ("XSLT 2.0",
- * "Node.js 20.0.0") that none of the passages found has. However many of its other words the
- * documents share, such a question is about something they do not cover.
+ * The version numbers a question names ("XSLT 2.0", "Node.js 20.0.0") that none of the passages
+ * found holds: a question about a version the documents do not cover is off-topic however many
+ * of its other words they share.
  */
-export function missingNames(
-  question: string,
-  terms: QueryTerm[],
-  hits: Pick<SearchHit, 'text' | 'title' | 'section'>[],
-  stats: TermStats,
-): string[] {
-  const df = stats.documentFrequency ?? {};
-  const words = terms
-    .filter((t) => df[t.stem] === 0 && !GENERIC_WORDS.has(t.token) && !/^\d+$/.test(t.token) && !isCommonStem(t.stem))
-    .map((t) => t.token);
+export function missingVersions(question: string, hits: Pick<SearchHit, 'text' | 'title' | 'section'>[]): string[] {
   const versions = [...question.matchAll(/\b\d+(?:\.\d+)+\b/g)].map((m) => m[0]);
   const found = (v: string) =>
     hits.some((h) => new RegExp(`(?<![\\d.])${v.replace(/\./g, '\\.')}(?![\\d]|\\.\\d)`).test(textOf(h)));
-  return [...words, ...versions.filter((v) => !found(v))];
+  return versions.filter((v) => !found(v));
+}
+
+/**
+ * The question's words that are not common English and that no chunk of the project contains
+ * ("tmux", "PartiQL", "logrotate"): names of something the documents never mention. Rarer English
+ * words land here too ("emulator", "troubleshoot"), so this is left to a generator to weigh — the
+ * extractive answerer declines such a question; a language model is given it.
+ */
+export function unknownNames(terms: QueryTerm[], documentFrequency: Record<string, number> = {}): string[] {
+  return terms
+    .filter(
+      (t) =>
+        documentFrequency[t.stem] === 0 &&
+        !GENERIC_WORDS.has(t.token) &&
+        !/^\d+$/.test(t.token) &&
+        !isCommonStem(t.stem),
+    )
+    .map((t) => t.token);
 }

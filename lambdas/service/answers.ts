@@ -1,6 +1,13 @@
 import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
-import { DEFAULT_GATE, informativeWeights, QUESTION_GATE, relevanceGate, termCoverage } from '../core/gate';
+import {
+  DEFAULT_GATE,
+  informativeWeights,
+  QUESTION_GATE,
+  relevanceGate,
+  termCoverage,
+  unknownNames,
+} from '../core/gate';
 import { isId } from '../core/ids';
 import type { ChatAnswer, Citation, ProjectRecord } from '../core/model';
 import { isQuestion } from '../core/question';
@@ -81,7 +88,8 @@ export function makeAnswerServices(ctx: Context) {
     terms.forEach((t, i) => {
       termWeights[t.stem] = weights[i];
     });
-    const generated = await ctx.generator.generate({ question, passages, termWeights });
+    const unknown = asked ? unknownNames(terms, result.documentFrequency) : [];
+    const generated = await ctx.generator.generate({ question, passages, termWeights, unknownNames: unknown });
     const checked = checkCitations(generated.text, passages);
     if (checked.used.length === 0) {
       await addUsage(ctx, projectId, { refusals: 1, generation_units: generated.units });
