@@ -76,6 +76,8 @@ export function unitFeatures(
   const around = stemSet(`${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`);
   const withNext = unit.next ? `${unit.text} ${unit.next.text}` : unit.text;
   const typed = q.kind !== 'other' && q.kind !== 'definition';
+  // a man page's SYNOPSIS is a grammar listing, read as code
+  const code = unit.kind === 'code' || /(?:^|> )SYNOPSIS$/i.test(passage.section ?? '');
   // a changelog entry's version is its section's ("Noteworthy changes in release 3.8")
   const kindText = q.kind === 'version' ? `${unit.text} ${versionOf(passage.section) ?? ''}` : unit.text;
   let novel = 0;
@@ -89,8 +91,8 @@ export function unitFeatures(
     focus: q.focus && focusNearValue(unit.text, q.focus) ? 1 : 0,
     value: q.kind !== 'reason' && q.kind !== 'definition' && newValues(unit.text, weights) ? 1 : 0,
     entry: unit.kind === 'entry' ? 1 : 0,
-    code: unit.kind === 'code' && !q.asksCode ? 1 : 0,
-    codeAsked: unit.kind === 'code' && q.asksCode ? 1 : 0,
+    code: code && !q.asksCode ? 1 : 0,
+    codeAsked: code && q.asksCode ? 1 : 0,
     row: unit.kind === 'row' ? 1 : 0,
     length: Math.max(0, Math.min(1, (unit.text.length - 150) / 250)),
     short: unit.kind === 'sentence' && unit.text.split(/\s+/).length < 4 ? 1 : 0,

@@ -515,3 +515,14 @@ describe('markdown entities', () => {
     expect(doc.blocks).toEqual([{ kind: 'text', text: 'Docs  | Start & stop © © &copy; &bogus;' }]);
   });
 });
+
+describe('json records', () => {
+  it('a nested object of plain values is one line, its fields side by side like a CSV row', () => {
+    const doc = json(
+      '{"currencies":[{"code":"CHF","name":"Swiss Franc","numeric":"756"},{"code":"EUR","name":"Euro"}]}',
+    );
+    expect(doc.blocks.map((b) => b.text)).toEqual([
+      'currencies.0: code: CHF; name: Swiss Franc; numeric: 756\ncurrencies.1: code: EUR; name: Euro',
+    ]);
+  });
+});

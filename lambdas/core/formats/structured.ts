@@ -91,6 +91,22 @@ export function json(source: string): ExtractedDocument {
       if (v !== null && v !== '') out.push(path ? `${path}: ${String(v)}` : String(v));
       return;
     }
+    // a nested record (an object of plain values) is one line, like a CSV row: "4217.29: alpha_3: CHF;
+    // name: Swiss Franc; numeric: 756" keeps a currency's code beside its name
+    const entries = Object.entries(v);
+    if (
+      path &&
+      !Array.isArray(v) &&
+      entries.length > 1 &&
+      entries.every(([, c]) => c === null || typeof c !== 'object')
+    ) {
+      const record = entries
+        .filter(([, c]) => c !== null && c !== '')
+        .map(([k, c]) => `${k}: ${String(c)}`)
+        .join('; ');
+      if (record) out.push(path ? `${path}: ${record}` : record);
+      return;
+    }
     for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
       lines(child, path ? `${path}.${k}` : String(k), out);
     }
