@@ -5,6 +5,7 @@
  *       [--min-evidence 0,0.4,0.45]   one run per gate setting (a trade-off curve), throwaway server only
  *       [--base-url URL --admin-key KEY]   against a running deployment instead of a throwaway server
  *       [--scifact DIR] [--climate DIR]   default ../shared/eval-data/{scifact,climate-fever}
+ *       [--copies]   every abstract ingested twice, the copy under another title
  */
 import { join, resolve } from 'node:path';
 import { type AnswerEvalReport, runAnswerEval, runAnswerEvalCurve } from '../lambdas/client/eval-answers';
@@ -34,6 +35,7 @@ async function main() {
     limit: arg('limit') ? Number(arg('limit')) : undefined,
     baseUrl: arg('base-url'),
     adminKey: arg('admin-key') ?? process.env.OPRAG_ADMIN_KEY,
+    copies: args.includes('--copies'),
     log: (l: string) => process.stderr.write(`${l}\n`),
   };
   const thresholds = arg('min-evidence')?.split(',').map(Number);

@@ -36,6 +36,8 @@ export interface AnswerEvalOptions {
   limit?: number;
   /** requests in flight while ingesting */
   concurrency?: number;
+  /** every abstract is ingested twice, the second time under another title (help centres repeat articles) */
+  copies?: boolean;
   /** progress lines */
   log?: (line: string) => void;
 }
@@ -205,11 +207,17 @@ async function createProjects(admin: ApiClient, p: Prepared, o: AnswerEvalOption
       limits: { chat_per_minute: null, ingest_per_minute: null },
     });
     const client = admin.withKey(created.api_key.key);
-    await pool(docs, o.concurrency ?? 6, async (d) => {
+    const all = o.copies
+      ? docs.flatMap((d) => [
+          { ...d, copy: false },
+          { ...d, title: `${d.title} (copy)`, copy: true },
+        ])
+      : docs.map((d) => ({ ...d, copy: false }));
+    await pool(all, o.concurrency ?? 6, async (d) => {
       const res = await client.post<{ document: { id: string } }>(`/v1/projects/${created.project.id}/documents`, {
         title: d.title,
         text: d.text,
-        external_id: d._id,
+        external_id: d.copy ? `${d._id}#copy` : d._id,
       });
       if (res.status !== 202 && res.status !== 201 && res.status !== 200)
         throw new Error(`ingest ${d._id}: ${res.status} ${JSON.stringify(res.body)}`);

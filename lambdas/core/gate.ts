@@ -231,18 +231,34 @@ export function sentenceCoverage(
 
 /**
  * 1 − score₂/score₁, where score₂ is the best hit of another document than the first hit's: how
- * clearly the search engine prefers its first document (two chunks of one document are no rivals).
+ * clearly the search engine prefers its first document (two chunks of one document are no rivals,
+ * nor is a copy of the same text under another title).
  * A ratio, so it means the same whatever the scale of the engine's scores. A first hit with no
  * rival: 1. Scores that cannot be compared (zero, negative, out of order): 0.
  */
-export function scoreMargin(hits: { score: number; document_id?: string }[]): number {
+export function scoreMargin(hits: { score: number; document_id?: string; text?: string }[]): number {
   if (hits.length === 0) return 0;
   const first = hits[0];
-  const rival = hits.find((h, i) => i > 0 && (h.document_id === undefined || h.document_id !== first.document_id));
+  // a copy of the first hit's text under another title (help centres repeat articles) is no rival
+  const copy = (h: { text?: string }) =>
+    first.text !== undefined && h.text !== undefined && sameText(h.text, first.text);
+  const rival = hits.find(
+    (h, i) => i > 0 && (h.document_id === undefined || h.document_id !== first.document_id) && !copy(h),
+  );
   if (!rival) return 1;
   const [a, b] = [first.score, rival.score];
   if (!(a > 0) || !(b >= 0) || b > a) return 0;
   return 1 - b / a;
+}
+
+/** Whether two passages say the same: nine in ten of their distinct words shared. */
+export function sameText(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = stemSet(a);
+  const y = stemSet(b);
+  let shared = 0;
+  for (const w of x) if (y.has(w)) shared++;
+  return shared / Math.max(1, x.size + y.size - shared) >= 0.9;
 }
 
 /** The features of one passage and its evidence score. `margin` is 0 except for the first hit. */

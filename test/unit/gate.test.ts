@@ -8,6 +8,7 @@ import {
   phraseAgreement,
   QUESTION_GATE,
   relevanceGate,
+  sameText,
   scoreMargin,
   sentenceCoverage,
   termCoverage,
@@ -422,5 +423,23 @@ describe('the gate for questions', () => {
       { chunkCount: 100 },
     );
     expect(claim.why).not.toContain('never mention');
+  });
+});
+
+describe('scoreMargin with copies', () => {
+  it('does not count a copy of the first passage under another title as its rival', () => {
+    const text = 'Refunds are accepted within 45 days of purchase.';
+    const hits = [
+      { score: 10, document_id: 'doc_a', text },
+      { score: 9.9, document_id: 'doc_b', text },
+      { score: 5, document_id: 'doc_c', text: 'We ship every order within two business days.' },
+    ];
+    expect(scoreMargin(hits)).toBeCloseTo(0.5, 5);
+    expect(scoreMargin(hits.map(({ text: _t, ...h }) => h))).toBeCloseTo(0.01, 5);
+  });
+
+  it('tells a copy from a passage that merely shares words', () => {
+    expect(sameText('Refunds are accepted within 45 days.', 'Refunds are accepted within 45 days!')).toBe(true);
+    expect(sameText('Refunds are accepted within 45 days.', 'Refunds are accepted within 30 days.')).toBe(false);
   });
 });
