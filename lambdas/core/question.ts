@@ -12,6 +12,7 @@ export type AnswerKind =
   | 'date'
   | 'identifier'
   | 'version'
+  | 'place'
   | 'yesno'
   | 'reason'
   | 'procedure'
@@ -35,13 +36,21 @@ const YES_NO = /^(?:does|do|did|can|could|is|are|was|were|will|would|should|am|m
 const DURATION =
   /\b(?:how (?:long|often|soon|frequently|much time)|after how (?:long|many (?:seconds|minutes|hours|days))|what (?:interval|timeout|delay|period)|how many (?:seconds|minutes|hours|days|weeks|months|years|milliseconds|ms))\b/;
 const QUANTITY =
-  /\b(?:how (?:many|much|big|large|small|wide|deep|far|high|low|old)|what (?:size|scale|number|percentage|port|exit (?:status|code)|(?:maximum|minimum|max|min)\b)|which (?:port|exit (?:status|code)|number)|roughly how)\b/;
-const DATE = /\b(?:when (?:was|were|did|is|will)|what (?:date|year|day)|which (?:date|year|day)|release date)\b/;
+  /\b(?:how (?:many|much|big|large|small|wide|deep|far|high|low|old)|what (?:size|scale|number|percentage|port|permissions|mode|exit (?:status|code)|(?:maximum|minimum|max|min)\b)|which (?:port|exit (?:status|code)|number)|roughly how)\b/;
+// "when is the desk open?" asks for hours, not a date: only events in time ask for one
+const DATE =
+  /\b(?:when (?:was|were|did)|when (?:is|are|will)\b.*\b(?:released?|due|scheduled|published|out|available|end|ends|start|starts|expire|expires)\b|what (?:date|year|day)|which (?:date|year|day)|release date)\b/;
 const IDENTIFIER =
   /\b(?:which|what)(?: \w+)? (?:environment variable|variable|option|flag|switch|setting|parameter|argument|file|files|directory|path|command|function|method|module|key|field|error code|code|prefix|suffix|entry point|format|label|id|name|address|e-?mail|character|signal|property|event|header|strategy|algorithm|mode|modes|preset|type|extension|package)s?\b/;
 const VERSION = /\b(?:which|what) (?:\w+ )?(?:version|release)s?\b|\bin which (?:version|release)\b/;
 const REASON = /^(?:why)\b|\bwhy (?:does|do|is|are|did|would)\b|\bwhat causes\b|\bhow come\b/;
-const PROCEDURE = /^(?:how (?:do|can|should|would|to)|how do i|what(?:'s| is) the (?:way|command) to|in what way)\b/;
+const PROCEDURE =
+  /(?:^|, )(?:how (?:do|can|should|would|to)|how do i|what(?:'s| is) the (?:way|command) to|in what way)\b/;
+/** "is there a setting that …", "what will the file be called": the answer is a name */
+const SETTING =
+  /\bis there (?:a|an|any) (?:\w+ )?(?:setting|option|flag|variable|switch|parameter|command)\b|\bwhat will (?:\S+ ){1,4}be (?:called|named)\b|\bwhat should i set\b/;
+/** "where does … write", "where do … come from": a path, a stream, an address */
+const PLACE = /^where\b/;
 const DEFINITION = /^(?:what (?:is|are|does|do)|what's|who is)\b/;
 const DEFAULT =
   /\b(?:default|defaults|by itself|out of the box|unless|otherwise|without (?:a |an |any |the |passing |giving |setting |specifying |changing )?|if i (?:don't|do not|never)|(?:isn't|is not|aren't|not|never) (?:set|given|passed|specified|configured|changed)|forgot|left (?:on|off|out|unset|alone)|when (?:left|nothing)|if (?:none|nothing|not)|don't (?:pass|give|set|configure|specify|change|pick|choose))\b/;
@@ -50,7 +59,8 @@ const CODE = /\b(?:command|snippet|code|call|invoke|syntax|run|require|import|wr
 export function analyzeQuestion(question: string): QuestionAnalysis {
   const q = question.toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ').trim();
   // the last sentence of a question that starts with context ("My server was off. How do I …?")
-  const asked = lastQuestion(q);
+  // "If I set TZ in my crontab, will cron …?" asks "will cron …?": a leading condition is context
+  const asked = lastQuestion(q).replace(/^(?:if|when|after|before|once|in|on|with|for) [^,?]{1,80}, (?=\w)/, '');
   const asksDefault = DEFAULT.test(q);
   const asksCode = CODE.test(asked) && /\b(?:which|what|how)\b/.test(asked);
   let kind: AnswerKind = 'other';
@@ -58,7 +68,8 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   else if (DATE.test(asked)) kind = 'date';
   else if (QUANTITY.test(asked)) kind = 'quantity';
   else if (VERSION.test(asked)) kind = 'version';
-  else if (IDENTIFIER.test(asked)) kind = 'identifier';
+  else if (IDENTIFIER.test(asked) || SETTING.test(asked)) kind = 'identifier';
+  else if (PLACE.test(asked)) kind = 'place';
   else if (REASON.test(asked)) kind = 'reason';
   else if (YES_NO.test(asked)) kind = 'yesno';
   else if (PROCEDURE.test(asked)) kind = 'procedure';
@@ -103,9 +114,10 @@ function lastQuestion(q: string): string {
 const TIME_UNIT =
   '(?:ms|msec|milliseconds?|s|secs?|seconds?|min|mins|minutes?|h|hrs?|hours?|d|days?|weeks?|months?|years?|us|µs|microseconds?|ns|nanoseconds?)';
 const NUMBER_WORDS =
-  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|thousand|million|half';
+  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|half';
 const HAS_DURATION = new RegExp(
-  `(?:\\b\\d+(?:[.,]\\d+)?\\s?${TIME_UNIT}\\b|\\b(?:${NUMBER_WORDS})[- ]${TIME_UNIT}\\b|\\b(?:${NUMBER_WORDS}|\\d+)\\s(?:business |calendar |working )?${TIME_UNIT}\\b|\\b(?:daily|hourly|weekly|monthly|yearly|immediately|never)\\b)`,
+  // a number and a unit, a closing bracket or quote between them allowed ("<sixteen> weeks")
+  `(?:\\b(?:\\d+(?:[.,]\\d+)?|${NUMBER_WORDS})[>)\\]'"”]?[- ]?(?:business |calendar |working )?${TIME_UNIT}\\b|\\b(?:daily|hourly|weekly|monthly|yearly|immediately|never)\\b)`,
   'i',
 );
 // a digit that is not a man-page section reference ("libxslt(3)")
@@ -119,6 +131,8 @@ const HAS_IDENTIFIER =
   /(?:(?:^|\s)--?[a-z][\w-]*|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b\w+\(\)|`[^`]+`|(?:^|\s)[.~]?\/[\w./-]+|\b[\w-]+\.[a-z]{1,5}\b|\b[A-Z]{2,}\b|'[^'\s]{1,20}'|"[^"\s]{1,20}"|\b[\w.+-]+@[\w-]+\.\w+)/;
 const HAS_DEFAULT =
   /\b(?:default|defaults|defaulted|by default|unless|otherwise|if (?:not|no|omitted|unset|none)|when (?:not|no|omitted|unset)|is used if|are used if|implied|initially|automatically)\b/i;
+const HAS_PLACE =
+  /(?:(?:^|[\s(`'"])[~.]?\/[\w.-]|\b(?:stdout|stderr|stdin|standard (?:output|error|input)|localhost|directory|folder|home|path)\b|\b\d{1,3}(?:\.\d{1,3}){3}\b|:\d{2,5}\b|\b[\w.-]+\.(?:com|org|net|io)\b|\$\w+)/i;
 const HAS_REASON =
   /\b(?:because|since|due to|so that|so as|as a result|in order to|caused by|means that|reason|cannot|can't|not supported|does not|doesn't|is not|isn't|only)\b/i;
 const HAS_YESNO = /\b(?:yes|no|not|never|cannot|can't|can|supports?|supported|allowed|only|must|always|may|should)\b/i;
@@ -134,6 +148,8 @@ export function holdsKind(kind: AnswerKind, text: string): boolean {
       return HAS_DATE.test(text);
     case 'identifier':
       return HAS_IDENTIFIER.test(text);
+    case 'place':
+      return HAS_PLACE.test(text);
     case 'version':
       return /\b(?:v?\d+\.\d+(?:\.\d+)*|version \d+)\b/i.test(text);
     case 'reason':

@@ -18,6 +18,11 @@ describe('what a question asks for', () => {
     ['How do I stop frob from trimming whitespace?', 'procedure'],
     ['What is frob?', 'definition'],
     ['What happens to jobs in the skipped hour?', 'other'],
+    ['Where does frob write its debug messages?', 'place'],
+    ['When I cherry-pick, how do I get the note added?', 'procedure'],
+    ['If I set TZ in my crontab, will cron use that time zone?', 'yesno'],
+    ['My templates are too big. Is there a setting that drops the whitespace?', 'identifier'],
+    ['What permissions does adduser give a new home directory?', 'quantity'],
   ])('%s → %s', (question, kind) => {
     expect(analyzeQuestion(question).kind).toBe(kind);
   });
@@ -61,6 +66,13 @@ describe('whether text holds an answer of a kind', () => {
   it('a man-page section reference is not a number', () => {
     expect(holdsKind('quantity', 'before libxslt(3) concludes it is in a loop')).toBe(false);
     expect(holdsKind('quantity', 'The default is 3000.')).toBe(true);
+  });
+
+  it('a place is a path, a stream or an address', () => {
+    expect(holdsKind('place', 'Output from these statements is sent to stdout.')).toBe(true);
+    expect(holdsKind('place', 'The files are copied from /etc/skel.')).toBe(true);
+    expect(holdsKind('place', 'It listens on 127.0.0.1:2000.')).toBe(true);
+    expect(holdsKind('place', 'The messages are verbose.')).toBe(false);
   });
 
   it('dates, names and versions', () => {
