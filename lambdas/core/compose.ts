@@ -110,7 +110,6 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
     const second = scored.find(
       (s) =>
         s !== best &&
-        s.passage.title === best.passage.title &&
         addsTerms(s.unit.text, best.unit.text, input.termWeights) &&
         s.score >= best.score - opts.secondMargin &&
         !s.unit.text.includes(best.unit.text) &&

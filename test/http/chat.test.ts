@@ -159,12 +159,14 @@ describe('chat over HTTP', () => {
     });
 
     it('an answer drawing on two passages numbers its citations 1..n, and top_k limits them', async () => {
-      const question = 'What happens after 30 days for a refund?';
+      const question = 'Are refunds accepted after 30 days, or do I get store credit?';
       const wide = await chat({ question });
       expectCitedAnswer(wide.body);
       expect(wide.body.citations.length).toBeGreaterThanOrEqual(2);
       expect(new Set(wide.body.citations.map((c) => c.chunk_id)).size).toBe(wide.body.citations.length);
-      expect(wide.body.citations.map((c) => c.section)).toContain('Refunds > Store credit');
+      expect(wide.body.citations.map((c) => c.section)).toEqual(
+        expect.arrayContaining(['Refunds', 'Refunds > Store credit']),
+      );
       expect(markers(wide.body.answer)).toEqual(expect.arrayContaining([1, 2]));
 
       const narrow = await chat({ question, top_k: 1 });
