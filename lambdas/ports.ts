@@ -212,6 +212,8 @@ export interface Passage {
   text: string;
   title: string | null;
   section: string | null;
+  /** the chunk's place in its document (0: the document's opening) */
+  ordinal?: number;
 }
 
 export interface GeneratorInput {

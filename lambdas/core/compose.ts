@@ -11,10 +11,10 @@
  * The search engine's order counts a little: the first document is usually the one that answers.
  */
 import type { GeneratorInput, Passage } from '../ports';
-import { FEATURES, type FeatureName, type Features, unitFeatures, versionOf } from './answer-features';
+import { FEATURES, type FeatureName, type Features, titleMatch, unitFeatures, versionOf } from './answer-features';
 import { type AnswerUnit, answerUnits } from './answer-units';
 import { ANSWER_MIN_SCORE, ANSWER_WEIGHTS } from './answer-weights';
-import { analyzeQuestion, holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
+import { analyzeQuestion, defines, holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
 import { splitSentences, stemSet } from './text';
 
 export interface AnswerOptions {
@@ -87,6 +87,24 @@ function addsTerms(text: string, other: string, weights: Record<string, number>)
   return false;
 }
 
+/**
+ * X's own definition, for "What is X?": a sentence of one of the first two documents that says
+ * what X is ("xz is a general-purpose data compression tool", "dd - convert and copy a file"), or
+ * else the first sentence of prose that opens the document named after X.
+ */
+function definitionOf(subject: string, scored: Candidate[], weights: Record<string, number>): Candidate | undefined {
+  const prose = (c: Candidate) => c.unit.kind !== 'code' && !c.features.pair;
+  const stated = scored.find((c) => c.features.doc >= 0.5 && prose(c) && defines(subject, c.unit.text));
+  if (stated) return stated;
+  const named = scored.filter(
+    (c) =>
+      c.passage.ordinal === 0 && titleMatch(c.passage.title, weights) > 0 && prose(c) && c.unit.kind === 'sentence',
+  );
+  return named
+    .filter((c) => c.unit.text.split(/\s+/).length >= 4 && (c.unit.text.match(/\b[a-z]{3,}\b/g) ?? []).length >= 2)
+    .sort((a, b) => a.unit.position - b.unit.position)[0];
+}
+
 /** The answer, or '' when no unit of the passages answers the question. */
 export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAULT_ANSWER): string {
   // a question about something the documents never name: nothing here can answer it
@@ -96,6 +114,12 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
   // a value asked for (how long, how many, when) that the best unit and the sentence after it lack
   const valueless = (c: Candidate) =>
     needsValue(q.kind) && !holdsKind(q.kind, c.unit.next ? `${c.unit.text} ${c.unit.next.text}` : c.unit.text);
+  // "What is X?": X's own definition, where a document of the first two says what X is
+  const definition = q.subject ? definitionOf(q.subject, scored, input.termWeights) : undefined;
+  if (definition)
+    return quote(definition.unit.text, input.termWeights, opts.maxChars)
+      .map((s) => withMarker(s, definition.passage.index))
+      .join(' ');
   const best = scored[0];
   if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore || valueless(best)) return '';
   const chosen = [best];

@@ -25,6 +25,8 @@ export interface QuestionAnalysis {
   asksDefault: boolean;
   /** the question asks for code: a command, a snippet, a call */
   asksCode: boolean;
+  /** what a definition question asks about: "What is *minimatch*?" → "minimatch"; else null */
+  subject: string | null;
   /**
    * the noun the answer is a value of: "which merge *strategy* does …", "how many log *lines* …",
    * "what *label* does …" (lower case, as written); null when the question names none
@@ -41,7 +43,7 @@ const QUANTITY =
 const DATE =
   /\b(?:when (?:was|were|did)|when (?:is|are|will)\b.*\b(?:released?|due|scheduled|published|out|available|end|ends|start|starts|expire|expires)\b|what (?:date|year|day)|which (?:date|year|day)|release date)\b/;
 const IDENTIFIER =
-  /\b(?:which|what)(?: \w+)? (?:environment variable|variable|option|flag|switch|setting|parameter|argument|file|files|directory|path|command|function|method|module|key|field|error code|code|prefix|suffix|entry point|format|label|id|name|address|e-?mail|character|signal|property|event|header|strategy|algorithm|mode|modes|preset|type|extension|package)s?\b/;
+  /\b(?:which|what(?:'s| is| are)?)(?: the| a| an)?(?: \w+)? (?:environment variable|variable|option|flag|switch|setting|parameter|argument|file|files|directory|path|command|function|method|module|key|field|error code|code|prefix|suffix|entry point|format|label|id|name|address|e-?mail|character|signal|property|event|header|strategy|algorithm|mode|modes|preset|type|extension|package)s?\b/;
 const VERSION = /\b(?:which|what) (?:\w+ )?(?:version|release)s?\b|\bin which (?:version|release)\b/;
 const REASON = /^(?:why)\b|\bwhy (?:does|do|is|are|did|would)\b|\bwhat causes\b|\bhow come\b/;
 const PROCEDURE =
@@ -51,6 +53,7 @@ const SETTING =
   /\bis there (?:a|an|any) (?:\w+ )?(?:setting|option|flag|variable|switch|parameter|command)\b|\bwhat will (?:\S+ ){1,4}be (?:called|named)\b|\bwhat should i set\b/;
 /** "where does … write", "where do … come from": a path, a stream, an address */
 const PLACE = /^where\b/;
+const DEFINED = /^(?:what (?:is|are)|what's|who is) (?:a |an |the )?(.{1,60}?)\s*\?*$/;
 const DEFINITION = /^(?:what (?:is|are|does|do)|what's|who is)\b/;
 const DEFAULT =
   /\b(?:default|defaults|by itself|out of the box|unless|otherwise|without (?:a |an |any |the |passing |giving |setting |specifying |changing )?|if i (?:don't|do not|never)|(?:isn't|is not|aren't|not|never) (?:set|given|passed|specified|configured|changed)|forgot|left (?:on|off|out|unset|alone)|when (?:left|nothing)|if (?:none|nothing|not)|don't (?:pass|give|set|configure|specify|change|pick|choose))\b/;
@@ -74,7 +77,11 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   else if (YES_NO.test(asked)) kind = 'yesno';
   else if (PROCEDURE.test(asked)) kind = 'procedure';
   else if (DEFINITION.test(asked)) kind = 'definition';
-  return { kind, asksDefault, asksCode, focus: focusOf(asked) };
+  // "What is minimatch?" defines; "What's the deprecation ID for Buffer()?" asks for a value of it
+  const named = kind === 'definition' ? (DEFINED.exec(asked)?.[1]?.trim() ?? '') : '';
+  const subject =
+    named && named.split(/\s+/).length <= 3 && !/\b(?:of|for|in|on|to|with|by|from)\b/.test(named) ? named : null;
+  return { kind, asksDefault, asksCode, focus: focusOf(asked), subject };
 }
 
 const FOCUS_START =
@@ -191,4 +198,16 @@ export function isQuestion(text: string): boolean {
       t,
     )
   );
+}
+
+/**
+ * Whether a sentence defines the subject: "minimatch is a glob matcher", "Fecha is a lightweight
+ * date formatting library", "xz - Compress or decompress .xz files" (a man page's NAME line).
+ */
+export function defines(subject: string, sentence: string): boolean {
+  const name = subject.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(
+    `^(?:the |an? )?\`?${name}\`?(?:\\s*\\([^)]{0,20}\\))?(?:,[^.]{0,80}?)?(?:\\s+(?:is|are|was)(?! not)\\b|\\s+[-—–]\\s)`,
+    'i',
+  ).test(sentence.trim());
 }

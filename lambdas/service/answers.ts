@@ -77,6 +77,7 @@ export function makeAnswerServices(ctx: Context) {
       text: h.text,
       title: h.title,
       section: h.section,
+      ordinal: h.ordinal,
     }));
     // the gate's weights: IDF, with generic words and words the project lacks kept in proportion
     const weights = informativeWeights(terms, {

@@ -127,3 +127,35 @@ describe('the extractive answer to a question', () => {
     expect(new Set(sentences).size).toBe(sentences.length);
   });
 });
+
+describe('"What is X?"', () => {
+  it('answers with the sentence that says what X is, not one that merely names X', () => {
+    const answer = composeAnswer(
+      input('What is frobctl?', [
+        {
+          title: 'frobd.8',
+          section: 'DESCRIPTION',
+          text: 'The frobd daemon is controlled with frobctl and reads frob.conf.',
+          ordinal: 2,
+        },
+        { title: 'frobctl.1', section: 'NAME', text: 'frobctl - control the frob daemon', ordinal: 0 },
+      ]),
+    );
+    expect(answer).toBe('frobctl - control the frob daemon [2].');
+  });
+
+  it("falls back to the first sentence of prose that opens X's own document", () => {
+    const answer = composeAnswer(
+      input('What is zapper?', [
+        { title: 'zapper-README', section: 'Usage', text: 'Call zapper() with a path.', ordinal: 3 },
+        {
+          title: 'zapper-README',
+          section: 'zapper',
+          text: 'Build Status NPM version\n\nA tiny library that zaps files in place.\n\nnpm install zapper',
+          ordinal: 0,
+        },
+      ]),
+    );
+    expect(answer).toBe('A tiny library that zaps files in place [2].');
+  });
+});

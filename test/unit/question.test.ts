@@ -1,4 +1,4 @@
-import { analyzeQuestion, holdsKind, isQuestion, statesDefault } from '../../lambdas/core/question';
+import { analyzeQuestion, defines, holdsKind, isQuestion, statesDefault } from '../../lambdas/core/question';
 
 describe('what a question asks for', () => {
   it.each([
@@ -90,5 +90,20 @@ describe('whether text holds an answer of a kind', () => {
     expect(statesDefault('If no strategy has been specified, -s ort is used.')).toBe(2);
     expect(statesDefault('This was the default algorithm before 2.0.')).toBe(1);
     expect(statesDefault('Arrays are merged by concatenating them.')).toBe(0);
+  });
+});
+
+describe('definitions', () => {
+  it('names the subject of a definition question, not of a question about a value of it', () => {
+    expect(analyzeQuestion('What is minimatch?').subject).toBe('minimatch');
+    expect(analyzeQuestion("What's the deprecation ID for the old Buffer() constructor?").subject).toBeNull();
+  });
+
+  it('tells a defining sentence from one that names the subject', () => {
+    expect(defines('xz', 'xz is a general-purpose data compression tool.')).toBe(true);
+    expect(defines('dd', 'dd - convert and copy a file')).toBe(true);
+    expect(defines('xz', 'xz, unxz, xzcat - Compress or decompress .xz files')).toBe(true);
+    expect(defines('frob', 'frob is not installed by default.')).toBe(false);
+    expect(defines('koa', 'Koa provides a Request object.')).toBe(false);
   });
 });
