@@ -10,11 +10,11 @@
  * By default it runs on a throwaway local server; with `dataDir` the server's data is kept, and a
  * later run over the same folder reuses the projects already ingested there.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { percentile } from '../core/ir-metrics';
 import { ApiClient, expectStatus } from './api-client';
+import { withThrowawayServer } from './throwaway-server';
 
 export interface DocsQaOptions {
   /** the docs-qa folder: qa.json and corpus/<customer>/ */
@@ -273,29 +273,7 @@ export async function runDocsQaEval(o: DocsQaOptions): Promise<DocsQaReport> {
     if (!o.key) throw new Error('--base-url needs --key (a company admin key)');
     return evaluate(new ApiClient(o.baseUrl, o.key), o);
   }
-  const { startServer } = await import('../local/server');
-  const dataDir = o.dataDir ? resolve(o.dataDir) : mkdtempSync(join(tmpdir(), 'oprag-docs-qa-'));
-  let adminKey = '';
-  try {
-    adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
-  } catch {
-    // a new data folder: the server prints the key it creates
-  }
-  const server = await startServer({
-    dataDir,
-    port: 0,
-    dropIntervalSeconds: 0,
-    print: (line) => {
-      adminKey = line.match(/oprag_ak_\w+/)?.[0] ?? adminKey;
-    },
-  });
-  try {
-    if (!adminKey) throw new Error('the local server printed no admin key');
-    return await evaluate(new ApiClient(server.url, adminKey), o);
-  } finally {
-    await server.close();
-    if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }
+  return withThrowawayServer((admin) => evaluate(admin, o), { dataDir: o.dataDir, prefix: 'oprag-docs-qa-' });
 }
 
 const pct = (n: number) => n.toFixed(2);

@@ -4,12 +4,11 @@
  * with a temporary data directory (removed afterwards); with a base URL and a company admin key it
  * measures that deployment instead, in a project it creates and deletes again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { documentRanking, type Judgements, mean, mrrAt, ndcgAt, percentile, recallAt } from '../core/ir-metrics';
 import { ApiClient, expectStatus } from './api-client';
 import { readCorpus, readQrels, readQueries } from './beir';
+import { withThrowawayServer } from './throwaway-server';
 
 /** The retrieve route's largest `top_k` (API.md): Recall is measured at this depth when it is below 100. */
 export const RETRIEVE_TOP_K_MAX = 50;
@@ -215,24 +214,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalReport> {
     if (!opts.key) throw new Error('--base-url needs --key (a company admin key)');
     return evaluate(new ApiClient(opts.baseUrl, opts.key), set, opts);
   }
-  const { startServer } = await import('../local/server');
-  const dataDir = mkdtempSync(join(tmpdir(), 'oprag-eval-'));
-  let adminKey = '';
-  const server = await startServer({
-    dataDir,
-    port: 0,
-    dropIntervalSeconds: 0,
-    print: (line) => {
-      adminKey = line.match(/oprag_ak_\w+/)?.[0] ?? adminKey;
-    },
-  });
-  try {
-    if (!adminKey) throw new Error('the local server printed no admin key');
-    return await evaluate(new ApiClient(server.url, adminKey), set, opts);
-  } finally {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  return withThrowawayServer((admin) => evaluate(admin, set, opts), { prefix: 'oprag-eval-' });
 }
 
 export function formatEvalReport(r: EvalReport): string {
