@@ -79,7 +79,7 @@ export function unitFeatures(
   // a man page's SYNOPSIS is a grammar listing, read as code
   const code = unit.kind === 'code' || /(?:^|> )SYNOPSIS$/i.test(passage.section ?? '');
   // a changelog entry's version is its section's ("Noteworthy changes in release 3.8")
-  const kindText = q.kind === 'version' ? `${unit.text} ${versionOf(passage.section) ?? ''}` : unit.text;
+  const kindText = q.kind === 'version' ? `${unit.text} ${versionOf(passage.section, passage.title) ?? ''}` : unit.text;
   let novel = 0;
   for (const s of stems) if (!(s in weights)) novel++;
   return {
@@ -147,9 +147,20 @@ export function titleMatch(title: string | null, weights: Record<string, number>
   return words.filter((w) => w in weights).length / words.length;
 }
 
-/** The part of a section path that names a version: "Noteworthy changes in release 3.8 (2021-08-01)". */
-export function versionOf(section: string | null): string | null {
+/**
+ * The part of a changelog's section path that names a release: "Noteworthy changes in release 3.8
+ * (2021-08-01)". Only in a changelog (a title such as NEWS, CHANGELOG, HISTORY, release notes, or a
+ * section that says "changes" or carries a date): "The Expat XML Parser Release 2.5.0" is the
+ * version of a manual, not of the entry quoted from it.
+ */
+export function versionOf(section: string | null, title: string | null = null): string | null {
+  const changelog = /\b(?:news|changelog|changes|history|release[- ]notes)\b/i.test(title ?? '');
   for (const part of (section ?? '').split(' > '))
-    if (/\b(?:release|version|v)?\s*\d+\.\d+/i.test(part) && part.length <= 100) return part;
+    if (
+      part.length <= 100 &&
+      /\b(?:release|version|v)?\s*\d+\.\d+/i.test(part) &&
+      (changelog || /\bchanges?\b|\d{4}-\d{2}-\d{2}/i.test(part))
+    )
+      return part;
   return null;
 }

@@ -144,7 +144,9 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
   }
   // a changelog entry answers "which release" with the release it is listed under
   const release =
-    q.kind === 'version' && !holdsKind('version', best.unit.text) ? versionOf(best.passage.section) : null;
+    q.kind === 'version' && !holdsKind('version', best.unit.text)
+      ? versionOf(best.passage.section, best.passage.title)
+      : null;
   // a sentence is quoted once, even when two chosen units share it
   const seen = new Set<string>();
   return chosen

@@ -159,3 +159,18 @@ describe('"What is X?"', () => {
     expect(answer).toBe('A tiny library that zaps files in place [2].');
   });
 });
+
+describe('the release of a changelog entry', () => {
+  it("is not taken from a manual's own version in its title", () => {
+    const answer = composeAnswer(
+      input('Which Frob version added the zap limits?', [
+        {
+          title: 'frob-reference',
+          section: 'The Frob Library Release 2.5.0 > Zap limits',
+          text: 'The functions in this section configure the zap limits of a parser.',
+        },
+      ]),
+    );
+    expect(answer).not.toContain('Release 2.5.0');
+  });
+});

@@ -526,3 +526,15 @@ describe('json records', () => {
     ]);
   });
 });
+
+describe('json strings that carry HTML', () => {
+  it('are read as text: tags out, entities read; other strings stay as written', () => {
+    const doc = json(
+      '{"desc":"<p>On Windows, it is always <code>[0, 0, 0]</code> &amp; never null.</p>","raw":"a < b"}',
+    );
+    expect(doc.blocks.map((b) => b.text)).toEqual([
+      'desc: On Windows, it is always [0, 0, 0] & never null.',
+      'raw: a < b',
+    ]);
+  });
+});

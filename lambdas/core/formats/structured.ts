@@ -1,5 +1,6 @@
 import type { Block, ExtractedDocument } from '../chunking';
 import { ExtractionError } from '../errors';
+import { decodeEntities } from './markdown';
 
 /** CSV: one block per row, each value labelled with its column header. */
 export function csv(source: string): ExtractedDocument {
@@ -50,6 +51,17 @@ export function parseCsv(source: string): string[][] {
   return rows;
 }
 
+/**
+ * A JSON string that carries HTML (API docs often do: `"desc": "<p>Returns <code>[0, 0, 0]</code>.</p>"`)
+ * as its text: tags out, entities read. Other strings as they are.
+ */
+function plain(value: string): string {
+  if (!/<\/[a-z][a-z0-9]{0,10}>/i.test(value)) return value;
+  return decodeEntities(value.replace(/<\/?[a-zA-Z][^<>]{0,500}>/g, ''))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** How deep a JSON document may nest (arrays and objects); deeper ones are refused, not crashed on. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -88,7 +100,7 @@ export function json(source: string): ExtractedDocument {
   const blocks: Block[] = [];
   const lines = (v: unknown, path: string, out: string[]) => {
     if (v === null || typeof v !== 'object') {
-      if (v !== null && v !== '') out.push(path ? `${path}: ${String(v)}` : String(v));
+      if (v !== null && v !== '') out.push(path ? `${path}: ${plain(String(v))}` : plain(String(v)));
       return;
     }
     // a nested record (an object of plain values) is one line, like a CSV row: "4217.29: alpha_3: CHF;
@@ -102,7 +114,7 @@ export function json(source: string): ExtractedDocument {
     ) {
       const record = entries
         .filter(([, c]) => c !== null && c !== '')
-        .map(([k, c]) => `${k}: ${String(c)}`)
+        .map(([k, c]) => `${k}: ${plain(String(c))}`)
         .join('; ');
       if (record) out.push(path ? `${path}: ${record}` : record);
       return;
