@@ -28,16 +28,9 @@
 import { resolve } from 'node:path';
 import { composeExtractive, DEFAULT_COMPOSE } from '../lambdas/core/answer';
 import { checkCitations } from '../lambdas/core/citations';
-import {
-  DEFAULT_GATE,
-  type GateOptions,
-  informativeWeights,
-  passageEvidence,
-  relevanceGate,
-  scoreMargin,
-  type TermStats,
-} from '../lambdas/core/gate';
+import { DEFAULT_GATE, type GateOptions, passageEvidence, relevanceGate, scoreMargin } from '../lambdas/core/gate';
 import { bm25Idf } from '../lambdas/core/rank';
+import { informativeWeights, type TermStats } from '../lambdas/core/term-weights';
 import { queryTerms, stemSet } from '../lambdas/core/text';
 import type { Passage, ProjectIndex, QueryTerm, SearchHit } from '../lambdas/ports';
 import { option as arg } from './args';

@@ -13,8 +13,8 @@
  * Result (docs/benchmarks.md): no gain that holds, so no reranker runs in the request path.
  */
 import { join, resolve } from 'node:path';
-import { informativeWeights, type TermStats } from '../lambdas/core/gate';
 import { type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/ir-metrics';
+import { informativeWeights, type TermStats } from '../lambdas/core/term-weights';
 import { queryTerms, STOPWORDS, stem, tokenize } from '../lambdas/core/text';
 import type { QueryTerm, SearchHit } from '../lambdas/ports';
 import { option as arg } from './args';

@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { percentile } from '../core/ir-metrics';
 import { ApiClient, expectStatus } from './api-client';
+import { pool } from './bulk-ingest-files';
 import { withThrowawayServer } from './throwaway-server';
 
 export interface DocsQaOptions {
@@ -99,15 +100,6 @@ interface ChatBody {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 1000) / 1000);
-
-async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, n) }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
 
 /** The customer's project: reused when a ready one of the same name exists, else created and filled. */
 async function projectFor(admin: ApiClient, dataset: string, customer: string, o: DocsQaOptions): Promise<string> {

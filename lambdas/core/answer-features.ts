@@ -6,7 +6,7 @@
 import type { Passage } from '../ports';
 import type { AnswerUnit } from './answer-units';
 import { holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
-import { stem, stemSet, tokenize } from './text';
+import { stem, stemSet, termShare, tokenize } from './text';
 
 export const FEATURES = [
   /** IDF-weighted share of the question's terms in the unit itself */
@@ -52,13 +52,6 @@ export const FEATURES = [
 export type FeatureName = (typeof FEATURES)[number];
 export type Features = Record<FeatureName, number>;
 
-/** Weighted share of the question's terms in a set of stems. */
-function share(stems: Set<string>, weights: Record<string, number>, total: number): number {
-  let hit = 0;
-  for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
-  return hit / total;
-}
-
 const POLARITY =
   /\b(?:not|no|never|cannot|can't|don't|doesn't|isn't|aren't|won't|unsupported|supported|supports|only|must|always|allowed|accepts?|rely)\b/i;
 
@@ -72,7 +65,7 @@ export function unitFeatures(
 ): Features {
   const total = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const stems = stemSet(unit.text);
-  const own = share(stems, weights, total);
+  const own = termShare(stems, weights, total);
   const around = stemSet(`${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`);
   const withNext = unit.next ? `${unit.text} ${unit.next.text}` : unit.text;
   const typed = q.kind !== 'other' && q.kind !== 'definition';
@@ -84,7 +77,7 @@ export function unitFeatures(
   for (const s of stems) if (!(s in weights)) novel++;
   return {
     own,
-    coverage: share(around, weights, total),
+    coverage: termShare(around, weights, total),
     kind: typed && holdsKind(q.kind, kindText) ? 1 : 0,
     kindMissing: needsValue(q.kind) && !holdsKind(q.kind, kindText) ? 1 : 0,
     default: q.asksDefault ? Math.max(statesDefault(unit.text), statesDefault(withNext) / 2) / 2 : 0,

@@ -1,6 +1,6 @@
 import type { GeneratorInput, Passage } from '../ports';
 import { phraseAgreement } from './gate';
-import { splitSentences, stemSet } from './text';
+import { splitSentences, stemSet, termShare } from './text';
 
 export interface ComposeOptions {
   maxSentences: number;
@@ -42,13 +42,6 @@ interface Candidate {
   stems: Set<string>;
 }
 
-/** Weighted share of the terms in a set of stems. */
-function share(stems: Set<string>, weights: Record<string, number>, total: number): number {
-  let hit = 0;
-  for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
-  return hit / total;
-}
-
 /**
  * How well one sentence answers the question: the (IDF-weighted) share of the question's terms
  * it holds — a little more the later it comes in its passage, a little less past 400 characters —
@@ -63,7 +56,7 @@ export function sentenceScore(
 ): number {
   const weights = input.termWeights;
   const total = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
-  const coverage = share(stemSet(sentence), weights, total);
+  const coverage = termShare(stemSet(sentence), weights, total);
   if (coverage === 0) return 0;
   const lengthPenalty = sentence.length > 400 ? 0.9 : 1;
   return (
@@ -84,7 +77,7 @@ export function composeExtractive(input: GeneratorInput, opts: ComposeOptions = 
   const total = Object.values(weights).reduce((a, b) => a + b, 0) || 1;
   const candidates: Candidate[] = [];
   input.passages.forEach((passage, rank) => {
-    const passageShare = share(stemSet(`${passage.title ?? ''} ${passage.text}`), weights, total);
+    const passageShare = termShare(stemSet(`${passage.title ?? ''} ${passage.text}`), weights, total);
     const sentences = splitSentences(passage.text);
     sentences.forEach((sentence, i) => {
       if (sentence.length < 3) return;

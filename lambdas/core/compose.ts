@@ -11,10 +11,19 @@
  * The search engine's order counts a little: the first document is usually the one that answers.
  */
 import type { GeneratorInput, Passage } from '../ports';
+import { composeExtractive, withMarker } from './answer';
 import { FEATURES, type FeatureName, type Features, titleMatch, unitFeatures, versionOf } from './answer-features';
 import { type AnswerUnit, answerUnits } from './answer-units';
 import { ANSWER_MIN_SCORE, ANSWER_WEIGHTS } from './answer-weights';
-import { analyzeQuestion, defines, holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
+import {
+  analyzeQuestion,
+  defines,
+  holdsKind,
+  isQuestion,
+  needsValue,
+  type QuestionAnalysis,
+  statesDefault,
+} from './question';
 import { splitSentences, stemSet } from './text';
 
 export interface AnswerOptions {
@@ -193,10 +202,10 @@ function quote(text: string, weights: Record<string, number>, max: number): stri
   return [`${bestStart > 0 ? '…' : ''}${cut}${bestStart + out.length < words.length ? '…' : ''}`];
 }
 
-/** "We refund within 30 days." → "We refund within 30 days [1]." */
-export function withMarker(sentence: string, index: number): string {
-  const m = /^(.*?)([.!?。]["'”)\]]*)?$/s.exec(sentence.trim());
-  const body = m?.[1] ?? sentence;
-  const end = m?.[2] ?? '.';
-  return `${body} [${index}]${end}`;
+/**
+ * The embedded default's answer: a question gets the unit that answers it, or '' (declined); a
+ * claim to check gets the sentences that carry the most of its terms.
+ */
+export function extractiveAnswer(input: GeneratorInput): string {
+  return isQuestion(input.question) ? composeAnswer(input) : composeExtractive(input);
 }

@@ -146,3 +146,10 @@ export function indexKey(token: string): string {
   }
   return key;
 }
+
+/** The weighted share of a question's terms (stem → weight, summing to `total`) in a set of stems. */
+export function termShare(stems: Set<string>, weights: Record<string, number>, total: number): number {
+  let hit = 0;
+  for (const [term, w] of Object.entries(weights)) if (stems.has(term)) hit += w;
+  return hit / total;
+}

@@ -1,16 +1,10 @@
 import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
-import {
-  DEFAULT_GATE,
-  informativeWeights,
-  QUESTION_GATE,
-  relevanceGate,
-  termCoverage,
-  unknownNames,
-} from '../core/gate';
+import { DEFAULT_GATE, QUESTION_GATE, relevanceGate, termCoverage } from '../core/gate';
 import { isId } from '../core/ids';
 import type { ChatAnswer, Citation, ProjectRecord } from '../core/model';
 import { isQuestion } from '../core/question';
+import { informativeWeights, unknownNames } from '../core/term-weights';
 import { queryTerms, splitSentences } from '../core/text';
 import type { Passage, SearchHit } from '../ports';
 import { authorizeProject } from './access';

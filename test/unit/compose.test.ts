@@ -1,5 +1,5 @@
 import { composeAnswer } from '../../lambdas/core/compose';
-import { informativeWeights } from '../../lambdas/core/gate';
+import { informativeWeights } from '../../lambdas/core/term-weights';
 import { queryTerms } from '../../lambdas/core/text';
 import type { GeneratorInput, Passage } from '../../lambdas/ports';
 

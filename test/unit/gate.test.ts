@@ -1,9 +1,6 @@
 import {
   DEFAULT_GATE,
   DEFAULT_WEIGHTS,
-  informativeWeight,
-  informativeWeights,
-  isCommonStem,
   passageEvidence,
   phraseAgreement,
   QUESTION_GATE,
@@ -12,10 +9,15 @@ import {
   scoreMargin,
   sentenceCoverage,
   termCoverage,
+} from '../../lambdas/core/gate';
+import {
+  informativeWeight,
+  informativeWeights,
+  isCommonStem,
   termWeight,
   UNSEEN_WEIGHT,
   unknownNames,
-} from '../../lambdas/core/gate';
+} from '../../lambdas/core/term-weights';
 import { GENERIC_WEIGHT, idf, queryTerms, stem } from '../../lambdas/core/text';
 import type { SearchHit } from '../../lambdas/ports';
 

@@ -1,4 +1,5 @@
 import type { Block, ExtractedDocument } from '../chunking';
+import { decodeEntities } from './entities';
 
 /** Markdown to plain text blocks: headings kept as sections, markup removed. */
 export function markdown(source: string): ExtractedDocument {
@@ -105,29 +106,4 @@ function inlineMarkdown(text: string): string {
       .replace(/~~(.{1,500}?)~~/g, '$1')
       .trim()
   );
-}
-
-const NAMED: Record<string, string> = {
-  nbsp: ' ',
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  copy: '©',
-  reg: '®',
-  mdash: '—',
-  ndash: '–',
-  hellip: '…',
-  rarr: '→',
-  larr: '←',
-};
-
-/** `&nbsp;`, `&amp;`, `&#169;`, `&#xA9;` → the characters; unknown names stay as written. */
-export function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,8});/gi, (whole, name: string) => {
-    if (name[0] !== '#') return NAMED[name.toLowerCase()] ?? whole;
-    const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
 }

@@ -1,6 +1,6 @@
 import type { Block, ExtractedDocument } from '../chunking';
 import { ExtractionError } from '../errors';
-import { decodeEntities } from './markdown';
+import { decodeEntities } from './entities';
 
 /** CSV: one block per row, each value labelled with its column header. */
 export function csv(source: string): ExtractedDocument {
