@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { DASHBOARD_BUILD_DIR } from '../lib/dashboard-hosting';
 import { addOpragStage } from '../lib/oprag-app';
 
-const BUILD_SCRIPT = path.join(__dirname, '..', 'scripts', 'build-dashboard.ts');
+const BUILD_SCRIPT = path.join(__dirname, '..', 'dashboard', 'build.ts');
 
 type BuildDashboard = (outDir?: string, opts?: { ifChanged?: boolean }) => Promise<unknown>;
 

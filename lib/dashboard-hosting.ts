@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { accessLogsBucket } from './access-logs-bucket';
 
 const ROOT = path.join(__dirname, '..');
-/** Where `scripts/build-dashboard.ts` writes the built dashboard. */
+/** Where `dashboard/build.ts` writes the built dashboard. */
 export const DASHBOARD_BUILD_DIR = path.join(ROOT, 'dist', 'dashboard');
 /** The page written when no build exists, so synthesis never needs a network or a browser toolchain. */
 export const DASHBOARD_PLACEHOLDER_DIR = path.join(ROOT, 'cdk.out', 'dashboard-placeholder');

@@ -1,4 +1,4 @@
-import { buildDashboard } from '../../scripts/build-dashboard';
+import { buildDashboard } from '../../dashboard/build';
 
 /** The browser tests drive the built dashboard: build it once (kept when its sources are unchanged). */
 export default async function globalSetup(): Promise<void> {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { buildDashboard } from '../../scripts/build-dashboard';
+import { buildDashboard } from '../../dashboard/build';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 export const CHROMIUM_ARGS = [

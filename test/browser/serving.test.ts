@@ -3,9 +3,9 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildDashboard } from '../../dashboard/build';
 import { markdownToHtml } from '../../dashboard/markdown';
 import { makeDashboardServer } from '../../lambdas/local/dashboard';
-import { buildDashboard } from '../../scripts/build-dashboard';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 interface Raw {

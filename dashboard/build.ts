@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { markdownToHtml } from '../dashboard/markdown';
+import { markdownToHtml } from './markdown';
 
 const ROOT = resolve(__dirname, '..');
 const SOURCE = join(ROOT, 'dashboard');
@@ -22,7 +22,7 @@ function filesUnder(dir: string): string[] {
   );
 }
 
-/** A hash of everything the build reads, so an up-to-date build can be left alone. */
+/** A hash of everything the build reads (this file too), so an up-to-date build can be left alone. */
 export function sourceStamp(apiBaseUrl: string): string {
   const hash = createHash('sha256').update(apiBaseUrl);
   const inputs = [...filesUnder(SOURCE), ...(existsSync(SECURITY_MD) ? [SECURITY_MD] : [])].sort();
