@@ -10,9 +10,9 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFil
 import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { makePdf, paragraph, random, writeLargeText } from '../test/fixtures/documents';
 import { spawnServer } from '../test/helpers/cli';
 import { option } from './args';
-import { makePdf, paragraph, random, writeLargeText } from './fixtures';
 
 const arg = (name: string, fallback: number) => Number(option(name, String(fallback)));
 const MB = 2 ** 20;

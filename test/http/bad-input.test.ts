@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiClient, type ApiResponse } from '../../lambdas/client/api-client';
 import { DEFAULT_CHUNKING } from '../../lambdas/core/chunking';
 import type { PublicDocument } from '../../lambdas/service/document-view';
-import { docxBomb, encryptedPdf, makeDocx, makePdf, random } from '../../scripts/fixtures';
+import { docxBomb, encryptedPdf, makeDocx, makePdf, random } from '../fixtures/documents';
 import { spawnServer } from '../helpers/cli';
 
 /**

@@ -3,7 +3,7 @@ import { decode, detectContentType } from '../../lambdas/core/extract';
 import { safeFilename } from '../../lambdas/core/filename';
 import { json, MAX_JSON_DEPTH, nestingDepth } from '../../lambdas/core/formats/structured';
 import { checkZip } from '../../lambdas/core/formats/zip-guard';
-import { docxBomb, makeDocx, zip } from '../../scripts/fixtures';
+import { docxBomb, makeDocx, zip } from '../fixtures/documents';
 
 describe('checkZip', () => {
   test('a normal DOCX passes', () => {
