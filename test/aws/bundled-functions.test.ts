@@ -12,7 +12,7 @@ import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-st
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { composeAws } from '../../lambdas/handlers/compose';
 import { readAwsConfig } from '../../lambdas/handlers/config';
-import { bundle } from '../../scripts/bundle-report';
+import { bundle } from '../helpers/bundle';
 import { apiEvent } from './api-event';
 import { FakeBedrock } from './bedrock-fake';
 import { FakeCollection, searchReply } from './opensearch-fake';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundle, FUNCTIONS } from '../../scripts/bundle-report';
+import { bundle, FUNCTIONS } from '../helpers/bundle';
 
 describe('the Lambda bundles, built as cdk synth builds them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'oprag-bundle-test-'));
