@@ -1,0 +1,193 @@
+import type Database from 'better-sqlite3';
+import type { AuditEvent, DocumentRecord, GoldenQuestion, GoldenRun, UsageCounters, UsageDay } from '../../core/model';
+import { USAGE_COUNTERS } from '../../core/model';
+import type { DocumentListRequest, DocumentPatch, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
+import { type Connection, page, parse, parseAll, type Row } from './sqlite-connection';
+
+const COUNTERS = USAGE_COUNTERS;
+
+/** The records of one project; every statement is bound to its id. */
+export class SqliteProjectRecords implements ProjectRecords {
+  private readonly db: Database.Database;
+  private readonly sql: (text: string) => Database.Statement;
+  private readonly defer: Connection['defer'];
+  private readonly now: () => void;
+
+  constructor(
+    connection: Connection,
+    private readonly projectId: string,
+  ) {
+    this.db = connection.db;
+    this.sql = (text) => connection.get(text);
+    this.defer = (write) => connection.defer(write);
+    this.now = () => connection.flush();
+  }
+
+  async putDocument(d: DocumentRecord) {
+    const data = JSON.stringify(d); // as it is now, whatever the caller does with it next
+    const { id, external_id, status, bytes } = d;
+    await this.defer(() => this.write({ id, external_id, status, bytes }, data));
+  }
+  private write(d: Pick<DocumentRecord, 'id' | 'external_id' | 'status' | 'bytes'>, data = JSON.stringify(d)) {
+    this.sql(
+      `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET external_id = excluded.external_id, status = excluded.status,
+           bytes = excluded.bytes, data = excluded.data WHERE documents.project_id = excluded.project_id`,
+    ).run(d.id, this.projectId, d.external_id, d.status, d.bytes, data);
+  }
+  async getDocument(id: string) {
+    const sql = 'SELECT data FROM documents WHERE id = ? AND project_id = ?';
+    return parse<DocumentRecord>(this.sql(sql).get(id, this.projectId) as Row);
+  }
+  async findDocumentByExternalId(externalId: string) {
+    const sql = 'SELECT data FROM documents WHERE project_id = ? AND external_id = ?';
+    return parse<DocumentRecord>(this.sql(sql).get(this.projectId, externalId) as Row);
+  }
+  async listDocuments(req: DocumentListRequest) {
+    const rows = this.sql(
+      `SELECT data FROM documents WHERE project_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)
+         ORDER BY id DESC LIMIT ?`,
+    ).all(
+      this.projectId,
+      req.status ?? null,
+      req.status ?? null,
+      req.after ?? null,
+      req.after ?? null,
+      req.limit + 1,
+    ) as Row[];
+    return page<DocumentRecord>(rows, req.limit);
+  }
+  async listUnfinishedDocuments() {
+    const sql = `SELECT data FROM documents WHERE project_id = ? AND status IN ('queued', 'processing') ORDER BY id`;
+    return parseAll<DocumentRecord>(this.sql(sql).all(this.projectId) as Row[]);
+  }
+  async deleteDocument(id: string) {
+    this.now();
+    return this.sql('DELETE FROM documents WHERE id = ? AND project_id = ?').run(id, this.projectId).changes > 0;
+  }
+  async patchDocuments(patches: DocumentPatch[]) {
+    const get = this.sql('SELECT data FROM documents WHERE id = ? AND project_id = ?');
+    return this.defer(
+      this.db.transaction(() =>
+        patches.map(({ id, content_hash, patch }) => {
+          const current = parse<DocumentRecord>(get.get(id, this.projectId) as Row);
+          if (!current || current.content_hash !== content_hash) return null;
+          const next = { ...current, ...patch, id: current.id };
+          this.write(next);
+          return next;
+        }),
+      ),
+    );
+  }
+  async documentTotals() {
+    const row = this.sql('SELECT documents, bytes FROM project_totals WHERE project_id = ?').get(this.projectId) as
+      | { documents: number; bytes: number }
+      | undefined;
+    return row ?? { documents: 0, bytes: 0 };
+  }
+
+  async putGoldenQuestion(q: GoldenQuestion) {
+    this.now();
+    this.sql(
+      `INSERT INTO golden_questions (id, project_id, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_questions.project_id = excluded.project_id`,
+    ).run(q.id, this.projectId, JSON.stringify(q));
+  }
+  async getGoldenQuestion(id: string) {
+    const sql = 'SELECT data FROM golden_questions WHERE id = ? AND project_id = ?';
+    return parse<GoldenQuestion>(this.sql(sql).get(id, this.projectId) as Row);
+  }
+  async listGoldenQuestions() {
+    const sql = 'SELECT data FROM golden_questions WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<GoldenQuestion>(this.sql(sql).all(this.projectId) as Row[]);
+  }
+  async deleteGoldenQuestion(id: string) {
+    this.now();
+    const sql = 'DELETE FROM golden_questions WHERE id = ? AND project_id = ?';
+    return this.sql(sql).run(id, this.projectId).changes > 0;
+  }
+  async putGoldenRun(run: GoldenRun) {
+    this.now();
+    this.sql('INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)').run(
+      run.id,
+      this.projectId,
+      JSON.stringify(run),
+    );
+  }
+  async listGoldenRuns() {
+    const sql = 'SELECT data FROM golden_runs WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<GoldenRun>(this.sql(sql).all(this.projectId) as Row[]);
+  }
+
+  async appendAudit(e: AuditEvent) {
+    const data = JSON.stringify(e);
+    await this.defer(() =>
+      this.sql('INSERT INTO audit_events (id, company_id, project_id, data) VALUES (?, NULL, ?, ?)').run(
+        e.id,
+        this.projectId,
+        data,
+      ),
+    );
+  }
+  async listAudit(req: PageRequest) {
+    const rows = this.sql(
+      'SELECT data FROM audit_events WHERE project_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+    ).all(this.projectId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
+    return page<AuditEvent>(rows, req.limit);
+  }
+
+  async addUsage(day: string, delta: Partial<UsageCounters>) {
+    const values = COUNTERS.map((c) => Math.round(delta[c] ?? 0));
+    await this.defer(() =>
+      this.sql(
+        `INSERT INTO usage_days (project_id, day, ${COUNTERS.join(', ')}) VALUES (?, ?, ${COUNTERS.map(() => '?').join(', ')})
+         ON CONFLICT (project_id, day) DO UPDATE SET ${COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+      ).run(this.projectId, day, ...values),
+    );
+  }
+  async listUsage(fromDay: string, toDay: string) {
+    return this.sql(
+      `SELECT day, ${COUNTERS.join(', ')} FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day DESC`,
+    ).all(this.projectId, fromDay, toDay) as UsageDay[];
+  }
+  async countInWindow(name: string, window: string) {
+    return this.defer(() => this.count(name, window));
+  }
+  private count(name: string, window: string) {
+    const row = this.sql(
+      `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, 1)
+         ON CONFLICT (project_id, name, win) DO UPDATE SET count = count + 1 RETURNING count`,
+    ).get(this.projectId, name, window) as { count: number };
+    if (row.count === 1) {
+      // a new window has begun: the earlier ones are of no more use
+      this.sql('DELETE FROM window_counters WHERE project_id = ? AND name = ? AND win < ?').run(
+        this.projectId,
+        name,
+        window,
+      );
+    }
+    return row.count;
+  }
+
+  async purge(): Promise<PurgeCounts> {
+    this.now();
+    const p = this.projectId;
+    return this.db.transaction(() => {
+      const documents = this.sql('DELETE FROM documents WHERE project_id = ?').run(p).changes;
+      const keys = this.sql('DELETE FROM api_keys WHERE project_id = ?').run(p).changes;
+      for (const table of [
+        'golden_questions',
+        'golden_runs',
+        'audit_events',
+        'usage_days',
+        'window_counters',
+        'uploads',
+        'project_totals',
+      ]) {
+        this.sql(`DELETE FROM ${table} WHERE project_id = ?`).run(p);
+      }
+      this.sql('DELETE FROM projects WHERE id = ?').run(p);
+      return { documents, keys };
+    })();
+  }
+}
