@@ -4,14 +4,14 @@
  * external id are skipped before anything is sent, and the API itself answers `unchanged` for
  * the rest. Small files go as multipart/form-data; big ones through an upload URL.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
+import { type Api, abortOn, type Doc, makeApi, message, multipartBody, requester, sleep } from './bulk-ingest-http';
 
 export { collectFiles, IngestAbort, type IngestFile } from './bulk-ingest-files';
+export { multipartBody } from './bulk-ingest-http';
 
 export interface IngestFailure {
   file: string;
@@ -66,135 +66,8 @@ export interface BulkIngestSummary extends Counts {
 
 /** The API's body limit is 10 MiB; leave room for the multipart envelope. */
 export const DEFAULT_UPLOAD_THRESHOLD = 10 * 2 ** 20 - 64 * 2 ** 10;
-const REQUEST_TIMEOUT_MS = 120_000;
-const RETRIES = 5;
 
-interface Doc {
-  id: string;
-  external_id: string | null;
-  status: 'queued' | 'processing' | 'ready' | 'failed';
-  content_hash: string;
-  error?: string | null;
-}
-interface Reply {
-  status: number;
-  body: { error?: { message?: string }; [k: string]: unknown };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const message = (r: Reply) => r.body?.error?.message ?? `HTTP ${r.status}`;
-
-type Body = string | Buffer | undefined;
-interface RawReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/**
- * One request over node:http(s) with kept-alive connections: for the many small calls of a bulk
- * run it costs the client a fraction of what fetch does.
- */
-function requester(concurrency: number) {
-  const agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets: concurrency }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets: concurrency }),
-  };
-  const send = (method: string, url: string, headers: Record<string, string>, body: Body) =>
-    new Promise<RawReply>((resolve, reject) => {
-      const target = new URL(url);
-      const protocol = target.protocol === 'https:' ? 'https:' : 'http:';
-      const req = (protocol === 'https:' ? httpsRequest : httpRequest)(
-        target,
-        {
-          method,
-          agent: agents[protocol],
-          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-          timeout: REQUEST_TIMEOUT_MS,
-        },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (d: Buffer) => parts.push(d));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(parts).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', reject);
-      req.end(body);
-    });
-  const close = () => {
-    for (const a of Object.values(agents)) a.destroy();
-  };
-  return { send, close };
-}
-
-/** A file and its external id as multipart/form-data, as a browser's FormData would send them. */
-export function multipartBody(bytes: Buffer, filename: string, externalId: string) {
-  const boundary = `----oprag${randomBytes(12).toString('hex')}`;
-  const quoted = (v: string) => v.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const body = Buffer.concat([
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(filename)}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n',
-    ),
-    bytes,
-    Buffer.from(
-      `\r\n--${boundary}\r\nContent-Disposition: form-data; name="external_id"\r\n\r\n${externalId}\r\n--${boundary}--\r\n`,
-    ),
-  ]);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
-}
-
-function makeApi(baseUrl: string, key: string, send: ReturnType<typeof requester>['send']) {
-  const root = baseUrl.replace(/\/$/, '');
-  /** One call, retried on 429 (after Retry-After), 5xx and network errors; PUTs to upload URLs are never retried. */
-  return async function call(
-    method: string,
-    pathOrUrl: string,
-    body?: Body,
-    headers: Record<string, string> = {},
-  ): Promise<Reply> {
-    const external = /^https?:\/\//.test(pathOrUrl);
-    const url = external ? pathOrUrl : `${root}${pathOrUrl}`;
-    const retries = external ? 0 : RETRIES;
-    for (let attempt = 0; ; attempt++) {
-      let res: RawReply;
-      try {
-        res = await send(method, url, external ? headers : { authorization: `Bearer ${key}`, ...headers }, body);
-      } catch (e) {
-        if (attempt >= retries) throw new IngestAbort(`${method} ${url}: ${(e as Error).message}`);
-        await sleep(250 * 2 ** attempt);
-        continue;
-      }
-      if ((res.status === 429 || res.status >= 500) && attempt < retries) {
-        const after = Number(res.headers['retry-after']);
-        await sleep(after > 0 ? after * 1000 : 250 * 2 ** attempt);
-        continue;
-      }
-      const text = res.text;
-      try {
-        return { status: res.status, body: JSON.parse(text) };
-      } catch {
-        return { status: res.status, body: { error: { message: text.slice(0, 200) || `HTTP ${res.status}` } } };
-      }
-    }
-  };
-}
-
-/** Statuses that no other file will fare better with: stop the run with the API's own words. */
-function abortOn(res: Reply, project: string, what: string) {
-  if (res.status === 401) throw new IngestAbort(`${what}: 401, the key is unknown, revoked or expired`);
-  if (res.status === 403) {
-    throw new IngestAbort(
-      `${what}: 403, ${message(res)} (ingesting needs a project key with the ingest scope, or a company admin key)`,
-    );
-  }
-  if (res.status === 404) throw new IngestAbort(`${what}: 404, project ${project} not found for this key`);
-}
 
 export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummary> {
   const started = performance.now();
@@ -207,12 +80,7 @@ export async function bulkIngest(o: BulkIngestOptions): Promise<BulkIngestSummar
   }
 }
 
-async function run(
-  o: BulkIngestOptions,
-  concurrency: number,
-  call: ReturnType<typeof makeApi>,
-  started: number,
-): Promise<BulkIngestSummary> {
+async function run(o: BulkIngestOptions, concurrency: number, call: Api, started: number): Promise<BulkIngestSummary> {
   const progress = o.progress ?? silentProgress;
   const threshold = o.uploadThresholdBytes ?? DEFAULT_UPLOAD_THRESHOLD;
   const base = `/v1/projects/${encodeURIComponent(o.project)}`;
