@@ -21,7 +21,8 @@ export class DropFolderWatcher {
 
   constructor(
     private readonly root: string,
-    private readonly services: Services,
+    /** the drop folder's system paths: no key, the folder names the project */
+    private readonly documents: Pick<Services['documents'], 'acceptsDrops' | 'ingestDropped'>,
     private readonly intervalMs: number,
   ) {}
 
@@ -43,8 +44,7 @@ export class DropFolderWatcher {
     try {
       for (const projectId of readdirSync(this.root)) {
         if (!isId('project', projectId)) continue;
-        const project = await this.services.ctx.store.getProject(projectId);
-        if (!project) continue;
+        if (!(await this.documents.acceptsDrops(projectId))) continue;
         for (const file of walk(join(this.root, projectId))) {
           if (await this.consider(projectId, file)) taken++;
         }
@@ -72,7 +72,7 @@ export class DropFolderWatcher {
     before.stable = true;
     const externalId = `drop/${projectId}/${relative(join(this.root, projectId), file).split('\\').join('/')}`;
     try {
-      await this.services.documents.ingestDropped(projectId, {
+      await this.documents.ingestDropped(projectId, {
         bytes: readFileSync(file),
         filename: file.split('/').pop() ?? null,
         external_id: externalId,
