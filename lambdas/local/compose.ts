@@ -8,8 +8,9 @@ import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
-import { makeServices, resolveSettings } from '../service';
+import { resolveSettings } from '../service';
 import type { Settings } from '../service/context';
+import { makeLocalServices } from '../service/local-home';
 
 /**
  * The embedded home's composition root: every port on SQLite and the file system under one
@@ -22,7 +23,7 @@ export function composeLocal(dataDir: string, overrides: Partial<Settings> = {})
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
-  const services = makeServices({
+  const services = makeLocalServices({
     store,
     index,
     blobs,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isId } from '../core/ids';
-import type { Services } from '../service';
+import type { LocalServices } from '../service/local-home';
 
 interface Seen {
   signature: string;
@@ -22,7 +22,7 @@ export class DropFolderWatcher {
   constructor(
     private readonly root: string,
     /** the drop folder's system paths: no key, the folder names the project */
-    private readonly documents: Pick<Services['documents'], 'acceptsDrops' | 'ingestDropped'>,
+    private readonly documents: Pick<LocalServices['documents'], 'acceptsDrops' | 'ingestDropped'>,
     private readonly intervalMs: number,
   ) {}
 

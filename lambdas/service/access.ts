@@ -46,32 +46,20 @@ const GRANTED: unique symbol = Symbol('granted');
  * authorized, and the one permission it was authorized for. Made only by `authorizeProject`; a
  * use case that takes one acts on `project` and nothing else, and needs no check of its own.
  */
-export class ProjectAccess<P extends Permission = Permission> {
-  /** a key no other module can name: no object made elsewhere has the type */
-  readonly [GRANTED] = true;
-  constructor(
-    token: typeof GRANTED,
-    readonly principal: Principal,
-    readonly project: ProjectRecord,
-    readonly permission: P,
-  ) {
-    if (token !== GRANTED) throw new Error('project access is granted by authorizeProject only');
-    Object.freeze(this);
-  }
+export interface ProjectAccess<P extends Permission = Permission> {
+  readonly principal: Principal;
+  readonly project: ProjectRecord;
+  readonly permission: P;
+  /** a key no other module can name: an object made elsewhere is not an access */
+  readonly [GRANTED]: true;
 }
 
 /** A company key's checked right to company-level calls; `write` only for an admin key. */
-export class CompanyAccess<W extends boolean = boolean> {
-  readonly [GRANTED] = true;
-  constructor(
-    token: typeof GRANTED,
-    readonly principal: Principal,
-    readonly companyId: string,
-    readonly write: W,
-  ) {
-    if (token !== GRANTED) throw new Error('company access is granted by authorizeCompany only');
-    Object.freeze(this);
-  }
+export interface CompanyAccess<W extends boolean = boolean> {
+  readonly principal: Principal;
+  readonly companyId: string;
+  readonly write: W;
+  readonly [GRANTED]: true;
 }
 
 /** The caller's project, if it belongs to the caller at all; null otherwise (never a hint why). */
@@ -103,14 +91,14 @@ export async function authorizeProject<P extends Permission>(
         : `this key's scopes (${principal.key.scopes.join(', ')}) do not allow this`,
     );
   }
-  return new ProjectAccess(GRANTED, principal, project, permission);
+  return Object.freeze({ principal, project, permission, [GRANTED]: true as const });
 }
 
 /** Company-level calls: company keys only; `write` ones need the admin role. */
 export function authorizeCompany<W extends boolean>(principal: Principal, write: W): CompanyAccess<W> {
   if (principal.kind !== 'company') throw Forbidden('this needs a company key');
   if (write && principal.role !== 'admin') throw Forbidden('a viewer key can only read');
-  return new CompanyAccess(GRANTED, principal, principal.companyId, write);
+  return Object.freeze({ principal, companyId: principal.companyId, write, [GRANTED]: true as const });
 }
 
 /**
@@ -118,16 +106,14 @@ export function authorizeCompany<W extends boolean>(principal: Principal, write:
  * granted: asking for any other permission is a mistake in the route table, never a way around it.
  */
 export function grantedProject<P extends Permission>(access: unknown, permission: P): ProjectAccess<P> {
-  if (!(access instanceof ProjectAccess) || access.permission !== permission) {
-    throw new Error(`the call was not authorized for ${permission}`);
-  }
-  return access as ProjectAccess<P>;
+  const a = access as ProjectAccess<P> | undefined;
+  if (a?.[GRANTED] !== true || a.permission !== permission) throw new Error(`not authorized for ${permission}`);
+  return a;
 }
 
 /** The company access a call was authorized with; `write` must be what was granted. */
 export function grantedCompany<W extends boolean>(access: unknown, write: W): CompanyAccess<W> {
-  if (!(access instanceof CompanyAccess) || access.write !== write) {
-    throw new Error(`the call was not authorized to ${write ? 'change' : 'read'} the company`);
-  }
-  return access as CompanyAccess<W>;
+  const a = access as CompanyAccess<W> | undefined;
+  if (a?.[GRANTED] !== true || a.write !== write) throw new Error(`not authorized to ${write ? 'write' : 'read'}`);
+  return a;
 }

@@ -15,7 +15,7 @@ export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
 /**
  * Reading, listing and deleting documents, and taking new ones in through the API or a drop.
  * The API's use cases take the caller's `ProjectAccess`; the system paths (the ingest queue, the
- * drop folder, crash recovery) have no caller and take a project id, which they look up.
+ * drop folder, upload completions) have no caller and take a project id, which they look up.
  */
 export function makeDocumentServices(
   ctx: Context,
@@ -51,11 +51,6 @@ export function makeDocumentServices(
       return ingestUnattended(project, input, mode);
     },
 
-    /** System path, the drop folder: whether a folder named `projectId` belongs to a project. */
-    async acceptsDrops(projectId: string): Promise<boolean> {
-      return isId('project', projectId) && (await ctx.store.getProject(projectId)) !== null;
-    },
-
     async listDocuments(
       { project }: ProjectAccess<'documents.read'>,
       query: { limit?: number; cursor?: string; status?: DocumentStatus },
@@ -87,27 +82,6 @@ export function makeDocumentServices(
       await blobs.delete(originalKey(doc.id));
       await blobs.delete(textKey(doc.id));
       return { deleted: { document_id: doc.id, chunks } };
-    },
-
-    /**
-     * System path, at the start of a home whose queue lives in its process: re-queues the
-     * documents a crash left queued or processing, in every project of every company.
-     */
-    async recoverUnfinished() {
-      let requeued = 0;
-      for (const company of await ctx.store.listCompanies()) {
-        let after: string | null = null;
-        do {
-          const page = await ctx.store.listProjects(company.id, { limit: 200, after });
-          for (const p of page.items) {
-            const unfinished = await ctx.store.forProject(p.id).listUnfinishedDocuments();
-            for (const d of unfinished) await ctx.queue.enqueue(p.id, d.id);
-            requeued += unfinished.length;
-          }
-          after = page.next_cursor;
-        } while (after);
-      }
-      return requeued;
     },
   };
 }

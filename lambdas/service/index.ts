@@ -1,7 +1,7 @@
 import { authorizeCompany, authorizeProject, type Permission } from './access';
 import { makeAnswerServices } from './answers';
 import { makeAuditServices } from './audit';
-import { DEFAULT_SETTINGS, type Deps, makeContext, type Principal, type Settings } from './context';
+import { type Context, DEFAULT_SETTINGS, type Deps, makeContext, type Principal, type Settings } from './context';
 import { extractedText, makeDocumentServices } from './documents';
 import { makeExportServices } from './export';
 import { makeGoldenServices } from './golden';
@@ -17,7 +17,11 @@ import { makeWebhooks } from './webhooks';
  * that the use case takes; system callers (queue, drops, recovery) use the paths that take ids.
  */
 export function makeServices(deps: Deps) {
-  const ctx = makeContext(deps);
+  return useCases(makeContext(deps));
+}
+
+/** The use cases over one context (`makeServices`, and the local home's own on top of them). */
+export function useCases(ctx: Context) {
   const webhooks = makeWebhooks(ctx);
   const ingest = makeIngest(ctx, webhooks);
   const { answer, retrieve, chat } = makeAnswerServices(ctx);

@@ -119,15 +119,6 @@ export function makeKeyServices(ctx: KeyContext) {
   return {
     createCompany,
 
-    /**
-     * The local home's first start: a demo company and its admin key, only while the store holds
-     * no company at all; null once there is one.
-     */
-    async createFirstCompany(name: string) {
-      if ((await ctx.store.listCompanies()).length > 0) return null;
-      return createCompany(name);
-    },
-
     async getCompany({ companyId }: CompanyAccess) {
       const company = await ctx.store.getCompany(companyId);
       if (!company) throw NotFound('company');

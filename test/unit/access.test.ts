@@ -11,11 +11,9 @@ import type { Services } from '../../lambdas/service';
 import {
   allows,
   authorizeCompany,
-  CompanyAccess,
   grantedCompany,
   grantedProject,
   type Permission,
-  ProjectAccess,
 } from '../../lambdas/service/access';
 import type { Principal } from '../../lambdas/service/context';
 
@@ -131,7 +129,7 @@ describe('authorizeCompany', () => {
   it('grants an admin key its own company, for reads and writes', () => {
     expect(authorizeCompany(companyKey('admin'), true)).toMatchObject({ companyId: 'cmp_1', write: true });
     expect(authorizeCompany(companyKey('admin'), false)).toMatchObject({ companyId: 'cmp_1', write: false });
-    expect(authorizeCompany(companyKey('admin'), true)).toBeInstanceOf(CompanyAccess);
+    expect(grantedCompany(authorizeCompany(companyKey('admin'), true), true).companyId).toBe('cmp_1');
   });
 
   it('lets a viewer read but not write', () => {
@@ -150,17 +148,26 @@ describe('authorizeCompany', () => {
 });
 
 describe('access values', () => {
-  it('cannot be made outside the authorization functions', () => {
+  it('cannot be made outside the authorization functions, nor changed', () => {
     const project = { id: 'prj_1', company_id: 'cmp_1' } as ProjectRecord;
-    const token = Symbol('granted') as never;
-    expect(() => new ProjectAccess(token, companyKey('admin'), project, 'project.write')).toThrow(/authorizeProject/);
-    expect(() => new CompanyAccess(token, companyKey('admin'), 'cmp_1', true)).toThrow(/authorizeCompany/);
+    const lookalike = { principal: companyKey('admin'), project, permission: 'project.write' };
+    expect(() => grantedProject(lookalike, 'project.write')).toThrow(/not authorized for project.write/);
+    // even with a symbol of the same description
+    expect(() => grantedProject({ ...lookalike, [Symbol('granted')]: true }, 'project.write')).toThrow();
+    const company = { principal: companyKey('admin'), companyId: 'cmp_1', write: true };
+    expect(() => grantedCompany(company, true)).toThrow(/not authorized to write/);
+    const real = authorizeCompany(companyKey('viewer'), false);
+    expect(Object.isFrozen(real)).toBe(true);
+    expect(() => {
+      (real as { write: boolean }).write = true;
+    }).toThrow(TypeError);
+    expect(() => grantedCompany(real, true)).toThrow();
   });
 
   it('are handed to a use case only for the permission they were granted for', () => {
     const read = authorizeCompany(companyKey('admin'), false);
     expect(grantedCompany(read, false)).toBe(read);
-    expect(() => grantedCompany(read, true)).toThrow(/not authorized to change/);
+    expect(() => grantedCompany(read, true)).toThrow(/not authorized to write/);
     expect(() => grantedCompany({ companyId: 'cmp_1', write: true }, true)).toThrow();
     expect(() => grantedProject(read, 'project.read')).toThrow(/not authorized for project.read/);
     expect(() => grantedProject(undefined, 'chat')).toThrow();
@@ -216,7 +223,7 @@ describe('authorizeProject and the use cases, on a real home', () => {
 
   it("grants a company's admin its own project, carrying the project and the permission", async () => {
     const access = await grant(admin, a, 'documents.read');
-    expect(access).toBeInstanceOf(ProjectAccess);
+    expect(grantedProject(access, 'documents.read')).toBe(access);
     expect(access.project.id).toBe(a.id);
     expect(access.permission).toBe('documents.read');
     expect(Object.isFrozen(access)).toBe(true);
