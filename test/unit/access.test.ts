@@ -296,6 +296,17 @@ describe('authorizeProject and the use cases, on a real home', () => {
 });
 
 describe('the route table', () => {
+  it('hands each use case the access its route was authorized for, and no other', () => {
+    for (const r of ALL_ROUTES.filter((route) => !route.public)) {
+      const source = r.handle.toString();
+      const asked = [...source.matchAll(/\.project\((['"])([\w.]+)\1\)/g)].map((m) => m[2]);
+      const company = [...source.matchAll(/\.company\((true|false)\)/g)].map((m) => m[1] === 'true');
+      const route = `${r.method} ${r.path}`;
+      if (r.permission) expect({ route, asked, company }).toEqual({ route, asked: [r.permission], company: [] });
+      else expect({ route, asked, company }).toEqual({ route, asked: [], company: [r.company === 'write'] });
+    }
+  });
+
   it('names what every project route needs, so the router checks it before the body is read', () => {
     const projectRoutes = ALL_ROUTES.filter((r) => !r.public && r.path.includes(':project_id'));
     expect(projectRoutes.length).toBeGreaterThan(20);
