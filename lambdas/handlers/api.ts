@@ -39,8 +39,9 @@ export function apiHandler() {
   let app: ReturnType<typeof makeApp> | null = null;
   return async (event: ApiEvent, context: Context): Promise<ApiResult> => {
     if (!app) {
-      const { services, config } = awsHome();
+      const { services, settings, config } = awsHome();
       app = makeApp(services, {
+        maxBodyBytes: settings.maxBodyBytes,
         publicUrl: config.publicUrl,
         corsOrigin: config.dashboardOrigin,
         log: (e) => logger.error('unexpected error', e as Error),

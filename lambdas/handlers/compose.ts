@@ -10,7 +10,7 @@ import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
-import { makeServices } from '../service';
+import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
 
@@ -67,7 +67,7 @@ export function composeAws(
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     ...overrides,
   };
-  return { services: makeServices(deps), clients, config };
+  return { services: makeServices(deps), settings: resolveSettings(deps.settings), clients, config };
 }
 
 export type AwsHome = ReturnType<typeof composeAws>;

@@ -3,7 +3,7 @@ import type { Context as LambdaContext } from 'aws-lambda';
 import { Forbidden, NotFound, OpragError, TooLarge } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Principal, Services } from '../service';
-import { authorizeCompany, authorizeProject } from '../service/access';
+import { type CompanyAccess, grantedCompany, grantedProject, type ProjectAccess } from '../service/access';
 import { toErrorResult } from './errors';
 import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
@@ -21,11 +21,15 @@ interface RequestState {
   match?: Match;
   principal?: Principal;
   projectId?: string | null;
+  /** what the router authorized the call for: the path's project, or the caller's company */
+  access?: ProjectAccess | CompanyAccess;
   body?: Buffer;
   auditDetail?: Record<string, unknown>;
 }
 
 export interface AppOptions {
+  /** the largest document accepted in a request body (the home's `maxBodyBytes` setting) */
+  maxBodyBytes: number;
   /** the public base URL of this API, for upload URLs; derived from the request when absent */
   publicUrl?: string;
   /** where unexpected errors are reported */
@@ -166,14 +170,12 @@ const routingMiddleware = (
     // who may do what is settled before anything reads the body
     const { permission, company } = match.compiled.route;
     if (permission && match.params.project_id) {
-      await authorizeProject(services.ctx, principal, match.params.project_id, permission);
+      request.context.oprag.access = await services.authorize.project(principal, match.params.project_id, permission);
     }
-    if (company) authorizeCompany(principal, company === 'write');
-    const limit = services.ctx.settings.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
+    if (company) request.context.oprag.access = services.authorize.company(principal, company === 'write');
+    const limit = opts.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
     if (body.length > limit) {
-      throw TooLarge(
-        `the body may be at most ${services.ctx.settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
-      );
+      throw TooLarge(`the body may be at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`);
     }
   },
 });
@@ -182,7 +184,7 @@ const routingMiddleware = (
  * The one request path of both homes: API Gateway invokes it directly, the local server turns
  * each Node request into the same proxy event first.
  */
-export function makeApp(services: Services, opts: AppOptions = {}) {
+export function makeApp(services: Services, opts: AppOptions) {
   const routes = compileRoutes(ALL_ROUTES);
   const app = middy<ApiEvent, ApiResult, Error, AppContext>().use(requestIdMiddleware());
   if (opts.corsOrigin) app.use(corsMiddleware(opts.corsOrigin));
@@ -203,6 +205,8 @@ export function makeApp(services: Services, opts: AppOptions = {}) {
         body: state.body ?? Buffer.alloc(0),
         requestId: state.requestId,
         principal: state.principal as Principal,
+        project: (permission) => grantedProject(state.access, permission),
+        company: (write) => grantedCompany(state.access, write),
         baseUrl: baseUrlOf(event, headers, opts.publicUrl),
         services,
       });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Principal, Services } from '../service';
-import type { Permission } from '../service/access';
+import type { CompanyAccess, Permission, ProjectAccess } from '../service/access';
 
 export type ApiEvent = APIGatewayProxyEvent & {
   /** the body as bytes, set by the local server for upload PUTs instead of a base64 copy in `body` */
@@ -20,6 +20,13 @@ export interface RouteRequest {
   requestId: string;
   /** the caller; set on every route that needs a key */
   principal: Principal;
+  /**
+   * The access the router granted on the path's project, for the route's `permission`, as the use
+   * case takes it; naming any other permission fails (a route table mistake, never a way around it).
+   */
+  project<P extends Permission>(permission: P): ProjectAccess<P>;
+  /** The access the router granted for a company route (`write` as the route's `company` says). */
+  company<W extends boolean>(write: W): CompanyAccess<W>;
   /** scheme://host of this API, for URLs it hands out */
   baseUrl: string;
   services: Services;

@@ -8,17 +8,22 @@ import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
-import { makeServices } from '../service';
+import { resolveSettings } from '../service';
 import type { Settings } from '../service/context';
+import { makeLocalServices } from '../service/local-home';
 
-/** The embedded home's composition root: every port on SQLite and the file system under one directory. */
-export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) {
+/**
+ * The embedded home's composition root: every port on SQLite and the file system under one
+ * directory. The server takes the use cases and the settings; the ports are here for tests.
+ */
+export function composeLocal(dataDir: string, overrides: Partial<Settings> = {}) {
   mkdirSync(dataDir, { recursive: true });
+  const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
-  const services = makeServices({
+  const services = makeLocalServices({
     store,
     index,
     blobs,
@@ -35,7 +40,11 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
   );
   return {
     services,
+    settings,
     queue,
+    store,
+    index,
+    blobs,
     async close() {
       await queue.stop();
       // deliveries still in their backoff get a short grace; later ones are dropped with the process

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isId } from '../core/ids';
-import type { Services } from '../service';
+import type { LocalServices } from '../service/local-home';
 
 interface Seen {
   signature: string;
@@ -21,7 +21,8 @@ export class DropFolderWatcher {
 
   constructor(
     private readonly root: string,
-    private readonly services: Services,
+    /** the drop folder's system paths: no key, the folder names the project */
+    private readonly documents: Pick<LocalServices['documents'], 'acceptsDrops' | 'ingestDropped'>,
     private readonly intervalMs: number,
   ) {}
 
@@ -43,8 +44,7 @@ export class DropFolderWatcher {
     try {
       for (const projectId of readdirSync(this.root)) {
         if (!isId('project', projectId)) continue;
-        const project = await this.services.ctx.store.getProject(projectId);
-        if (!project) continue;
+        if (!(await this.documents.acceptsDrops(projectId))) continue;
         for (const file of walk(join(this.root, projectId))) {
           if (await this.consider(projectId, file)) taken++;
         }
@@ -72,7 +72,7 @@ export class DropFolderWatcher {
     before.stable = true;
     const externalId = `drop/${projectId}/${relative(join(this.root, projectId), file).split('\\').join('/')}`;
     try {
-      await this.services.documents.ingestDropped(projectId, {
+      await this.documents.ingestDropped(projectId, {
         bytes: readFileSync(file),
         filename: file.split('/').pop() ?? null,
         external_id: externalId,

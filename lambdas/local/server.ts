@@ -100,11 +100,11 @@ function send(res: ServerResponse, result: ApiResult): void {
 export async function startServer(opts: ServerOptions) {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const home = composeLocal(opts.dataDir, opts.settings);
-  const { services } = home;
-  const app = makeApp(services, { publicUrl: opts.publicUrl });
+  const { services, settings } = home;
+  const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes });
 
-  if ((await services.ctx.store.listCompanies()).length === 0) {
-    const demo = await services.keys.createCompany('Demo company');
+  const demo = await services.keys.createFirstCompany('Demo company');
+  if (demo) {
     const keyFile = join(opts.dataDir, 'admin-key');
     writeFileSync(keyFile, `${demo.api_key.key}\n`, { mode: 0o600 });
     chmodSync(keyFile, 0o600);
@@ -115,16 +115,8 @@ export async function startServer(opts: ServerOptions) {
   }
 
   // documents a crash left half-done are processed again
-  for (const company of await services.ctx.store.listCompanies()) {
-    let after: string | null = null;
-    do {
-      const page = await services.ctx.store.listProjects(company.id, { limit: 200, after });
-      for (const p of page.items) await services.documents.recoverUnfinished(p.id);
-      after = page.next_cursor;
-    } while (after);
-  }
+  await services.documents.recoverUnfinished();
 
-  const settings = services.ctx.settings;
   // audit retention: at start, then hourly
   await services.audit.prune();
   const pruner = setInterval(
@@ -167,7 +159,7 @@ export async function startServer(opts: ServerOptions) {
   const watcher =
     opts.dropIntervalSeconds === 0
       ? null
-      : new DropFolderWatcher(join(opts.dataDir, 'drop'), services, (opts.dropIntervalSeconds ?? 2) * 1000);
+      : new DropFolderWatcher(join(opts.dataDir, 'drop'), services.documents, (opts.dropIntervalSeconds ?? 2) * 1000);
   watcher?.start();
   print(`listening on ${url}`);
 

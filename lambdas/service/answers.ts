@@ -7,8 +7,8 @@ import { isQuestion } from '../core/question';
 import { informativeWeights, unknownNames } from '../core/term-weights';
 import { queryTerms, splitSentences } from '../core/text';
 import type { Passage, SearchHit } from '../ports';
-import { authorizeProject } from './access';
-import type { Context, Principal } from './context';
+import type { ProjectAccess } from './access';
+import type { Context } from './context';
 import { addUsage, checkRate } from './limits';
 import { type SearchFilter, searchProject } from './search';
 
@@ -122,11 +122,9 @@ export function makeAnswerServices(ctx: Context) {
     answer,
 
     async retrieve(
-      principal: Principal,
-      projectId: string,
+      { project }: ProjectAccess<'retrieve'>,
       body: { query: string; top_k?: number; filter?: SearchFilter },
     ) {
-      const project = await authorizeProject(ctx, principal, projectId, 'retrieve');
       await checkRate(ctx, project, 'chat');
       const result = await searchProject(
         ctx,
@@ -150,8 +148,7 @@ export function makeAnswerServices(ctx: Context) {
       };
     },
 
-    async chat(principal: Principal, projectId: string, body: ChatRequest, requestId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'chat');
+    async chat({ project }: ProjectAccess<'chat'>, body: ChatRequest, requestId: string) {
       await checkRate(ctx, project, 'chat');
       return answer(project, questionOf(body), body.top_k ?? 8, body.filter, requestId);
     },

@@ -1,6 +1,6 @@
 import { newId } from '../core/ids';
 import type { AuditEvent } from '../core/model';
-import { authorizeProject, ownedProject } from './access';
+import { ownedProject, type ProjectAccess } from './access';
 import type { Context, Principal } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { addUsage } from './limits';
@@ -33,7 +33,7 @@ export function makeAuditServices(ctx: Context) {
         request_id: call.requestId,
         ...(call.detail ? { detail: call.detail } : {}),
       };
-      const project = call.projectId ? await ownedProject(ctx, principal, call.projectId) : null;
+      const project = call.projectId ? await ownedProject(ctx.store, principal, call.projectId) : null;
       if (project) {
         await ctx.store.forProject(project.id).appendAudit(event);
         await addUsage(ctx, project.id, { requests: 1 });
@@ -42,14 +42,13 @@ export function makeAuditServices(ctx: Context) {
       }
     },
 
-    /** Drops audit events past the retention period; returns how many went. */
+    /** Drops audit events past the retention period; returns how many went. A system call: no key. */
     async prune() {
       const before = new Date(ctx.now().getTime() - ctx.settings.auditRetentionDays * 86_400_000).toISOString();
       return ctx.store.pruneAudit(before);
     },
 
-    async list(principal: Principal, projectId: string, query: { limit?: number; cursor?: string }) {
-      const project = await authorizeProject(ctx, principal, projectId, 'audit.read');
+    async list({ project }: ProjectAccess<'audit.read'>, query: { limit?: number; cursor?: string }) {
       const page = await ctx.store
         .forProject(project.id)
         .listAudit({ limit: query.limit ?? 50, after: decodeCursor(query.cursor) });

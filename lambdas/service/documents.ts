@@ -1,8 +1,8 @@
 import { NotFound, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
 import type { DocumentStatus } from '../core/model';
-import { authorizeProject } from './access';
-import type { Context, Principal } from './context';
+import type { ProjectAccess } from './access';
+import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { publicDocument } from './document-view';
 import { type DocumentInput, type Ingest, type IngestMode, originalKey, textKey } from './ingest';
@@ -12,7 +12,11 @@ import { indexOf } from './search';
 export { publicDocument } from './document-view';
 export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
 
-/** Reading, listing and deleting documents, and taking new ones in through the API or a drop. */
+/**
+ * Reading, listing and deleting documents, and taking new ones in through the API or a drop.
+ * The API's use cases take the caller's `ProjectAccess`; the system paths (the ingest queue, the
+ * drop folder, upload completions) have no caller and take a project id, which they look up.
+ */
 export function makeDocumentServices(
   ctx: Context,
   { processDocument, processDocuments, ingest, ingestUnattended }: Ingest,
@@ -24,11 +28,12 @@ export function makeDocumentServices(
   }
 
   return {
+    /** System path: the ingest queue's job for one document. */
     processDocument,
+    /** System path: the ingest queue's job for a batch of one project's documents. */
     processDocuments,
 
-    async createDocument(principal: Principal, projectId: string, input: DocumentInput, wait: boolean) {
-      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
+    async createDocument({ project }: ProjectAccess<'documents.write'>, input: DocumentInput, wait: boolean) {
       await checkRate(ctx, project, 'ingest');
       if (input.bytes.length > ctx.settings.maxBodyBytes) {
         throw TooLarge(`a document in a request body may be at most ${ctx.settings.maxBodyBytes} bytes; use uploads`);
@@ -36,7 +41,10 @@ export function makeDocumentServices(
       return ingest(project, input, wait ? 'wait' : 'queue');
     },
 
-    /** The drop folder: the path is the external id, so dropping a file again replaces it. */
+    /**
+     * System path, the drop folder (local) or drop prefix (S3): the path is the external id, so
+     * dropping a file again replaces it. The project is looked up here, once per file.
+     */
     async ingestDropped(projectId: string, input: DocumentInput, mode: IngestMode = 'queue') {
       const project = await ctx.store.getProject(projectId);
       if (!project) throw NotFound('project');
@@ -44,11 +52,9 @@ export function makeDocumentServices(
     },
 
     async listDocuments(
-      principal: Principal,
-      projectId: string,
+      { project }: ProjectAccess<'documents.read'>,
       query: { limit?: number; cursor?: string; status?: DocumentStatus },
     ) {
-      const project = await authorizeProject(ctx, principal, projectId, 'documents.read');
       const page = await ctx.store.forProject(project.id).listDocuments({
         limit: query.limit ?? 50,
         after: decodeCursor(query.cursor),
@@ -57,21 +63,18 @@ export function makeDocumentServices(
       return { documents: page.items.map(publicDocument), next_cursor: encodeCursor(page.next_cursor) };
     },
 
-    async getDocument(principal: Principal, projectId: string, documentId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'documents.read');
+    async getDocument({ project }: ProjectAccess<'documents.read'>, documentId: string) {
       return { document: publicDocument(await getOwnDocument(project.id, documentId)) };
     },
 
-    async getContent(principal: Principal, projectId: string, documentId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'documents.read');
+    async getContent({ project }: ProjectAccess<'documents.read'>, documentId: string) {
       const doc = await getOwnDocument(project.id, documentId);
       const blob = await ctx.blobs.forProject(project.id).get(originalKey(doc.id));
       if (!blob) throw NotFound('document content');
       return { bytes: blob.bytes, contentType: doc.content_type, filename: doc.filename };
     },
 
-    async deleteDocument(principal: Principal, projectId: string, documentId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
+    async deleteDocument({ project }: ProjectAccess<'documents.write'>, documentId: string) {
       const doc = await getOwnDocument(project.id, documentId);
       await ctx.store.forProject(project.id).deleteDocument(doc.id);
       const chunks = await indexOf(ctx, project).deleteDocument(doc.id);
@@ -80,18 +83,13 @@ export function makeDocumentServices(
       await blobs.delete(textKey(doc.id));
       return { deleted: { document_id: doc.id, chunks } };
     },
+  };
+}
 
-    /** The extracted text of a document, for export. */
-    async extractedText(projectId: string, documentId: string): Promise<string | null> {
-      const blob = await ctx.blobs.forProject(projectId).get(textKey(documentId));
-      return blob ? blob.bytes.toString('utf8') : null;
-    },
-
-    /** Re-queues documents a crash left queued or processing. */
-    async recoverUnfinished(projectId: string) {
-      const unfinished = await ctx.store.forProject(projectId).listUnfinishedDocuments();
-      for (const d of unfinished) await ctx.queue.enqueue(projectId, d.id);
-      return unfinished.length;
-    },
+/** The extracted text of a document, for export (of a project its caller was authorized for). */
+export function extractedText(ctx: Pick<Context, 'blobs'>) {
+  return async (projectId: string, documentId: string): Promise<string | null> => {
+    const blob = await ctx.blobs.forProject(projectId).get(textKey(documentId));
+    return blob ? blob.bytes.toString('utf8') : null;
   };
 }

@@ -1,5 +1,5 @@
-import { authorizeProject } from './access';
-import type { Context, Principal } from './context';
+import type { ProjectAccess } from './access';
+import type { Context } from './context';
 import { publicDocument } from './documents';
 import { publicProject } from './projects';
 
@@ -9,8 +9,7 @@ import { publicProject } from './projects';
  */
 export function makeExportServices(ctx: Context, extractedText: (p: string, d: string) => Promise<string | null>) {
   return {
-    async exportProject(principal: Principal, projectId: string): Promise<string> {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.export');
+    async exportProject({ project }: ProjectAccess<'project.export'>): Promise<string> {
       const records = ctx.store.forProject(project.id);
       const lines: string[] = [JSON.stringify({ type: 'project', ...publicProject(project) })];
       let after: string | null = null;

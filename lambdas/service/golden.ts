@@ -2,8 +2,8 @@ import { Invalid, NotFound } from '../core/errors';
 import { judgeGolden } from '../core/golden';
 import { isId, newId } from '../core/ids';
 import type { GoldenQuestion, GoldenResult, GoldenRun, ProjectRecord } from '../core/model';
-import { authorizeProject } from './access';
-import type { Context, Principal } from './context';
+import type { ProjectAccess } from './access';
+import type { Context } from './context';
 
 export interface GoldenInput {
   question?: string;
@@ -27,8 +27,7 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
   }
 
   return {
-    async create(principal: Principal, projectId: string, body: GoldenInput & { question: string }) {
-      const project = await authorizeProject(ctx, principal, projectId, 'golden.write');
+    async create({ project }: ProjectAccess<'golden.write'>, body: GoldenInput & { question: string }) {
       const now = ctx.iso();
       const q: GoldenQuestion = {
         id: newId('golden'),
@@ -44,13 +43,11 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
       return { golden_question: q };
     },
 
-    async list(principal: Principal, projectId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'golden.read');
+    async list({ project }: ProjectAccess<'golden.read'>) {
       return { golden_questions: await ctx.store.forProject(project.id).listGoldenQuestions() };
     },
 
-    async update(principal: Principal, projectId: string, id: string, patch: GoldenInput) {
-      const project = await authorizeProject(ctx, principal, projectId, 'golden.write');
+    async update({ project }: ProjectAccess<'golden.write'>, id: string, patch: GoldenInput) {
       const q = await own(project.id, id);
       const updated: GoldenQuestion = {
         ...q,
@@ -66,16 +63,14 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
       return { golden_question: updated };
     },
 
-    async remove(principal: Principal, projectId: string, id: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'golden.write');
+    async remove({ project }: ProjectAccess<'golden.write'>, id: string) {
       const q = await own(project.id, id);
       await ctx.store.forProject(project.id).deleteGoldenQuestion(q.id);
       return { deleted: { golden_question_id: q.id } };
     },
 
     /** Asks every golden question through the real answer path and records the run. */
-    async run(principal: Principal, projectId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'golden.write');
+    async run({ project }: ProjectAccess<'golden.write'>) {
       const records = ctx.store.forProject(project.id);
       const questions = await records.listGoldenQuestions();
       const results: GoldenResult[] = [];
@@ -96,8 +91,7 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
       return { run };
     },
 
-    async runs(principal: Principal, projectId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'golden.read');
+    async runs({ project }: ProjectAccess<'golden.read'>) {
       return { runs: await ctx.store.forProject(project.id).listGoldenRuns() };
     },
   };

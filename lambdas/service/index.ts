@@ -1,7 +1,8 @@
+import { authorizeCompany, authorizeProject, type Permission } from './access';
 import { makeAnswerServices } from './answers';
 import { makeAuditServices } from './audit';
-import { type Deps, makeContext } from './context';
-import { makeDocumentServices } from './documents';
+import { type Context, DEFAULT_SETTINGS, type Deps, makeContext, type Principal, type Settings } from './context';
+import { extractedText, makeDocumentServices } from './documents';
 import { makeExportServices } from './export';
 import { makeGoldenServices } from './golden';
 import { makeIngest } from './ingest';
@@ -10,26 +11,42 @@ import { makeProjectServices } from './projects';
 import { makeUploadServices } from './uploads';
 import { makeWebhooks } from './webhooks';
 
-/** Every use case, bound to the ports of one home. */
+/**
+ * Every use case, bound to the ports of one home; the ports themselves stay inside. A caller
+ * with a key is authenticated, then authorized once into a `ProjectAccess` or `CompanyAccess`
+ * that the use case takes; system callers (queue, drops, recovery) use the paths that take ids.
+ */
 export function makeServices(deps: Deps) {
-  const ctx = makeContext(deps);
+  return useCases(makeContext(deps));
+}
+
+/** The use cases over one context (`makeServices`, and the local home's own on top of them). */
+export function useCases(ctx: Context) {
   const webhooks = makeWebhooks(ctx);
   const ingest = makeIngest(ctx, webhooks);
-  const documents = { ...makeDocumentServices(ctx, ingest), ...makeUploadServices(ctx, ingest) };
-  const answers = makeAnswerServices(ctx);
+  const { answer, retrieve, chat } = makeAnswerServices(ctx);
   return {
-    ctx,
     authenticate: (token: string | null) => authenticate(ctx, token),
+    authorize: {
+      project: <P extends Permission>(principal: Principal, projectId: string, permission: P) =>
+        authorizeProject(ctx.store, principal, projectId, permission),
+      company: authorizeCompany,
+    },
     keys: makeKeyServices(ctx),
     projects: makeProjectServices(ctx),
-    documents,
-    answers,
-    golden: makeGoldenServices(ctx, answers.answer),
-    exports: makeExportServices(ctx, documents.extractedText),
+    documents: { ...makeDocumentServices(ctx, ingest), ...makeUploadServices(ctx, ingest) },
+    answers: { retrieve, chat },
+    golden: makeGoldenServices(ctx, answer),
+    exports: makeExportServices(ctx, extractedText(ctx)),
     audit: makeAuditServices(ctx),
-    webhooks,
+    webhooks: { idle: webhooks.idle, pending: webhooks.pending },
   };
 }
 
+/** The settings a home runs with: the defaults, with what its composition root changes. */
+export function resolveSettings(settings: Partial<Settings> = {}): Settings {
+  return { ...DEFAULT_SETTINGS, ...settings };
+}
+
 export type Services = ReturnType<typeof makeServices>;
-export type { Deps, Principal } from './context';
+export type { Deps, Principal, Settings } from './context';

@@ -2,7 +2,7 @@ import { Conflict, Invalid, NotFound, Unauthorized } from '../core/errors';
 import { isId, newId } from '../core/ids';
 import { DEFAULT_PROJECT_SCOPES, generateKey, hashKey, keyKind, keyMatches, type Role, type Scope } from '../core/keys';
 import type { ApiKeyRecord, Company, Environment } from '../core/model';
-import { authorizeCompany, authorizeProject } from './access';
+import type { CompanyAccess, ProjectAccess } from './access';
 import type { Context, Principal } from './context';
 
 /** What the API shows of a key: never its hash, and its secret only in the response that creates it. */
@@ -106,37 +106,35 @@ export async function issueProjectKey(
 export type KeyContext = Pick<Context, 'store' | 'iso'>;
 
 export function makeKeyServices(ctx: KeyContext) {
-  return {
-    /** The operator's way in: a company and its first admin key (CLI, demo company). */
-    async createCompany(name: string) {
-      const trimmed = name.trim();
-      if (trimmed.length < 1 || trimmed.length > 200) throw Invalid('name must be 1 to 200 characters');
-      const company: Company = { id: newId('company'), name: trimmed, created_at: ctx.iso() };
-      await ctx.store.createCompany(company);
-      const { record, key } = await issueCompanyKey(ctx, company.id, 'first admin key', 'admin');
-      return { company, api_key: { ...publicKey(record), key } };
-    },
+  /** The operator's way in: a company and its first admin key (CLI, demo company). */
+  async function createCompany(name: string) {
+    const trimmed = name.trim();
+    if (trimmed.length < 1 || trimmed.length > 200) throw Invalid('name must be 1 to 200 characters');
+    const company: Company = { id: newId('company'), name: trimmed, created_at: ctx.iso() };
+    await ctx.store.createCompany(company);
+    const { record, key } = await issueCompanyKey(ctx, company.id, 'first admin key', 'admin');
+    return { company, api_key: { ...publicKey(record), key } };
+  }
 
-    async getCompany(principal: Principal) {
-      const companyId = authorizeCompany(principal, false);
+  return {
+    createCompany,
+
+    async getCompany({ companyId }: CompanyAccess) {
       const company = await ctx.store.getCompany(companyId);
       if (!company) throw NotFound('company');
       return { company };
     },
 
-    async createCompanyKey(principal: Principal, body: { name: string; role: Role }) {
-      const companyId = authorizeCompany(principal, true);
+    async createCompanyKey({ companyId }: CompanyAccess<true>, body: { name: string; role: Role }) {
       const { record, key } = await issueCompanyKey(ctx, companyId, body.name, body.role);
       return { api_key: { ...publicKey(record), key } };
     },
 
-    async listCompanyKeys(principal: Principal) {
-      const companyId = authorizeCompany(principal, false);
+    async listCompanyKeys({ companyId }: CompanyAccess) {
       return { keys: (await ctx.store.listCompanyKeys(companyId)).map(publicKey) };
     },
 
-    async revokeCompanyKey(principal: Principal, keyId: string) {
-      const companyId = authorizeCompany(principal, true);
+    async revokeCompanyKey({ companyId }: CompanyAccess<true>, keyId: string) {
       const key = isId('key', keyId) ? await ctx.store.getKey(keyId) : null;
       if (!key || key.company_id !== companyId || key.kind !== 'company') throw NotFound('key');
       if (!key.revoked_at && key.role === 'admin') {
@@ -150,23 +148,19 @@ export function makeKeyServices(ctx: KeyContext) {
     },
 
     async createProjectKey(
-      principal: Principal,
-      projectId: string,
+      { project }: ProjectAccess<'project.write'>,
       body: { name?: string; scopes?: Scope[]; environment?: Environment; expires_at?: string },
     ) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
       if (body.expires_at && !isFuture(body.expires_at, ctx.iso())) throw Invalid('expires_at must be in the future');
       const { record, key } = await issueProjectKey(ctx, project, body);
       return { api_key: { ...publicKey(record), key } };
     },
 
-    async listProjectKeys(principal: Principal, projectId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.read');
+    async listProjectKeys({ project }: ProjectAccess<'project.read'>) {
       return { keys: (await ctx.store.listProjectKeys(project.id)).map(publicKey) };
     },
 
-    async revokeProjectKey(principal: Principal, projectId: string, keyId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+    async revokeProjectKey({ project }: ProjectAccess<'project.write'>, keyId: string) {
       const key = isId('key', keyId) ? await ctx.store.getKey(keyId) : null;
       if (!key || key.project_id !== project.id) throw NotFound('key');
       const revoked = await ctx.store.revokeKey(key.id, ctx.iso());

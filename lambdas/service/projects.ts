@@ -2,8 +2,8 @@ import { Invalid } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Environment, ProjectLimits, ProjectRecord } from '../core/model';
 import { outboundUrlProblem } from '../core/outbound';
-import { authorizeCompany, authorizeProject } from './access';
-import type { Context, Principal } from './context';
+import type { CompanyAccess, ProjectAccess } from './access';
+import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { issueProjectKey, publicKey } from './keys';
 import { indexOf } from './search';
@@ -37,10 +37,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 export function makeProjectServices(ctx: Context) {
   return {
     async createProject(
-      principal: Principal,
+      { companyId }: CompanyAccess<true>,
       body: { name: string; external_ref?: string | null; environment?: Environment },
     ) {
-      const companyId = authorizeCompany(principal, true);
       const now = ctx.iso();
       const project: ProjectRecord = {
         id: newId('project'),
@@ -77,8 +76,7 @@ export function makeProjectServices(ctx: Context) {
       };
     },
 
-    async listProjects(principal: Principal, query: { limit?: number; cursor?: string }) {
-      const companyId = authorizeCompany(principal, false);
+    async listProjects({ companyId }: CompanyAccess, query: { limit?: number; cursor?: string }) {
       const page = await ctx.store.listProjects(companyId, {
         limit: query.limit ?? 50,
         after: decodeCursor(query.cursor),
@@ -86,15 +84,13 @@ export function makeProjectServices(ctx: Context) {
       return { projects: page.items.map((p) => publicProject(p)), next_cursor: encodeCursor(page.next_cursor) };
     },
 
-    async getProject(principal: Principal, projectId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.read');
+    async getProject({ project }: ProjectAccess<'project.read'>) {
       const totals = await ctx.store.forProject(project.id).documentTotals();
       const chunks = await indexOf(ctx, project).chunkCount();
       return { project: publicProject(project, { documents: totals.documents, chunks, bytes: totals.bytes }) };
     },
 
-    async updateProject(principal: Principal, projectId: string, patch: ProjectPatch) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+    async updateProject({ project }: ProjectAccess<'project.write'>, patch: ProjectPatch) {
       if (patch.webhook_url) {
         const problem = outboundUrlProblem(patch.webhook_url, { allowPrivate: ctx.settings.allowPrivateUrls });
         if (problem) throw Invalid(`webhook_url ${problem}`);
@@ -117,8 +113,7 @@ export function makeProjectServices(ctx: Context) {
       return { project: { ...publicProject(updated), ...(issued ? { webhook_secret: issued } : {}) } };
     },
 
-    async usage(principal: Principal, projectId: string, query: { from?: string; to?: string }) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.read');
+    async usage({ project }: ProjectAccess<'project.read'>, query: { from?: string; to?: string }) {
       const to = query.to ?? ctx.iso().slice(0, 10);
       const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
       for (const d of [from, to]) {
@@ -136,8 +131,7 @@ export function makeProjectServices(ctx: Context) {
      * The index and blobs go first, so that a crash part-way leaves a project that can be
      * deleted again rather than records pointing at nothing.
      */
-    async deleteProject(principal: Principal, projectId: string) {
-      const project = await authorizeProject(ctx, principal, projectId, 'project.write');
+    async deleteProject({ project }: ProjectAccess<'project.write'>) {
       const chunks = await indexOf(ctx, project).drop();
       const blobs = await ctx.blobs.forProject(project.id).deleteAll();
       const { documents, keys } = await ctx.store.forProject(project.id).purge();

@@ -4,8 +4,8 @@ import { claimedType } from '../core/extract';
 import { isId, newId } from '../core/ids';
 import { hashKey } from '../core/keys';
 import type { UploadRecord } from '../core/model';
-import { authorizeProject } from './access';
-import type { Context, Principal } from './context';
+import type { ProjectAccess } from './access';
+import type { Context } from './context';
 import { publicDocument } from './document-view';
 import type { Ingest, IngestMode } from './ingest';
 import { checkRate } from './limits';
@@ -38,8 +38,7 @@ export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
 
   return {
     async createUpload(
-      principal: Principal,
-      projectId: string,
+      { project }: ProjectAccess<'documents.write'>,
       body: {
         filename: string;
         content_type: string;
@@ -50,7 +49,6 @@ export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
       },
       baseUrl: string,
     ) {
-      const project = await authorizeProject(ctx, principal, projectId, 'documents.write');
       await checkRate(ctx, project, 'ingest');
       // refuse an unsupported declared type now rather than after 100 MB have been sent
       claimedType(body.content_type, body.filename);
@@ -96,12 +94,15 @@ export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
       };
     },
 
-    /** The bytes of an upload have landed at the local server: claim the one-time URL and ingest them. */
+    /**
+     * The bytes of an upload have landed at the local server: claim the one-time URL and ingest
+     * them. No key: the URL's token is the caller's right, and names the project.
+     */
     async completeUpload(token: string, bytes: Buffer) {
       return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes, 'queue');
     },
 
-    /** The bytes of an upload have landed in object storage (the object key names the upload). */
+    /** System path: the bytes of an upload have landed in object storage (the object key names the upload). */
     async completeUploadObject(uploadId: string, bytes: Buffer, mode: IngestMode = 'inline') {
       const upload = isId('upload', uploadId) ? await ctx.store.claimUploadById(uploadId, ctx.iso()) : null;
       return landUpload(upload, bytes, mode);

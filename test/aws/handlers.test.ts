@@ -120,7 +120,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       embedder: null,
       queue,
     });
-    const app = makeApp(home.services);
+    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes });
     call = async (method, path, key, body) => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };

@@ -31,7 +31,10 @@ describe('CORS for the dashboard origin', () => {
   });
 
   it('stamps the allowed origin on answers and on errors, with the request id exposed', async () => {
-    const app = makeApp(home.services, { corsOrigin: 'https://dashboard.example.com' });
+    const app = makeApp(home.services, {
+      maxBodyBytes: home.settings.maxBodyBytes,
+      corsOrigin: 'https://dashboard.example.com',
+    });
     for (const [path, auth, status] of [
       ['/v1/company', key, 200],
       ['/v1/company', undefined, 401],
@@ -48,7 +51,10 @@ describe('CORS for the dashboard origin', () => {
   });
 
   it('sends no CORS headers when no dashboard origin is configured', async () => {
-    const res = await makeApp(home.services)(event('/v1/company', key), {} as AppContext);
+    const res = await makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes })(
+      event('/v1/company', key),
+      {} as AppContext,
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers).not.toHaveProperty('access-control-allow-origin');
   });

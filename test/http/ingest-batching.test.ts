@@ -109,7 +109,7 @@ describe('a batch of documents, processed together', () => {
     });
     const missing = await post({ title: 'Gone', text: 'This original will be missing when it is processed.' });
     const good2 = await post({ title: 'Shipping', text: 'Shipping to Canada takes five business days.' });
-    await t.server.services.ctx.blobs.forProject(p.id).delete(`originals/${missing}`);
+    await t.server.home.blobs.forProject(p.id).delete(`originals/${missing}`);
 
     const done = await t.server.services.documents.processDocuments(p.id, [good1, empty, missing, good2]);
 

@@ -142,7 +142,7 @@ describe('tenant isolation, from the outside', () => {
     const fs = await import('node:fs');
     const file = join(t.dataDir, 'projects', `${a.id}.db`);
     expect(fs.existsSync(file)).toBe(true);
-    expect(() => t.server.services.ctx.index.forProject('../control')).toThrow();
+    expect(() => t.server.home.index.forProject('../control')).toThrow();
   });
 
   it('the isolation-check command passes against a live server and prints its report', async () => {

@@ -131,7 +131,7 @@ describe('hostile input and security headers', () => {
   it('drops audit events past the retention period', async () => {
     const p = await t.project('retention');
     await p.client.post('/v1/chat', { question: 'anything?' });
-    const records = t.server.services.ctx.store.forProject(p.id);
+    const records = t.server.home.store.forProject(p.id);
     const old = new Date(Date.now() - 500 * 86_400_000).toISOString();
     await records.appendAudit({
       id: 'req_00000000000000000000000000',

@@ -36,13 +36,7 @@ export const answerRoutes: Route[] = [
     permission: 'retrieve',
     short: true,
     handle: async (r) =>
-      ok(
-        await r.services.answers.retrieve(
-          r.principal,
-          r.params.project_id,
-          validate(schemas.retrieve, jsonBody(r.body)),
-        ),
-      ),
+      ok(await r.services.answers.retrieve(r.project('retrieve'), validate(schemas.retrieve, jsonBody(r.body)))),
   },
   {
     method: 'POST',
@@ -52,7 +46,7 @@ export const answerRoutes: Route[] = [
     short: true,
     handle: async (r) => {
       const body = validate(schemas.chat, jsonBody(r.body));
-      const answer = await r.services.answers.chat(r.principal, r.params.project_id, body, r.requestId);
+      const answer = await r.services.answers.chat(r.project('chat'), body, r.requestId);
       const audit = answerAudit(questionOf(body), answer);
       if (body.stream) {
         return {

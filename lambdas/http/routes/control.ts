@@ -10,7 +10,7 @@ export const controlRoutes: Route[] = [
     path: '/v1/company',
     action: 'company.get',
     company: 'read',
-    handle: async (r) => ok(await r.services.keys.getCompany(r.principal)),
+    handle: async (r) => ok(await r.services.keys.getCompany(r.company(false))),
   },
   {
     method: 'POST',
@@ -18,21 +18,21 @@ export const controlRoutes: Route[] = [
     action: 'company.keys.create',
     company: 'write',
     handle: async (r) =>
-      created(await r.services.keys.createCompanyKey(r.principal, validate(schemas.companyKey, jsonBody(r.body)))),
+      created(await r.services.keys.createCompanyKey(r.company(true), validate(schemas.companyKey, jsonBody(r.body)))),
   },
   {
     method: 'GET',
     path: '/v1/company/keys',
     action: 'company.keys.list',
     company: 'read',
-    handle: async (r) => ok(await r.services.keys.listCompanyKeys(r.principal)),
+    handle: async (r) => ok(await r.services.keys.listCompanyKeys(r.company(false))),
   },
   {
     method: 'DELETE',
     path: '/v1/company/keys/:key_id',
     action: 'company.keys.revoke',
     company: 'write',
-    handle: async (r) => ok(await r.services.keys.revokeCompanyKey(r.principal, r.params.key_id)),
+    handle: async (r) => ok(await r.services.keys.revokeCompanyKey(r.company(true), r.params.key_id)),
   },
   {
     method: 'POST',
@@ -40,21 +40,23 @@ export const controlRoutes: Route[] = [
     action: 'projects.create',
     company: 'write',
     handle: async (r) =>
-      created(await r.services.projects.createProject(r.principal, validate(schemas.createProject, jsonBody(r.body)))),
+      created(
+        await r.services.projects.createProject(r.company(true), validate(schemas.createProject, jsonBody(r.body))),
+      ),
   },
   {
     method: 'GET',
     path: '/v1/projects',
     action: 'projects.list',
     company: 'read',
-    handle: async (r) => ok(await r.services.projects.listProjects(r.principal, validate(pageQuery, r.query))),
+    handle: async (r) => ok(await r.services.projects.listProjects(r.company(false), validate(pageQuery, r.query))),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id',
     action: 'projects.get',
     permission: 'project.read',
-    handle: async (r) => ok(await r.services.projects.getProject(r.principal, r.params.project_id)),
+    handle: async (r) => ok(await r.services.projects.getProject(r.project('project.read'))),
   },
   {
     method: 'PATCH',
@@ -64,8 +66,7 @@ export const controlRoutes: Route[] = [
     handle: async (r) =>
       ok(
         await r.services.projects.updateProject(
-          r.principal,
-          r.params.project_id,
+          r.project('project.write'),
           validate(schemas.patchProject, jsonBody(r.body)),
         ),
       ),
@@ -75,7 +76,7 @@ export const controlRoutes: Route[] = [
     path: '/v1/projects/:project_id',
     action: 'projects.delete',
     permission: 'project.write',
-    handle: async (r) => ok(await r.services.projects.deleteProject(r.principal, r.params.project_id)),
+    handle: async (r) => ok(await r.services.projects.deleteProject(r.project('project.write'))),
   },
   {
     method: 'GET',
@@ -83,7 +84,7 @@ export const controlRoutes: Route[] = [
     action: 'projects.usage',
     permission: 'project.read',
     handle: async (r) =>
-      ok(await r.services.projects.usage(r.principal, r.params.project_id, validate(schemas.usageQuery, r.query))),
+      ok(await r.services.projects.usage(r.project('project.read'), validate(schemas.usageQuery, r.query))),
   },
   {
     method: 'GET',
@@ -93,7 +94,7 @@ export const controlRoutes: Route[] = [
     handle: async (r) => ({
       status: 200,
       raw: {
-        body: await r.services.exports.exportProject(r.principal, r.params.project_id),
+        body: await r.services.exports.exportProject(r.project('project.export')),
         contentType: 'application/x-ndjson',
       },
     }),
@@ -106,8 +107,7 @@ export const controlRoutes: Route[] = [
     handle: async (r) =>
       created(
         await r.services.keys.createProjectKey(
-          r.principal,
-          r.params.project_id,
+          r.project('project.write'),
           validate(schemas.projectKey, jsonBody(r.body)),
         ),
       ),
@@ -117,21 +117,20 @@ export const controlRoutes: Route[] = [
     path: '/v1/projects/:project_id/keys',
     action: 'keys.list',
     permission: 'project.read',
-    handle: async (r) => ok(await r.services.keys.listProjectKeys(r.principal, r.params.project_id)),
+    handle: async (r) => ok(await r.services.keys.listProjectKeys(r.project('project.read'))),
   },
   {
     method: 'DELETE',
     path: '/v1/projects/:project_id/keys/:key_id',
     action: 'keys.revoke',
     permission: 'project.write',
-    handle: async (r) => ok(await r.services.keys.revokeProjectKey(r.principal, r.params.project_id, r.params.key_id)),
+    handle: async (r) => ok(await r.services.keys.revokeProjectKey(r.project('project.write'), r.params.key_id)),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/audit',
     action: 'audit.list',
     permission: 'audit.read',
-    handle: async (r) =>
-      ok(await r.services.audit.list(r.principal, r.params.project_id, validate(pageQuery, r.query))),
+    handle: async (r) => ok(await r.services.audit.list(r.project('audit.read'), validate(pageQuery, r.query))),
   },
 ];

@@ -44,12 +44,7 @@ export const documentRoutes: Route[] = [
     short: true,
     handle: async (r) => {
       const wait = r.query.wait === 'true' || r.query.wait === '1';
-      const out = await r.services.documents.createDocument(
-        r.principal,
-        r.params.project_id,
-        await documentInput(r),
-        wait,
-      );
+      const out = await r.services.documents.createDocument(r.project('documents.write'), await documentInput(r), wait);
       return {
         status: documentStatus[out.kind],
         json: { document: publicDocument(out.document), ...(out.kind === 'unchanged' ? { unchanged: true } : {}) },
@@ -64,11 +59,7 @@ export const documentRoutes: Route[] = [
     short: true,
     handle: async (r) =>
       ok(
-        await r.services.documents.listDocuments(
-          r.principal,
-          r.params.project_id,
-          validate(schemas.documentQuery, r.query),
-        ),
+        await r.services.documents.listDocuments(r.project('documents.read'), validate(schemas.documentQuery, r.query)),
       ),
   },
   {
@@ -77,8 +68,7 @@ export const documentRoutes: Route[] = [
     action: 'documents.get',
     permission: 'documents.read',
     short: true,
-    handle: async (r) =>
-      ok(await r.services.documents.getDocument(r.principal, r.params.project_id, r.params.document_id)),
+    handle: async (r) => ok(await r.services.documents.getDocument(r.project('documents.read'), r.params.document_id)),
   },
   {
     method: 'GET',
@@ -87,7 +77,7 @@ export const documentRoutes: Route[] = [
     permission: 'documents.read',
     short: true,
     handle: async (r) => {
-      const c = await r.services.documents.getContent(r.principal, r.params.project_id, r.params.document_id);
+      const c = await r.services.documents.getContent(r.project('documents.read'), r.params.document_id);
       const headers: Record<string, string> = {};
       if (c.filename) headers['content-disposition'] = `inline; filename*=UTF-8''${encodeURIComponent(c.filename)}`;
       return { status: 200, raw: { body: c.bytes, contentType: c.contentType }, headers };
@@ -100,7 +90,7 @@ export const documentRoutes: Route[] = [
     permission: 'documents.write',
     short: true,
     handle: async (r) =>
-      ok(await r.services.documents.deleteDocument(r.principal, r.params.project_id, r.params.document_id)),
+      ok(await r.services.documents.deleteDocument(r.project('documents.write'), r.params.document_id)),
   },
   {
     method: 'POST',
@@ -111,8 +101,7 @@ export const documentRoutes: Route[] = [
     handle: async (r) =>
       created(
         await r.services.documents.createUpload(
-          r.principal,
-          r.params.project_id,
+          r.project('documents.write'),
           validate(schemas.upload, jsonBody(r.body)),
           r.baseUrl,
         ),

@@ -11,11 +11,7 @@ export const goldenRoutes: Route[] = [
     permission: 'golden.write',
     handle: async (r) =>
       created(
-        await r.services.golden.create(
-          r.principal,
-          r.params.project_id,
-          validate(schemas.goldenCreate, jsonBody(r.body)),
-        ),
+        await r.services.golden.create(r.project('golden.write'), validate(schemas.goldenCreate, jsonBody(r.body))),
       ),
   },
   {
@@ -23,14 +19,14 @@ export const goldenRoutes: Route[] = [
     path: '/v1/projects/:project_id/golden-questions',
     action: 'golden.list',
     permission: 'golden.read',
-    handle: async (r) => ok(await r.services.golden.list(r.principal, r.params.project_id)),
+    handle: async (r) => ok(await r.services.golden.list(r.project('golden.read'))),
   },
   {
     method: 'POST',
     path: '/v1/projects/:project_id/golden-questions/run',
     action: 'golden.run',
     permission: 'golden.write',
-    handle: async (r) => ok(await r.services.golden.run(r.principal, r.params.project_id)),
+    handle: async (r) => ok(await r.services.golden.run(r.project('golden.write'))),
   },
   {
     method: 'PATCH',
@@ -40,8 +36,7 @@ export const goldenRoutes: Route[] = [
     handle: async (r) =>
       ok(
         await r.services.golden.update(
-          r.principal,
-          r.params.project_id,
+          r.project('golden.write'),
           r.params.golden_id,
           validate(schemas.goldenPatch, jsonBody(r.body)),
         ),
@@ -52,13 +47,13 @@ export const goldenRoutes: Route[] = [
     path: '/v1/projects/:project_id/golden-questions/:golden_id',
     action: 'golden.delete',
     permission: 'golden.write',
-    handle: async (r) => ok(await r.services.golden.remove(r.principal, r.params.project_id, r.params.golden_id)),
+    handle: async (r) => ok(await r.services.golden.remove(r.project('golden.write'), r.params.golden_id)),
   },
   {
     method: 'GET',
     path: '/v1/projects/:project_id/golden-runs',
     action: 'golden.runs',
     permission: 'golden.read',
-    handle: async (r) => ok(await r.services.golden.runs(r.principal, r.params.project_id)),
+    handle: async (r) => ok(await r.services.golden.runs(r.project('golden.read'))),
   },
 ];

@@ -1,0 +1,50 @@
+import { isId } from '../core/ids';
+import { type Deps, useCases } from '.';
+import { makeContext } from './context';
+
+/**
+ * The local home's use cases: all of `makeServices`, and the system paths only a home whose
+ * queue and drop folder live in its own process needs. They take no key; the local server calls
+ * them at its start and the drop watcher on every scan. The Lambda bundles leave them out.
+ */
+export function makeLocalServices(deps: Deps) {
+  const ctx = makeContext(deps);
+  const services = useCases(ctx);
+  return {
+    ...services,
+    keys: {
+      ...services.keys,
+      /** The first start: a demo company and its admin key while the store holds no company; null after. */
+      async createFirstCompany(name: string) {
+        if ((await ctx.store.listCompanies()).length > 0) return null;
+        return services.keys.createCompany(name);
+      },
+    },
+    documents: {
+      ...services.documents,
+      /** The drop folder: whether a folder named `projectId` belongs to a project. */
+      async acceptsDrops(projectId: string): Promise<boolean> {
+        return isId('project', projectId) && (await ctx.store.getProject(projectId)) !== null;
+      },
+      /** Crash recovery: re-queues the documents left queued or processing, in every project. */
+      async recoverUnfinished() {
+        let requeued = 0;
+        for (const company of await ctx.store.listCompanies()) {
+          let after: string | null = null;
+          do {
+            const page = await ctx.store.listProjects(company.id, { limit: 200, after });
+            for (const p of page.items) {
+              const unfinished = await ctx.store.forProject(p.id).listUnfinishedDocuments();
+              for (const d of unfinished) await ctx.queue.enqueue(p.id, d.id);
+              requeued += unfinished.length;
+            }
+            after = page.next_cursor;
+          } while (after);
+        }
+        return requeued;
+      },
+    },
+  };
+}
+
+export type LocalServices = ReturnType<typeof makeLocalServices>;
