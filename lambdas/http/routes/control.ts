@@ -1,4 +1,5 @@
 import { created, ok } from '../reply';
+import { declared } from '../route-table';
 import { pageQuery, schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -6,61 +7,37 @@ import { jsonBody, validate } from '../validate';
 /** Company, projects, keys, usage, audit, export and project deletion. */
 export const controlRoutes: Route[] = [
   {
-    method: 'GET',
-    path: '/v1/company',
-    action: 'company.get',
-    company: 'read',
+    ...declared('company.get'),
     handle: async (r) => ok(await r.services.keys.getCompany(r.principal)),
   },
   {
-    method: 'POST',
-    path: '/v1/company/keys',
-    action: 'company.keys.create',
-    company: 'write',
+    ...declared('company.keys.create'),
     handle: async (r) =>
       created(await r.services.keys.createCompanyKey(r.principal, validate(schemas.companyKey, jsonBody(r.body)))),
   },
   {
-    method: 'GET',
-    path: '/v1/company/keys',
-    action: 'company.keys.list',
-    company: 'read',
+    ...declared('company.keys.list'),
     handle: async (r) => ok(await r.services.keys.listCompanyKeys(r.principal)),
   },
   {
-    method: 'DELETE',
-    path: '/v1/company/keys/:key_id',
-    action: 'company.keys.revoke',
-    company: 'write',
+    ...declared('company.keys.revoke'),
     handle: async (r) => ok(await r.services.keys.revokeCompanyKey(r.principal, r.params.key_id)),
   },
   {
-    method: 'POST',
-    path: '/v1/projects',
-    action: 'projects.create',
-    company: 'write',
+    ...declared('projects.create'),
     handle: async (r) =>
       created(await r.services.projects.createProject(r.principal, validate(schemas.createProject, jsonBody(r.body)))),
   },
   {
-    method: 'GET',
-    path: '/v1/projects',
-    action: 'projects.list',
-    company: 'read',
+    ...declared('projects.list'),
     handle: async (r) => ok(await r.services.projects.listProjects(r.principal, validate(pageQuery, r.query))),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id',
-    action: 'projects.get',
-    permission: 'project.read',
+    ...declared('projects.get'),
     handle: async (r) => ok(await r.services.projects.getProject(r.principal, r.params.project_id)),
   },
   {
-    method: 'PATCH',
-    path: '/v1/projects/:project_id',
-    action: 'projects.update',
-    permission: 'project.write',
+    ...declared('projects.update'),
     handle: async (r) =>
       ok(
         await r.services.projects.updateProject(
@@ -71,25 +48,16 @@ export const controlRoutes: Route[] = [
       ),
   },
   {
-    method: 'DELETE',
-    path: '/v1/projects/:project_id',
-    action: 'projects.delete',
-    permission: 'project.write',
+    ...declared('projects.delete'),
     handle: async (r) => ok(await r.services.projects.deleteProject(r.principal, r.params.project_id)),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/usage',
-    action: 'projects.usage',
-    permission: 'project.read',
+    ...declared('projects.usage'),
     handle: async (r) =>
       ok(await r.services.projects.usage(r.principal, r.params.project_id, validate(schemas.usageQuery, r.query))),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/export',
-    action: 'projects.export',
-    permission: 'project.export',
+    ...declared('projects.export'),
     handle: async (r) => ({
       status: 200,
       raw: {
@@ -99,10 +67,7 @@ export const controlRoutes: Route[] = [
     }),
   },
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/keys',
-    action: 'keys.create',
-    permission: 'project.write',
+    ...declared('keys.create'),
     handle: async (r) =>
       created(
         await r.services.keys.createProjectKey(
@@ -113,24 +78,15 @@ export const controlRoutes: Route[] = [
       ),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/keys',
-    action: 'keys.list',
-    permission: 'project.read',
+    ...declared('keys.list'),
     handle: async (r) => ok(await r.services.keys.listProjectKeys(r.principal, r.params.project_id)),
   },
   {
-    method: 'DELETE',
-    path: '/v1/projects/:project_id/keys/:key_id',
-    action: 'keys.revoke',
-    permission: 'project.write',
+    ...declared('keys.revoke'),
     handle: async (r) => ok(await r.services.keys.revokeProjectKey(r.principal, r.params.project_id, r.params.key_id)),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/audit',
-    action: 'audit.list',
-    permission: 'audit.read',
+    ...declared('audit.list'),
     handle: async (r) =>
       ok(await r.services.audit.list(r.principal, r.params.project_id, validate(pageQuery, r.query))),
   },
