@@ -34,63 +34,58 @@ export interface RouteDeclaration {
 
 const P = '/v1/projects/:project_id';
 
+/** One declaration: method, path and action, and what else the route needs. */
+function route<A extends string>(
+  method: RouteDeclaration['method'],
+  path: string,
+  action: A,
+  more: Pick<RouteDeclaration, 'permission' | 'company' | 'public' | 'short' | 'localOnly'> = {},
+) {
+  return { method, path, action, ...more };
+}
+
 /** The routes of each API function. */
 const BY_TARGET = {
   control: [
-    { method: 'GET', path: '/v1/company', action: 'company.get', company: 'read' },
-    { method: 'POST', path: '/v1/company/keys', action: 'company.keys.create', company: 'write' },
-    { method: 'GET', path: '/v1/company/keys', action: 'company.keys.list', company: 'read' },
-    { method: 'DELETE', path: '/v1/company/keys/:key_id', action: 'company.keys.revoke', company: 'write' },
-    { method: 'POST', path: '/v1/projects', action: 'projects.create', company: 'write' },
-    { method: 'GET', path: '/v1/projects', action: 'projects.list', company: 'read' },
-    { method: 'GET', path: P, action: 'projects.get', permission: 'project.read' },
-    { method: 'PATCH', path: P, action: 'projects.update', permission: 'project.write' },
-    { method: 'DELETE', path: P, action: 'projects.delete', permission: 'project.write' },
-    { method: 'GET', path: `${P}/usage`, action: 'projects.usage', permission: 'project.read' },
-    { method: 'GET', path: `${P}/export`, action: 'projects.export', permission: 'project.export' },
-    { method: 'POST', path: `${P}/keys`, action: 'keys.create', permission: 'project.write' },
-    { method: 'GET', path: `${P}/keys`, action: 'keys.list', permission: 'project.read' },
-    { method: 'DELETE', path: `${P}/keys/:key_id`, action: 'keys.revoke', permission: 'project.write' },
-    { method: 'GET', path: `${P}/audit`, action: 'audit.list', permission: 'audit.read' },
-    { method: 'POST', path: `${P}/golden-questions`, action: 'golden.create', permission: 'golden.write' },
-    { method: 'GET', path: `${P}/golden-questions`, action: 'golden.list', permission: 'golden.read' },
-    { method: 'POST', path: `${P}/golden-questions/run`, action: 'golden.run', permission: 'golden.write' },
-    { method: 'PATCH', path: `${P}/golden-questions/:golden_id`, action: 'golden.update', permission: 'golden.write' },
-    { method: 'DELETE', path: `${P}/golden-questions/:golden_id`, action: 'golden.delete', permission: 'golden.write' },
-    { method: 'GET', path: `${P}/golden-runs`, action: 'golden.runs', permission: 'golden.read' },
+    route('GET', '/v1/company', 'company.get', { company: 'read' }),
+    route('POST', '/v1/company/keys', 'company.keys.create', { company: 'write' }),
+    route('GET', '/v1/company/keys', 'company.keys.list', { company: 'read' }),
+    route('DELETE', '/v1/company/keys/:key_id', 'company.keys.revoke', { company: 'write' }),
+    route('POST', '/v1/projects', 'projects.create', { company: 'write' }),
+    route('GET', '/v1/projects', 'projects.list', { company: 'read' }),
+    route('GET', P, 'projects.get', { permission: 'project.read' }),
+    route('PATCH', P, 'projects.update', { permission: 'project.write' }),
+    route('DELETE', P, 'projects.delete', { permission: 'project.write' }),
+    route('GET', `${P}/usage`, 'projects.usage', { permission: 'project.read' }),
+    route('GET', `${P}/export`, 'projects.export', { permission: 'project.export' }),
+    route('POST', `${P}/keys`, 'keys.create', { permission: 'project.write' }),
+    route('GET', `${P}/keys`, 'keys.list', { permission: 'project.read' }),
+    route('DELETE', `${P}/keys/:key_id`, 'keys.revoke', { permission: 'project.write' }),
+    route('GET', `${P}/audit`, 'audit.list', { permission: 'audit.read' }),
+    route('POST', `${P}/golden-questions`, 'golden.create', { permission: 'golden.write' }),
+    route('GET', `${P}/golden-questions`, 'golden.list', { permission: 'golden.read' }),
+    route('POST', `${P}/golden-questions/run`, 'golden.run', { permission: 'golden.write' }),
+    route('PATCH', `${P}/golden-questions/:golden_id`, 'golden.update', { permission: 'golden.write' }),
+    route('DELETE', `${P}/golden-questions/:golden_id`, 'golden.delete', { permission: 'golden.write' }),
+    route('GET', `${P}/golden-runs`, 'golden.runs', { permission: 'golden.read' }),
   ],
   documents: [
-    { method: 'POST', path: `${P}/documents`, action: 'documents.create', permission: 'documents.write', short: true },
-    { method: 'GET', path: `${P}/documents`, action: 'documents.list', permission: 'documents.read', short: true },
-    {
-      method: 'GET',
-      path: `${P}/documents/:document_id`,
-      action: 'documents.get',
+    route('POST', `${P}/documents`, 'documents.create', { permission: 'documents.write', short: true }),
+    route('GET', `${P}/documents`, 'documents.list', { permission: 'documents.read', short: true }),
+    route('GET', `${P}/documents/:document_id`, 'documents.get', { permission: 'documents.read', short: true }),
+    route('GET', `${P}/documents/:document_id/content`, 'documents.content', {
       permission: 'documents.read',
       short: true,
-    },
-    {
-      method: 'GET',
-      path: `${P}/documents/:document_id/content`,
-      action: 'documents.content',
-      permission: 'documents.read',
-      short: true,
-    },
-    {
-      method: 'DELETE',
-      path: `${P}/documents/:document_id`,
-      action: 'documents.delete',
-      permission: 'documents.write',
-      short: true,
-    },
-    { method: 'POST', path: `${P}/uploads`, action: 'uploads.create', permission: 'documents.write', short: true },
-    { method: 'PUT', path: '/v1/uploads/:token', action: 'uploads.complete', public: true, localOnly: true },
+    }),
+    route('DELETE', `${P}/documents/:document_id`, 'documents.delete', { permission: 'documents.write', short: true }),
+    route('POST', `${P}/uploads`, 'uploads.create', { permission: 'documents.write', short: true }),
+    route('PUT', '/v1/uploads/:token', 'uploads.complete', { public: true, localOnly: true }),
   ],
   query: [
-    { method: 'POST', path: `${P}/retrieve`, action: 'retrieve', permission: 'retrieve', short: true },
-    { method: 'POST', path: `${P}/chat`, action: 'chat', permission: 'chat', short: true },
+    route('POST', `${P}/retrieve`, 'retrieve', { permission: 'retrieve', short: true }),
+    route('POST', `${P}/chat`, 'chat', { permission: 'chat', short: true }),
   ],
-} as const satisfies Record<RouteTarget, readonly Omit<RouteDeclaration, 'target'>[]>;
+} as const;
 
 /** The name of a route: its audit action. */
 export type RouteAction = (typeof BY_TARGET)[RouteTarget][number]['action'];
