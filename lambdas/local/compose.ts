@@ -3,21 +3,26 @@ import { join } from 'node:path';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
+import { lineLogger } from '../adapters/local/line-logger';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
 import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
+import type { Logger } from '../ports';
 import { makeServices } from '../service';
 import type { Settings } from '../service/context';
 
-/** The embedded home's composition root: every port on SQLite and the file system under one directory. */
-export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) {
+/**
+ * The embedded home's composition root: every port on SQLite and the file system under one
+ * directory, and a logger writing one JSON line per event to stderr.
+ */
+export function composeLocal(dataDir: string, settings: Partial<Settings> = {}, logger: Logger = lineLogger()) {
   mkdirSync(dataDir, { recursive: true });
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
-  const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
+  const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
   const services = makeServices({
     store,
     index,
@@ -27,6 +32,7 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
     queue,
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
+    logger,
     settings,
   });
   queue.start(

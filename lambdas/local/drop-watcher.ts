@@ -79,7 +79,10 @@ export class DropFolderWatcher {
       });
       return true;
     } catch (e) {
-      console.error(`drop ${externalId}: ${(e as Error).message}`);
+      this.services.ctx.logger.warn('dropped file not ingested', {
+        external_id: externalId,
+        error: (e as Error).message,
+      });
       return false;
     }
   }
