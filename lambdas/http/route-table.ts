@@ -34,56 +34,64 @@ export interface RouteDeclaration {
 
 const P = '/v1/projects/:project_id';
 
-/** One declaration: method, path and action, and what else the route needs. */
+/** A route on a project: method, path, action, the permission it needs of the caller, and what else. */
 function route<A extends string>(
   method: RouteDeclaration['method'],
   path: string,
   action: A,
-  more: Pick<RouteDeclaration, 'permission' | 'company' | 'public' | 'short' | 'localOnly'> = {},
+  permission?: Permission,
+  more: Pick<RouteDeclaration, 'public' | 'short' | 'localOnly'> = {},
 ) {
-  return { method, path, action, ...more };
+  return { method, path, action, permission, ...more };
+}
+
+/** A company-level route: method, path, action, and what it needs of a company key. */
+function companyRoute<A extends string>(
+  method: RouteDeclaration['method'],
+  path: string,
+  action: A,
+  company: 'read' | 'write',
+) {
+  return { method, path, action, company };
 }
 
 /** The routes of each API function. */
 const BY_TARGET = {
   control: [
-    route('GET', '/v1/company', 'company.get', { company: 'read' }),
-    route('POST', '/v1/company/keys', 'company.keys.create', { company: 'write' }),
-    route('GET', '/v1/company/keys', 'company.keys.list', { company: 'read' }),
-    route('DELETE', '/v1/company/keys/:key_id', 'company.keys.revoke', { company: 'write' }),
-    route('POST', '/v1/projects', 'projects.create', { company: 'write' }),
-    route('GET', '/v1/projects', 'projects.list', { company: 'read' }),
-    route('GET', P, 'projects.get', { permission: 'project.read' }),
-    route('PATCH', P, 'projects.update', { permission: 'project.write' }),
-    route('DELETE', P, 'projects.delete', { permission: 'project.write' }),
-    route('GET', `${P}/usage`, 'projects.usage', { permission: 'project.read' }),
-    route('GET', `${P}/export`, 'projects.export', { permission: 'project.export' }),
-    route('POST', `${P}/keys`, 'keys.create', { permission: 'project.write' }),
-    route('GET', `${P}/keys`, 'keys.list', { permission: 'project.read' }),
-    route('DELETE', `${P}/keys/:key_id`, 'keys.revoke', { permission: 'project.write' }),
-    route('GET', `${P}/audit`, 'audit.list', { permission: 'audit.read' }),
-    route('POST', `${P}/golden-questions`, 'golden.create', { permission: 'golden.write' }),
-    route('GET', `${P}/golden-questions`, 'golden.list', { permission: 'golden.read' }),
-    route('POST', `${P}/golden-questions/run`, 'golden.run', { permission: 'golden.write' }),
-    route('PATCH', `${P}/golden-questions/:golden_id`, 'golden.update', { permission: 'golden.write' }),
-    route('DELETE', `${P}/golden-questions/:golden_id`, 'golden.delete', { permission: 'golden.write' }),
-    route('GET', `${P}/golden-runs`, 'golden.runs', { permission: 'golden.read' }),
+    companyRoute('GET', '/v1/company', 'company.get', 'read'),
+    companyRoute('POST', '/v1/company/keys', 'company.keys.create', 'write'),
+    companyRoute('GET', '/v1/company/keys', 'company.keys.list', 'read'),
+    companyRoute('DELETE', '/v1/company/keys/:key_id', 'company.keys.revoke', 'write'),
+    companyRoute('POST', '/v1/projects', 'projects.create', 'write'),
+    companyRoute('GET', '/v1/projects', 'projects.list', 'read'),
+    route('GET', P, 'projects.get', 'project.read'),
+    route('PATCH', P, 'projects.update', 'project.write'),
+    route('DELETE', P, 'projects.delete', 'project.write'),
+    route('GET', `${P}/usage`, 'projects.usage', 'project.read'),
+    route('GET', `${P}/export`, 'projects.export', 'project.export'),
+    route('POST', `${P}/keys`, 'keys.create', 'project.write'),
+    route('GET', `${P}/keys`, 'keys.list', 'project.read'),
+    route('DELETE', `${P}/keys/:key_id`, 'keys.revoke', 'project.write'),
+    route('GET', `${P}/audit`, 'audit.list', 'audit.read'),
+    route('POST', `${P}/golden-questions`, 'golden.create', 'golden.write'),
+    route('GET', `${P}/golden-questions`, 'golden.list', 'golden.read'),
+    route('POST', `${P}/golden-questions/run`, 'golden.run', 'golden.write'),
+    route('PATCH', `${P}/golden-questions/:golden_id`, 'golden.update', 'golden.write'),
+    route('DELETE', `${P}/golden-questions/:golden_id`, 'golden.delete', 'golden.write'),
+    route('GET', `${P}/golden-runs`, 'golden.runs', 'golden.read'),
   ],
   documents: [
-    route('POST', `${P}/documents`, 'documents.create', { permission: 'documents.write', short: true }),
-    route('GET', `${P}/documents`, 'documents.list', { permission: 'documents.read', short: true }),
-    route('GET', `${P}/documents/:document_id`, 'documents.get', { permission: 'documents.read', short: true }),
-    route('GET', `${P}/documents/:document_id/content`, 'documents.content', {
-      permission: 'documents.read',
-      short: true,
-    }),
-    route('DELETE', `${P}/documents/:document_id`, 'documents.delete', { permission: 'documents.write', short: true }),
-    route('POST', `${P}/uploads`, 'uploads.create', { permission: 'documents.write', short: true }),
-    route('PUT', '/v1/uploads/:token', 'uploads.complete', { public: true, localOnly: true }),
+    route('POST', `${P}/documents`, 'documents.create', 'documents.write', { short: true }),
+    route('GET', `${P}/documents`, 'documents.list', 'documents.read', { short: true }),
+    route('GET', `${P}/documents/:document_id`, 'documents.get', 'documents.read', { short: true }),
+    route('GET', `${P}/documents/:document_id/content`, 'documents.content', 'documents.read', { short: true }),
+    route('DELETE', `${P}/documents/:document_id`, 'documents.delete', 'documents.write', { short: true }),
+    route('POST', `${P}/uploads`, 'uploads.create', 'documents.write', { short: true }),
+    route('PUT', '/v1/uploads/:token', 'uploads.complete', undefined, { public: true, localOnly: true }),
   ],
   query: [
-    route('POST', `${P}/retrieve`, 'retrieve', { permission: 'retrieve', short: true }),
-    route('POST', `${P}/chat`, 'chat', { permission: 'chat', short: true }),
+    route('POST', `${P}/retrieve`, 'retrieve', 'retrieve', { short: true }),
+    route('POST', `${P}/chat`, 'chat', 'chat', { short: true }),
   ],
 } as const;
 
