@@ -246,3 +246,19 @@ export interface Clock {
 export interface WebhookSender {
   send(url: string, body: string, headers: Record<string, string>): Promise<{ status: number }>;
 }
+
+/** What a log line carries besides its message: ids, counts, an error; never keys, document text or questions. */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Where the service says what happened: Powertools Logger on AWS, one JSON line per event on
+ * stderr locally.
+ */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every line it writes (e.g. the request id). */
+  with(fields: LogFields): Logger;
+}

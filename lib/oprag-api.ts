@@ -25,7 +25,7 @@ export interface OpragApiProps {
    */
   readonly logs?: { readonly retention?: logs.RetentionDays; readonly retain?: boolean };
   /**
-   * @default API_ROUTES, every route of API.md
+   * @default API_ROUTES: every route of the app's route table (lambdas/http/route-table.ts) but the local-only ones
    */
   readonly routes?: readonly ApiRoute[];
 }

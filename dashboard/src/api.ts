@@ -1,4 +1,5 @@
 /** The public API of Oprag (API.md), called with fetch relative to the configured base URL. */
+import type { DocumentView as Doc, UploadCreated } from '../../lambdas/http/wire';
 import { session } from './session';
 
 export class ApiError extends Error {
@@ -148,11 +149,7 @@ export async function uploadFile(
   }
   const meta: Record<string, string> = { filename: file.name, content_type: file.type || 'application/octet-stream' };
   for (const [k, v] of Object.entries(fields)) if (v) meta[k] = v;
-  const { upload } = await api<{ upload: { url: string; headers: Record<string, string>; document_id: string } }>(
-    'POST',
-    `${pid(projectId)}/uploads`,
-    meta,
-  );
+  const { upload } = await api<UploadCreated>('POST', `${pid(projectId)}/uploads`, meta);
   const res = (await xhrSend('PUT', upload.url, upload.headers ?? {}, file, onProgress)) as { document?: Doc };
   if (res.document) return { document: res.document };
   try {
@@ -162,105 +159,26 @@ export async function uploadFile(
   }
 }
 
-export type Role = 'admin' | 'viewer';
-
-export interface Company {
-  id: string;
-  name: string;
-  created_at: string;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string | null;
-  prefix: string;
-  scopes: string[];
-  role?: Role;
-  environment: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-  key?: string;
-}
-
-export interface Project {
-  id: string;
-  name: string;
-  external_ref: string | null;
-  environment: string;
-  created_at: string;
-  updated_at: string;
-  stats?: { documents: number; chunks: number; bytes: number };
-}
-
-export interface Doc {
-  id: string;
-  title: string | null;
-  url: string | null;
-  filename: string | null;
-  content_type: string | null;
-  status: 'queued' | 'processing' | 'ready' | 'failed';
-  error?: string;
-  chunks: number;
-  bytes: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Citation {
-  index: number;
-  document_id: string;
-  title: string | null;
-  url: string | null;
-  snippet: string;
-  page?: number | null;
-  section?: string | null;
-}
-
-export interface ChatAnswer {
-  answer: string;
-  grounded: boolean;
-  citations: Citation[];
-  refusal: { reason: string; message: string } | null;
-  source_label: string;
-  request_id: string;
-  latency_ms: number;
-}
-
-export interface GoldenQuestion {
-  id: string;
-  question: string;
-  expected_answer: string | null;
-  expected_document_ids: string[];
-  must_refuse: boolean;
-  approved: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface GoldenResult {
-  golden_question_id: string;
-  passed: boolean;
-  answer: string;
-  reasons: string[];
-}
-
-export interface GoldenRun {
-  id: string;
-  at: string;
-  passed: number;
-  failed: number;
-  results: GoldenResult[];
-}
-
-export interface AuditEvent {
-  at: string;
-  actor: { type: string; key_id: string };
-  action: string;
-  resource: string;
-  outcome: string;
-  request_id: string;
-}
+/** The API's answers, as the server declares them (type-only: nothing of the server is bundled). */
+export type {
+  ApiKey,
+  AuditEvent,
+  AuditPage,
+  ChatAnswer,
+  Citation,
+  Company,
+  DocumentPage,
+  DocumentView as Doc,
+  GoldenQuestion,
+  GoldenResult,
+  GoldenRun,
+  NewApiKey,
+  Project,
+  ProjectCreated,
+  ProjectDeleted,
+  ProjectPage,
+  Role,
+  UploadCreated,
+} from '../../lambdas/http/wire';
 
 export const pid = (id: string) => `/v1/projects/${encodeURIComponent(id)}`;

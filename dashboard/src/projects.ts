@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, api, type Project, pid } from './api';
+import { api, type Project, type ProjectCreated, type ProjectPage, pid } from './api';
 import { bytes, ErrorBox, isAdmin, ShownOnce, type Who, when } from './ui';
 
 function CreateProject({ onCreated }: { onCreated: () => void }) {
@@ -8,14 +8,14 @@ function CreateProject({ onCreated }: { onCreated: () => void }) {
   const [ref, setRef] = useState('');
   const [env, setEnv] = useState('production');
   const [error, setError] = useState<unknown>(null);
-  const [made, setMade] = useState<{ project: Project; api_key: ApiKey } | null>(null);
+  const [made, setMade] = useState<ProjectCreated | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
     try {
       const body: Record<string, string> = { name, environment: env };
       if (ref.trim()) body.external_ref = ref.trim();
-      setMade(await api('POST', '/v1/projects', body));
+      setMade(await api<ProjectCreated>('POST', '/v1/projects', body));
       setName('');
       setRef('');
       onCreated();
@@ -41,7 +41,7 @@ function CreateProject({ onCreated }: { onCreated: () => void }) {
       made &&
       html`<div>
         <p>Created <a href=${`#/projects/${made.project.id}`}>${made.project.name}</a>. Its first key (scopes ${made.api_key.scopes.join(', ')}):</p>
-        <${ShownOnce} label="First project key" value=${made.api_key.key ?? ''} />
+        <${ShownOnce} label="First project key" value=${made.api_key.key} />
       </div>`
     }
   </section>`;
@@ -55,7 +55,7 @@ export function ProjectsPage({ who }: { who: Who }) {
 
   const load = async (after: string | null) => {
     try {
-      const page = await api<{ projects: Project[]; next_cursor: string | null }>(
+      const page = await api<ProjectPage>(
         'GET',
         `/v1/projects?limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`,
       );

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, api } from './api';
+import { type ApiKey, api, type NewApiKey } from './api';
 import { ErrorBox, isAdmin, ShownOnce, type Who, when } from './ui';
 
 export function TeamPage({ who }: { who: Who }) {
@@ -8,7 +8,7 @@ export function TeamPage({ who }: { who: Who }) {
   const [error, setError] = useState<unknown>(null);
   const [name, setName] = useState('');
   const [role, setRole] = useState('viewer');
-  const [made, setMade] = useState<ApiKey | null>(null);
+  const [made, setMade] = useState<NewApiKey | null>(null);
   const admin = isAdmin(who);
 
   const load = async () => {
@@ -26,7 +26,7 @@ export function TeamPage({ who }: { who: Who }) {
     e.preventDefault();
     setError(null);
     try {
-      const res = await api<{ api_key: ApiKey }>('POST', '/v1/company/keys', { name, role });
+      const res = await api<{ api_key: NewApiKey }>('POST', '/v1/company/keys', { name, role });
       setMade(res.api_key);
       setName('');
       await load();
@@ -61,7 +61,7 @@ export function TeamPage({ who }: { who: Who }) {
             </select></div>
           <button type="submit" class="primary">Create key</button>
         </form>
-        ${made && html`<${ShownOnce} label=${`Key for ${made.name} (${made.role})`} value=${made.key ?? ''} />`}
+        ${made && html`<${ShownOnce} label=${`Key for ${made.name} (${made.role})`} value=${made.key} />`}
       </section>`
     }
     <${ErrorBox} error=${error} />

@@ -6,6 +6,7 @@ import { BedrockTitanEmbedder } from '../adapters/aws/bedrock-embedder';
 import { BedrockConverseGenerator } from '../adapters/aws/bedrock-generator';
 import { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store';
 import { OpenSearchIndex } from '../adapters/aws/opensearch-index';
+import { powertoolsLogger } from '../adapters/aws/powertools-logger';
 import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
@@ -33,8 +34,9 @@ export function makeClients(config: AwsConfig): AwsClients {
 
 /**
  * The AWS home's composition root: every port on its AWS adapter. Built once per container by
- * the handlers; `overrides` lets a test swap a port that cannot run here (the OpenSearch index,
- * Bedrock) for one that can, while DynamoDB and S3 run against their protocol servers.
+ * the handlers (which hand it their Powertools Logger); `overrides` lets a test swap a port that
+ * cannot run here (the OpenSearch index, Bedrock) for one that can, while DynamoDB and S3 run
+ * against their protocol servers.
  */
 export function composeAws(
   config: AwsConfig,
@@ -66,8 +68,15 @@ export function composeAws(
     settings,
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     ...overrides,
+    logger: overrides.logger ?? powertoolsLogger(),
   };
-  return { services: makeServices(deps), settings: resolveSettings(deps.settings), clients, config };
+  return {
+    services: makeServices(deps),
+    settings: resolveSettings(deps.settings),
+    logger: deps.logger,
+    clients,
+    config,
+  };
 }
 
 export type AwsHome = ReturnType<typeof composeAws>;

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { Forbidden, NotFound, OpragError, TooLarge } from '../core/errors';
 import { newId } from '../core/ids';
+import type { Logger } from '../ports';
 import type { Principal, Services } from '../service';
 import { type CompanyAccess, grantedCompany, grantedProject, type ProjectAccess } from '../service/access';
 import { toErrorResult } from './errors';
@@ -17,7 +18,11 @@ export const ALL_ROUTES: Route[] = [...controlRoutes, ...documentRoutes, ...answ
 
 /** What the middlewares share about one request. */
 interface RequestState {
+  /** API Gateway's request id (the local server sets one in the event too) */
   requestId: string;
+  /** the app's logger, writing the request id on every line */
+  log: Logger;
+  started: number;
   match?: Match;
   principal?: Principal;
   projectId?: string | null;
@@ -32,8 +37,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** the public base URL of this API, for upload URLs; derived from the request when absent */
   publicUrl?: string;
-  /** where unexpected errors are reported */
-  log?: (err: unknown) => void;
+  /** where each request and every unexpected error is reported (the home's logger) */
+  logger: Logger;
   /** multipart framing allowed on top of the document size limit */
   bodySlackBytes?: number;
   /** the dashboard's origin, allowed to call the API from a browser (CORS) */
@@ -80,16 +85,40 @@ function toResult(reply: Reply, requestId: string): ApiResult {
   return { statusCode: reply.status, headers, body: JSON.stringify(reply.json ?? {}) };
 }
 
-/** Gives every request an id before anything else runs, and stamps it on every response. */
-const requestIdMiddleware = (): Middleware => ({
-  before: (request: Request) => {
-    request.context.oprag = { requestId: newId('request') };
-  },
-  after: (request: Request) => {
-    if (request.response)
-      request.response.headers = { ...request.response.headers, 'x-request-id': request.context.oprag.requestId };
-  },
-});
+/** The request's one id: API Gateway's own; a new one only for an event that carries none. */
+export function requestIdOf(event: ApiEvent): string {
+  return event.requestContext?.requestId || newId('request');
+}
+
+/**
+ * Takes the request's id before anything else runs, stamps it on every response, and logs one
+ * line per request: the route (its pattern, never the path: upload paths hold a token), status
+ * and duration.
+ */
+const requestIdMiddleware = (logger: Logger): Middleware => {
+  const done = (request: Request) => {
+    const { log, match, started } = request.context.oprag;
+    log.info('request', {
+      method: request.event.httpMethod,
+      route: match ? match.compiled.route.path : null,
+      status: request.response?.statusCode ?? 500,
+      duration_ms: Date.now() - started,
+    });
+  };
+  return {
+    before: (request: Request) => {
+      const requestId = requestIdOf(request.event);
+      request.context.oprag = { requestId, log: logger.with({ request_id: requestId }), started: Date.now() };
+    },
+    after: (request: Request) => {
+      if (request.response)
+        request.response.headers = { ...request.response.headers, 'x-request-id': request.context.oprag.requestId };
+      done(request);
+    },
+    // runs last: the error middleware has answered by then
+    onError: done,
+  };
+};
 
 /** Lets the dashboard's origin read every answer, errors included (API Gateway answers preflights). */
 const corsMiddleware = (origin: string): Middleware => {
@@ -106,16 +135,17 @@ const corsMiddleware = (origin: string): Middleware => {
 };
 
 /** Maps thrown errors to API.md's error body; a 500 carries no internals. */
-const errorMiddleware = (log?: (e: unknown) => void): Middleware => ({
+const errorMiddleware = (): Middleware => ({
   onError: (request: Request) => {
-    request.response = toErrorResult(request.error, request.context.oprag?.requestId ?? newId('request'), log);
+    const { requestId, log } = request.context.oprag;
+    request.response = toErrorResult(request.error, requestId, log);
   },
 });
 
 /** Writes the audit event of every authenticated call, whatever its outcome. */
 const auditMiddleware = (services: Services): Middleware => {
   const record = async (request: Request, status: number) => {
-    const { principal, match, requestId } = request.context.oprag;
+    const { principal, match, requestId, log } = request.context.oprag;
     if (!principal || !match) return;
     const outcome = status < 400 ? 'success' : [401, 403, 404].includes(status) ? 'denied' : 'failed';
     try {
@@ -128,7 +158,7 @@ const auditMiddleware = (services: Services): Middleware => {
         detail: request.context.oprag.auditDetail,
       });
     } catch (e) {
-      console.error('audit write failed', e);
+      log.error('audit write failed', { error: e });
     }
   };
   return {
@@ -186,10 +216,10 @@ const routingMiddleware = (
  */
 export function makeApp(services: Services, opts: AppOptions) {
   const routes = compileRoutes(ALL_ROUTES);
-  const app = middy<ApiEvent, ApiResult, Error, AppContext>().use(requestIdMiddleware());
+  const app = middy<ApiEvent, ApiResult, Error, AppContext>().use(requestIdMiddleware(opts.logger));
   if (opts.corsOrigin) app.use(corsMiddleware(opts.corsOrigin));
   return app
-    .use(errorMiddleware(opts.log))
+    .use(errorMiddleware())
     .use(auditMiddleware(services))
     .use(routingMiddleware(services, routes, opts))
     .handler(async (event, context) => {

@@ -1,4 +1,5 @@
 import { type ErrorType, OpragError } from '../core/errors';
+import type { Logger } from '../ports';
 import { withSecurityHeaders } from './security';
 import type { ApiResult } from './types';
 
@@ -19,9 +20,9 @@ export function errorResult(
 }
 
 /** Maps anything thrown to API.md's error body. Unknown errors become a 500 that says nothing inside. */
-export function toErrorResult(err: unknown, requestId: string, log: (e: unknown) => void = console.error): ApiResult {
+export function toErrorResult(err: unknown, requestId: string, logger: Pick<Logger, 'error'>): ApiResult {
   if (err instanceof OpragError) return errorResult(err.type, err.status, err.message, requestId, err.extra);
-  log(err);
+  logger.error('unexpected error', { error: err });
   return errorResult(
     'internal',
     500,

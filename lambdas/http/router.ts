@@ -1,3 +1,4 @@
+import { shortFormOf } from './route-table';
 import type { Route } from './types';
 
 export interface CompiledRoute {
@@ -13,8 +14,6 @@ export interface Match {
   compiled: CompiledRoute;
   params: Record<string, string>;
 }
-
-const SHORT_PREFIX = '/v1/projects/:project_id';
 
 function compileOne(route: Route, path: string, shortForm: boolean): CompiledRoute {
   const names: string[] = [];
@@ -33,9 +32,8 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
   const out: CompiledRoute[] = [];
   for (const r of routes) {
     out.push(compileOne(r, r.path, false));
-    if (r.short && r.path.startsWith(SHORT_PREFIX)) {
-      out.push(compileOne(r, `/v1${r.path.slice(SHORT_PREFIX.length)}`, true));
-    }
+    const short = r.short ? shortFormOf(r.path) : null;
+    if (short) out.push(compileOne(r, short, true));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Principal, Services } from '../service';
 import type { CompanyAccess, Permission, ProjectAccess } from '../service/access';
+import type { RouteDeclaration } from './route-table';
 
 export type ApiEvent = APIGatewayProxyEvent & {
   /** the body as bytes, set by the local server for upload PUTs instead of a base64 copy in `body` */
@@ -42,22 +43,7 @@ export interface Reply {
   audit?: Record<string, unknown>;
 }
 
-export interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  /** path with `:name` parameters */
-  path: string;
-  /** the audit action name */
-  action: string;
-  /**
-   * What a route on `/projects/:project_id` needs of the caller. Checked before the body is read:
-   * a foreign project is `404` and a missing permission `403` whatever the body holds.
-   */
-  permission?: Permission;
-  /** What a company-level route needs (`write`: an admin key), checked before the body too. */
-  company?: 'read' | 'write';
-  /** routes that need no key (upload URLs carry their own one-time token) */
-  public?: boolean;
-  /** also served without `/projects/:project_id`, acting on a project key's own project */
-  short?: boolean;
+/** A declared route (route-table.ts) with its handler. */
+export interface Route extends RouteDeclaration {
   handle(req: RouteRequest): Promise<Reply>;
 }

@@ -3,26 +3,29 @@ import { join } from 'node:path';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
+import { lineLogger } from '../adapters/local/line-logger';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
 import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
+import type { Logger } from '../ports';
 import { resolveSettings } from '../service';
 import type { Settings } from '../service/context';
 import { makeLocalServices } from '../service/local-home';
 
 /**
  * The embedded home's composition root: every port on SQLite and the file system under one
- * directory. The server takes the use cases and the settings; the ports are here for tests.
+ * directory, and a logger writing one JSON line per event to stderr. The server takes the use
+ * cases, the settings and the logger; the ports are here for tests.
  */
-export function composeLocal(dataDir: string, overrides: Partial<Settings> = {}) {
+export function composeLocal(dataDir: string, overrides: Partial<Settings> = {}, logger: Logger = lineLogger()) {
   mkdirSync(dataDir, { recursive: true });
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
-  const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
+  const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
   const services = makeLocalServices({
     store,
     index,
@@ -32,6 +35,7 @@ export function composeLocal(dataDir: string, overrides: Partial<Settings> = {})
     queue,
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
+    logger,
     settings,
   });
   queue.start(
@@ -41,6 +45,7 @@ export function composeLocal(dataDir: string, overrides: Partial<Settings> = {})
   return {
     services,
     settings,
+    logger,
     queue,
     store,
     index,

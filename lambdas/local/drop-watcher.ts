@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isId } from '../core/ids';
+import type { Logger } from '../ports';
 import type { LocalServices } from '../service/local-home';
 
 interface Seen {
@@ -24,6 +25,7 @@ export class DropFolderWatcher {
     /** the drop folder's system paths: no key, the folder names the project */
     private readonly documents: Pick<LocalServices['documents'], 'acceptsDrops' | 'ingestDropped'>,
     private readonly intervalMs: number,
+    private readonly logger: Logger,
   ) {}
 
   start(): void {
@@ -79,7 +81,10 @@ export class DropFolderWatcher {
       });
       return true;
     } catch (e) {
-      console.error(`drop ${externalId}: ${(e as Error).message}`);
+      this.logger.warn('dropped file not ingested', {
+        external_id: externalId,
+        error: (e as Error).message,
+      });
       return false;
     }
   }

@@ -3,10 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Context as LambdaContext } from 'aws-lambda';
+import { lineLogger } from '../adapters/local/line-logger';
 import { newId } from '../core/ids';
 import { type AppContext, makeApp } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
+import type { Logger } from '../ports';
 import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
@@ -22,6 +24,8 @@ export interface ServerOptions {
   settings?: Partial<Settings>;
   /** where the server reports what it does (the demo key, listening) */
   print?: (line: string) => void;
+  /** where requests and failures are logged; JSON lines on stderr (OPRAG_LOG_LEVEL) by default */
+  logger?: Logger;
 }
 
 const UPLOAD_PATH = /^\/v1\/uploads\/[^/]+\/?$/;
@@ -51,10 +55,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 }
 
 /**
- * A Node request as the API Gateway REST proxy event the Lambdas receive. With `raw`, the body
- * rides along as bytes (upload PUTs of up to 100 MB) rather than as a base64 copy.
+ * A Node request as the API Gateway REST proxy event the Lambdas receive, carrying the request's
+ * id as API Gateway's would. With `raw`, the body rides along as bytes (upload PUTs of up to
+ * 100 MB) rather than as a base64 copy.
  */
-export function toProxyEvent(req: IncomingMessage, body: Buffer, raw = false): ApiEvent {
+export function toProxyEvent(req: IncomingMessage, body: Buffer, raw = false, requestId = newId('request')): ApiEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
@@ -75,7 +80,7 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, raw = false): A
     isBase64Encoded: body.length > 0 && !raw,
     rawBody: raw ? body : undefined,
     requestContext: {
-      requestId: newId('request'),
+      requestId,
       stage: 'local',
       domainName: headers.host ?? 'localhost',
       httpMethod: req.method ?? 'GET',
@@ -99,9 +104,10 @@ function send(res: ServerResponse, result: ApiResult): void {
  */
 export async function startServer(opts: ServerOptions) {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const home = composeLocal(opts.dataDir, opts.settings);
+  const logger = opts.logger ?? lineLogger();
+  const home = composeLocal(opts.dataDir, opts.settings, logger);
   const { services, settings } = home;
-  const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes });
+  const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes, logger });
 
   const demo = await services.keys.createFirstCompany('Demo company');
   if (demo) {
@@ -120,13 +126,15 @@ export async function startServer(opts: ServerOptions) {
   // audit retention: at start, then hourly
   await services.audit.prune();
   const pruner = setInterval(
-    () => void services.audit.prune().catch((e) => console.error('audit prune failed', e)),
+    () => void services.audit.prune().catch((e) => logger.error('audit prune failed', { error: e })),
     3_600_000,
   );
   pruner.unref();
   const server: Server = createServer(async (req, res) => {
-    // every response carries one (API.md); the API's own responses set theirs over this one
-    res.setHeader('x-request-id', newId('request'));
+    // the request's one id, as API Gateway gives each request its own: every response carries
+    // it (API.md), and the app takes it from the proxy event
+    const requestId = newId('request');
+    res.setHeader('x-request-id', requestId);
     try {
       if (await serveDashboard(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
@@ -137,18 +145,18 @@ export async function startServer(opts: ServerOptions) {
         res.setHeader('connection', 'close');
         const allowed = limit === settings.maxUploadBytes ? settings.maxUploadBytes : settings.maxBodyBytes;
         const message = `the body may be at most ${allowed / 2 ** 20} MB${allowed === settings.maxBodyBytes ? '; send larger files through uploads' : ''}`;
-        send(res, errorResult('payload_too_large', 413, message, newId('request')));
+        logger.info('request', { request_id: requestId, method: req.method, route: null, status: 413 });
+        send(res, errorResult('payload_too_large', 413, message, requestId));
         return;
       }
       const context = {
-        awsRequestId: newId('request'),
+        awsRequestId: requestId,
         getRemainingTimeInMillis: () => 30_000,
       } as unknown as LambdaContext;
-      send(res, await app(toProxyEvent(req, body, upload), context as AppContext));
+      send(res, await app(toProxyEvent(req, body, upload, requestId), context as AppContext));
     } catch (e) {
-      console.error(e);
-      if (!res.headersSent)
-        send(res, errorResult('internal', 500, 'something went wrong on our side', newId('request')));
+      logger.error('request failed', { request_id: requestId, error: e });
+      if (!res.headersSent) send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
     }
   });
   server.requestTimeout = 10 * 60_000;
@@ -159,7 +167,12 @@ export async function startServer(opts: ServerOptions) {
   const watcher =
     opts.dropIntervalSeconds === 0
       ? null
-      : new DropFolderWatcher(join(opts.dataDir, 'drop'), services.documents, (opts.dropIntervalSeconds ?? 2) * 1000);
+      : new DropFolderWatcher(
+          join(opts.dataDir, 'drop'),
+          services.documents,
+          (opts.dropIntervalSeconds ?? 2) * 1000,
+          logger,
+        );
   watcher?.start();
   print(`listening on ${url}`);
 

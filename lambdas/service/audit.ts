@@ -24,6 +24,7 @@ export function makeAuditServices(ctx: Context) {
      */
     async record(principal: Principal, call: CallRecord) {
       const event: AuditEvent = {
+        // the record's own key, sorting by time (stores list audit events by it); the request's id is request_id
         id: newId('request'),
         at: ctx.iso(),
         actor: { type: principal.kind === 'company' ? 'company_key' : 'project_key', key_id: principal.key.id },

@@ -6,6 +6,7 @@ import type {
   Embedder,
   Generator,
   IngestQueue,
+  Logger,
   SearchIndex,
   TenantStore,
   UploadTarget,
@@ -120,6 +121,8 @@ export interface Deps {
   /** optional: with one, projects with a webhook_url hear when a document is ready or failed */
   webhookSender?: WebhookSender | null;
   clock?: Clock;
+  /** where the use cases report what fails outside a request (webhook deliveries, ingest jobs) */
+  logger: Logger;
   settings?: Partial<Settings>;
 }
 

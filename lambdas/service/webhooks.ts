@@ -77,6 +77,7 @@ export function makeWebhooks(ctx: Context) {
     // a project deleted meanwhile keeps no audit: its records are gone for good
     if (!(await ctx.store.getProject(projectId))) return;
     const event: AuditEvent = {
+      // the record's own key, sorting by time (stores list audit events by it); the request's id is request_id
       id: newId('request'),
       at: ctx.iso(),
       actor: { type: 'system', key_id: null },
@@ -99,7 +100,7 @@ export function makeWebhooks(ctx: Context) {
     documentFinished(projectId: string, doc: DocumentRecord): void {
       if (!ctx.webhookSender || (doc.status !== 'ready' && doc.status !== 'failed')) return;
       const delivery: Promise<void> = deliver(projectId, doc)
-        .catch((e) => console.error('webhook delivery could not complete', (e as Error).message))
+        .catch((e) => ctx.logger.error('webhook delivery could not complete', { error: (e as Error).message }))
         .finally(() => pending.delete(delivery));
       pending.add(delivery);
     },

@@ -15,6 +15,7 @@ import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-st
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { apiHandler } from '../../lambdas/handlers/api';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import type { AwsConfig } from '../../lambdas/handlers/config';
 import { readAwsConfig } from '../../lambdas/handlers/config';
@@ -120,7 +121,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       embedder: null,
       queue,
     });
-    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes });
+    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
     call = async (method, path, key, body) => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
@@ -156,6 +157,34 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     const chat = await call('POST', '/v1/chat', p.key, { question: 'Which class is required for short flights?' });
     expect(chat.body.grounded).toBe(true);
     expect(chat.body.citations[0]).toMatchObject({ document_id: posted.body.document.id, url: '/kb/travel' });
+  });
+
+  it("answers with API Gateway's request id: its header, the chat answer, an error body and the audit", async () => {
+    const handler = apiHandler(() => home);
+    const lambdaContext = { awsRequestId: 'lambda-invocation-1', getRemainingTimeInMillis: () => 5000 } as Context;
+    const withId = (event: ReturnType<typeof apiEvent>, requestId: string) => ({
+      ...event,
+      requestContext: { ...event.requestContext, requestId },
+    });
+    const p = await newProject();
+
+    const chat = await handler(
+      withId(apiEvent('POST', '/v1/chat', p.key, { question: 'Which class is required?' }), 'a1b2c3d4-chat'),
+      lambdaContext,
+    );
+    expect(chat.statusCode).toBe(200);
+    expect(chat.headers?.['x-request-id']).toBe('a1b2c3d4-chat');
+    expect(JSON.parse(chat.body).request_id).toBe('a1b2c3d4-chat');
+
+    const bad = await handler(withId(apiEvent('POST', '/v1/chat', p.key, {}), 'a1b2c3d4-bad'), lambdaContext);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers?.['x-request-id']).toBe('a1b2c3d4-bad');
+    expect(JSON.parse(bad.body).error.request_id).toBe('a1b2c3d4-bad');
+
+    const audit = await call('GET', `/v1/projects/${p.id}/audit`, adminKey);
+    const byId = (id: string) => audit.body.events.filter((e: { request_id: string }) => e.request_id === id);
+    expect(byId('a1b2c3d4-chat')).toEqual([expect.objectContaining({ action: 'chat', outcome: 'success' })]);
+    expect(byId('a1b2c3d4-bad')).toEqual([expect.objectContaining({ action: 'chat', outcome: 'failed' })]);
   });
 
   it('ingests an S3 drop from its notification, with the object key as external_id', async () => {

@@ -33,6 +33,7 @@ describe('CORS for the dashboard origin', () => {
   it('stamps the allowed origin on answers and on errors, with the request id exposed', async () => {
     const app = makeApp(home.services, {
       maxBodyBytes: home.settings.maxBodyBytes,
+      logger: home.logger,
       corsOrigin: 'https://dashboard.example.com',
     });
     for (const [path, auth, status] of [
@@ -51,7 +52,7 @@ describe('CORS for the dashboard origin', () => {
   });
 
   it('sends no CORS headers when no dashboard origin is configured', async () => {
-    const res = await makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes })(
+    const res = await makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger })(
       event('/v1/company', key),
       {} as AppContext,
     );

@@ -13,7 +13,7 @@ describe('what the server writes to its logs', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('holds no key, no document text and no question after a full run', async () => {
-    const server = spawnServer(dataDir, { OPRAG_ALLOW_PRIVATE_URLS: '' });
+    const server = spawnServer(dataDir, { OPRAG_ALLOW_PRIVATE_URLS: '', OPRAG_LOG_LEVEL: 'debug' });
     const url = await server.ready;
     const adminKey = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
     const admin = new ApiClient(url, adminKey);
@@ -79,5 +79,14 @@ describe('what the server writes to its logs', () => {
     const adminLines = logs.split('\n').filter((l) => l.includes(adminKey));
     expect(adminLines).toHaveLength(1);
     expect(adminLines[0]).toMatch(/^its admin key \(shown once/);
+    // one JSON line per request, each naming its request by the id its answer carried
+    const requests = logs
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { message: string; request_id?: string; status?: number })
+      .filter((l) => l.message === 'request');
+    expect(requests.length).toBeGreaterThanOrEqual(12);
+    for (const line of requests) expect(line.request_id).toMatch(/^req_[0-9a-z]{26}$/);
+    expect(requests.map((l) => l.status)).toContain(401);
   }, 60_000);
 });

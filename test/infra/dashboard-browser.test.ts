@@ -156,7 +156,11 @@ describe('the deployed dashboard, cross-origin from its API, in Chromium', () =>
     );
     siteUrl = await listen(site);
 
-    const app = makeApp(t.server.services, { maxBodyBytes: t.server.home.settings.maxBodyBytes, corsOrigin: siteUrl });
+    const app = makeApp(t.server.services, {
+      maxBodyBytes: t.server.home.settings.maxBodyBytes,
+      logger: t.server.home.logger,
+      corsOrigin: siteUrl,
+    });
     const preflight = () => preflightHeaders(siteUrl, distributionId);
     gateway = createServer(async (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, apiBlob, type Doc, pid, uploadFile } from '../api';
+import { api, apiBlob, type Doc, type DocumentPage, pid, uploadFile } from '../api';
 import { bytes, ErrorBox, isAdmin, Status, safeHref, type Who, when } from '../ui';
 
 interface Upload {
@@ -29,7 +29,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
 
   const load = async () => {
     try {
-      const page = await api<{ documents: Doc[]; next_cursor: string | null }>('GET', `${base}/documents?limit=100`);
+      const page = await api<DocumentPage>('GET', `${base}/documents?limit=100`);
       setDocs(page.documents);
       setCursor(page.next_cursor);
     } catch (e) {
@@ -39,10 +39,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
   const loadMore = async () => {
     if (!cursor) return;
     try {
-      const page = await api<{ documents: Doc[]; next_cursor: string | null }>(
-        'GET',
-        `${base}/documents?limit=100&cursor=${encodeURIComponent(cursor)}`,
-      );
+      const page = await api<DocumentPage>('GET', `${base}/documents?limit=100&cursor=${encodeURIComponent(cursor)}`);
       setDocs((d) => [...(d ?? []), ...page.documents]);
       setCursor(page.next_cursor);
     } catch (e) {

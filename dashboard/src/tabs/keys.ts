@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, api, pid } from '../api';
+import { type ApiKey, api, type NewApiKey, pid } from '../api';
 import { ErrorBox, isAdmin, ShownOnce, type Who, when } from '../ui';
 
 const SCOPES = [
@@ -15,7 +15,7 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(['query']);
   const [env, setEnv] = useState('production');
-  const [made, setMade] = useState<ApiKey | null>(null);
+  const [made, setMade] = useState<NewApiKey | null>(null);
   const admin = isAdmin(who);
   const base = pid(projectId);
 
@@ -36,7 +36,7 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
     try {
       const body: Record<string, unknown> = { scopes, environment: env };
       if (name.trim()) body.name = name.trim();
-      setMade((await api<{ api_key: ApiKey }>('POST', `${base}/keys`, body)).api_key);
+      setMade((await api<{ api_key: NewApiKey }>('POST', `${base}/keys`, body)).api_key);
       setName('');
       await load();
     } catch (err) {
@@ -82,7 +82,7 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
         <button type="submit" class="primary" disabled=${scopes.length === 0}>Create key</button>
         ${
           made &&
-          html`<${ShownOnce} label=${`New key (${made.scopes.join(', ')}, ${made.environment})`} value=${made.key ?? ''}
+          html`<${ShownOnce} label=${`New key (${made.scopes.join(', ')}, ${made.environment})`} value=${made.key}
             extra=${
               made.scopes.includes('review') &&
               html`<p class="hint">To let your customer review golden questions, send them this key and the dashboard

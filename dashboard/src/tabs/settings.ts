@@ -1,15 +1,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, apiBlob, type Project, pid } from '../api';
+import { api, apiBlob, type Project, type ProjectDeleted, pid } from '../api';
 import { ErrorBox, isAdmin, type Who, when } from '../ui';
 
-interface Receipt {
-  project_id: string;
-  documents: number;
-  chunks: number;
-  keys: number;
-  blobs: number;
-}
+type Receipt = ProjectDeleted['deleted'];
 
 export function SettingsTab({
   who,
@@ -95,7 +89,7 @@ export function SettingsTab({
     if (!project || confirmName !== project.name) return;
     setError(null);
     try {
-      const res = await api<{ deleted: Receipt }>('DELETE', pid(projectId));
+      const res = await api<ProjectDeleted>('DELETE', pid(projectId));
       setReceipt(res.deleted);
     } catch (err) {
       setError(err);

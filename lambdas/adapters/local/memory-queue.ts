@@ -1,4 +1,5 @@
-import type { IngestQueue } from '../../ports';
+import type { IngestQueue, Logger } from '../../ports';
+import { lineLogger } from './line-logger';
 
 type Job = { projectId: string; documentId: string };
 type Worker = (projectId: string, documentId: string) => Promise<unknown>;
@@ -10,6 +11,8 @@ export interface QueueOptions {
   concurrency?: number;
   /** most documents of one project handed to the batch worker at once */
   batchSize?: number;
+  /** where failed jobs are reported; a line logger on stderr by default */
+  logger?: Logger;
 }
 
 /**
@@ -37,11 +40,13 @@ export class InProcessQueue implements IngestQueue {
   private stopped = false;
   private readonly concurrency: number;
   private readonly batchSize: number;
+  private readonly logger: Logger;
 
   constructor(options: number | QueueOptions = 2) {
     const o = typeof options === 'number' ? { concurrency: options } : options;
     this.concurrency = Math.max(1, o.concurrency ?? 2);
     this.batchSize = Math.max(1, o.batchSize ?? 1);
+    this.logger = o.logger ?? lineLogger();
   }
 
   /** Sets the function that processes a job (and, optionally, a batch); nothing runs before. */
@@ -103,11 +108,16 @@ export class InProcessQueue implements IngestQueue {
         );
         return;
       } catch (e) {
-        console.error('ingest batch failed; processing its documents one by one', e);
+        this.logger.warn('ingest batch failed; processing its documents one by one', {
+          project_id: projectId,
+          error: e,
+        });
       }
     }
     for (const job of batch) {
-      await worker(job.projectId, job.documentId).catch((e) => console.error('ingest job failed', e));
+      await worker(job.projectId, job.documentId).catch((e) =>
+        this.logger.error('ingest job failed', { project_id: job.projectId, document_id: job.documentId, error: e }),
+      );
     }
   }
 

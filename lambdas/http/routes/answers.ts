@@ -3,6 +3,7 @@ import type { ChatAnswer } from '../../core/model';
 import { splitSentences } from '../../core/text';
 import { questionOf } from '../../service/answers';
 import { ok } from '../reply';
+import { declared } from '../route-table';
 import { schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -30,20 +31,12 @@ export function toEventStream(answer: ChatAnswer): string {
 
 export const answerRoutes: Route[] = [
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/retrieve',
-    action: 'retrieve',
-    permission: 'retrieve',
-    short: true,
+    ...declared('retrieve'),
     handle: async (r) =>
       ok(await r.services.answers.retrieve(r.project('retrieve'), validate(schemas.retrieve, jsonBody(r.body)))),
   },
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/chat',
-    action: 'chat',
-    permission: 'chat',
-    short: true,
+    ...declared('chat'),
     handle: async (r) => {
       const body = validate(schemas.chat, jsonBody(r.body));
       const answer = await r.services.answers.chat(r.project('chat'), body, r.requestId);

@@ -1,4 +1,5 @@
 import { created, ok } from '../reply';
+import { declared } from '../route-table';
 import { pageQuery, schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -6,63 +7,39 @@ import { jsonBody, validate } from '../validate';
 /** Company, projects, keys, usage, audit, export and project deletion. */
 export const controlRoutes: Route[] = [
   {
-    method: 'GET',
-    path: '/v1/company',
-    action: 'company.get',
-    company: 'read',
+    ...declared('company.get'),
     handle: async (r) => ok(await r.services.keys.getCompany(r.company(false))),
   },
   {
-    method: 'POST',
-    path: '/v1/company/keys',
-    action: 'company.keys.create',
-    company: 'write',
+    ...declared('company.keys.create'),
     handle: async (r) =>
       created(await r.services.keys.createCompanyKey(r.company(true), validate(schemas.companyKey, jsonBody(r.body)))),
   },
   {
-    method: 'GET',
-    path: '/v1/company/keys',
-    action: 'company.keys.list',
-    company: 'read',
+    ...declared('company.keys.list'),
     handle: async (r) => ok(await r.services.keys.listCompanyKeys(r.company(false))),
   },
   {
-    method: 'DELETE',
-    path: '/v1/company/keys/:key_id',
-    action: 'company.keys.revoke',
-    company: 'write',
+    ...declared('company.keys.revoke'),
     handle: async (r) => ok(await r.services.keys.revokeCompanyKey(r.company(true), r.params.key_id)),
   },
   {
-    method: 'POST',
-    path: '/v1/projects',
-    action: 'projects.create',
-    company: 'write',
+    ...declared('projects.create'),
     handle: async (r) =>
       created(
         await r.services.projects.createProject(r.company(true), validate(schemas.createProject, jsonBody(r.body))),
       ),
   },
   {
-    method: 'GET',
-    path: '/v1/projects',
-    action: 'projects.list',
-    company: 'read',
+    ...declared('projects.list'),
     handle: async (r) => ok(await r.services.projects.listProjects(r.company(false), validate(pageQuery, r.query))),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id',
-    action: 'projects.get',
-    permission: 'project.read',
+    ...declared('projects.get'),
     handle: async (r) => ok(await r.services.projects.getProject(r.project('project.read'))),
   },
   {
-    method: 'PATCH',
-    path: '/v1/projects/:project_id',
-    action: 'projects.update',
-    permission: 'project.write',
+    ...declared('projects.update'),
     handle: async (r) =>
       ok(
         await r.services.projects.updateProject(
@@ -72,25 +49,16 @@ export const controlRoutes: Route[] = [
       ),
   },
   {
-    method: 'DELETE',
-    path: '/v1/projects/:project_id',
-    action: 'projects.delete',
-    permission: 'project.write',
+    ...declared('projects.delete'),
     handle: async (r) => ok(await r.services.projects.deleteProject(r.project('project.write'))),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/usage',
-    action: 'projects.usage',
-    permission: 'project.read',
+    ...declared('projects.usage'),
     handle: async (r) =>
       ok(await r.services.projects.usage(r.project('project.read'), validate(schemas.usageQuery, r.query))),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/export',
-    action: 'projects.export',
-    permission: 'project.export',
+    ...declared('projects.export'),
     handle: async (r) => ({
       status: 200,
       raw: {
@@ -100,10 +68,7 @@ export const controlRoutes: Route[] = [
     }),
   },
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/keys',
-    action: 'keys.create',
-    permission: 'project.write',
+    ...declared('keys.create'),
     handle: async (r) =>
       created(
         await r.services.keys.createProjectKey(
@@ -113,24 +78,15 @@ export const controlRoutes: Route[] = [
       ),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/keys',
-    action: 'keys.list',
-    permission: 'project.read',
+    ...declared('keys.list'),
     handle: async (r) => ok(await r.services.keys.listProjectKeys(r.project('project.read'))),
   },
   {
-    method: 'DELETE',
-    path: '/v1/projects/:project_id/keys/:key_id',
-    action: 'keys.revoke',
-    permission: 'project.write',
+    ...declared('keys.revoke'),
     handle: async (r) => ok(await r.services.keys.revokeProjectKey(r.project('project.write'), r.params.key_id)),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/audit',
-    action: 'audit.list',
-    permission: 'audit.read',
+    ...declared('audit.list'),
     handle: async (r) => ok(await r.services.audit.list(r.project('audit.read'), validate(pageQuery, r.query))),
   },
 ];

@@ -2,6 +2,7 @@ import { Invalid, UnsupportedMedia } from '../../core/errors';
 import { type DocumentInput, publicDocument } from '../../service/documents';
 import { formMetadata, formTags, parseMultipart } from '../multipart';
 import { created, ok } from '../reply';
+import { declared } from '../route-table';
 import { schemas } from '../schemas';
 import type { Route, RouteRequest } from '../types';
 import { jsonBody, validate } from '../validate';
@@ -37,11 +38,7 @@ const documentStatus = { accepted: 202, ready: 201, unchanged: 200 } as const;
 
 export const documentRoutes: Route[] = [
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/documents',
-    action: 'documents.create',
-    permission: 'documents.write',
-    short: true,
+    ...declared('documents.create'),
     handle: async (r) => {
       const wait = r.query.wait === 'true' || r.query.wait === '1';
       const out = await r.services.documents.createDocument(r.project('documents.write'), await documentInput(r), wait);
@@ -52,30 +49,18 @@ export const documentRoutes: Route[] = [
     },
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/documents',
-    action: 'documents.list',
-    permission: 'documents.read',
-    short: true,
+    ...declared('documents.list'),
     handle: async (r) =>
       ok(
         await r.services.documents.listDocuments(r.project('documents.read'), validate(schemas.documentQuery, r.query)),
       ),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/documents/:document_id',
-    action: 'documents.get',
-    permission: 'documents.read',
-    short: true,
+    ...declared('documents.get'),
     handle: async (r) => ok(await r.services.documents.getDocument(r.project('documents.read'), r.params.document_id)),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/documents/:document_id/content',
-    action: 'documents.content',
-    permission: 'documents.read',
-    short: true,
+    ...declared('documents.content'),
     handle: async (r) => {
       const c = await r.services.documents.getContent(r.project('documents.read'), r.params.document_id);
       const headers: Record<string, string> = {};
@@ -84,20 +69,12 @@ export const documentRoutes: Route[] = [
     },
   },
   {
-    method: 'DELETE',
-    path: '/v1/projects/:project_id/documents/:document_id',
-    action: 'documents.delete',
-    permission: 'documents.write',
-    short: true,
+    ...declared('documents.delete'),
     handle: async (r) =>
       ok(await r.services.documents.deleteDocument(r.project('documents.write'), r.params.document_id)),
   },
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/uploads',
-    action: 'uploads.create',
-    permission: 'documents.write',
-    short: true,
+    ...declared('uploads.create'),
     handle: async (r) =>
       created(
         await r.services.documents.createUpload(
@@ -108,10 +85,7 @@ export const documentRoutes: Route[] = [
       ),
   },
   {
-    method: 'PUT',
-    path: '/v1/uploads/:token',
-    action: 'uploads.complete',
-    public: true,
+    ...declared('uploads.complete'),
     handle: async (r) => {
       const out = await r.services.documents.completeUpload(r.params.token, r.body);
       return { status: 200, json: { document: out.document } };

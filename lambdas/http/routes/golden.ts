@@ -1,38 +1,27 @@
 import { created, ok } from '../reply';
+import { declared } from '../route-table';
 import { schemas } from '../schemas';
 import type { Route } from '../types';
 import { jsonBody, validate } from '../validate';
 
 export const goldenRoutes: Route[] = [
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/golden-questions',
-    action: 'golden.create',
-    permission: 'golden.write',
+    ...declared('golden.create'),
     handle: async (r) =>
       created(
         await r.services.golden.create(r.project('golden.write'), validate(schemas.goldenCreate, jsonBody(r.body))),
       ),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/golden-questions',
-    action: 'golden.list',
-    permission: 'golden.read',
+    ...declared('golden.list'),
     handle: async (r) => ok(await r.services.golden.list(r.project('golden.read'))),
   },
   {
-    method: 'POST',
-    path: '/v1/projects/:project_id/golden-questions/run',
-    action: 'golden.run',
-    permission: 'golden.write',
+    ...declared('golden.run'),
     handle: async (r) => ok(await r.services.golden.run(r.project('golden.write'))),
   },
   {
-    method: 'PATCH',
-    path: '/v1/projects/:project_id/golden-questions/:golden_id',
-    action: 'golden.update',
-    permission: 'golden.write',
+    ...declared('golden.update'),
     handle: async (r) =>
       ok(
         await r.services.golden.update(
@@ -43,17 +32,11 @@ export const goldenRoutes: Route[] = [
       ),
   },
   {
-    method: 'DELETE',
-    path: '/v1/projects/:project_id/golden-questions/:golden_id',
-    action: 'golden.delete',
-    permission: 'golden.write',
+    ...declared('golden.delete'),
     handle: async (r) => ok(await r.services.golden.remove(r.project('golden.write'), r.params.golden_id)),
   },
   {
-    method: 'GET',
-    path: '/v1/projects/:project_id/golden-runs',
-    action: 'golden.runs',
-    permission: 'golden.read',
+    ...declared('golden.runs'),
     handle: async (r) => ok(await r.services.golden.runs(r.project('golden.read'))),
   },
 ];
