@@ -13,10 +13,7 @@ export { publicDocument } from './document-view';
 export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
 
 /** Reading, listing and deleting documents, and taking new ones in through the API or a drop. */
-export function makeDocumentServices(
-  ctx: Context,
-  { processDocument, processDocuments, ingest, ingestUnattended }: Ingest,
-) {
+export function makeDocumentServices(ctx: Context, { processDocuments, ingest, ingestUnattended }: Ingest) {
   async function getOwnDocument(projectId: string, documentId: string) {
     const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
     if (!doc) throw NotFound('document');
@@ -24,7 +21,6 @@ export function makeDocumentServices(
   }
 
   return {
-    processDocument,
     processDocuments,
 
     async createDocument(principal: Principal, projectId: string, input: DocumentInput, wait: boolean) {

@@ -12,6 +12,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../ports';
 
@@ -125,6 +126,46 @@ export async function deleteItem(
         ConditionExpression: condition?.expression,
         ExpressionAttributeValues: condition?.values,
         ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return res.Attributes ?? null;
+  } catch (e) {
+    if (isConditionFailed(e)) return null;
+    throw e;
+  }
+}
+
+/**
+ * Sets `fields` on an existing item only while each attribute of `expected` holds its value;
+ * returns the item as written, or null when it is missing or the condition did not hold.
+ */
+export async function updateItemIf(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  key: { pk: string; sk: string },
+  fields: Item,
+  expected: Item,
+) {
+  const names: Record<string, string> = {};
+  const values: Item = {};
+  const name = (prefix: string, entries: [string, unknown][]) =>
+    entries
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v], i) => {
+        names[`#${prefix}${i}`] = k;
+        values[`:${prefix}${i}`] = v;
+        return `#${prefix}${i} = :${prefix}${i}`;
+      });
+  try {
+    const res = await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: `SET ${name('f', Object.entries(fields)).join(', ')}`,
+        ConditionExpression: name('e', Object.entries(expected)).join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
       }),
     );
     return res.Attributes ?? null;
