@@ -148,10 +148,10 @@ export function describeBlobStoreContract(name: string, make: MakeBlobStore, lan
         await current.blobs.forProject(projectId).put(key, BINARY, 'application/pdf');
         for (const bad of [
           `projects/${projectId}/${key}`,
-          `drop/${projectId}/../../projects/${projectId}/${key}`,
-          `uploads/${projectId}/not-an-upload-id`,
+          `../projects/${projectId}/${key}`,
+          `drop/${projectId}`,
           'drop/prj_bad/x.txt',
-          'other/x.txt',
+          `other/${projectId}/x.txt`,
         ]) {
           await expect(landed().readLanded(bad)).rejects.toThrow();
           await expect(landed().deleteLanded(bad)).rejects.toThrow();

@@ -165,11 +165,10 @@ export class DynamoProjectRecords implements ProjectRecords {
   async patchDocuments(patches: DocumentPatch[]) {
     return Promise.all(
       patches.map(async ({ id, content_hash, patch }) => {
-        if ('external_id' in patch) throw new Error('a patch cannot change the external id');
-        const fields: Item = { ...patch, id };
-        if (patch.status) fields.gsi1pk = this.statusKey(patch.status);
+        const fields = { ...patch, id, ...(patch.status ? { gsi1pk: this.statusKey(patch.status) } : {}) };
+        const condition = { expression: 'content_hash = :hash', values: { ':hash': content_hash } };
         const key = { pk: this.pk, sk: `DOC#${id}` };
-        return record<DocumentRecord>(await updateItemIf(this.doc, this.table, key, fields, { content_hash }));
+        return record<DocumentRecord>(await updateItemIf(this.doc, this.table, key, fields, condition));
       }),
     );
   }

@@ -135,36 +135,24 @@ export async function deleteItem(
   }
 }
 
-/**
- * Sets `fields` on an existing item only while each attribute of `expected` holds its value;
- * returns the item as written, or null when it is missing or the condition did not hold.
- */
+/** Sets `fields` on an item while `condition` holds; returns the item as written, or null where it did not hold. */
 export async function updateItemIf(
   doc: DynamoDBDocumentClient,
   table: string,
   key: { pk: string; sk: string },
   fields: Item,
-  expected: Item,
+  condition: Condition,
 ) {
-  const names: Record<string, string> = {};
-  const values: Item = {};
-  const name = (prefix: string, entries: [string, unknown][]) =>
-    entries
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v], i) => {
-        names[`#${prefix}${i}`] = k;
-        values[`:${prefix}${i}`] = v;
-        return `#${prefix}${i} = :${prefix}${i}`;
-      });
+  const set = Object.entries(fields).filter(([, v]) => v !== undefined);
   try {
     const res = await doc.send(
       new UpdateCommand({
         TableName: table,
         Key: key,
-        UpdateExpression: `SET ${name('f', Object.entries(fields)).join(', ')}`,
-        ConditionExpression: name('e', Object.entries(expected)).join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        UpdateExpression: `SET ${set.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: Object.fromEntries(set.map(([k], i) => [`#f${i}`, k])),
+        ExpressionAttributeValues: { ...condition.values, ...Object.fromEntries(set.map(([, v], i) => [`:f${i}`, v])) },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { isId } from '../../core/ids';
 import type { BlobStore, ProjectBlobs } from '../../ports';
-import { parseDropKey, parseUploadKey } from './s3-upload-target';
 
 /** The same rule as the file-system home: `<folder>/<id>`, nothing that could climb out. */
 const KEY = /^[a-z]+\/[a-z0-9_]+$/;
@@ -42,8 +41,10 @@ export class S3BlobStore implements BlobStore {
     return new S3ProjectBlobs(this.opts.client, this.opts.bucket, `projects/${projectId}/`);
   }
 
+  /** `drop/<project_id>/…` or `uploads/<project_id>/…`: nothing else of the bucket */
   private landed(key: string) {
-    if (!parseDropKey(key) && !parseUploadKey(key)) throw new Error('not a key of a landing area');
+    const [area, projectId, rest] = key.split('/');
+    if (!/^(drop|uploads)$/.test(area) || !isId('project', projectId) || !rest) throw new Error('not a landing key');
     return key;
   }
 

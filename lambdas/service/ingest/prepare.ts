@@ -24,15 +24,13 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
   const todo = docs.filter(waiting);
   if (todo.length === 0) return [];
   const started = ctx.iso();
-  const marked = await ctx.store
-    .forProject(projectId)
-    .patchDocuments(
-      todo.map((d) => ({
-        id: d.id,
-        content_hash: d.content_hash,
-        patch: { status: 'processing', updated_at: started },
-      })),
-    );
+  const marked = await ctx.store.forProject(projectId).patchDocuments(
+    todo.map((d) => ({
+      id: d.id,
+      content_hash: d.content_hash,
+      patch: { status: 'processing', updated_at: started },
+    })),
+  );
   return Promise.all(
     marked
       .filter((d) => d !== null)
