@@ -22,6 +22,7 @@ export async function commit(
   project: ProjectRecord,
   prepared: Prepared[],
 ): Promise<DocumentRecord[]> {
+  if (prepared.length === 0) return [];
   const projectId = project.id;
   const records = ctx.store.forProject(projectId);
   const blobs = ctx.blobs.forProject(projectId);
