@@ -130,4 +130,29 @@ describe('the ingest pipeline, when documents change while it writes them', () =
     expect(await found(replaced, 'cranes')).toBe(1);
     expect(await found(replaced, 'pallets')).toBe(0);
   });
+
+  it('writes again the chunks of a newer version that was settled before this run wrote over it', async () => {
+    const first = await drop('guide.txt', 'Guide: the old wording about forklifts.');
+    const other = await drop('other.txt', 'Other: the canteen opens at noon.');
+    const text = async (id: string) => (await blobs.forProject(projectId).get(`text/${id}`))?.bytes.toString();
+    index.hold();
+
+    const running = services.documents.processDocuments(projectId, [first, other]);
+    await index.reached;
+    // meanwhile the file is dropped again and its new version written and settled first (a
+    // document alone is written on its own, past the held batch write)
+    expect(await drop('guide.txt', 'Guide: the new wording about conveyors.')).toBe(first);
+    const [newer] = await services.documents.processDocuments(projectId, [first]);
+    expect(newer).toMatchObject({ status: 'ready', chunks: 1 });
+    expect(await found(first, 'conveyors')).toBe(1);
+    index.release();
+    const done = await running;
+
+    expect(done.map((d) => d?.status ?? null)).toEqual([null, 'ready']);
+    // the old version's write landed last; the newer version's chunks and text are back
+    expect(await found(first, 'conveyors')).toBe(1);
+    expect(await found(first, 'forklifts')).toBe(0);
+    expect(await text(first)).toContain('conveyors');
+    expect(await store.forProject(projectId).getDocument(first)).toMatchObject({ status: 'ready', chunks: 1 });
+  });
 });

@@ -4,7 +4,7 @@ import { addUsage } from '../limits';
 import { indexOf } from '../search';
 import type { Webhooks } from '../webhooks';
 import { failureMessage, textKey } from './model';
-import type { Prepared } from './prepare';
+import { type Prepared, readChunks } from './prepare';
 
 type Readable = Extract<Prepared, { chunks: unknown }>;
 type Outcome = { doc: DocumentRecord; status: DocumentStatus; patch: Partial<DocumentRecord> };
@@ -70,17 +70,8 @@ export async function commit(
   );
   let documents = 0;
   let bytes = 0;
-  for (const [i, d] of done.entries()) {
-    if (!d) {
-      // replaced meanwhile: the newer version's own run writes its chunks and text; deleted
-      // meanwhile: what this run wrote is removed, so nothing is left behind
-      const id = outcomes[i].doc.id;
-      if (outcomes[i].status === 'ready' && !(await records.getDocument(id))) {
-        await index.deleteDocument(id);
-        await blobs.delete(textKey(id));
-      }
-      continue;
-    }
+  for (const d of done) {
+    if (!d) continue;
     webhooks.documentFinished(projectId, d, project); // scheduled, never awaited
     if (d.status === 'ready') {
       documents++;
@@ -88,5 +79,27 @@ export async function commit(
     }
   }
   if (documents > 0) await addUsage(ctx, projectId, { documents, bytes });
+  for (const [i, d] of done.entries()) if (!d) await standDown(ctx, project, outcomes[i].doc.id);
   return done.filter((d) => d !== null);
+}
+
+/**
+ * Puts right what this run wrote for a document deleted or replaced while it was written (its
+ * record, read once more, says which). Deleted: its text and chunks are removed. Replaced by a
+ * version still queued: that version's own run writes over them. Replaced by one already being
+ * written or settled, which this run may have written over: that version's text and chunks are
+ * written again from its original (none for a failed one).
+ */
+async function standDown(ctx: Context, project: ProjectRecord, id: string) {
+  const current = await ctx.store.forProject(project.id).getDocument(id);
+  const blobs = ctx.blobs.forProject(project.id);
+  const index = indexOf(ctx, project);
+  if (!current || current.status === 'failed') {
+    await index.deleteDocument(id);
+    if (!current) await blobs.delete(textKey(id));
+  } else if (current.status !== 'queued') {
+    const again = await readChunks(ctx, project.id, current);
+    await blobs.put(textKey(id), again.text, 'text/plain');
+    await index.replaceDocument(id, again.chunks);
+  }
 }

@@ -35,7 +35,7 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
     marked
       .filter((d) => d !== null)
       .map((doc) =>
-        prepareOne(ctx, projectId, doc).then(
+        readChunks(ctx, projectId, doc).then(
           (p) => ({ doc, ...p }),
           (error: unknown) => ({ doc, error }),
         ),
@@ -43,7 +43,8 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
   );
 }
 
-async function prepareOne(ctx: Context, projectId: string, doc: DocumentRecord) {
+/** Reads a document's stored original and cuts it into chunks, embedded where an embedder is configured. */
+export async function readChunks(ctx: Context, projectId: string, doc: DocumentRecord) {
   const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
   if (!blob) throw new ExtractionError('the original file is missing');
   const extracted = await readDocument(blob.bytes, doc.content_type as SupportedType);
