@@ -5,6 +5,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createTableForTests, DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { S3BlobStore } from '../../lambdas/adapters/aws/s3-blobs';
+import { newId } from '../../lambdas/core/ids';
 import { MemoryCollection } from '../aws/opensearch-memory';
 import {
   type Dynalite,
@@ -15,6 +16,7 @@ import {
   startS3rver,
 } from '../aws/protocol-servers';
 import { describeBlobStoreContract } from './blob-store.contract';
+import { chunk } from './fixtures';
 import { describeIndexWritesContract } from './search-index.contract';
 import { describeTenantStoreContract } from './tenant-store.contract';
 
@@ -70,4 +72,31 @@ describeBlobStoreContract(
 describeIndexWritesContract('OpenSearchIndex on an in-memory collection', async () => {
   const collection = await MemoryCollection.start();
   return { index: collection.searchIndex(), close: () => collection.close() };
+});
+
+describe('OpenSearchIndex.replaceDocuments on an in-memory collection', () => {
+  it('fails a document alone: the others of the batch are replaced, it keeps what it had', async () => {
+    const collection = await MemoryCollection.start();
+    try {
+      const search = collection.searchIndex(3);
+      const projectId = newId('project');
+      const index = search.forProject(projectId, await search.createProject(projectId));
+      const [good, bad] = [newId('document'), newId('document')];
+      const before = chunk(bad, 0, 'the version before');
+      await index.replaceDocument(bad, [before]);
+      const fresh = chunk(good, 0, 'a good chunk', { vector: [1, 0, 0] });
+
+      const errors = await index.replaceDocuments([
+        { documentId: good, chunks: [fresh] },
+        { documentId: bad, chunks: [chunk(bad, 0, 'a wrong vector', { vector: [1, 0] })] },
+      ]);
+
+      expect(errors[0]).toBeNull();
+      expect(String(errors[1])).toMatch(/2 dimensions, not 3/);
+      expect(await index.documentChunkIds(good)).toEqual([fresh.id]);
+      expect(await index.documentChunkIds(bad)).toEqual([before.id]);
+    } finally {
+      await collection.close();
+    }
+  });
 });
