@@ -94,12 +94,12 @@ export interface ProjectRecords {
   deleteDocument(id: string): Promise<boolean>;
   documentTotals(): Promise<{ documents: number; bytes: number }>;
   /**
-   * Optional: applies each patch to its document only while the document still holds
-   * `content_hash` (one neither replaced nor deleted meanwhile), all in one transaction; returns
-   * each document as written, or null where it was left alone. Stores without it are written
-   * one document at a time.
+   * Applies each patch to its document only while the document still holds `content_hash` (one
+   * neither replaced nor deleted meanwhile); returns each document as written, or null where it
+   * was left alone. A store that can writes them in one transaction, one that cannot as one
+   * conditional write each. A patch never changes a document's id or external id.
    */
-  patchDocuments?(patches: DocumentPatch[]): Promise<(DocumentRecord | null)[]>;
+  patchDocuments(patches: DocumentPatch[]): Promise<(DocumentRecord | null)[]>;
 
   putGoldenQuestion(q: GoldenQuestion): Promise<void>;
   getGoldenQuestion(id: string): Promise<GoldenQuestion | null>;
@@ -154,10 +154,11 @@ export interface ProjectIndex {
   /** Replaces every chunk of the document in one atomic step (new or changed document). */
   replaceDocument(documentId: string, chunks: Chunk[]): Promise<void>;
   /**
-   * Optional: replaceDocument for several documents with one commit; each document is still
-   * replaced whole or left as it was, on its own. Resolves to each one's error, or null.
+   * replaceDocument for several documents, with one commit where the index can (one that cannot
+   * batch loops); each document is still replaced whole or left as it was, on its own. Resolves
+   * to each one's error, or null.
    */
-  replaceDocuments?(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]>;
+  replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]>;
   deleteDocument(documentId: string): Promise<number>;
   search(req: SearchRequest): Promise<SearchResult>;
   chunkCount(): Promise<number>;
@@ -189,8 +190,22 @@ export interface ProjectBlobs {
   deleteAll(): Promise<number>;
 }
 
+/** A file that arrived outside the API, in a landing area. */
+export interface LandedObject {
+  bytes: Buffer;
+  contentType: string | null;
+}
+
 export interface BlobStore {
   forProject(projectId: string): ProjectBlobs;
+  /**
+   * Where a home's files land outside the API (S3: `drop/<project_id>/<path>` and
+   * `uploads/<project_id>/<upload_id>`): the object at such a key, null once it is gone
+   * (notifications come at least once); any other key is refused.
+   */
+  readLanded?(key: string): Promise<LandedObject | null>;
+  /** Removes a landed object once its bytes are kept elsewhere; one already gone is no error. */
+  deleteLanded?(key: string): Promise<void>;
 }
 
 /** Where a client PUTs the bytes of an upload. */

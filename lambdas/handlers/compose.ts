@@ -11,6 +11,7 @@ import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
+import type { BlobStore } from '../ports';
 import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
@@ -74,6 +75,8 @@ export function composeAws(
     services: makeServices(deps),
     settings: resolveSettings(deps.settings),
     logger: deps.logger,
+    /** where the worker reads dropped and uploaded objects (S3's drop/ and uploads/ areas) */
+    landing: deps.blobs as Required<BlobStore>,
     clients,
     config,
   };

@@ -39,7 +39,7 @@ export function composeLocal(dataDir: string, overrides: Partial<Settings> = {},
     settings,
   });
   queue.start(
-    (projectId, documentId) => services.documents.processDocument(projectId, documentId),
+    (projectId, documentId) => services.documents.processDocuments(projectId, [documentId]),
     (projectId, documentIds) => services.documents.processDocuments(projectId, documentIds),
   );
   return {

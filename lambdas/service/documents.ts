@@ -17,10 +17,7 @@ export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
  * The API's use cases take the caller's `ProjectAccess`; the system paths (the ingest queue, the
  * drop folder, upload completions) have no caller and take a project id, which they look up.
  */
-export function makeDocumentServices(
-  ctx: Context,
-  { processDocument, processDocuments, ingest, ingestUnattended }: Ingest,
-) {
+export function makeDocumentServices(ctx: Context, { processDocuments, ingest, ingestUnattended }: Ingest) {
   async function getOwnDocument(projectId: string, documentId: string) {
     const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
     if (!doc) throw NotFound('document');
@@ -28,9 +25,7 @@ export function makeDocumentServices(
   }
 
   return {
-    /** System path: the ingest queue's job for one document. */
-    processDocument,
-    /** System path: the ingest queue's job for a batch of one project's documents. */
+    /** System path: the ingest queue's job for 1..n documents of one project. */
     processDocuments,
 
     async createDocument({ project }: ProjectAccess<'documents.write'>, input: DocumentInput, wait: boolean) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '../core/ids';
-import type { AuditEvent, DocumentRecord } from '../core/model';
+import type { AuditEvent, DocumentRecord, ProjectRecord } from '../core/model';
 import { signWebhook } from '../core/webhook-signature';
 import type { Context } from './context';
 import { publicDocument } from './document-view';
@@ -51,8 +51,8 @@ export function makeWebhooks(ctx: Context) {
     }
   }
 
-  async function deliver(projectId: string, doc: DocumentRecord): Promise<void> {
-    const project = await ctx.store.getProject(projectId);
+  async function deliver(projectId: string, doc: DocumentRecord, known?: ProjectRecord): Promise<void> {
+    const project = known ?? (await ctx.store.getProject(projectId));
     if (!project?.webhook_url || !project.webhook_secret) return;
     const eventId = newId('event');
     const type: WebhookEventType = doc.status === 'ready' ? 'document.ready' : 'document.failed';
@@ -96,10 +96,13 @@ export function makeWebhooks(ctx: Context) {
   }
 
   return {
-    /** Schedules the document's webhook, if its project has one, and returns at once. */
-    documentFinished(projectId: string, doc: DocumentRecord): void {
+    /**
+     * Schedules the document's webhook, if its project has one, and returns at once; `project`,
+     * where the caller has just read it, spares reading it again.
+     */
+    documentFinished(projectId: string, doc: DocumentRecord, project?: ProjectRecord): void {
       if (!ctx.webhookSender || (doc.status !== 'ready' && doc.status !== 'failed')) return;
-      const delivery: Promise<void> = deliver(projectId, doc)
+      const delivery: Promise<void> = deliver(projectId, doc, project)
         .catch((e) => ctx.logger.error('webhook delivery could not complete', { error: (e as Error).message }))
         .finally(() => pending.delete(delivery));
       pending.add(delivery);

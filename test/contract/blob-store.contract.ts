@@ -1,13 +1,18 @@
 import { newId } from '../../lambdas/core/ids';
 import type { BlobStore, ProjectBlobs } from '../../lambdas/ports';
 
-export type MakeBlobStore = () => Promise<{ blobs: BlobStore; close(): Promise<void> }>;
+export type MakeBlobStore = () => Promise<{
+  blobs: BlobStore;
+  close(): Promise<void>;
+  /** puts an object at a landing key the way files land there (a PUT to S3), for stores with landing areas */
+  land?(key: string, bytes: Buffer, contentType?: string): Promise<void>;
+}>;
 
 const BINARY = Buffer.from([0x00, 0xff, 0x10, 0x00, 0x7f, 0x80, 0xfe, 0xff, 0x0a, 0x0d]);
 const originalKey = () => `originals/${newId('document')}`;
 
 /** The BlobStore port contract: every adapter that can run here runs this very suite. */
-export function describeBlobStoreContract(name: string, make: MakeBlobStore): void {
+export function describeBlobStoreContract(name: string, make: MakeBlobStore, landing = false): void {
   describe(`BlobStore contract: ${name}`, () => {
     let current: Awaited<ReturnType<MakeBlobStore>>;
     let blobs: ProjectBlobs;
@@ -112,5 +117,47 @@ export function describeBlobStoreContract(name: string, make: MakeBlobStore): vo
     it('refuses an invalid project id', () => {
       for (const bad of ['../x', 'prj_bad', '']) expect(() => current.blobs.forProject(bad)).toThrow();
     });
+
+    if (landing) {
+      const landed = () => current.blobs as Required<BlobStore>;
+
+      it('reads a landed drop or upload with its type, and deletes it once its bytes are kept', async () => {
+        const projectId = newId('project');
+        const drop = `drop/${projectId}/hand book/leave policy.md`;
+        const upload = `uploads/${projectId}/${newId('upload')}`;
+        await current.land?.(drop, Buffer.from('# Leave'), 'text/markdown');
+        await current.land?.(upload, BINARY);
+
+        expect(await landed().readLanded(drop)).toEqual({
+          bytes: Buffer.from('# Leave'),
+          contentType: 'text/markdown',
+        });
+        expect((await landed().readLanded(upload))?.bytes.equals(BINARY)).toBe(true);
+
+        await landed().deleteLanded(upload);
+        await landed().deleteLanded(upload); // already gone: no error
+
+        expect(await landed().readLanded(upload)).toBeNull();
+        expect(await landed().readLanded(drop)).not.toBeNull();
+        expect(await landed().readLanded(`drop/${projectId}/never-written.txt`)).toBeNull();
+      });
+
+      it("refuses keys outside the landing areas, a project's own blobs among them", async () => {
+        const projectId = newId('project');
+        const key = originalKey();
+        await current.blobs.forProject(projectId).put(key, BINARY, 'application/pdf');
+        for (const bad of [
+          `projects/${projectId}/${key}`,
+          `../projects/${projectId}/${key}`,
+          `drop/${projectId}`,
+          'drop/prj_bad/x.txt',
+          `other/${projectId}/x.txt`,
+        ]) {
+          await expect(landed().readLanded(bad)).rejects.toThrow();
+          await expect(landed().deleteLanded(bad)).rejects.toThrow();
+        }
+        expect((await current.blobs.forProject(projectId).get(key))?.bytes.equals(BINARY)).toBe(true);
+      });
+    }
   });
 }

@@ -116,6 +116,50 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
 
         expect(await records.documentTotals()).toEqual({ documents: 1, bytes: 300 });
       });
+
+      it('patches a batch of documents, each only while it holds the content the patch was made for', async () => {
+        const kept = document({ status: 'queued', external_id: 'kept.md', content_hash: 'h1', chunks: 0 });
+        const replaced = document({ status: 'queued', content_hash: 'h1' });
+        const deleted = document({ status: 'queued', content_hash: 'h1' });
+        for (const d of [kept, replaced, deleted]) await records.putDocument(d);
+        await records.putDocument({ ...replaced, content_hash: 'h2' }); // changed meanwhile
+        await records.deleteDocument(deleted.id);
+        const at = '2025-01-15T11:00:00.000Z';
+
+        const out = await records.patchDocuments(
+          [kept, replaced, deleted].map((d) => ({
+            id: d.id,
+            content_hash: 'h1',
+            patch: { status: 'ready' as const, chunks: 4, error: null, updated_at: at },
+          })),
+        );
+
+        const expected = { ...kept, status: 'ready', chunks: 4, error: null, updated_at: at };
+        expect(out).toEqual([expected, null, null]);
+        expect(await records.getDocument(kept.id)).toEqual(expected);
+        expect(await records.getDocument(replaced.id)).toEqual({ ...replaced, content_hash: 'h2' });
+        expect(await records.getDocument(deleted.id)).toBeNull();
+        // the new status is what lists and lookups see
+        expect(ids((await records.listDocuments({ limit: 10, status: 'ready' })).items)).toEqual([kept.id]);
+        expect(ids(await records.listUnfinishedDocuments())).toEqual([replaced.id]);
+        expect(await records.findDocumentByExternalId('kept.md')).toEqual(expected);
+        expect(await records.patchDocuments([])).toEqual([]);
+      });
+
+      it("never patches another project's document", async () => {
+        const doc = document({ status: 'queued', content_hash: 'h1' });
+        await records.putDocument(doc);
+        const other = project(company().id);
+        await store().createProject(other);
+
+        const out = await store()
+          .forProject(other.id)
+          .patchDocuments([{ id: doc.id, content_hash: 'h1', patch: { status: 'failed', error: 'no' } }]);
+
+        expect(out).toEqual([null]);
+        expect(await records.getDocument(doc.id)).toEqual(doc);
+        expect(await store().forProject(other.id).getDocument(doc.id)).toBeNull();
+      });
     });
 
     describe('golden questions and runs', () => {

@@ -229,5 +229,61 @@ export function describeSearchIndexContract(name: string, make: MakeSearchIndex)
         await expect(current.index.createProject(bad)).rejects.toThrow();
       }
     });
+
+    describeBatchWrites(() => index);
+  });
+}
+
+/**
+ * The write half of the contract, for an index that can only store (a collection that does not
+ * rank): replacing documents in batches, read back by document.
+ */
+export function describeIndexWritesContract(name: string, make: MakeSearchIndex): void {
+  describe(`SearchIndex contract, writes: ${name}`, () => {
+    let current: Awaited<ReturnType<MakeSearchIndex>>;
+    let index: ProjectIndex;
+    beforeEach(async () => {
+      current = await make();
+      index = await openProject(current.index);
+    });
+    afterEach(async () => {
+      await current.close();
+    });
+
+    describeBatchWrites(() => index);
+  });
+}
+
+function describeBatchWrites(index: () => ProjectIndex): void {
+  it('replaceDocuments replaces each document of a batch whole, new or indexed before, and leaves the others', async () => {
+    const [indexed, fresh, emptied, untouched] = [1, 2, 3, 4].map(() => newId('document'));
+    await index().replaceDocument(indexed, [chunk(indexed, 0, 'old one'), chunk(indexed, 1, 'old two')]);
+    await index().replaceDocument(emptied, [chunk(emptied, 0, 'to be removed')]);
+    const kept = chunk(untouched, 0, 'not in the batch');
+    await index().replaceDocument(untouched, [kept]);
+    const next = [chunk(indexed, 0, 'new one')];
+    const added = [chunk(fresh, 1, 'fresh second'), chunk(fresh, 0, 'fresh first')];
+
+    const errors = await index().replaceDocuments([
+      { documentId: indexed, chunks: next },
+      { documentId: fresh, chunks: added },
+      { documentId: emptied, chunks: [] },
+    ]);
+
+    expect(errors).toEqual([null, null, null]);
+    expect(await index().documentChunkIds(indexed)).toEqual(ids(next));
+    expect(await index().documentChunkIds(fresh)).toEqual([added[1].id, added[0].id]);
+    expect(await index().documentChunkIds(emptied)).toEqual([]);
+    expect(await index().documentChunkIds(untouched)).toEqual([kept.id]);
+    expect(await index().chunkCount()).toBe(4);
+  });
+
+  it('replaceDocuments of an empty batch changes nothing', async () => {
+    const doc = newId('document');
+    await index().replaceDocument(doc, [chunk(doc, 0, 'stays')]);
+
+    expect(await index().replaceDocuments([])).toEqual([]);
+
+    expect(await index().chunkCount()).toBe(1);
   });
 }

@@ -10,7 +10,7 @@ import type {
   UsageDay,
 } from '../../core/model';
 import { USAGE_COUNTERS } from '../../core/model';
-import type { DocumentListRequest, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
+import type { DocumentListRequest, DocumentPatch, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
 import {
   type Condition,
   deleteItem,
@@ -25,6 +25,7 @@ import {
   queryAll,
   queryPage,
   record,
+  updateItemIf,
 } from './dynamo-table';
 
 const COUNTERS = USAGE_COUNTERS;
@@ -158,6 +159,18 @@ export class DynamoProjectRecords implements ProjectRecords {
     const old = await this.remove(`DOC#${id}`);
     if (typeof old?.external_id === 'string') await this.releaseExternalId(old.external_id, id);
     return old !== null;
+  }
+
+  /** One conditional write a patch (dynalite has no transactions; each document settles on its own anyway). */
+  async patchDocuments(patches: DocumentPatch[]) {
+    return Promise.all(
+      patches.map(async ({ id, content_hash, patch }) => {
+        const fields = { ...patch, id, ...(patch.status ? { gsi1pk: this.statusKey(patch.status) } : {}) };
+        const condition = { expression: 'content_hash = :hash', values: { ':hash': content_hash } };
+        const key = { pk: this.pk, sk: `DOC#${id}` };
+        return record<DocumentRecord>(await updateItemIf(this.doc, this.table, key, fields, condition));
+      }),
+    );
   }
 
   /** A strongly consistent sum over the partition's documents (only their sizes are read back). */

@@ -12,6 +12,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../ports';
 
@@ -125,6 +126,34 @@ export async function deleteItem(
         ConditionExpression: condition?.expression,
         ExpressionAttributeValues: condition?.values,
         ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return res.Attributes ?? null;
+  } catch (e) {
+    if (isConditionFailed(e)) return null;
+    throw e;
+  }
+}
+
+/** Sets `fields` on an item while `condition` holds; returns the item as written, or null where it did not hold. */
+export async function updateItemIf(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  key: { pk: string; sk: string },
+  fields: Item,
+  condition: Condition,
+) {
+  const set = Object.entries(fields).filter(([, v]) => v !== undefined);
+  try {
+    const res = await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: `SET ${set.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: Object.fromEntries(set.map(([k], i) => [`#f${i}`, k])),
+        ExpressionAttributeValues: { ...condition.values, ...Object.fromEntries(set.map(([, v], i) => [`:f${i}`, v])) },
+        ReturnValues: 'ALL_NEW',
       }),
     );
     return res.Attributes ?? null;

@@ -92,6 +92,18 @@ export class OpenSearchProjectIndex implements ProjectIndex {
     await this.removeWhere(documentQuery(documentId, version));
   }
 
+  /** A collection has no multi-document commit: each document is replaced on its own, side by side. */
+  replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
+    return Promise.all(
+      docs.map((d) =>
+        this.replaceDocument(d.documentId, d.chunks).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+  }
+
   async deleteDocument(documentId: string): Promise<number> {
     return this.removeWhere(documentQuery(documentId));
   }

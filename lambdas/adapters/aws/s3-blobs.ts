@@ -18,13 +18,43 @@ const isMissing = (e: unknown) => {
   return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
 };
 
-/** Blobs in S3 under `projects/<project_id>/<key>`, the content type kept as the object's ContentType. */
+/** The object's bytes and type; null when it is missing. */
+async function getObject(client: S3Client, Bucket: string, Key: string) {
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket, Key }));
+    return { bytes: Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array()), type: res.ContentType };
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+}
+
+/**
+ * Blobs in S3 under `projects/<project_id>/<key>`, the content type kept as the object's ContentType;
+ * files land (S3 drops, upload URLs) under `drop/` and `uploads/`.
+ */
 export class S3BlobStore implements BlobStore {
   constructor(private readonly opts: { client: S3Client; bucket: string }) {}
 
   forProject(projectId: string): ProjectBlobs {
     if (!isId('project', projectId)) throw new Error('invalid project id for blobs');
     return new S3ProjectBlobs(this.opts.client, this.opts.bucket, `projects/${projectId}/`);
+  }
+
+  /** `drop/<project_id>/…` or `uploads/<project_id>/…`: nothing else of the bucket */
+  private landed(key: string) {
+    const [area, projectId, rest] = key.split('/');
+    if (!/^(drop|uploads)$/.test(area) || !isId('project', projectId) || !rest) throw new Error('not a landing key');
+    return key;
+  }
+
+  async readLanded(key: string) {
+    const found = await getObject(this.opts.client, this.opts.bucket, this.landed(key));
+    return found && { bytes: found.bytes, contentType: found.type ?? null };
+  }
+
+  async deleteLanded(key: string) {
+    await this.opts.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.landed(key) }));
   }
 }
 
@@ -47,15 +77,8 @@ class S3ProjectBlobs implements ProjectBlobs {
   }
 
   async get(key: string) {
-    const Key = this.key(key);
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
-      const bytes = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
-      return { bytes, contentType: res.ContentType ?? 'application/octet-stream' };
-    } catch (e) {
-      if (isMissing(e)) return null;
-      throw e;
-    }
+    const found = await getObject(this.client, this.bucket, this.key(key));
+    return found && { bytes: found.bytes, contentType: found.type ?? 'application/octet-stream' };
   }
 
   /** S3 deletes silently either way; a HEAD first says whether there was anything to delete. */

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { Invalid } from '../../core/errors';
+import { detectContentType } from '../../core/extract';
+import { safeFilename } from '../../core/filename';
+import { newId } from '../../core/ids';
+import type { DocumentRecord, ProjectRecord } from '../../core/model';
+import type { Context } from '../context';
+import { checkQuota } from '../limits';
+import { indexOf } from '../search';
+import { type DocumentInput, originalKey } from './model';
+
+const contentHash = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The record of a document taken in, accepted or not: under the id of the document it replaces
+ * (same external id), else the id it was promised, else a new one.
+ */
+function documentRecord(
+  input: DocumentInput,
+  at: { existing: DocumentRecord | null; fixedId?: string; now: string; hash: string },
+  state: Pick<DocumentRecord, 'content_type' | 'status' | 'error' | 'chunks'>,
+): DocumentRecord {
+  const { existing, now } = at;
+  return {
+    id: existing?.id ?? at.fixedId ?? newId('document'),
+    title: input.title ?? null,
+    url: input.url ?? null,
+    filename: safeFilename(input.filename),
+    content_type: state.content_type,
+    external_id: input.external_id ?? null,
+    tags: input.tags ?? [],
+    metadata: input.metadata ?? {},
+    status: state.status,
+    error: state.error,
+    chunks: state.chunks,
+    bytes: input.bytes.length,
+    content_hash: at.hash,
+    created_at: existing?.created_at ?? now,
+    updated_at: now,
+  };
+}
+
+const findExisting = (ctx: Context, projectId: string, input: DocumentInput) =>
+  input.external_id ? ctx.store.forProject(projectId).findDocumentByExternalId(input.external_id) : null;
+
+/**
+ * Step 1 of ingestion: stores a document's bytes and records it `queued`, or leaves it alone
+ * when the same external id already holds the same content. Shared by the API, uploads and drops.
+ */
+export async function accept(ctx: Context, project: ProjectRecord, input: DocumentInput, fixedId?: string) {
+  if (input.bytes.length === 0) throw Invalid('the document is empty');
+  const type = detectContentType(input.bytes, input.content_type, input.filename);
+  const hash = contentHash(input.bytes);
+  const existing = await findExisting(ctx, project.id, input);
+  if (existing && existing.content_hash === hash && existing.status !== 'failed') {
+    return { kind: 'unchanged' as const, document: existing };
+  }
+  await checkQuota(ctx, project, existing ? 0 : 1, input.bytes.length - (existing?.bytes ?? 0));
+  const doc = documentRecord(
+    input,
+    { existing, fixedId, now: ctx.iso(), hash },
+    { content_type: type, status: 'queued', error: null, chunks: existing?.chunks ?? 0 },
+  );
+  await ctx.blobs.forProject(project.id).put(originalKey(doc.id), input.bytes, type);
+  await ctx.store.forProject(project.id).putDocument(doc);
+  return { kind: 'accepted' as const, document: doc };
+}
+
+/**
+ * A file of a type Oprag cannot read, which arrived with a name to keep it under (its drop path,
+ * or the id its upload URL promised): recorded as a failed document with the reason, and
+ * without chunks.
+ */
+export async function acceptUnreadable(
+  ctx: Context,
+  project: ProjectRecord,
+  input: DocumentInput,
+  error: string,
+  fixedId?: string,
+) {
+  const failed = documentRecord(
+    input,
+    { existing: await findExisting(ctx, project.id, input), fixedId, now: ctx.iso(), hash: contentHash(input.bytes) },
+    { content_type: input.content_type ?? 'application/octet-stream', status: 'failed', error, chunks: 0 },
+  );
+  await indexOf(ctx, project).deleteDocument(failed.id);
+  await ctx.store.forProject(project.id).putDocument(failed);
+  return failed;
+}

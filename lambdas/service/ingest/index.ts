@@ -1,0 +1,84 @@
+import { OpragError } from '../../core/errors';
+import type { DocumentRecord, ProjectRecord } from '../../core/model';
+import type { Context } from '../context';
+import { publicDocument } from '../document-view';
+import type { Webhooks } from '../webhooks';
+import { accept, acceptUnreadable } from './accept';
+import { commit } from './commit';
+import type { DocumentInput, IngestMode } from './model';
+import { prepare } from './prepare';
+
+export type { DocumentInput, IngestMode, IngestOutcome } from './model';
+export { originalKey, textKey } from './model';
+
+/**
+ * Taking documents in, one pipeline for every way in and both homes: accept (store the bytes,
+ * record the document `queued`), prepare (mark it `processing`, read it, cut it into chunks),
+ * commit (write text and chunks, settle it `ready` or `failed`). The queue of either home runs
+ * prepare and commit through `processDocuments`, a batch of one project's documents at a time.
+ */
+export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinished'>) {
+  /** Prepares and commits documents of one project, as last read; returns the settled ones. */
+  async function run(project: ProjectRecord, docs: (DocumentRecord | null)[]) {
+    return commit(ctx, webhooks, project, await prepare(ctx, project.id, docs));
+  }
+
+  /**
+   * Processes queued documents of one project (one or many), each read once: every one that is
+   * still waiting becomes `ready` or `failed` on its own, one that cannot be read failing alone.
+   * Returns each document as this run settled it, or null where it left it alone (unknown, not
+   * waiting, or replaced or deleted meanwhile: left to its newer state).
+   */
+  async function processDocuments(projectId: string, documentIds: string[]): Promise<(DocumentRecord | null)[]> {
+    const project = await ctx.store.getProject(projectId);
+    if (!project) return documentIds.map(() => null);
+    const records = ctx.store.forProject(projectId);
+    const docs = await Promise.all([...new Set(documentIds)].map((id) => records.getDocument(id)));
+    const byId = new Map((await run(project, docs)).map((d) => [d.id, d]));
+    return documentIds.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * `queue`: hand processing to the ingest queue and answer at once; `wait`: process now and
+   * fail the request (422) if the document fails; `inline`: process now and report the outcome
+   * in the document (workers, which have no caller to fail).
+   */
+  async function ingest(project: ProjectRecord, input: DocumentInput, mode: IngestMode, fixedId?: string) {
+    const accepted = await accept(ctx, project, input, fixedId);
+    if (accepted.kind === 'unchanged') return accepted;
+    const { id } = accepted.document;
+    if (mode === 'queue') {
+      await ctx.queue.enqueue(project.id, id);
+      return accepted;
+    }
+    const [settled] = await run(project, [accepted.document]);
+    // left alone: replaced or deleted since it was accepted; report it as it now is
+    const done = settled ?? (await ctx.store.forProject(project.id).getDocument(id)) ?? accepted.document;
+    if (done.status === 'failed' && mode === 'wait') {
+      throw new OpragError('invalid_request', done.error ?? 'the document could not be processed', {
+        status: 422,
+        body: { document: publicDocument(done) },
+      });
+    }
+    return { kind: done.status === 'ready' ? ('ready' as const) : ('accepted' as const), document: done };
+  }
+
+  /** A file that arrived without a caller to answer (drop folder, S3 drop): unreadable types become failed documents. */
+  async function ingestUnattended(project: ProjectRecord, input: DocumentInput, mode: IngestMode, fixedId?: string) {
+    try {
+      return await ingest(project, input, mode, fixedId);
+    } catch (e) {
+      // a file with a name to keep it under (its drop path, or the id its upload URL promised)
+      // becomes a failed document with the reason; one without is only refused
+      if (!(e instanceof OpragError) || e.type !== 'unsupported_media_type' || (!input.external_id && !fixedId))
+        throw e;
+      const failed = await acceptUnreadable(ctx, project, input, e.message, fixedId);
+      webhooks.documentFinished(project.id, failed, project);
+      return { kind: 'accepted' as const, document: failed };
+    }
+  }
+
+  return { processDocuments, ingest, ingestUnattended };
+}
+
+export type Ingest = ReturnType<typeof makeIngest>;
