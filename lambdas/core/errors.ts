@@ -1,6 +1,8 @@
 /**
- * Typed errors thrown by the core and the use cases. The http layer maps each one to the
- * error body of API.md; anything else becomes a 500 whose message carries no internals.
+ * Typed errors thrown by the core and the use cases: one class per error type of API.md, each
+ * carrying its status and, where there is one, the error that caused it. The http layer maps
+ * every one to the error body in one place (`http/errors.ts`); anything else becomes a 500 whose
+ * message carries no internals.
  */
 export type ErrorType =
   | 'invalid_request'
@@ -13,47 +15,111 @@ export type ErrorType =
   | 'rate_limited'
   | 'internal';
 
-export const STATUS_BY_TYPE: Record<ErrorType, number> = {
-  invalid_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-};
+export interface ErrorOptions {
+  /** the error this one stands for (kept for logs, never sent to the caller) */
+  cause?: unknown;
+}
 
-export class OpragError extends Error {
-  constructor(
-    readonly type: ErrorType,
-    message: string,
-    readonly extra: {
-      retryAfterSeconds?: number;
-      /** overrides the type's status: a failed `?wait=true` ingest is a 422 invalid_request */
-      status?: number;
-      /** extra top-level fields of the error body, such as the failed document */
-      body?: Record<string, unknown>;
-    } = {},
-  ) {
-    super(message);
-    this.name = 'OpragError';
-  }
-  get status(): number {
-    return this.extra.status ?? STATUS_BY_TYPE[this.type];
+/** An error the caller can act on. Subclasses fix the type and the status. */
+export abstract class OpragError extends Error {
+  abstract readonly type: ErrorType;
+  abstract readonly status: number;
+  /** seconds the caller should wait before trying again (`Retry-After`) */
+  readonly retryAfterSeconds?: number;
+  /** extra top-level fields of the error body, such as the failed document */
+  readonly body?: Record<string, unknown>;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
   }
 }
 
-export const Invalid = (message: string) => new OpragError('invalid_request', message);
-export const Unauthorized = (message = 'a valid API key is required') => new OpragError('unauthorized', message);
-export const Forbidden = (message = 'this key may not do that') => new OpragError('forbidden', message);
-export const NotFound = (what = 'resource') => new OpragError('not_found', `${what} not found`);
-export const Conflict = (message: string) => new OpragError('conflict', message);
-export const TooLarge = (message: string) => new OpragError('payload_too_large', message);
-export const UnsupportedMedia = (message: string) => new OpragError('unsupported_media_type', message);
-export const RateLimited = (message: string, retryAfterSeconds: number) =>
-  new OpragError('rate_limited', message, { retryAfterSeconds });
+/** 400: the request is malformed or breaks a rule of the API. */
+export class Invalid extends OpragError {
+  readonly type = 'invalid_request';
+  readonly status = 400;
+}
+
+/** 401: no key, or one that is unknown, revoked or expired. */
+export class Unauthorized extends OpragError {
+  readonly type = 'unauthorized';
+  readonly status = 401;
+  constructor(message = 'a valid API key is required', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** 403: the key is valid but may not do this. */
+export class Forbidden extends OpragError {
+  readonly type = 'forbidden';
+  readonly status = 403;
+  constructor(message = 'this key may not do that', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** 404: no such thing within the caller's reach (never a hint that it exists elsewhere). */
+export class NotFound extends OpragError {
+  readonly type = 'not_found';
+  readonly status = 404;
+  /** `what` names the thing: "project" gives "project not found" */
+  constructor(what = 'resource', options?: ErrorOptions) {
+    super(`${what} not found`, options);
+  }
+}
+
+/** 404 for a path that exists with another method. */
+export class MethodNotServed extends OpragError {
+  readonly type = 'not_found';
+  readonly status = 404;
+  constructor(method: string) {
+    super(`${method} is not served on this path`);
+  }
+}
+
+/** 409: the request conflicts with the state of a resource. */
+export class Conflict extends OpragError {
+  readonly type = 'conflict';
+  readonly status = 409;
+}
+
+/** 413: the body or the file is larger than allowed. */
+export class TooLarge extends OpragError {
+  readonly type = 'payload_too_large';
+  readonly status = 413;
+}
+
+/** 415: a content type Oprag does not read. */
+export class UnsupportedMedia extends OpragError {
+  readonly type = 'unsupported_media_type';
+  readonly status = 415;
+}
+
+/** 422: a document sent with `?wait=true` that could not be processed; the body carries it. */
+export class DocumentFailed extends OpragError {
+  readonly type = 'invalid_request';
+  readonly status = 422;
+  constructor(message: string, document: unknown, options?: ErrorOptions) {
+    super(message, options);
+    (this as { body?: Record<string, unknown> }).body = { document };
+  }
+}
+
+/** 429: a limit of the project was reached; try again after `retryAfterSeconds`. */
+export class RateLimited extends OpragError {
+  readonly type = 'rate_limited';
+  readonly status = 429;
+  constructor(message: string, retryAfterSeconds: number, options?: ErrorOptions) {
+    super(message, options);
+    (this as { retryAfterSeconds?: number }).retryAfterSeconds = retryAfterSeconds;
+  }
+}
 
 /** Thrown when content of a supported type cannot be read: the document becomes `failed`. */
-export class ExtractionError extends Error {}
+export class ExtractionError extends Error {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ExtractionError';
+  }
+}

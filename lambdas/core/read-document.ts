@@ -38,8 +38,9 @@ async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
     if (err.name === 'PasswordException') {
       throw new ExtractionError('the PDF is password-protected; upload a copy without a password');
     }
-    if (err.name === 'InvalidPDFException') throw new ExtractionError('the PDF is damaged and cannot be read');
-    throw new ExtractionError(`the PDF could not be read: ${err.message}`);
+    if (err.name === 'InvalidPDFException')
+      throw new ExtractionError('the PDF is damaged and cannot be read', { cause: e });
+    throw new ExtractionError(`the PDF could not be read: ${err.message}`, { cause: e });
   }
   const blocks: Block[] = [];
   pages.forEach((text, i) => {
@@ -59,7 +60,7 @@ async function readDocx(bytes: Buffer): Promise<ExtractedDocument> {
   try {
     result = await mammoth.convertToHtml({ buffer: bytes });
   } catch (e) {
-    throw new ExtractionError(`the DOCX could not be read: ${(e as Error).message}`);
+    throw new ExtractionError(`the DOCX could not be read: ${(e as Error).message}`, { cause: e });
   }
   return html(result.value);
 }

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
-import { Forbidden, NotFound, OpragError, TooLarge } from '../core/errors';
+import { Forbidden, MethodNotServed, NotFound, OpragError, TooLarge } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Logger } from '../ports';
 import type { Principal, Services } from '../service';
@@ -179,8 +179,8 @@ const routingMiddleware = (
   before: async (request: Request) => {
     const event = request.event;
     const match = matchRoute(routes, event.httpMethod.toUpperCase(), event.path);
-    if (match === null) throw NotFound('route');
-    if (match === 'method') throw new OpragError('not_found', `${event.httpMethod} is not served on this path`);
+    if (match === null) throw new NotFound('route');
+    if (match === 'method') throw new MethodNotServed(event.httpMethod);
     request.context.oprag.match = match;
     const body =
       event.rawBody ??
@@ -193,7 +193,7 @@ const routingMiddleware = (
     request.context.oprag.principal = principal;
     if (match.compiled.shortForm) {
       if (principal.kind !== 'project')
-        throw Forbidden("the short forms act on a project key's own project; use /v1/projects/{project_id}/...");
+        throw new Forbidden("the short forms act on a project key's own project; use /v1/projects/{project_id}/...");
       match.params.project_id = principal.projectId;
     }
     request.context.oprag.projectId = match.params.project_id ?? null;
@@ -205,7 +205,9 @@ const routingMiddleware = (
     if (company) request.context.oprag.access = services.authorize.company(principal, company === 'write');
     const limit = opts.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
     if (body.length > limit) {
-      throw TooLarge(`the body may be at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`);
+      throw new TooLarge(
+        `the body may be at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
+      );
     }
   },
 });

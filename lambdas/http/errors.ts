@@ -20,8 +20,15 @@ export function errorResult(
 }
 
 /** Maps anything thrown to API.md's error body. Unknown errors become a 500 that says nothing inside. */
-export function toErrorResult(err: unknown, requestId: string, logger: Pick<Logger, 'error'>): ApiResult {
-  if (err instanceof OpragError) return errorResult(err.type, err.status, err.message, requestId, err.extra);
+export function toErrorResult(err: unknown, requestId: string, logger: Pick<Logger, 'error' | 'warn'>): ApiResult {
+  if (err instanceof OpragError) {
+    // the caller hears the typed error; what caused it is for the logs only
+    if (err.cause !== undefined) logger.warn('request refused', { error: err.cause, type: err.type });
+    return errorResult(err.type, err.status, err.message, requestId, {
+      retryAfterSeconds: err.retryAfterSeconds,
+      body: err.body,
+    });
+  }
   logger.error('unexpected error', { error: err });
   return errorResult(
     'internal',

@@ -20,14 +20,14 @@ export function parseMultipart(body: Buffer, contentType: string): Promise<Multi
         defParamCharset: 'utf8',
       });
     } catch {
-      reject(Invalid('the multipart body has no valid boundary'));
+      reject(new Invalid('the multipart body has no valid boundary'));
       return;
     }
     parser.on('file', (name, stream, info) => {
       const parts: Buffer[] = [];
       // a body that ends inside a part errors on the part's stream: unheard, it would be thrown
       // out of the event loop and take the process down
-      stream.on('error', () => reject(Invalid('the multipart body is malformed: it ends inside a part')));
+      stream.on('error', () => reject(new Invalid('the multipart body is malformed: it ends inside a part')));
       stream.on('data', (d: Buffer) => parts.push(d));
       stream.on('end', () => {
         if (name === 'file') {
@@ -43,7 +43,7 @@ export function parseMultipart(body: Buffer, contentType: string): Promise<Multi
     parser.on('field', (name, value) => {
       fields[name] = value;
     });
-    parser.on('error', () => reject(Invalid('the multipart body is malformed')));
+    parser.on('error', () => reject(new Invalid('the multipart body is malformed')));
     parser.on('close', () => resolve({ fields, file }));
     parser.end(body);
   });
@@ -56,7 +56,7 @@ export function formTags(value: string | undefined): string[] | undefined {
     try {
       return JSON.parse(value) as string[];
     } catch {
-      throw Invalid('tags must be a JSON array or a comma-separated list');
+      throw new Invalid('tags must be a JSON array or a comma-separated list');
     }
   }
   return value
@@ -70,6 +70,6 @@ export function formMetadata(value: string | undefined): Record<string, unknown>
   try {
     return JSON.parse(value) as Record<string, unknown>;
   } catch {
-    throw Invalid('metadata must be a JSON object');
+    throw new Invalid('metadata must be a JSON object');
   }
 }

@@ -7,7 +7,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infe
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue.path.join('.');
-  throw Invalid(field ? `${field}: ${issue.message}` : issue.message);
+  throw new Invalid(field ? `${field}: ${issue.message}` : issue.message);
 }
 
 /** The JSON body of a request, or a 400 when it is not JSON. */
@@ -16,6 +16,6 @@ export function jsonBody(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
-    throw Invalid('the body is not valid JSON');
+    throw new Invalid('the body is not valid JSON');
   }
 }

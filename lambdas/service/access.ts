@@ -83,9 +83,9 @@ export async function authorizeProject<P extends Permission>(
   permission: P,
 ): Promise<ProjectAccess<P>> {
   const project = await ownedProject(store, principal, projectId);
-  if (!project) throw NotFound('project');
+  if (!project) throw new NotFound('project');
   if (!allows(principal, permission)) {
-    throw Forbidden(
+    throw new Forbidden(
       principal.kind === 'company'
         ? 'a viewer key can only read'
         : `this key's scopes (${principal.key.scopes.join(', ')}) do not allow this`,
@@ -96,8 +96,8 @@ export async function authorizeProject<P extends Permission>(
 
 /** Company-level calls: company keys only; `write` ones need the admin role. */
 export function authorizeCompany<W extends boolean>(principal: Principal, write: W): CompanyAccess<W> {
-  if (principal.kind !== 'company') throw Forbidden('this needs a company key');
-  if (write && principal.role !== 'admin') throw Forbidden('a viewer key can only read');
+  if (principal.kind !== 'company') throw new Forbidden('this needs a company key');
+  if (write && principal.role !== 'admin') throw new Forbidden('a viewer key can only read');
   return Object.freeze({ principal, companyId: principal.companyId, write, [GRANTED]: true as const });
 }
 

@@ -33,7 +33,7 @@ function cleanFilter(filter?: SearchFilter) {
 /** The question a chat asks: `question`, or the last user message. */
 export function questionOf(req: ChatRequest): string {
   const q = req.question ?? [...(req.messages ?? [])].reverse().find((m) => m.role === 'user')?.content;
-  if (!q?.trim()) throw Invalid('send a question, or messages ending with a user message');
+  if (!q?.trim()) throw new Invalid('send a question, or messages ending with a user message');
   return q.trim();
 }
 

@@ -13,5 +13,5 @@ export function decodeCursor(cursor: string | undefined | null): string | null {
   } catch {
     // fall through
   }
-  throw Invalid('cursor is not valid');
+  throw new Invalid('cursor is not valid');
 }

@@ -20,7 +20,7 @@ export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
 export function makeDocumentServices(ctx: Context, { processDocuments, ingest, ingestUnattended }: Ingest) {
   async function getOwnDocument(projectId: string, documentId: string) {
     const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
-    if (!doc) throw NotFound('document');
+    if (!doc) throw new NotFound('document');
     return doc;
   }
 
@@ -31,7 +31,9 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
     async createDocument({ project }: ProjectAccess<'documents.write'>, input: DocumentInput, wait: boolean) {
       await checkRate(ctx, project, 'ingest');
       if (input.bytes.length > ctx.settings.maxBodyBytes) {
-        throw TooLarge(`a document in a request body may be at most ${ctx.settings.maxBodyBytes} bytes; use uploads`);
+        throw new TooLarge(
+          `a document in a request body may be at most ${ctx.settings.maxBodyBytes} bytes; use uploads`,
+        );
       }
       return ingest(project, input, wait ? 'wait' : 'queue');
     },
@@ -42,7 +44,7 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
      */
     async ingestDropped(projectId: string, input: DocumentInput, mode: IngestMode = 'queue') {
       const project = await ctx.store.getProject(projectId);
-      if (!project) throw NotFound('project');
+      if (!project) throw new NotFound('project');
       return ingestUnattended(project, input, mode);
     },
 
@@ -65,7 +67,7 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
     async getContent({ project }: ProjectAccess<'documents.read'>, documentId: string) {
       const doc = await getOwnDocument(project.id, documentId);
       const blob = await ctx.blobs.forProject(project.id).get(originalKey(doc.id));
-      if (!blob) throw NotFound('document content');
+      if (!blob) throw new NotFound('document content');
       return { bytes: blob.bytes, contentType: doc.content_type, filename: doc.filename };
     },
 

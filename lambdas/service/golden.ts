@@ -22,7 +22,7 @@ type Answerer = (
 export function makeGoldenServices(ctx: Context, answer: Answerer) {
   async function own(projectId: string, id: string) {
     const q = isId('golden', id) ? await ctx.store.forProject(projectId).getGoldenQuestion(id) : null;
-    if (!q) throw NotFound('golden question');
+    if (!q) throw new NotFound('golden question');
     return q;
   }
 
@@ -58,7 +58,7 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
         approved: patch.approved ?? q.approved,
         updated_at: ctx.iso(),
       };
-      if (!updated.question) throw Invalid('question must not be empty');
+      if (!updated.question) throw new Invalid('question must not be empty');
       await ctx.store.forProject(project.id).putGoldenQuestion(updated);
       return { golden_question: updated };
     },

@@ -31,14 +31,14 @@ function isFuture(time: string, now: string): boolean {
 
 /** Resolves a bearer token to the principal it stands for, or fails with 401. */
 export async function authenticate(ctx: KeyContext, token: string | null): Promise<Principal> {
-  if (!token) throw Unauthorized('send an API key as "Authorization: Bearer <key>"');
-  if (!keyKind(token)) throw Unauthorized('the API key is not valid');
+  if (!token) throw new Unauthorized('send an API key as "Authorization: Bearer <key>"');
+  if (!keyKind(token)) throw new Unauthorized('the API key is not valid');
   const key = await ctx.store.findKeyByHash(hashKey(token));
   // the store found it by hash; the constant-time check keeps that true whatever the store's lookup
-  if (!key || !keyMatches(token, key.hash)) throw Unauthorized('the API key is not valid');
+  if (!key || !keyMatches(token, key.hash)) throw new Unauthorized('the API key is not valid');
   const now = ctx.iso();
-  if (key.revoked_at) throw Unauthorized('the API key has been revoked');
-  if (key.expires_at && !isFuture(key.expires_at, now)) throw Unauthorized('the API key has expired');
+  if (key.revoked_at) throw new Unauthorized('the API key has been revoked');
+  if (key.expires_at && !isFuture(key.expires_at, now)) throw new Unauthorized('the API key has expired');
   // last_used_at to the minute: a busy key is written once a minute, not on every call
   if (!key.last_used_at || Date.parse(now) - Date.parse(key.last_used_at) >= TOUCH_INTERVAL_MS) {
     try {
@@ -50,7 +50,7 @@ export async function authenticate(ctx: KeyContext, token: string | null): Promi
   if (key.kind === 'company') {
     return { kind: 'company', key, companyId: key.company_id, role: key.role ?? 'viewer' };
   }
-  if (!key.project_id) throw Unauthorized('the API key is not valid');
+  if (!key.project_id) throw new Unauthorized('the API key is not valid');
   return { kind: 'project', key, companyId: key.company_id, projectId: key.project_id };
 }
 
@@ -109,7 +109,7 @@ export function makeKeyServices(ctx: KeyContext) {
   /** The operator's way in: a company and its first admin key (CLI, demo company). */
   async function createCompany(name: string) {
     const trimmed = name.trim();
-    if (trimmed.length < 1 || trimmed.length > 200) throw Invalid('name must be 1 to 200 characters');
+    if (trimmed.length < 1 || trimmed.length > 200) throw new Invalid('name must be 1 to 200 characters');
     const company: Company = { id: newId('company'), name: trimmed, created_at: ctx.iso() };
     await ctx.store.createCompany(company);
     const { record, key } = await issueCompanyKey(ctx, company.id, 'first admin key', 'admin');
@@ -121,7 +121,7 @@ export function makeKeyServices(ctx: KeyContext) {
 
     async getCompany({ companyId }: CompanyAccess) {
       const company = await ctx.store.getCompany(companyId);
-      if (!company) throw NotFound('company');
+      if (!company) throw new NotFound('company');
       return { company };
     },
 
@@ -136,12 +136,12 @@ export function makeKeyServices(ctx: KeyContext) {
 
     async revokeCompanyKey({ companyId }: CompanyAccess<true>, keyId: string) {
       const key = isId('key', keyId) ? await ctx.store.getKey(keyId) : null;
-      if (!key || key.company_id !== companyId || key.kind !== 'company') throw NotFound('key');
+      if (!key || key.company_id !== companyId || key.kind !== 'company') throw new NotFound('key');
       if (!key.revoked_at && key.role === 'admin') {
         const admins = (await ctx.store.listCompanyKeys(companyId)).filter(
           (k) => k.role === 'admin' && !k.revoked_at && !(k.expires_at && !isFuture(k.expires_at, ctx.iso())),
         );
-        if (admins.length <= 1) throw Conflict("the company's last admin key cannot be revoked");
+        if (admins.length <= 1) throw new Conflict("the company's last admin key cannot be revoked");
       }
       const revoked = await ctx.store.revokeKey(key.id, ctx.iso());
       return { api_key: publicKey(revoked ?? key) };
@@ -151,7 +151,8 @@ export function makeKeyServices(ctx: KeyContext) {
       { project }: ProjectAccess<'project.write'>,
       body: { name?: string; scopes?: Scope[]; environment?: Environment; expires_at?: string },
     ) {
-      if (body.expires_at && !isFuture(body.expires_at, ctx.iso())) throw Invalid('expires_at must be in the future');
+      if (body.expires_at && !isFuture(body.expires_at, ctx.iso()))
+        throw new Invalid('expires_at must be in the future');
       const { record, key } = await issueProjectKey(ctx, project, body);
       return { api_key: { ...publicKey(record), key } };
     },
@@ -162,7 +163,7 @@ export function makeKeyServices(ctx: KeyContext) {
 
     async revokeProjectKey({ project }: ProjectAccess<'project.write'>, keyId: string) {
       const key = isId('key', keyId) ? await ctx.store.getKey(keyId) : null;
-      if (!key || key.project_id !== project.id) throw NotFound('key');
+      if (!key || key.project_id !== project.id) throw new NotFound('key');
       const revoked = await ctx.store.revokeKey(key.id, ctx.iso());
       return { api_key: publicKey(revoked ?? key) };
     },

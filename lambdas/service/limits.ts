@@ -13,7 +13,7 @@ export async function checkRate(ctx: Context, project: ProjectRecord, kind: 'cha
   const count = await ctx.store.forProject(project.id).countInWindow(kind, window);
   if (count > limit) {
     const retryAfter = 60 - now.getUTCSeconds();
-    throw RateLimited(`this project allows ${limit} ${kind} requests a minute`, retryAfter);
+    throw new RateLimited(`this project allows ${limit} ${kind} requests a minute`, retryAfter);
   }
 }
 
@@ -23,10 +23,10 @@ export async function checkQuota(ctx: Context, project: ProjectRecord, addDocume
   if (!max_documents && !max_bytes) return;
   const totals = await ctx.store.forProject(project.id).documentTotals();
   if (max_documents && totals.documents + addDocuments > max_documents) {
-    throw Conflict(`the project holds its maximum of ${max_documents} documents`);
+    throw new Conflict(`the project holds its maximum of ${max_documents} documents`);
   }
   if (max_bytes && totals.bytes + addBytes > max_bytes) {
-    throw Conflict(`the document would take the project past its quota of ${max_bytes} bytes`);
+    throw new Conflict(`the document would take the project past its quota of ${max_bytes} bytes`);
   }
 }
 

@@ -93,10 +93,10 @@ export function makeProjectServices(ctx: Context) {
     async updateProject({ project }: ProjectAccess<'project.write'>, patch: ProjectPatch) {
       if (patch.webhook_url) {
         const problem = outboundUrlProblem(patch.webhook_url, { allowPrivate: ctx.settings.allowPrivateUrls });
-        if (problem) throw Invalid(`webhook_url ${problem}`);
+        if (problem) throw new Invalid(`webhook_url ${problem}`);
       }
       const webhookUrl = patch.webhook_url !== undefined ? patch.webhook_url : project.webhook_url;
-      if (patch.rotate_webhook_secret && !webhookUrl) throw Invalid('rotate_webhook_secret needs a webhook_url');
+      if (patch.rotate_webhook_secret && !webhookUrl) throw new Invalid('rotate_webhook_secret needs a webhook_url');
       // a secret exists while a URL does; it is issued with the first URL or on request, and shown only then
       const current = webhookUrl ? (project.webhook_secret ?? null) : null;
       const issued = webhookUrl && (!current || patch.rotate_webhook_secret) ? newWebhookSecret() : null;
@@ -120,9 +120,9 @@ export function makeProjectServices(ctx: Context) {
         // a day of the calendar: Date.parse takes 2026-02-31 and rolls it over to March
         const real =
           DAY.test(d) && !Number.isNaN(Date.parse(d)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
-        if (!real) throw Invalid('from and to must be days (YYYY-MM-DD)');
+        if (!real) throw new Invalid('from and to must be days (YYYY-MM-DD)');
       }
-      if (from > to) throw Invalid('from must not be after to');
+      if (from > to) throw new Invalid('from must not be after to');
       return { usage: await ctx.store.forProject(project.id).listUsage(from, to) };
     },
 

@@ -13,11 +13,11 @@ import { checkRate } from './limits';
 /** Upload URLs: created through the API, completed when the bytes land (local server or S3). */
 export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
   async function landUpload(upload: UploadRecord | null, bytes: Buffer, mode: IngestMode) {
-    if (!upload) throw NotFound('upload URL (unknown, used or expired)');
+    if (!upload) throw new NotFound('upload URL (unknown, used or expired)');
     const project = await ctx.store.getProject(upload.project_id);
-    if (!project) throw NotFound('upload URL (unknown, used or expired)');
+    if (!project) throw new NotFound('upload URL (unknown, used or expired)');
     if (bytes.length > ctx.settings.maxUploadBytes) {
-      throw TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes / 2 ** 20} MB`);
+      throw new TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes / 2 ** 20} MB`);
     }
     const outcome = await ingestUnattended(
       project,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpragError } from '../../lambdas/core/errors';
+import { Forbidden } from '../../lambdas/core/errors';
 import { newId } from '../../lambdas/core/ids';
 import type { Scope } from '../../lambdas/core/keys';
 import type { ApiKeyRecord, ProjectRecord } from '../../lambdas/core/model';
@@ -137,7 +137,7 @@ describe('authorizeCompany', () => {
     expect(() => authorizeCompany(companyKey('viewer'), true)).toThrow(
       expect.objectContaining({ type: 'forbidden', status: 403 }),
     );
-    expect(() => authorizeCompany(companyKey('viewer'), true)).toThrow(OpragError);
+    expect(() => authorizeCompany(companyKey('viewer'), true)).toThrow(Forbidden);
   });
 
   it('refuses a project key with 403', () => {

@@ -77,7 +77,7 @@ export class OpenSearchIndex implements SearchIndex {
     // stable sort: on a tie the collection listed first wins
     const open = loads.filter((l) => l.count < this.opts.indexCap).sort((a, b) => a.count - b.count);
     if (open.length === 0) {
-      throw Conflict(
+      throw new Conflict(
         `no room for a new project: each of the ${this.collections.length} OpenSearch collection(s) already ` +
           `holds ${this.opts.indexCap} project indexes, its cap; add a collection to the pool`,
       );

@@ -41,14 +41,14 @@ const EXTENSIONS: Record<string, SupportedType> = {
 export function detectContentType(bytes: Buffer, declared?: string | null, filename?: string | null): SupportedType {
   const claimed = claimedType(declared, filename);
   const sniffed = sniff(bytes);
-  if (sniffed === 'binary') throw UnsupportedMedia('the content is binary and not of a supported format');
+  if (sniffed === 'binary') throw new UnsupportedMedia('the content is binary and not of a supported format');
   if (sniffed === 'pdf' || sniffed === 'zip') {
     const type = sniffed === 'pdf' ? 'application/pdf' : EXTENSIONS.docx;
-    if (claimed && claimed !== type) throw UnsupportedMedia(`the content is not ${claimed}`);
+    if (claimed && claimed !== type) throw new UnsupportedMedia(`the content is not ${claimed}`);
     return type;
   }
   if (claimed === 'application/pdf' || claimed === EXTENSIONS.docx) {
-    throw UnsupportedMedia(`the content is not ${claimed}`);
+    throw new UnsupportedMedia(`the content is not ${claimed}`);
   }
   if (claimed) return claimed;
   const head = bytes.subarray(0, 512).toString('utf8').trimStart().toLowerCase();
@@ -70,7 +70,7 @@ export function claimedType(declared?: string | null, filename?: string | null):
   const base = declared?.split(';')[0].trim().toLowerCase() || '';
   if (base !== '' && base !== 'application/octet-stream' && base !== 'binary/octet-stream') {
     const known = (SUPPORTED_TYPES as readonly string[]).includes(base) ? (base as SupportedType) : ALIASES[base];
-    if (!known) throw UnsupportedMedia(`content type ${base} is not supported`);
+    if (!known) throw new UnsupportedMedia(`content type ${base} is not supported`);
     return known;
   }
   const ext = filename?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
@@ -81,7 +81,7 @@ function sniff(bytes: Buffer): 'pdf' | 'zip' | 'binary' | 'text' {
   if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'pdf';
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
   if (bytes.subarray(0, 8).equals(OLE)) {
-    throw UnsupportedMedia(
+    throw new UnsupportedMedia(
       'the file is a password-protected Office document or a legacy .doc/.xls; save it as .docx without a password',
     );
   }

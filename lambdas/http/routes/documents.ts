@@ -12,7 +12,7 @@ async function documentInput(r: RouteRequest): Promise<DocumentInput> {
   const type = (r.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('multipart/form-data')) {
     const form = await parseMultipart(r.body, r.headers['content-type'] ?? '');
-    if (!form.file) throw Invalid('the form needs a file part named "file"');
+    if (!form.file) throw new Invalid('the form needs a file part named "file"');
     const fields = validate(schemas.documentFields, {
       ...form.fields,
       tags: formTags(form.fields.tags),
@@ -26,7 +26,7 @@ async function documentInput(r: RouteRequest): Promise<DocumentInput> {
     };
   }
   if (type && !type.startsWith('application/json')) {
-    throw UnsupportedMedia('send documents as application/json or multipart/form-data');
+    throw new UnsupportedMedia('send documents as application/json or multipart/form-data');
   }
   const { text, content_base64, ...fields } = validate(schemas.documentJson, jsonBody(r.body));
   const bytes = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(content_base64 ?? '', 'base64');

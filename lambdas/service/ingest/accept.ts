@@ -48,7 +48,7 @@ const findExisting = (ctx: Context, projectId: string, input: DocumentInput) =>
  * when the same external id already holds the same content. Shared by the API, uploads and drops.
  */
 export async function accept(ctx: Context, project: ProjectRecord, input: DocumentInput, fixedId?: string) {
-  if (input.bytes.length === 0) throw Invalid('the document is empty');
+  if (input.bytes.length === 0) throw new Invalid('the document is empty');
   const type = detectContentType(input.bytes, input.content_type, input.filename);
   const hash = contentHash(input.bytes);
   const existing = await findExisting(ctx, project.id, input);

@@ -1,4 +1,4 @@
-import { OpragError } from '../../core/errors';
+import { DocumentFailed, UnsupportedMedia } from '../../core/errors';
 import type { DocumentRecord, ProjectRecord } from '../../core/model';
 import type { Context } from '../context';
 import { publicDocument } from '../document-view';
@@ -55,10 +55,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     // left alone: replaced or deleted since it was accepted; report it as it now is
     const done = settled ?? (await ctx.store.forProject(project.id).getDocument(id)) ?? accepted.document;
     if (done.status === 'failed' && mode === 'wait') {
-      throw new OpragError('invalid_request', done.error ?? 'the document could not be processed', {
-        status: 422,
-        body: { document: publicDocument(done) },
-      });
+      throw new DocumentFailed(done.error ?? 'the document could not be processed', publicDocument(done));
     }
     return { kind: done.status === 'ready' ? ('ready' as const) : ('accepted' as const), document: done };
   }
@@ -70,8 +67,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     } catch (e) {
       // a file with a name to keep it under (its drop path, or the id its upload URL promised)
       // becomes a failed document with the reason; one without is only refused
-      if (!(e instanceof OpragError) || e.type !== 'unsupported_media_type' || (!input.external_id && !fixedId))
-        throw e;
+      if (!(e instanceof UnsupportedMedia) || (!input.external_id && !fixedId)) throw e;
       const failed = await acceptUnreadable(ctx, project, input, e.message, fixedId);
       webhooks.documentFinished(project.id, failed, project);
       return { kind: 'accepted' as const, document: failed };
