@@ -8,11 +8,12 @@ import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
+import type { Clock } from '../ports';
 import { makeServices } from '../service';
 import type { Settings } from '../service/context';
 
 /** The embedded home's composition root: every port on SQLite and the file system under one directory. */
-export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) {
+export function composeLocal(dataDir: string, settings: Partial<Settings> = {}, clock?: Clock) {
   mkdirSync(dataDir, { recursive: true });
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
@@ -28,6 +29,7 @@ export function composeLocal(dataDir: string, settings: Partial<Settings> = {}) 
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     settings,
+    clock,
   });
   queue.start(
     (projectId, documentId) => services.documents.processDocument(projectId, documentId),

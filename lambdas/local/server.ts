@@ -7,6 +7,7 @@ import { newId } from '../core/ids';
 import { type AppContext, makeApp } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
+import type { Clock } from '../ports';
 import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   settings?: Partial<Settings>;
   /** where the server reports what it does (the demo key, listening) */
   print?: (line: string) => void;
+  /** the time the services see (key expiry, rate windows, timestamps); the system clock by default */
+  clock?: Clock;
 }
 
 const UPLOAD_PATH = /^\/v1\/uploads\/[^/]+\/?$/;
@@ -99,7 +102,7 @@ function send(res: ServerResponse, result: ApiResult): void {
  */
 export async function startServer(opts: ServerOptions) {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const home = composeLocal(opts.dataDir, opts.settings);
+  const home = composeLocal(opts.dataDir, opts.settings, opts.clock);
   const { services } = home;
   const app = makeApp(services, { publicUrl: opts.publicUrl });
 
