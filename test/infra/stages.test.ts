@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readConfig } from '../../lib/config';
 import { addOpragStage } from '../../lib/oprag-app';
-import { type Resources, testApp } from './synth';
+import { ofType, type Resources, testApp } from './synth';
 
 /** Properties that set a physical name, which must be unique in an account (and region). */
 const NAME_PROPERTIES = ['TableName', 'QueueName', 'TopicName', 'FunctionName', 'LogGroupName', 'AlarmName', 'Name'];
@@ -26,12 +26,38 @@ function physicalNames(template: Template): string[] {
 }
 
 describe('two stages in one account', () => {
-  const app = testApp();
+  // the one synthesis of the suite that runs CDK's built-in CloudFormation validation, as `cdk synth` does
+  const app = testApp({}, { validate: true });
   const staging = addOpragStage(app, 'staging');
   const production = addOpragStage(app, 'production');
   const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
-  const [stagingNames, productionNames] = [staging, production].map((s) => physicalNames(Template.fromStack(s)));
+  const [stagingTemplate, productionTemplate] = [staging, production].map((s) => Template.fromStack(s));
   quiet.mockRestore();
+  const [stagingNames, productionNames] = [stagingTemplate, productionTemplate].map(physicalNames);
+  const resourcesOf = (t: Template) => t.toJSON().Resources as Resources;
+
+  it("pass CDK's built-in CloudFormation validation, which fails `cdk synth` on an error", () => {
+    expect(app.node.tryGetContext('@aws-cdk/core:validateAgainstDefaultRules')).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8'));
+    const violations = report.pluginReports
+      .filter((r: { pluginName: string }) => r.pluginName === 'CloudFormation Validate')
+      .flatMap((r: { violations: { severity: string; ruleName: string }[] }) => r.violations);
+    console.info(
+      `CloudFormation validation: ${violations.map((v: { ruleName: string }) => v.ruleName).join(', ') || '(nothing to report)'}`,
+    );
+    expect(violations.filter((v: { severity: string }) => v.severity === 'error' || v.severity === 'fatal')).toEqual(
+      [],
+    );
+    // and the same validation fails the synthesis of a template CloudFormation would reject
+    const broken = new Stack(testApp({}, { validate: true }), 'Broken');
+    new CfnResource(broken, 'Bucket', { type: 'AWS::S3::Bucket', properties: { NoSuchProperty: true } });
+    const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(() => Template.fromStack(broken)).toThrow(/NoSuchProperty/);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
 
   it('synthesize side by side as two stacks named by stage', () => {
     const stacks = app.node.children.filter((c) => c instanceof Stack) as Stack[];
@@ -43,6 +69,27 @@ describe('two stages in one account', () => {
   it('share no physical resource name', () => {
     expect(stagingNames.length).toBeGreaterThan(10);
     expect(stagingNames.filter((n) => productionNames.includes(n))).toEqual([]);
+  });
+
+  it('name their table by stage, and keep it (deletion protection on) in production only', () => {
+    const [[, stagingTable]] = ofType(resourcesOf(stagingTemplate), 'AWS::DynamoDB::Table');
+    const [[, productionTable]] = ofType(resourcesOf(productionTemplate), 'AWS::DynamoDB::Table');
+
+    expect(stagingTable.Properties).toMatchObject({ TableName: 'oprag-staging', DeletionProtectionEnabled: false });
+    expect(stagingTable.DeletionPolicy).toBe('Delete');
+    expect(productionTable.Properties).toMatchObject({
+      TableName: 'oprag-production',
+      DeletionProtectionEnabled: true,
+    });
+    expect(productionTable.DeletionPolicy).toBe('Retain');
+  });
+
+  it('run search standby replicas in production only', () => {
+    const standby = (t: Template) =>
+      ofType(resourcesOf(t), 'AWS::OpenSearchServerless::Collection').map(([, c]) => c.Properties.StandbyReplicas);
+
+    expect(standby(stagingTemplate)).toEqual(['DISABLED']);
+    expect(standby(productionTemplate)).toEqual(['ENABLED']);
   });
 
   it('carry the stage in every literal name', () => {
