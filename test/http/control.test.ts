@@ -138,7 +138,7 @@ describe('company and projects', () => {
     const res = await t.admin.get<{ usage: Record<string, number | string>[] }>(`/v1/projects/${p.id}/usage`);
     expect(res.status).toBe(200);
     const today = res.body.usage[0];
-    expect(today.day).toBe(new Date().toISOString().slice(0, 10));
+    expect(today.day).toBe(t.clock.now().toISOString().slice(0, 10));
     expect(today).toMatchObject({ answers: 1, refusals: 1, documents: 1 });
     expect(today.requests as number).toBeGreaterThanOrEqual(3);
     expect(today.bytes).toBe(43);
