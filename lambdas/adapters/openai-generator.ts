@@ -19,6 +19,8 @@ export interface OpenAIGeneratorOptions {
   baseDelayMs?: number;
   /** no pause (a Retry-After included) is longer than this @default 8000 */
   maxDelayMs?: number;
+  /** how a pause between attempts is taken @default a timer */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A failed call to the model server; `status` is its HTTP status when it answered. */
@@ -73,7 +75,7 @@ function retryAfterMs(header: string | null): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Grounded answers from any server speaking OpenAI's chat-completions protocol (OpenAI, vLLM,
@@ -185,7 +187,7 @@ export class OpenAIChatGenerator implements Generator {
         throw failure;
       }
       const backoff = Math.random() * Math.min(cap, base * 2 ** (attempt - 1));
-      await sleep(Math.min(cap, pause ?? backoff));
+      await (this.opts.sleep ?? sleep)(Math.min(cap, pause ?? backoff));
     }
   }
 

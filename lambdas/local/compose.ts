@@ -9,7 +9,7 @@ import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
-import type { Logger } from '../ports';
+import type { Clock, Logger } from '../ports';
 import { resolveSettings } from '../service';
 import type { Settings } from '../service/context';
 import { makeLocalServices } from '../service/local-home';
@@ -17,9 +17,13 @@ import { makeLocalServices } from '../service/local-home';
 /**
  * The embedded home's composition root: every port on SQLite and the file system under one
  * directory, and a logger writing one JSON line per event to stderr. The server takes the use
- * cases, the settings and the logger; the ports are here for tests.
+ * cases, the settings and the logger; the ports are here for tests, and so is the clock.
  */
-export function composeLocal(dataDir: string, overrides: Partial<Settings> = {}, logger: Logger = lineLogger()) {
+export function composeLocal(
+  dataDir: string,
+  overrides: Partial<Settings> = {},
+  { logger = lineLogger(), clock }: { logger?: Logger; clock?: Clock } = {},
+) {
   mkdirSync(dataDir, { recursive: true });
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
@@ -37,6 +41,7 @@ export function composeLocal(dataDir: string, overrides: Partial<Settings> = {},
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     logger,
     settings,
+    clock,
   });
   queue.start(
     (projectId, documentId) => services.documents.processDocuments(projectId, [documentId]),

@@ -8,7 +8,7 @@ import { newId } from '../core/ids';
 import { type AppContext, makeApp } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
-import type { Logger } from '../ports';
+import type { Clock, Logger } from '../ports';
 import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
@@ -26,6 +26,8 @@ export interface ServerOptions {
   print?: (line: string) => void;
   /** where requests and failures are logged; JSON lines on stderr (OPRAG_LOG_LEVEL) by default */
   logger?: Logger;
+  /** the time the services see (key expiry, rate windows, timestamps); the system clock by default */
+  clock?: Clock;
 }
 
 const UPLOAD_PATH = /^\/v1\/uploads\/[^/]+\/?$/;
@@ -105,7 +107,7 @@ function send(res: ServerResponse, result: ApiResult): void {
 export async function startServer(opts: ServerOptions) {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const logger = opts.logger ?? lineLogger();
-  const home = composeLocal(opts.dataDir, opts.settings, logger);
+  const home = composeLocal(opts.dataDir, opts.settings, { logger, clock: opts.clock });
   const { services, settings } = home;
   const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes, logger });
 

@@ -23,6 +23,23 @@ afterAll(async () => {
 });
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000);
+/** Every timer API jest can fake except Date: the signing reads the time, the I/O runs on real timers. */
+const NOT_DATE = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'requestAnimationFrame',
+  'cancelAnimationFrame',
+  'requestIdleCallback',
+  'cancelIdleCallback',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
 
 function input(over: { expiresAt?: Date; contentType?: string } = {}) {
   return {
@@ -85,13 +102,22 @@ describe('S3UploadTarget', () => {
   });
 
   it('refuses the PUT once the URL has expired', async () => {
-    const req = input({ expiresAt: new Date(Date.now() + 1000) });
-    const target = await new S3UploadTarget({ client, bucket }).createUrl(req);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    // signed an hour ago, valid for a second: only Date is faked, and only while it is signed
+    const signedAt = Date.now() - 3600_000;
+    const req = input({ expiresAt: new Date(signedAt + 1000) });
+    jest.useFakeTimers({ now: signedAt, doNotFake: [...NOT_DATE] });
+    let target: Awaited<ReturnType<S3UploadTarget['createUrl']>>;
+    try {
+      target = await new S3UploadTarget({ client, bucket }).createUrl(req);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(new URL(target.url).searchParams.get('X-Amz-Expires')).toBe('1');
 
     const res = await fetch(target.url, { method: 'PUT', headers: target.headers, body: BYTES });
 
     expect(res.status).toBe(403);
+    expect(await res.text()).toContain('Request has expired');
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `uploads/${req.projectId}/` }));
     expect(listed.Contents ?? []).toEqual([]);
   });

@@ -20,6 +20,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** wait this long before answering */
   delayMs?: number;
+  /** never answer: the connection stays open until the server closes */
+  never?: boolean;
 }
 
 export type Responder = (req: ReceivedRequest) => Reply;
@@ -122,6 +124,7 @@ export async function startOpenAIServer(fallback: Responder = citingModel): Prom
         res.writeHead(reply.status ?? 200, { 'content-type': type, ...reply.headers });
         res.end(body);
       };
+      if (reply.never) return;
       if (reply.delayMs) setTimeout(send, reply.delayMs);
       else send();
     });

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../lambdas/client/api-client';
 import { type RunningServer, type ServerOptions, startServer } from '../../lambdas/local/server';
+import { TestClock } from './clock';
 
 export interface TestServer {
   server: RunningServer;
   url: string;
   dataDir: string;
+  /** the time the server's services see; a test moves it instead of waiting */
+  clock: TestClock;
   /** a client holding the demo company's admin key */
   admin: ApiClient;
   adminKey: string;
@@ -18,10 +21,20 @@ export interface TestServer {
 }
 
 /** A real local server on a random loopback port, with its own temporary data directory. */
-export async function startTestServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: Partial<Omit<ServerOptions, 'clock'>> & { clock?: TestClock } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'oprag-test-'));
+  const clock = opts.clock ?? new TestClock();
   const lines: string[] = [];
-  const server = await startServer({ dropIntervalSeconds: 0, ...opts, dataDir, port: 0, print: (l) => lines.push(l) });
+  const server = await startServer({
+    dropIntervalSeconds: 0,
+    ...opts,
+    clock,
+    dataDir,
+    port: 0,
+    print: (l) => lines.push(l),
+  });
   const keyLine = lines.find((l) => l.includes('oprag_ak_'));
   const adminKey = keyLine ? (keyLine.match(/oprag_ak_\w+/) as RegExpMatchArray)[0] : '';
   const admin = new ApiClient(server.url, adminKey);
@@ -29,6 +42,7 @@ export async function startTestServer(opts: Partial<ServerOptions> = {}): Promis
     server,
     url: server.url,
     dataDir,
+    clock,
     admin,
     adminKey,
     client: (key?: string) => new ApiClient(server.url, key),

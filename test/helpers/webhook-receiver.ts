@@ -21,10 +21,10 @@ export interface Receiver {
 
 /**
  * A webhook receiver on a loopback port. It answers with the statuses in `script`, in order,
- * then with `fallback`; `delayMs` holds every answer back that long.
+ * then with `fallback`; `delayMs` holds every answer back that long, `hold` until it resolves.
  */
 export async function startReceiver(
-  opts: { script?: number[]; fallback?: number; delayMs?: number } = {},
+  opts: { script?: number[]; fallback?: number; delayMs?: number; hold?: Promise<void> } = {},
 ): Promise<Receiver> {
   const script = [...(opts.script ?? [])];
   const deliveries: Delivery[] = [];
@@ -37,7 +37,9 @@ export async function startReceiver(
     req.on('end', () => {
       deliveries.push({ headers: req.headers, body, json: JSON.parse(body) });
       const status = script.shift() ?? opts.fallback ?? 200;
-      setTimeout(() => res.writeHead(status).end(), opts.delayMs ?? 0);
+      const answer = () => setTimeout(() => res.writeHead(status).end(), opts.delayMs ?? 0);
+      if (opts.hold) void opts.hold.then(answer);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

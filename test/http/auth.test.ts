@@ -69,12 +69,14 @@ describe('keys, scopes and roles', () => {
     const p = await t.project();
     const past = await t.admin.post(`/v1/projects/${p.id}/keys`, { expires_at: '2001-01-01T00:00:00Z' });
     expect(past.status).toBe(400);
-    const soon = new Date(Date.now() + 1500).toISOString();
+    const soon = new Date(t.clock.now().getTime() + 1500).toISOString();
     const created = await t.admin.post<{ api_key: Key }>(`/v1/projects/${p.id}/keys`, { expires_at: soon });
     expect(created.status).toBe(201);
     const client = t.client(created.body.api_key.key);
     expect((await client.get('/v1/documents')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1700));
+    t.clock.advance(1000);
+    expect((await client.get('/v1/documents')).status).toBe(200);
+    t.clock.advance(700);
     const after = await client.get<{ error: { message: string } }>('/v1/documents');
     expect(after.status).toBe(401);
     expect(after.body.error.message).toMatch(/expired/);
@@ -83,7 +85,8 @@ describe('keys, scopes and roles', () => {
   it('expires_at with an offset other than Z is an instant: kept in UTC, and the key expires at that instant', async () => {
     const p = await t.project();
     /** `ms` from now, written in +05:00 (so its text sorts after any UTC time of today) */
-    const inPlusFive = (ms: number) => new Date(Date.now() + ms + 5 * 3600_000).toISOString().replace('Z', '+05:00');
+    const inPlusFive = (ms: number) =>
+      new Date(t.clock.now().getTime() + ms + 5 * 3600_000).toISOString().replace('Z', '+05:00');
     const past = await t.admin.post(`/v1/projects/${p.id}/keys`, { expires_at: inPlusFive(-3600_000) });
     expect(past.status).toBe(400);
     const soon = inPlusFive(1500);
@@ -92,7 +95,7 @@ describe('keys, scopes and roles', () => {
     expect(created.body.api_key.expires_at).toBe(new Date(soon).toISOString());
     const client = t.client(created.body.api_key.key);
     expect((await client.get('/v1/documents')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1700));
+    t.clock.advance(1700);
     expect((await client.get('/v1/documents')).status).toBe(401);
   });
 

@@ -23,6 +23,25 @@ interface ErrorBody {
   document?: Doc;
 }
 
+/**
+ * A 5 MB line of words with one sentinel, built when the file loads: built between two requests,
+ * its seconds of blocking on a loaded machine outlast the server's keep-alive, and the next
+ * request goes out on a connection the server has just closed.
+ */
+const ONE_LINE = (() => {
+  const rand = random(5);
+  const words = ['ledger', 'balance', 'account', 'entry', 'credit', 'debit', 'period', 'closing'];
+  const parts: string[] = [];
+  let size = 0;
+  while (size < 5 * 2 ** 20) {
+    const w = words[Math.floor(rand() * words.length)];
+    parts.push(w);
+    size += w.length + 1;
+  }
+  parts.splice(Math.floor(parts.length * 0.7), 0, 'sentinel-WALRUS-991');
+  return parts.join(' ');
+})();
+
 let server: ReturnType<typeof spawnServer>;
 let dataDir: string;
 let admin: ApiClient;
@@ -168,10 +187,11 @@ describe('broken and hostile files', () => {
   test('a DOCX that is a zip bomb fails before it is unzipped', async () => {
     const bomb = await docxBomb(400 * 2 ** 20);
     expect(bomb.length).toBeLessThan(2 * 2 ** 20);
-    const before = process.hrtime.bigint();
-    expectFailed(await sendBytes(projectA, bomb, { filename: 'bomb.docx', content_type: DOCX }), /zip bomb/);
-    // refused from its directory, not after inflating 400 MB
-    expect(Number(process.hrtime.bigint() - before) / 1e9).toBeLessThan(10);
+    // refused from its directory's declared sizes, not after inflating 400 MB
+    expectFailed(
+      await sendBytes(projectA, bomb, { filename: 'bomb.docx', content_type: DOCX }),
+      /expands to \d+ MB when unzipped \(at most 64 MB is read\); it may be a zip bomb/,
+    );
   });
 
   test('a damaged DOCX fails with a reason', async () => {
@@ -292,17 +312,7 @@ describe('broken and hostile files', () => {
   });
 
   test('a 5 MB single line is cut into bounded chunks and stays findable', async () => {
-    const rand = random(5);
-    const words = ['ledger', 'balance', 'account', 'entry', 'credit', 'debit', 'period', 'closing'];
-    const parts: string[] = [];
-    let size = 0;
-    while (size < 5 * 2 ** 20) {
-      const w = words[Math.floor(rand() * words.length)];
-      parts.push(w);
-      size += w.length + 1;
-    }
-    parts.splice(Math.floor(parts.length * 0.7), 0, 'sentinel-WALRUS-991');
-    const line = parts.join(' ');
+    const line = ONE_LINE;
     expect(line.includes('\n')).toBe(false);
     const res = await sendBytes(projectA, Buffer.from(line), { filename: 'line.txt', external_id: 'one-line' });
     expect(res.status).toBe(201);

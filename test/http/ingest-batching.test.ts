@@ -313,12 +313,19 @@ describe('keys on a busy path', () => {
       );
       return list.body.keys[0];
     };
+    // a clock that stands still between the calls, so only the test moves it
+    t.clock.freeze();
     expect((await p.client.get('/v1/documents')).status).toBe(200);
-    const first = (await keyOf()).last_used_at;
+    const first = (await keyOf()).last_used_at as string;
     expect(first).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 20));
+    t.clock.advance(59_000);
     expect((await p.client.get('/v1/documents')).status).toBe(200);
     expect((await keyOf()).last_used_at).toBe(first);
+    t.clock.advance(1_000);
+    expect((await p.client.get('/v1/documents')).status).toBe(200);
+    const second = (await keyOf()).last_used_at as string;
+    expect(Date.parse(second) - Date.parse(first)).toBe(60_000);
+    t.clock.resume();
 
     const revoked = await t.admin.delete(`/v1/projects/${p.id}/keys/${(await keyOf()).id}`);
     expect(revoked.status).toBe(200);

@@ -228,8 +228,12 @@ describe('the deployed dashboard, cross-origin from its API, in Chromium', () =>
     };
     try {
       const { page, problems } = await newPage(browser);
+      const blocked = page.waitForEvent('console', {
+        predicate: (m) => /Content Security Policy|Refused to connect/.test(m.text()),
+        timeout: 30_000,
+      });
       await signIn(page, siteUrl, t.adminKey);
-      await page.waitForTimeout(1500);
+      await blocked;
 
       expect(problems.join('\n')).toMatch(/Content Security Policy|Refused to connect/);
       expect(await page.getByRole('heading', { name: 'Projects' }).count()).toBe(0);

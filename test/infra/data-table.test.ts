@@ -1,9 +1,20 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { ofType, synth } from './synth';
+import { DataTable } from '../../lib/data-table';
+import { bareStack, ofType, templateOf } from './synth';
+
+/** The table alone on a bare stack, as a stage builds it (`oprag-<stage>`, retained in production). */
+function table(retain?: boolean) {
+  const stack = bareStack();
+  new DataTable(stack, 'Data', { tableName: 'oprag-staging', retain });
+  return templateOf(stack);
+}
 
 describe('DataTable', () => {
+  const staging = table(false);
+  const production = table(true);
+
   it('is one on-demand table keyed pk/sk with gsi1, TTL on ttl and point-in-time recovery', () => {
-    const { template, resources } = synth('staging');
+    const { template, resources } = staging;
 
     expect(ofType(resources, 'AWS::DynamoDB::Table')).toHaveLength(1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -35,7 +46,7 @@ describe('DataTable', () => {
   });
 
   it('is encrypted with its own customer-managed key, rotation on', () => {
-    const { resources } = synth('staging');
+    const { resources } = staging;
     const [[, table]] = ofType(resources, 'AWS::DynamoDB::Table');
 
     const sse = table.Properties.SSESpecification;
@@ -46,12 +57,11 @@ describe('DataTable', () => {
   });
 
   it('has deletion protection and is retained, with its key, only in production', () => {
-    const [[, staging]] = ofType(synth('staging').resources, 'AWS::DynamoDB::Table');
-    const production = synth('production');
+    const [[, staged]] = ofType(staging.resources, 'AWS::DynamoDB::Table');
     const [[, prod]] = ofType(production.resources, 'AWS::DynamoDB::Table');
 
-    expect(staging.Properties.DeletionProtectionEnabled).toBe(false);
-    expect(staging.DeletionPolicy).toBe('Delete');
+    expect(staged.Properties.DeletionProtectionEnabled).toBe(false);
+    expect(staged.DeletionPolicy).toBe('Delete');
     expect(prod.Properties.DeletionProtectionEnabled).toBe(true);
     expect(prod.DeletionPolicy).toBe('Retain');
     expect(prod.UpdateReplacePolicy).toBe('Retain');

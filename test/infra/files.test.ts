@@ -1,9 +1,22 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { asArray, type Json, ofType, opragFunctions, referencedIds, roleOf, statementsOf, synth } from './synth';
+import { AlarmTopic } from '../../lib/alarm-topic';
+import { IngestBucket } from '../../lib/ingest-bucket';
+import { IngestQueue } from '../../lib/ingest-queue';
+import { bareStack, type Json, ofType, referencedIds, templateOf } from './synth';
 
-const { template, resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
+/**
+ * The ingest bucket, its queue and the alarm topic on a bare stack, wired as a staging stage
+ * wires them; which functions send to the queue and drain it is in test/infra/functions.test.ts,
+ * the upload origin a stage gives the bucket without a configured one in dashboard.test.ts.
+ */
+const stack = bareStack();
+const files = new IngestBucket(stack, 'Files', { retain: false, uploadOrigins: ['https://dashboard.example.com'] });
+const alarms = new AlarmTopic(stack, 'Alarms', { topicName: 'oprag-staging-alarms' });
+const ingest = new IngestQueue(stack, 'Ingest', { namePrefix: 'oprag-staging', alarmTopic: alarms.topic });
+files.notifyObjectCreated(ingest.queue);
+const { template, resources } = templateOf(stack);
 
-/** The ingest bucket is the versioned one; the other bucket holds its access logs (the dashboard has its own two). */
+/** The ingest bucket is the versioned one; the other bucket holds its access logs. */
 function buckets() {
   const all = ofType(resources, 'AWS::S3::Bucket').filter(([id]) => id.startsWith('Files'));
   const ingest = all.find(([, b]) => b.Properties.VersioningConfiguration)!;
@@ -43,20 +56,18 @@ describe('IngestBucket', () => {
     );
   });
 
-  it('accepts presigned upload PUTs from the dashboard origin only', () => {
-    const [, bucket] = buckets().ingest;
-    const plain = ofType(synth('staging').resources, 'AWS::S3::Bucket');
+  it('accepts presigned upload PUTs from the upload origins only, and no browser request on its log bucket', () => {
+    const { ingest, logs } = buckets();
 
-    expect(bucket.Properties.CorsConfiguration.CorsRules).toEqual([
+    expect(ingest[1].Properties.CorsConfiguration.CorsRules).toEqual([
       expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://dashboard.example.com'] }),
     ]);
-    // without a configured origin, the dashboard's own distribution (test/infra/dashboard.test.ts)
-    const [, plainIngest] = plain.find(([, b]) => b.Properties.VersioningConfiguration)!;
-    const others = plain.filter(([, b]) => b !== plainIngest);
-    const [plainRule] = plainIngest.Properties.CorsConfiguration.CorsRules;
-    expect(plainRule.AllowedOrigins).toHaveLength(1);
-    expect(referencedIds(plainRule.AllowedOrigins)).toEqual([expect.stringMatching(/^DashboardDistribution/)]);
-    for (const [, b] of others) expect(b.Properties.CorsConfiguration).toBeUndefined();
+    expect(logs[1].Properties.CorsConfiguration).toBeUndefined();
+    // with no upload origin, no CORS at all
+    const none = bareStack();
+    new IngestBucket(none, 'Files');
+    for (const [, b] of ofType(templateOf(none).resources, 'AWS::S3::Bucket'))
+      expect(b.Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('refuses every request without TLS, on both buckets', () => {
@@ -129,21 +140,5 @@ describe('IngestQueue', () => {
       Threshold: 0,
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
     });
-  });
-
-  it('is fed by the documents function and drained by the worker, which reports failed items', () => {
-    const fns = opragFunctions(resources);
-    const sendsTo = (name: string) =>
-      statementsOf(resources, roleOf(fns.get(name)!)).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
-
-    expect(sendsTo('documents').flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
-    for (const name of ['control', 'query', 'worker']) expect(sendsTo(name)).toEqual([]);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
-      FunctionName: { Ref: fns.get('worker')!.id },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-    // Lambda requires the visibility timeout to cover the worker's whole run
-    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(fns.get('worker')!.props.Timeout);
   });
 });

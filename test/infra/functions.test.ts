@@ -1,6 +1,6 @@
-import { asArray, type Json, ofType, opragFunctions, roleOf, statementsOf, synth } from './synth';
+import { asArray, type Json, ofType, opragFunctions, referencedIds, roleOf, statementsOf, synth } from './synth';
 
-const { resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
+const { template, resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
 const fns = opragFunctions(resources);
 
 const ENVIRONMENT = [
@@ -59,12 +59,40 @@ describe('OpragFunction', () => {
     }
   });
 
+  it('hands a configured dashboardOrigin to the functions and to the preflights, instead of the distribution', () => {
+    for (const { props } of fns.values()) {
+      expect(props.Environment.Variables.OPRAG_DASHBOARD_ORIGIN).toBe('https://dashboard.example.com');
+    }
+    const preflights = ofType(resources, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties.HttpMethod === 'OPTIONS',
+    );
+    expect(preflights.length).toBeGreaterThan(0);
+    for (const [, m] of preflights) {
+      const allowed = m.Properties.Integration.IntegrationResponses[0].ResponseParameters;
+      expect(allowed['method.response.header.Access-Control-Allow-Origin']).toBe("'https://dashboard.example.com'");
+    }
+  });
+
   it('logs each function to its own log group with a retention', () => {
     for (const { props } of fns.values()) {
       const logGroupId = props.LoggingConfig.LogGroup.Ref;
       expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
       expect(resources[logGroupId].Properties.RetentionInDays).toBe(30);
     }
+  });
+
+  it('gives the document readers layer to the functions that ingest, and only to them', () => {
+    // Oprag's own layers; CDK adds an AWS CLI layer to the dashboard's deploy-time copy
+    const layers = ofType(resources, 'AWS::Lambda::LayerVersion').filter(([, r]) =>
+      String(r.Properties.LayerName ?? '').startsWith('oprag-'),
+    );
+    expect(layers.map(([, r]) => r.Properties.LayerName)).toEqual(['oprag-staging-document-readers']);
+
+    const layerRef = [{ Ref: layers[0][0] }];
+    expect(fns.get('documents')!.props.Layers).toEqual(layerRef);
+    expect(fns.get('worker')!.props.Layers).toEqual(layerRef);
+    expect(fns.get('control')!.props.Layers).toBeUndefined();
+    expect(fns.get('query')!.props.Layers).toBeUndefined();
   });
 
   it('runs each function under its own role with no AWS-managed policy', () => {
@@ -105,5 +133,21 @@ describe('OpragFunction', () => {
     expect(s3Resources('query')).toEqual([]);
     expect(s3Resources('documents')).toEqual(['/projects/*', '/uploads/*']);
     expect(s3Resources('worker')).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+  });
+
+  it('lets the documents function feed the ingest queue and the worker drain it, reporting failed items', () => {
+    const [[queueId, queue]] = ofType(resources, 'AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy);
+    const sendsTo = (name: string) =>
+      statementsOf(resources, roleOf(fns.get(name)!)).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+
+    expect(sendsTo('documents').flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
+    for (const name of ['control', 'query', 'worker']) expect(sendsTo(name)).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: fns.get('worker')!.id },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // Lambda requires the visibility timeout to cover the worker's whole run
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(fns.get('worker')!.props.Timeout);
   });
 });

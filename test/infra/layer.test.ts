@@ -1,18 +1,14 @@
 import { join } from 'node:path';
-import { DOCUMENT_READER_PACKAGES, packageClosure } from '../../lib/document-readers-layer';
+import { DOCUMENT_READER_PACKAGES, DocumentReadersLayer, packageClosure } from '../../lib/document-readers-layer';
 import { EXTERNAL_MODULES } from '../../lib/oprag-function';
-import { type Json, synth } from './synth';
+import { bareStack, ofType, templateOf } from './synth';
 
+// which functions carry the layer is the stage's wiring: test/infra/functions.test.ts
 describe('the document readers layer', () => {
-  const { resources } = synth('staging');
-  const functions = Object.values(resources).filter(
-    (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName ?? '').startsWith('oprag-'),
-  );
-  const byName = (name: string) => functions.find((f) => f.Properties.FunctionName === `oprag-staging-${name}`) as Json;
-  // Oprag's own layers; CDK adds an AWS CLI layer to the dashboard's deploy-time copy
-  const layers = Object.entries(resources).filter(
-    ([, r]) => r.Type === 'AWS::Lambda::LayerVersion' && String(r.Properties.LayerName ?? '').startsWith('oprag-'),
-  );
+  const stack = bareStack();
+  new DocumentReadersLayer(stack, 'DocumentReaders', { stage: 'staging' });
+  const { resources } = templateOf(stack);
+  const layers = ofType(resources, 'AWS::Lambda::LayerVersion');
 
   it('is one arm64 / nodejs22.x layer', () => {
     expect(layers).toHaveLength(1);
@@ -21,14 +17,6 @@ describe('the document readers layer', () => {
       CompatibleRuntimes: ['nodejs22.x'],
       CompatibleArchitectures: ['arm64'],
     });
-  });
-
-  it('goes to the functions that ingest, and only to them', () => {
-    const layerRef = [{ Ref: layers[0][0] }];
-    expect(byName('documents').Properties.Layers).toEqual(layerRef);
-    expect(byName('worker').Properties.Layers).toEqual(layerRef);
-    expect(byName('control').Properties.Layers).toBeUndefined();
-    expect(byName('query').Properties.Layers).toBeUndefined();
   });
 
   it('carries what the bundles leave out, with every dependency', () => {

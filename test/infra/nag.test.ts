@@ -1,8 +1,9 @@
+import { Aspects } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { SynthesisMessage } from 'aws-cdk-lib/cx-api';
-import { addOpragStage } from '../../lib/oprag-app';
-import { synth, testApp } from './synth';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { bareStack, synth } from './synth';
 
 /** Suppressed AwsSolutions rules; a new one must be reviewed and added here with its reason in lib/. */
 const SUPPRESSED_RULES = [
@@ -65,8 +66,14 @@ describe.each(['staging', 'production'] as const)('cdk-nag AwsSolutions on %s', 
 });
 
 describe('cdk-nag is applied to the whole stage', () => {
+  it('as an aspect of the stage stack itself, so it checks whatever the stack holds', () => {
+    const { stack } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
+
+    expect(Aspects.of(stack).all.filter((a) => a instanceof AwsSolutionsChecks)).toHaveLength(1);
+  });
+
   it('fails synthesis on a non-compliant resource nothing suppresses', () => {
-    const stack = addOpragStage(testApp({ stage: 'staging' }));
+    const stack = bareStack({ nag: true });
     new s3.Bucket(stack, 'UnencryptedProbe'); // no TLS-only policy, no access logs
 
     const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});

@@ -1,7 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { VectorCollectionPool } from '../../lib/vector-collections';
 import {
   asArray,
+  bareStack,
   type Json,
   ofType,
   opragFunctions,
@@ -11,6 +13,7 @@ import {
   roleOf,
   statementsOf,
   synth,
+  templateOf,
 } from './synth';
 
 const INDEX_PERMISSIONS = [
@@ -28,27 +31,51 @@ function dataAccessPolicy(resources: Resources): Json[] {
   return JSON.parse(renderJoin(policy.Properties.Policy));
 }
 
+/**
+ * A pool of `size` alone on a bare stack, as a staging stage names it, with three roles that may
+ * write indexes and one that may only search (as a stage grants its four functions).
+ */
+function pool(size: number, standbyReplicas?: boolean) {
+  const stack = bareStack();
+  const search = new VectorCollectionPool(stack, 'Search', { namePrefix: 'oprag-staging', size, standbyReplicas });
+  const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  const writers = ['Control', 'Documents', 'Worker'].map(role);
+  const reader = role('Query');
+  for (const r of writers) search.grantIndexAccess(r, 'readWrite');
+  search.grantIndexAccess(reader, 'read');
+  const { resources } = templateOf(stack);
+  const idOf = (r: iam.Role) => stack.getLogicalId(r.node.defaultChild as iam.CfnRole);
+  return {
+    resources,
+    writers: writers.map(idOf),
+    reader: idOf(reader),
+    endpoints: stack.resolve(search.endpointsJson()),
+  };
+}
+
 describe('VectorCollectionPool', () => {
-  it('holds collectionPoolSize VECTORSEARCH collections named by stage', () => {
-    const { resources } = synth('staging', { collectionPoolSize: 3 });
-    const collections = ofType(resources, 'AWS::OpenSearchServerless::Collection').map(([, c]) => c.Properties);
+  const three = pool(3);
+  const two = pool(2);
+  const one = pool(1);
+
+  it('holds `size` VECTORSEARCH collections named by the prefix', () => {
+    const collections = ofType(three.resources, 'AWS::OpenSearchServerless::Collection').map(([, c]) => c.Properties);
 
     expect(collections.map((c) => c.Name).sort()).toEqual(['oprag-staging-0', 'oprag-staging-1', 'oprag-staging-2']);
     for (const c of collections) expect(c.Type).toBe('VECTORSEARCH');
   });
 
-  it('runs standby replicas in production only', () => {
-    const standby = (stage: 'staging' | 'production') =>
-      ofType(synth(stage).resources, 'AWS::OpenSearchServerless::Collection').map(
-        ([, c]) => c.Properties.StandbyReplicas,
-      );
+  it('runs standby replicas unless told not to (a stage turns them on in production only: stages.test.ts)', () => {
+    const standby = (resources: Resources) =>
+      ofType(resources, 'AWS::OpenSearchServerless::Collection').map(([, c]) => c.Properties.StandbyReplicas);
 
-    expect(standby('staging')).toEqual(['DISABLED']);
-    expect(standby('production')).toEqual(['ENABLED']);
+    expect(standby(one.resources)).toEqual(['ENABLED']);
+    expect(standby(pool(1, false).resources)).toEqual(['DISABLED']);
+    expect(standby(pool(1, true).resources)).toEqual(['ENABLED']);
   });
 
   it('encrypts every collection of the pool with one customer-managed key, created before them', () => {
-    const { resources } = synth('staging', { collectionPoolSize: 2 });
+    const { resources } = two;
     const [[encId, enc]] = ofType(resources, 'AWS::OpenSearchServerless::SecurityPolicy').filter(
       ([, p]) => p.Properties.Type === 'encryption',
     );
@@ -66,8 +93,7 @@ describe('VectorCollectionPool', () => {
   });
 
   it('has a network policy for the collection endpoints and no dashboards access', () => {
-    const { resources } = synth('staging');
-    const [[, net]] = ofType(resources, 'AWS::OpenSearchServerless::SecurityPolicy').filter(
+    const [[, net]] = ofType(one.resources, 'AWS::OpenSearchServerless::SecurityPolicy').filter(
       ([, p]) => p.Properties.Type === 'network',
     );
 
@@ -76,13 +102,12 @@ describe('VectorCollectionPool', () => {
     ]);
   });
 
-  it('names exactly the four function roles in the data-access policy, with index permissions only', () => {
-    const { resources } = synth('staging', { collectionPoolSize: 2 });
-    const rules = dataAccessPolicy(resources);
-    const functionRoles = [...opragFunctions(resources).values()].map((f) => `<${roleOf(f)}>`).sort();
+  it('names exactly the granted roles in the data-access policy, with index permissions only', () => {
+    const rules = dataAccessPolicy(two.resources);
 
-    expect(functionRoles).toHaveLength(4);
-    expect(rules.flatMap((r) => r.Principal).sort()).toEqual(functionRoles);
+    expect(rules.flatMap((r) => r.Principal).sort()).toEqual(
+      [...two.writers, two.reader].map((id) => `<${id}>`).sort(),
+    );
     for (const rule of rules) {
       for (const r of rule.Rules) {
         expect(r.ResourceType).toBe('index');
@@ -92,27 +117,80 @@ describe('VectorCollectionPool', () => {
     }
   });
 
-  it('lets the query function search but not create, change or drop indexes', () => {
-    const { resources } = synth('staging');
-    const fns = opragFunctions(resources);
+  it('lets a read grant search but not create, change or drop indexes', () => {
+    const permissionsOf = (roleId: string) =>
+      dataAccessPolicy(two.resources)
+        .filter((rule) => rule.Principal.includes(`<${roleId}>`))
+        .flatMap((rule) => rule.Rules.flatMap((r: Json) => r.Permission))
+        .sort();
+
+    expect(permissionsOf(two.reader)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
+    for (const id of two.writers) expect(permissionsOf(id)).toEqual([...INDEX_PERMISSIONS].sort());
+  });
+
+  it('gives each granted role aoss:APIAccessAll on the collections, and lists their endpoints', () => {
+    const { resources } = two;
+    const collectionIds = ofType(resources, 'AWS::OpenSearchServerless::Collection')
+      .map(([id]) => id)
+      .sort();
+
+    for (const roleId of [...two.writers, two.reader]) {
+      const aoss = statementsOf(resources, roleId).filter((s) =>
+        asArray(s.Action).some((a: string) => a.startsWith('aoss:')),
+      );
+      expect(aoss.map((s) => s.Action)).toEqual(['aoss:APIAccessAll']);
+      expect(referencedIds(aoss[0].Resource).sort()).toEqual(collectionIds);
+    }
+    expect(two.endpoints['Fn::Join'][1].filter((p: Json) => typeof p !== 'string')).toEqual(
+      collectionIds.map((id) => ({ 'Fn::GetAtt': [id, 'CollectionEndpoint'] })),
+    );
+  });
+
+  it('refuses to synthesize a data-access policy that names no role', () => {
+    const app = new App();
+    new VectorCollectionPool(new Stack(app, 'Bare'), 'Pool', { namePrefix: 'oprag-test', size: 1 });
+
+    expect(() => app.synth()).toThrow(/names no role/);
+  });
+});
+
+describe("the stage's search wiring", () => {
+  const { resources } = synth('staging', { collectionPoolSize: 2 });
+  const fns = opragFunctions(resources);
+
+  it('holds collectionPoolSize collections named by stage', () => {
+    const names = ofType(resources, 'AWS::OpenSearchServerless::Collection').map(([, c]) => c.Properties.Name);
+    expect(names.sort()).toEqual(['oprag-staging-0', 'oprag-staging-1']);
+    for (const rule of dataAccessPolicy(resources).flatMap((r) => r.Rules))
+      expect(rule.Resource).toEqual(['index/oprag-staging-0/oprag-*', 'index/oprag-staging-1/oprag-*']);
+  });
+
+  it('names the four function roles in the data-access policy, the query function for search only', () => {
     const permissionsOf = (name: string) =>
       dataAccessPolicy(resources)
         .filter((rule) => rule.Principal.includes(`<${roleOf(fns.get(name)!)}>`))
         .flatMap((rule) => rule.Rules.flatMap((r: Json) => r.Permission))
         .sort();
+    const functionRoles = [...fns.values()].map((f) => `<${roleOf(f)}>`).sort();
 
+    expect(functionRoles).toHaveLength(4);
+    expect(
+      dataAccessPolicy(resources)
+        .flatMap((r) => r.Principal)
+        .sort(),
+    ).toEqual(functionRoles);
     expect(permissionsOf('query')).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
     for (const name of ['control', 'documents', 'worker'])
       expect(permissionsOf(name)).toEqual([...INDEX_PERMISSIONS].sort());
   });
 
   it('gives each function role aoss:APIAccessAll on the collections, and hands them the endpoints', () => {
-    const { resources } = synth('staging', { collectionPoolSize: 2 });
     const collectionIds = ofType(resources, 'AWS::OpenSearchServerless::Collection')
       .map(([id]) => id)
       .sort();
 
-    for (const fn of opragFunctions(resources).values()) {
+    expect(collectionIds).toHaveLength(2);
+    for (const fn of fns.values()) {
       const aoss = statementsOf(resources, roleOf(fn)).filter((s) =>
         asArray(s.Action).some((a: string) => a.startsWith('aoss:')),
       );
@@ -123,12 +201,5 @@ describe('VectorCollectionPool', () => {
         collectionIds.map((id) => ({ 'Fn::GetAtt': [id, 'CollectionEndpoint'] })),
       );
     }
-  });
-
-  it('refuses to synthesize a data-access policy that names no role', () => {
-    const app = new App();
-    new VectorCollectionPool(new Stack(app, 'Bare'), 'Pool', { namePrefix: 'oprag-test', size: 1 });
-
-    expect(() => app.synth()).toThrow(/names no role/);
   });
 });

@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readConfig } from '../../lib/config';
 import { addOpragStage } from '../../lib/oprag-app';
-import { type Resources, testApp } from './synth';
+import { ofType, type Resources, testApp } from './synth';
 
 /** Properties that set a physical name, which must be unique in an account (and region). */
 const NAME_PROPERTIES = ['TableName', 'QueueName', 'TopicName', 'FunctionName', 'LogGroupName', 'AlarmName', 'Name'];
@@ -25,13 +27,55 @@ function physicalNames(template: Template): string[] {
   return names;
 }
 
+interface Validation {
+  flag: unknown;
+  report: { pluginReports: { pluginName: string; violations: { severity: string; ruleName: string }[] }[] };
+  broken: string;
+}
+
+/** CDK's built-in CloudFormation validation of both stages (./validate-stages.ts), started before anything else. */
+const validation: Promise<Validation> = (() => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'oprag-validate-')), 'validation.json');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'validate-stages.ts'), out], {
+    cwd: path.join(__dirname, '../..'),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`validate-stages.ts exited with ${code}: ${stderr}`));
+      else resolve(JSON.parse(fs.readFileSync(out, 'utf8')));
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    });
+  });
+})();
+
 describe('two stages in one account', () => {
   const app = testApp();
   const staging = addOpragStage(app, 'staging');
   const production = addOpragStage(app, 'production');
   const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
-  const [stagingNames, productionNames] = [staging, production].map((s) => physicalNames(Template.fromStack(s)));
+  const [stagingTemplate, productionTemplate] = [staging, production].map((s) => Template.fromStack(s));
   quiet.mockRestore();
+  const [stagingNames, productionNames] = [stagingTemplate, productionTemplate].map(physicalNames);
+  const resourcesOf = (t: Template) => t.toJSON().Resources as Resources;
+
+  it("pass CDK's built-in CloudFormation validation, which fails `cdk synth` on an error", async () => {
+    const { flag, report, broken } = await validation;
+
+    expect(flag).toBe(true);
+    const violations = report.pluginReports
+      .filter((r) => r.pluginName === 'CloudFormation Validate')
+      .flatMap((r) => r.violations);
+    console.info(`CloudFormation validation: ${violations.map((v) => v.ruleName).join(', ') || '(nothing to report)'}`);
+    expect(violations.filter((v) => v.severity === 'error' || v.severity === 'fatal')).toEqual([]);
+    // and the same validation fails the synthesis of a template CloudFormation would reject
+    expect(broken).toMatch(/NoSuchProperty/);
+  }, 180_000);
 
   it('synthesize side by side as two stacks named by stage', () => {
     const stacks = app.node.children.filter((c) => c instanceof Stack) as Stack[];
@@ -43,6 +87,27 @@ describe('two stages in one account', () => {
   it('share no physical resource name', () => {
     expect(stagingNames.length).toBeGreaterThan(10);
     expect(stagingNames.filter((n) => productionNames.includes(n))).toEqual([]);
+  });
+
+  it('name their table by stage, and keep it (deletion protection on) in production only', () => {
+    const [[, stagingTable]] = ofType(resourcesOf(stagingTemplate), 'AWS::DynamoDB::Table');
+    const [[, productionTable]] = ofType(resourcesOf(productionTemplate), 'AWS::DynamoDB::Table');
+
+    expect(stagingTable.Properties).toMatchObject({ TableName: 'oprag-staging', DeletionProtectionEnabled: false });
+    expect(stagingTable.DeletionPolicy).toBe('Delete');
+    expect(productionTable.Properties).toMatchObject({
+      TableName: 'oprag-production',
+      DeletionProtectionEnabled: true,
+    });
+    expect(productionTable.DeletionPolicy).toBe('Retain');
+  });
+
+  it('run search standby replicas in production only', () => {
+    const standby = (t: Template) =>
+      ofType(resourcesOf(t), 'AWS::OpenSearchServerless::Collection').map(([, c]) => c.Properties.StandbyReplicas);
+
+    expect(standby(stagingTemplate)).toEqual(['DISABLED']);
+    expect(standby(productionTemplate)).toEqual(['ENABLED']);
   });
 
   it('carry the stage in every literal name', () => {

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Stage } from '../../lib/config';
 import { addOpragStage } from '../../lib/oprag-app';
 import type { OpragStack } from '../../lib/oprag-stack';
@@ -14,9 +15,38 @@ export type Resources = Record<string, Json>;
 /** The feature flags of cdk.json, so the tests build what `cdk synth` builds. */
 const CDK_JSON_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8')).context;
 
-/** A fresh app with cdk.json's context plus `context`; bundling is skipped, so no handler is compiled. */
-export function testApp(context: Record<string, unknown> = {}): App {
-  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+/**
+ * A fresh app with cdk.json's context plus `context`; bundling is skipped, so no handler is compiled.
+ * CDK's built-in CloudFormation validation (which `cdk synth` runs, failing on its errors as
+ * cdk.json asks) costs tens of seconds a process; stages.test.ts runs it once, with `validate`.
+ */
+export function testApp(context: Record<string, unknown> = {}, opts: { validate?: boolean } = {}): App {
+  return new App({
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: opts.validate ?? false,
+  });
+}
+
+/**
+ * An empty stack in a fresh test app, for one construct on its own: a few hundred milliseconds
+ * where a whole stage takes seconds. With `nag`, cdk-nag's AWS Solutions checks apply to it as
+ * `addOpragStage` applies them to a stage.
+ */
+export function bareStack(opts: { nag?: boolean; context?: Record<string, unknown> } = {}): Stack {
+  const stack = new Stack(testApp(opts.context), 'Bare');
+  if (opts.nag) Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+  return stack;
+}
+
+/** The template of a stack (cdk-nag's messages on stderr kept quiet) and its resources. */
+export function templateOf(stack: Stack): { template: Template; resources: Resources } {
+  const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    const template = Template.fromStack(stack);
+    return { template, resources: template.toJSON().Resources as Resources };
+  } finally {
+    quiet.mockRestore();
+  }
 }
 
 export interface Synthesized {
@@ -27,21 +57,17 @@ export interface Synthesized {
 
 const cache = new Map<string, Synthesized>();
 
-/** One stage built through `addOpragStage` (cdk-nag applied), synthesized once per context. */
+/**
+ * One whole stage built through `addOpragStage` (cdk-nag applied), synthesized once per context
+ * and test file. For what only the whole stage shows: how constructs are wired to each other.
+ */
 export function synth(stage: Stage, context: Record<string, unknown> = {}): Synthesized {
   const key = JSON.stringify([stage, context]);
   const hit = cache.get(key);
   if (hit) return hit;
   const stack = addOpragStage(testApp({ ...context, stage }));
   // synthesis prints cdk-nag warnings on stderr; nag.test.ts reads and reports them itself
-  const quiet = jest.spyOn(console, 'error').mockImplementation(() => {});
-  let template: Template;
-  try {
-    template = Template.fromStack(stack);
-  } finally {
-    quiet.mockRestore();
-  }
-  const result = { stack, template, resources: template.toJSON().Resources as Resources };
+  const result = { stack, ...templateOf(stack) };
   cache.set(key, result);
   return result;
 }

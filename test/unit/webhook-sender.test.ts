@@ -85,11 +85,10 @@ describe('HttpWebhookSender', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const sender = new HttpWebhookSender({ allowPrivate: true, timeoutMs: 200 });
-      const started = Date.now();
+      // the receiver never answers: only the sender's own timeout can end the call
       await expect(sender.send(`http://127.0.0.1:${port}/slow`, '{}', headers)).rejects.toMatchObject({
         name: 'TimeoutError',
       });
-      expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
