@@ -123,7 +123,7 @@ export const schemas = {
   }),
   retrieve: z.object({
     query: text('query', 4000),
-    top_k: z.number().int().min(1, 'top_k must be 1 to 50').max(50, 'top_k must be 1 to 50').optional(),
+    top_k: z.number().int().min(1, 'top_k must be 1 to 100').max(100, 'top_k must be 1 to 100').optional(),
     filter,
   }),
   chat: z
@@ -134,7 +134,7 @@ export const schemas = {
         .min(1)
         .max(50)
         .optional(),
-      top_k: z.number().int().min(1, 'top_k must be 1 to 50').max(50, 'top_k must be 1 to 50').optional(),
+      top_k: z.number().int().min(1, 'top_k must be 1 to 100').max(100, 'top_k must be 1 to 100').optional(),
       filter,
       stream: z.boolean().optional(),
     })
@@ -155,4 +155,5 @@ export const schemas = {
     must_refuse: z.boolean().optional(),
     approved: z.boolean().optional(),
   }),
+  goldenRun: z.object({ include_drafts: z.boolean().optional() }).strict(),
 };

@@ -62,6 +62,7 @@ function expectError(res: ApiResponse<ErrorBody>, status: number, type: string, 
 /** A failed `?wait=true` ingest: 422 with the failed document beside the error. */
 function expectFailed(res: ApiResponse<ErrorBody>, reason: RegExp) {
   expect(res.status).toBe(422);
+  expect(res.body.error.type).toBe('unprocessable');
   expect(res.body.error.message).toMatch(reason);
   expect(res.body.document?.status).toBe('failed');
   expect(res.body.document?.error).toMatch(reason);

@@ -163,12 +163,12 @@ describe('errors over HTTP', () => {
       expect(ok.status).toBe(200);
     });
 
-    it('top_k of 0 or 51', async () => {
-      for (const top_k of [0, 51, -1, 2.5, '8']) {
+    it('top_k of 0 or 101', async () => {
+      for (const top_k of [0, 101, -1, 2.5, '8']) {
         expectError(await postJson('/v1/chat', { question: 'refunds?', top_k }), 400, 'invalid_request', /top_k/);
         expectError(await postJson('/v1/retrieve', { query: 'refunds', top_k }), 400, 'invalid_request', /top_k/);
       }
-      for (const top_k of [1, 50])
+      for (const top_k of [1, 50, 100])
         expect((await postJson('/v1/retrieve', { query: 'refunds', top_k })).status).toBe(200);
     });
 

@@ -7,6 +7,10 @@ import { jsonBody, validate } from '../validate';
 /** Company, projects, keys, usage, audit, export and project deletion. */
 export const controlRoutes: Route[] = [
   {
+    ...declared('me'),
+    handle: async (r) => ok(await r.services.keys.me(r.principal)),
+  },
+  {
     ...declared('company.get'),
     handle: async (r) => ok(await r.services.keys.getCompany(r.company(false))),
   },
