@@ -65,6 +65,7 @@ const BY_TARGET = {
     companyRoute('GET', '/v1/company', 'company.get', 'read'),
     companyRoute('POST', '/v1/company/keys', 'company.keys.create', 'write'),
     companyRoute('GET', '/v1/company/keys', 'company.keys.list', 'read'),
+    companyRoute('GET', '/v1/company/audit', 'company.audit', 'read'),
     companyRoute('DELETE', '/v1/company/keys/:key_id', 'company.keys.revoke', 'write'),
     companyRoute('POST', '/v1/projects', 'projects.create', 'write'),
     companyRoute('GET', '/v1/projects', 'projects.list', 'read'),

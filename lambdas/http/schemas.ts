@@ -88,6 +88,13 @@ export const schemas = {
       .optional(),
     rotate_webhook_secret: z.boolean({ message: 'rotate_webhook_secret must be true or false' }).optional(),
   }),
+  auditQuery: pageQuery.extend({
+    action: z.string().max(100).optional(),
+    key_id: z.string().max(100).optional(),
+    outcome: z.enum(['success', 'denied', 'failed'], { message: 'outcome is success, denied or failed' }).optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+  }),
   usageQuery: z.object({ from: z.string().optional(), to: z.string().optional() }),
   projectKey: z.object({
     name: optionalText('name', 200).optional(),
