@@ -55,6 +55,8 @@ export interface TenantStore {
 
   /** Company-level audit (calls that concern no single project). */
   appendCompanyAudit(companyId: string, event: AuditEvent): Promise<void>;
+  /** The company's own audit events, newest first; kept when a project is deleted. */
+  listCompanyAudit(companyId: string, page: PageRequest): Promise<Page<AuditEvent>>;
   /**
    * Deletes audit events older than `before` (ISO time), returning how many; a store whose
    * records expire by themselves (DynamoDB TTL) returns 0.

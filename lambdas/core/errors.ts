@@ -12,6 +12,7 @@ export type ErrorType =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'unprocessable'
   | 'rate_limited'
   | 'internal';
 
@@ -98,7 +99,7 @@ export class UnsupportedMedia extends OpragError {
 
 /** 422: a document sent with `?wait=true` that could not be processed; the body carries it. */
 export class DocumentFailed extends OpragError {
-  readonly type = 'invalid_request';
+  readonly type = 'unprocessable';
   readonly status = 422;
   constructor(message: string, document: unknown, options?: ErrorOptions) {
     super(message, options);

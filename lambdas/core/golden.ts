@@ -1,11 +1,27 @@
 import type { ChatAnswer, GoldenQuestion } from './model';
 
 const squash = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Whether `text` holds `expected` ignoring case and whitespace, on word boundaries: "latest" is
+ * not found in "non-latest" (a hyphen before binds a prefix) or "latestversion", "v2" not in "v20";
+ * "30" is found in "30-day". An expected answer that starts or ends with punctuation ("$30", "-z")
+ * needs no boundary on that side.
+ */
+export function containsPhrase(text: string, expected: string): boolean {
+  const phrase = squash(expected);
+  if (!phrase) return true;
+  const word = /[\p{L}\p{N}_]/u;
+  const before = word.test(phrase[0]) ? '(?<![\\p{L}\\p{N}_-])' : '';
+  const after = word.test(phrase[phrase.length - 1]) ? '(?![\\p{L}\\p{N}_])' : '';
+  return new RegExp(`${before}${escapeRegExp(phrase)}${after}`, 'u').test(squash(text));
+}
 
 /**
  * Whether an answer passes a golden question (API.md): a must-refuse question passes on a
  * refusal; any other must be grounded, cite one of the expected documents when some are given,
- * and contain the expected answer when one is given (ignoring case and whitespace).
+ * and contain the expected answer when one is given (ignoring case and whitespace, on word boundaries).
  */
 export function judgeGolden(q: GoldenQuestion, a: Pick<ChatAnswer, 'answer' | 'grounded' | 'citations' | 'refusal'>) {
   const reasons: string[] = [];
@@ -23,7 +39,7 @@ export function judgeGolden(q: GoldenQuestion, a: Pick<ChatAnswer, 'answer' | 'g
       reasons.push('cites none of the expected documents');
     }
   }
-  if (q.expected_answer && !squash(a.answer).includes(squash(q.expected_answer))) {
+  if (q.expected_answer && !containsPhrase(a.answer, q.expected_answer)) {
     reasons.push('does not contain the expected answer');
   }
   return { passed: reasons.length === 0, reasons };

@@ -203,14 +203,21 @@ const routingMiddleware = (
       request.context.oprag.access = await services.authorize.project(principal, match.params.project_id, permission);
     }
     if (company) request.context.oprag.access = services.authorize.company(principal, company === 'write');
-    const limit = opts.maxBodyBytes + (opts.bodySlackBytes ?? 256 * 1024);
-    if (body.length > limit) {
+    if (body.length > requestBodyLimit(opts.maxBodyBytes, opts.bodySlackBytes)) {
       throw new TooLarge(
-        `the body may be at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
+        `the body may hold a document of at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
       );
     }
   },
 });
+
+/**
+ * The largest request body read for a document of `maxBodyBytes`: the document base64-encoded in
+ * JSON, plus the fields and multipart framing around it. The document's own size is checked after.
+ */
+export function requestBodyLimit(maxBodyBytes: number, slackBytes = 256 * 1024): number {
+  return Math.ceil((maxBodyBytes * 4) / 3) + slackBytes;
+}
 
 /**
  * The one request path of both homes: API Gateway invokes it directly, the local server turns

@@ -6,7 +6,7 @@ export interface MultipartForm {
   file: { bytes: Buffer; filename: string | null; contentType: string | null } | null;
 }
 
-/** Parses a multipart/form-data body held in memory (the API takes at most 10 MB of body). */
+/** Parses a multipart/form-data body held in memory (the API reads at most a 4 MB document's worth of body). */
 export function parseMultipart(body: Buffer, contentType: string): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {
     const fields: Record<string, string> = {};

@@ -24,6 +24,8 @@ export interface RouteDeclaration {
   company?: 'read' | 'write';
   /** routes that need no key (upload URLs carry their own one-time token) */
   public?: boolean;
+  /** routes any valid key may call, about the key itself (`GET /v1/me`): no project, no role */
+  anyKey?: boolean;
   /** also served without `/projects/:project_id`, acting on a project key's own project */
   short?: boolean;
   /** served by the local server only: on AWS an upload URL is a presigned S3 URL */
@@ -40,7 +42,7 @@ function route<A extends string>(
   path: string,
   action: A,
   permission?: Permission,
-  more: Pick<RouteDeclaration, 'public' | 'short' | 'localOnly'> = {},
+  more: Pick<RouteDeclaration, 'public' | 'anyKey' | 'short' | 'localOnly'> = {},
 ) {
   return { method, path, action, permission, ...more };
 }
@@ -58,9 +60,12 @@ function companyRoute<A extends string>(
 /** The routes of each API function. */
 const BY_TARGET = {
   control: [
+    // any valid key: what it is and what it may do
+    route('GET', '/v1/me', 'me', undefined, { anyKey: true }),
     companyRoute('GET', '/v1/company', 'company.get', 'read'),
     companyRoute('POST', '/v1/company/keys', 'company.keys.create', 'write'),
     companyRoute('GET', '/v1/company/keys', 'company.keys.list', 'read'),
+    companyRoute('GET', '/v1/company/audit', 'company.audit', 'read'),
     companyRoute('DELETE', '/v1/company/keys/:key_id', 'company.keys.revoke', 'write'),
     companyRoute('POST', '/v1/projects', 'projects.create', 'write'),
     companyRoute('GET', '/v1/projects', 'projects.list', 'read'),

@@ -88,6 +88,13 @@ export const schemas = {
       .optional(),
     rotate_webhook_secret: z.boolean({ message: 'rotate_webhook_secret must be true or false' }).optional(),
   }),
+  auditQuery: pageQuery.extend({
+    action: z.string().max(100).optional(),
+    key_id: z.string().max(100).optional(),
+    outcome: z.enum(['success', 'denied', 'failed'], { message: 'outcome is success, denied or failed' }).optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+  }),
   usageQuery: z.object({ from: z.string().optional(), to: z.string().optional() }),
   projectKey: z.object({
     name: optionalText('name', 200).optional(),
@@ -123,7 +130,7 @@ export const schemas = {
   }),
   retrieve: z.object({
     query: text('query', 4000),
-    top_k: z.number().int().min(1, 'top_k must be 1 to 50').max(50, 'top_k must be 1 to 50').optional(),
+    top_k: z.number().int().min(1, 'top_k must be 1 to 100').max(100, 'top_k must be 1 to 100').optional(),
     filter,
   }),
   chat: z
@@ -134,7 +141,7 @@ export const schemas = {
         .min(1)
         .max(50)
         .optional(),
-      top_k: z.number().int().min(1, 'top_k must be 1 to 50').max(50, 'top_k must be 1 to 50').optional(),
+      top_k: z.number().int().min(1, 'top_k must be 1 to 100').max(100, 'top_k must be 1 to 100').optional(),
       filter,
       stream: z.boolean().optional(),
     })
@@ -155,4 +162,5 @@ export const schemas = {
     must_refuse: z.boolean().optional(),
     approved: z.boolean().optional(),
   }),
+  goldenRun: z.object({ include_drafts: z.boolean().optional() }).strict(),
 };

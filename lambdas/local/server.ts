@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { lineLogger } from '../adapters/local/line-logger';
 import { newId } from '../core/ids';
-import { type AppContext, makeApp } from '../http/app';
+import { type AppContext, makeApp, requestBodyLimit } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
 import type { Clock, Logger } from '../ports';
@@ -141,12 +141,13 @@ export async function startServer(opts: ServerOptions) {
       if (await serveDashboard(req, res)) return;
       const path = (req.url ?? '/').split('?')[0];
       const upload = req.method === 'PUT' && UPLOAD_PATH.test(path);
-      const limit = upload ? settings.maxUploadBytes : settings.maxBodyBytes + 256 * 1024;
+      const limit = upload ? settings.maxUploadBytes : requestBodyLimit(settings.maxBodyBytes);
       const body = await readBody(req, limit);
       if (body === null) {
         res.setHeader('connection', 'close');
-        const allowed = limit === settings.maxUploadBytes ? settings.maxUploadBytes : settings.maxBodyBytes;
-        const message = `the body may be at most ${allowed / 2 ** 20} MB${allowed === settings.maxBodyBytes ? '; send larger files through uploads' : ''}`;
+        const message = upload
+          ? `the file may be at most ${settings.maxUploadBytes / 2 ** 20} MB`
+          : `the body may hold a document of at most ${settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`;
         logger.info('request', { request_id: requestId, method: req.method, route: null, status: 413 });
         send(res, errorResult('payload_too_large', 413, message, requestId));
         return;

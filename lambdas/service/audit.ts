@@ -1,6 +1,7 @@
 import { newId } from '../core/ids';
 import type { AuditEvent } from '../core/model';
-import { ownedProject, type ProjectAccess } from './access';
+import type { Page, PageRequest } from '../ports';
+import { type CompanyAccess, ownedProject, type ProjectAccess } from './access';
 import type { Context, Principal } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { addUsage } from './limits';
@@ -13,6 +14,65 @@ export interface CallRecord {
   outcome: AuditEvent['outcome'];
   requestId: string;
   detail?: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  limit?: number;
+  cursor?: string;
+  action?: string;
+  key_id?: string;
+  outcome?: AuditEvent['outcome'];
+  /** ISO times: events at or after `from`, and before `to` */
+  from?: string;
+  to?: string;
+}
+
+/** Events read per store page while filtering, and read at most for one answer. */
+const SCAN_PAGE = 200;
+const SCAN_LIMIT = 5000;
+
+function matches(e: AuditEvent, q: AuditQuery): boolean {
+  return (
+    (!q.action || e.action === q.action) &&
+    (!q.key_id || e.actor.key_id === q.key_id) &&
+    (!q.outcome || e.outcome === q.outcome) &&
+    (!q.from || e.at >= q.from) &&
+    (!q.to || e.at < q.to)
+  );
+}
+
+/**
+ * One page of audit events that match the query's filters, read through the store's newest-first
+ * pages. The cursor is the last event looked at, so a filter that matches rarely answers a short
+ * page with a cursor rather than reading the whole log in one request.
+ */
+async function filteredPage(
+  read: (page: PageRequest) => Promise<Page<AuditEvent>>,
+  query: AuditQuery,
+): Promise<{ events: Omit<AuditEvent, 'id'>[]; next_cursor: string | null }> {
+  const limit = query.limit ?? 50;
+  const filtered = Boolean(query.action || query.key_id || query.outcome || query.from || query.to);
+  const found: AuditEvent[] = [];
+  let after = decodeCursor(query.cursor);
+  let scanned = 0;
+  let more = true;
+  while (more && found.length < limit && scanned < SCAN_LIMIT) {
+    const page = await read({ limit: filtered ? SCAN_PAGE : limit, after });
+    for (const e of page.items) {
+      scanned++;
+      after = e.id;
+      if (!matches(e, query)) continue;
+      found.push(e);
+      if (found.length === limit) break;
+    }
+    // events older than `from` end the search: the log is newest first
+    more = page.next_cursor !== null && !(query.from && page.items.some((e) => e.at < (query.from as string)));
+    if (found.length === limit) more = more || after !== page.items[page.items.length - 1]?.id;
+  }
+  return {
+    events: found.map(({ id: _id, ...e }) => e),
+    next_cursor: more && after ? encodeCursor(after) : null,
+  };
 }
 
 export function makeAuditServices(ctx: Context) {
@@ -49,14 +109,15 @@ export function makeAuditServices(ctx: Context) {
       return ctx.store.pruneAudit(before);
     },
 
-    async list({ project }: ProjectAccess<'audit.read'>, query: { limit?: number; cursor?: string }) {
-      const page = await ctx.store
-        .forProject(project.id)
-        .listAudit({ limit: query.limit ?? 50, after: decodeCursor(query.cursor) });
-      return {
-        events: page.items.map(({ id: _id, ...e }) => e),
-        next_cursor: encodeCursor(page.next_cursor),
-      };
+    /** The project's audit events, newest first, narrowed by the query's filters. */
+    async list({ project }: ProjectAccess<'audit.read'>, query: AuditQuery) {
+      const records = ctx.store.forProject(project.id);
+      return filteredPage((page) => records.listAudit(page), query);
+    },
+
+    /** The company's own events: its keys, its projects created and deleted, denied reaches. */
+    async listCompany({ companyId }: CompanyAccess, query: AuditQuery) {
+      return filteredPage((page) => ctx.store.listCompanyAudit(companyId, page), query);
     },
   };
 }

@@ -52,7 +52,8 @@ export interface LlmSettings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  maxBodyBytes: 10 * 1024 * 1024,
+  // what API Gateway and Lambda can carry (6 MB), base64 included: the same on both homes
+  maxBodyBytes: 4 * 1024 * 1024,
   maxUploadBytes: 100 * 1024 * 1024,
   uploadTtlSeconds: 15 * 60,
   sourceLabel: 'From your uploaded documents',

@@ -32,7 +32,7 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
       await checkRate(ctx, project, 'ingest');
       if (input.bytes.length > ctx.settings.maxBodyBytes) {
         throw new TooLarge(
-          `a document in a request body may be at most ${ctx.settings.maxBodyBytes} bytes; use uploads`,
+          `a document in a request body may be at most ${ctx.settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
         );
       }
       return ingest(project, input, wait ? 'wait' : 'queue');

@@ -69,10 +69,13 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
       return { deleted: { golden_question_id: q.id } };
     },
 
-    /** Asks every golden question through the real answer path and records the run. */
-    async run({ project }: ProjectAccess<'golden.write'>) {
+    /**
+     * Asks the approved golden questions (and the drafts too, when asked to) through the real
+     * answer path and records the run.
+     */
+    async run({ project }: ProjectAccess<'golden.write'>, options: { include_drafts?: boolean } = {}) {
       const records = ctx.store.forProject(project.id);
-      const questions = await records.listGoldenQuestions();
+      const questions = (await records.listGoldenQuestions()).filter((q) => q.approved || options.include_drafts);
       const results: GoldenResult[] = [];
       for (const q of questions) {
         const a = await answer(project, q.question, 8);

@@ -119,6 +119,36 @@ export function makeKeyServices(ctx: KeyContext) {
   return {
     createCompany,
 
+    /**
+     * What the calling key is and what it may do (`GET /v1/me`): any valid key may ask, and it
+     * learns only its own company and, for a project key, its own project.
+     */
+    async me(principal: Principal) {
+      const k = principal.key;
+      const company = await ctx.store.getCompany(principal.companyId);
+      const project = principal.kind === 'project' ? await ctx.store.getProject(principal.projectId) : null;
+      // a key whose company or project is gone is no key at all
+      if (!company || (principal.kind === 'project' && project?.company_id !== company.id)) {
+        throw new Unauthorized('the API key is not valid');
+      }
+      const key =
+        principal.kind === 'company'
+          ? { id: k.id, kind: k.kind, prefix: k.prefix, role: principal.role, expires_at: k.expires_at }
+          : {
+              id: k.id,
+              kind: k.kind,
+              prefix: k.prefix,
+              scopes: k.scopes,
+              environment: k.environment,
+              expires_at: k.expires_at,
+            };
+      return {
+        key,
+        company: { id: company.id, name: company.name },
+        ...(project ? { project: { id: project.id, name: project.name } } : {}),
+      };
+    },
+
     async getCompany({ companyId }: CompanyAccess) {
       const company = await ctx.store.getCompany(companyId);
       if (!company) throw new NotFound('company');

@@ -35,6 +35,15 @@ export function publicProject(p: ProjectRecord, stats?: { documents: number; chu
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function makeProjectServices(ctx: Context) {
+  /** What a project holds: its documents and their bytes (records), and its chunks (index). */
+  async function statsOf(project: ProjectRecord) {
+    const [totals, chunks] = await Promise.all([
+      ctx.store.forProject(project.id).documentTotals(),
+      indexOf(ctx, project).chunkCount(),
+    ]);
+    return { documents: totals.documents, chunks, bytes: totals.bytes };
+  }
+
   return {
     async createProject(
       { companyId }: CompanyAccess<true>,
@@ -81,13 +90,15 @@ export function makeProjectServices(ctx: Context) {
         limit: query.limit ?? 50,
         after: decodeCursor(query.cursor),
       });
-      return { projects: page.items.map((p) => publicProject(p)), next_cursor: encodeCursor(page.next_cursor) };
+      const stats = await Promise.all(page.items.map(statsOf));
+      return {
+        projects: page.items.map((p, i) => publicProject(p, stats[i])),
+        next_cursor: encodeCursor(page.next_cursor),
+      };
     },
 
     async getProject({ project }: ProjectAccess<'project.read'>) {
-      const totals = await ctx.store.forProject(project.id).documentTotals();
-      const chunks = await indexOf(ctx, project).chunkCount();
-      return { project: publicProject(project, { documents: totals.documents, chunks, bytes: totals.bytes }) };
+      return { project: publicProject(project, await statsOf(project)) };
     },
 
     async updateProject({ project }: ProjectAccess<'project.write'>, patch: ProjectPatch) {

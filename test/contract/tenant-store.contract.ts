@@ -1,5 +1,5 @@
 import type { TenantStore } from '../../lambdas/ports';
-import { company, companyKey, ids, project, projectKey, upload } from './fixtures';
+import { auditEvent, company, companyKey, ids, project, projectKey, upload } from './fixtures';
 import { describeProjectRecordsContract } from './project-records.contract';
 
 export type MakeTenantStore = () => Promise<{ store: TenantStore; close(): Promise<void> }>;
@@ -168,6 +168,34 @@ export function describeTenantStoreContract(name: string, make: MakeTenantStore)
         expect(ids(second.items)).toEqual([mine[1].id, mine[0].id]);
         expect(second.next_cursor).toBeNull();
         expect(await store().listProjects(company().id, { limit: 10 })).toEqual({ items: [], next_cursor: null });
+      });
+    });
+
+    describe('company audit', () => {
+      it("lists a company's own events newest first, paged, apart from other companies and projects", async () => {
+        const c = company();
+        const other = company();
+        const p = project(c.id);
+        await store().createProject(p);
+        const mine = [];
+        for (let i = 0; i < 5; i++) {
+          const e = auditEvent({ action: `company.keys.create.${i}` });
+          mine.push(e);
+          await store().appendCompanyAudit(c.id, e);
+          await store().appendCompanyAudit(other.id, auditEvent());
+          await store()
+            .forProject(p.id)
+            .appendAudit(auditEvent({ action: 'chat' }));
+        }
+        const newestFirst = ids(mine).reverse();
+        const first = await store().listCompanyAudit(c.id, { limit: 3 });
+        const second = await store().listCompanyAudit(c.id, { limit: 3, after: first.next_cursor });
+        expect(ids(first.items)).toEqual(newestFirst.slice(0, 3));
+        expect(first.next_cursor).toBe(newestFirst[2]);
+        expect(ids(second.items)).toEqual(newestFirst.slice(3));
+        expect(second.next_cursor).toBeNull();
+        expect(first.items[0]).toEqual(mine[4]);
+        expect(await store().listCompanyAudit(company().id, { limit: 10 })).toEqual({ items: [], next_cursor: null });
       });
     });
 

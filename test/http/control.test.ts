@@ -260,7 +260,9 @@ describe('company and projects', () => {
     }
     const runs = await Promise.all(
       [p.id, copy.id].map((id) =>
-        t.admin.post<{ run: { passed: number; failed: number } }>(`/v1/projects/${id}/golden-questions/run`),
+        t.admin.post<{ run: { passed: number; failed: number } }>(`/v1/projects/${id}/golden-questions/run`, {
+          include_drafts: true,
+        }),
       ),
     );
     expect(runs.map((r) => r.body.run)).toEqual([

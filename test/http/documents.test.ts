@@ -544,7 +544,7 @@ describe('documents over HTTP', () => {
         c.body,
       );
       expect(res.status).toBe(422);
-      expect(res.body.error.type).toBe('invalid_request');
+      expect(res.body.error.type).toBe('unprocessable');
       expect(res.body.error.message).toMatch(c.error);
       expect(res.body.error.request_id).toBe(res.headers.get('x-request-id'));
       expect(res.body.document).toMatchObject({ status: 'failed', chunks: 0 });

@@ -163,12 +163,12 @@ describe('errors over HTTP', () => {
       expect(ok.status).toBe(200);
     });
 
-    it('top_k of 0 or 51', async () => {
-      for (const top_k of [0, 51, -1, 2.5, '8']) {
+    it('top_k of 0 or 101', async () => {
+      for (const top_k of [0, 101, -1, 2.5, '8']) {
         expectError(await postJson('/v1/chat', { question: 'refunds?', top_k }), 400, 'invalid_request', /top_k/);
         expectError(await postJson('/v1/retrieve', { query: 'refunds', top_k }), 400, 'invalid_request', /top_k/);
       }
-      for (const top_k of [1, 50])
+      for (const top_k of [1, 50, 100])
         expect((await postJson('/v1/retrieve', { query: 'refunds', top_k })).status).toBe(200);
     });
 
@@ -238,7 +238,7 @@ describe('errors over HTTP', () => {
   });
 
   describe('413 payload_too_large', () => {
-    it('a JSON body over 10 MB', async () => {
+    it('a JSON body over the 4 MB document limit, base64 allowance included', async () => {
       const body = JSON.stringify({ text: 'armadillo '.repeat(1_100_000) });
       expect(body.length).toBeGreaterThan(11 * 1000 * 1000);
       const res = await raw('POST', '/v1/documents', { body, contentType: 'application/json' });
@@ -251,7 +251,7 @@ describe('errors over HTTP', () => {
       expectError(longForm, 413, 'payload_too_large');
     });
 
-    it('a body over 10 MB sent without a content-length (chunked)', async () => {
+    it('a body over the limit sent without a content-length (chunked)', async () => {
       const chunk = Buffer.alloc(1024 * 1024, 'a');
       let sent = 0;
       const stream = new ReadableStream<Uint8Array>({
@@ -273,11 +273,23 @@ describe('errors over HTTP', () => {
       expectError({ status: res.status, headers: res.headers, text, json: JSON.parse(text) }, 413, 'payload_too_large');
     });
 
-    it('a document of 10 MB or less in a body is accepted', async () => {
+    it('a document of 4 MB or less in a body is accepted', async () => {
       const res = await postJson('/v1/documents?wait=true', { text: 'pangolin '.repeat(100_000) });
       expect(res.status).toBe(201);
       const del = await raw('DELETE', `/v1/documents/${(res.json as { document: { id: string } }).document.id}`);
       expect(del.status).toBe(200);
+      // 4 MB exactly, base64 in JSON (5.3 MB of body): read, and queued
+      const exact = Buffer.alloc(4 * 2 ** 20, 'quokka ');
+      const queued = await postJson('/v1/documents', { content_base64: exact.toString('base64'), filename: 'q.txt' });
+      expect(queued.status).toBe(202);
+    });
+
+    it('a document over 4 MB whose body is within the allowance: 413 naming uploads, nothing stored', async () => {
+      const res = await postJson('/v1/documents', { text: 'numbat '.repeat(700_000), external_id: 'too-big' });
+      expectError(res, 413, 'payload_too_large', /4 MB; send larger files through uploads/);
+      const list = await raw('GET', '/v1/documents?limit=200');
+      const ids = (list.json as { documents: { external_id: string | null }[] }).documents.map((d) => d.external_id);
+      expect(ids).not.toContain('too-big');
     });
   });
 

@@ -75,20 +75,38 @@ describe('golden questions', () => {
     const make = async (name: string, body: Record<string, unknown>) => {
       ids[name] = (await t.admin.post<{ golden_question: Golden }>(base(), body)).body.golden_question.id;
     };
+    const approved = { approved: true };
     await make('answer', {
       question: 'Is water damage covered by the warranty?',
       expected_answer: 'not covered',
       expected_document_ids: [docId],
+      ...approved,
     });
-    await make('refuse', { question: 'Who won the football world cup?', must_refuse: true });
-    await make('wrong doc', { question: 'How long is the warranty?', expected_document_ids: [otherDocId] });
-    await make('wrong text', { question: 'When are parcels shipped?', expected_answer: 'next day delivery' });
-    await make('should refuse but answers', { question: 'How long is the warranty?', must_refuse: true });
+    await make('refuse', { question: 'Who won the football world cup?', must_refuse: true, ...approved });
+    await make('wrong doc', {
+      question: 'How long is the warranty?',
+      expected_document_ids: [otherDocId],
+      ...approved,
+    });
+    await make('wrong text', {
+      question: 'When are parcels shipped?',
+      expected_answer: 'next day delivery',
+      ...approved,
+    });
+    await make('should refuse but answers', { question: 'How long is the warranty?', must_refuse: true, ...approved });
+    // a draft is asked only when the run says so
+    await make('draft', { question: 'Who won the football world cup?', must_refuse: true });
 
     const res = await t.admin.post<{ run: Run }>(`${base()}/run`);
     expect(res.status).toBe(200);
     const run = res.body.run;
     expect(run.passed + run.failed).toBe(5);
+    expect(run.results.map((r) => r.golden_question_id)).not.toContain(ids.draft);
+    const withDrafts = await t.admin.post<{ run: Run }>(`${base()}/run`, { include_drafts: true });
+    expect(withDrafts.body.run.results.map((r) => r.golden_question_id)).toContain(ids.draft);
+    expect(withDrafts.body.run.passed + withDrafts.body.run.failed).toBe(6);
+    const bad = await t.admin.post<{ error: { type: string } }>(`${base()}/run`, { include_drafts: 'yes' });
+    expect([bad.status, bad.body.error.type]).toEqual([400, 'invalid_request']);
     const result = (name: string) => run.results.find((r) => r.golden_question_id === ids[name]);
     expect(result('answer')).toMatchObject({ passed: true, reasons: [] });
     expect(result('answer')?.citations[0].document_id).toBe(docId);
@@ -104,7 +122,7 @@ describe('golden questions', () => {
     const second = await t.admin.post<{ run: Run }>(`${base()}/run`);
     const runs = await t.admin.get<{ runs: Run[] }>(`/v1/projects/${projectId}/golden-runs`);
     expect(runs.status).toBe(200);
-    expect(runs.body.runs.map((r) => r.id).slice(0, 2)).toEqual([second.body.run.id, run.id]);
+    expect(runs.body.runs.map((r) => r.id).slice(0, 3)).toEqual([second.body.run.id, withDrafts.body.run.id, run.id]);
   });
 
   it("a review key works the project's golden questions and nothing else", async () => {

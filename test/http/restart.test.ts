@@ -167,6 +167,7 @@ describe('a server restarted on the same data directory', () => {
     expect(list.body.golden_questions).toEqual([expect.objectContaining({ id: goldenId, question })]);
     const run = await admin().post<{ run: { passed: number; failed: number; results: { passed: boolean }[] } }>(
       `/v1/projects/${projectId}/golden-questions/run`,
+      { include_drafts: true },
     );
     expect(run.status).toBe(200);
     expect(run.body.run).toMatchObject({ passed: 1, failed: 0 });

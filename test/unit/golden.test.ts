@@ -1,4 +1,4 @@
-import { judgeGolden } from '../../lambdas/core/golden';
+import { containsPhrase, judgeGolden } from '../../lambdas/core/golden';
 import type { ChatAnswer, Citation, GoldenQuestion } from '../../lambdas/core/model';
 
 const AT = '2025-01-01T00:00:00.000Z';
@@ -118,6 +118,33 @@ describe('judgeGolden', () => {
       const r = judgeGolden(q, answered('Refunds take 14 days [1].', [citation('doc_a')]));
       expect(r.passed).toBe(false);
       expect(r.reasons).toEqual(['cites none of the expected documents', 'does not contain the expected answer']);
+    });
+  });
+});
+
+describe('containsPhrase: the expected answer on word boundaries', () => {
+  it.each([
+    ['the latest release [1]', 'latest', true],
+    ['only non-latest releases [1]', 'latest', false],
+    ['the latestversion tag', 'latest', false],
+    ['Refunds within 30 DAYS\nof purchase', '30 days', true],
+    ['a 30-day window', '30', true],
+    ['version v20 ships', 'v2', false],
+    ['costs $30 a month', '$30', true],
+    ['pass -z to compress', '-z', true],
+    ['anything', '   ', true],
+    ['a (parenthesised) word', '(parenthesised)', true],
+  ])('%j holds %j: %s', (text, expected, found) => {
+    expect(containsPhrase(text, expected)).toBe(found);
+  });
+
+  it('fails a golden question whose expected word appears only inside another word', () => {
+    const q = question({ expected_answer: 'latest' });
+    const base = { grounded: true, citations: [citation('doc_a')], refusal: null };
+    expect(judgeGolden(q, { ...base, answer: 'Install the latest release [1].' }).passed).toBe(true);
+    expect(judgeGolden(q, { ...base, answer: 'Only non-latest releases are kept [1].' })).toEqual({
+      passed: false,
+      reasons: ['does not contain the expected answer'],
     });
   });
 });

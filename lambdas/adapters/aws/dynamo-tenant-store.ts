@@ -200,6 +200,14 @@ export class DynamoTenantStore implements TenantStore {
     await this.put({ ...event, pk: `COMPANY#${companyId}`, sk: `AUDIT#${event.id}`, ...(ttl ? { ttl } : {}) });
   }
 
+  async listCompanyAudit(companyId: string, page: PageRequest) {
+    return queryPage<AuditEvent>(
+      this.doc,
+      { table: this.table, partition: `COMPANY#${companyId}`, prefix: 'AUDIT#' },
+      page,
+    );
+  }
+
   /** Audit events carry a `ttl` (auditTtlDays): DynamoDB deletes them itself, nothing to prune here. */
   async pruneAudit(_before: string) {
     return 0;

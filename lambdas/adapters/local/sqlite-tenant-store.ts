@@ -38,6 +38,7 @@ CREATE INDEX IF NOT EXISTS golden_runs_project ON golden_runs (project_id, id);
 CREATE TABLE IF NOT EXISTS audit_events (
   id TEXT PRIMARY KEY, company_id TEXT, project_id TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_events_project ON audit_events (project_id, id);
+CREATE INDEX IF NOT EXISTS audit_events_company ON audit_events (company_id, id);
 CREATE TABLE IF NOT EXISTS usage_days (
   project_id TEXT NOT NULL, day TEXT NOT NULL, requests INTEGER NOT NULL DEFAULT 0, answers INTEGER NOT NULL DEFAULT 0,
   refusals INTEGER NOT NULL DEFAULT 0, documents INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
@@ -152,6 +153,14 @@ export class SqliteTenantStore implements TenantStore {
         data,
       ),
     );
+  }
+
+  async listCompanyAudit(companyId: string, req: PageRequest) {
+    this.now();
+    const rows = this.sql(
+      'SELECT data FROM audit_events WHERE company_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+    ).all(companyId, req.after ?? null, req.after ?? null, req.limit + 1) as Row[];
+    return page<AuditEvent>(rows, req.limit);
   }
 
   async pruneAudit(before: string) {

@@ -7,6 +7,15 @@ import { jsonBody, validate } from '../validate';
 /** Company, projects, keys, usage, audit, export and project deletion. */
 export const controlRoutes: Route[] = [
   {
+    ...declared('me'),
+    handle: async (r) => ok(await r.services.keys.me(r.principal)),
+  },
+  {
+    ...declared('company.audit'),
+    handle: async (r) =>
+      ok(await r.services.audit.listCompany(r.company(false), validate(schemas.auditQuery, r.query))),
+  },
+  {
     ...declared('company.get'),
     handle: async (r) => ok(await r.services.keys.getCompany(r.company(false))),
   },
@@ -50,7 +59,11 @@ export const controlRoutes: Route[] = [
   },
   {
     ...declared('projects.delete'),
-    handle: async (r) => ok(await r.services.projects.deleteProject(r.project('project.write'))),
+    handle: async (r) => {
+      const receipt = await r.services.projects.deleteProject(r.project('project.write'));
+      // the purge receipt stays in the company's audit after the project's own log is gone
+      return { ...ok(receipt), audit: { deleted: receipt.deleted } };
+    },
   },
   {
     ...declared('projects.usage'),
@@ -87,6 +100,7 @@ export const controlRoutes: Route[] = [
   },
   {
     ...declared('audit.list'),
-    handle: async (r) => ok(await r.services.audit.list(r.project('audit.read'), validate(pageQuery, r.query))),
+    handle: async (r) =>
+      ok(await r.services.audit.list(r.project('audit.read'), validate(schemas.auditQuery, r.query))),
   },
 ];

@@ -18,7 +18,8 @@ export const goldenRoutes: Route[] = [
   },
   {
     ...declared('golden.run'),
-    handle: async (r) => ok(await r.services.golden.run(r.project('golden.write'))),
+    handle: async (r) =>
+      ok(await r.services.golden.run(r.project('golden.write'), validate(schemas.goldenRun, jsonBody(r.body)))),
   },
   {
     ...declared('golden.update'),
