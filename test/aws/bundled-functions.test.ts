@@ -177,9 +177,13 @@ describe('the bundled functions, run as Lambda runs them', () => {
       new RegExp(`^AWS4-HMAC-SHA256 Credential=${S3RVER_CREDENTIALS.accessKeyId}/\\d{8}/us-east-1/aoss/aws4_request`),
     );
 
+    // the list shows each project's stats: its chunks are counted in its index
+    collection.on('GET', `/oprag-${projectId}/_count`, { body: { count: 0 } });
     const list = await control.invoke(apiEvent('GET', '/v1/projects', adminKey));
     expect(list.statusCode).toBe(200);
-    expect(JSON.parse(list.body).projects.map((p: { id: string }) => p.id)).toEqual([projectId]);
+    expect(JSON.parse(list.body).projects).toEqual([
+      expect.objectContaining({ id: projectId, stats: { documents: 0, chunks: 0, bytes: 0 } }),
+    ]);
   });
 
   it('answers bad keys and bad input with the contract error bodies', async () => {

@@ -178,8 +178,12 @@ describe('dashboard, company admin key', () => {
     const second = page.locator('.golden-item', { hasText: 'Where is the warehouse?' });
     await second.waitFor();
 
+    // a run asks the approved questions only, unless drafts are included
+    await page.getByRole('button', { name: 'Run approved' }).click();
+    await page.locator('.run-summary', { hasText: '1 passed, 0 failed' }).waitFor();
+    await page.getByLabel('Include drafts').check();
     await page.getByRole('button', { name: 'Run all' }).click();
-    await page.locator('.run-summary').waitFor();
+    await page.locator('.run-summary', { hasText: '1 failed' }).waitFor();
     await expect(page.locator('.run-summary').textContent()).resolves.toMatch(/1 passed.*1 failed/);
     await expect(first.locator('.result').getAttribute('class')).resolves.toBe('result pass');
     await expect(second.locator('.result').getAttribute('class')).resolves.toBe('result fail');
@@ -195,9 +199,9 @@ describe('dashboard, company admin key', () => {
     await form.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Run all' }).click();
     await page.locator('.run-summary', { hasText: '2 passed' }).waitFor();
-    expect(await page.locator('.chart circle').count()).toBe(2);
+    expect(await page.locator('.chart circle').count()).toBe(3);
     await expect(page.locator('.chart svg').getAttribute('aria-label')).resolves.toBe(
-      'Pass rate across 2 runs; latest 100%',
+      'Pass rate across 3 runs; latest 100%',
     );
     const runs = await t.admin.get<{ runs: { passed: number; failed: number }[] }>(
       `/v1/projects/${projectId}/golden-runs`,
@@ -205,6 +209,7 @@ describe('dashboard, company admin key', () => {
     expect(runs.body.runs.map((r) => [r.passed, r.failed])).toEqual([
       [2, 0],
       [1, 1],
+      [1, 0],
     ]);
     await screenshot(page, 'golden');
   });

@@ -27,7 +27,7 @@ describe('typed errors', () => {
       [new Conflict('taken'), 'conflict', 409],
       [new TooLarge('big'), 'payload_too_large', 413],
       [new UnsupportedMedia('rtf'), 'unsupported_media_type', 415],
-      [new DocumentFailed('unreadable', { id: 'doc_1' }), 'invalid_request', 422],
+      [new DocumentFailed('unreadable', { id: 'doc_1' }), 'unprocessable', 422],
       [new RateLimited('slow down', 7), 'rate_limited', 429],
     ];
     for (const [error, type, status] of cases) {
@@ -61,7 +61,7 @@ describe('typed errors', () => {
     const failed = toErrorResult(new DocumentFailed('the PDF is damaged', { id: 'doc_9' }), 'req_3', quiet);
     expect(failed.statusCode).toBe(422);
     expect(JSON.parse(failed.body)).toEqual({
-      error: { type: 'invalid_request', message: 'the PDF is damaged', request_id: 'req_3' },
+      error: { type: 'unprocessable', message: 'the PDF is damaged', request_id: 'req_3' },
       document: { id: 'doc_9' },
     });
     const unknown = toErrorResult(new Error('connection string leaked'), 'req_4', quiet);

@@ -92,6 +92,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   const [runs, setRuns] = useState<GoldenRun[]>([]);
   const [docs, setDocs] = useState<Doc[]>([]);
   const [editing, setEditing] = useState<string | null>(null);
+  const [drafts, setDrafts] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [running, setRunning] = useState(false);
   // a company admin, or the customer's review key, works the golden questions; a viewer reads them
@@ -138,7 +139,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   };
   const runAll = async () => {
     setRunning(true);
-    await act(() => api('POST', `${base}/golden-questions/run`));
+    await act(() => api('POST', `${base}/golden-questions/run`, drafts ? { include_drafts: true } : {}));
     setRunning(false);
   };
 
@@ -150,15 +151,17 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   };
 
   return html`<div class="golden">
-    <p class="hint">Golden questions are the questions this project must always answer right (or refuse). Approve them, then run them all after every change of documents.</p>
+    <p class="hint">Golden questions are the questions this project must always answer right (or refuse). Approve them, then run them after every change of documents: a run asks the approved ones, and the drafts too when you include them.</p>
     ${canWrite && html`<div class="card"><h2>Add a golden question</h2><${QuestionForm} docs=${docs} submitLabel="Add question" onSubmit=${create} /></div>`}
     <${ErrorBox} error=${error} />
     <div class="row run-bar">
       <h2>Questions</h2>
       ${
         canWrite &&
-        html`<button type="button" class="primary" onClick=${runAll} disabled=${running || !questions?.length}>
-          ${running ? 'Running…' : 'Run all'}</button>`
+        html`<label class="inline"><input type="checkbox" checked=${drafts}
+          onChange=${(e: Event) => setDrafts((e.target as HTMLInputElement).checked)} /> Include drafts</label>
+        <button type="button" class="primary" onClick=${runAll} disabled=${running || !questions?.length}>
+          ${running ? 'Running…' : drafts ? 'Run all' : 'Run approved'}</button>`
       }
     </div>
     ${latest && html`<p class="run-summary" role="status">Latest run ${when(latest.at)}: <strong>${latest.passed} passed</strong>, <strong>${latest.failed} failed</strong>.</p>`}
