@@ -58,6 +58,14 @@ export const EXTERNAL_MODULES = ['unpdf', 'mammoth'];
 export const MAIN_FIELDS = ['module', 'main'];
 
 /**
+ * Packages the bundles replace with a stub of our own (path from the project root): what the
+ * functions import of them is never called (see the stub's comment).
+ */
+export const BUNDLE_ALIASES: Record<string, string> = {
+  'dom-serializer': './lambdas/handlers/stubs/dom-serializer.ts',
+};
+
+/**
  * One Oprag Lambda function: Node 22 on ARM64, bundled by the local esbuild (no Docker), traced by
  * X-Ray, logging to its own log group with retention, under a role that starts with nothing but
  * that log group; every other permission is granted by the construct that owns the resource.
@@ -117,6 +125,9 @@ export class OpragFunction extends Construct {
         sourcesContent: false,
         externalModules: EXTERNAL_MODULES,
         mainFields: MAIN_FIELDS,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([name, stub]) => [`--alias:${name}`, stub]),
+        ),
         forceDockerBundling: false,
       },
     });

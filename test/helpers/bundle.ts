@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { EXTERNAL_MODULES, handlerEntry, MAIN_FIELDS } from '../../lib/oprag-function';
+import { BUNDLE_ALIASES, EXTERNAL_MODULES, handlerEntry, MAIN_FIELDS, PROJECT_ROOT } from '../../lib/oprag-function';
 
 export const FUNCTIONS = ['control', 'documents', 'query', 'worker'] as const;
 
@@ -23,6 +23,8 @@ export function bundle(name: string, outdir: string) {
     sourcesContent: false,
     external: EXTERNAL_MODULES,
     mainFields: MAIN_FIELDS,
+    alias: BUNDLE_ALIASES,
+    absWorkingDir: PROJECT_ROOT,
     outfile,
     metafile: true,
     logLevel: 'error',

@@ -19,5 +19,8 @@ describe('the Lambda bundles, built as cdk synth builds them', () => {
     }
     expect(inputs.some((i) => i.includes('adapters/local/') || i.includes('lambdas/local/'))).toBe(false);
     expect(inputs.some((i) => i.includes('adapters/aws/'))).toBe(true);
+    // the HTML reader's parser comes without the DOM serializer and its entity encoders
+    expect(inputs.some((i) => i.includes('entities/lib/esm/generated/encode-html'))).toBe(false);
+    expect(inputs.some((i) => i.includes('stubs/dom-serializer'))).toBe(packages.has('htmlparser2'));
   });
 });
