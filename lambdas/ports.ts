@@ -1,6 +1,6 @@
 /**
  * The interfaces the use cases need. Each home supplies its own adapters through a
- * composition root (`local/compose.ts`, later `handlers/`); no port imports an adapter.
+ * composition root (`local/compose.ts`, `handlers/compose.ts`); no port imports an adapter.
  * Every data-plane port is obtained for one project, so no method can reach across projects.
  */
 import type {
@@ -17,6 +17,9 @@ import type {
   UsageCounters,
   UsageDay,
 } from './core/model';
+import type { GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
+
+export type { GeneratorInput, Passage, QueryTerm, SearchHit } from './core/search-types';
 
 export interface Page<T> {
   items: T[];
@@ -120,23 +123,12 @@ export interface ProjectRecords {
   purge(): Promise<PurgeCounts>;
 }
 
-/** A term of a query: as typed (lower-cased) and as stemmed. */
-export interface QueryTerm {
-  token: string;
-  stem: string;
-}
-
 export interface SearchRequest {
   terms: QueryTerm[];
   /** the query's embedding: where given, the index also runs a nearest-neighbour search */
   vector?: number[];
   topK: number;
   filter?: { document_ids?: string[]; tags?: string[] };
-}
-
-export interface SearchHit extends Chunk {
-  /** larger is better; comparable within one search only */
-  score: number;
 }
 
 export interface SearchResult {
@@ -205,24 +197,6 @@ export interface UploadTarget {
     expiresAt: Date;
     baseUrl: string;
   }): Promise<{ url: string; headers: Record<string, string> }>;
-}
-
-export interface Passage {
-  index: number;
-  text: string;
-  title: string | null;
-  section: string | null;
-  /** the chunk's place in its document (0: the document's opening) */
-  ordinal?: number;
-}
-
-export interface GeneratorInput {
-  question: string;
-  passages: Passage[];
-  /** stems of the question's content terms, with their inverse document frequency */
-  termWeights: Record<string, number>;
-  /** words of the question that are not common English and that no chunk of the project holds */
-  unknownNames?: string[];
 }
 
 /** Writes an answer whose sentences cite passages as `[n]`. */
