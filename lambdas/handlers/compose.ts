@@ -14,6 +14,10 @@ import { makeServices } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
 
+/** What the worker reads from S3 object keys and queue messages, as the adapters that write them define it. */
+export { parseDropKey, parseUploadKey } from '../adapters/aws/s3-upload-target';
+export { parseQueueMessage } from '../adapters/aws/sqs-queue';
+
 export interface AwsClients {
   dynamo: DynamoDBClient;
   s3: S3Client;

@@ -1,11 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseDropKey, parseUploadKey } from '../adapters/aws/s3-upload-target';
-import { parseQueueMessage } from '../adapters/aws/sqs-queue';
 import { OpragError } from '../core/errors';
 import { awsHome, logger, metrics } from './api';
-import type { AwsHome } from './compose';
+import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey } from './compose';
 
 type Outcome = 'done' | 'ignored' | 'rejected';
 
