@@ -17,9 +17,9 @@ import type {
   UsageCounters,
   UsageDay,
 } from './core/model';
-import type { GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
+import type { ExpansionTerm, GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
 
-export type { GeneratorInput, Passage, QueryTerm, SearchHit } from './core/search-types';
+export type { ExpansionTerm, GeneratorInput, Passage, QueryTerm, SearchHit } from './core/search-types';
 
 export interface Page<T> {
   items: T[];
@@ -125,6 +125,11 @@ export interface ProjectRecords {
 
 export interface SearchRequest {
   terms: QueryTerm[];
+  /**
+   * words that add to the score of the chunks `terms` match, each with its weight, without
+   * matching any chunk themselves (pseudo-relevance feedback: the retrieval use case chooses them)
+   */
+  expansion?: ExpansionTerm[];
   /** the query's embedding: where given, the index also runs a nearest-neighbour search */
   vector?: number[];
   topK: number;

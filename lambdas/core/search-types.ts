@@ -10,6 +10,15 @@ export interface QueryTerm {
   stem: string;
 }
 
+/**
+ * A word a query gains by feedback (see feedback.ts): its index key (text.ts indexKey) and its
+ * weight, where each term of the query weighs 1.
+ */
+export interface ExpansionTerm {
+  key: string;
+  weight: number;
+}
+
 export interface SearchHit extends Chunk {
   /** larger is better; comparable within one search only */
   score: number;
