@@ -157,6 +157,12 @@ export interface ProjectIndex {
   replaceDocuments?(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]>;
   deleteDocument(documentId: string): Promise<number>;
   search(req: SearchRequest): Promise<SearchResult>;
+  /**
+   * Optional: the term counts the index stored for these chunks (their content terms by index key,
+   * with the frequency over the fields, in the order they first occur), null for a chunk it no
+   * longer holds. Feedback counts the terms from a chunk's text where an index does not.
+   */
+  termCounts?(chunkIds: string[]): Promise<(Map<string, number> | null)[]>;
   chunkCount(): Promise<number>;
   documentChunkIds(documentId: string): Promise<string[]>;
   /** Drops the project's whole index; returns the chunks it held. */

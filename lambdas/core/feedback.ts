@@ -85,16 +85,25 @@ export function feedbackTerms(
 }
 
 /**
- * The words a query gains from its first search's lexical hits (best first), or none: none when
- * feedback is off, the project has fewer than `minChunks` chunks, or nothing matched.
+ * The hits of a first search (lexical, best first) that feed back: its best `docs`, or none when
+ * feedback is off or the project has fewer than `minChunks` chunks.
+ */
+export function feedbackHits(first: { hits: SearchHit[]; chunkCount: number }, params: FeedbackParams): SearchHit[] {
+  return params.terms <= 0 || first.chunkCount < params.minChunks ? [] : first.hits.slice(0, params.docs);
+}
+
+/**
+ * The words a query gains from its feedback hits. `stored` holds, in the same order, the term
+ * counts an index kept for them (ProjectIndex.termCounts); a hit without is counted from its text.
  */
 export function queryExpansion(
   terms: QueryTerm[],
-  first: { hits: SearchHit[]; chunkCount: number },
+  hits: SearchHit[],
   params: FeedbackParams,
+  stored: (Map<string, number> | null)[] = [],
 ): ExpansionTerm[] {
-  if (params.terms <= 0 || first.chunkCount < params.minChunks || first.hits.length === 0) return [];
+  if (hits.length === 0) return [];
   const original = new Set(terms.map((t) => indexKey(t.token)));
-  const top = first.hits.slice(0, params.docs).map((h) => ({ score: h.score, counts: chunkTermCounts(h) }));
+  const top = hits.map((h, i) => ({ score: h.score, counts: stored[i] ?? chunkTermCounts(h) }));
   return [...feedbackTerms(original, top, params)].map(([key, weight]) => ({ key, weight }));
 }

@@ -183,6 +183,17 @@ export interface Candidate {
   terms: Buffer;
 }
 
+/** A chunk's stored terms read back: each key (`keys`, space-separated, in the order of `terms`) with its total frequency. */
+export function storedTermCounts(terms: Buffer, keys: string): Map<string, number> {
+  const split = keys.split(' ');
+  const out = new Map<string, number>();
+  for (let i = 0, o = 0; o + 12 <= terms.length && i < split.length; i++, o += 12) {
+    const packed = terms.readUInt32LE(o + 8);
+    out.set(split[i], (packed & TF_MAX) + ((packed >>> 10) & TF_MAX) + ((packed >>> 20) & TF_MAX));
+  }
+  return out;
+}
+
 export interface RankedChunk {
   chunk: number;
   score: number;

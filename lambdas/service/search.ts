@@ -1,4 +1,4 @@
-import { DEFAULT_FEEDBACK, type FeedbackParams, queryExpansion } from '../core/feedback';
+import { DEFAULT_FEEDBACK, type FeedbackParams, feedbackHits, queryExpansion } from '../core/feedback';
 import { fuseRankings } from '../core/fusion';
 import type { ProjectRecord } from '../core/model';
 import type { ProjectIndex, QueryTerm, SearchRequest, SearchResult } from '../ports';
@@ -27,7 +27,9 @@ export async function searchWithFeedback(
   feedback: FeedbackParams = DEFAULT_FEEDBACK,
 ): Promise<SearchResult> {
   const first = await index.search({ ...req, topK: Math.max(req.topK, feedback.docs) });
-  const expansion = queryExpansion(req.terms, first, feedback);
+  const top = feedbackHits(first, feedback);
+  const stored = top.length > 0 && index.termCounts ? await index.termCounts(top.map((h) => h.id)) : [];
+  const expansion = queryExpansion(req.terms, top, feedback, stored);
   const hits =
     expansion.length > 0
       ? (await index.search({ terms: req.terms, expansion, topK: req.topK, filter: req.filter })).hits

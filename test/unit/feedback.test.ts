@@ -6,6 +6,7 @@ import {
   chunkTermCounts,
   DEFAULT_FEEDBACK,
   type FeedbackParams,
+  feedbackHits,
   feedbackTerms,
   queryExpansion,
 } from '../../lambdas/core/feedback';
@@ -44,34 +45,26 @@ describe('chunkTermCounts', () => {
     ]);
   });
 
-  it('gives what the embedded index stored for the chunk, capped per field as it stores them', async () => {
+  it('gives what the embedded index stored for the chunk (its termCounts), capped per field as it stores them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oprag-feedback-'));
     const index = new SqliteSearchIndex(dir);
-    const projectId = newId('project');
+    const p = index.forProject(newId('project'));
     const doc = newId('document');
     const chunks = [
       chunk(doc, 0, 'Moraines form where a glacier retreats; the moraine holds rocks.', 'Glacier moraines'),
       chunk(doc, 1, `${'ice '.repeat(1100)}shelf`, 'Ice'),
     ];
-    await index.forProject(projectId).replaceDocument(doc, chunks);
-    const rows = index
-      .db(projectId)
-      .prepare('SELECT t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid ORDER BY c.ordinal')
-      .all() as { terms: Buffer; keys: string }[];
-    const stored = rows.map(({ terms, keys }) =>
-      keys.split(' ').map((key, i) => {
-        const packed = terms.readUInt32LE(i * 12 + 8);
-        return [key, (packed & 1023) + ((packed >>> 10) & 1023) + ((packed >>> 20) & 1023)];
-      }),
-    );
+    await p.replaceDocument(doc, chunks);
+    const stored = await p.termCounts?.([chunks[1].id, newId('chunk'), chunks[0].id]);
     index.close();
     rmSync(dir, { recursive: true, force: true });
 
-    expect(chunks.map((c) => [...chunkTermCounts(c)])).toEqual(stored);
-    expect(stored[1]).toEqual([
+    expect(stored).toEqual([chunkTermCounts(chunks[1]), null, chunkTermCounts(chunks[0])]);
+    expect([...(stored?.[0] ?? [])]).toEqual([
       ['ic', 1 + 1023],
       ['shelf', 1],
     ]);
+    expect([...(stored?.[2] ?? [])].map(([key]) => key)).toEqual([...chunkTermCounts(chunks[0]).keys()]);
   });
 });
 
@@ -102,29 +95,42 @@ describe('feedbackTerms (RM3)', () => {
   });
 });
 
-describe('queryExpansion', () => {
+describe('feedbackHits and queryExpansion', () => {
   const terms = queryTerms('glacier');
   const hits = [hit(2, 'glacier retreat moraine'), hit(1, 'glacier ice')];
   const params: FeedbackParams = { docs: 1, terms: 2, originalWeight: 0.5, minChunks: 10 };
 
   it("adds the best hits' other words, none of the query's own", () => {
-    const expansion = queryExpansion(terms, { hits, chunkCount: 10 }, params);
+    const top = feedbackHits({ hits, chunkCount: 10 }, params);
+    const expansion = queryExpansion(terms, top, params);
 
     // one feedback chunk: retreat and moraine each hold a third of it, and share the expansion's weight
+    expect(top).toEqual([hits[0]]);
     expect(expansion.map((e) => e.key)).toEqual(['retreat', 'morain']);
     for (const e of expansion) expect(e.weight).toBeCloseTo(0.5, 12);
   });
 
-  it('adds nothing when feedback is off, the project is small or nothing matched', () => {
-    expect(queryExpansion(terms, { hits, chunkCount: 10 }, { ...params, terms: 0 })).toEqual([]);
-    expect(queryExpansion(terms, { hits, chunkCount: 9 }, params)).toEqual([]);
-    expect(queryExpansion(terms, { hits: [], chunkCount: 10 }, params)).toEqual([]);
+  it('reads the counts an index gives, and counts the text of a hit it gives none for', () => {
+    const given = new Map([
+      ['glacier', 1],
+      ['sediment', 3],
+    ]);
+
+    expect(queryExpansion(terms, [hits[0]], params, [given]).map((e) => e.key)).toEqual(['sediment']);
+    expect(queryExpansion(terms, [hits[0]], params, [null])).toEqual(queryExpansion(terms, [hits[0]], params));
+  });
+
+  it('feeds nothing back when feedback is off, the project is small or nothing matched', () => {
+    expect(feedbackHits({ hits, chunkCount: 10 }, { ...params, terms: 0 })).toEqual([]);
+    expect(feedbackHits({ hits, chunkCount: 9 }, params)).toEqual([]);
+    expect(feedbackHits({ hits: [], chunkCount: 10 }, params)).toEqual([]);
+    expect(queryExpansion(terms, [], params)).toEqual([]);
   });
 
   it('is on by default only from a thousand chunks', () => {
     expect(DEFAULT_FEEDBACK.terms).toBeGreaterThan(0);
-    expect(queryExpansion(terms, { hits, chunkCount: 999 }, DEFAULT_FEEDBACK)).toEqual([]);
-    expect(queryExpansion(terms, { hits, chunkCount: 1000 }, DEFAULT_FEEDBACK).length).toBeGreaterThan(0);
+    expect(feedbackHits({ hits, chunkCount: 999 }, DEFAULT_FEEDBACK)).toEqual([]);
+    expect(feedbackHits({ hits, chunkCount: 1000 }, DEFAULT_FEEDBACK)).toEqual(hits);
   });
 });
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Chunk } from '../../core/model';
-import type { RankingParams } from '../../core/rank';
+import { type RankingParams, storedTermCounts } from '../../core/rank';
 import type { ProjectIndex, SearchRequest, SearchResult } from '../../ports';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
 import { type SearchState, searchChunks } from './sqlite-search';
@@ -98,6 +98,20 @@ export class SqliteProjectIndex implements ProjectIndex {
 
   async search(req: SearchRequest): Promise<SearchResult> {
     return searchChunks(this.index.searchState(this.projectId), req, this.index.ranking);
+  }
+
+  /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */
+  async termCounts(chunkIds: string[]): Promise<(Map<string, number> | null)[]> {
+    if (chunkIds.length === 0) return [];
+    const rows = stmt(
+      this.db,
+      `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid
+       WHERE c.id IN (${chunkIds.map(() => '?').join(',')})`,
+    )
+      .raw()
+      .all(...chunkIds) as [string, Buffer, string][];
+    const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
+    return chunkIds.map((id) => byId.get(id) ?? null);
   }
 
   async chunkCount() {
