@@ -39,10 +39,9 @@ END;
 `;
 
 /**
- * Version 2 added each chunk's term statistics, which the ranking reads, version 3 their keys (read
- * by feedback once; it now analyses its few chunks' text again, so no search reads them), version 4
- * dropped the full-text insert trigger; older files are brought up to date on open, and a current
- * one is opened without writing anything.
+ * Version 2 added each chunk's term statistics, which the ranking reads, version 3 their keys (for
+ * feedback, see ProjectIndex.termCounts), version 4 dropped the full-text insert trigger; older
+ * files are brought up to date on open, and a current one is opened without writing anything.
  */
 const SCHEMA_VERSION = 4;
 
