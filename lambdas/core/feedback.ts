@@ -41,7 +41,10 @@ export function chunkTermCounts(chunk: Pick<SearchHit, 'title' | 'section' | 'te
       if (!isContentToken(token)) continue;
       const key = indexKey(token);
       let counts = tf.get(key);
-      if (!counts) tf.set(key, (counts = [0, 0, 0]));
+      if (!counts) {
+        counts = [0, 0, 0];
+        tf.set(key, counts);
+      }
       counts[f]++;
     }
   });

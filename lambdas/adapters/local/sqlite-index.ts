@@ -7,14 +7,14 @@ import type { ProjectIndex, SearchIndex } from '../../ports';
 import { stmt } from './sqlite-index-write';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
 import { openIndexFile } from './sqlite-schema';
-import type { SearchState } from './sqlite-search';
+import type { RecentSearch, SearchState } from './sqlite-search';
 import { WriteThread } from './sqlite-write-thread';
 
 /** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
 const TIDY_PAGES = 100;
 
-/** Candidate sets of recent searches kept for a second search of the same query (feedback). */
-const RECENT_CANDIDATES = 16;
+/** Recent searches (candidates, rows read) kept for a second search of the same query (feedback). */
+const RECENT_SEARCHES = 16;
 
 /**
  * The embedded index: one SQLite file per project (`<dir>/<project_id>.db`) with its chunks and
@@ -163,14 +163,11 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     string,
     { db: Database.Database; version: number; counts: Map<string, number> }
   >();
-  private readonly recentCandidates = new Map<
-    string,
-    { db: Database.Database; version: number; candidates: Candidate[] }
-  >();
+  private readonly recentSearches = new Map<string, { db: Database.Database; version: number; search: RecentSearch }>();
 
   /**
    * @internal What a search of the project reads: its reading connection, how many chunks match
-   * each phrase as far as it has been counted, and the candidates of its recent searches, all
+   * each phrase as far as it has been counted, and the candidates and rows of its recent searches, all
    * remembered until the project's file changes (its data version, as the reading connection
    * sees it, moves with every commit of another connection, the writers' included; a reopened
    * connection starts afresh).
@@ -183,25 +180,26 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       entry = { db, version, counts: new Map() };
       this.matchCounts.set(projectId, entry);
     }
-    const candidates = (query: string, read: () => Candidate[]): Candidate[] => {
+    const recent = (query: string, read: () => Candidate[]): RecentSearch => {
       const key = `${projectId}\n${query}`;
-      const recent = this.recentCandidates.get(key);
-      this.recentCandidates.delete(key);
-      const found = recent && recent.db === db && recent.version === version ? recent.candidates : read();
-      this.recentCandidates.set(key, { db, version, candidates: found });
-      if (this.recentCandidates.size > RECENT_CANDIDATES) {
-        this.recentCandidates.delete(this.recentCandidates.keys().next().value as string);
+      const kept = this.recentSearches.get(key);
+      this.recentSearches.delete(key);
+      const search =
+        kept && kept.db === db && kept.version === version ? kept.search : { candidates: read(), rows: new Map() };
+      this.recentSearches.set(key, { db, version, search });
+      if (this.recentSearches.size > RECENT_SEARCHES) {
+        this.recentSearches.delete(this.recentSearches.keys().next().value as string);
       }
-      return found;
+      return search;
     };
-    return { db, counts: entry.counts, candidates };
+    return { db, counts: entry.counts, recent };
   }
 
   /** @internal closes and deletes the project's file */
   destroy(projectId: string): void {
     this.matchCounts.delete(projectId);
-    for (const key of [...this.recentCandidates.keys()]) {
-      if (key.startsWith(`${projectId}\n`)) this.recentCandidates.delete(key);
+    for (const key of [...this.recentSearches.keys()]) {
+      if (key.startsWith(`${projectId}\n`)) this.recentSearches.delete(key);
     }
     clearTimeout(this.tidyTimers.get(projectId));
     this.tidyTimers.delete(projectId);
@@ -225,6 +223,6 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
     this.writers.clear();
-    this.recentCandidates.clear();
+    this.recentSearches.clear();
   }
 }

@@ -16,17 +16,23 @@ export interface SearchState {
   /** how many chunks match each phrase, as far as it has been counted */
   counts: Map<string, number>;
   /**
-   * The candidates of a recent search with the same query over the same data, or those `read`
-   * finds: a search with feedback asks twice in a row for the same ones.
+   * A recent search with the same query over the same data, or a new one with the candidates
+   * `read` finds: a search with feedback asks twice in a row for the same ones.
    */
-  candidates(query: string, read: () => Candidate[]): Candidate[];
+  recent(query: string, read: () => Candidate[]): RecentSearch;
+}
+
+/** The candidates of a search, and the rows of its chunks read so far (by rowid). */
+export interface RecentSearch {
+  candidates: Candidate[];
+  rows: Map<number, ChunkRow & { rowid: number }>;
 }
 
 /** A query token as an FTS5 phrase, so that no token is read as query syntax. */
 const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
 
 /** A chunk as its row holds it: tags as JSON, no vector. */
-type ChunkRow = Omit<Chunk, 'tags' | 'vector'> & { tags: string };
+export type ChunkRow = Omit<Chunk, 'tags' | 'vector'> & { tags: string };
 
 export function collectionStats(db: Database.Database): CollectionStats {
   const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')
@@ -86,7 +92,7 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
        FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
              FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
        JOIN chunk_terms t ON t.rowid = f.rowid`;
-  const candidates = state.candidates(`${sql}\n${JSON.stringify(params)}`, () =>
+  const { candidates, rows } = state.recent(`${sql}\n${JSON.stringify(params)}`, () =>
     (
       stmt(db, sql)
         .raw()
@@ -97,15 +103,18 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
   for (const { key, weight } of req.expansion ?? []) weighted.push({ key, weight, df: countMatches(phrase(key)) });
   const top = rankCandidates(weighted, candidates, stats, ranking).slice(0, req.topK);
   if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
-  const chunkRows = db
-    .prepare(
-      `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
-         WHERE rowid IN (${top.map(() => '?').join(',')})`,
-    )
-    .all(...top.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
-  const byRowid = new Map(chunkRows.map((r) => [r.rowid, r]));
+  const unread = top.filter((r) => !rows.has(r.chunk));
+  if (unread.length > 0) {
+    const read = db
+      .prepare(
+        `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
+         WHERE rowid IN (${unread.map(() => '?').join(',')})`,
+      )
+      .all(...unread.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
+    for (const row of read) rows.set(row.rowid, row);
+  }
   const hits = top.flatMap(({ chunk, score }) => {
-    const row = byRowid.get(chunk);
+    const row = rows.get(chunk);
     if (!row) return [];
     const { rowid: _, tags, ...c } = row;
     return [{ ...c, tags: JSON.parse(tags) as string[], score }];
