@@ -37,6 +37,7 @@ import { bm25Idf } from '../lambdas/core/rank';
 import { informativeWeights, type TermStats } from '../lambdas/core/term-weights';
 import { queryTerms, stemSet } from '../lambdas/core/text';
 import type { Passage, ProjectIndex, QueryTerm, SearchHit } from '../lambdas/ports';
+import { searchWithFeedback } from '../lambdas/service/search';
 import { option as arg } from '../scripts/args';
 import { openBeirIndex, readQrels, readQueries } from '../scripts/beir-index';
 
@@ -172,7 +173,7 @@ async function ask(
   relevant: ReadonlySet<string>,
 ): Promise<Row> {
   const terms = queryTerms(question);
-  const r = await index.search({ terms, topK: TOP_K });
+  const r = await searchWithFeedback(index, { terms, topK: TOP_K });
   const stats: TermStats = { documentFrequency: r.documentFrequency, chunkCount: r.chunkCount };
   const current = answer(question, terms, r.hits, stats, DEFAULT_GATE);
   const open = answer(question, terms, r.hits, stats, { ...DEFAULT_GATE, minEvidence: 0 });

@@ -22,6 +22,7 @@ import { type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/
 import { informativeWeights, type TermStats } from '../lambdas/core/term-weights';
 import { queryTerms, STOPWORDS, stem, tokenize } from '../lambdas/core/text';
 import type { QueryTerm, SearchHit } from '../lambdas/ports';
+import { searchWithFeedback } from '../lambdas/service/search';
 import { option as arg } from '../scripts/args';
 import { openBeirIndex, readQrels, readQueries } from '../scripts/beir-index';
 
@@ -168,7 +169,7 @@ async function load(dataset: string, split: string): Promise<Query[]> {
     const text = queries.get(qid);
     if (!text) continue;
     const terms = queryTerms(text);
-    const r = await index.search({ terms, topK: 100 });
+    const r = await searchWithFeedback(index, { terms, topK: 100 });
     const stats = { documentFrequency: r.documentFrequency, chunkCount: r.chunkCount };
     out.push({
       docs: r.hits.map((h) => h.document_id.slice(4)),

@@ -1,6 +1,6 @@
 /**
  * The interfaces the use cases need. Each home supplies its own adapters through a
- * composition root (`local/compose.ts`, later `handlers/`); no port imports an adapter.
+ * composition root (`local/compose.ts`, `handlers/compose.ts`); no port imports an adapter.
  * Every data-plane port is obtained for one project, so no method can reach across projects.
  */
 import type {
@@ -17,6 +17,9 @@ import type {
   UsageCounters,
   UsageDay,
 } from './core/model';
+import type { ExpansionTerm, GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
+
+export type { ExpansionTerm, GeneratorInput, Passage, QueryTerm, SearchHit } from './core/search-types';
 
 export interface Page<T> {
   items: T[];
@@ -122,23 +125,17 @@ export interface ProjectRecords {
   purge(): Promise<PurgeCounts>;
 }
 
-/** A term of a query: as typed (lower-cased) and as stemmed. */
-export interface QueryTerm {
-  token: string;
-  stem: string;
-}
-
 export interface SearchRequest {
   terms: QueryTerm[];
+  /**
+   * words that add to the score of the chunks `terms` match, each with its weight, without
+   * matching any chunk themselves (pseudo-relevance feedback: the retrieval use case chooses them)
+   */
+  expansion?: ExpansionTerm[];
   /** the query's embedding: where given, the index also runs a nearest-neighbour search */
   vector?: number[];
   topK: number;
   filter?: { document_ids?: string[]; tags?: string[] };
-}
-
-export interface SearchHit extends Chunk {
-  /** larger is better; comparable within one search only */
-  score: number;
 }
 
 export interface SearchResult {
@@ -163,6 +160,12 @@ export interface ProjectIndex {
   replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]>;
   deleteDocument(documentId: string): Promise<number>;
   search(req: SearchRequest): Promise<SearchResult>;
+  /**
+   * Optional: the term counts the index stored for these chunks (their content terms by index key,
+   * with the frequency over the fields, in the order they first occur), null for a chunk it no
+   * longer holds. Feedback counts the terms from a chunk's text where an index does not.
+   */
+  termCounts?(chunkIds: string[]): Promise<(Map<string, number> | null)[]>;
   chunkCount(): Promise<number>;
   documentChunkIds(documentId: string): Promise<string[]>;
   /** Drops the project's whole index; returns the chunks it held. */
@@ -222,24 +225,6 @@ export interface UploadTarget {
     expiresAt: Date;
     baseUrl: string;
   }): Promise<{ url: string; headers: Record<string, string> }>;
-}
-
-export interface Passage {
-  index: number;
-  text: string;
-  title: string | null;
-  section: string | null;
-  /** the chunk's place in its document (0: the document's opening) */
-  ordinal?: number;
-}
-
-export interface GeneratorInput {
-  question: string;
-  passages: Passage[];
-  /** stems of the question's content terms, with their inverse document frequency */
-  termWeights: Record<string, number>;
-  /** words of the question that are not common English and that no chunk of the project holds */
-  unknownNames?: string[];
 }
 
 /** Writes an answer whose sentences cite passages as `[n]`. */

@@ -1,22 +1,28 @@
 /**
  * Tunes the embedded index's ranking in-process (no HTTP): indexes a BEIR corpus once the way
  * ingestion does (read as text, chunked, titled), then scores a split's queries under one or more
- * ranking settings, aggregating chunks to documents by their best chunk.
+ * ranking settings (feedback's included: `--sweep feedback.terms=0:10`), aggregating chunks to
+ * documents by their best chunk.
  *
  *   npx tsx scripts/tune-retrieval.ts --dataset ../shared/eval-data/scifact --split dev \
  *     [--set k1=0.9,body.b=0.6,...] [--sweep k1=0.6:0.9:1.2] [--chunk target:max:overlap] [--fresh]
  */
 import { basename, resolve } from 'node:path';
+import { DEFAULT_FEEDBACK, type FeedbackParams } from '../lambdas/core/feedback';
 import { documentRanking, type Judgements, mean, mrrAt, ndcgAt, recallAt } from '../lambdas/core/ir-metrics';
 import { DEFAULT_RANKING, type RankingParams } from '../lambdas/core/rank';
 import { queryTerms } from '../lambdas/core/text';
+import { searchWithFeedback } from '../lambdas/service/search';
 import { option as arg, argv as args } from './args';
 import { openBeirIndex, readQrels, readQueries } from './beir-index';
 
 const dataset = resolve(arg('dataset', '../shared/eval-data/scifact') as string);
 const split = arg('split', 'dev') as string;
 
-function setParam(p: RankingParams, path: string, value: number): RankingParams {
+/** The index's ranking, and the feedback the retrieval use case adds to it. */
+type Tuning = RankingParams & { feedback: FeedbackParams };
+
+function setParam(p: Tuning, path: string, value: number): Tuning {
   const out = structuredClone(p);
   const parts = path.split('.');
   // biome-ignore lint/suspicious/noExplicitAny: a dotted path into the parameters
@@ -34,16 +40,16 @@ async function main() {
   const chunking = arg('chunk') ? { targetChars, maxChars, overlapChars } : undefined;
   const { searchIndex, index } = await openBeirIndex(dataset, { chunking, fresh: args.includes('--fresh') });
 
-  let base = DEFAULT_RANKING;
+  let base: Tuning = { ...DEFAULT_RANKING, feedback: DEFAULT_FEEDBACK };
   for (const kv of (arg('set') ?? '').split(',').filter(Boolean)) {
     const [k, v] = kv.split('=');
     base = setParam(base, k, Number(v));
   }
-  const settings: { label: string; p: RankingParams }[] = [];
+  const settings: { label: string; p: Tuning }[] = [];
   const sweeps = args.flatMap((a, i) => (a === '--sweep' ? [args[i + 1]] : []));
   if (sweeps.length === 0) settings.push({ label: 'base', p: base });
   // a grid over every --sweep
-  let grid: { label: string; p: RankingParams }[] = [{ label: '', p: base }];
+  let grid: { label: string; p: Tuning }[] = [{ label: '', p: base }];
   for (const sw of sweeps) {
     const [k, vs] = sw.split('=');
     grid = grid.flatMap((g) =>
@@ -61,7 +67,11 @@ async function main() {
     const ms: number[] = [];
     for (const qid of qids) {
       const t = performance.now();
-      const r = await index.search({ terms: queryTerms(queries.get(qid) as string), topK: 100 });
+      const r = await searchWithFeedback(
+        index,
+        { terms: queryTerms(queries.get(qid) as string), topK: 100 },
+        p.feedback,
+      );
       ms.push(performance.now() - t);
       const ranked = documentRanking(r.hits.map((h) => h.document_id.slice(4)));
       const rel = qrels.get(qid) as Judgements;

@@ -3,9 +3,9 @@
  * extractive answerer scores a unit by the weighted sum of these (weights in answer-weights.ts,
  * learned by scripts/train-answer.ts).
  */
-import type { Passage } from '../ports';
 import type { AnswerUnit } from './answer-units';
 import { holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
+import type { Passage } from './search-types';
 import { stem, stemSet, termShare, tokenize } from './text';
 
 export const FEATURES = [

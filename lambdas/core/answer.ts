@@ -1,5 +1,5 @@
-import type { GeneratorInput, Passage } from '../ports';
 import { phraseAgreement } from './gate';
+import type { GeneratorInput, Passage } from './search-types';
 import { splitSentences, stemSet, termShare } from './text';
 
 export interface ComposeOptions {

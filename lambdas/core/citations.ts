@@ -1,4 +1,4 @@
-import type { Passage } from '../ports';
+import type { Passage } from './search-types';
 import { splitSentences, stemSet } from './text';
 
 export interface CheckedAnswer {

@@ -10,7 +10,6 @@
  *   run of markup.
  * The search engine's order counts a little: the first document is usually the one that answers.
  */
-import type { GeneratorInput, Passage } from '../ports';
 import { composeExtractive, withMarker } from './answer';
 import { FEATURES, type FeatureName, type Features, titleMatch, unitFeatures, versionOf } from './answer-features';
 import { type AnswerUnit, answerUnits } from './answer-units';
@@ -24,6 +23,7 @@ import {
   type QuestionAnalysis,
   statesDefault,
 } from './question';
+import type { GeneratorInput, Passage } from './search-types';
 import { splitSentences, stemSet } from './text';
 
 export interface AnswerOptions {

@@ -1,4 +1,4 @@
-import type { SearchHit } from '../ports';
+import type { SearchHit } from './search-types';
 
 /**
  * Merges a lexical and a dense ranking of the same project's chunks. Each list's scores are

@@ -1,4 +1,4 @@
-import type { QueryTerm, SearchHit } from '../ports';
+import type { QueryTerm, SearchHit } from './search-types';
 import { informativeWeights, type TermStats, termWeight } from './term-weights';
 import { GENERIC_WORDS, isCodeLike, STOPWORDS, splitSentences, stem, stemSet, tokenize } from './text';
 

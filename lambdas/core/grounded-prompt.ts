@@ -1,4 +1,4 @@
-import type { GeneratorInput, Passage } from '../ports';
+import type { GeneratorInput, Passage } from './search-types';
 
 /**
  * The prompt every model-backed generator sends: numbered passages, a `[n]` marker on every

@@ -22,31 +22,17 @@ export interface RankingParams {
   fields: Record<FieldName, FieldParams>;
   /** how many chunks the candidate search (FTS5 bm25) hands to BM25F */
   candidates: number;
-  /** pseudo-relevance feedback (RM3) over the candidates; off when `terms` is 0 */
-  feedback: {
-    /** feedback chunks: the best of the first pass */
-    docs: number;
-    /** expansion terms */
-    terms: number;
-    /** the original query's share of the mixed query, 0..1 */
-    originalWeight: number;
-    /**
-     * only in projects of at least this many chunks: in a small one a word found in one chunk
-     * outweighs the query's own words, and feedback drifts
-     */
-    minChunks: number;
-  };
 }
 
 /**
  * Chosen on the dev splits of SciFact and Climate-FEVER (scripts/tune-retrieval.ts), never on
- * their test splits: a setting had to do well on both, not best on one.
+ * their test splits: a setting had to do well on both, not best on one. Pseudo-relevance
+ * feedback, tuned with it, is in feedback.ts.
  */
 export const DEFAULT_RANKING: RankingParams = {
   k1: 0.9,
   fields: { title: { weight: 2, b: 0.5 }, section: { weight: 1.5, b: 0.5 }, body: { weight: 1, b: 0.75 } },
   candidates: 200,
-  feedback: { docs: 5, terms: 10, originalWeight: 0.93, minChunks: 1000 },
 };
 
 /** Whether a token is indexed as a content term: the same rule queries follow. */
@@ -133,7 +119,8 @@ export function termHash(key: string): [number, number] {
   return h;
 }
 
-const TF_MAX = 1023;
+/** The largest term frequency a field stores (10 bits). */
+export const TF_MAX = 1023;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -194,52 +181,16 @@ export interface Candidate {
   chunk: number;
   lengths: [number, number, number];
   terms: Buffer;
-  /** the index keys of `terms`, in the same order, space-separated (read for feedback only) */
-  keys?: string;
 }
 
-/** A candidate's terms with their total frequency over the fields. */
-export function termCounts(c: Candidate): Map<string, number> {
-  const keys = (c.keys ?? '').split(' ');
+/** A chunk's stored terms read back: each key (`keys`, space-separated, in the order of `terms`) with its total frequency. */
+export function storedTermCounts(terms: Buffer, keys: string): Map<string, number> {
+  const split = keys.split(' ');
   const out = new Map<string, number>();
-  for (let i = 0, o = 0; o + 12 <= c.terms.length && i < keys.length; i++, o += 12) {
-    const packed = c.terms.readUInt32LE(o + 8);
-    out.set(keys[i], (packed & TF_MAX) + ((packed >>> 10) & TF_MAX) + ((packed >>> 20) & TF_MAX));
+  for (let i = 0, o = 0; o + 12 <= terms.length && i < split.length; i++, o += 12) {
+    const packed = terms.readUInt32LE(o + 8);
+    out.set(split[i], (packed & TF_MAX) + ((packed >>> 10) & TF_MAX) + ((packed >>> 20) & TF_MAX));
   }
-  return out;
-}
-
-/**
- * RM3: a relevance model from the best first-pass chunks (each term's share of a chunk, weighted
- * by the chunk's share of the scores), its strongest `terms` new words mixed with the original
- * query. Returns the expansion words with their weights, on the scale where each original term
- * weighs 1.
- */
-export function feedbackTerms(
-  original: Set<string>,
-  top: { score: number; counts: Map<string, number> }[],
-  params: RankingParams['feedback'],
-): Map<string, number> {
-  const out = new Map<string, number>();
-  if (params.terms <= 0 || top.length === 0 || params.originalWeight >= 1) return out;
-  const scoreSum = top.reduce((s, t) => s + Math.max(t.score, 0), 0) || 1;
-  const model = new Map<string, number>();
-  for (const { score, counts } of top) {
-    let total = 0;
-    for (const n of counts.values()) total += n;
-    if (total === 0) continue;
-    for (const [key, n] of counts) {
-      model.set(key, (model.get(key) ?? 0) + ((Math.max(score, 0) / scoreSum) * n) / total);
-    }
-  }
-  const expansion = [...model]
-    .filter(([k]) => !original.has(k))
-    .sort((x, y) => y[1] - x[1])
-    .slice(0, params.terms);
-  const mass = expansion.reduce((s, [, v]) => s + v, 0) || 1;
-  // original terms: originalWeight / |Q| each; expansion: (1 − originalWeight) × its share; rescaled by |Q| / originalWeight
-  const scale = ((1 - params.originalWeight) / params.originalWeight) * original.size;
-  for (const [key, v] of expansion) out.set(key, (scale * v) / mass);
   return out;
 }
 

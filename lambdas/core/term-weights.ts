@@ -3,9 +3,9 @@
  * project (IDF), less for generic words ("policy", "how long") and for common English the project
  * never uses (a paraphrase), more for a name no chunk holds.
  */
-import type { QueryTerm } from '../ports';
 import { bloomHas } from './bloom';
 import { COMMON_STEMS, COMMON_STEMS_BITS } from './common-words';
+import type { QueryTerm } from './search-types';
 import { GENERIC_WEIGHT, GENERIC_WORDS, idf } from './text';
 
 /**

@@ -1,5 +1,5 @@
 import { stemmer } from 'porter-stemmer';
-import type { QueryTerm } from '../ports';
+import type { QueryTerm } from './search-types';
 
 /**
  * English stopwords dropped from queries and from the evidence measures. The index keeps

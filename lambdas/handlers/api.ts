@@ -5,10 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import { powertoolsLogger } from '../adapters/aws/powertools-logger';
 import { type AppContext, makeApp } from '../http/app';
 import type { ApiEvent, ApiResult } from '../http/types';
-import { type AwsHome, composeAws, makeClients } from './compose';
+import { type AwsHome, composeAws, makeClients, powertoolsLogger } from './compose';
 import { readAwsConfig } from './config';
 
 export const logger = new Logger();

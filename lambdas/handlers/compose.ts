@@ -16,6 +16,11 @@ import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
 
+/** What the worker reads from S3 object keys and queue messages, as the adapters that write them define it. */
+export { parseDropKey, parseUploadKey } from '../adapters/aws/s3-upload-target';
+export { parseQueueMessage, type QueueMessage } from '../adapters/aws/sqs-queue';
+export { powertoolsLogger };
+
 export interface AwsClients {
   dynamo: DynamoDBClient;
   s3: S3Client;

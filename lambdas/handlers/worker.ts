@@ -1,10 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseDropKey, parseUploadKey } from '../adapters/aws/s3-upload-target';
-import { parseQueueMessage, type QueueMessage } from '../adapters/aws/sqs-queue';
 import { OpragError } from '../core/errors';
 import { awsHome, logger, metrics } from './api';
-import type { AwsHome } from './compose';
+import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey, type QueueMessage } from './compose';
 
 type Outcome = 'done' | 'ignored' | 'rejected';
 

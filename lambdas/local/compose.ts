@@ -22,7 +22,7 @@ import { makeLocalServices } from '../service/local-home';
 export function composeLocal(
   dataDir: string,
   overrides: Partial<Settings> = {},
-  { logger = lineLogger(), clock }: { logger?: Logger; clock?: Clock } = {},
+  { logger = lineLogger(), clock }: { logger?: Logger | undefined; clock?: Clock } = {},
 ) {
   mkdirSync(dataDir, { recursive: true });
   const settings = resolveSettings(overrides);

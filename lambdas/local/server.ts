@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Context as LambdaContext } from 'aws-lambda';
-import { lineLogger } from '../adapters/local/line-logger';
 import { newId } from '../core/ids';
 import { type AppContext, makeApp, requestBodyLimit } from '../http/app';
 import { errorResult } from '../http/errors';
@@ -106,9 +105,8 @@ function send(res: ServerResponse, result: ApiResult): void {
  */
 export async function startServer(opts: ServerOptions) {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const logger = opts.logger ?? lineLogger();
-  const home = composeLocal(opts.dataDir, opts.settings, { logger, clock: opts.clock });
-  const { services, settings } = home;
+  const home = composeLocal(opts.dataDir, opts.settings, { logger: opts.logger, clock: opts.clock });
+  const { services, settings, logger } = home;
   const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes, logger });
 
   const demo = await services.keys.createFirstCompany('Demo company');

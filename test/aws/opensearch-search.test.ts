@@ -114,6 +114,27 @@ describe('OpenSearchIndex: reading a project index', () => {
     expect(result.documentFrequency).toEqual({ refund: 7, receipt: 0 });
   });
 
+  it('sends expansion words as optional clauses, boosted by their weight', async () => {
+    fake.on('POST', at('/_search'), searchReply([], { project: { doc_count: 0 } }));
+
+    await index.search({ terms: queryTerms('glacier'), expansion: [{ key: 'morain', weight: 0.25 }], topK: 4 });
+
+    expect(JSON.parse(fake.received[0].body).query.bool).toEqual({
+      must: [{ multi_match: { query: 'glacier', fields: ['title^3', 'section^1.5', 'text'], type: 'most_fields' } }],
+      should: [
+        {
+          multi_match: {
+            query: 'morain',
+            fields: ['title^3', 'section^1.5', 'text'],
+            type: 'most_fields',
+            boost: 0.25,
+          },
+        },
+      ],
+      filter: [],
+    });
+  });
+
   it('answers a search of a missing index with nothing, and no dense hits without a vector', async () => {
     fake.on('POST', at('/_search'), {
       status: 404,

@@ -1,5 +1,5 @@
 import { newId } from '../../lambdas/core/ids';
-import { queryTerms } from '../../lambdas/core/text';
+import { indexKey, queryTerms } from '../../lambdas/core/text';
 import type { ProjectIndex, SearchIndex, SearchRequest } from '../../lambdas/ports';
 import { chunk, ids } from './fixtures';
 
@@ -164,6 +164,24 @@ export function describeSearchIndexContract(name: string, make: MakeSearchIndex)
 
       expect(result.hits).toHaveLength(2);
       expect(result.documentFrequency).toEqual({ [terms[0].stem]: 2, [terms[1].stem]: 1 });
+    });
+
+    it('lets expansion words raise the chunks the query matches, and match none by themselves', async () => {
+      const doc = newId('document');
+      const chunks = [
+        chunk(doc, 0, 'The glacier is melting fast this year.'),
+        chunk(doc, 1, 'A glacier leaves a moraine where it retreats.'),
+        chunk(doc, 2, 'The moraine is a ridge of rocks.'),
+      ];
+      await index.replaceDocument(doc, chunks);
+      const plain = ids((await search(index, 'glacier')).hits);
+
+      const expanded = await search(index, 'glacier', { expansion: [{ key: indexKey('moraine'), weight: 2 }] });
+
+      expect(plain.sort()).toEqual([chunks[0].id, chunks[1].id].sort());
+      expect(ids(expanded.hits)).toEqual([chunks[1].id, chunks[0].id]);
+      expect(expanded.hits[0].score).toBeGreaterThan(expanded.hits[1].score);
+      expect(expanded.documentFrequency).toEqual({ glacier: 2 });
     });
 
     it('lists document chunk ids in ordinal order', async () => {

@@ -10,10 +10,8 @@ import {
   type Candidate,
   DEFAULT_RANKING,
   encodeTerms,
-  feedbackTerms,
   type RankingParams,
   rankCandidates,
-  termCounts,
   termHash,
 } from '../../lambdas/core/rank';
 import { indexKey, queryTerms } from '../../lambdas/core/text';
@@ -106,39 +104,6 @@ describe('rankCandidates (BM25F)', () => {
   });
 });
 
-describe('feedback (RM3)', () => {
-  it('reads back each stored term with its total frequency', () => {
-    const a = analyzeChunk('Glacier', null, 'glacier ice melts; the ice shelf');
-    const c: Candidate = { chunk: 1, lengths: a.lengths, terms: encodeTerms(a), keys: [...a.terms.keys()].join(' ') };
-    expect(Object.fromEntries(termCounts(c))).toEqual({ glacier: 2, ic: 2, melt: 1, shelf: 1 });
-  });
-
-  it('weights new words by their share of the best chunks and their scores, on the original terms scale', () => {
-    const top = [
-      // score 3: ice is half of the words, shelf a quarter
-      {
-        score: 3,
-        counts: new Map([
-          ['glacier', 1],
-          ['ic', 2],
-          ['shelf', 1],
-        ]),
-      },
-      // score 1: only ice
-      { score: 1, counts: new Map([['ic', 1]]) },
-    ];
-    const params = { docs: 2, terms: 1, originalWeight: 0.8, minChunks: 0 };
-
-    const out = feedbackTerms(new Set(['glacier']), top, params);
-
-    // model: ic = 0.75 × 0.5 + 0.25 × 1 = 0.625, shelf = 0.75 × 0.25; one term kept (ic), which takes
-    // all of the expansion's share: (1 − 0.8) / 0.8 × |Q| = 0.25
-    expect([...out.keys()]).toEqual(['ic']);
-    expect(out.get('ic')).toBeCloseTo(0.25, 12);
-    expect(feedbackTerms(new Set(['glacier']), top, { ...params, terms: 0 }).size).toBe(0);
-  });
-});
-
 describe('SqliteSearchIndex term statistics', () => {
   let dir: string;
   beforeEach(() => {
@@ -176,41 +141,6 @@ describe('SqliteSearchIndex term statistics', () => {
       len_body: 4,
     });
     expect(db.prepare('SELECT count(*) AS n FROM chunk_terms').get()).toEqual({ n: 1 });
-    index.close();
-  });
-
-  it('feeds the best chunk back into the query (RM3), only in a project with enough chunks', async () => {
-    const projectId = newId('project');
-    const index = new SqliteSearchIndex(dir);
-    const p = index.forProject(projectId);
-    const doc = newId('document');
-    const texts = [
-      'glacier glacier retreat moraine',
-      'glacier ice',
-      'glacier shop souvenir',
-      'glacier moraine retreat sediment',
-    ];
-    const chunks = texts.map((t, i) => chunk(doc, i, t));
-    await p.replaceDocument(doc, chunks);
-    const order = async () =>
-      (await p.search({ terms: queryTerms('glacier'), topK: 4 })).hits.map((h) =>
-        chunks.findIndex((c) => c.id === h.id),
-      );
-    const feedback = { docs: 1, terms: 2, originalWeight: 0.5 };
-
-    index.ranking = { ...DEFAULT_RANKING, feedback: { ...feedback, terms: 0, minChunks: 0 } };
-    const plain = await order();
-    index.ranking = { ...DEFAULT_RANKING, feedback: { ...feedback, minChunks: 1000 } };
-    const small = await order();
-    index.ranking = { ...DEFAULT_RANKING, feedback: { ...feedback, minChunks: 0 } };
-    const expanded = await order();
-
-    // the shortest chunk with the word comes second on its own; the one sharing the best chunk's
-    // other words (retreat, moraine) takes its place with feedback
-    expect(plain.slice(0, 2)).toEqual([0, 1]);
-    expect(plain.indexOf(3)).toBeGreaterThan(1);
-    expect(small).toEqual(plain);
-    expect(expanded.slice(0, 2)).toEqual([0, 3]);
     index.close();
   });
 

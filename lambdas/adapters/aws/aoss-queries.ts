@@ -95,6 +95,8 @@ export function filterClauses(filter: Filter): object[] {
  * The lexical search, and in the same request what the core needs to weigh terms: a `global`
  * aggregation (it ignores the query and its filters) counts the index's chunks and, per query
  * term, the chunks whose title, section or text match it, analyzed as the index analyzes them.
+ * Feedback's expansion words (index keys: stems, which the English analyzer leaves as they are
+ * or nearly) are optional clauses.
  */
 export function lexicalSearchBody(req: SearchRequest): object {
   const tokens = req.terms.map((t) => t.token);
@@ -104,6 +106,10 @@ export function lexicalSearchBody(req: SearchRequest): object {
   }
   const project: Record<string, unknown> = { global: {} };
   if (tokens.length) project.aggs = { df: { filters: { filters: df } } };
+  // expansion words score where they occur, boosted by their weight, but match nothing alone
+  const should = (req.expansion ?? []).map((e) => ({
+    multi_match: { query: e.key, fields: LEXICAL_FIELDS, type: 'most_fields', boost: e.weight },
+  }));
   return {
     size: tokens.length ? req.topK : 0,
     _source: { excludes: ['vector'] },
@@ -111,6 +117,7 @@ export function lexicalSearchBody(req: SearchRequest): object {
       ? {
           bool: {
             must: [{ multi_match: { query: tokens.join(' '), fields: LEXICAL_FIELDS, type: 'most_fields' } }],
+            ...(should.length ? { should } : {}),
             filter: filterClauses(req.filter),
           },
         }

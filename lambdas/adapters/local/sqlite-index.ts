@@ -2,82 +2,25 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
-import type { Chunk } from '../../core/model';
-import {
-  type Candidate,
-  type CollectionStats,
-  DEFAULT_RANKING,
-  feedbackTerms,
-  type RankingParams,
-  rankCandidates,
-  termCounts,
-} from '../../core/rank';
-import { indexKey } from '../../core/text';
-import type { ProjectIndex, SearchIndex, SearchRequest, SearchResult } from '../../ports';
-import { backfillTerms, type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
+import { type Candidate, DEFAULT_RANKING, type RankingParams } from '../../core/rank';
+import type { ProjectIndex, SearchIndex } from '../../ports';
+import { stmt } from './sqlite-index-write';
+import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
+import { openIndexFile } from './sqlite-schema';
+import type { RecentSearch, SearchState } from './sqlite-search';
 import { WriteThread } from './sqlite-write-thread';
-
-/**
- * New chunks reach the full-text index through one statement at the end of each write (see
- * `indexText`), not a trigger per row: once FTS5 has been written in a transaction, every later
- * statement's savepoint flushes its pending terms into a new segment, so a trigger made one
- * segment (and its share of merging) per chunk. Deletions still go through a trigger. Files made
- * before this had an insert trigger; it is dropped on open (schema version 4).
- */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS chunks (
-  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
-  title TEXT, section TEXT, page INTEGER, text TEXT NOT NULL, url TEXT, tags TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_document ON chunks (document_id, ordinal);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-  title, section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
-DROP TRIGGER IF EXISTS chunks_ai;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-  INSERT INTO chunks_fts (chunks_fts, rowid, title, section, text) VALUES ('delete', old.rowid, old.title, old.section, old.text);
-END;
-CREATE TABLE IF NOT EXISTS chunk_terms (rowid INTEGER PRIMARY KEY, len_title INTEGER NOT NULL,
-  len_section INTEGER NOT NULL, len_body INTEGER NOT NULL, terms BLOB NOT NULL, keys TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS collection (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NULL,
-  len_title INTEGER NOT NULL, len_section INTEGER NOT NULL, len_body INTEGER NOT NULL);
-INSERT OR IGNORE INTO collection VALUES (1, 0, 0, 0, 0);
-CREATE TRIGGER IF NOT EXISTS chunk_terms_ai AFTER INSERT ON chunk_terms BEGIN
-  UPDATE collection SET chunks = chunks + 1, len_title = len_title + new.len_title,
-    len_section = len_section + new.len_section, len_body = len_body + new.len_body WHERE id = 1;
-END;
-CREATE TRIGGER IF NOT EXISTS chunk_terms_ad AFTER DELETE ON chunk_terms BEGIN
-  UPDATE collection SET chunks = chunks - 1, len_title = len_title - old.len_title,
-    len_section = len_section - old.len_section, len_body = len_body - old.len_body WHERE id = 1;
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_terms_ad AFTER DELETE ON chunks BEGIN
-  DELETE FROM chunk_terms WHERE rowid = old.rowid;
-END;
-`;
-
-/**
- * Version 2 added each chunk's term statistics, which the ranking reads, version 3 their keys (for
- * feedback), version 4 dropped the full-text insert trigger; older files are brought up to date on
- * open, and a current one is opened without writing anything.
- */
-const SCHEMA_VERSION = 4;
-
-/** Chunks written between two turns of the event loop when a large document is indexed. */
-const WRITE_SLICE = 256;
 
 /** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
 const TIDY_PAGES = 100;
 
-/** A query token as an FTS5 phrase, so that no token is read as query syntax. */
-const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
-
-/** A chunk as its row holds it: tags as JSON, no vector. */
-type ChunkRow = Omit<Chunk, 'tags' | 'vector'> & { tags: string };
+/** Recent searches (candidates, rows read) kept for a second search of the same query (feedback). */
+const RECENT_SEARCHES = 16;
 
 /**
  * The embedded index: one SQLite file per project (`<dir>/<project_id>.db`) with its chunks and
  * an FTS5 index (porter stemming, BM25). A project's handle can only ever open its own file.
  */
-export class SqliteSearchIndex implements SearchIndex {
+export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   private readonly open = new Map<string, Database.Database>();
   /** a second connection per project that all writes go through, one write at a time */
   private readonly writers = new Map<string, Database.Database>();
@@ -118,27 +61,7 @@ export class SqliteSearchIndex implements SearchIndex {
       this.open.set(projectId, db); // most recently used last
       return db;
     }
-    db = new Database(this.file(projectId));
-    db.pragma('synchronous = NORMAL');
-    // a file at the current version is only read here: opening it must not wait for a write
-    // transaction of the project (a large document written in slices holds one across turns of
-    // the event loop, on this same thread)
-    if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
-      db.pragma('journal_mode = WAL');
-      db.exec(SCHEMA);
-      db.transaction(() => {
-        const columns = db.pragma('table_info(chunk_terms)') as { name: string }[];
-        if (!columns.some((c) => c.name === 'keys')) {
-          // version 2 stored no keys: its statistics are rebuilt
-          db.exec(
-            'DROP TABLE chunk_terms; UPDATE collection SET chunks = 0, len_title = 0, len_section = 0, len_body = 0',
-          );
-          db.exec(SCHEMA);
-        }
-        backfillTerms(db);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    }
+    db = openIndexFile(this.file(projectId));
     this.open.set(projectId, db);
     if (this.open.size > this.maxOpen) {
       const [oldest, handle] = this.open.entries().next().value as [string, Database.Database];
@@ -240,14 +163,16 @@ export class SqliteSearchIndex implements SearchIndex {
     string,
     { db: Database.Database; version: number; counts: Map<string, number> }
   >();
+  private readonly recentSearches = new Map<string, { db: Database.Database; version: number; search: RecentSearch }>();
 
   /**
-   * @internal How many chunks of the project match each phrase, as far as it has been counted:
-   * remembered between searches until the project's file changes (its data version, as the
-   * reading connection sees it, moves with every commit of another connection, the writers'
-   * included; a reopened connection starts afresh).
+   * @internal What a search of the project reads: its reading connection, how many chunks match
+   * each phrase as far as it has been counted, and the candidates and rows of its recent searches, all
+   * remembered until the project's file changes (its data version, as the reading connection
+   * sees it, moves with every commit of another connection, the writers' included; a reopened
+   * connection starts afresh).
    */
-  matchCountsOf(projectId: string): Map<string, number> {
+  searchState(projectId: string): SearchState {
     const db = this.db(projectId);
     const version = stmt(db, 'PRAGMA data_version').pluck().get() as number;
     let entry = this.matchCounts.get(projectId);
@@ -255,12 +180,27 @@ export class SqliteSearchIndex implements SearchIndex {
       entry = { db, version, counts: new Map() };
       this.matchCounts.set(projectId, entry);
     }
-    return entry.counts;
+    const recent = (query: string, read: () => Candidate[]): RecentSearch => {
+      const key = `${projectId}\n${query}`;
+      const kept = this.recentSearches.get(key);
+      this.recentSearches.delete(key);
+      const search =
+        kept && kept.db === db && kept.version === version ? kept.search : { candidates: read(), rows: new Map() };
+      this.recentSearches.set(key, { db, version, search });
+      if (this.recentSearches.size > RECENT_SEARCHES) {
+        this.recentSearches.delete(this.recentSearches.keys().next().value as string);
+      }
+      return search;
+    };
+    return { db, counts: entry.counts, recent };
   }
 
   /** @internal closes and deletes the project's file */
   destroy(projectId: string): void {
     this.matchCounts.delete(projectId);
+    for (const key of [...this.recentSearches.keys()]) {
+      if (key.startsWith(`${projectId}\n`)) this.recentSearches.delete(key);
+    }
     clearTimeout(this.tidyTimers.get(projectId));
     this.tidyTimers.delete(projectId);
     this.open.get(projectId)?.close();
@@ -283,194 +223,6 @@ export class SqliteSearchIndex implements SearchIndex {
     for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
     this.writers.clear();
+    this.recentSearches.clear();
   }
-}
-
-class SqliteProjectIndex implements ProjectIndex {
-  constructor(
-    private readonly index: SqliteSearchIndex,
-    private readonly projectId: string,
-  ) {}
-
-  private get db() {
-    return this.index.db(this.projectId);
-  }
-
-  async replaceDocument(documentId: string, chunks: Chunk[]) {
-    await this.index.exclusive(this.projectId, async () => {
-      const db = this.index.writer(this.projectId);
-      const rows = chunks.map(chunkWrite);
-      // one transaction: readers see the old chunks or the new ones, never neither or both
-      if (chunks.length <= WRITE_SLICE) {
-        db.transaction(() => {
-          const after = lastRowid(db);
-          writeDocument(db, documentId, rows, true, after);
-          indexText(db, after);
-        })();
-        return;
-      }
-      // a large document is written in slices with the event loop free in between (other projects
-      // and searches go on); it is still one transaction, committed once
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        let after = lastRowid(db);
-        for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
-          writeDocument(db, documentId, rows.slice(i, i + WRITE_SLICE), i === 0, after);
-          indexText(db, after);
-          after += Math.min(WRITE_SLICE, chunks.length - i);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        db.exec('COMMIT');
-      } catch (e) {
-        if (db.open && db.inTransaction) db.exec('ROLLBACK');
-        throw e;
-      }
-    });
-  }
-
-  /**
-   * Several small documents with one commit, each in a savepoint of its own: one that fails leaves
-   * the others. Written on the write thread, the event loop free meanwhile.
-   */
-  async replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
-    if (docs.reduce((n, d) => n + d.chunks.length, 0) > 4 * WRITE_SLICE) {
-      const errors: (unknown | null)[] = [];
-      for (const d of docs) {
-        errors.push(
-          await this.replaceDocument(d.documentId, d.chunks).then(
-            () => null,
-            (e: unknown) => e,
-          ),
-        );
-      }
-      return errors;
-    }
-    const writes = docs.map((d) => ({ documentId: d.documentId, chunks: d.chunks.map(chunkWrite) }));
-    return this.index.exclusive(this.projectId, () => {
-      this.index.db(this.projectId); // the file and its schema exist before the thread opens it
-      return this.index.writeThread.write(this.index.file(this.projectId), writes);
-    });
-  }
-
-  async deleteDocument(documentId: string) {
-    return this.index.exclusive(
-      this.projectId,
-      () => stmt(this.index.writer(this.projectId), 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
-    );
-  }
-
-  async search(req: SearchRequest): Promise<SearchResult> {
-    const db = this.db;
-    const ranking = this.index.ranking;
-    const stats = collectionStats(db);
-    const chunkCount = stats.chunks;
-    // counted with the same tokenizer as the candidate search: FTS5 folds diacritics and stems
-    // its own way, and the query's stems ('café' vs 'cafe') need not equal its terms
-    const documentFrequency: Record<string, number> = {};
-    const counted = this.index.matchCountsOf(this.projectId);
-    const countStatement = stmt(db, 'SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?').pluck();
-    const countMatches = (query: string): number => {
-      let n = counted.get(query);
-      if (n === undefined) {
-        n = countStatement.get(query) as number;
-        counted.set(query, n);
-      }
-      return n;
-    };
-    const query = new Map<string, { key: string; df: number; weight: number }>();
-    for (const t of req.terms) {
-      const df = chunkCount === 0 ? 0 : countMatches(phrase(t.token));
-      if (!Object.hasOwn(documentFrequency, t.stem)) documentFrequency[t.stem] = df;
-      const key = indexKey(t.token);
-      if (!query.has(key)) query.set(key, { key, df, weight: 1 });
-    }
-    if (req.terms.length === 0 || chunkCount === 0) return { hits: [], chunkCount, documentFrequency };
-
-    const match = req.terms.map((t) => phrase(t.token)).join(' OR ');
-    const params: unknown[] = [match];
-    const conditions: string[] = [];
-    if (req.filter?.document_ids?.length) {
-      conditions.push(`document_id IN (${req.filter.document_ids.map(() => '?').join(',')})`);
-      params.push(...req.filter.document_ids);
-    }
-    if (req.filter?.tags?.length) {
-      conditions.push(
-        `EXISTS (SELECT 1 FROM json_each(tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`,
-      );
-      params.push(...req.filter.tags);
-    }
-    const where = conditions.length ? ` AND rowid IN (SELECT rowid FROM chunks WHERE ${conditions.join(' AND ')})` : '';
-    const f = ranking.fields;
-    params.push(Math.max(req.topK, ranking.candidates));
-    // candidates: FTS5's own bm25 over its inverted index (limited before anything is joined),
-    // then BM25F from the stored statistics
-    const rows = stmt(
-      db,
-      `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms, t.keys
-       FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
-             FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
-       JOIN chunk_terms t ON t.rowid = f.rowid`,
-    )
-      .raw()
-      .all(...params) as [number, number, number, number, Buffer, string][];
-    const candidates: Candidate[] = rows.map(([chunk, lt, ls, lb, terms, keys]) => ({
-      chunk,
-      lengths: [lt, ls, lb],
-      terms,
-      keys,
-    }));
-    let ranked = rankCandidates([...query.values()], candidates, stats, ranking);
-    if (ranking.feedback.terms > 0 && chunkCount >= ranking.feedback.minChunks && ranked.length > 0) {
-      const byChunk = new Map(candidates.map((c) => [c.chunk, c]));
-      const top = ranked
-        .slice(0, ranking.feedback.docs)
-        .map((r) => ({ score: r.score, counts: termCounts(byChunk.get(r.chunk) as Candidate) }));
-      const expansion = feedbackTerms(new Set(query.keys()), top, ranking.feedback);
-      const expanded = [...query.values()];
-      for (const [key, weight] of expansion) expanded.push({ key, weight, df: countMatches(phrase(key)) });
-      if (expansion.size > 0) ranked = rankCandidates(expanded, candidates, stats, ranking);
-    }
-    const top = ranked.slice(0, req.topK);
-    if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
-    const chunkRows = db
-      .prepare(
-        `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
-         WHERE rowid IN (${top.map(() => '?').join(',')})`,
-      )
-      .all(...top.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
-    const byRowid = new Map(chunkRows.map((r) => [r.rowid, r]));
-    const hits = top.flatMap(({ chunk, score }) => {
-      const row = byRowid.get(chunk);
-      if (!row) return [];
-      const { rowid: _, tags, ...c } = row;
-      return [{ ...c, tags: JSON.parse(tags) as string[], score }];
-    });
-    return { hits, chunkCount, documentFrequency };
-  }
-
-  async chunkCount() {
-    if (!this.index.exists(this.projectId)) return 0;
-    return (this.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
-  }
-
-  async documentChunkIds(documentId: string) {
-    const rows = this.db.prepare('SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal').all(documentId);
-    return (rows as { id: string }[]).map((r) => r.id);
-  }
-
-  async drop() {
-    const n = await this.chunkCount();
-    this.index.destroy(this.projectId);
-    return n;
-  }
-}
-
-/** What the index stores of a chunk (not its vector, which would only be copied to the write thread). */
-const chunkWrite = ({ document_id: _, vector: __, ...c }: Chunk): ChunkWrite => c;
-
-function collectionStats(db: Database.Database): CollectionStats {
-  const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')
-    .raw()
-    .get() as [number, number, number, number];
-  return { chunks: n, avgLength: n > 0 ? [lt / n, ls / n, lb / n] : [0, 0, 0] };
 }

@@ -1,0 +1,135 @@
+import type Database from 'better-sqlite3';
+import type { Chunk } from '../../core/model';
+import { type RankingParams, storedTermCounts } from '../../core/rank';
+import type { ProjectIndex, SearchRequest, SearchResult } from '../../ports';
+import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
+import { type SearchState, searchChunks } from './sqlite-search';
+import type { WriteThread } from './sqlite-write-thread';
+
+/** Chunks written between two turns of the event loop when a large document is indexed. */
+const WRITE_SLICE = 256;
+
+/** What a project's handle uses of the index that holds the files (SqliteSearchIndex). */
+export interface IndexFiles {
+  ranking: RankingParams;
+  readonly writeThread: WriteThread;
+  file(projectId: string): string;
+  db(projectId: string): Database.Database;
+  writer(projectId: string): Database.Database;
+  exclusive<T>(projectId: string, work: () => Promise<T> | T): Promise<T>;
+  searchState(projectId: string): SearchState;
+  exists(projectId: string): boolean;
+  destroy(projectId: string): void;
+}
+
+/** One project's chunks in the embedded index: writes go through the project's write queue. */
+export class SqliteProjectIndex implements ProjectIndex {
+  constructor(
+    private readonly index: IndexFiles,
+    private readonly projectId: string,
+  ) {}
+
+  private get db() {
+    return this.index.db(this.projectId);
+  }
+
+  async replaceDocument(documentId: string, chunks: Chunk[]) {
+    await this.index.exclusive(this.projectId, async () => {
+      const db = this.index.writer(this.projectId);
+      const rows = chunks.map(chunkWrite);
+      // one transaction: readers see the old chunks or the new ones, never neither or both
+      if (chunks.length <= WRITE_SLICE) {
+        db.transaction(() => {
+          const after = lastRowid(db);
+          writeDocument(db, documentId, rows, true, after);
+          indexText(db, after);
+        })();
+        return;
+      }
+      // a large document is written in slices with the event loop free in between (other projects
+      // and searches go on); it is still one transaction, committed once
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        let after = lastRowid(db);
+        for (let i = 0; i < chunks.length; i += WRITE_SLICE) {
+          writeDocument(db, documentId, rows.slice(i, i + WRITE_SLICE), i === 0, after);
+          indexText(db, after);
+          after += Math.min(WRITE_SLICE, chunks.length - i);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        db.exec('COMMIT');
+      } catch (e) {
+        if (db.open && db.inTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Several small documents with one commit, each in a savepoint of its own: one that fails leaves
+   * the others. Written on the write thread, the event loop free meanwhile.
+   */
+  async replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]> {
+    if (docs.reduce((n, d) => n + d.chunks.length, 0) > 4 * WRITE_SLICE) {
+      const errors: (unknown | null)[] = [];
+      for (const d of docs) {
+        errors.push(
+          await this.replaceDocument(d.documentId, d.chunks).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        );
+      }
+      return errors;
+    }
+    const writes = docs.map((d) => ({ documentId: d.documentId, chunks: d.chunks.map(chunkWrite) }));
+    return this.index.exclusive(this.projectId, () => {
+      this.index.db(this.projectId); // the file and its schema exist before the thread opens it
+      return this.index.writeThread.write(this.index.file(this.projectId), writes);
+    });
+  }
+
+  async deleteDocument(documentId: string) {
+    return this.index.exclusive(
+      this.projectId,
+      () => stmt(this.index.writer(this.projectId), 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
+    );
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult> {
+    return searchChunks(this.index.searchState(this.projectId), req, this.index.ranking);
+  }
+
+  /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */
+  async termCounts(chunkIds: string[]): Promise<(Map<string, number> | null)[]> {
+    if (chunkIds.length === 0) return [];
+    const rows = stmt(
+      this.db,
+      `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid
+       WHERE c.id IN (${chunkIds.map(() => '?').join(',')})`,
+    )
+      .raw()
+      .all(...chunkIds) as [string, Buffer, string][];
+    const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
+    return chunkIds.map((id) => byId.get(id) ?? null);
+  }
+
+  async chunkCount() {
+    if (!this.index.exists(this.projectId)) return 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
+  }
+
+  async documentChunkIds(documentId: string) {
+    const rows = this.db.prepare('SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal').all(documentId);
+    return (rows as { id: string }[]).map((r) => r.id);
+  }
+
+  async drop() {
+    const n = await this.chunkCount();
+    this.index.destroy(this.projectId);
+    return n;
+  }
+}
+
+/** What the index stores of a chunk (not its vector, which would only be copied to the write thread). */
+const chunkWrite = ({ document_id: _, vector: __, ...c }: Chunk): ChunkWrite => c;

@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3';
+import { backfillTerms } from './sqlite-index-write';
+
+/**
+ * New chunks reach the full-text index through one statement at the end of each write (see
+ * `indexText`), not a trigger per row: once FTS5 has been written in a transaction, every later
+ * statement's savepoint flushes its pending terms into a new segment, so a trigger made one
+ * segment (and its share of merging) per chunk. Deletions still go through a trigger. Files made
+ * before this had an insert trigger; it is dropped on open (schema version 4).
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS chunks (
+  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+  title TEXT, section TEXT, page INTEGER, text TEXT NOT NULL, url TEXT, tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_document ON chunks (document_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  title, section, text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
+DROP TRIGGER IF EXISTS chunks_ai;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts (chunks_fts, rowid, title, section, text) VALUES ('delete', old.rowid, old.title, old.section, old.text);
+END;
+CREATE TABLE IF NOT EXISTS chunk_terms (rowid INTEGER PRIMARY KEY, len_title INTEGER NOT NULL,
+  len_section INTEGER NOT NULL, len_body INTEGER NOT NULL, terms BLOB NOT NULL, keys TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS collection (id INTEGER PRIMARY KEY CHECK (id = 1), chunks INTEGER NOT NULL,
+  len_title INTEGER NOT NULL, len_section INTEGER NOT NULL, len_body INTEGER NOT NULL);
+INSERT OR IGNORE INTO collection VALUES (1, 0, 0, 0, 0);
+CREATE TRIGGER IF NOT EXISTS chunk_terms_ai AFTER INSERT ON chunk_terms BEGIN
+  UPDATE collection SET chunks = chunks + 1, len_title = len_title + new.len_title,
+    len_section = len_section + new.len_section, len_body = len_body + new.len_body WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS chunk_terms_ad AFTER DELETE ON chunk_terms BEGIN
+  UPDATE collection SET chunks = chunks - 1, len_title = len_title - old.len_title,
+    len_section = len_section - old.len_section, len_body = len_body - old.len_body WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_terms_ad AFTER DELETE ON chunks BEGIN
+  DELETE FROM chunk_terms WHERE rowid = old.rowid;
+END;
+`;
+
+/**
+ * Version 2 added each chunk's term statistics, which the ranking reads, version 3 their keys (for
+ * feedback, see ProjectIndex.termCounts), version 4 dropped the full-text insert trigger; older
+ * files are brought up to date on open, and a current one is opened without writing anything.
+ */
+const SCHEMA_VERSION = 4;
+
+/**
+ * Opens a project's file, creating its tables or bringing an older file up to date. A file at the
+ * current version is only read here: opening it must not wait for a write transaction of the
+ * project (a large document written in slices holds one across turns of the event loop, on this
+ * same thread).
+ */
+export function openIndexFile(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('synchronous = NORMAL');
+  if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
+    db.pragma('journal_mode = WAL');
+    db.exec(SCHEMA);
+    db.transaction(() => {
+      const columns = db.pragma('table_info(chunk_terms)') as { name: string }[];
+      if (!columns.some((c) => c.name === 'keys')) {
+        // version 2 stored no keys: its statistics are rebuilt
+        db.exec(
+          'DROP TABLE chunk_terms; UPDATE collection SET chunks = 0, len_title = 0, len_section = 0, len_body = 0',
+        );
+        db.exec(SCHEMA);
+      }
+      backfillTerms(db);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+  return db;
+}

@@ -1,0 +1,123 @@
+import type Database from 'better-sqlite3';
+import type { Chunk } from '../../core/model';
+import { type Candidate, type CollectionStats, type RankingParams, rankCandidates } from '../../core/rank';
+import { indexKey } from '../../core/text';
+import type { SearchRequest, SearchResult } from '../../ports';
+import { stmt } from './sqlite-index-write';
+
+/**
+ * How the embedded index searches one project's file: FTS5 finds the candidates, BM25F (core)
+ * ranks them from the statistics stored at write time, and the best are read whole.
+ */
+
+/** What a search reads: the project's reading connection and what earlier searches of the same data found. */
+export interface SearchState {
+  db: Database.Database;
+  /** how many chunks match each phrase, as far as it has been counted */
+  counts: Map<string, number>;
+  /**
+   * A recent search with the same query over the same data, or a new one with the candidates
+   * `read` finds: a search with feedback asks twice in a row for the same ones.
+   */
+  recent(query: string, read: () => Candidate[]): RecentSearch;
+}
+
+/** The candidates of a search, and the rows of its chunks read so far (by rowid). */
+export interface RecentSearch {
+  candidates: Candidate[];
+  rows: Map<number, ChunkRow & { rowid: number }>;
+}
+
+/** A query token as an FTS5 phrase, so that no token is read as query syntax. */
+const phrase = (token: string) => `"${token.replace(/"/g, '""')}"`;
+
+/** A chunk as its row holds it: tags as JSON, no vector. */
+export type ChunkRow = Omit<Chunk, 'tags' | 'vector'> & { tags: string };
+
+export function collectionStats(db: Database.Database): CollectionStats {
+  const [n, lt, ls, lb] = stmt(db, 'SELECT chunks, len_title, len_section, len_body FROM collection WHERE id = 1')
+    .raw()
+    .get() as [number, number, number, number];
+  return { chunks: n, avgLength: n > 0 ? [lt / n, ls / n, lb / n] : [0, 0, 0] };
+}
+
+/**
+ * Chunks matching any of the query's terms, ranked by BM25F over the query's terms and its
+ * expansion (which weighs in the ranking but matches nothing by itself).
+ */
+export function searchChunks(state: SearchState, req: SearchRequest, ranking: RankingParams): SearchResult {
+  const { db } = state;
+  const stats = collectionStats(db);
+  const chunkCount = stats.chunks;
+  // counted with the same tokenizer as the candidate search: FTS5 folds diacritics and stems
+  // its own way, and the query's stems ('café' vs 'cafe') need not equal its terms
+  const documentFrequency: Record<string, number> = {};
+  const countStatement = stmt(db, 'SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?').pluck();
+  const countMatches = (query: string): number => {
+    let n = state.counts.get(query);
+    if (n === undefined) {
+      n = countStatement.get(query) as number;
+      state.counts.set(query, n);
+    }
+    return n;
+  };
+  const query = new Map<string, { key: string; df: number; weight: number }>();
+  for (const t of req.terms) {
+    const df = chunkCount === 0 ? 0 : countMatches(phrase(t.token));
+    if (!Object.hasOwn(documentFrequency, t.stem)) documentFrequency[t.stem] = df;
+    const key = indexKey(t.token);
+    if (!query.has(key)) query.set(key, { key, df, weight: 1 });
+  }
+  if (req.terms.length === 0 || chunkCount === 0) return { hits: [], chunkCount, documentFrequency };
+
+  const match = req.terms.map((t) => phrase(t.token)).join(' OR ');
+  const params: unknown[] = [match];
+  const conditions: string[] = [];
+  if (req.filter?.document_ids?.length) {
+    conditions.push(`document_id IN (${req.filter.document_ids.map(() => '?').join(',')})`);
+    params.push(...req.filter.document_ids);
+  }
+  if (req.filter?.tags?.length) {
+    conditions.push(
+      `EXISTS (SELECT 1 FROM json_each(tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`,
+    );
+    params.push(...req.filter.tags);
+  }
+  const where = conditions.length ? ` AND rowid IN (SELECT rowid FROM chunks WHERE ${conditions.join(' AND ')})` : '';
+  const f = ranking.fields;
+  params.push(Math.max(req.topK, ranking.candidates));
+  // candidates: FTS5's own bm25 over its inverted index (limited before anything is joined),
+  // then BM25F from the stored statistics
+  const sql = `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms
+       FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
+             FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
+       JOIN chunk_terms t ON t.rowid = f.rowid`;
+  const { candidates, rows } = state.recent(`${sql}\n${JSON.stringify(params)}`, () =>
+    (
+      stmt(db, sql)
+        .raw()
+        .all(...params) as [number, number, number, number, Buffer][]
+    ).map(([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms })),
+  );
+  const weighted = [...query.values()];
+  for (const { key, weight } of req.expansion ?? []) weighted.push({ key, weight, df: countMatches(phrase(key)) });
+  const top = rankCandidates(weighted, candidates, stats, ranking).slice(0, req.topK);
+  if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
+  const unread = top.filter((r) => !rows.has(r.chunk));
+  if (unread.length > 0) {
+    const read = db
+      .prepare(
+        `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
+         WHERE rowid IN (${unread.map(() => '?').join(',')})`,
+      )
+      .all(...unread.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
+    for (const row of read) rows.set(row.rowid, row);
+  }
+  const hits = top.flatMap(({ chunk, score }) => {
+    const row = rows.get(chunk);
+    if (!row) return [];
+    const { rowid: _, tags, ...c } = row;
+    return [{ ...c, tags: JSON.parse(tags) as string[], score }];
+  });
+  return { hits, chunkCount, documentFrequency };
+}
