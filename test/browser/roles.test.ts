@@ -170,7 +170,7 @@ describe('dashboard, read-only and review keys', () => {
     const added = page.locator('.golden-item', { hasText: 'after a year' });
     await added.getByRole('button', { name: 'Approve' }).click();
     await added.locator('.badge', { hasText: 'approved' }).waitFor();
-    await page.getByRole('button', { name: 'Run all' }).click();
+    await page.getByRole('button', { name: 'Run approved' }).click();
     await expect(page.locator('.chart circle').count()).resolves.toBeGreaterThanOrEqual(1);
     await page.locator('.chart circle').nth(1).waitFor();
     const list = await t.admin.get<{ golden_questions: { question: string; approved: boolean }[] }>(
