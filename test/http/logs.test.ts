@@ -66,7 +66,15 @@ describe('what the server writes to its logs', () => {
     mkdirSync(drop, { recursive: true });
     writeFileSync(join(drop, 'note.md'), `# Note\n\nThe ${word()} is stored in the shed.`);
     writeFileSync(join(drop, 'blob.bin'), Buffer.from([0, 1, 2, 3, word().length]));
-    await new Promise((r) => setTimeout(r, 5000)); // two drop-folder scans
+    // the drop folder's scans take both files (the binary one as a failed document): wait for them
+    const dropped = async () => {
+      const docs = await client.get<{ documents: { external_id: string | null }[] }>('/v1/documents');
+      return docs.body.documents.filter((d) => d.external_id?.startsWith('drop/')).length;
+    };
+    for (let waited = 0; (await dropped()) < 2 && waited < 30_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await dropped()).toBe(2);
     const docs = await client.get<{ documents: unknown[] }>('/v1/documents');
     expect(docs.body.documents.length).toBeGreaterThanOrEqual(4);
 
