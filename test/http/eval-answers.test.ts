@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,19 @@ const dirs = { scifactDir: join(FIXTURE, 'scifact'), climateDir: join(FIXTURE, '
 const throwawayDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('oprag-answers-'));
 
 describe('runAnswerEval on a tiny fixture (throwaway server)', () => {
+  // a temporary folder of this file's own, so another suite running beside it cannot leave a
+  // throwaway directory where this one looks for leftovers
+  const systemTmp = process.env.TMPDIR;
+  const ownTmp = mkdtempSync(join(tmpdir(), 'oprag-eval-answers-test-'));
+  beforeAll(() => {
+    process.env.TMPDIR = ownTmp;
+  });
+  afterAll(() => {
+    if (systemTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = systemTmp;
+    rmSync(ownTmp, { recursive: true, force: true });
+  });
+
   it('reports the outcomes the fixture is built for', async () => {
     const before = new Set(throwawayDirs());
     const r = await runAnswerEval(dirs);
