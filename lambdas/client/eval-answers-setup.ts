@@ -28,6 +28,8 @@ export interface AnswerEvalOptions {
   copies?: boolean;
   /** progress lines */
   log?: (line: string) => void;
+  /** where the throwaway server's data folder is made (the system's temporary folder by default) */
+  tmpDir?: string;
 }
 
 export interface Doc {

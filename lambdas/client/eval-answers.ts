@@ -184,7 +184,7 @@ export async function runAnswerEvalCurve(
       await projects.cleanup();
     }
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'oprag-answers-'));
+  const dataDir = mkdtempSync(join(o.tmpDir ?? tmpdir(), 'oprag-answers-'));
   let adminKey = '';
   const start = (gate: Partial<GateOptions>) =>
     startServer({

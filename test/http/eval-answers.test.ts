@@ -12,24 +12,20 @@ import {
 import { startTestServer } from '../helpers/server';
 
 const FIXTURE = join(__dirname, '../fixtures/answers-tiny');
-const dirs = { scifactDir: join(FIXTURE, 'scifact'), climateDir: join(FIXTURE, 'climate'), split: 'dev' };
+// the throwaway servers' data folders go in a folder of this file's own, so a suite running
+// beside this one cannot leave a folder where this one looks for leftovers
+const ownTmp = mkdtempSync(join(tmpdir(), 'oprag-eval-answers-test-'));
+const dirs = {
+  scifactDir: join(FIXTURE, 'scifact'),
+  climateDir: join(FIXTURE, 'climate'),
+  split: 'dev',
+  tmpDir: ownTmp,
+};
+afterAll(() => rmSync(ownTmp, { recursive: true, force: true }));
 
-const throwawayDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('oprag-answers-'));
+const throwawayDirs = () => readdirSync(ownTmp).filter((d) => d.startsWith('oprag-answers-'));
 
 describe('runAnswerEval on a tiny fixture (throwaway server)', () => {
-  // a temporary folder of this file's own, so another suite running beside it cannot leave a
-  // throwaway directory where this one looks for leftovers
-  const systemTmp = process.env.TMPDIR;
-  const ownTmp = mkdtempSync(join(tmpdir(), 'oprag-eval-answers-test-'));
-  beforeAll(() => {
-    process.env.TMPDIR = ownTmp;
-  });
-  afterAll(() => {
-    if (systemTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = systemTmp;
-    rmSync(ownTmp, { recursive: true, force: true });
-  });
-
   it('reports the outcomes the fixture is built for', async () => {
     const before = new Set(throwawayDirs());
     const r = await runAnswerEval(dirs);
@@ -54,7 +50,8 @@ describe('runAnswerEval on a tiny fixture (throwaway server)', () => {
     expect(r.chat_ms.p50).toBeGreaterThan(0);
     expect(r.chat_ms.p99).toBeGreaterThanOrEqual(r.chat_ms.p50);
     // the data directory is gone
-    expect(throwawayDirs().filter((d) => !before.has(d))).toEqual([]);
+    const left = throwawayDirs().filter((d) => !before.has(d));
+    expect(left.map((d) => [d, readdirSync(join(ownTmp, d), { recursive: true })])).toEqual([]);
   }, 60_000);
 
   it('runs a curve of gate settings on one ingestion: a stricter gate refuses more', async () => {
