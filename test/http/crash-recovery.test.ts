@@ -21,6 +21,8 @@ interface DocRow {
 const IN_FLIGHT = 16;
 /** burst sizes, tried in turn until a kill catches documents unfinished */
 const BURSTS = [400, 1200, 3000];
+/** a sentence that pads the notes of later bursts (about 20 KB a note in the second, 40 KB in the third) */
+const FILLER = ' Forklifts park along the north wall overnight.';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const alive = (pid: number) => {
@@ -122,7 +124,9 @@ describe('a server killed (SIGKILL) during a bulk ingest', () => {
           try {
             const res = await client.post<{ document: { id: string } }>(`/v1/projects/${projectId}/documents`, {
               title: `Drill note ${attempt}-${i}`,
-              text: `Drill note ${i} of burst ${attempt}. Its distinctive marker is ${word}. The loading dock closes at dusk on ${i % 7 === 0 ? 'holidays' : 'weekdays'}.`,
+              // a later burst sends longer notes, so that its queue falls behind even where the
+              // server ingests as fast as the client sends (a busy machine slows the client most)
+              text: `Drill note ${i} of burst ${attempt}. Its distinctive marker is ${word}. The loading dock closes at dusk on ${i % 7 === 0 ? 'holidays' : 'weekdays'}.${FILLER.repeat(attempt * 400)}`,
             });
             if (res.status === 202) {
               accepted.set(res.body.document.id, word);
