@@ -62,6 +62,7 @@ async function main() {
     dataDir,
     port: 0,
     dropIntervalSeconds: 0,
+    quietLogLevel: 'warn',
     print: (l) => {
       adminKey = l.match(/oprag_ak_\w+/)?.[0] ?? adminKey;
     },

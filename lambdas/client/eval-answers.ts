@@ -191,6 +191,7 @@ export async function runAnswerEvalCurve(
       dataDir,
       port: 0,
       dropIntervalSeconds: 0,
+      quietLogLevel: 'warn',
       settings: { gate },
       print: (line) => {
         adminKey = line.match(/oprag_ak_\w+/)?.[0] ?? adminKey;

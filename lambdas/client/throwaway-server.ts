@@ -25,6 +25,7 @@ export async function withThrowawayServer<T>(
     dataDir,
     port: 0,
     dropIntervalSeconds: 0,
+    quietLogLevel: 'warn',
     print: (line) => {
       adminKey = line.match(/oprag_ak_\w+/)?.[0] ?? adminKey;
     },

@@ -22,8 +22,11 @@ import { makeLocalServices } from '../service/local-home';
 export function composeLocal(
   dataDir: string,
   overrides: Partial<Settings> = {},
-  { logger = lineLogger(), clock }: { logger?: Logger | undefined; clock?: Clock } = {},
+  opts: { logger?: Logger; quietLogLevel?: 'warn' | 'error'; clock?: Clock } = {},
 ) {
+  const { clock } = opts;
+  const logger =
+    opts.logger ?? lineLogger(process.env.OPRAG_LOG_LEVEL || !opts.quietLogLevel ? {} : { level: opts.quietLogLevel });
   mkdirSync(dataDir, { recursive: true });
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));

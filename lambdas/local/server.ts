@@ -25,6 +25,11 @@ export interface ServerOptions {
   print?: (line: string) => void;
   /** where requests and failures are logged; JSON lines on stderr (OPRAG_LOG_LEVEL) by default */
   logger?: Logger;
+  /**
+   * the least level the default logger writes when OPRAG_LOG_LEVEL does not say: a server run
+   * inside a command (an evaluation, a benchmark) passes `warn`, so its output stays the command's
+   */
+  quietLogLevel?: 'warn' | 'error';
   /** the time the services see (key expiry, rate windows, timestamps); the system clock by default */
   clock?: Clock;
 }
@@ -105,7 +110,11 @@ function send(res: ServerResponse, result: ApiResult): void {
  */
 export async function startServer(opts: ServerOptions) {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const home = composeLocal(opts.dataDir, opts.settings, { logger: opts.logger, clock: opts.clock });
+  const home = composeLocal(opts.dataDir, opts.settings, {
+    logger: opts.logger,
+    quietLogLevel: opts.quietLogLevel,
+    clock: opts.clock,
+  });
   const { services, settings, logger } = home;
   const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes, logger });
 
