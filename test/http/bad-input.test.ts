@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiClient, type ApiResponse } from '../../lambdas/client/api-client';
 import { DEFAULT_CHUNKING } from '../../lambdas/core/chunking';
 import type { PublicDocument } from '../../lambdas/service/document-view';
-import { docxBomb, encryptedPdf, makeDocx, makePdf, random } from '../fixtures/documents';
+import { docxBomb, encryptedPdf, makeDocx, makePdf, random, zip, entry as zipEntry } from '../fixtures/documents';
 import { spawnServer } from '../helpers/cli';
 
 /**
@@ -211,6 +211,30 @@ describe('broken and hostile files', () => {
     );
     const multipart = await sendMultipart(projectA, bytes, 'notes.txt', 'text/plain');
     expect(multipart.status).toBe(415);
+  });
+
+  test('a ZIP that is not a DOCX, and an RTF file, are refused with 415 and store nothing', async () => {
+    const archive = zip([zipEntry('manual/intro.md', '# Intro\n\nThe archive holds a manual.')]);
+    expectError(
+      await sendBytes(projectA, archive, { filename: 'manual.docx', external_id: 'zip-not-docx' }),
+      415,
+      'unsupported_media_type',
+      /ZIP archive but not a DOCX/,
+    );
+    expect((await sendMultipart(projectA, archive, 'manual.zip', 'application/octet-stream')).status).toBe(415);
+    const rtf = Buffer.from('{\\rtf1\\ansi {\\fonttbl {\\f0 Times;}} The warehouse is in Lyon.}', 'latin1');
+    expectError(
+      await sendBytes(projectA, rtf, { filename: 'letter.rtf', external_id: 'rtf-letter' }),
+      415,
+      'unsupported_media_type',
+      /RTF/,
+    );
+    const list = await admin.get<{ documents: { external_id: string | null }[] }>(
+      `/v1/projects/${projectA}/documents?limit=200`,
+    );
+    const kept = list.body.documents.map((d) => d.external_id);
+    expect(kept).not.toContain('zip-not-docx');
+    expect(kept).not.toContain('rtf-letter');
   });
 
   test('a password-protected Office file is refused with 415 and told what to do', async () => {

@@ -13,11 +13,14 @@ import {
   parseCsv,
 } from '../../lambdas/core/extract';
 import { readDocument } from '../../lambdas/core/read-document';
+import { makeDocx, zip, entry as zipEntry } from '../fixtures/documents';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const text = (s: string) => Buffer.from(s, 'utf8');
 const PDF_BYTES = Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n', 'latin1');
 const ZIP_BYTES = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(40, 0)]);
+/** the start of a DOCX cut short: its first entry's name is all that is left of it */
+const DOCX_START = Buffer.concat([ZIP_BYTES, Buffer.from('[Content_Types].xml', 'latin1'), Buffer.alloc(20, 0)]);
 
 /** Calls `fn` and returns what it threw, failing the test when it throws nothing. */
 function thrown(fn: () => unknown): unknown {
@@ -70,16 +73,35 @@ describe('detectContentType', () => {
     expect(detectContentType(PDF_BYTES, 'application/octet-stream', 'upload.bin')).toBe('application/pdf');
   });
 
-  it('recognises a PK zip as DOCX', () => {
-    expect(detectContentType(ZIP_BYTES)).toBe(DOCX);
-    expect(detectContentType(ZIP_BYTES, DOCX, 'report.docx')).toBe(DOCX);
+  it('recognises a PK zip holding a Word document as DOCX, even cut short', () => {
+    expect(detectContentType(makeDocx(['Hello']))).toBe(DOCX);
+    expect(detectContentType(DOCX_START)).toBe(DOCX);
+    expect(detectContentType(DOCX_START, DOCX, 'report.docx')).toBe(DOCX);
+  });
+
+  it('refuses a ZIP that is not a DOCX, and RTF, as 415 whatever they are called', () => {
+    const archive = zip([zipEntry('notes/readme.txt', 'Hello from inside an archive.')]);
+    for (const [declared, name] of [
+      [null, 'bundle.zip'],
+      [DOCX, 'report.docx'],
+      ['application/octet-stream', 'report.docx'],
+    ] as const) {
+      expect(expectUnsupported(() => detectContentType(archive, declared, name)).message).toMatch(
+        /ZIP archive but not a DOCX/,
+      );
+    }
+    expectUnsupported(() => detectContentType(ZIP_BYTES, DOCX, 'empty.docx'));
+    const rtf = text('{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}} Hello \\b world\\b0 .}');
+    for (const name of ['letter.rtf', 'letter.txt', null]) {
+      expect(expectUnsupported(() => detectContentType(rtf, null, name)).message).toMatch(/RTF/);
+    }
   });
 
   it('refuses PDF or zip bytes claimed to be another type', () => {
     expect(expectUnsupported(() => detectContentType(PDF_BYTES, 'text/plain')).message).toContain('text/plain');
     expectUnsupported(() => detectContentType(PDF_BYTES, null, 'notes.txt'));
-    expectUnsupported(() => detectContentType(ZIP_BYTES, 'application/pdf'));
-    expectUnsupported(() => detectContentType(ZIP_BYTES, null, 'file.pdf'));
+    expectUnsupported(() => detectContentType(DOCX_START, 'application/pdf'));
+    expectUnsupported(() => detectContentType(DOCX_START, null, 'file.pdf'));
   });
 
   it('refuses text claimed to be a PDF or a DOCX', () => {

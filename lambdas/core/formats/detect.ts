@@ -42,6 +42,10 @@ export function detectContentType(bytes: Buffer, declared?: string | null, filen
   const claimed = claimedType(declared, filename);
   const sniffed = sniff(bytes);
   if (sniffed === 'binary') throw new UnsupportedMedia('the content is binary and not of a supported format');
+  if (sniffed === 'zip' && !looksLikeDocx(bytes)) {
+    throw new UnsupportedMedia('the file is a ZIP archive but not a DOCX; send the documents inside it one by one');
+  }
+  if (sniffed === 'rtf') throw new UnsupportedMedia('RTF is not read; save the document as DOCX or PDF');
   if (sniffed === 'pdf' || sniffed === 'zip') {
     const type = sniffed === 'pdf' ? 'application/pdf' : EXTENSIONS.docx;
     if (claimed && claimed !== type) throw new UnsupportedMedia(`the content is not ${claimed}`);
@@ -77,8 +81,18 @@ export function claimedType(declared?: string | null, filename?: string | null):
   return ext ? EXTENSIONS[ext] : undefined;
 }
 
-function sniff(bytes: Buffer): 'pdf' | 'zip' | 'binary' | 'text' {
+/**
+ * Whether a ZIP archive is a Word document: entry names are stored as plain text in the archive
+ * (in each entry's header and in the directory at its end), and every DOCX has a `word/` part and
+ * `[Content_Types].xml`. A damaged or truncated DOCX still shows one of them near its start.
+ */
+function looksLikeDocx(bytes: Buffer): boolean {
+  return bytes.includes('[Content_Types].xml', 0, 'latin1') || bytes.includes('word/', 0, 'latin1');
+}
+
+function sniff(bytes: Buffer): 'pdf' | 'zip' | 'rtf' | 'binary' | 'text' {
   if (bytes.subarray(0, 5).toString('latin1') === '%PDF-') return 'pdf';
+  if (bytes.subarray(0, 5).toString('latin1') === '{\\rtf') return 'rtf';
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
   if (bytes.subarray(0, 8).equals(OLE)) {
     throw new UnsupportedMedia(
