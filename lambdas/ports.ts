@@ -191,6 +191,15 @@ export interface ProjectBlobs {
   put(key: string, bytes: Buffer, contentType: string): Promise<void>;
   get(key: string): Promise<{ bytes: Buffer; contentType: string } | null>;
   delete(key: string): Promise<boolean>;
+  /**
+   * Optional: a short-lived URL the client downloads the blob from itself (S3 presigned GET), so
+   * large files never pass through a function; null when the blob is missing. Stores without it
+   * hand out the bytes.
+   */
+  downloadUrl?(
+    key: string,
+    as: { filename: string | null; contentType: string; expiresInSeconds: number },
+  ): Promise<string | null>;
   /** Deletes every blob of the project; returns how many there were. */
   deleteAll(): Promise<number>;
 }

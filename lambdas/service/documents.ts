@@ -64,9 +64,23 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
       return { document: publicDocument(await getOwnDocument(project.id, documentId)) };
     },
 
-    async getContent({ project }: ProjectAccess<'documents.read'>, documentId: string) {
+    /** The original file: its bytes, or where a store can hand out a URL (S3), a 5-minute link to them. */
+    async getContent(
+      { project }: ProjectAccess<'documents.read'>,
+      documentId: string,
+    ): Promise<{ redirect: string } | { bytes: Buffer; contentType: string; filename: string | null }> {
       const doc = await getOwnDocument(project.id, documentId);
-      const blob = await ctx.blobs.forProject(project.id).get(originalKey(doc.id));
+      const blobs = ctx.blobs.forProject(project.id);
+      if (blobs.downloadUrl) {
+        const url = await blobs.downloadUrl(originalKey(doc.id), {
+          filename: doc.filename,
+          contentType: doc.content_type,
+          expiresInSeconds: 300,
+        });
+        if (!url) throw new NotFound('document content');
+        return { redirect: url };
+      }
+      const blob = await blobs.get(originalKey(doc.id));
       if (!blob) throw new NotFound('document content');
       return { bytes: blob.bytes, contentType: doc.content_type, filename: doc.filename };
     },

@@ -90,6 +90,11 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   let queue: RecordingQueue;
   // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
   let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let rawCall: (
+    method: string,
+    path: string,
+    key: string,
+  ) => Promise<{ statusCode: number; headers: Record<string, string | undefined> }>;
   let adminKey: string;
 
   beforeAll(async () => {
@@ -126,6 +131,11 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
     };
+    rawCall = async (method, path, key) => {
+      const res = await app(apiEvent(method, path, key), {} as AppContext as Context as AppContext);
+      const headers = Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      return { statusCode: res.statusCode, headers };
+    };
     adminKey = (await home.services.keys.createCompany('Cloud Co')).api_key.key;
   });
 
@@ -157,6 +167,30 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     const chat = await call('POST', '/v1/chat', p.key, { question: 'Which class is required for short flights?' });
     expect(chat.body.grounded).toBe(true);
     expect(chat.body.citations[0]).toMatchObject({ document_id: posted.body.document.id, url: '/kb/travel' });
+  });
+
+  it("hands out a document's original as a short-lived S3 link (302), never through the function", async () => {
+    const p = await newProject();
+    const text = 'Pallets are stacked at most three high in aisle nine.';
+    const posted = await call('POST', '/v1/documents', p.key, { text, filename: 'pallets.txt' });
+    expect(posted.status).toBe(202);
+    const res = await rawCall('GET', `/v1/documents/${posted.body.document.id}/content`, p.key);
+    expect(res.statusCode).toBe(302);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const location = new URL(String(res.headers.location));
+    expect(location.pathname).toContain(`projects/${p.id}/originals/${posted.body.document.id}`);
+    expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+    // the link is S3's own: s3rver serves the bytes, named and typed as the document
+    const file = await fetch(location);
+    expect(file.status).toBe(200);
+    expect(await file.text()).toBe(text);
+    expect(file.headers.get('content-type')).toBe('text/plain');
+    expect(file.headers.get('content-disposition')).toBe("inline; filename*=UTF-8''pallets.txt");
+    // another project's key gets the same 404 as for a document that does not exist
+    const other = await newProject();
+    const foreign = await rawCall('GET', `/v1/documents/${posted.body.document.id}/content`, other.key);
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.headers.location).toBeUndefined();
   });
 
   it("answers with API Gateway's request id: its header, the chat answer, an error body and the audit", async () => {

@@ -7,6 +7,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isId } from '../../core/ids';
 import type { BlobStore, ProjectBlobs } from '../../ports';
 
@@ -79,6 +80,26 @@ class S3ProjectBlobs implements ProjectBlobs {
   async get(key: string) {
     const found = await getObject(this.client, this.bucket, this.key(key));
     return found && { bytes: found.bytes, contentType: found.type ?? 'application/octet-stream' };
+  }
+
+  /** A presigned GET that names the file and its type in the response; null when there is no such object. */
+  async downloadUrl(key: string, as: { filename: string | null; contentType: string; expiresInSeconds: number }) {
+    const Key = this.key(key);
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key,
+      ResponseContentType: as.contentType,
+      ...(as.filename
+        ? { ResponseContentDisposition: `inline; filename*=UTF-8''${encodeURIComponent(as.filename)}` }
+        : {}),
+    });
+    return getSignedUrl(this.client, command, { expiresIn: as.expiresInSeconds });
   }
 
   /** S3 deletes silently either way; a HEAD first says whether there was anything to delete. */
