@@ -113,9 +113,13 @@ export class IngestBucket extends Construct {
         ? [
             {
               allowedOrigins: props.uploadOrigins,
-              allowedMethods: [s3.HttpMethods.PUT],
+              // PUT: presigned uploads; GET: a document's original, which the API answers with a
+              // redirect to a presigned GET that the dashboard's fetch follows
+              allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET],
               // the headers the upload answer lists (content type, and the SDK's checksum headers)
               allowedHeaders: ['*'],
+              // the download's name and type, which the dashboard reads off the answer
+              exposedHeaders: ['content-disposition', 'content-type'],
               maxAge: 3600,
             },
           ]

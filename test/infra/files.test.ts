@@ -56,11 +56,15 @@ describe('IngestBucket', () => {
     );
   });
 
-  it('accepts presigned upload PUTs from the upload origins only, and no browser request on its log bucket', () => {
+  it('accepts presigned upload PUTs and download GETs from the upload origins only, and no browser request on its log bucket', () => {
     const { ingest, logs } = buckets();
 
     expect(ingest[1].Properties.CorsConfiguration.CorsRules).toEqual([
-      expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['https://dashboard.example.com'] }),
+      expect.objectContaining({
+        AllowedMethods: ['PUT', 'GET'],
+        AllowedOrigins: ['https://dashboard.example.com'],
+        ExposedHeaders: ['content-disposition', 'content-type'],
+      }),
     ]);
     expect(logs[1].Properties.CorsConfiguration).toBeUndefined();
     // with no upload origin, no CORS at all
