@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
@@ -24,6 +24,7 @@ import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { IngestQueue } from '../../lambdas/ports';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { s3Notification, sqsEvent } from './queue-events';
 
 /** An in-memory IngestQueue: what the documents function would have sent to SQS. */
 class RecordingQueue implements IngestQueue {
@@ -34,53 +35,6 @@ class RecordingQueue implements IngestQueue {
 }
 
 const BUCKET = 'oprag-ingest-test';
-
-/** An SQS batch as Lambda receives it. */
-function sqsEvent(...bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `m-${i}-${Math.random().toString(36).slice(2)}`,
-      receiptHandle: 'rh',
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'AIDA',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:oprag-ingest',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
-
-/** An S3 ObjectCreated notification as S3 writes it into the queue (keys URL-encoded, spaces as '+'). */
-function s3Notification(key: string, size: number): string {
-  const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-  return JSON.stringify({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:AIDA' },
-        requestParameters: { sourceIPAddress: '127.0.0.1' },
-        responseElements: { 'x-amz-request-id': 'R', 'x-amz-id-2': 'I' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'drop',
-          bucket: { name: BUCKET, ownerIdentity: { principalId: 'A' }, arn: `arn:aws:s3:::${BUCKET}` },
-          object: { key: encoded, size, eTag: 'e', sequencer: '0' },
-        },
-      },
-    ],
-  });
-}
 
 describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   let dynamo: RunningServer;
@@ -228,7 +182,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     await home.clients.s3.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'text/markdown' }),
     );
-    const result = await processBatch(home, sqsEvent(s3Notification(key, body.length)));
+    const result = await processBatch(home, sqsEvent(s3Notification(BUCKET, key, body.length)));
     expect(result.batchItemFailures).toEqual([]);
     const list = await call('GET', '/v1/documents', p.key);
     expect(list.body.documents).toHaveLength(1);
@@ -253,13 +207,13 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect(put.status).toBe(200);
     const objectKey = decodeURIComponent(url.pathname.slice(`/${BUCKET}/`.length));
 
-    const result = await processBatch(home, sqsEvent(s3Notification(objectKey, text.length)));
+    const result = await processBatch(home, sqsEvent(s3Notification(BUCKET, objectKey, text.length)));
     expect(result.batchItemFailures).toEqual([]);
     const doc = await call('GET', `/v1/projects/${p.id}/documents/${upload.document_id}`, adminKey);
     expect(doc.body.document).toMatchObject({ status: 'ready', title: 'FAQ', bytes: text.length });
     await expect(home.clients.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: objectKey }))).rejects.toThrow();
     // the same notification again (S3 delivers at least once) is acknowledged, not re-ingested
-    const again = await processBatch(home, sqsEvent(s3Notification(objectKey, text.length)));
+    const again = await processBatch(home, sqsEvent(s3Notification(BUCKET, objectKey, text.length)));
     expect(again.batchItemFailures).toEqual([]);
     const after = await call('GET', `/v1/projects/${p.id}/documents/${upload.document_id}`, adminKey);
     expect(after.body.document.updated_at).toBe(doc.body.document.updated_at);
@@ -271,10 +225,10 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     await home.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: ghostKey, Body: 'orphan' }));
     const missingKey = `drop/${p.id}/never-written.txt`;
     const event = sqsEvent(
-      s3Notification(ghostKey, 6), // no such project: permanent
+      s3Notification(BUCKET, ghostKey, 6), // no such project: permanent
       JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }), // test event: ignored
       'not json at all', // garbage: ignored
-      s3Notification(missingKey, 3), // the object is gone: nothing to do
+      s3Notification(BUCKET, missingKey, 3), // the object is gone: nothing to do
       JSON.stringify(ingestJob(p.id, 'doc_00000000000000000000000000')), // a deleted document: nothing to do
     );
     const result = await processBatch(home, event);
@@ -295,7 +249,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       },
     );
     const p = await newProject();
-    const event = sqsEvent(s3Notification(`drop/${p.id}/a.txt`, 3));
+    const event = sqsEvent(s3Notification(BUCKET, `drop/${p.id}/a.txt`, 3));
     const result = await processBatch(broken, event);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0].messageId }]);
     const list = await call('GET', '/v1/documents', p.key);

@@ -7,7 +7,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { createTableForTests, DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
@@ -19,6 +19,7 @@ import type { IngestQueue, ProjectRecords } from '../../lambdas/ports';
 import { apiEvent } from './api-event';
 import { MemoryCollection } from './opensearch-memory';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { s3Notification, sqsEvent } from './queue-events';
 
 const BUCKET = 'oprag-worker-batch';
 
@@ -59,28 +60,6 @@ class RecordingQueue implements IngestQueue {
   async enqueue(projectId: string, documentId: string) {
     this.sent.push(JSON.stringify(ingestJob(projectId, documentId)));
   }
-}
-
-/** An SQS batch as Lambda receives it. */
-function sqsEvent(bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `m-${i}`,
-      receiptHandle: 'rh',
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'AIDA',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:oprag-ingest',
-      awsRegion: 'us-east-1',
-    })),
-  };
 }
 
 describe('the SQS worker runs the ingest pipeline once per project of a batch (dynalite, s3rver, OpenSearch in memory)', () => {
@@ -176,7 +155,7 @@ describe('the SQS worker runs the ingest pipeline once per project of a batch (d
 
     // the jobs as SQS hands them over: projects interleaved, one job delivered twice
     const [jobA1, jobBlank, jobA2, jobB1] = queue.sent;
-    const result = await processBatch(home, sqsEvent([jobA1, jobB1, jobBlank, jobA2, jobA1]));
+    const result = await processBatch(home, sqsEvent(jobA1, jobB1, jobBlank, jobA2, jobA1));
 
     expect(result.batchItemFailures).toEqual([]);
     // one pipeline run a project: its project read once, each document read once
@@ -210,7 +189,7 @@ describe('the SQS worker runs the ingest pipeline once per project of a batch (d
 
     // the same jobs again (SQS delivers at least once): nothing waits, nothing changes
     const before = await get(a, a1);
-    const again = await processBatch(home, sqsEvent([jobA1, jobB1]));
+    const again = await processBatch(home, sqsEvent(jobA1, jobB1));
     expect(again.batchItemFailures).toEqual([]);
     expect(await get(a, a1)).toEqual(before);
     expect(await documentsUsage(a.id)).toEqual({ documents: 2, bytes: refunds.length + shipping.length });
@@ -223,18 +202,10 @@ describe('the SQS worker runs the ingest pipeline once per project of a batch (d
     await home.clients.s3.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'text/markdown' }),
     );
-    const notification = JSON.stringify({
-      Records: [
-        {
-          eventSource: 'aws:s3',
-          eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: BUCKET }, object: { key, size: body.length } },
-        },
-      ],
-    });
+    const notification = s3Notification(BUCKET, key, body.length);
     store.resetCounts();
 
-    const result = await processBatch(home, sqsEvent([notification]));
+    const result = await processBatch(home, sqsEvent(notification));
 
     expect(result.batchItemFailures).toEqual([]);
     expect(store.projectReads).toBe(1);
