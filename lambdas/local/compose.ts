@@ -46,10 +46,7 @@ export function composeLocal(
     settings,
     clock,
   });
-  queue.start(
-    (projectId, documentId) => services.documents.processDocuments(projectId, [documentId]),
-    (projectId, documentIds) => services.documents.processDocuments(projectId, documentIds),
-  );
+  queue.start((projectId, documentIds) => services.documents.processDocuments(projectId, documentIds));
   return {
     services,
     settings,

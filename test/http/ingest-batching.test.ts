@@ -27,14 +27,9 @@ describe('the in-process queue hands batches to its batch worker', () => {
     await queue.enqueue('prj_b', 'b1');
     await queue.enqueue('prj_a', 'a5');
     const batches: string[] = [];
-    queue.start(
-      async (p, d) => {
-        batches.push(`single ${p}:${d}`);
-      },
-      async (p, ids) => {
-        batches.push(`${p}:${ids.join(',')}`);
-      },
-    );
+    queue.start(async (p, ids) => {
+      batches.push(`${p}:${ids.join(',')}`);
+    });
     await queue.idle();
 
     expect(batches).toEqual(['prj_a:a1,a2,a3', 'prj_b:b1', 'prj_a:a4,a5']);
@@ -46,15 +41,10 @@ describe('the in-process queue hands batches to its batch worker', () => {
     await queue.enqueue('prj_a', 'doc_1'); // already waiting: not queued twice
     const seen = new Set<string>();
     let batches = 0;
-    queue.start(
-      async () => {
-        throw new Error('the batch worker handles everything here');
-      },
-      async (p, ids) => {
-        batches++;
-        for (const id of ids) seen.add(`${p}/${id}`);
-      },
-    );
+    queue.start(async (p, ids) => {
+      batches++;
+      for (const id of ids) seen.add(`${p}/${id}`);
+    });
     await queue.idle();
 
     expect(seen.size).toBe(200_000);
@@ -66,14 +56,10 @@ describe('the in-process queue hands batches to its batch worker', () => {
     for (const id of ['d1', 'd2', 'd3']) await queue.enqueue('prj_a', id);
     const singles: string[] = [];
     const errors = jest.spyOn(console, 'error').mockImplementation(() => {});
-    queue.start(
-      async (_p, d) => {
-        singles.push(d);
-      },
-      async () => {
-        throw new Error('the batch fell over');
-      },
-    );
+    queue.start(async (_p, ids) => {
+      if (ids.length > 1) throw new Error('the batch fell over');
+      singles.push(...ids);
+    });
     await queue.idle();
     errors.mockRestore();
 

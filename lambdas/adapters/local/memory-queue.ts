@@ -2,14 +2,13 @@ import type { IngestQueue, Logger } from '../../ports';
 import { lineLogger } from './line-logger';
 
 type Job = { projectId: string; documentId: string };
-type Worker = (projectId: string, documentId: string) => Promise<unknown>;
-/** Processes several documents of one project at once. */
-type BatchWorker = (projectId: string, documentIds: string[]) => Promise<unknown>;
+/** Processes 1..n documents of one project at once. */
+type Worker = (projectId: string, documentIds: string[]) => Promise<unknown>;
 
 export interface QueueOptions {
-  /** batches (or single jobs) running at once */
+  /** batches running at once */
   concurrency?: number;
-  /** most documents of one project handed to the batch worker at once */
+  /** most documents of one project handed to the worker at once */
   batchSize?: number;
   /** where failed jobs are reported; a line logger on stderr by default */
   logger?: Logger;
@@ -20,11 +19,10 @@ export interface QueueOptions {
  * durable — the document records do: on start, documents left `queued` or `processing` by a
  * crash are queued again.
  *
- * With a batch worker, the queue hands it the waiting jobs of one project together (up to
- * `batchSize`, in the order they came), so their writes can share a transaction. Projects take
- * turns, a batch each, so one project's backlog never holds another's documents back. Should a
- * whole batch fail, each of its documents is tried again on its own with the single worker, so
- * one bad document never holds back the others.
+ * The queue hands its worker the waiting jobs of one project together (up to `batchSize`, in the
+ * order they came), so their writes can share a transaction. Projects take turns, a batch each,
+ * so one project's backlog never holds another's documents back. Should a whole batch fail, each
+ * of its documents is tried again on its own, so one bad document never holds back the others.
  */
 export class InProcessQueue implements IngestQueue {
   /** waiting document ids by project, oldest first */
@@ -35,7 +33,6 @@ export class InProcessQueue implements IngestQueue {
   private readonly pending = new Set<string>();
   private running = 0;
   private worker: Worker | null = null;
-  private batchWorker: BatchWorker | null = null;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
   private readonly concurrency: number;
@@ -49,10 +46,9 @@ export class InProcessQueue implements IngestQueue {
     this.logger = o.logger ?? lineLogger();
   }
 
-  /** Sets the function that processes a job (and, optionally, a batch); nothing runs before. */
-  start(worker: Worker, batchWorker?: BatchWorker): void {
+  /** Sets the function that processes a batch of one project's jobs; nothing runs before. */
+  start(worker: Worker): void {
     this.worker = worker;
-    this.batchWorker = batchWorker ?? null;
     this.pump();
   }
 
@@ -89,7 +85,7 @@ export class InProcessQueue implements IngestQueue {
   private take(): Job[] {
     const projectId = this.turns.shift() as string;
     const ids = this.waiting.get(projectId) as string[];
-    const taken = ids.splice(0, this.batchWorker ? this.batchSize : 1);
+    const taken = ids.splice(0, this.batchSize);
     if (ids.length > 0) this.turns.push(projectId);
     else this.waiting.delete(projectId);
     this.size -= taken.length;
@@ -100,9 +96,9 @@ export class InProcessQueue implements IngestQueue {
   private async run(batch: Job[]): Promise<void> {
     const worker = this.worker as Worker;
     const { projectId } = batch[0];
-    if (this.batchWorker) {
+    if (batch.length > 1) {
       try {
-        await this.batchWorker(
+        await worker(
           projectId,
           batch.map((j) => j.documentId),
         );
@@ -115,7 +111,7 @@ export class InProcessQueue implements IngestQueue {
       }
     }
     for (const job of batch) {
-      await worker(job.projectId, job.documentId).catch((e) =>
+      await worker(job.projectId, [job.documentId]).catch((e) =>
         this.logger.error('ingest job failed', { project_id: job.projectId, document_id: job.documentId, error: e }),
       );
     }
