@@ -96,8 +96,14 @@ export class SqliteProjectIndex implements ProjectIndex {
     );
   }
 
+  /**
+   * One read transaction around the search's statements: the write thread commits on its own
+   * connection, and without it a commit could land between two of them (candidates from before a
+   * document was replaced, its rows from after).
+   */
   async search(req: SearchRequest): Promise<SearchResult> {
-    return searchChunks(this.index.searchState(this.projectId), req, this.index.ranking);
+    const state = this.index.searchState(this.projectId);
+    return state.db.transaction(() => searchChunks(state, req, this.index.ranking))();
   }
 
   /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */

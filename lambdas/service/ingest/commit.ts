@@ -42,17 +42,7 @@ export async function commit(
     if (s.status === 'rejected') fail(p.doc, s.reason);
     return s.status === 'fulfilled';
   });
-  // one document alone is replaced on its own: a batch write only pays where several share a commit
-  // (the embedded index commits a batch on its write thread, which searches can interleave with)
-  const errors =
-    toIndex.length === 1
-      ? [
-          await index.replaceDocument(toIndex[0].doc.id, toIndex[0].chunks).then(
-            () => null,
-            (e: unknown) => e,
-          ),
-        ]
-      : await index.replaceDocuments(toIndex.map((p) => ({ documentId: p.doc.id, chunks: p.chunks })));
+  const errors = await index.replaceDocuments(toIndex.map((p) => ({ documentId: p.doc.id, chunks: p.chunks })));
   for (const [i, p] of toIndex.entries()) {
     if (errors[i] != null) fail(p.doc, errors[i]);
     else
