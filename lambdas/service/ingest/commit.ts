@@ -42,7 +42,17 @@ export async function commit(
     if (s.status === 'rejected') fail(p.doc, s.reason);
     return s.status === 'fulfilled';
   });
-  const errors = await index.replaceDocuments(toIndex.map((p) => ({ documentId: p.doc.id, chunks: p.chunks })));
+  // one document alone is replaced on its own: a batch write (the embedded index's write thread)
+  // only pays where several documents share a commit
+  const errors =
+    toIndex.length === 1
+      ? [
+          await index.replaceDocument(toIndex[0].doc.id, toIndex[0].chunks).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ]
+      : await index.replaceDocuments(toIndex.map((p) => ({ documentId: p.doc.id, chunks: p.chunks })));
   for (const [i, p] of toIndex.entries()) {
     if (errors[i] != null) fail(p.doc, errors[i]);
     else
