@@ -72,6 +72,26 @@ function listItems(lines: string[]): string[] | null {
   return items;
 }
 
+/** A line that opens an option of a `--help` listing: `--port <port>  The port …`, `-v, --verbose`. */
+const OPTION_LINE = /^--?[A-Za-z0-9][\w-]*(?:[ =,]|$)/;
+
+/**
+ * The entries of a block that lists options one per line (a program's `--help` output, a README's
+ * "Options:" list), a description wrapped onto the next line joined to its option; null for a
+ * block with fewer than two option lines or one where they are not most of its lines.
+ */
+function optionItems(lines: string[]): { header: string; items: string[] } | null {
+  const starts = lines.filter((l) => OPTION_LINE.test(l)).length;
+  if (starts < 2 || starts < lines.length / 2) return null;
+  const header = !OPTION_LINE.test(lines[0]) && /:$/.test(lines[0]) ? lines[0] : '';
+  const items: string[] = [];
+  for (const line of header ? lines.slice(1) : lines) {
+    if (OPTION_LINE.test(line) || items.length === 0) items.push(line.replace(/\s{2,}/g, '  '));
+    else items[items.length - 1] += ` ${line}`;
+  }
+  return { header, items };
+}
+
 const isQuestion = (s: string) => /\?["'”)]*$/.test(s.trim());
 
 /** The answer units of a passage's text, in order. */
@@ -90,6 +110,12 @@ export function answerUnits(text: string): AnswerUnit[] {
     }
     if (looksLikeCode(block)) {
       out.push({ kind: 'code', text: block, context: question });
+      continue;
+    }
+    const options = optionItems(lines);
+    if (options) {
+      const header = options.header ? `${options.header} ${question}` : question;
+      for (const item of options.items) out.push({ kind: 'entry', text: item, context: header });
       continue;
     }
     if (lines.length >= 2 && TERM_LINE.test(lines[0]) && lines[0].length <= 80) {

@@ -44,6 +44,26 @@ describe('the units an answer may quote', () => {
     expect(units[0].context).toContain('Options:');
   });
 
+  it("each option of a --help listing is an entry of its own, the listing's header as context", () => {
+    const units = answerUnits(
+      'Options:\n--help, -h        Show this help and exit\n--port <port>     The port to listen on (default: 8125)\n' +
+        '--store <dir>     Where records are kept\n                  (in memory by default)',
+    );
+    expect(units.map((u) => [u.kind, u.text])).toEqual([
+      ['entry', '--help, -h  Show this help and exit'],
+      ['entry', '--port <port>  The port to listen on (default: 8125)'],
+      ['entry', '--store <dir>  Where records are kept (in memory by default)'],
+    ]);
+    expect(units[1].context).toContain('Options:');
+  });
+
+  it('a man-page entry with one option line stays one entry, its description joined', () => {
+    const units = answerUnits('-d, --delimiter=DELIM\nuse DELIM instead of TAB for field delimiter');
+    expect(units.map((u) => [u.kind, u.text])).toEqual([
+      ['entry', '-d, --delimiter=DELIM use DELIM instead of TAB for field delimiter'],
+    ]);
+  });
+
   it('a code block is one unit of its own kind', () => {
     const units = answerUnits('const frob = require("frob");\nfrob.zap({ depth: 3 });\n\nFrob zaps things.');
     expect(units.map((u) => u.kind)).toEqual(['code', 'sentence']);
