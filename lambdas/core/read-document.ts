@@ -1,5 +1,6 @@
-import type { Block, ExtractedDocument } from './chunking';
+import type { ExtractedDocument } from './chunking';
 import { ExtractionError, extractText, html, type SupportedType } from './extract';
+import { layoutBlocks, type PdfLine, type PdfTextItem, pageLines } from './formats/pdf-layout';
 import { checkZip } from './formats/zip-guard';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
@@ -24,15 +25,31 @@ async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
   if (!looksComplete(bytes)) {
     throw new ExtractionError('the PDF is truncated (it has no end-of-file marker); upload the complete file');
   }
-  const { extractText: pdfText, getDocumentProxy, getMeta } = await import('unpdf');
-  let pages: string[];
+  const { getDocumentProxy, getMeta } = await import('unpdf');
+  const pages: PdfLine[][] = [];
   let title: string | null = null;
   try {
     const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
     const meta = await getMeta(pdf).catch(() => null);
     const metaTitle = (meta?.info as Record<string, unknown> | undefined)?.Title;
     if (typeof metaTitle === 'string' && metaTitle.trim()) title = metaTitle.trim();
-    pages = (await pdfText(pdf, { mergePages: false })).text as string[];
+    for (let n = 1; n <= pdf.numPages; n++) {
+      const page = await pdf.getPage(n);
+      const content = await page.getTextContent();
+      const items: PdfTextItem[] = [];
+      for (const item of content.items)
+        if ('str' in item)
+          items.push({
+            str: item.str,
+            x: item.transform[4],
+            y: item.transform[5],
+            width: item.width,
+            height: item.height,
+            hasEOL: item.hasEOL,
+          });
+      pages.push(pageLines(items));
+      page.cleanup();
+    }
   } catch (e) {
     const err = e as Error;
     if (err.name === 'PasswordException') {
@@ -42,14 +59,9 @@ async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
       throw new ExtractionError('the PDF is damaged and cannot be read', { cause: e });
     throw new ExtractionError(`the PDF could not be read: ${err.message}`, { cause: e });
   }
-  const blocks: Block[] = [];
-  pages.forEach((text, i) => {
-    for (const p of text.split(/\n\s*\n/)) {
-      const clean = p.replace(/\s+/g, ' ').trim();
-      if (clean) blocks.push({ kind: 'text', text: clean, page: i + 1 });
-    }
-  });
-  if (blocks.length === 0) throw new ExtractionError('the PDF has no text layer (scanned pages need OCR first)');
+  const blocks = layoutBlocks(pages);
+  if (!blocks.some((b) => b.kind === 'text'))
+    throw new ExtractionError('the PDF has no text layer (scanned pages need OCR first)');
   return { title, blocks };
 }
 
