@@ -38,7 +38,8 @@ export function pageLines(items: PdfTextItem[]): PdfLine[] {
   let current: PdfLine | null = null;
   let lastEnd = 0;
   const close = () => {
-    if (current && current.text.trim()) lines.push({ ...current, text: current.text.replace(/\s+/g, ' ').trim() });
+    const line: PdfLine | null = current;
+    if (line?.text.trim()) lines.push({ ...line, text: line.text.replace(/\s+/g, ' ').trim() });
     current = null;
   };
   for (const item of items) {
