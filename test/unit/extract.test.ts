@@ -575,6 +575,37 @@ describe('json records', () => {
   });
 });
 
+describe('json that documents something', () => {
+  it('reads an object with a label beside prose as a section: heading, paragraphs, then its fields', () => {
+    const doc = json(
+      JSON.stringify({
+        textRaw: 'Frob',
+        desc: '<p>The frob module zaps things in place, quickly and quietly.</p>',
+        methods: [
+          {
+            textRaw: '`frob.zap(depth)`',
+            name: 'zap',
+            type: 'method',
+            desc: '<p>Zaps to the given depth.</p><p>On Windows, the depth is always <code>1</code>.</p>',
+          },
+        ],
+      }),
+    );
+    expect(doc.blocks).toEqual([
+      { kind: 'heading', level: 1, text: 'Frob' },
+      { kind: 'text', text: 'The frob module zaps things in place, quickly and quietly.' },
+      { kind: 'heading', level: 2, text: 'frob.zap(depth)' },
+      { kind: 'text', text: 'Zaps to the given depth.' },
+      { kind: 'text', text: 'On Windows, the depth is always 1.' },
+      { kind: 'text', text: 'type: method' },
+    ]);
+  });
+
+  it('leaves data without prose as lines with their paths', () => {
+    expect(json('{"plan":{"name":"Pro","seats":5}}').blocks.map((b) => b.text)).toEqual(['plan: name: Pro; seats: 5']);
+  });
+});
+
 describe('json strings that carry HTML', () => {
   it('are read as text: tags out, entities read; other strings stay as written', () => {
     const doc = json(

@@ -85,7 +85,36 @@ export function nestingDepth(source: string): number {
   return deepest;
 }
 
-/** JSON: every leaf value with its path, grouped by top-level entry. */
+/** Keys whose string names the object that holds them: an API reference's entries, a manual's sections. */
+const LABEL_KEYS = ['textRaw', 'title', 'displayName', 'heading', 'label', 'name'];
+
+/** A string that reads as prose: HTML, or eight words or more. */
+const isProse = (v: unknown): v is string =>
+  typeof v === 'string' && (/<\/[a-z][a-z0-9]{0,10}>/i.test(v) || v.trim().split(/\s+/).length >= 8);
+
+/** The label of an object that documents something: a label key beside prose ("textRaw" and "desc"). */
+function sectionLabel(v: Record<string, unknown>): string | null {
+  if (!Object.values(v).some(isProse)) return null;
+  for (const k of LABEL_KEYS) {
+    const label = v[k];
+    if (typeof label === 'string' && label.trim() && !isProse(label)) return plain(label).replace(/`/g, '');
+  }
+  return null;
+}
+
+/** Prose as paragraphs: an HTML string's paragraphs and list items each a block of its own. */
+function paragraphs(text: string): string[] {
+  const parts = /<\/[a-z][a-z0-9]{0,10}>/i.test(text) ? text.split(/<\/(?:p|li|pre|h\d|dd|dt)>/i) : [text];
+  return parts.map((p) => plain(`${p}</p>`)).filter((p) => p.length > 0);
+}
+
+/**
+ * JSON: every leaf value with its path, grouped by top-level entry. A JSON document that documents
+ * something (API references, manuals exported as JSON: an object with a label such as `textRaw`,
+ * `title` or `name` beside prose) is read as sections instead: the label a heading, the prose its
+ * paragraphs, its other fields one line — "`os.loadavg()`" then "Returns an array …" rather than
+ * "modules.0.methods.8.desc: …".
+ */
 export function json(source: string): ExtractedDocument {
   const depth = nestingDepth(source);
   if (depth > MAX_JSON_DEPTH) {
@@ -98,14 +127,37 @@ export function json(source: string): ExtractedDocument {
     throw new ExtractionError(`the JSON is not valid: ${(e as Error).message}`);
   }
   const blocks: Block[] = [];
-  const lines = (v: unknown, path: string, out: string[]) => {
+  let out: string[] = [];
+  const flush = () => {
+    if (out.length) blocks.push({ kind: 'text', text: out.join('\n') });
+    out = [];
+  };
+  const section = (v: Record<string, unknown>, label: string, level: number) => {
+    flush();
+    blocks.push({ kind: 'heading', level: Math.min(level, 6), text: label });
+    const fields: string[] = [];
+    const nested: [string, unknown][] = [];
+    for (const [k, child] of Object.entries(v)) {
+      if (isProse(child)) for (const p of paragraphs(child)) blocks.push({ kind: 'text', text: p });
+      else if (child !== null && typeof child === 'object') nested.push([k, child]);
+      else if (child !== null && child !== '' && !LABEL_KEYS.includes(k)) fields.push(`${k}: ${plain(String(child))}`);
+    }
+    if (fields.length) blocks.push({ kind: 'text', text: fields.join('; ') });
+    for (const [k, child] of nested) lines(child, k, level + 1);
+    flush();
+  };
+  const lines = (v: unknown, path: string, level: number) => {
     if (v === null || typeof v !== 'object') {
       if (v !== null && v !== '') out.push(path ? `${path}: ${plain(String(v))}` : plain(String(v)));
       return;
     }
+    const entries = Object.entries(v);
+    if (!Array.isArray(v)) {
+      const label = sectionLabel(v as Record<string, unknown>);
+      if (label) return section(v as Record<string, unknown>, label, level);
+    }
     // a nested record (an object of plain values) is one line, like a CSV row: "4217.29: alpha_3: CHF;
     // name: Swiss Franc; numeric: 756" keeps a currency's code beside its name
-    const entries = Object.entries(v);
     if (
       path &&
       !Array.isArray(v) &&
@@ -120,19 +172,20 @@ export function json(source: string): ExtractedDocument {
       return;
     }
     for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
-      lines(child, path ? `${path}.${k}` : String(k), out);
+      lines(child, path ? `${path}.${k}` : String(k), level);
     }
   };
   if (value && typeof value === 'object') {
-    for (const [k, child] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
-      const out: string[] = [];
-      lines(child, Array.isArray(value) ? '' : String(k), out);
-      if (out.length) blocks.push({ kind: 'text', text: out.join('\n') });
-    }
+    const label = Array.isArray(value) ? null : sectionLabel(value as Record<string, unknown>);
+    if (label) section(value as Record<string, unknown>, label, 1);
+    else
+      for (const [k, child] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+        lines(child, Array.isArray(value) ? '' : String(k), 1);
+        flush();
+      }
   } else {
-    const out: string[] = [];
-    lines(value, '', out);
-    if (out.length) blocks.push({ kind: 'text', text: out.join('\n') });
+    lines(value, '', 1);
+    flush();
   }
   return { title: null, blocks };
 }
