@@ -260,7 +260,12 @@ describe('OpenSearchIndex: writing a project index', () => {
             items: [{ index: { _id: 'n0', status: 201 } }, { index: { _id: 'n1', status: 201 } }],
           },
         },
-        { body: { errors: false, items: [{ delete: { _id: 'e1', status: 200 } }, { delete: { _id: 'e0', status: 200 } }] } },
+        {
+          body: {
+            errors: false,
+            items: [{ delete: { _id: 'e1', status: 200 } }, { delete: { _id: 'e0', status: 200 } }],
+          },
+        },
       )
       .on('POST', at('/_count'), { body: { count: 2 } }, { body: { count: 0 } });
 

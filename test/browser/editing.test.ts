@@ -103,7 +103,7 @@ describe('dashboard: editing documents, key expiry, the cite picker, multi-file 
     await page.context().close();
   });
 
-  it("finds any of the project's documents for a golden question's \"should cite\", not only the first page", async () => {
+  it('finds any of the project\'s documents for a golden question\'s "should cite", not only the first page', async () => {
     const many = await t.project('Many documents');
     // the oldest document is on the last page of a newest-first list of more than one page
     const oldest = await many.client.post<{ document: Doc }>('/v1/documents?wait=true', {

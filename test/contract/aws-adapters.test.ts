@@ -116,7 +116,9 @@ describe('OpenSearchIndex.relabelDocument on an in-memory collection', () => {
       await index.replaceDocument(doc, chunks);
       await index.replaceDocument(other, [chunk(other, 0, 'other', { title: 'Other' })]);
 
-      expect(await index.relabelDocument(doc, { title: 'New', url: 'https://example.com/new', tags: ['billing'] })).toBe(2);
+      expect(
+        await index.relabelDocument(doc, { title: 'New', url: 'https://example.com/new', tags: ['billing'] }),
+      ).toBe(2);
 
       const stored = collection.chunksOf(projectId, doc).sort((a, b) => Number(a.ordinal) - Number(b.ordinal));
       expect(new Set(stored.map((s) => s.version)).size).toBe(1);

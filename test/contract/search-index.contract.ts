@@ -188,14 +188,21 @@ export function describeSearchIndexContract(name: string, make: MakeSearchIndex)
       const doc = newId('document');
       const other = newId('document');
       const chunks = [
-        chunk(doc, 0, 'Refunds take five days.', { title: 'Lighthouse', url: '/old', tags: ['draft'], section: 'Refunds' }),
+        chunk(doc, 0, 'Refunds take five days.', {
+          title: 'Lighthouse',
+          url: '/old',
+          tags: ['draft'],
+          section: 'Refunds',
+        }),
         chunk(doc, 1, 'Receipts are required for refunds.', { title: 'Lighthouse', url: '/old', tags: ['draft'] }),
       ];
       await index.replaceDocument(doc, chunks);
       const kept = chunk(other, 0, 'Refunds of gift cards.', { title: 'Lighthouse', tags: ['draft'] });
       await index.replaceDocument(other, [kept]);
 
-      expect(await index.relabelDocument(doc, { title: 'Harbour', url: 'https://example.com/new', tags: ['billing'] })).toBe(2);
+      expect(
+        await index.relabelDocument(doc, { title: 'Harbour', url: 'https://example.com/new', tags: ['billing'] }),
+      ).toBe(2);
 
       const hits = (await search(index, 'refunds')).hits.filter((h) => h.document_id === doc);
       expect(hits.map(({ score: _, ...h }) => h).sort((a, b) => a.ordinal - b.ordinal)).toEqual(

@@ -115,7 +115,11 @@ describe('PATCH a document over HTTP', () => {
     expect(chat.body.grounded).toBe(true);
     expect(chat.body.citations.length).toBeGreaterThan(0);
     for (const c of chat.body.citations) {
-      expect(c).toMatchObject({ document_id: doc.id, title: 'Returns handbook', url: 'https://help.example.com/returns' });
+      expect(c).toMatchObject({
+        document_id: doc.id,
+        title: 'Returns handbook',
+        url: 'https://help.example.com/returns',
+      });
     }
   });
 
@@ -142,9 +146,9 @@ describe('PATCH a document over HTTP', () => {
     const res = await t.admin.request('PATCH', `${base}/documents/${doc.id}`, { tags: ['x'], title: 'Audited' });
     expect(res.status).toBe(200);
 
-    const audit = await t.admin.get<{ events: { action: string; resource: string; outcome: string; detail?: object }[] }>(
-      `${base}/audit?action=documents.update`,
-    );
+    const audit = await t.admin.get<{
+      events: { action: string; resource: string; outcome: string; detail?: object }[];
+    }>(`${base}/audit?action=documents.update`);
     expect(audit.body.events[0]).toMatchObject({ action: 'documents.update', outcome: 'success' });
     expect(audit.body.events[0].detail).toEqual({ fields: ['tags', 'title'] });
   });
@@ -205,7 +209,11 @@ describe('PATCH a document over HTTP', () => {
     const res = await project.client.request<ErrorBody>('PATCH', `${base}/documents/${doc.id}`, body);
 
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual({ type: 'invalid_request', message: expect.any(String), request_id: expect.any(String) });
+    expect(res.body.error).toEqual({
+      type: 'invalid_request',
+      message: expect.any(String),
+      request_id: expect.any(String),
+    });
     expect((await project.client.get<{ document: Doc }>(`${base}/documents/${doc.id}`)).body.document).toEqual(doc);
   });
 

@@ -70,9 +70,7 @@ function QuestionForm({
   // the ones found, and the ones chosen (so that a search never hides a choice)
   const shown = docs.filter(
     (d) =>
-      docIds.includes(d.id) ||
-      !needle ||
-      [d.title, d.filename, d.id].some((v) => v?.toLowerCase().includes(needle)),
+      docIds.includes(d.id) || !needle || [d.title, d.filename, d.id].some((v) => v?.toLowerCase().includes(needle)),
   );
   const submit = async (e: Event) => {
     e.preventDefault();
