@@ -149,6 +149,13 @@ export interface SearchResult {
   documentFrequency: Record<string, number>;
 }
 
+/** What a document's chunks carry of the document itself, and can change without ingesting again. */
+export interface ChunkLabels {
+  title?: string;
+  url?: string | null;
+  tags?: string[];
+}
+
 export interface ProjectIndex {
   /** Replaces every chunk of the document in one atomic step (new or changed document). */
   replaceDocument(documentId: string, chunks: Chunk[]): Promise<void>;
@@ -159,6 +166,12 @@ export interface ProjectIndex {
    */
   replaceDocuments(docs: { documentId: string; chunks: Chunk[] }[]): Promise<(unknown | null)[]>;
   deleteDocument(documentId: string): Promise<number>;
+  /**
+   * Gives every chunk of the document the labels given (the others stay), in one step as
+   * replaceDocument does: searches see the old labels or the new ones, never a mix. A title is
+   * searched as well as shown, so a new one is indexed too. Resolves to the chunks changed.
+   */
+  relabelDocument(documentId: string, labels: ChunkLabels): Promise<number>;
   search(req: SearchRequest): Promise<SearchResult>;
   /**
    * Optional: the term counts the index stored for these chunks (their content terms by index key,

@@ -17,19 +17,29 @@ const COMPANY_TABS = [
   ['audit', 'Audit log'],
   ['settings', 'Settings'],
 ] as const;
-// a review key: its own project's documents, chat and golden questions, nothing else
+// a review key: its own project's documents, chat, golden questions and audit, nothing else
 const REVIEW_TABS = [
   ['documents', 'Documents'],
   ['chat', 'Chat'],
   ['golden', 'Golden questions'],
+  ['audit', 'Audit log'],
 ] as const;
 
 export function ProjectPage({ who, projectId, tab }: { who: Who; projectId: string; tab?: string }) {
   const [project, setProject] = useState<Project | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
+  // a review key cannot read the project record; the key's own description names its project
+  const [ownName, setOwnName] = useState<string | null>(null);
   const tabs = who.kind === 'company' ? COMPANY_TABS : REVIEW_TABS;
   const current = tabs.find(([t]) => t === tab)?.[0] ?? 'documents';
+
+  useEffect(() => {
+    if (who.kind !== 'project') return;
+    api<{ project?: { id: string; name: string } }>('GET', '/v1/me')
+      .then((me) => setOwnName(me.project?.id === projectId ? me.project.name : null))
+      .catch(setError);
+  }, [projectId]);
 
   useEffect(() => {
     if (who.kind !== 'company') return;
@@ -39,7 +49,7 @@ export function ProjectPage({ who, projectId, tab }: { who: Who; projectId: stri
   }, [projectId, version]);
 
   const refresh = () => setVersion((v) => v + 1);
-  const title = project?.name ?? (who.kind === 'project' ? 'Your project' : 'Project');
+  const title = project?.name ?? ownName ?? (who.kind === 'project' ? 'Your project' : 'Project');
   let body: unknown = null;
   if (current === 'documents') body = html`<${DocumentsTab} who=${who} projectId=${projectId} onChange=${refresh} />`;
   if (current === 'keys') body = html`<${KeysTab} who=${who} projectId=${projectId} />`;

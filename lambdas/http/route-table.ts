@@ -89,6 +89,7 @@ const BY_TARGET = {
     route('POST', `${P}/documents`, 'documents.create', 'documents.write', { short: true }),
     route('GET', `${P}/documents`, 'documents.list', 'documents.read', { short: true }),
     route('GET', `${P}/documents/:document_id`, 'documents.get', 'documents.read', { short: true }),
+    route('PATCH', `${P}/documents/:document_id`, 'documents.update', 'documents.write', { short: true }),
     route('GET', `${P}/documents/:document_id/content`, 'documents.content', 'documents.read', { short: true }),
     route('DELETE', `${P}/documents/:document_id`, 'documents.delete', 'documents.write', { short: true }),
     route('POST', `${P}/uploads`, 'uploads.create', 'documents.write', { short: true }),

@@ -117,6 +117,18 @@ export const schemas = {
       message: 'send exactly one of text or content_base64',
     }),
   documentFields,
+  /** What a document's PATCH may change: what citations show and filters match, and its metadata. */
+  documentPatch: z
+    .object({
+      title: text('title', 500).optional(),
+      url: documentUrl.nullable().optional(),
+      tags: tags.optional(),
+      metadata: metadata.optional(),
+    })
+    .strict()
+    .refine((p) => Object.values(p).some((v) => v !== undefined), {
+      message: 'send at least one of title, url, tags or metadata',
+    }),
   documentQuery: pageQuery.extend({
     status: z.enum(DOCUMENT_STATUSES, { message: 'status must be queued, processing, ready or failed' }).optional(),
   }),

@@ -1,4 +1,4 @@
-import { NotFound, TooLarge } from '../core/errors';
+import { Conflict, NotFound, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
 import type { DocumentStatus } from '../core/model';
 import type { ProjectAccess } from './access';
@@ -10,6 +10,14 @@ import { checkRate } from './limits';
 import { indexOf } from './search';
 
 export { publicDocument } from './document-view';
+
+/** What a document's PATCH changes: what citations show and filters match, and its metadata. */
+export interface DocumentEdit {
+  title?: string;
+  url?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
 export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
 
 /**
@@ -62,6 +70,35 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
 
     async getDocument({ project }: ProjectAccess<'documents.read'>, documentId: string) {
       return { document: publicDocument(await getOwnDocument(project.id, documentId)) };
+    },
+
+    /**
+     * New title, url, tags or metadata, without ingesting again: the record, then every indexed
+     * chunk, so that the next answer cites the new title and url and filters see the new tags. A
+     * document still being read has no chunks yet to change and would write its old values over
+     * the new ones: it is a conflict until it is ready or failed.
+     */
+    async updateDocument({ project }: ProjectAccess<'documents.write'>, documentId: string, edit: DocumentEdit) {
+      const doc = await getOwnDocument(project.id, documentId);
+      if (doc.status === 'queued' || doc.status === 'processing') {
+        throw new Conflict('the document is still being processed; change it once it is ready or failed');
+      }
+      const given = Object.fromEntries(Object.entries(edit).filter(([, v]) => v !== undefined)) as DocumentEdit;
+      const [written] = await ctx.store
+        .forProject(project.id)
+        .patchDocuments([
+          {
+            id: doc.id,
+            content_hash: doc.content_hash,
+            patch: { ...given, updated_at: ctx.clock.now().toISOString() },
+          },
+        ]);
+      if (!written) throw new Conflict('the document changed meanwhile; read it again and retry');
+      const { metadata: _, ...labels } = given;
+      if (written.status === 'ready' && Object.keys(labels).length > 0) {
+        await indexOf(ctx, project).relabelDocument(doc.id, labels);
+      }
+      return { document: publicDocument(written) };
     },
 
     /** The original file: its bytes, or where a store can hand out a URL (S3), a 5-minute link to them. */

@@ -123,6 +123,51 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect(chat.body.citations[0]).toMatchObject({ document_id: posted.body.document.id, url: '/kb/travel' });
   });
 
+  it('changes a document on DynamoDB and its chunks at once: the next answer cites the new title and url', async () => {
+    const p = await newProject();
+    const other = await newProject();
+    const posted = await call('POST', '/v1/documents', p.key, {
+      title: 'Travel policy',
+      url: '/kb/travel',
+      tags: ['draft'],
+      text: 'Economy class is required for flights under six hours.',
+    });
+    const id = posted.body.document.id as string;
+    await processBatch(home, sqsEvent(JSON.stringify(ingestJob(p.id, id))));
+    const before = (await call('GET', `/v1/documents/${id}`, p.key)).body.document;
+
+    expect((await call('PATCH', `/v1/projects/${p.id}/documents/${id}`, other.key, { title: 'x' })).status).toBe(404);
+    expect((await call('PATCH', `/v1/documents/${id}`, other.key, { title: 'x' })).status).toBe(404);
+    const bad = await call('PATCH', `/v1/documents/${id}`, p.key, { title: 'x', status: 'ready' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.type).toBe('invalid_request');
+    expect((await call('GET', `/v1/documents/${id}`, p.key)).body.document).toEqual(before);
+
+    const patched = await call('PATCH', `/v1/documents/${id}`, p.key, {
+      title: 'Flights handbook',
+      url: '/kb/flights',
+      tags: ['travel'],
+      metadata: { region: 'eu' },
+    });
+
+    expect(patched.status).toBe(200);
+    expect(patched.body.document).toMatchObject({
+      id,
+      title: 'Flights handbook',
+      url: '/kb/flights',
+      tags: ['travel'],
+      metadata: { region: 'eu' },
+      status: 'ready',
+    });
+    expect((await call('GET', `/v1/documents/${id}`, p.key)).body.document).toEqual(patched.body.document);
+    const chat = await call('POST', '/v1/chat', p.key, {
+      question: 'Which class is required for short flights?',
+      filter: { tags: ['travel'] },
+    });
+    expect(chat.body.grounded).toBe(true);
+    expect(chat.body.citations[0]).toMatchObject({ document_id: id, title: 'Flights handbook', url: '/kb/flights' });
+  });
+
   it("hands out a document's original as a short-lived S3 link (302), never through the function", async () => {
     const p = await newProject();
     const text = 'Pallets are stacked at most three high in aisle nine.';

@@ -217,4 +217,113 @@ describe('OpenSearchIndex: writing a project index', () => {
     ]);
     expect(fake.json(2)).toEqual({ query });
   });
+  it('relabels a document: reads its newest version whole, writes it again with the labels, then deletes the old', async () => {
+    const doc = newId('document');
+    const stored = (id: string, chunkId: string, ordinal: number, version: number, more: object = {}) => ({
+      _id: id,
+      _score: null,
+      _source: {
+        chunk_id: chunkId,
+        document_id: doc,
+        version,
+        ordinal,
+        title: 'Old title',
+        section: 'Refunds',
+        page: null,
+        text: `text ${ordinal}`,
+        url: '/old',
+        tags: ['draft'],
+        vector: [0.6, 0.8, 0],
+        ...more,
+      },
+      sort: [chunkId, version],
+    });
+    fake
+      .on(
+        'POST',
+        at('/_search'),
+        // the whole entries: a stale version 4 left by a replacement in flight, and version 5 of two chunks
+        searchReply([stored('e1', 'chk_b', 1, 5), stored('e0', 'chk_a', 0, 5), stored('s1', 'chk_x', 0, 4)]),
+        // the other versions, once the new one is searchable
+        searchReply([
+          { _id: 'e1', _source: { chunk_id: 'chk_b', ordinal: 1, version: 5 }, sort: ['chk_b', 5] },
+          { _id: 'e0', _source: { chunk_id: 'chk_a', ordinal: 0, version: 5 }, sort: ['chk_a', 5] },
+        ]),
+      )
+      .on('HEAD', at(), { status: 200 })
+      .on(
+        'POST',
+        at('/_bulk'),
+        {
+          body: {
+            errors: false,
+            items: [{ index: { _id: 'n0', status: 201 } }, { index: { _id: 'n1', status: 201 } }],
+          },
+        },
+        {
+          body: {
+            errors: false,
+            items: [{ delete: { _id: 'e1', status: 200 } }, { delete: { _id: 'e0', status: 200 } }],
+          },
+        },
+      )
+      .on('POST', at('/_count'), { body: { count: 2 } }, { body: { count: 0 } });
+
+    expect(await index.relabelDocument(doc, { title: 'Returns', url: null, tags: ['billing'] })).toBe(2);
+
+    expect(fake.calls()).toEqual([
+      `POST ${at('/_search')}`,
+      `HEAD ${at()}`,
+      `POST ${at('/_bulk')}`,
+      `POST ${at('/_count')}`,
+      `POST ${at('/_search')}`,
+      `POST ${at('/_bulk')}`,
+      `POST ${at('/_count')}`,
+    ]);
+    const everyVersion = { bool: { filter: [{ term: { document_id: doc } }] } };
+    expect(fake.json(0)).toEqual({ size: 200, _source: true, query: everyVersion, sort: PAGE_SORT });
+    const written = ndjson(fake.received[2].body);
+    const version = written[1].version;
+    expect(version).toBeGreaterThan(5);
+    const relabeled = (chunkId: string, ordinal: number) => ({
+      chunk_id: chunkId,
+      document_id: doc,
+      version,
+      ordinal,
+      title: 'Returns',
+      section: 'Refunds',
+      page: null,
+      text: `text ${ordinal}`,
+      url: null,
+      tags: ['billing'],
+      vector: [0.6, 0.8, 0],
+    });
+    expect(written).toEqual([{ index: {} }, relabeled('chk_a', 0), { index: {} }, relabeled('chk_b', 1)]);
+    const otherVersions = { bool: { filter: [{ term: { document_id: doc } }], must_not: [{ term: { version } }] } };
+    expect(fake.json(4)).toEqual({ size: 1000, _source: PAGE_SOURCE, query: otherVersions, sort: PAGE_SORT });
+    expect(ndjson(fake.received[5].body)).toEqual([{ delete: { _id: 'e1' } }, { delete: { _id: 'e0' } }]);
+  });
+
+  it('keeps the labels a relabelling does not name, and writes nothing for a document it does not hold', async () => {
+    const doc = newId('document');
+    const source = { chunk_id: 'chk_a', document_id: doc, version: 3, ordinal: 0, title: 'Kept', section: null };
+    fake
+      .on(
+        'POST',
+        at('/_search'),
+        searchReply([{ _id: 'e0', _source: { ...source, page: 2, text: 't', url: '/kept', tags: ['a'] }, sort: [] }]),
+        searchReply([]),
+      )
+      .on('HEAD', at(), { status: 200 })
+      .on('POST', at('/_bulk'), { body: { errors: false, items: [{ index: { _id: 'n0', status: 201 } }] } })
+      .on('POST', at('/_count'), { body: { count: 1 } });
+
+    expect(await index.relabelDocument(doc, { tags: ['b'] })).toBe(1);
+    expect(ndjson(fake.received[2].body)[1]).toMatchObject({ title: 'Kept', url: '/kept', page: 2, tags: ['b'] });
+
+    fake.received.length = 0;
+    fake.on('POST', at('/_search'), searchReply([]));
+    expect(await index.relabelDocument(newId('document'), { title: 'x' })).toBe(0);
+    expect(fake.calls()).toEqual([`POST ${at('/_search')}`]);
+  });
 });

@@ -135,7 +135,7 @@ describe('dashboard, read-only and review keys', () => {
     await page.getByLabel('Project id').press('Enter');
     await page.getByRole('navigation', { name: 'Project sections' }).waitFor();
     const tabs = await page.getByRole('navigation', { name: 'Project sections' }).getByRole('link').allTextContents();
-    expect(tabs).toEqual(['Documents', 'Chat', 'Golden questions']);
+    expect(tabs).toEqual(['Documents', 'Chat', 'Golden questions', 'Audit log']);
     const main = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
     expect(main).toEqual(['Project', 'Security']);
     await page.locator('table.documents', { hasText: 'Refund policy' }).waitFor();

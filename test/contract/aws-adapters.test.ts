@@ -100,3 +100,41 @@ describe('OpenSearchIndex.replaceDocuments on an in-memory collection', () => {
     }
   });
 });
+
+describe('OpenSearchIndex.relabelDocument on an in-memory collection', () => {
+  it('leaves one version of the document, with the new labels, its text and vectors as they were', async () => {
+    const collection = await MemoryCollection.start();
+    try {
+      const search = collection.searchIndex(3);
+      const projectId = newId('project');
+      const index = search.forProject(projectId, await search.createProject(projectId));
+      const [doc, other] = [newId('document'), newId('document')];
+      const chunks = [
+        chunk(doc, 1, 'second', { title: 'Old', url: '/old', tags: ['draft'], vector: [0, 1, 0] }),
+        chunk(doc, 0, 'first', { title: 'Old', url: '/old', tags: ['draft'], vector: [1, 0, 0] }),
+      ];
+      await index.replaceDocument(doc, chunks);
+      await index.replaceDocument(other, [chunk(other, 0, 'other', { title: 'Other' })]);
+
+      expect(
+        await index.relabelDocument(doc, { title: 'New', url: 'https://example.com/new', tags: ['billing'] }),
+      ).toBe(2);
+
+      const stored = collection.chunksOf(projectId, doc).sort((a, b) => Number(a.ordinal) - Number(b.ordinal));
+      expect(new Set(stored.map((s) => s.version)).size).toBe(1);
+      expect(stored.map(({ version: _, ...s }) => s)).toEqual(
+        [chunks[1], chunks[0]].map(({ id, ...c }) => ({
+          ...c,
+          chunk_id: id,
+          title: 'New',
+          url: 'https://example.com/new',
+          tags: ['billing'],
+        })),
+      );
+      expect(await index.documentChunkIds(doc)).toEqual([chunks[1].id, chunks[0].id]);
+      expect(collection.chunksOf(projectId, other)).toEqual([expect.objectContaining({ title: 'Other' })]);
+    } finally {
+      await collection.close();
+    }
+  });
+});

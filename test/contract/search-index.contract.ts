@@ -184,6 +184,52 @@ export function describeSearchIndexContract(name: string, make: MakeSearchIndex)
       expect(expanded.documentFrequency).toEqual({ glacier: 2 });
     });
 
+    it('relabelDocument gives every chunk the new labels: searched by the new title, filtered by the new tags', async () => {
+      const doc = newId('document');
+      const other = newId('document');
+      const chunks = [
+        chunk(doc, 0, 'Refunds take five days.', {
+          title: 'Lighthouse',
+          url: '/old',
+          tags: ['draft'],
+          section: 'Refunds',
+        }),
+        chunk(doc, 1, 'Receipts are required for refunds.', { title: 'Lighthouse', url: '/old', tags: ['draft'] }),
+      ];
+      await index.replaceDocument(doc, chunks);
+      const kept = chunk(other, 0, 'Refunds of gift cards.', { title: 'Lighthouse', tags: ['draft'] });
+      await index.replaceDocument(other, [kept]);
+
+      expect(
+        await index.relabelDocument(doc, { title: 'Harbour', url: 'https://example.com/new', tags: ['billing'] }),
+      ).toBe(2);
+
+      const hits = (await search(index, 'refunds')).hits.filter((h) => h.document_id === doc);
+      expect(hits.map(({ score: _, ...h }) => h).sort((a, b) => a.ordinal - b.ordinal)).toEqual(
+        chunks.map((c) => ({ ...c, title: 'Harbour', url: 'https://example.com/new', tags: ['billing'] })),
+      );
+      expect(ids((await search(index, 'harbour')).hits).sort()).toEqual(ids(chunks).sort());
+      expect(ids((await search(index, 'lighthouse')).hits)).toEqual([kept.id]);
+      expect(ids((await search(index, 'refunds', { filter: { tags: ['draft'] } })).hits)).toEqual([kept.id]);
+      expect(ids((await search(index, 'refunds', { filter: { tags: ['billing'] } })).hits).sort()).toEqual(
+        ids(chunks).sort(),
+      );
+      expect(await index.documentChunkIds(doc)).toEqual(ids(chunks));
+      expect(await index.chunkCount()).toBe(3);
+    });
+
+    it('relabelDocument with a url or tags alone keeps the title, and changes nothing of an unknown document', async () => {
+      const doc = newId('document');
+      await index.replaceDocument(doc, [chunk(doc, 0, 'Warranty covers two years.', { title: 'Warranty', url: '/w' })]);
+
+      expect(await index.relabelDocument(doc, { url: null, tags: ['care'] })).toBe(1);
+      expect(await index.relabelDocument(newId('document'), { title: 'nothing' })).toBe(0);
+
+      const [hit] = (await search(index, 'warranty')).hits;
+      expect(hit).toMatchObject({ title: 'Warranty', url: null, tags: ['care'] });
+      expect((await search(index, 'nothing')).hits).toEqual([]);
+    });
+
     it('lists document chunk ids in ordinal order', async () => {
       const doc = newId('document');
       const chunks = [chunk(doc, 2, 'third'), chunk(doc, 0, 'first'), chunk(doc, 1, 'second')];

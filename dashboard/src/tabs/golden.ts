@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Doc, type GoldenQuestion, type GoldenRun, pid } from '../api';
+import { api, type Doc, type DocumentPage, type GoldenQuestion, type GoldenRun, pid } from '../api';
 import { ErrorBox, isAdmin, uid, type Who, when } from '../ui';
 
 /** Pass rate of each run, oldest to newest, as an inline SVG line chart. */
@@ -31,6 +31,21 @@ export function PassRateChart({ runs }: { runs: GoldenRun[] }) {
   </figure>`;
 }
 
+/** Every ready document of the project, page after page: any of them may be the one to cite. */
+async function readyDocuments(base: string): Promise<Doc[]> {
+  const all: Doc[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: DocumentPage = await api<DocumentPage>(
+      'GET',
+      `${base}/documents?limit=200&status=ready${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    all.push(...page.documents);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return all;
+}
+
 function QuestionForm({
   initial,
   docs,
@@ -49,6 +64,14 @@ function QuestionForm({
   const [expected, setExpected] = useState(initial?.expected_answer ?? '');
   const [mustRefuse, setMustRefuse] = useState(initial?.must_refuse ?? false);
   const [docIds, setDocIds] = useState<string[]>(initial?.expected_document_ids ?? []);
+  const [find, setFind] = useState('');
+  const docName = (d: Doc) => d.title ?? d.filename ?? d.id;
+  const needle = find.trim().toLowerCase();
+  // the ones found, and the ones chosen (so that a search never hides a choice)
+  const shown = docs.filter(
+    (d) =>
+      docIds.includes(d.id) || !needle || [d.title, d.filename, d.id].some((v) => v?.toLowerCase().includes(needle)),
+  );
   const submit = async (e: Event) => {
     e.preventDefault();
     await onSubmit({
@@ -72,10 +95,17 @@ function QuestionForm({
     ${
       docs.length > 0 &&
       html`<div class="field"><label for=${`${id}-d`}>Should cite one of (optional)</label>
-        <select id=${`${id}-d`} multiple size=${Math.min(4, docs.length)} disabled=${mustRefuse}
-          onChange=${(e: Event) => setDocIds(Array.from((e.target as HTMLSelectElement).selectedOptions).map((o) => o.value))}>
-          ${docs.map((d) => html`<option key=${d.id} value=${d.id} selected=${docIds.includes(d.id)}>${d.title ?? d.filename ?? d.id}</option>`)}
-        </select></div>`
+        <input id=${`${id}-find`} type="search" aria-label="Find a document to cite" placeholder="Find a document…"
+          value=${find} disabled=${mustRefuse} onInput=${(e: Event) => setFind((e.target as HTMLInputElement).value)} />
+        <select id=${`${id}-d`} multiple size=${Math.max(2, Math.min(6, shown.length))} disabled=${mustRefuse}
+          onChange=${(e: Event) => {
+            const visible = new Set(shown.map((d) => d.id));
+            const picked = Array.from((e.target as HTMLSelectElement).selectedOptions).map((o) => o.value);
+            setDocIds([...docIds.filter((d) => !visible.has(d)), ...picked]);
+          }}>
+          ${shown.map((d) => html`<option key=${d.id} value=${d.id} selected=${docIds.includes(d.id)}>${docName(d)}</option>`)}
+        </select>
+        ${needle && shown.length === 0 && html`<p class="hint">No document matches “${find.trim()}”.</p>`}</div>`
     }
     <div class="check"><input type="checkbox" id=${`${id}-r`} checked=${mustRefuse}
       onChange=${(e: Event) => setMustRefuse((e.target as HTMLInputElement).checked)} />
@@ -113,8 +143,8 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   };
   useEffect(() => {
     void load();
-    api<{ documents: Doc[] }>('GET', `${base}/documents?limit=100&status=ready`)
-      .then((r) => setDocs(r.documents))
+    readyDocuments(base)
+      .then(setDocs)
       .catch(() => setDocs([]));
   }, [projectId]);
 

@@ -15,6 +15,7 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(['query']);
   const [env, setEnv] = useState('production');
+  const [expires, setExpires] = useState('');
   const [made, setMade] = useState<NewApiKey | null>(null);
   const admin = isAdmin(who);
   const base = pid(projectId);
@@ -36,8 +37,11 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
     try {
       const body: Record<string, unknown> = { scopes, environment: env };
       if (name.trim()) body.name = name.trim();
+      // a day picked is the last day the key works: it expires at the end of it, UTC
+      if (expires) body.expires_at = `${expires}T23:59:59Z`;
       setMade((await api<{ api_key: NewApiKey }>('POST', `${base}/keys`, body)).api_key);
       setName('');
+      setExpires('');
       await load();
     } catch (err) {
       setError(err);
@@ -68,6 +72,9 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
             <select id="pk-env" value=${env} onChange=${(e: Event) => setEnv((e.target as HTMLSelectElement).value)}>
               <option value="production">production</option><option value="staging">staging</option>
             </select></div>
+          <div class="field"><label for="pk-expires">Works until (optional, the end of that day UTC)</label>
+            <input id="pk-expires" type="date" value=${expires} min=${new Date().toISOString().slice(0, 10)}
+              onInput=${(e: Event) => setExpires((e.target as HTMLInputElement).value)} /></div>
         </div>
         <fieldset><legend>Scopes</legend>
           ${SCOPES.map(
@@ -104,11 +111,12 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
           (k) => html`<tr key=${k.id} data-key-id=${k.id}>
             <td>${k.name ?? '—'}</td><td><code>${k.prefix}…</code></td><td>${k.scopes.join(', ')}</td>
             <td>${k.environment}</td><td>${when(k.created_at)}</td><td>${when(k.last_used_at)}</td>
-            <td class="key-status">${k.revoked_at ? `revoked ${when(k.revoked_at)}` : k.expires_at ? `expires ${when(k.expires_at)}` : 'active'}</td>
+            <td class="key-status">${keyStatus(k)}</td>
             ${
               admin &&
               html`<td>${
                 !k.revoked_at &&
+                !expired(k) &&
                 html`<button type="button" class="danger" onClick=${() => revoke(k)}
                 aria-label=${`Revoke ${k.name ?? k.prefix}`}>Revoke</button>`
               }</td>`
@@ -118,4 +126,14 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
       </table></div>`
     }
   </div>`;
+}
+
+/** A key past its expiry no longer works, whatever else it says (the API answers it 401). */
+const expired = (k: ApiKey) => Boolean(k.expires_at && Date.parse(k.expires_at) <= Date.now());
+
+function keyStatus(k: ApiKey) {
+  if (k.revoked_at) return `revoked ${when(k.revoked_at)}`;
+  if (expired(k)) return html`<span class="badge badge-expired">expired</span> ${when(k.expires_at)}`;
+  if (k.expires_at) return `active, expires ${when(k.expires_at)}`;
+  return 'active';
 }

@@ -1,6 +1,6 @@
 import { isId } from '../../core/ids';
 import type { Chunk } from '../../core/model';
-import type { SearchHit, SearchRequest } from '../../ports';
+import type { ChunkLabels, SearchHit, SearchRequest } from '../../ports';
 
 /**
  * The request and response shapes of a project's OpenSearch index: its name, its mapping, the
@@ -190,13 +190,43 @@ export function versionQuery(documentId: string, version: number): object {
   return { bool: { filter: [{ term: { document_id: documentId } }, { term: { version } }] } };
 }
 
-/** A page of matching index documents, by a stable sort (search_after: AOSS offers no scroll). */
-export function pageBody(query: object, size: number, after?: unknown[]): object {
+/**
+ * A page of matching index documents, by a stable sort (search_after: AOSS offers no scroll):
+ * their ids and versions, or with `whole` everything stored.
+ */
+export function pageBody(query: object, size: number, after?: unknown[], whole = false): object {
   return {
     size,
-    _source: ['chunk_id', 'ordinal', 'version'],
+    _source: whole ? true : ['chunk_id', 'ordinal', 'version'],
     query,
     sort: [{ chunk_id: 'asc' }, { version: 'asc' }],
     ...(after ? { search_after: after } : {}),
   };
+}
+
+/**
+ * The chunks of a document's newest stored version, as they were written (vector included), with
+ * the given labels in place of theirs; in ordinal order.
+ */
+export function relabeledChunks(stored: RawHit[], labels: ChunkLabels): Chunk[] {
+  const newest = Math.max(0, ...stored.map((h) => Number(h._source.version ?? 0)));
+  return stored
+    .filter((h) => Number(h._source.version ?? 0) === newest)
+    .map((h): Chunk => {
+      const s = h._source;
+      const chunk: Chunk = {
+        id: String(s.chunk_id),
+        document_id: String(s.document_id),
+        ordinal: Number(s.ordinal),
+        title: labels.title !== undefined ? labels.title : (s.title ?? null),
+        section: s.section ?? null,
+        page: s.page ?? null,
+        text: s.text ?? '',
+        url: labels.url !== undefined ? labels.url : (s.url ?? null),
+        tags: labels.tags ?? s.tags ?? [],
+      };
+      if (s.vector) chunk.vector = s.vector;
+      return chunk;
+    })
+    .sort((a, b) => a.ordinal - b.ordinal);
 }

@@ -1,5 +1,5 @@
 import type { Chunk } from '../../core/model';
-import type { ProjectIndex, SearchRequest, SearchResult } from '../../ports';
+import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
 import { type AossClient, type AossRequest, sleep } from './aoss-client';
 import {
   denseSearchBody,
@@ -8,6 +8,7 @@ import {
   newestVersionOnly,
   pageBody,
   type RawHit,
+  relabeledChunks,
   type SearchResponse,
   type StoredChunk,
   storedChunk,
@@ -38,6 +39,8 @@ interface BulkResponse {
 
 /** search_after page size for listing a document's index entries */
 const PAGE = 1000;
+/** the same for whole entries, vectors included */
+const SOURCE_PAGE = 200;
 
 let lastVersion = 0;
 /** Versions of a document's chunks: microsecond time, strictly increasing within a process. */
@@ -106,6 +109,20 @@ export class OpenSearchProjectIndex implements ProjectIndex {
 
   async deleteDocument(documentId: string): Promise<number> {
     return this.removeWhere(documentQuery(documentId));
+  }
+
+  /**
+   * A collection updates nothing in place that searches would see at once, so new labels are a
+   * replacement: the document's current chunks are read whole (vectors included: nothing is
+   * embedded again), written as a new version with the labels, and the old version removed, as
+   * replaceDocument does. Searches see one version or the other, never a mix.
+   */
+  async relabelDocument(documentId: string, labels: ChunkLabels): Promise<number> {
+    const current = await this.list(documentQuery(documentId), { whole: true });
+    const chunks = relabeledChunks(current, labels);
+    if (chunks.length === 0) return 0;
+    await this.replaceDocument(documentId, chunks);
+    return chunks.length;
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {
@@ -217,19 +234,23 @@ export class OpenSearchProjectIndex implements ProjectIndex {
     return { ids };
   }
 
-  /** Every index document a query matches, by search_after pages; none when the index is gone. */
-  private async list(query: object): Promise<RawHit[]> {
+  /**
+   * Every index document a query matches, by search_after pages; none when the index is gone.
+   * Their ids and versions, or with `whole` everything stored.
+   */
+  private async list(query: object, { whole = false } = {}): Promise<RawHit[]> {
     const out: RawHit[] = [];
+    const size = whole ? SOURCE_PAGE : PAGE;
     let after: unknown[] | undefined;
     for (;;) {
       const res = await this.call<SearchResponse>('POST', '/_search', {
-        body: pageBody(query, PAGE, after),
+        body: pageBody(query, size, after, whole),
         accept: [404],
       });
       if (res.status === 404) return out;
       const hits = res.body.hits.hits;
       out.push(...hits);
-      if (hits.length < PAGE) return out;
+      if (hits.length < size) return out;
       after = hits[hits.length - 1].sort;
     }
   }

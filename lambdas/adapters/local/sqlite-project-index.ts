@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Chunk } from '../../core/model';
 import { type RankingParams, storedTermCounts } from '../../core/rank';
-import type { ProjectIndex, SearchRequest, SearchResult } from '../../ports';
+import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
 import { type SearchState, searchChunks } from './sqlite-search';
 import type { WriteThread } from './sqlite-write-thread';
@@ -94,6 +94,39 @@ export class SqliteProjectIndex implements ProjectIndex {
       this.projectId,
       () => stmt(this.index.writer(this.projectId), 'DELETE FROM chunks WHERE document_id = ?').run(documentId).changes,
     );
+  }
+
+  /**
+   * A new url or tags are written in place (neither is in the full-text index); a new title is
+   * searched too, so the chunks are written again with it, their text and statistics reindexed.
+   * One transaction either way.
+   */
+  async relabelDocument(documentId: string, labels: ChunkLabels) {
+    return this.index.exclusive(this.projectId, () => {
+      const db = this.index.writer(this.projectId);
+      return db.transaction(() => {
+        const rows = stmt(
+          db,
+          'SELECT id, ordinal, title, section, page, text, url, tags FROM chunks WHERE document_id = ? ORDER BY ordinal',
+        ).all(documentId) as (Omit<ChunkWrite, 'tags'> & { tags: string })[];
+        if (rows.length === 0) return 0;
+        const chunks: ChunkWrite[] = rows.map((r) => ({
+          ...r,
+          title: labels.title !== undefined ? labels.title : r.title,
+          url: labels.url !== undefined ? labels.url : r.url,
+          tags: labels.tags ?? (JSON.parse(r.tags) as string[]),
+        }));
+        if (chunks.every((c, i) => c.title === rows[i].title)) {
+          const update = stmt(db, 'UPDATE chunks SET url = ?, tags = ? WHERE id = ?');
+          for (const c of chunks) update.run(c.url, JSON.stringify(c.tags), c.id);
+        } else {
+          const after = lastRowid(db);
+          writeDocument(db, documentId, chunks, true, after);
+          indexText(db, after);
+        }
+        return chunks.length;
+      })();
+    });
   }
 
   /**

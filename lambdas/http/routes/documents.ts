@@ -60,6 +60,14 @@ export const documentRoutes: Route[] = [
     handle: async (r) => ok(await r.services.documents.getDocument(r.project('documents.read'), r.params.document_id)),
   },
   {
+    ...declared('documents.update'),
+    handle: async (r) => {
+      const patch = validate(schemas.documentPatch, jsonBody(r.body));
+      const out = await r.services.documents.updateDocument(r.project('documents.write'), r.params.document_id, patch);
+      return { ...ok(out), audit: { fields: Object.keys(patch).sort() } };
+    },
+  },
+  {
     ...declared('documents.content'),
     handle: async (r) => {
       const c = await r.services.documents.getContent(r.project('documents.read'), r.params.document_id);
