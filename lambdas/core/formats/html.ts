@@ -25,6 +25,8 @@ const SKIPPED_TAGS = new Set([
   'canvas',
   'head',
 ]);
+/** ARIA landmarks around the content: a page's navigation, banner, footer and sidebars. */
+const SKIPPED_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search']);
 const BLOCK_TAGS = new Set([
   'p',
   'div',
@@ -60,6 +62,8 @@ export function html(source: string): ExtractedDocument {
   let titleText = '';
   let skipDepth = 0;
   let depth = 0;
+  /** for each open element, whether it opened a skipped region */
+  const open: boolean[] = [];
   let heading: { level: number; text: string } | null = null;
   let buffer = '';
   const flush = () => {
@@ -73,12 +77,14 @@ export function html(source: string): ExtractedDocument {
   };
   const parser = new Parser(
     {
-      onopentag(name) {
+      onopentag(name, attributes) {
         if (++depth > MAX_HTML_DEPTH) {
           throw new ExtractionError(`the HTML nests elements more than ${MAX_HTML_DEPTH} deep`);
         }
         if (name === 'title') inTitle = true;
-        if (SKIPPED_TAGS.has(name)) {
+        const skipped = SKIPPED_TAGS.has(name) || SKIPPED_ROLES.has(attributes.role ?? '');
+        open.push(skipped);
+        if (skipped) {
           skipDepth++;
           return;
         }
@@ -108,13 +114,17 @@ export function html(source: string): ExtractedDocument {
           inTitle = false;
           title = titleText.replace(/\s+/g, ' ').trim() || null;
         }
-        if (SKIPPED_TAGS.has(name)) {
+        if (open.pop()) {
           skipDepth = Math.max(0, skipDepth - 1);
           return;
         }
         if (skipDepth) return;
         if (heading && /^h[1-6]$/.test(name)) {
-          const text = heading.text.replace(/\s+/g, ' ').trim();
+          // a permalink beside the heading ("Class: tty.ReadStream#", "Usage¶") is not its text
+          const text = heading.text
+            .replace(/\s+/g, ' ')
+            .trim()
+            .replace(/\s*[#¶§]+$/u, '');
           if (text) blocks.push({ kind: 'heading', level: heading.level, text });
           heading = null;
         } else if (name === 'li' || name === 'tr' || name === 'p' || name === 'pre' || name === 'blockquote') {
