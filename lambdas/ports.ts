@@ -3,6 +3,8 @@
  * composition root (`local/compose.ts`, `handlers/compose.ts`); no port imports an adapter.
  * Every data-plane port is obtained for one project, so no method can reach across projects.
  */
+
+import type { SupportedType } from './core/formats/detect';
 import type {
   ApiKeyRecord,
   AuditEvent,
@@ -17,7 +19,6 @@ import type {
   UsageCounters,
   UsageDay,
 } from './core/model';
-import type { SupportedType } from './core/formats/detect';
 import type { ParsedDocument } from './core/parse-document';
 import type { ExpansionTerm, GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
 

@@ -135,7 +135,8 @@ export class ParsePool implements DocumentReader {
       slot.job = null;
       worker.unref();
       if ('ok' in reply) job.resolve(reply.ok);
-      else job.reject(reply.error.name === 'ExtractionError' ? new ExtractionError(reply.error.message) : asError(reply));
+      else
+        job.reject(reply.error.name === 'ExtractionError' ? new ExtractionError(reply.error.message) : asError(reply));
       this.dispatch();
     });
     worker.on('error', (e: NodeJS.ErrnoException) => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { ParsePool } from '../../lambdas/adapters/parse-pool';
 import { ExtractionError } from '../../lambdas/core/errors';
 import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
+import { PROJECT_ROOT } from '../../lib/oprag-function';
 import { makeDocx } from '../fixtures/documents';
 import { DOCX_TYPE, manyPagesPdf, underCountedDocx } from '../fixtures/hostile';
-import { PROJECT_ROOT } from '../../lib/oprag-function';
 import { bundle } from '../helpers/bundle';
 
 /**

@@ -1,8 +1,8 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 import { decode, detectContentType } from '../../lambdas/core/extract';
 import { safeFilename } from '../../lambdas/core/filename';
-import { json, MAX_JSON_DEPTH, nestingDepth } from '../../lambdas/core/formats/structured';
 import { checkPdfStreams } from '../../lambdas/core/formats/pdf-guard';
+import { json, MAX_JSON_DEPTH, nestingDepth } from '../../lambdas/core/formats/structured';
 import { checkZip } from '../../lambdas/core/formats/zip-guard';
 import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
 import { readLimitsFromEnv, settingsFromEnv } from '../../lambdas/service/context';
@@ -90,7 +90,9 @@ describe('read limits from the environment', () => {
   });
 
   test('a limit that is not a whole number above 0 is refused by name', () => {
-    expect(() => readLimitsFromEnv({ OPRAG_READ_MAX_CHARS: '1e3.5' })).toThrow(/OPRAG_READ_MAX_CHARS must be a whole number/);
+    expect(() => readLimitsFromEnv({ OPRAG_READ_MAX_CHARS: '1e3.5' })).toThrow(
+      /OPRAG_READ_MAX_CHARS must be a whole number/,
+    );
     expect(() => settingsFromEnv({ OPRAG_READ_WORKERS: '0' })).toThrow(/OPRAG_READ_WORKERS must be a whole number/);
   });
 });
