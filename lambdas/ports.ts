@@ -3,6 +3,8 @@
  * composition root (`local/compose.ts`, `handlers/compose.ts`); no port imports an adapter.
  * Every data-plane port is obtained for one project, so no method can reach across projects.
  */
+
+import type { SupportedType } from './core/formats/detect';
 import type {
   ApiKeyRecord,
   AuditEvent,
@@ -17,6 +19,7 @@ import type {
   UsageCounters,
   UsageDay,
 } from './core/model';
+import type { ParsedDocument } from './core/parse-document';
 import type { ExpansionTerm, GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
 
 export type { ExpansionTerm, GeneratorInput, Passage, QueryTerm, SearchHit } from './core/search-types';
@@ -257,6 +260,16 @@ export interface Generator {
 /** Runs document processing after the request that queued it. */
 export interface IngestQueue {
   enqueue(projectId: string, documentId: string): Promise<void>;
+}
+
+/**
+ * Reads a document's bytes into chunk drafts, within the limits it was built with. Both homes
+ * use a pool of worker threads, each with a heap limit and a deadline, so that one hostile file
+ * neither blocks the event loop that serves every tenant nor takes the process's memory; a file
+ * that passes a limit rejects with an ExtractionError that says which.
+ */
+export interface DocumentReader {
+  read(bytes: Buffer, type: SupportedType): Promise<ParsedDocument>;
 }
 
 export interface Clock {

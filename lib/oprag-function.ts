@@ -65,6 +65,30 @@ export const BUNDLE_ALIASES: Record<string, string> = {
   'dom-serializer': './lambdas/handlers/stubs/dom-serializer.ts',
 };
 
+/** The document-reading thread's entry (lambdas/adapters/parse-pool.ts starts it), from the project root. */
+export const PARSE_WORKER_ENTRY = 'lambdas/adapters/parse-worker.ts';
+
+/**
+ * esbuild's command-line arguments that build the document-reading thread's entry as
+ * `parse-worker.js` into `outdir`, with the handler's options: a worker thread loads a file of its
+ * own, which NodejsFunction (one entry per function) does not build.
+ */
+export function parseWorkerBuildArgs(outdir: string): string[] {
+  return [
+    path.join(PROJECT_ROOT, PARSE_WORKER_ENTRY),
+    '--bundle',
+    '--platform=node',
+    '--target=node22',
+    '--format=cjs',
+    '--minify',
+    '--log-level=error',
+    ...EXTERNAL_MODULES.map((m) => `--external:${m}`),
+    `--main-fields=${MAIN_FIELDS.join(',')}`,
+    ...Object.entries(BUNDLE_ALIASES).map(([name, stub]) => `--alias:${name}=${stub}`),
+    `--outfile=${path.join(outdir, 'parse-worker.js')}`,
+  ];
+}
+
 /**
  * One Oprag Lambda function: Node 22 on ARM64, bundled by the local esbuild (no Docker), traced by
  * X-Ray, logging to its own log group with retention, under a role that starts with nothing but
@@ -129,6 +153,16 @@ export class OpragFunction extends Construct {
           Object.entries(BUNDLE_ALIASES).map(([name, stub]) => [`--alias:${name}`, stub]),
         ),
         forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // the document-reading thread's file, beside the handler (where the pool looks for it)
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            [path.join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), ...parseWorkerBuildArgs(outputDir)]
+              .map((a) => JSON.stringify(a))
+              .join(' '),
+          ],
+        },
       },
     });
 

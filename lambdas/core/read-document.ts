@@ -1,18 +1,24 @@
 import type { ExtractedDocument } from './chunking';
 import { ExtractionError, extractText, html, type SupportedType } from './extract';
+import { checkPdfStreams } from './formats/pdf-guard';
 import { layoutBlocks, type PdfLine, type PdfTextItem, pageLines } from './formats/pdf-layout';
 import { checkZip } from './formats/zip-guard';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from './read-limits';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 /**
  * Reads any supported format into plain-text blocks. PDF pages become the blocks' `page`
- * (cited as `page`), DOCX headings become sections. Failures are ExtractionErrors with a
- * message a customer can act on.
+ * (cited as `page`), DOCX headings become sections. Containers are checked against `limits`
+ * before they are inflated. Failures are ExtractionErrors with a message a customer can act on.
  */
-export async function readDocument(bytes: Buffer, type: SupportedType): Promise<ExtractedDocument> {
-  if (type === 'application/pdf') return readPdf(bytes);
-  if (type === DOCX) return readDocx(bytes);
+export async function readDocument(
+  bytes: Buffer,
+  type: SupportedType,
+  limits: ReadLimits = DEFAULT_READ_LIMITS,
+): Promise<ExtractedDocument> {
+  if (type === 'application/pdf') return readPdf(bytes, limits);
+  if (type === DOCX) return readDocx(bytes, limits);
   return extractText(bytes, type);
 }
 
@@ -21,15 +27,19 @@ function looksComplete(bytes: Buffer): boolean {
   return bytes.subarray(Math.max(0, bytes.length - 2048)).includes('%%EOF', 0, 'latin1');
 }
 
-async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
+async function readPdf(bytes: Buffer, limits: ReadLimits): Promise<ExtractedDocument> {
   if (!looksComplete(bytes)) {
     throw new ExtractionError('the PDF is truncated (it has no end-of-file marker); upload the complete file');
   }
+  checkPdfStreams(bytes, limits.maxPdfStreamBytes);
   const { getDocumentProxy, getMeta } = await import('unpdf');
   const pages: PdfLine[][] = [];
   let title: string | null = null;
   try {
     const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0 });
+    if (pdf.numPages > limits.maxPdfPages) {
+      throw new ExtractionError(`the PDF has ${pdf.numPages} pages; at most ${limits.maxPdfPages} are read`);
+    }
     const meta = await getMeta(pdf).catch(() => null);
     const metaTitle = (meta?.info as Record<string, unknown> | undefined)?.Title;
     if (typeof metaTitle === 'string' && metaTitle.trim()) title = metaTitle.trim();
@@ -51,6 +61,7 @@ async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
       page.cleanup();
     }
   } catch (e) {
+    if (e instanceof ExtractionError) throw e;
     const err = e as Error;
     if (err.name === 'PasswordException') {
       throw new ExtractionError('the PDF is password-protected; upload a copy without a password');
@@ -65,8 +76,8 @@ async function readPdf(bytes: Buffer): Promise<ExtractedDocument> {
   return { title, blocks };
 }
 
-async function readDocx(bytes: Buffer): Promise<ExtractedDocument> {
-  checkZip(bytes, 'DOCX');
+async function readDocx(bytes: Buffer, limits: ReadLimits): Promise<ExtractedDocument> {
+  checkZip(bytes, 'DOCX', { maxInflatedBytes: limits.maxInflatedBytes, maxEntries: limits.maxZipEntries });
   const mammoth = await import('mammoth');
   let result: { value: string };
   try {

@@ -11,6 +11,7 @@ import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
+import { ParsePool } from '../adapters/parse-pool';
 import type { BlobStore } from '../ports';
 import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
@@ -50,6 +51,7 @@ export function composeAws(
   overrides: Partial<Deps> = {},
 ) {
   const settings = { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays };
+  const resolved = resolveSettings(settings);
   const deps: Deps = {
     store: new DynamoTenantStore({
       client: clients.dynamo,
@@ -73,6 +75,9 @@ export function composeAws(
     generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
     settings,
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
+    // the same reader as the local home: threads with a heap limit and a deadline, started on
+    // the first document (the functions that never read one never start a thread)
+    reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
     ...overrides,
     logger: overrides.logger ?? powertoolsLogger(),
   };

@@ -9,6 +9,7 @@ import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
+import { ParsePool } from '../adapters/parse-pool';
 import type { Clock, Logger } from '../ports';
 import { resolveSettings } from '../service';
 import type { Settings } from '../service/context';
@@ -33,6 +34,8 @@ export function composeLocal(
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
+  // documents are read off the event loop, in threads with a heap limit and a deadline
+  const reader = new ParsePool({ limits: settings.readLimits, workers: settings.readWorkers, logger });
   const services = makeLocalServices({
     store,
     index,
@@ -40,6 +43,7 @@ export function composeLocal(
     // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer
     generator: settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(),
     queue,
+    reader,
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     logger,
@@ -55,8 +59,10 @@ export function composeLocal(
     store,
     index,
     blobs,
+    reader,
     async close() {
       await queue.stop();
+      await reader.close();
       // deliveries still in their backoff get a short grace; later ones are dropped with the process
       await services.webhooks.idle(10_000);
       index.close();

@@ -1,8 +1,11 @@
 import type { GateOptions } from '../core/gate';
 import type { ApiKeyRecord, ProjectLimits } from '../core/model';
+import { parseDocument } from '../core/parse-document';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from '../core/read-limits';
 import type {
   BlobStore,
   Clock,
+  DocumentReader,
   Embedder,
   Generator,
   IngestQueue,
@@ -36,6 +39,10 @@ export interface Settings {
   auditRetentionDays: number;
   /** pauses between webhook attempts: one more attempt than there are pauses */
   webhookRetryDelaysMs: number[];
+  /** what reading one document may cost: memory, time, output, inflation (docs/security.md) */
+  readLimits: ReadLimits;
+  /** worker threads that read documents, shared by every project */
+  readWorkers: number;
   /** changes to the refusal gate's defaults (evaluations compare settings with it) */
   gate?: Partial<GateOptions>;
   /** an OpenAI-compatible chat-completions server that writes answers; the extractive answerer when null */
@@ -66,8 +73,41 @@ export const DEFAULT_SETTINGS: Settings = {
   allowPrivateUrls: false,
   auditRetentionDays: 400,
   webhookRetryDelaysMs: [1000, 2000, 4000, 8000],
+  readLimits: DEFAULT_READ_LIMITS,
+  readWorkers: 1,
   llm: null,
 };
+
+/** OPRAG_READ_* variable for each read limit. */
+const READ_LIMIT_ENV: Record<keyof ReadLimits, string> = {
+  memoryMb: 'OPRAG_READ_MEMORY_MB',
+  timeoutMs: 'OPRAG_READ_TIMEOUT_MS',
+  maxChars: 'OPRAG_READ_MAX_CHARS',
+  maxChunks: 'OPRAG_READ_MAX_CHUNKS',
+  maxInflatedBytes: 'OPRAG_READ_MAX_INFLATED_BYTES',
+  maxZipEntries: 'OPRAG_READ_MAX_ZIP_ENTRIES',
+  maxPdfStreamBytes: 'OPRAG_READ_MAX_PDF_STREAM_BYTES',
+  maxPdfPages: 'OPRAG_READ_MAX_PDF_PAGES',
+};
+
+const positiveInt = (name: string, raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number above 0, got "${raw}"`);
+  return n;
+};
+
+/** The read limits an operator changed through OPRAG_READ_*, over the defaults; null when none. */
+export function readLimitsFromEnv(env: Record<string, string | undefined>): ReadLimits | null {
+  let changed = false;
+  const limits = { ...DEFAULT_READ_LIMITS };
+  for (const [key, name] of Object.entries(READ_LIMIT_ENV) as [keyof ReadLimits, string][]) {
+    const raw = env[name]?.trim();
+    if (!raw) continue;
+    limits[key] = positiveInt(name, raw);
+    changed = true;
+  }
+  return changed ? limits : null;
+}
 
 /**
  * OPRAG_LLM_BASE_URL, OPRAG_LLM_MODEL and OPRAG_LLM_API_KEY, checked. The operator sets the URL,
@@ -106,6 +146,10 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Partia
   if (env.OPRAG_ALLOW_PRIVATE_URLS === '1' || env.OPRAG_ALLOW_PRIVATE_URLS === 'true') out.allowPrivateUrls = true;
   const llm = llmSettingsFromEnv(env);
   if (llm) out.llm = llm;
+  const readLimits = readLimitsFromEnv(env);
+  if (readLimits) out.readLimits = readLimits;
+  const workers = env.OPRAG_READ_WORKERS?.trim();
+  if (workers) out.readWorkers = positiveInt('OPRAG_READ_WORKERS', workers);
   return out;
 }
 
@@ -119,6 +163,11 @@ export interface Deps {
   uploads: UploadTarget;
   /** optional: with one, chunks are embedded and retrieval fuses dense and lexical rankings */
   embedder?: Embedder | null;
+  /**
+   * optional: reads documents (a worker pool in both homes); without one they are read on the
+   * calling thread within the same output and inflation limits, but no memory or time limit
+   */
+  reader?: DocumentReader | null;
   /** optional: with one, projects with a webhook_url hear when a document is ready or failed */
   webhookSender?: WebhookSender | null;
   clock?: Clock;
@@ -132,7 +181,8 @@ export type Principal =
   | { kind: 'company'; key: ApiKeyRecord; companyId: string; role: 'admin' | 'viewer' }
   | { kind: 'project'; key: ApiKeyRecord; companyId: string; projectId: string };
 
-export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender'>> {
+export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender' | 'reader'>> {
+  reader: DocumentReader;
   embedder: Embedder | null;
   webhookSender: WebhookSender | null;
   settings: Settings;
@@ -142,12 +192,16 @@ export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | '
 
 export function makeContext(deps: Deps): Context {
   const clock = deps.clock ?? { now: () => new Date() };
+  const settings = { ...DEFAULT_SETTINGS, ...deps.settings };
   return {
     ...deps,
+    reader: deps.reader ?? {
+      read: (bytes, type) => parseDocument(bytes, type, settings.readLimits),
+    },
     embedder: deps.embedder ?? null,
     webhookSender: deps.webhookSender ?? null,
     clock,
-    settings: { ...DEFAULT_SETTINGS, ...deps.settings },
+    settings,
     now: () => clock.now(),
     iso: () => clock.now().toISOString(),
   };

@@ -5,13 +5,37 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { BUNDLE_ALIASES, EXTERNAL_MODULES, handlerEntry, MAIN_FIELDS, PROJECT_ROOT } from '../../lib/oprag-function';
+import {
+  BUNDLE_ALIASES,
+  EXTERNAL_MODULES,
+  handlerEntry,
+  MAIN_FIELDS,
+  PARSE_WORKER_ENTRY,
+  PROJECT_ROOT,
+} from '../../lib/oprag-function';
 
 export const FUNCTIONS = ['control', 'documents', 'query', 'worker'] as const;
 
-/** Bundles one handler like NodejsFunction does; returns the file and the packages inside. */
+/**
+ * Bundles one handler like NodejsFunction does, with the document-reading thread's entry beside
+ * it as the function's afterBundling hook builds it; returns the file and the packages inside.
+ */
 export function bundle(name: string, outdir: string) {
   const outfile = join(outdir, `${name}.js`);
+  buildSync({
+    entryPoints: [join(PROJECT_ROOT, PARSE_WORKER_ENTRY)],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    external: EXTERNAL_MODULES,
+    mainFields: MAIN_FIELDS,
+    alias: BUNDLE_ALIASES,
+    absWorkingDir: PROJECT_ROOT,
+    outfile: join(outdir, 'parse-worker.js'),
+    logLevel: 'error',
+  });
   const result = buildSync({
     entryPoints: [handlerEntry(name)],
     bundle: true,

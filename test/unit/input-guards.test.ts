@@ -1,9 +1,13 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 import { decode, detectContentType } from '../../lambdas/core/extract';
 import { safeFilename } from '../../lambdas/core/filename';
+import { checkPdfStreams } from '../../lambdas/core/formats/pdf-guard';
 import { json, MAX_JSON_DEPTH, nestingDepth } from '../../lambdas/core/formats/structured';
 import { checkZip } from '../../lambdas/core/formats/zip-guard';
+import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
+import { readLimitsFromEnv, settingsFromEnv } from '../../lambdas/service/context';
 import { docxBomb, makeDocx, zip } from '../fixtures/documents';
+import { manyPagesPdf, nestedDocx, pdfStreamBomb, underCountedDocx } from '../fixtures/hostile';
 
 describe('checkZip', () => {
   test('a normal DOCX passes', () => {
@@ -32,6 +36,64 @@ describe('checkZip', () => {
     const garbled = Buffer.from(docx);
     garbled.fill(0x41, 40, 120); // inside the first entry's deflated bytes
     expect(() => checkZip(garbled, 'DOCX')).toThrow(/damaged|cannot be unzipped/);
+  });
+});
+
+describe('checkZip walks the directory itself', () => {
+  test('entries the end record does not count are counted against the entry limit', () => {
+    const hidden = underCountedDocx(300);
+    expect(hidden.readUInt16LE(hidden.length - 22 + 10)).toBe(5); // what the end record claims
+    expect(() => checkZip(hidden, 'DOCX', { maxEntries: 200 })).toThrow(
+      'the DOCX holds more than 200 files inside its ZIP container',
+    );
+    expect(() => checkZip(hidden, 'DOCX', { maxEntries: 400 })).not.toThrow();
+  });
+
+  test('a directory shorter than its end record claims is damaged', () => {
+    const docx = makeDocx(['Some text']);
+    docx.writeUInt16LE(9, docx.length - 22 + 10);
+    expect(() => checkZip(docx, 'DOCX')).toThrow(/ZIP directory is unreadable/);
+  });
+
+  test('parts that are each modest are bounded by their sum', () => {
+    expect(() => checkZip(nestedDocx(3 * 2 ** 20), 'DOCX', 2 * 2 ** 20)).toThrow(/expands to 3 MB .* zip bomb/);
+    expect(() => checkZip(nestedDocx(3 * 2 ** 20), 'DOCX', 4 * 2 ** 20)).not.toThrow();
+  });
+});
+
+describe('checkPdfStreams', () => {
+  test('a stream that inflates past the bound is refused; one within it passes', () => {
+    expect(() => checkPdfStreams(pdfStreamBomb(3 * 2 ** 20), 2 * 2 ** 20)).toThrow(
+      "the PDF's compressed streams expand to more than 2 MB; it may be a decompression bomb",
+    );
+    expect(() => checkPdfStreams(pdfStreamBomb(1 * 2 ** 20), 2 * 2 ** 20)).not.toThrow();
+  });
+
+  test('uncompressed streams and damaged compressed ones are left to the reader', () => {
+    expect(() => checkPdfStreams(manyPagesPdf(3), 1)).not.toThrow();
+    const bomb = pdfStreamBomb(3 * 2 ** 20);
+    const at = bomb.indexOf('stream\n') + 'stream\n'.length;
+    bomb.fill(0x41, at, at + 40);
+    expect(() => checkPdfStreams(bomb, 2 * 2 ** 20)).not.toThrow();
+  });
+});
+
+describe('read limits from the environment', () => {
+  test('OPRAG_READ_* change single limits over the defaults', () => {
+    const limits = readLimitsFromEnv({ OPRAG_READ_TIMEOUT_MS: '5000', OPRAG_READ_MAX_CHUNKS: '100' });
+    expect(limits).toEqual({ ...DEFAULT_READ_LIMITS, timeoutMs: 5000, maxChunks: 100 });
+    expect(readLimitsFromEnv({})).toBeNull();
+    expect(settingsFromEnv({ OPRAG_READ_WORKERS: '3', OPRAG_READ_MEMORY_MB: '256' })).toMatchObject({
+      readWorkers: 3,
+      readLimits: { memoryMb: 256 },
+    });
+  });
+
+  test('a limit that is not a whole number above 0 is refused by name', () => {
+    expect(() => readLimitsFromEnv({ OPRAG_READ_MAX_CHARS: '1e3.5' })).toThrow(
+      /OPRAG_READ_MAX_CHARS must be a whole number/,
+    );
+    expect(() => settingsFromEnv({ OPRAG_READ_WORKERS: '0' })).toThrow(/OPRAG_READ_WORKERS must be a whole number/);
   });
 });
 

@@ -1,8 +1,6 @@
-import { chunkDocument, type ExtractedDocument } from '../../core/chunking';
 import { ExtractionError, type SupportedType } from '../../core/extract';
 import { newId } from '../../core/ids';
 import type { Chunk, DocumentRecord } from '../../core/model';
-import { readDocument } from '../../core/read-document';
 import type { Context } from '../context';
 import { embedChunks } from '../search';
 import { originalKey } from './model';
@@ -47,10 +45,11 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
 export async function readChunks(ctx: Context, projectId: string, doc: DocumentRecord) {
   const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
   if (!blob) throw new ExtractionError('the original file is missing');
-  const extracted = await readDocument(blob.bytes, doc.content_type as SupportedType);
-  const drafts = chunkDocument(extracted);
+  // read in the reader's worker pool: within memory, time and output limits, off the event loop
+  const parsed = await ctx.reader.read(blob.bytes, doc.content_type as SupportedType);
+  const drafts = parsed.drafts;
   if (drafts.length === 0) throw new ExtractionError('the document contains no text');
-  const title = doc.title ?? extracted.title ?? doc.filename ?? firstLine(drafts[0].text);
+  const title = doc.title ?? parsed.title ?? doc.filename ?? firstLine(drafts[0].text);
   const chunks: Chunk[] = drafts.map((d) => ({
     id: newId('chunk'),
     document_id: doc.id,
@@ -72,15 +71,7 @@ export async function readChunks(ctx: Context, projectId: string, doc: DocumentR
       c.vector = vectors[i];
     });
   }
-  return { title, chunks, text: Buffer.from(plainText(extracted)) };
-}
-
-/** The extracted text of a document, as export shows it: headings on their own lines. */
-function plainText(doc: ExtractedDocument): string {
-  return doc.blocks
-    .map((b) => b.text.trim())
-    .filter(Boolean)
-    .join('\n\n');
+  return { title, chunks, text: Buffer.from(parsed.text) };
 }
 
 function firstLine(text: string): string {

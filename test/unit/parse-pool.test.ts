@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ParsePool, type PoolTimers } from '../../lambdas/adapters/parse-pool';
+import { ExtractionError } from '../../lambdas/core/errors';
+import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
+
+/**
+ * The pool's own bounds, with stand-in thread bodies (plain JavaScript, so that they start at
+ * once): one that never answers, one that fills its heap, one that answers. The deadline is
+ * fired by the test through the pool's timers, never waited for.
+ */
+
+/** Timers the test fires by hand. */
+class HandTimers implements PoolTimers {
+  private next = 1;
+  readonly armed = new Map<number, { fn: () => void; ms: number }>();
+  setTimeout(fn: () => void, ms: number) {
+    const id = this.next++;
+    this.armed.set(id, { fn, ms });
+    return id;
+  }
+  clearTimeout(handle: unknown) {
+    this.armed.delete(handle as number);
+  }
+  fireAll() {
+    const due = [...this.armed.values()];
+    this.armed.clear();
+    for (const t of due) t.fn();
+  }
+}
+
+/** Answers `{ title: <type> }` for every type but `hang` (never answers) and `hog` (fills its heap). */
+const BODY = `
+const { parentPort } = require('node:worker_threads');
+const hoard = [];
+parentPort.on('message', (req) => {
+  if (req.type === 'hang') return;
+  if (req.type === 'hog') {
+    for (;;) hoard.push(new Array(1e6).fill(hoard.length));
+  }
+  if (req.type === 'bad') {
+    parentPort.postMessage({ id: req.id, error: { name: 'ExtractionError', message: 'the file is bad' } });
+    return;
+  }
+  parentPort.postMessage({ id: req.id, ok: { title: req.type, drafts: [], text: String(req.bytes.length) } });
+});
+`;
+
+describe('the document-reading pool', () => {
+  let dir: string;
+  let entry: string;
+  const pools: ParsePool[] = [];
+  const pool = (timers = new HandTimers(), memoryMb = 64) => {
+    const p = new ParsePool({ limits: { ...DEFAULT_READ_LIMITS, memoryMb, timeoutMs: 5000 }, entry, timers });
+    pools.push(p);
+    return p;
+  };
+  const read = (p: ParsePool, type: string, bytes = Buffer.from('x')) => p.read(bytes, type as never);
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'oprag-pool-'));
+    entry = join(dir, 'body.js');
+    writeFileSync(entry, BODY);
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads a document in a thread and hands back what the thread read', async () => {
+    const p = pool();
+    await expect(read(p, 'text/plain', Buffer.from('hello'))).resolves.toEqual({
+      title: 'text/plain',
+      drafts: [],
+      text: '5',
+    });
+    expect(p.started).toBe(1);
+  });
+
+  it('a document past its deadline fails with the reason, and a fresh thread reads the next one', async () => {
+    const timers = new HandTimers();
+    const p = pool(timers);
+    const hung = read(p, 'hang');
+    const next = read(p, 'text/plain');
+    expect([...timers.armed.values()].map((t) => t.ms)).toEqual([5000]);
+    timers.fireAll();
+    await expect(hung).rejects.toThrow(ExtractionError);
+    await expect(hung).rejects.toThrow('the document took longer than 5 s to read');
+    await expect(next).resolves.toMatchObject({ title: 'text/plain' });
+    expect(p.started).toBe(2);
+  });
+
+  it('a document that fills the heap fails with the reason, and a fresh thread reads the next one', async () => {
+    const p = pool(new HandTimers(), 32);
+    const hog = read(p, 'hog');
+    const next = read(p, 'text/plain');
+    await expect(hog).rejects.toThrow(ExtractionError);
+    await expect(hog).rejects.toThrow('the document needs more than 32 MB of memory to read');
+    await expect(next).resolves.toMatchObject({ title: 'text/plain' });
+    expect(p.started).toBe(2);
+  });
+
+  it("a reader's refusal comes back as the same ExtractionError, and the thread stays", async () => {
+    const p = pool();
+    await expect(read(p, 'bad')).rejects.toThrow(new ExtractionError('the file is bad'));
+    await expect(read(p, 'text/csv')).resolves.toMatchObject({ title: 'text/csv' });
+    expect(p.started).toBe(1);
+  });
+
+  it('documents beyond the thread count wait their turn, each answered in order', async () => {
+    const p = pool();
+    const titles = await Promise.all(['a', 'b', 'c', 'd'].map((t) => read(p, t).then((d) => d.title)));
+    expect(titles).toEqual(['a', 'b', 'c', 'd']);
+    expect(p.started).toBe(1);
+  });
+
+  it('closing fails what is still waiting and refuses new documents', async () => {
+    const p = pool();
+    const hung = read(p, 'hang').catch((e: Error) => e.message);
+    const waiting = read(p, 'text/plain').catch((e: Error) => e.message);
+    await p.close();
+    expect(await hung).toBe('the document reader closed');
+    expect(await waiting).toBe('the document reader closed');
+    await expect(read(p, 'text/plain')).rejects.toThrow('the document reader is closed');
+  });
+});
