@@ -34,6 +34,11 @@ export interface Settings {
   allowPrivateUrls: boolean;
   /** days an audit event is kept */
   auditRetentionDays: number;
+  /**
+   * failed authentications written to one company's audit per minute (per running process); the
+   * rest of the minute's are counted and the count rides on the next one written
+   */
+  failedAuthAuditPerMinute: number;
   /** pauses between webhook attempts: one more attempt than there are pauses */
   webhookRetryDelaysMs: number[];
   /** changes to the refusal gate's defaults (evaluations compare settings with it) */
@@ -65,6 +70,7 @@ export const DEFAULT_SETTINGS: Settings = {
   embedBatchSize: 16,
   allowPrivateUrls: false,
   auditRetentionDays: 400,
+  failedAuthAuditPerMinute: 20,
   webhookRetryDelaysMs: [1000, 2000, 4000, 8000],
   llm: null,
 };
