@@ -97,7 +97,11 @@ const BY_TARGET = {
     route('GET', `${P}/documents/:document_id/content`, 'documents.content', 'documents.read', { short: true }),
     route('DELETE', `${P}/documents/:document_id`, 'documents.delete', 'documents.write', { short: true }),
     route('POST', `${P}/uploads`, 'uploads.create', 'documents.write', { short: true }),
-    route('PUT', '/v1/uploads/:token', 'uploads.complete', undefined, { public: true, token: 'upload', localOnly: true }),
+    route('PUT', '/v1/uploads/:token', 'uploads.complete', undefined, {
+      public: true,
+      token: 'upload',
+      localOnly: true,
+    }),
   ],
   query: [
     route('POST', `${P}/retrieve`, 'retrieve', 'retrieve', { short: true }),

@@ -12,7 +12,7 @@ import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
 import { DropFolderWatcher } from './drop-watcher';
-import { DEFAULT_SHED_LIMITS, type ShedLimits, Shedder } from './shed';
+import { DEFAULT_SHED_LIMITS, Shedder, type ShedLimits } from './shed';
 
 export interface ServerOptions {
   dataDir: string;
@@ -133,8 +133,7 @@ export async function startServer(opts: ServerOptions) {
         if (await serveDashboard(req, res)) return;
         const event = toProxyEvent(req, Buffer.alloc(0), true, requestId);
         // the body stays on the socket until the app has checked the key or upload token
-        event.readBody = (limit, upload) =>
-          shedder.readBody(req, limit, upload, () => tooLarge(upload, settings));
+        event.readBody = (limit, upload) => shedder.readBody(req, limit, upload, () => tooLarge(upload, settings));
         const context = {
           awsRequestId: requestId,
           getRemainingTimeInMillis: () => 30_000,

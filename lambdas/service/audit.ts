@@ -161,7 +161,6 @@ export function makeAuditServices(ctx: Context) {
       });
     },
 
-
     /**
      * Writes the audit event of an authenticated call. It lands in the project's log only when
      * the project is the caller's own; a reach for someone else's project is logged on the

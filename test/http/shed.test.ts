@@ -54,7 +54,12 @@ describe('the local server sheds clients without a key before reading their bodi
     t = await startTestServer({
       settings: { maxBodyBytes: 64 * 1024, maxUploadBytes: 256 * 1024, failedAuthAuditPerMinute: 3 },
       // windows long enough that no test step trips them; the timeout tests use their own server
-      limits: { discardBytes: 2 * 2 ** 20, bodyRateWindowMs: 60_000, minBodyBytesPerSecond: 1, maxConcurrentUploads: 1 },
+      limits: {
+        discardBytes: 2 * 2 ** 20,
+        bodyRateWindowMs: 60_000,
+        minBodyBytesPerSecond: 1,
+        maxConcurrentUploads: 1,
+      },
     });
     p = await t.project('Shed');
   });
@@ -245,7 +250,14 @@ describe('the local server sheds clients without a key before reading their bodi
   }, 60_000);
 
   describe('failed authentications in the company audit', () => {
-    type Events = { events: { action: string; actor: { type: string; key_id: string | null }; detail?: Record<string, unknown>; outcome: string }[] };
+    type Events = {
+      events: {
+        action: string;
+        actor: { type: string; key_id: string | null };
+        detail?: Record<string, unknown>;
+        outcome: string;
+      }[];
+    };
     const failed = async (client = t.admin) =>
       (await client.get<Events>('/v1/company/audit?action=auth.failed&limit=100')).body.events;
 
@@ -354,7 +366,9 @@ describe('the local server closes slow and surplus connections', () => {
     // the connection that created the project may still be open, idle: it counts
     const open = t.server.stats().connectionsOpen;
     const held = await Promise.all(
-      Array.from({ length: 3 - open }, () => raw(t.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`)),
+      Array.from({ length: 3 - open }, () =>
+        raw(t.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`),
+      ),
     );
     for (const c of held) expect(status(await c.head)).toBe(200);
     const surplus = await raw(t.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`);
