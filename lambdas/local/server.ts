@@ -122,34 +122,49 @@ export async function startServer(opts: ServerOptions) {
     3_600_000,
   );
   pruner.unref();
-  const server: Server = createServer(
-    { connectionsCheckingInterval: shedder.limits.checkIntervalMs },
-    async (req, res) => {
-      // the request's one id, as API Gateway gives each request its own: every response carries
-      // it (API.md), and the app takes it from the proxy event
-      const requestId = newId('request');
-      res.setHeader('x-request-id', requestId);
-      try {
-        if (await serveDashboard(req, res)) return;
-        const event = toProxyEvent(req, Buffer.alloc(0), true, requestId);
-        // the body stays on the socket until the app has checked the key or upload token
-        event.readBody = (limit, upload) => shedder.readBody(req, limit, upload, () => tooLarge(upload, settings));
-        const context = {
-          awsRequestId: requestId,
-          getRemainingTimeInMillis: () => 30_000,
-        } as unknown as LambdaContext;
-        const result = await app(event, context as AppContext);
-        // answered before the body was read (401, 404, 413, 429): the rest is read and thrown
-        // away, within bounds, so the client reads this answer rather than a broken pipe
-        shedder.discardRest(req);
-        send(res, result);
-      } catch (e) {
-        logger.error('request failed', { request_id: requestId, error: e });
-        shedder.discardRest(req);
-        if (!res.headersSent) send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
-      }
-    },
-  );
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    // the request's one id, as API Gateway gives each request its own: every response carries
+    // it (API.md), and the app takes it from the proxy event
+    const requestId = newId('request');
+    res.setHeader('x-request-id', requestId);
+    try {
+      if (await serveDashboard(req, res)) return;
+      const event = toProxyEvent(req, Buffer.alloc(0), true, requestId);
+      // the body stays on the socket until the app has checked the key or upload token
+      // a client that sent `Expect: 100-continue` hears `100 Continue` only then, never before its key holds
+      const expectsContinue = /^100-continue$/i.test(req.headers.expect ?? '');
+      let continued = false;
+      event.readBody = (limit, upload) =>
+        shedder.readBody(
+          req,
+          limit,
+          upload,
+          () => tooLarge(upload, settings),
+          () => {
+            if (expectsContinue) res.writeContinue();
+            continued = true;
+          },
+        );
+      const context = {
+        awsRequestId: requestId,
+        getRemainingTimeInMillis: () => 30_000,
+      } as unknown as LambdaContext;
+      const result = await app(event, context as AppContext);
+      // answered before the body was read (401, 404, 413, 429): the rest is read and thrown
+      // away, within bounds, so the client reads this answer rather than a broken pipe; a client
+      // still waiting for `100 Continue` sends no body, and the connection ends with the answer
+      if (expectsContinue && !continued && !req.readableEnded) res.setHeader('connection', 'close');
+      else shedder.discardRest(req);
+      send(res, result);
+    } catch (e) {
+      logger.error('request failed', { request_id: requestId, error: e });
+      shedder.discardRest(req);
+      if (!res.headersSent) send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
+    }
+  };
+  const server: Server = createServer({ connectionsCheckingInterval: shedder.limits.checkIntervalMs }, handle);
+  // without this listener Node answers `100 Continue` itself, before anyone looked at the key
+  server.on('checkContinue', handle);
   shedder.apply(server);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -136,15 +136,23 @@ export class Shedder {
   /**
    * Reads a request's body of at most `limit` bytes, called once the caller is authorized.
    * Over the limit (declared or counted) it fails with `tooLarge` and leaves the rest unread;
-   * an upload past `maxConcurrentUploads` gets `429`.
+   * an upload past `maxConcurrentUploads` gets `429`. `start` runs once the body is wanted (the
+   * server's `100 Continue`, for a client that waits for it).
    */
-  readBody(req: IncomingMessage, limit: number, upload: boolean, tooLarge: () => TooLarge): Promise<Buffer> {
+  readBody(
+    req: IncomingMessage,
+    limit: number,
+    upload: boolean,
+    tooLarge: () => TooLarge,
+    start: () => void = () => undefined,
+  ): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return Promise.reject(tooLarge());
     if (upload && this.stats.uploadsActive >= this.limits.maxConcurrentUploads) {
       return Promise.reject(new RateLimited('the server is taking as many uploads as it can; try again shortly', 1));
     }
     if (upload) this.stats.uploadsActive++;
+    start();
     return new Promise<Buffer>((resolve, reject) => {
       const parts: Buffer[] = [];
       let size = 0;
