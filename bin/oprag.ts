@@ -5,6 +5,7 @@ import { ApiClient } from '../lambdas/client/api-client';
 import { formatReport, runIsolationCheck } from '../lambdas/client/isolation-check';
 import { composeLocal } from '../lambdas/local/compose';
 import { startServer } from '../lambdas/local/server';
+import { shedLimitsFromEnv } from '../lambdas/local/shed';
 import { settingsFromEnv } from '../lambdas/service/context';
 
 const program = new Command();
@@ -46,6 +47,7 @@ program
       host: opts.host,
       publicUrl: process.env.OPRAG_PUBLIC_URL,
       settings: settingsFromEnv(process.env),
+      limits: shedLimitsFromEnv(process.env),
     });
     const stop = async (signal: string) => {
       process.stdout.write(`${signal}: shutting down\n`);

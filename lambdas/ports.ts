@@ -44,6 +44,11 @@ export interface TenantStore {
   putKey(key: ApiKeyRecord): Promise<void>;
   getKey(id: string): Promise<ApiKeyRecord | null>;
   findKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /**
+   * The companies owning a key whose display prefix is `prefix` (revoked and expired keys
+   * included), each once: how a failed authentication finds the company whose audit records it.
+   */
+  companiesByKeyPrefix(prefix: string): Promise<string[]>;
   listCompanyKeys(companyId: string): Promise<ApiKeyRecord[]>;
   listProjectKeys(projectId: string): Promise<ApiKeyRecord[]>;
   /** Sets last_used_at. Best effort: never fails a request. */
@@ -70,6 +75,8 @@ export interface TenantStore {
   pruneAudit(before: string): Promise<number>;
 
   putUpload(upload: UploadRecord): Promise<void>;
+  /** The upload a token names while it is unused and unexpired; null otherwise. Claims nothing. */
+  findUpload(tokenHash: string, now: string): Promise<UploadRecord | null>;
   /** Marks the upload used and returns it, once; null when unknown, used or expired. */
   claimUpload(tokenHash: string, now: string): Promise<UploadRecord | null>;
   /** The same, for an upload found by its id (on AWS the object key names the upload). */

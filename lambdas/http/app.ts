@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
-import { Forbidden, MethodNotServed, NotFound, OpragError, TooLarge } from '../core/errors';
+import { Forbidden, MethodNotServed, NotFound, OpragError, TooLarge, Unauthorized } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Logger } from '../ports';
 import type { Principal, Services } from '../service';
@@ -35,6 +35,8 @@ interface RequestState {
 export interface AppOptions {
   /** the largest document accepted in a request body (the home's `maxBodyBytes` setting) */
   maxBodyBytes: number;
+  /** the largest file an upload URL takes (the home's `maxUploadBytes`; 100 MB when absent) */
+  maxUploadBytes?: number;
   /** the public base URL of this API, for upload URLs; derived from the request when absent */
   publicUrl?: string;
   /** where each request and every unexpected error is reported (the home's logger) */
@@ -170,7 +172,10 @@ const auditMiddleware = (services: Services): Middleware => {
   };
 };
 
-/** Finds the route, reads the body and resolves the caller's key. */
+/**
+ * Finds the route, resolves the caller's key (or the upload URL's token) and authorizes the call
+ * from the headers alone; only then is the body read, so no one without a key buffers a byte.
+ */
 const routingMiddleware = (
   services: Services,
   routes: ReturnType<typeof compileRoutes>,
@@ -182,34 +187,70 @@ const routingMiddleware = (
     if (match === null) throw new NotFound('route');
     if (match === 'method') throw new MethodNotServed(event.httpMethod);
     request.context.oprag.match = match;
-    const body =
-      event.rawBody ??
-      (event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0));
-    request.context.oprag.body = body;
-    if (match.compiled.route.public) return;
-    const auth = headersOf(event).authorization;
-    const token = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
-    const principal = await services.authenticate(token);
-    request.context.oprag.principal = principal;
-    if (match.compiled.shortForm) {
-      if (principal.kind !== 'project')
-        throw new Forbidden("the short forms act on a project key's own project; use /v1/projects/{project_id}/...");
-      match.params.project_id = principal.projectId;
-    }
-    request.context.oprag.projectId = match.params.project_id ?? null;
-    // who may do what is settled before anything reads the body
-    const { permission, company } = match.compiled.route;
-    if (permission && match.params.project_id) {
-      request.context.oprag.access = await services.authorize.project(principal, match.params.project_id, permission);
-    }
-    if (company) request.context.oprag.access = services.authorize.company(principal, company === 'write');
-    if (body.length > requestBodyLimit(opts.maxBodyBytes, opts.bodySlackBytes)) {
-      throw new TooLarge(
-        `the body may hold a document of at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
-      );
-    }
+    const route = match.compiled.route;
+    if (route.token === 'upload') await services.documents.checkUploadToken(match.params.token);
+    if (!route.public) await authorize(services, request, match);
+    request.context.oprag.body = await readBody(event, route.token === 'upload', opts);
   },
 });
+
+/** Resolves the key into the principal, and who may do what, before anything reads the body. */
+async function authorize(services: Services, request: Request, match: Match) {
+  const event = request.event;
+  const state = request.context.oprag;
+  const auth = headersOf(event).authorization;
+  const token = auth?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
+  let principal: Principal;
+  try {
+    principal = await services.authenticate(token);
+  } catch (e) {
+    if (e instanceof Unauthorized) {
+      const call = { action: match.compiled.route.action, resource: event.path, requestId: state.requestId };
+      await services.audit
+        .recordFailedAuthentication(token, call)
+        .catch((err) => state.log.error('audit write failed', { error: err }));
+    }
+    throw e;
+  }
+  state.principal = principal;
+  if (match.compiled.shortForm) {
+    if (principal.kind !== 'project')
+      throw new Forbidden("the short forms act on a project key's own project; use /v1/projects/{project_id}/...");
+    match.params.project_id = principal.projectId;
+  }
+  state.projectId = match.params.project_id ?? null;
+  const { permission, company } = match.compiled.route;
+  if (permission && match.params.project_id) {
+    state.access = await services.authorize.project(principal, match.params.project_id, permission);
+  }
+  if (company) state.access = services.authorize.company(principal, company === 'write');
+}
+
+/**
+ * The request's body, at most what the route may carry: a document of `maxBodyBytes` in JSON or
+ * multipart, or a whole upload. The local server reads it from the socket only now; API Gateway
+ * has delivered it with the event.
+ */
+async function readBody(event: ApiEvent, upload: boolean, opts: AppOptions): Promise<Buffer> {
+  const maxUpload = opts.maxUploadBytes ?? 100 * 2 ** 20;
+  const limit = upload ? maxUpload : requestBodyLimit(opts.maxBodyBytes, opts.bodySlackBytes);
+  const body = event.readBody
+    ? await event.readBody(limit, upload)
+    : (event.rawBody ??
+      (event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0)));
+  if (body.length > limit) throw tooLarge(upload, opts);
+  return body;
+}
+
+/** The 413 of a body past its route's limit. */
+export function tooLarge(upload: boolean, opts: Pick<AppOptions, 'maxBodyBytes' | 'maxUploadBytes'>): TooLarge {
+  const maxUpload = opts.maxUploadBytes ?? 100 * 2 ** 20;
+  return new TooLarge(
+    upload
+      ? `the file may be at most ${maxUpload / 2 ** 20} MB`
+      : `the body may hold a document of at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
+  );
+}
 
 /**
  * The largest request body read for a document of `maxBodyBytes`: the document base64-encoded in

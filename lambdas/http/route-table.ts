@@ -24,6 +24,11 @@ export interface RouteDeclaration {
   company?: 'read' | 'write';
   /** routes that need no key (upload URLs carry their own one-time token) */
   public?: boolean;
+  /**
+   * `upload`: the path's `:token` is the caller's credential, checked (known, unused, unexpired)
+   * before a byte of the body is read, and the body may carry a whole upload (`maxUploadBytes`)
+   */
+  token?: 'upload';
   /** routes any valid key may call, about the key itself (`GET /v1/me`): no project, no role */
   anyKey?: boolean;
   /** also served without `/projects/:project_id`, acting on a project key's own project */
@@ -42,7 +47,7 @@ function route<A extends string>(
   path: string,
   action: A,
   permission?: Permission,
-  more: Pick<RouteDeclaration, 'public' | 'anyKey' | 'short' | 'localOnly'> = {},
+  more: Pick<RouteDeclaration, 'public' | 'token' | 'anyKey' | 'short' | 'localOnly'> = {},
 ) {
   return { method, path, action, permission, ...more };
 }
@@ -93,7 +98,11 @@ const BY_TARGET = {
     route('GET', `${P}/documents/:document_id/content`, 'documents.content', 'documents.read', { short: true }),
     route('DELETE', `${P}/documents/:document_id`, 'documents.delete', 'documents.write', { short: true }),
     route('POST', `${P}/uploads`, 'uploads.create', 'documents.write', { short: true }),
-    route('PUT', '/v1/uploads/:token', 'uploads.complete', undefined, { public: true, localOnly: true }),
+    route('PUT', '/v1/uploads/:token', 'uploads.complete', undefined, {
+      public: true,
+      token: 'upload',
+      localOnly: true,
+    }),
   ],
   query: [
     route('POST', `${P}/retrieve`, 'retrieve', 'retrieve', { short: true }),

@@ -6,6 +6,12 @@ import type { RouteDeclaration } from './route-table';
 export type ApiEvent = APIGatewayProxyEvent & {
   /** the body as bytes, set by the local server for upload PUTs instead of a base64 copy in `body` */
   rawBody?: Buffer;
+  /**
+   * Set by the local server instead of a body: reads the request's body from the socket, at most
+   * `limit` bytes (413 past it), called only once the caller's key or upload token holds. `upload`
+   * says the body is an upload's file (the server caps how many are read at once).
+   */
+  readBody?: (limit: number, upload: boolean) => Promise<Buffer>;
 };
 export type ApiResult = APIGatewayProxyResult;
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { newId } from '../core/ids';
-import { type AppContext, makeApp, requestBodyLimit } from '../http/app';
+import { type AppContext, makeApp, tooLarge } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
 import type { Clock, Logger } from '../ports';
@@ -12,6 +12,7 @@ import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
 import { DropFolderWatcher } from './drop-watcher';
+import { DEFAULT_SHED_LIMITS, Shedder, type ShedLimits } from './shed';
 
 export interface ServerOptions {
   dataDir: string;
@@ -32,32 +33,8 @@ export interface ServerOptions {
   quietLogLevel?: 'warn' | 'error';
   /** the time the services see (key expiry, rate windows, timestamps); the system clock by default */
   clock?: Clock;
-}
-
-const UPLOAD_PATH = /^\/v1\/uploads\/[^/]+\/?$/;
-
-/** Reads a request body up to `limit` bytes; null when it is larger. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      resolve(null);
-      return;
-    }
-    const parts: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (d: Buffer) => {
-      if (over) return;
-      size += d.length;
-      if (size > limit) {
-        over = true;
-        parts.length = 0; // let go of what was read so far
-      } else parts.push(d);
-    });
-    req.on('end', () => resolve(over ? null : Buffer.concat(parts)));
-    req.on('error', reject);
-  });
+  /** what a client may cost before it is shed (connections, timeouts, body rate); see shed.ts */
+  limits?: Partial<ShedLimits>;
 }
 
 /**
@@ -116,7 +93,13 @@ export async function startServer(opts: ServerOptions) {
     clock: opts.clock,
   });
   const { services, settings, logger } = home;
-  const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes, logger });
+  const app = makeApp(services, {
+    publicUrl: opts.publicUrl,
+    maxBodyBytes: settings.maxBodyBytes,
+    maxUploadBytes: settings.maxUploadBytes,
+    logger,
+  });
+  const shedder = new Shedder({ ...DEFAULT_SHED_LIMITS, ...opts.limits });
 
   const demo = await services.keys.createFirstCompany('Demo company');
   if (demo) {
@@ -139,37 +122,50 @@ export async function startServer(opts: ServerOptions) {
     3_600_000,
   );
   pruner.unref();
-  const server: Server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     // the request's one id, as API Gateway gives each request its own: every response carries
     // it (API.md), and the app takes it from the proxy event
     const requestId = newId('request');
     res.setHeader('x-request-id', requestId);
     try {
       if (await serveDashboard(req, res)) return;
-      const path = (req.url ?? '/').split('?')[0];
-      const upload = req.method === 'PUT' && UPLOAD_PATH.test(path);
-      const limit = upload ? settings.maxUploadBytes : requestBodyLimit(settings.maxBodyBytes);
-      const body = await readBody(req, limit);
-      if (body === null) {
-        res.setHeader('connection', 'close');
-        const message = upload
-          ? `the file may be at most ${settings.maxUploadBytes / 2 ** 20} MB`
-          : `the body may hold a document of at most ${settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`;
-        logger.info('request', { request_id: requestId, method: req.method, route: null, status: 413 });
-        send(res, errorResult('payload_too_large', 413, message, requestId));
-        return;
-      }
+      const event = toProxyEvent(req, Buffer.alloc(0), true, requestId);
+      // the body stays on the socket until the app has checked the key or upload token
+      // a client that sent `Expect: 100-continue` hears `100 Continue` only then, never before its key holds
+      const expectsContinue = /^100-continue$/i.test(req.headers.expect ?? '');
+      let continued = false;
+      event.readBody = (limit, upload) =>
+        shedder.readBody(
+          req,
+          limit,
+          upload,
+          () => tooLarge(upload, settings),
+          () => {
+            if (expectsContinue) res.writeContinue();
+            continued = true;
+          },
+        );
       const context = {
         awsRequestId: requestId,
         getRemainingTimeInMillis: () => 30_000,
       } as unknown as LambdaContext;
-      send(res, await app(toProxyEvent(req, body, upload, requestId), context as AppContext));
+      const result = await app(event, context as AppContext);
+      // answered before the body was read (401, 404, 413, 429): the rest is read and thrown
+      // away, within bounds, so the client reads this answer rather than a broken pipe; a client
+      // still waiting for `100 Continue` sends no body, and the connection ends with the answer
+      if (expectsContinue && !continued && !req.readableEnded) res.setHeader('connection', 'close');
+      else shedder.discardRest(req);
+      send(res, result);
     } catch (e) {
       logger.error('request failed', { request_id: requestId, error: e });
+      shedder.discardRest(req);
       if (!res.headersSent) send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
     }
-  });
-  server.requestTimeout = 10 * 60_000;
+  };
+  const server: Server = createServer({ connectionsCheckingInterval: shedder.limits.checkIntervalMs }, handle);
+  // without this listener Node answers `100 Continue` itself, before anyone looked at the key
+  server.on('checkContinue', handle);
+  shedder.apply(server);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
@@ -192,6 +188,8 @@ export async function startServer(opts: ServerOptions) {
     port,
     services,
     home,
+    /** what the server has read and shed so far */
+    stats: () => ({ ...shedder.stats }),
     /** Stops taking requests, finishes running ingest jobs and closes the databases. */
     close(): Promise<void> {
       closing ??= (async () => {

@@ -1,4 +1,5 @@
 import { newId } from '../core/ids';
+import { hashKey, keyKind } from '../core/keys';
 import type { AuditEvent } from '../core/model';
 import type { Page, PageRequest } from '../ports';
 import { type CompanyAccess, ownedProject, type ProjectAccess } from './access';
@@ -75,8 +76,91 @@ async function filteredPage(
   };
 }
 
-export function makeAuditServices(ctx: Context) {
+/** What a failed authentication records besides the key: the route it reached for. */
+export interface FailedAuthentication {
+  action: string;
+  resource: string;
+  requestId: string;
+}
+
+/** The display prefix a presented token claims (`oprag_ak_` or `oprag_pk_` and three characters), or null. */
+function claimedPrefix(token: string | null): string | null {
+  const prefix = token?.slice(0, 12) ?? '';
+  return /^oprag_(ak|pk)_[0-9A-Za-z]{3}$/.test(prefix) ? prefix : null;
+}
+
+/**
+ * How many failed authentications each company's audit takes per minute: a fixed window per
+ * company, so a flood of bad keys writes at most `perMinute` events a minute and a count of the
+ * rest, never one event per request.
+ */
+function failedAuthLimiter(perMinute: number) {
+  const windows = new Map<string, { minute: number; written: number; dropped: number }>();
   return {
+    /** null: drop this one; otherwise how many were dropped since the last one written */
+    take(companyId: string, now: Date): number | null {
+      const minute = Math.floor(now.getTime() / 60_000);
+      const w = windows.get(companyId);
+      if (!w || w.minute !== minute) {
+        // windows of past minutes are only worth their dropped count, carried by the next write
+        if (windows.size >= 10_000) windows.clear();
+        windows.set(companyId, { minute, written: 1, dropped: 0 });
+        return w?.dropped ?? 0;
+      }
+      if (w.written >= perMinute) {
+        w.dropped++;
+        return null;
+      }
+      w.written++;
+      const dropped = w.dropped;
+      w.dropped = 0;
+      return dropped;
+    },
+  };
+}
+
+export function makeAuditServices(ctx: Context) {
+  const limiter = failedAuthLimiter(ctx.settings.failedAuthAuditPerMinute);
+  return {
+    /**
+     * Records a failed authentication in the audit of the company its key prefix names: the
+     * company of a revoked or expired key, or the one company owning a key with the presented
+     * prefix. A token whose prefix names no company, or several, is not recorded anywhere, and a
+     * flood is cut to `failedAuthAuditPerMinute` events a minute per company. Never throws on a
+     * write: the caller answers 401 whatever happens here.
+     */
+    async recordFailedAuthentication(token: string | null, call: FailedAuthentication) {
+      const prefix = claimedPrefix(token);
+      if (!token || !prefix) return;
+      const known = keyKind(token) ? await ctx.store.findKeyByHash(hashKey(token)) : null;
+      let companyId = known?.company_id ?? null;
+      if (!companyId) {
+        const owners = await ctx.store.companiesByKeyPrefix(prefix);
+        if (owners.length !== 1) return;
+        companyId = owners[0];
+      }
+      const dropped = limiter.take(companyId, ctx.now());
+      if (dropped === null) return;
+      const now = ctx.iso();
+      const reason = !known
+        ? 'unknown_key'
+        : known.revoked_at
+          ? 'revoked'
+          : known.expires_at && Date.parse(known.expires_at) <= Date.parse(now)
+            ? 'expired'
+            : 'invalid';
+      await ctx.store.appendCompanyAudit(companyId, {
+        id: newId('request'),
+        at: now,
+        actor: { type: prefix.startsWith('oprag_ak_') ? 'company_key' : 'project_key', key_id: known?.id ?? null },
+        action: 'auth.failed',
+        resource: call.resource,
+        outcome: 'denied',
+        request_id: call.requestId,
+        detail: { key_prefix: prefix, reason, route: call.action, ...(dropped ? { unrecorded_before: dropped } : {}) },
+      });
+    },
+
     /**
      * Writes the audit event of an authenticated call. It lands in the project's log only when
      * the project is the caller's own; a reach for someone else's project is logged on the

@@ -37,6 +37,11 @@ export interface Settings {
   allowPrivateUrls: boolean;
   /** days an audit event is kept */
   auditRetentionDays: number;
+  /**
+   * failed authentications written to one company's audit per minute (per running process); the
+   * rest of the minute's are counted and the count rides on the next one written
+   */
+  failedAuthAuditPerMinute: number;
   /** pauses between webhook attempts: one more attempt than there are pauses */
   webhookRetryDelaysMs: number[];
   /** what reading one document may cost: memory, time, output, inflation (docs/security.md) */
@@ -72,6 +77,7 @@ export const DEFAULT_SETTINGS: Settings = {
   embedBatchSize: 16,
   allowPrivateUrls: false,
   auditRetentionDays: 400,
+  failedAuthAuditPerMinute: 20,
   webhookRetryDelaysMs: [1000, 2000, 4000, 8000],
   readLimits: DEFAULT_READ_LIMITS,
   readWorkers: 1,

@@ -98,6 +98,15 @@ export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
      * The bytes of an upload have landed at the local server: claim the one-time URL and ingest
      * them. No key: the URL's token is the caller's right, and names the project.
      */
+    /**
+     * Whether an upload URL's token is good for a PUT (known, unused, unexpired), checked before
+     * its bytes are read; claims nothing: the PUT that lands the bytes claims it.
+     */
+    async checkUploadToken(token: string) {
+      const upload = await ctx.store.findUpload(hashKey(token), ctx.iso());
+      if (!upload) throw new NotFound('upload URL (unknown, used or expired)');
+    },
+
     async completeUpload(token: string, bytes: Buffer) {
       return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes, 'queue');
     },

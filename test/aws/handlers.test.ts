@@ -168,6 +168,30 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect(chat.body.citations[0]).toMatchObject({ document_id: id, title: 'Flights handbook', url: '/kb/flights' });
   });
 
+  it('records a failed authentication by key prefix in the company audit on DynamoDB, a revoked key with its id', async () => {
+    const p = await newProject();
+    const keys = await call('GET', `/v1/projects/${p.id}/keys`, adminKey);
+    const keyId = keys.body.keys[0].id as string;
+    expect((await call('DELETE', `/v1/projects/${p.id}/keys/${keyId}`, adminKey)).status).toBe(200);
+    expect((await call('POST', '/v1/retrieve', p.key, { query: 'anything' })).status).toBe(401);
+    // a key no one holds, sharing the admin key's display prefix
+    const forged = `${adminKey.slice(0, 12)}${'x'.repeat(37)}`;
+    expect((await call('GET', '/v1/me', forged)).status).toBe(401);
+
+    const audit = await call('GET', '/v1/company/audit', adminKey);
+    expect(audit.status).toBe(200);
+    const [unknown, revoked] = audit.body.events.filter((e: { action: string }) => e.action === 'auth.failed');
+    expect(unknown).toMatchObject({
+      actor: { type: 'company_key', key_id: null },
+      outcome: 'denied',
+      detail: { key_prefix: adminKey.slice(0, 12), reason: 'unknown_key', route: 'me' },
+    });
+    expect(revoked).toMatchObject({
+      actor: { type: 'project_key', key_id: keyId },
+      detail: { key_prefix: p.key.slice(0, 12), reason: 'revoked', route: 'retrieve' },
+    });
+  });
+
   it("hands out a document's original as a short-lived S3 link (302), never through the function", async () => {
     const p = await newProject();
     const text = 'Pallets are stacked at most three high in aisle nine.';

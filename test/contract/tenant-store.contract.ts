@@ -52,6 +52,22 @@ export function describeTenantStoreContract(name: string, make: MakeTenantStore)
         expect(await store().findKeyByHash('no-such-hash')).toBeNull();
       });
 
+      it('finds the companies owning a key prefix, each once, and none for an unknown prefix', async () => {
+        const a = company();
+        const b = company();
+        const p = project(a.id);
+        await store().putKey(companyKey(a.id, { prefix: 'oprag_ak_Ab1' }));
+        await store().putKey(projectKey(a.id, p.id, { prefix: 'oprag_ak_Ab1' }));
+        await store().putKey(companyKey(a.id, { prefix: 'oprag_ak_Zz9', revoked_at: '2025-01-15T10:00:00.000Z' }));
+        await store().putKey(companyKey(b.id, { prefix: 'oprag_pk_Cd2' }));
+        await store().putKey(companyKey(a.id, { prefix: 'oprag_pk_Cd2' }));
+
+        expect(await store().companiesByKeyPrefix('oprag_ak_Ab1')).toEqual([a.id]);
+        expect(await store().companiesByKeyPrefix('oprag_ak_Zz9')).toEqual([a.id]);
+        expect(await store().companiesByKeyPrefix('oprag_pk_Cd2')).toEqual([a.id, b.id].sort());
+        expect(await store().companiesByKeyPrefix('oprag_ak_Xx0')).toEqual([]);
+      });
+
       it('lists company keys newest first without project keys, and project keys per project', async () => {
         const c = company();
         const other = company();
@@ -211,6 +227,20 @@ export function describeTenantStoreContract(name: string, make: MakeTenantStore)
 
         expect(first).toEqual({ ...u, used_at: now });
         expect(second).toBeNull();
+      });
+
+      it('finds an unused, unexpired upload by its token without claiming it', async () => {
+        const u = upload(project(company().id).id);
+        const old = upload(project(company().id).id, { expires_at: '2025-01-15T10:00:00.000Z' });
+        await store().putUpload(u);
+        await store().putUpload(old);
+
+        expect(await store().findUpload(u.token_hash, now)).toEqual(u);
+        expect(await store().findUpload(u.token_hash, now)).toEqual(u);
+        expect(await store().findUpload(old.token_hash, now)).toBeNull();
+        expect(await store().findUpload('token-unknown', now)).toBeNull();
+        expect(await store().claimUpload(u.token_hash, now)).toEqual({ ...u, used_at: now });
+        expect(await store().findUpload(u.token_hash, now)).toBeNull();
       });
 
       it('does not claim an expired upload or an unknown hash', async () => {

@@ -269,7 +269,7 @@ export class DynamoProjectRecords implements ProjectRecords {
     let keys = 0;
     for (let pass = 0; pass < 5; pass++) {
       const items = (
-        await queryAll(this.doc, this.range(''), { projection: ['pk', 'sk', 'hash', 'token_hash'] })
+        await queryAll(this.doc, this.range(''), { projection: ['pk', 'sk', 'hash', 'prefix', 'token_hash'] })
       ).filter((i) => i.sk !== 'PROJECT');
       if (items.length === 0) break;
       const doomed: { pk: string; sk: string }[] = [];
@@ -280,6 +280,7 @@ export class DynamoProjectRecords implements ProjectRecords {
         if (sk.startsWith('KEY#')) {
           keys++;
           doomed.push({ pk: `KEY#${sk.slice(4)}`, sk: 'KEY' }, { pk: `KEYHASH#${i.hash}`, sk: 'KEYHASH' });
+          if (i.prefix) doomed.push({ pk: `KEYPREFIX#${i.prefix}`, sk });
         }
         if (sk.startsWith('UPLOAD#')) {
           doomed.push({ pk: `UPLOAD#${sk.slice(7)}`, sk: 'UPLOAD' });

@@ -32,6 +32,7 @@ export { createTableForTests, TABLE_DEFINITION } from './dynamo-table';
  *   documents, golden questions and runs, audit, usage, window counters: see DynamoProjectRecords
  *   key id pointer      KEY#<kid>           KEY                    owner = the key's pk
  *   key hash pointer    KEYHASH#<hash>      KEYHASH                owner, key_id
+ *   key prefix pointer  KEYPREFIX#<prefix>  KEY#<kid>              owner, company_id
  *   upload id pointer   UPLOAD#<uid>        UPLOAD                 owner (ttl)
  *   upload token ptr    UPLOADTOKEN#<hash>  UPLOADTOKEN            owner, upload_id (ttl)
  *
@@ -86,7 +87,13 @@ export class DynamoTenantStore implements TenantStore {
     await this.put({ ...k, pk: owner, sk: `KEY#${k.id}` });
     await this.put({ pk: `KEY#${k.id}`, sk: 'KEY', owner });
     await this.put({ pk: `KEYHASH#${k.hash}`, sk: 'KEYHASH', owner, key_id: k.id });
+    await this.put({ pk: `KEYPREFIX#${k.prefix}`, sk: `KEY#${k.id}`, owner, company_id: k.company_id });
     this.keyOwners.set(k.id, owner);
+  }
+
+  async companiesByKeyPrefix(prefix: string) {
+    const items = await queryAll(this.doc, { table: this.table, partition: `KEYPREFIX#${prefix}`, prefix: 'KEY#' });
+    return [...new Set(items.map((i) => String(i.company_id)))].sort();
   }
 
   private async keyOwner(id: string): Promise<string | null> {
@@ -220,6 +227,14 @@ export class DynamoTenantStore implements TenantStore {
     await this.put({ ...u, pk: owner, sk: `UPLOAD#${u.id}`, ttl });
     await this.put({ pk: `UPLOAD#${u.id}`, sk: 'UPLOAD', owner, ttl });
     await this.put({ pk: `UPLOADTOKEN#${u.token_hash}`, sk: 'UPLOADTOKEN', owner, upload_id: u.id, ttl });
+  }
+
+  async findUpload(tokenHash: string, now: string) {
+    const pointer = await this.get(`UPLOADTOKEN#${tokenHash}`, 'UPLOADTOKEN');
+    if (typeof pointer?.owner !== 'string' || typeof pointer.upload_id !== 'string') return null;
+    const u = record<UploadRecord>(await this.get(pointer.owner, `UPLOAD#${pointer.upload_id}`));
+    // the pointer is checked against the record it names, as a claim checks it
+    return u && u.token_hash === tokenHash && !u.used_at && u.expires_at > now ? u : null;
   }
 
   async claimUpload(tokenHash: string, now: string) {

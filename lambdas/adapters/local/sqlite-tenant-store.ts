@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, company_id TEXT NOT NULL, project_id TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS api_keys_company ON api_keys (company_id, id);
 CREATE INDEX IF NOT EXISTS api_keys_project ON api_keys (project_id, id);
+CREATE INDEX IF NOT EXISTS api_keys_prefix ON api_keys (json_extract(data, '$.prefix'), company_id);
 CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY, company_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projects_company ON projects (company_id, id);
 CREATE TABLE IF NOT EXISTS documents (
@@ -105,6 +106,10 @@ export class SqliteTenantStore implements TenantStore {
   async findKeyByHash(hash: string) {
     return parse<ApiKeyRecord>(this.sql('SELECT data FROM api_keys WHERE hash = ?').get(hash) as Row);
   }
+  async companiesByKeyPrefix(prefix: string) {
+    const sql = `SELECT DISTINCT company_id FROM api_keys WHERE json_extract(data, '$.prefix') = ? ORDER BY company_id`;
+    return (this.sql(sql).all(prefix) as { company_id: string }[]).map((r) => r.company_id);
+  }
   async listCompanyKeys(companyId: string) {
     const sql = 'SELECT data FROM api_keys WHERE company_id = ? AND project_id IS NULL ORDER BY id DESC';
     return parseAll<ApiKeyRecord>(this.sql(sql).all(companyId) as Row[]);
@@ -173,6 +178,10 @@ export class SqliteTenantStore implements TenantStore {
     this.sql(
       'INSERT INTO uploads (id, token_hash, project_id, expires_at, used_at, data) VALUES (?, ?, ?, ?, NULL, ?)',
     ).run(u.id, u.token_hash, u.project_id, u.expires_at, JSON.stringify(u));
+  }
+  async findUpload(tokenHash: string, now: string) {
+    const sql = 'SELECT data FROM uploads WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?';
+    return parse<UploadRecord>(this.sql(sql).get(tokenHash, now) as Row);
   }
   async claimUpload(tokenHash: string, now: string) {
     this.now();
