@@ -7,7 +7,7 @@ import { newId } from '../core/ids';
 import { type AppContext, makeApp, requestBodyLimit } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
-import type { Clock, Logger } from '../ports';
+import type { Clock, Generator, Logger } from '../ports';
 import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
@@ -32,6 +32,8 @@ export interface ServerOptions {
   quietLogLevel?: 'warn' | 'error';
   /** the time the services see (key expiry, rate windows, timestamps); the system clock by default */
   clock?: Clock;
+  /** the generator the answers use instead of the configured one (tests) */
+  generator?: Generator;
 }
 
 const UPLOAD_PATH = /^\/v1\/uploads\/[^/]+\/?$/;
@@ -98,7 +100,18 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, raw = false, re
   };
 }
 
-function send(res: ServerResponse, result: ApiResult): void {
+async function send(res: ServerResponse, result: ApiResult): Promise<void> {
+  if (result.stream) {
+    // each piece goes out as it comes (chunked), not held for a length
+    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    for await (const piece of result.stream) {
+      if (res.destroyed) continue; // the caller left: let the stream finish its bookkeeping
+      if (!res.write(piece)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+    res.end();
+    return;
+  }
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
   res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': body.length });
   res.end(body);
@@ -114,9 +127,15 @@ export async function startServer(opts: ServerOptions) {
     logger: opts.logger,
     quietLogLevel: opts.quietLogLevel,
     clock: opts.clock,
+    generator: opts.generator,
   });
   const { services, settings, logger } = home;
-  const app = makeApp(services, { publicUrl: opts.publicUrl, maxBodyBytes: settings.maxBodyBytes, logger });
+  const app = makeApp(services, {
+    publicUrl: opts.publicUrl,
+    maxBodyBytes: settings.maxBodyBytes,
+    logger,
+    streaming: true,
+  });
 
   const demo = await services.keys.createFirstCompany('Demo company');
   if (demo) {
@@ -156,17 +175,17 @@ export async function startServer(opts: ServerOptions) {
           ? `the file may be at most ${settings.maxUploadBytes / 2 ** 20} MB`
           : `the body may hold a document of at most ${settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`;
         logger.info('request', { request_id: requestId, method: req.method, route: null, status: 413 });
-        send(res, errorResult('payload_too_large', 413, message, requestId));
+        await send(res, errorResult('payload_too_large', 413, message, requestId));
         return;
       }
       const context = {
         awsRequestId: requestId,
         getRemainingTimeInMillis: () => 30_000,
       } as unknown as LambdaContext;
-      send(res, await app(toProxyEvent(req, body, upload, requestId), context as AppContext));
+      await send(res, await app(toProxyEvent(req, body, upload, requestId), context as AppContext));
     } catch (e) {
       logger.error('request failed', { request_id: requestId, error: e });
-      if (!res.headersSent) send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
+      if (!res.headersSent) await send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
     }
   });
   server.requestTimeout = 10 * 60_000;
