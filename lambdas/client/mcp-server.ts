@@ -23,7 +23,10 @@ interface ChatAnswer {
   refusal: { reason: string; message: string } | null;
 }
 
-const text = (value: string, isError = false): CallToolResult => ({ content: [{ type: 'text', text: value }], isError });
+const text = (value: string, isError = false): CallToolResult => ({
+  content: [{ type: 'text', text: value }],
+  isError,
+});
 
 /** A failed call as a tool error that says what went wrong, in the API's own words. */
 function apiError(res: ApiResponse<unknown>): CallToolResult {
@@ -135,8 +138,7 @@ export function makeMcpServer(baseUrl: string, key: string): McpServer {
     ({ limit, cursor }) => {
       const query = new URLSearchParams({ limit: String(limit ?? 50), ...(cursor ? { cursor } : {}) });
       return call(
-        () =>
-          api.get<{ documents: Record<string, unknown>[]; next_cursor: string | null }>(`/v1/documents?${query}`),
+        () => api.get<{ documents: Record<string, unknown>[]; next_cursor: string | null }>(`/v1/documents?${query}`),
         (body) =>
           text(
             JSON.stringify(

@@ -15,7 +15,13 @@ import { goldenRoutes } from './routes/golden';
 import { withSecurityHeaders } from './security';
 import type { ApiEvent, ApiResult, Reply, Route } from './types';
 
-export const ALL_ROUTES: Route[] = [...controlRoutes, ...documentRoutes, ...answerRoutes, ...compatRoutes, ...goldenRoutes];
+export const ALL_ROUTES: Route[] = [
+  ...controlRoutes,
+  ...documentRoutes,
+  ...answerRoutes,
+  ...compatRoutes,
+  ...goldenRoutes,
+];
 
 /** What the middlewares share about one request. */
 interface RequestState {

@@ -185,7 +185,8 @@ export async function startServer(opts: ServerOptions) {
       await send(res, await app(toProxyEvent(req, body, upload, requestId), context as AppContext));
     } catch (e) {
       logger.error('request failed', { request_id: requestId, error: e });
-      if (!res.headersSent) await send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
+      if (!res.headersSent)
+        await send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
     }
   });
   server.requestTimeout = 10 * 60_000;

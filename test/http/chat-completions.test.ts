@@ -187,7 +187,8 @@ describe('POST /v1/chat/completions with the official OpenAI client', () => {
   });
 
   it('answers bad bodies with the API error body and 400', async () => {
-    const post = (body: unknown) => t.client(p.key).post<{ error: { type: string; message: string } }>('/v1/chat/completions', body);
+    const post = (body: unknown) =>
+      t.client(p.key).post<{ error: { type: string; message: string } }>('/v1/chat/completions', body);
     for (const body of [
       {},
       { messages: [] },

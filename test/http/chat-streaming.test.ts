@@ -1,5 +1,5 @@
-import type { GeneratedPiece, Generator, GeneratorInput } from '../../lambdas/ports';
 import { splitSentences } from '../../lambdas/core/text';
+import type { GeneratedPiece, Generator, GeneratorInput } from '../../lambdas/ports';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /** A promise a test resolves by hand. */
