@@ -64,12 +64,14 @@ describe('chat streams as the generator writes', () => {
   let t: TestServer;
   let generator: ScriptedGenerator;
   let key: string;
+  let projectId: string;
 
   beforeAll(async () => {
     generator = new ScriptedGenerator();
     t = await startTestServer({ generator });
     const p = await t.project('streaming');
     key = p.key;
+    projectId = p.id;
     const res = await p.client.post('/v1/documents?wait=true', {
       title: 'Refund policy',
       text: 'Refunds are accepted within 30 days of purchase. Shipping costs are never refunded to the buyer.',
@@ -107,6 +109,13 @@ describe('chat streams as the generator writes', () => {
       'Refunds are accepted within 30 days of purchase [1]. Shipping costs are never refunded to the buyer [1].',
     );
     expect(done.answer).not.toContain('cheese');
+
+    // the audit event is written once the stream has ended, with what it answered
+    const audit = await t.admin.get<{ events: { action: string; outcome: string; detail: Record<string, unknown> }[] }>(
+      `/v1/projects/${projectId}/audit?action=chat`,
+    );
+    expect(audit.body.events[0]).toMatchObject({ action: 'chat', outcome: 'success' });
+    expect(audit.body.events[0].detail).toMatchObject({ grounded: true, refused: false });
   });
 
   it('streams OpenAI chunks the same way', async () => {
