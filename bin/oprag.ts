@@ -132,6 +132,24 @@ program
   });
 
 program
+  .command('mcp')
+  .description("serve one project's documents as Model Context Protocol tools over stdio")
+  .option('--base-url <url>', 'the API', defaultBaseUrl())
+  .option(
+    '--key <key>',
+    "the project's key (scope query; ingest or review to list documents)",
+    process.env.OPRAG_API_KEY,
+  )
+  .action(async (opts: { baseUrl: string; key?: string }) => {
+    if (!opts.key) {
+      process.stderr.write('pass --key with a project key, or set OPRAG_API_KEY\n');
+      process.exit(1);
+    }
+    const { serveMcp } = await import('../lambdas/client/mcp-server');
+    await serveMcp(opts.baseUrl, opts.key);
+  });
+
+program
   .command('isolation-check')
   .description('prove tenant isolation against a running deployment, local or AWS')
   .option('--base-url <url>', 'the API', defaultBaseUrl())

@@ -262,7 +262,16 @@ export interface UploadTarget {
 /** Writes an answer whose sentences cite passages as `[n]`. */
 export interface Generator {
   generate(input: GeneratorInput): Promise<{ text: string; units: number }>;
+  /**
+   * The same answer as it is written: text pieces as the model produces them, then at most one
+   * `units` piece (what the call cost). `withheld` says the model or a guardrail withheld the
+   * text after all. Generators without it are streamed from `generate`'s whole text.
+   */
+  stream?(input: GeneratorInput): AsyncIterable<GeneratedPiece>;
 }
+
+/** A piece of a streamed answer: text as written, or the call's cost at its end. */
+export type GeneratedPiece = { text: string } | { units: number; withheld?: boolean };
 
 /** Runs document processing after the request that queued it. */
 export interface IngestQueue {

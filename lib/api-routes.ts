@@ -1,4 +1,4 @@
-import { ROUTE_TABLE, type RouteDeclaration, type RouteTarget, shortFormOf } from '../lambdas/http/route-table';
+import { ROUTE_TABLE, type RouteDeclaration, type RouteTarget, servedPaths } from '../lambdas/http/route-table';
 
 /** The function that serves a route. */
 export type ApiTarget = RouteTarget;
@@ -22,14 +22,13 @@ export function gatewayPath(path: string): string {
  * server does. Routes marked `localOnly` are left out: on AWS the upload URL is an S3 presigned
  * URL, so the bytes never pass through the API.
  */
-export const API_ROUTES: readonly ApiRoute[] = ROUTE_TABLE.filter((r) => !r.localOnly).flatMap((r) => {
-  const short = r.short ? shortFormOf(r.path) : null;
-  return [r.path, ...(short ? [short] : [])].map((path) => ({
+export const API_ROUTES: readonly ApiRoute[] = ROUTE_TABLE.filter((r) => !r.localOnly).flatMap((r) =>
+  servedPaths(r).map((path) => ({
     method: r.method,
     path: gatewayPath(path),
     target: r.target,
-  }));
-});
+  })),
+);
 
 /** The path parameters of a resource path, e.g. `project_id` and `document_id`. */
 export function pathParameters(path: string): string[] {

@@ -26,37 +26,64 @@ export function support(sentence: string, passage: Passage): number {
  * dropped, and the survivors are renumbered 1..k in order of first use.
  */
 export function checkCitations(answer: string, passages: Passage[], minSupport = 0.5): CheckedAnswer {
-  const byIndex = new Map(passages.map((p) => [p.index, p]));
-  const normalized = answer
+  const checker = new SentenceChecker(passages, minSupport);
+  const kept: string[] = [];
+  for (const sentence of splitSentences(normalizeMarkers(answer))) {
+    const checked = checker.check(sentence);
+    if (checked !== null) kept.push(checked);
+  }
+  return { answer: kept.join(' ').trim(), used: checker.used, dropped: checker.dropped };
+}
+
+/**
+ * Marker lists split into single markers (`[1, 2]` → `[1][2]`), and a marker after the full stop
+ * moved before it: "... 30 days. [1]" belongs to the sentence it follows.
+ */
+export function normalizeMarkers(answer: string): string {
+  return answer
     .replace(/\[(\d+(?:\s*,\s*\d+)+)\]/g, (_, list: string) =>
       list
         .split(',')
         .map((n) => `[${n.trim()}]`)
         .join(''),
     )
-    // "... 30 days. [1]": a marker after the full stop belongs to the sentence it follows
     .replace(/([.!?。])((?:\s*\[\d+\])+)/g, '$2$1');
-  const used: number[] = [];
-  const kept: string[] = [];
-  const dropped: string[] = [];
-  for (const sentence of splitSentences(normalized)) {
+}
+
+/**
+ * Checks the sentences of one answer in order, numbering citations by first use: what
+ * checkCitations does to a whole answer, one sentence at a time (so a stream can send each
+ * sentence once it holds, and nothing that doesn't).
+ */
+export class SentenceChecker {
+  /** passage indices in the order the answer first cites them */
+  readonly used: number[] = [];
+  readonly dropped: string[] = [];
+  private readonly byIndex: Map<number, Passage>;
+
+  constructor(
+    passages: Passage[],
+    private readonly minSupport = 0.5,
+  ) {
+    this.byIndex = new Map(passages.map((p) => [p.index, p]));
+  }
+
+  /** The sentence with its valid markers renumbered, or null when none holds (it is dropped). */
+  check(sentence: string): string | null {
     const markers = [...sentence.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
     const valid = markers.filter((n) => {
-      const p = byIndex.get(n);
-      return p !== undefined && support(sentence, p) >= minSupport;
+      const p = this.byIndex.get(n);
+      return p !== undefined && support(sentence, p) >= this.minSupport;
     });
     if (valid.length === 0) {
-      dropped.push(sentence);
-      continue;
+      this.dropped.push(sentence);
+      return null;
     }
-    for (const n of valid) if (!used.includes(n)) used.push(n);
-    kept.push(
-      sentence
-        .replace(/\s*\[(\d+)\]/g, (_whole, n: string) =>
-          valid.includes(Number(n)) ? ` [${used.indexOf(Number(n)) + 1}]` : '',
-        )
-        .replace(/\s+([.!?])/g, '$1'),
-    );
+    for (const n of valid) if (!this.used.includes(n)) this.used.push(n);
+    return sentence
+      .replace(/\s*\[(\d+)\]/g, (_whole, n: string) =>
+        valid.includes(Number(n)) ? ` [${this.used.indexOf(Number(n)) + 1}]` : '',
+      )
+      .replace(/\s+([.!?])/g, '$1');
   }
-  return { answer: kept.join(' ').trim(), used, dropped };
 }

@@ -8,13 +8,20 @@ import { type CompanyAccess, grantedCompany, grantedProject, type ProjectAccess 
 import { toErrorResult } from './errors';
 import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
+import { compatRoutes } from './routes/compat';
 import { controlRoutes } from './routes/control';
 import { documentRoutes } from './routes/documents';
 import { goldenRoutes } from './routes/golden';
 import { withSecurityHeaders } from './security';
 import type { ApiEvent, ApiResult, Reply, Route } from './types';
 
-export const ALL_ROUTES: Route[] = [...controlRoutes, ...documentRoutes, ...answerRoutes, ...goldenRoutes];
+export const ALL_ROUTES: Route[] = [
+  ...controlRoutes,
+  ...documentRoutes,
+  ...answerRoutes,
+  ...compatRoutes,
+  ...goldenRoutes,
+];
 
 /** What the middlewares share about one request. */
 interface RequestState {
@@ -30,6 +37,8 @@ interface RequestState {
   access?: ProjectAccess | CompanyAccess;
   body?: Buffer;
   auditDetail?: Record<string, unknown>;
+  /** set for a streamed reply: writes the audit event once the stream has ended */
+  auditAfterStream?: (status: number) => Promise<void>;
 }
 
 export interface AppOptions {
@@ -45,6 +54,12 @@ export interface AppOptions {
   bodySlackBytes?: number;
   /** the dashboard's origin, allowed to call the API from a browser (CORS) */
   corsOrigin?: string;
+  /**
+   * whether the home sends a streamed body as it comes (the local server); otherwise the app
+   * collects it into one body (a Lambda behind the REST API's proxy integration)
+   * @default false
+   */
+  streaming?: boolean;
 }
 
 /** The Lambda context, carrying the request's state from the middlewares to the handler. */
@@ -73,6 +88,10 @@ function baseUrlOf(event: ApiEvent, headers: Record<string, string | undefined>,
 
 function toResult(reply: Reply, requestId: string): ApiResult {
   const headers = withSecurityHeaders({ 'x-request-id': requestId, ...reply.headers });
+  if (reply.stream) {
+    headers['content-type'] = reply.stream.contentType;
+    return { statusCode: reply.status, headers, body: '', stream: reply.stream.chunks };
+  }
   if (reply.raw) {
     headers['content-type'] = reply.raw.contentType;
     const binary = Buffer.isBuffer(reply.raw.body);
@@ -164,7 +183,13 @@ const auditMiddleware = (services: Services): Middleware => {
     }
   };
   return {
-    after: async (request: Request) => record(request, request.response?.statusCode ?? 200),
+    after: async (request: Request) => {
+      if ((request.response as ApiResult | undefined)?.stream) {
+        request.context.oprag.auditAfterStream = (status) => record(request, status);
+        return;
+      }
+      await record(request, request.response?.statusCode ?? 200);
+    },
     onError: async (request: Request) => {
       const status = request.error instanceof OpragError ? request.error.status : 500;
       await record(request, status);
@@ -291,8 +316,36 @@ export function makeApp(services: Services, opts: AppOptions) {
         services,
       });
       state.auditDetail = reply.audit;
-      return toResult(reply, state.requestId);
+      if (reply.stream) reply.stream = { ...reply.stream, chunks: guardedStream(reply.stream, state) };
+      const result = toResult(reply, state.requestId);
+      return result.stream && !opts.streaming ? collect(result) : result;
     });
+}
+
+/**
+ * A streamed body that never throws: a failure after the first piece is logged and sent as the
+ * route's error piece (the status has gone out by then), and the audit event is written at the end.
+ */
+async function* guardedStream(stream: NonNullable<Reply['stream']>, state: RequestState): AsyncGenerator<string> {
+  let status = 200;
+  try {
+    yield* stream.chunks;
+  } catch (e) {
+    status = e instanceof OpragError ? e.status : 500;
+    state.log.error('stream failed', { error: e });
+    const message = e instanceof OpragError && status < 500 ? e.message : 'something went wrong on our side';
+    const type = e instanceof OpragError && status < 500 ? e.type : 'internal';
+    yield stream.onError({ type, message, request_id: state.requestId });
+  } finally {
+    await state.auditAfterStream?.(status);
+  }
+}
+
+/** A streamed result as one body, for a home that cannot stream. */
+async function collect(result: ApiResult): Promise<ApiResult> {
+  let body = '';
+  for await (const piece of result.stream as AsyncIterable<string>) body += piece;
+  return { statusCode: result.statusCode, headers: result.headers, body };
 }
 
 export type App = ReturnType<typeof makeApp>;

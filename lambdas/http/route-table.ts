@@ -33,6 +33,11 @@ export interface RouteDeclaration {
   anyKey?: boolean;
   /** also served without `/projects/:project_id`, acting on a project key's own project */
   short?: boolean;
+  /**
+   * served only in the short form, for a project key (`/v1/chat/completions`: OpenAI's clients
+   * append that path to their base URL, so the route has no project in its path)
+   */
+  shortOnly?: boolean;
   /** served by the local server only: on AWS an upload URL is a presigned S3 URL */
   localOnly?: boolean;
   /** the function that serves it on AWS */
@@ -47,7 +52,7 @@ function route<A extends string>(
   path: string,
   action: A,
   permission?: Permission,
-  more: Pick<RouteDeclaration, 'public' | 'token' | 'anyKey' | 'short' | 'localOnly'> = {},
+  more: Pick<RouteDeclaration, 'public' | 'token' | 'anyKey' | 'short' | 'shortOnly' | 'localOnly'> = {},
 ) {
   return { method, path, action, permission, ...more };
 }
@@ -107,6 +112,7 @@ const BY_TARGET = {
   query: [
     route('POST', `${P}/retrieve`, 'retrieve', 'retrieve', { short: true }),
     route('POST', `${P}/chat`, 'chat', 'chat', { short: true }),
+    route('POST', `${P}/chat/completions`, 'chat.completions', 'chat', { short: true, shortOnly: true }),
   ],
 } as const;
 
@@ -120,6 +126,13 @@ export const ROUTE_TABLE: readonly RouteDeclaration[] = (Object.keys(BY_TARGET) 
 /** The declaration of a route, for its handler to spread. */
 export function declared(action: RouteAction): RouteDeclaration {
   return ROUTE_TABLE.find((r) => r.action === action) as RouteDeclaration;
+}
+
+/** The paths a route is served on: its own, its short form, or only the short form. */
+export function servedPaths(route: Pick<RouteDeclaration, 'path' | 'short' | 'shortOnly'>): string[] {
+  const short = route.short || route.shortOnly ? shortFormOf(route.path) : null;
+  if (route.shortOnly && short) return [short];
+  return short ? [route.path, short] : [route.path];
 }
 
 /** The short form of a project route (`/v1/projects/:project_id/chat` → `/v1/chat`); null for others. */

@@ -1,4 +1,4 @@
-import { shortFormOf } from './route-table';
+import { servedPaths } from './route-table';
 import type { Route } from './types';
 
 export interface CompiledRoute {
@@ -31,9 +31,7 @@ function compileOne(route: Route, path: string, shortForm: boolean): CompiledRou
 export function compileRoutes(routes: Route[]): CompiledRoute[] {
   const out: CompiledRoute[] = [];
   for (const r of routes) {
-    out.push(compileOne(r, r.path, false));
-    const short = r.short ? shortFormOf(r.path) : null;
-    if (short) out.push(compileOne(r, short, true));
+    for (const path of servedPaths(r)) out.push(compileOne(r, path, path !== r.path));
   }
   return out;
 }

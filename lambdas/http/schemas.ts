@@ -176,3 +176,32 @@ export const schemas = {
   }),
   goldenRun: z.object({ include_drafts: z.boolean().optional() }).strict(),
 };
+
+/** A message content as OpenAI's clients send it: a string, or parts of which the text ones count. */
+const completionContent = z
+  .union([
+    z.string(),
+    z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough(), {
+      message: 'content must be a string or an array of parts',
+    }),
+  ])
+  .nullable()
+  .optional();
+
+/**
+ * OpenAI's Chat Completions request: `model` is echoed, `messages` carry the question (the last
+ * user message), `stream` picks the chunked answer; the model's other settings (temperature,
+ * max_tokens, tools...) are accepted and have no effect.
+ */
+export const chatCompletions = z
+  .object({
+    model: z.string().max(200, 'model must be at most 200 characters').optional(),
+    messages: z
+      .array(z.object({ role: z.string().max(50), content: completionContent }).passthrough(), {
+        message: 'messages must be an array',
+      })
+      .min(1, 'messages must hold 1 to 50 messages')
+      .max(50, 'messages must hold 1 to 50 messages'),
+    stream: z.boolean().nullable().optional(),
+  })
+  .passthrough();

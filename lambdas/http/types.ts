@@ -13,7 +13,13 @@ export type ApiEvent = APIGatewayProxyEvent & {
    */
   readBody?: (limit: number, upload: boolean) => Promise<Buffer>;
 };
-export type ApiResult = APIGatewayProxyResult;
+export type ApiResult = APIGatewayProxyResult & {
+  /**
+   * A streamed body (Server-Sent Events), for a home that can send it as it comes (the local
+   * server); `body` is empty then. A home without streaming gets the whole body instead.
+   */
+  stream?: AsyncIterable<string>;
+};
 
 /** What a route handler sees of a request. */
 export interface RouteRequest {
@@ -45,6 +51,15 @@ export interface Reply {
   json?: unknown;
   raw?: { body: Buffer | string; contentType: string };
   headers?: Record<string, string>;
+  /**
+   * A body sent as it is produced. The audit event is written when it ends, so `audit` may be
+   * filled in by then; `onError` formats a failure after the first piece, when the status is sent.
+   */
+  stream?: {
+    contentType: string;
+    chunks: AsyncIterable<string>;
+    onError(error: { type: string; message: string; request_id: string }): string;
+  };
   /** what the call's audit event records beyond who, what and the outcome (never secrets or text) */
   audit?: Record<string, unknown>;
 }

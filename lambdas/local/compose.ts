@@ -10,7 +10,7 @@ import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
 import { ParsePool } from '../adapters/parse-pool';
-import type { Clock, Logger } from '../ports';
+import type { Clock, Generator, Logger } from '../ports';
 import { resolveSettings } from '../service';
 import type { Settings } from '../service/context';
 import { makeLocalServices } from '../service/local-home';
@@ -23,7 +23,7 @@ import { makeLocalServices } from '../service/local-home';
 export function composeLocal(
   dataDir: string,
   overrides: Partial<Settings> = {},
-  opts: { logger?: Logger; quietLogLevel?: 'warn' | 'error'; clock?: Clock } = {},
+  opts: { logger?: Logger; quietLogLevel?: 'warn' | 'error'; clock?: Clock; generator?: Generator } = {},
 ) {
   const { clock } = opts;
   const logger =
@@ -40,8 +40,9 @@ export function composeLocal(
     store,
     index,
     blobs,
-    // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer
-    generator: settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(),
+    // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer;
+    // a test may bring its own
+    generator: opts.generator ?? (settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator()),
     queue,
     reader,
     uploads: new LocalUploadTarget(),

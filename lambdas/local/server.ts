@@ -7,7 +7,7 @@ import { newId } from '../core/ids';
 import { type AppContext, makeApp, tooLarge } from '../http/app';
 import { errorResult } from '../http/errors';
 import type { ApiEvent, ApiResult } from '../http/types';
-import type { Clock, Logger } from '../ports';
+import type { Clock, Generator, Logger } from '../ports';
 import type { Settings } from '../service/context';
 import { composeLocal } from './compose';
 import { serveDashboard } from './dashboard';
@@ -35,6 +35,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** what a client may cost before it is shed (connections, timeouts, body rate); see shed.ts */
   limits?: Partial<ShedLimits>;
+  /** the generator the answers use instead of the configured one (tests) */
+  generator?: Generator;
 }
 
 /**
@@ -75,7 +77,18 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, raw = false, re
   };
 }
 
-function send(res: ServerResponse, result: ApiResult): void {
+async function send(res: ServerResponse, result: ApiResult): Promise<void> {
+  if (result.stream) {
+    // each piece goes out as it comes (chunked), not held for a length
+    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    for await (const piece of result.stream) {
+      if (res.destroyed) continue; // the caller left: let the stream finish its bookkeeping
+      if (!res.write(piece)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+    res.end();
+    return;
+  }
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
   res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>), 'content-length': body.length });
   res.end(body);
@@ -91,6 +104,7 @@ export async function startServer(opts: ServerOptions) {
     logger: opts.logger,
     quietLogLevel: opts.quietLogLevel,
     clock: opts.clock,
+    generator: opts.generator,
   });
   const { services, settings, logger } = home;
   const app = makeApp(services, {
@@ -98,6 +112,7 @@ export async function startServer(opts: ServerOptions) {
     maxBodyBytes: settings.maxBodyBytes,
     maxUploadBytes: settings.maxUploadBytes,
     logger,
+    streaming: true,
   });
   const shedder = new Shedder({ ...DEFAULT_SHED_LIMITS, ...opts.limits });
 
@@ -155,11 +170,11 @@ export async function startServer(opts: ServerOptions) {
       // still waiting for `100 Continue` sends no body, and the connection ends with the answer
       if (expectsContinue && !continued && !req.readableEnded) res.setHeader('connection', 'close');
       else shedder.discardRest(req);
-      send(res, result);
+      await send(res, result);
     } catch (e) {
       logger.error('request failed', { request_id: requestId, error: e });
       shedder.discardRest(req);
-      if (!res.headersSent) send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
+      if (!res.headersSent) await send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
     }
   };
   const server: Server = createServer({ connectionsCheckingInterval: shedder.limits.checkIntervalMs }, handle);

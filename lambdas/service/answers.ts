@@ -1,3 +1,4 @@
+import { CitationStream } from '../core/citation-stream';
 import { checkCitations, support } from '../core/citations';
 import { Invalid } from '../core/errors';
 import { DEFAULT_GATE, QUESTION_GATE, relevanceGate, termCoverage } from '../core/gate';
@@ -6,7 +7,7 @@ import type { ChatAnswer, Citation, ProjectRecord } from '../core/model';
 import { isQuestion } from '../core/question';
 import { informativeWeights, unknownNames } from '../core/term-weights';
 import { queryTerms, splitSentences } from '../core/text';
-import type { Passage, SearchHit } from '../ports';
+import type { GeneratedPiece, GeneratorInput, Passage, SearchHit } from '../ports';
 import type { ProjectAccess } from './access';
 import type { Context } from './context';
 import { addUsage, checkRate } from './limits';
@@ -18,6 +19,9 @@ export interface ChatRequest {
   top_k?: number;
   filter?: SearchFilter;
 }
+
+/** A streamed answer: its pieces of text, then (as the generator's return value) the whole answer. */
+export type AnswerStream = AsyncGenerator<string, ChatAnswer, void>;
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -38,8 +42,17 @@ export function questionOf(req: ChatRequest): string {
 }
 
 export function makeAnswerServices(ctx: Context) {
-  /** Retrieves, gates, generates and checks: the whole answer path, for one project. */
-  async function answer(project: ProjectRecord, question: string, topK: number, filter?: SearchFilter, requestId = '') {
+  /**
+   * Retrieves and gates: either the refusal (no chunk passes the gate) or what the generator is
+   * given, with a way to finish the answer from its checked text.
+   */
+  async function prepare(
+    project: ProjectRecord,
+    question: string,
+    topK: number,
+    filter: SearchFilter | undefined,
+    requestId: string,
+  ) {
     const started = Date.now();
     const projectId = project.id;
     const terms = queryTerms(question);
@@ -52,19 +65,19 @@ export function makeAnswerServices(ctx: Context) {
       result.documentFrequency,
       { question, chunkCount: result.chunkCount, paraphrase: asked },
     );
-    const refuse = (): ChatAnswer => ({
-      answer: ctx.settings.refusalMessage,
-      grounded: false,
-      citations: [],
-      refusal: { reason: 'no_relevant_documents', message: ctx.settings.refusalMessage },
-      source_label: ctx.settings.sourceLabel,
-      request_id: requestId,
-      latency_ms: Date.now() - started,
-    });
-    if (!gate.answerable) {
-      await addUsage(ctx, projectId, { refusals: 1 });
-      return refuse();
-    }
+    const refuse = async (units?: number): Promise<ChatAnswer> => {
+      await addUsage(ctx, projectId, units === undefined ? { refusals: 1 } : { refusals: 1, generation_units: units });
+      return {
+        answer: ctx.settings.refusalMessage,
+        grounded: false,
+        citations: [],
+        refusal: { reason: 'no_relevant_documents', message: ctx.settings.refusalMessage },
+        source_label: ctx.settings.sourceLabel,
+        request_id: requestId,
+        latency_ms: Date.now() - started,
+      };
+    };
+    if (!gate.answerable) return { refusal: await refuse() };
     const hits = gate.passages.slice(0, topK);
     const passages: Passage[] = hits.map((h, i) => ({
       index: i + 1,
@@ -84,42 +97,106 @@ export function makeAnswerServices(ctx: Context) {
       termWeights[t.stem] = weights[i];
     });
     const unknown = asked ? unknownNames(terms, result.documentFrequency) : [];
-    const generated = await ctx.generator.generate({ question, passages, termWeights, unknownNames: unknown });
-    const checked = checkCitations(generated.text, passages);
-    if (checked.used.length === 0) {
-      await addUsage(ctx, projectId, { refusals: 1, generation_units: generated.units });
-      return refuse();
-    }
-    const sentences = splitSentences(checked.answer);
-    const citations: Citation[] = checked.used.map((passageIndex, i) => {
-      const hit = hits[passageIndex - 1];
-      const citing = sentences.filter((s) => s.includes(`[${i + 1}]`));
+    const input: GeneratorInput = { question, passages, termWeights, unknownNames: unknown };
+
+    /** The answer from the checked text: cited, or a refusal when no sentence held. */
+    const finish = async (checked: { answer: string; used: number[] }, units: number): Promise<ChatAnswer> => {
+      if (checked.used.length === 0) return refuse(units);
+      const sentences = splitSentences(checked.answer);
+      const citations: Citation[] = checked.used.map((passageIndex, i) => {
+        const hit = hits[passageIndex - 1];
+        const citing = sentences.filter((s) => s.includes(`[${i + 1}]`));
+        return {
+          index: i + 1,
+          document_id: hit.document_id,
+          chunk_id: hit.id,
+          title: hit.title,
+          url: hit.url,
+          snippet: snippetFor(hit, citing),
+          score: round(termCoverage(terms, hit, result.documentFrequency)),
+          page: hit.page,
+          section: hit.section,
+        };
+      });
+      await addUsage(ctx, projectId, { answers: 1, generation_units: units });
       return {
-        index: i + 1,
-        document_id: hit.document_id,
-        chunk_id: hit.id,
-        title: hit.title,
-        url: hit.url,
-        snippet: snippetFor(hit, citing),
-        score: round(termCoverage(terms, hit, result.documentFrequency)),
-        page: hit.page,
-        section: hit.section,
-      };
-    });
-    await addUsage(ctx, projectId, { answers: 1, generation_units: generated.units });
-    return {
-      answer: checked.answer,
-      grounded: true,
-      citations,
-      refusal: null,
-      source_label: ctx.settings.sourceLabel,
-      request_id: requestId,
-      latency_ms: Date.now() - started,
-    } satisfies ChatAnswer;
+        answer: checked.answer,
+        grounded: true,
+        citations,
+        refusal: null,
+        source_label: ctx.settings.sourceLabel,
+        request_id: requestId,
+        latency_ms: Date.now() - started,
+      } satisfies ChatAnswer;
+    };
+    return { input, passages, finish, refuse };
+  }
+
+  /** Retrieves, gates, generates and checks: the whole answer path, for one project. */
+  async function answer(project: ProjectRecord, question: string, topK: number, filter?: SearchFilter, requestId = '') {
+    const prepared = await prepare(project, question, topK, filter, requestId);
+    if ('refusal' in prepared) return prepared.refusal as ChatAnswer;
+    const generated = await ctx.generator.generate(prepared.input);
+    return prepared.finish(checkCitations(generated.text, prepared.passages), generated.units);
+  }
+
+  /**
+   * The same answer path, streamed: each sentence is sent once it is complete and its citations
+   * hold (renumbered as in the whole answer), so text that fails the checks is never sent; a
+   * refusal sends its message as the one piece. Returns the whole answer, whose `answer` is the
+   * pieces joined. Retrieval and the gate run before the first piece: their errors are plain
+   * errors, not a broken stream.
+   */
+  async function answerStream(
+    project: ProjectRecord,
+    question: string,
+    topK: number,
+    filter: SearchFilter | undefined,
+    requestId: string,
+  ): Promise<AnswerStream> {
+    const prepared = await prepare(project, question, topK, filter, requestId);
+    if ('refusal' in prepared) {
+      const refusal = prepared.refusal as ChatAnswer;
+      return (async function* () {
+        yield refusal.answer;
+        return refusal;
+      })();
+    }
+    const generator = ctx.generator;
+    const pieces: AsyncIterable<GeneratedPiece> = generator.stream
+      ? generator.stream(prepared.input)
+      : (async function* () {
+          const generated = await generator.generate(prepared.input);
+          yield { text: generated.text };
+          yield { units: generated.units };
+        })();
+    return (async function* () {
+      const checked = new CitationStream(prepared.passages);
+      let units = 0;
+      let withheld = false;
+      for await (const piece of pieces) {
+        if ('text' in piece) yield* checked.push(piece.text);
+        else {
+          units += piece.units;
+          withheld ||= piece.withheld === true;
+        }
+      }
+      yield* checked.end();
+      if (withheld) {
+        const refusal = await prepared.refuse(units);
+        if (checked.answer === '') yield refusal.answer;
+        return refusal;
+      }
+      const whole = await prepared.finish({ answer: checked.answer, used: checked.used }, units);
+      // nothing held: the refusal's message is the one piece
+      if (whole.refusal) yield whole.answer;
+      return whole;
+    })();
   }
 
   return {
     answer,
+    answerStream,
 
     async retrieve(
       { project }: ProjectAccess<'retrieve'>,
@@ -151,6 +228,12 @@ export function makeAnswerServices(ctx: Context) {
     async chat({ project }: ProjectAccess<'chat'>, body: ChatRequest, requestId: string) {
       await checkRate(ctx, project, 'chat');
       return answer(project, questionOf(body), body.top_k ?? 8, body.filter, requestId);
+    },
+
+    /** chat, streamed (see answerStream): the rate limit and retrieval are settled before it returns */
+    async chatStream({ project }: ProjectAccess<'chat'>, body: ChatRequest, requestId: string) {
+      await checkRate(ctx, project, 'chat');
+      return answerStream(project, questionOf(body), body.top_k ?? 8, body.filter, requestId);
     },
   };
 }

@@ -24,7 +24,7 @@ export function makeServices(deps: Deps) {
 export function useCases(ctx: Context) {
   const webhooks = makeWebhooks(ctx);
   const ingest = makeIngest(ctx, webhooks);
-  const { answer, retrieve, chat } = makeAnswerServices(ctx);
+  const { answer, retrieve, chat, chatStream } = makeAnswerServices(ctx);
   return {
     authenticate: (token: string | null) => authenticate(ctx, token),
     authorize: {
@@ -35,7 +35,7 @@ export function useCases(ctx: Context) {
     keys: makeKeyServices(ctx),
     projects: makeProjectServices(ctx),
     documents: { ...makeDocumentServices(ctx, ingest), ...makeUploadServices(ctx, ingest) },
-    answers: { retrieve, chat },
+    answers: { retrieve, chat, chatStream, now: () => ctx.now() },
     golden: makeGoldenServices(ctx, answer),
     exports: makeExportServices(ctx, extractedText(ctx)),
     audit: makeAuditServices(ctx),

@@ -50,6 +50,12 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     key: string,
   ) => Promise<{ statusCode: number; headers: Record<string, string | undefined> }>;
   let adminKey: string;
+  let bodyCall: (
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+  ) => Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; stream?: unknown }>;
 
   beforeAll(async () => {
     [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
@@ -81,6 +87,10 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       queue,
     });
     const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
+    bodyCall = async (method, path, key, body) => {
+      const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
+      return { statusCode: res.statusCode, headers: res.headers ?? {}, body: res.body, stream: res.stream };
+    };
     call = async (method, path, key, body) => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
@@ -190,6 +200,46 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       actor: { type: 'project_key', key_id: keyId },
       detail: { key_prefix: p.key.slice(0, 12), reason: 'revoked', route: 'retrieve' },
     });
+  });
+
+  it('answers stream: true as one body of every event, on /v1/chat and /v1/chat/completions', async () => {
+    const p = await newProject();
+    const posted = await call('POST', '/v1/documents', p.key, {
+      title: 'Travel policy',
+      text: 'Economy class is required for flights under six hours. Business class is allowed on longer flights.',
+    });
+    expect(posted.status).toBe(202);
+    const batch = await processBatch(home, sqsEvent(JSON.stringify(ingestJob(p.id, posted.body.document.id))));
+    expect(batch.batchItemFailures).toEqual([]);
+    const question = 'Which class is required for flights under six hours?';
+    const chat = await bodyCall('POST', '/v1/chat', p.key, { question, stream: true });
+    expect(chat.statusCode).toBe(200);
+    expect(chat.stream).toBeUndefined();
+    expect(chat.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(chat.body).toMatch(/^event: delta\ndata: /);
+    const done = JSON.parse((chat.body.match(/event: done\ndata: (.*)\n\n$/) as RegExpMatchArray)[1]);
+    expect(done.grounded).toBe(true);
+
+    const plain = await call('POST', '/v1/chat/completions', p.key, {
+      messages: [{ role: 'user', content: question }],
+    });
+    expect(plain.status).toBe(200);
+    expect(plain.body.choices[0].message.content).toBe(done.answer);
+    expect(plain.body.oprag.citations).toEqual(done.citations);
+    const streamed = await bodyCall('POST', '/v1/chat/completions', p.key, {
+      stream: true,
+      messages: [{ role: 'user', content: question }],
+    });
+    expect(streamed.body.endsWith('data: [DONE]\n\n')).toBe(true);
+
+    // the streamed calls are audited with what they answered, as the plain ones are
+    const audit = await call('GET', `/v1/projects/${p.id}/audit`, adminKey);
+    expect(audit.status).toBe(200);
+    const answered = audit.body.events.filter((e: { action: string }) =>
+      ['chat', 'chat.completions'].includes(e.action),
+    );
+    expect(answered).toHaveLength(3);
+    for (const e of answered) expect(e.detail).toMatchObject({ grounded: true, refused: false });
   });
 
   it("hands out a document's original as a short-lived S3 link (302), never through the function", async () => {

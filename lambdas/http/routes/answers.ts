@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ChatAnswer } from '../../core/model';
-import { splitSentences } from '../../core/text';
-import { questionOf } from '../../service/answers';
+import { type AnswerStream, questionOf } from '../../service/answers';
 import { ok } from '../reply';
 import { declared } from '../route-table';
 import { schemas } from '../schemas';
@@ -22,11 +21,21 @@ export function answerAudit(question: string, answer: ChatAnswer) {
   };
 }
 
-/** A chat answer as Server-Sent Events: the answer in `delta` pieces, then `done` with the whole. */
-export function toEventStream(answer: ChatAnswer): string {
-  const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-  const pieces = splitSentences(answer.answer).map((s, i) => (i === 0 ? s : ` ${s}`));
-  return pieces.map((text) => event('delta', { text })).join('') + event('done', answer);
+/** One Server-Sent Event. */
+export const sseEvent = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+
+/**
+ * A streamed answer as Server-Sent Events: a `delta` for each piece as it is produced, then `done`
+ * with the whole answer; `audit` is filled in when the answer is known.
+ */
+async function* chatEvents(answer: AnswerStream, question: string, audit: Record<string, unknown>) {
+  let next = await answer.next();
+  while (!next.done) {
+    yield sseEvent('delta', { text: next.value });
+    next = await answer.next();
+  }
+  Object.assign(audit, answerAudit(question, next.value));
+  yield sseEvent('done', next.value);
 }
 
 export const answerRoutes: Route[] = [
@@ -39,17 +48,22 @@ export const answerRoutes: Route[] = [
     ...declared('chat'),
     handle: async (r) => {
       const body = validate(schemas.chat, jsonBody(r.body));
-      const answer = await r.services.answers.chat(r.project('chat'), body, r.requestId);
-      const audit = answerAudit(questionOf(body), answer);
       if (body.stream) {
+        const answer = await r.services.answers.chatStream(r.project('chat'), body, r.requestId);
+        const audit: Record<string, unknown> = {};
         return {
           status: 200,
-          raw: { body: toEventStream(answer), contentType: 'text/event-stream; charset=utf-8' },
+          stream: {
+            contentType: 'text/event-stream; charset=utf-8',
+            chunks: chatEvents(answer, questionOf(body), audit),
+            onError: (error) => sseEvent('error', { error }),
+          },
           headers: { 'cache-control': 'no-cache' },
           audit,
         };
       }
-      return { ...ok(answer), audit };
+      const answer = await r.services.answers.chat(r.project('chat'), body, r.requestId);
+      return { ...ok(answer), audit: answerAudit(questionOf(body), answer) };
     },
   },
 ];
