@@ -9,12 +9,19 @@ import { toErrorResult } from './errors';
 import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
 import { controlRoutes } from './routes/control';
+import { discoveryRoutes } from './routes/discovery';
 import { documentRoutes } from './routes/documents';
 import { goldenRoutes } from './routes/golden';
 import { withSecurityHeaders } from './security';
 import type { ApiEvent, ApiResult, Reply, Route } from './types';
 
-export const ALL_ROUTES: Route[] = [...controlRoutes, ...documentRoutes, ...answerRoutes, ...goldenRoutes];
+export const ALL_ROUTES: Route[] = [
+  ...discoveryRoutes,
+  ...controlRoutes,
+  ...documentRoutes,
+  ...answerRoutes,
+  ...goldenRoutes,
+];
 
 /** What the middlewares share about one request. */
 interface RequestState {
