@@ -155,6 +155,10 @@ program
   .option('--no-wait', "don't wait until the documents are processed")
   .option('--timeout <seconds>', 'how long to wait for processing', '300')
   .option('--upload-threshold-bytes <n>', 'files larger than this go through upload URLs (default: about 10 MB)')
+  .option(
+    '--url-template <template>',
+    "each document's url, {path} being the file's path in the folder, e.g. 'https://docs.example.com/{path}' (a Markdown file's front matter url wins)",
+  )
   .option('--json', 'print the summary as JSON')
   .action(async (paths: string[], opts: IngestOptions) => {
     const { runIngestCommand } = await import('../lambdas/client/bulk-ingest-report');
