@@ -111,7 +111,7 @@ program
     const key = opts.key ?? adminKey(undefined, 'ask needs a project key (--key or OPRAG_API_KEY) or a company key');
     if (key.startsWith('oprag_ak_') && !opts.project) {
       throw new Error(
-        'a company key asks one of its projects: pass --project <project_id> (or ask with that project\'s key: --key oprag_pk_...)',
+        "a company key asks one of its projects: pass --project <project_id> (or ask with that project's key: --key oprag_pk_...)",
       );
     }
     const answer = await new Oprag({ baseUrl: opts.baseUrl, key })
@@ -137,7 +137,10 @@ program
   .action(async (opts: { baseUrl: string; adminKey?: string; json?: boolean }) => {
     const report = await runIsolationCheck(
       opts.baseUrl,
-      adminKey(opts.adminKey, 'isolation-check needs a company admin key (oprag_ak_...) to create two throwaway projects'),
+      adminKey(
+        opts.adminKey,
+        'isolation-check needs a company admin key (oprag_ak_...) to create two throwaway projects',
+      ),
     );
     process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
     process.exit(report.passed ? 0 : 1);

@@ -139,8 +139,8 @@ export class OpragApi extends Construct {
       const reason = discovery
         ? 'The OpenAPI document of the API (API.md: GET /v1/openapi.json, no key): public by the contract, it describes the routes and holds no tenant data.'
         : preflight
-        ? 'CORS preflight for the dashboard: browsers send it without credentials, and a mock integration answers it without reaching any function.'
-        : 'Callers authenticate with Oprag API keys (Bearer oprag_ak_/oprag_pk_), checked against their stored hash by the shared middy app in the function, the same code the local server runs (DESIGN.md); the gateway already refuses requests without an Authorization header. Neither IAM nor a Cognito user pool fits keys held by SaaS vendor backends.';
+          ? 'CORS preflight for the dashboard: browsers send it without credentials, and a mock integration answers it without reaching any function.'
+          : 'Callers authenticate with Oprag API keys (Bearer oprag_ak_/oprag_pk_), checked against their stored hash by the shared middy app in the function, the same code the local server runs (DESIGN.md); the gateway already refuses requests without an Authorization header. Neither IAM nor a Cognito user pool fits keys held by SaaS vendor backends.';
       NagSuppressions.addResourceSuppressions(method, [
         { id: 'AwsSolutions-APIG4', reason },
         { id: 'AwsSolutions-COG4', reason },

@@ -22,11 +22,11 @@ export class ApiClient {
   }
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-    const { status, body: parsed, headers } = await new Oprag({ baseUrl: this.baseUrl, key: this.key }).raw<T>(
-      method,
-      path,
-      body,
-    );
+    const {
+      status,
+      body: parsed,
+      headers,
+    } = await new Oprag({ baseUrl: this.baseUrl, key: this.key }).raw<T>(method, path, body);
     return { status, body: parsed, headers };
   }
 

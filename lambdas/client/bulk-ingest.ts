@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
-import { type Described, describeFile } from './front-matter';
 import { type Api, abortOn, type Doc, makeApi, message, multipartBody, requester, sleep } from './bulk-ingest-http';
+import { type Described, describeFile } from './front-matter';
 
 export { collectFiles, IngestAbort, type IngestFile } from './bulk-ingest-files';
 export { multipartBody } from './bulk-ingest-http';

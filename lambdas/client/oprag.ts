@@ -101,7 +101,8 @@ export class Oprag {
     const h: Record<string, string> = { ...headers };
     if (this.key && !/^https?:\/\//.test(path)) h.authorization = `Bearer ${this.key}`;
     let payload: RequestInit['body'];
-    if (body instanceof Uint8Array || typeof body === 'string' || body instanceof FormData) payload = body as RequestInit['body'];
+    if (body instanceof Uint8Array || typeof body === 'string' || body instanceof FormData)
+      payload = body as RequestInit['body'];
     else if (body !== undefined) {
       payload = JSON.stringify(body);
       h['content-type'] ??= 'application/json';
@@ -266,7 +267,12 @@ export class ProjectClient {
       this.api.call('POST', `${this.base}/uploads`, [201], body),
     /** PUTs the bytes to an upload URL (the local server's, or S3's on AWS). */
     put: async (upload: wire.UploadCreated['upload'], bytes: Uint8Array): Promise<{ document?: wire.DocumentView }> => {
-      const res = await this.api.raw<{ document?: wire.DocumentView }>(upload.method, upload.url, bytes, upload.headers);
+      const res = await this.api.raw<{ document?: wire.DocumentView }>(
+        upload.method,
+        upload.url,
+        bytes,
+        upload.headers,
+      );
       if (res.status >= 300) throw new OpragApiError(res.status, res.body, upload.method, upload.url);
       return typeof res.body === 'object' && res.body ? res.body : {};
     },

@@ -68,12 +68,13 @@ export function jsonSchemaOf(schema: z.ZodTypeAny): Json {
 
 /** An answer's schema, naming the objects of `components/schemas` by reference. */
 function answerSchemaOf(schema: z.ZodTypeAny): Json {
-  return convert(schema, true);
+  const name = NAME_OF.get(schema._def);
+  return name ? { $ref: `#/components/schemas/${name}` } : convert(schema, true);
 }
 
 /** The named objects themselves, each referring to the others. */
 function namedSchemas(): Json {
-  return Object.fromEntries(Object.entries(NAMED).map(([name, schema]) => [name, answerSchemaOf(schema)]));
+  return Object.fromEntries(Object.entries(NAMED).map(([name, schema]) => [name, convert(schema, true)]));
 }
 
 /** `/v1/projects/:project_id` → `/v1/projects/{project_id}` */
