@@ -14,6 +14,9 @@ type Doc = {
 };
 
 const ROOT = join(__dirname, '../..');
+/** A part of the document, read by path. */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON document, read field by field and asserted on
+type Node = Record<string, any>;
 const dir = mkdtempSync(join(tmpdir(), 'oprag-openapi-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -57,7 +60,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes keys, path parameters, bodies, queries, answers and the error body', () => {
-    const chat = doc.paths['/v1/projects/{project_id}/chat'].post as Record<string, any>;
+    const chat = doc.paths['/v1/projects/{project_id}/chat'].post as Node;
     expect(chat.security).toEqual([{ bearer: [] }]);
     expect(chat.parameters).toEqual([{ name: 'project_id', in: 'path', required: true, schema: { type: 'string' } }]);
     const body = chat.requestBody.content['application/json'].schema;
@@ -69,18 +72,18 @@ describe('the OpenAPI document', () => {
     expect(chat.responses['404'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect(chat.responses['429']).toBeDefined();
 
-    const list = doc.paths['/v1/projects/{project_id}/documents'].get as Record<string, any>;
+    const list = doc.paths['/v1/projects/{project_id}/documents'].get as Node;
     expect(list.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
       'path:project_id',
       'query:limit',
       'query:cursor',
       'query:status',
     ]);
-    const openapi = doc.paths['/v1/openapi.json'].get as Record<string, any>;
+    const openapi = doc.paths['/v1/openapi.json'].get as Node;
     expect(openapi.security).toEqual([]);
     expect(openapi.responses['401']).toBeUndefined();
 
-    const error = doc.components.schemas.Error as Record<string, any>;
+    const error = doc.components.schemas.Error as Node;
     expect(error.required).toEqual(['error']);
     expect(error.properties.error.required).toEqual(['type', 'message', 'request_id']);
     expect((doc as unknown as { servers: unknown }).servers).toEqual([{ url: 'https://api.example.com/staging' }]);
