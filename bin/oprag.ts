@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { ApiClient } from '../lambdas/client/api-client';
 import { formatReport, runIsolationCheck } from '../lambdas/client/isolation-check';
+import { Oprag } from '../lambdas/client/oprag';
 import { composeLocal } from '../lambdas/local/compose';
 import { startServer } from '../lambdas/local/server';
 import { shedLimitsFromEnv } from '../lambdas/local/shed';
@@ -12,13 +12,15 @@ const program = new Command();
 const defaultDataDir = () => resolve(process.env.OPRAG_DATA_DIR ?? './.oprag');
 const defaultBaseUrl = () => process.env.OPRAG_BASE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
 
-/** The admin key: given, in OPRAG_ADMIN_KEY, or the one the local server saved. */
-function adminKey(given?: string): string {
+/** The admin key: given, in OPRAG_ADMIN_KEY, or the one the local server saved; `needs` says who asks. */
+function adminKey(given?: string, needs = 'this command needs a company admin key (oprag_ak_...)'): string {
   const key = given ?? process.env.OPRAG_ADMIN_KEY;
   if (key) return key;
   const file = join(defaultDataDir(), 'admin-key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new Error('pass --admin-key, set OPRAG_ADMIN_KEY, or start the local server once to create one');
+  throw new Error(
+    `${needs}: pass --admin-key, or set OPRAG_ADMIN_KEY; none was given, OPRAG_ADMIN_KEY is unset and ${file} (the local server's saved key; OPRAG_DATA_DIR moves it) does not exist`,
+  );
 }
 
 /** Just what the operator's commands need of a deployed stage: its tenant store. */
@@ -108,27 +110,24 @@ program
   .option('--project <id>', 'the project (needed with a company key)')
   .option('--json', 'print the whole answer object')
   .action(async (words: string[], opts: { baseUrl: string; key?: string; project?: string; json?: boolean }) => {
-    const key = opts.key ?? adminKey();
-    const path = opts.project ? `/v1/projects/${opts.project}/chat` : '/v1/chat';
-    const res = await new ApiClient(opts.baseUrl, key).post<{
-      answer: string;
-      refusal: unknown;
-      citations: { index: number; title: string; url: string | null; snippet: string }[];
-      error?: { message: string };
-    }>(path, { question: words.join(' ') });
-    if (res.status !== 200) {
-      process.stderr.write(`error ${res.status}: ${res.body.error?.message ?? JSON.stringify(res.body)}\n`);
-      process.exit(1);
+    const key = opts.key ?? adminKey(undefined, 'ask needs a project key (--key or OPRAG_API_KEY) or a company key');
+    if (key.startsWith('oprag_ak_') && !opts.project) {
+      throw new Error(
+        "a company key asks one of its projects: pass --project <project_id> (or ask with that project's key: --key oprag_pk_...)",
+      );
     }
+    const answer = await new Oprag({ baseUrl: opts.baseUrl, key })
+      .project(opts.project)
+      .chat({ question: words.join(' ') });
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(res.body, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
       return;
     }
-    process.stdout.write(`${res.body.answer}\n`);
-    for (const c of res.body.citations) {
+    process.stdout.write(`${answer.answer}\n`);
+    for (const c of answer.citations) {
       process.stdout.write(`  [${c.index}] ${c.title ?? 'untitled'}${c.url ? ` <${c.url}>` : ''}: ${c.snippet}\n`);
     }
-    if (res.body.refusal) process.stdout.write('  (refused: the documents hold no answer)\n');
+    if (answer.refusal) process.stdout.write('  (refused: the documents hold no answer)\n');
   });
 
 program
@@ -156,7 +155,13 @@ program
   .option('--admin-key <key>', 'a company admin key')
   .option('--json', 'print the report as JSON')
   .action(async (opts: { baseUrl: string; adminKey?: string; json?: boolean }) => {
-    const report = await runIsolationCheck(opts.baseUrl, adminKey(opts.adminKey));
+    const report = await runIsolationCheck(
+      opts.baseUrl,
+      adminKey(
+        opts.adminKey,
+        'isolation-check needs a company admin key (oprag_ak_...) to create two throwaway projects',
+      ),
+    );
     process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
     process.exit(report.passed ? 0 : 1);
   });
@@ -173,6 +178,10 @@ program
   .option('--no-wait', "don't wait until the documents are processed")
   .option('--timeout <seconds>', 'how long to wait for processing', '300')
   .option('--upload-threshold-bytes <n>', 'files larger than this go through upload URLs (default: about 10 MB)')
+  .option(
+    '--url-template <template>',
+    "each document's url, {path} being the file's path in the folder, e.g. 'https://docs.example.com/{path}' (a Markdown file's front matter url wins)",
+  )
   .option('--json', 'print the summary as JSON')
   .action(async (paths: string[], opts: IngestOptions) => {
     const { runIngestCommand } = await import('../lambdas/client/bulk-ingest-report');

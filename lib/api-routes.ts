@@ -8,6 +8,8 @@ export interface ApiRoute {
   /** API Gateway resource path; `{name}` is a path parameter. */
   readonly path: string;
   readonly target: ApiTarget;
+  /** served without a key (the OpenAPI document): the gateway does not require `Authorization` */
+  readonly public?: boolean;
 }
 
 /** An app path (`:name` parameters) as an API Gateway resource path (`{name}`). */
@@ -27,6 +29,7 @@ export const API_ROUTES: readonly ApiRoute[] = ROUTE_TABLE.filter((r) => !r.loca
     method: r.method,
     path: gatewayPath(path),
     target: r.target,
+    ...(r.public ? { public: true } : {}),
   })),
 );
 

@@ -108,7 +108,9 @@ export class OpragApi extends Construct {
     }
 
     for (const route of props.routes ?? API_ROUTES) {
-      const requestParameters: Record<string, boolean> = { 'method.request.header.Authorization': true };
+      const requestParameters: Record<string, boolean> = route.public
+        ? {}
+        : { 'method.request.header.Authorization': true };
       for (const name of pathParameters(route.path)) requestParameters[`method.request.path.${name}`] = true;
       this.api.root.resourceForPath(route.path).addMethod(route.method, integrations[route.target], {
         requestValidator: validator,
@@ -133,9 +135,12 @@ export class OpragApi extends Construct {
         cfn.addPropertyOverride('Integration.ContentHandling', 'CONVERT_TO_TEXT');
         cfn.addPropertyOverride('Integration.IntegrationResponses.0.ContentHandling', 'CONVERT_TO_TEXT');
       }
-      const reason = preflight
-        ? 'CORS preflight for the dashboard: browsers send it without credentials, and a mock integration answers it without reaching any function.'
-        : 'Callers authenticate with Oprag API keys (Bearer oprag_ak_/oprag_pk_), checked against their stored hash by the shared middy app in the function, the same code the local server runs (DESIGN.md); the gateway already refuses requests without an Authorization header. Neither IAM nor a Cognito user pool fits keys held by SaaS vendor backends.';
+      const discovery = method.resource.path === '/v1/openapi.json';
+      const reason = discovery
+        ? 'The OpenAPI document of the API (API.md: GET /v1/openapi.json, no key): public by the contract, it describes the routes and holds no tenant data.'
+        : preflight
+          ? 'CORS preflight for the dashboard: browsers send it without credentials, and a mock integration answers it without reaching any function.'
+          : 'Callers authenticate with Oprag API keys (Bearer oprag_ak_/oprag_pk_), checked against their stored hash by the shared middy app in the function, the same code the local server runs (DESIGN.md); the gateway already refuses requests without an Authorization header. Neither IAM nor a Cognito user pool fits keys held by SaaS vendor backends.';
       NagSuppressions.addResourceSuppressions(method, [
         { id: 'AwsSolutions-APIG4', reason },
         { id: 'AwsSolutions-COG4', reason },

@@ -1,4 +1,10 @@
-/** A small client for Oprag's HTTP API, used by the CLI; it works against any deployment. */
+/**
+ * Raw requests to Oprag's HTTP API, answered whatever their status (for checks that expect errors,
+ * such as the isolation check); the typed client (oprag.ts) carries them, so a network error names
+ * the URL it tried.
+ */
+import { Oprag } from './oprag';
+
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;
@@ -16,24 +22,12 @@ export class ApiClient {
   }
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = {};
-    if (this.key) headers.authorization = `Bearer ${this.key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
-      method,
+    const {
+      status,
+      body: parsed,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('application/json')) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // keep the text
-      }
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
+    } = await new Oprag({ baseUrl: this.baseUrl, key: this.key }).raw<T>(method, path, body);
+    return { status, body: parsed, headers };
   }
 
   get<T = Record<string, unknown>>(path: string) {

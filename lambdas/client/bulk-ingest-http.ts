@@ -74,7 +74,12 @@ export function requester(concurrency: number) {
 }
 
 /** A file and its external id as multipart/form-data, as a browser's FormData would send them. */
-export function multipartBody(bytes: Buffer, filename: string, externalId: string) {
+export function multipartBody(
+  bytes: Buffer,
+  filename: string,
+  externalId: string,
+  extra: { title?: string; url?: string; tags?: string[] } = {},
+) {
   const boundary = `----oprag${randomBytes(12).toString('hex')}`;
   const quoted = (v: string) => v.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   const body = Buffer.concat([
@@ -84,7 +89,15 @@ export function multipartBody(bytes: Buffer, filename: string, externalId: strin
     ),
     bytes,
     Buffer.from(
-      `\r\n--${boundary}\r\nContent-Disposition: form-data; name="external_id"\r\n\r\n${externalId}\r\n--${boundary}--\r\n`,
+      [
+        ['external_id', externalId],
+        ['title', extra.title],
+        ['url', extra.url],
+        ['tags', extra.tags ? JSON.stringify(extra.tags) : undefined],
+      ]
+        .filter(([, v]) => v !== undefined)
+        .map(([name, v]) => `\r\n--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${v}`)
+        .join('') + `\r\n--${boundary}--\r\n`,
     ),
   ]);
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };

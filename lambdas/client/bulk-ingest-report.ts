@@ -106,6 +106,7 @@ export async function runIngestCommand(
     wait: boolean;
     timeout: string;
     uploadThresholdBytes?: string;
+    urlTemplate?: string;
     json?: boolean;
   },
 ): Promise<number> {
@@ -122,6 +123,7 @@ export async function runIngestCommand(
       ? positiveInt(opts.uploadThresholdBytes, '--upload-threshold-bytes', 0)
       : DEFAULT_UPLOAD_THRESHOLD,
     progress: stderr.isTTY ? barProgress(stderr) : lineProgress(stderr),
+    urlTemplate: opts.urlTemplate,
   });
   process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   return summary.failed > 0 ? 1 : 0;

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
 import { type Api, abortOn, type Doc, makeApi, message, multipartBody, requester, sleep } from './bulk-ingest-http';
+import { type Described, describeFile } from './front-matter';
 
 export { collectFiles, IngestAbort, type IngestFile } from './bulk-ingest-files';
 export { multipartBody } from './bulk-ingest-http';
@@ -48,6 +49,8 @@ export interface BulkIngestOptions {
   /** files larger than this go through POST .../uploads and a PUT */
   uploadThresholdBytes?: number;
   progress?: ProgressSink;
+  /** a document's `url` when its front matter gives none: `{path}` is the file's path in its folder */
+  urlTemplate?: string;
 }
 
 export interface BulkIngestSummary extends Counts {
@@ -118,13 +121,13 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
     else waiting.set(doc.id, f);
   };
 
-  const upload = async (f: IngestFile, bytes: Buffer) => {
+  const upload = async (f: IngestFile, { bytes, ...fields }: Described) => {
     const filename = basename(f.path);
     const type = 'application/octet-stream'; // the service types it by extension and content
     const created = await call(
       'POST',
       `${base}/uploads`,
-      JSON.stringify({ filename, content_type: type, external_id: f.externalId }),
+      JSON.stringify({ filename, content_type: type, external_id: f.externalId, ...fields }),
       { 'content-type': 'application/json' },
     );
     abortOn(created, o.project, `creating an upload URL for ${f.path}`);
@@ -138,17 +141,19 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
   };
 
   const send = async (f: IngestFile) => {
-    const bytes = readFileSync(f.path); // a small file from the page cache: cheaper than four trips to the I/O threads
+    // a small file from the page cache: cheaper than four trips to the I/O threads
+    const described = describeFile(f.path, f.externalId, readFileSync(f.path), o.urlTemplate);
+    const { bytes, ...fields } = described;
     const known = existing.get(f.externalId);
     if (known?.status === 'ready' && known.content_hash === sha256(bytes)) {
       counts.unchanged++;
       return;
     }
-    if (bytes.length > threshold) return upload(f, bytes);
-    const form = multipartBody(bytes, basename(f.path), f.externalId);
+    if (bytes.length > threshold) return upload(f, described);
+    const form = multipartBody(bytes, basename(f.path), f.externalId, fields);
     const res = await call('POST', `${base}/documents`, form.body, { 'content-type': form.contentType });
     abortOn(res, o.project, `sending ${f.path}`);
-    if (res.status === 413) return upload(f, bytes);
+    if (res.status === 413) return upload(f, described);
     if (res.status === 200 && res.body.unchanged) {
       counts.unchanged++;
       const doc = res.body.document as Doc;

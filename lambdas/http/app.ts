@@ -10,12 +10,14 @@ import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
 import { compatRoutes } from './routes/compat';
 import { controlRoutes } from './routes/control';
+import { discoveryRoutes } from './routes/discovery';
 import { documentRoutes } from './routes/documents';
 import { goldenRoutes } from './routes/golden';
 import { withSecurityHeaders } from './security';
 import type { ApiEvent, ApiResult, Reply, Route } from './types';
 
 export const ALL_ROUTES: Route[] = [
+  ...discoveryRoutes,
   ...controlRoutes,
   ...documentRoutes,
   ...answerRoutes,

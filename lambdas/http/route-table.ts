@@ -70,6 +70,8 @@ function companyRoute<A extends string>(
 /** The routes of each API function. */
 const BY_TARGET = {
   control: [
+    // no key: the OpenAPI document of every route here
+    route('GET', '/v1/openapi.json', 'openapi', undefined, { public: true }),
     // any valid key: what it is and what it may do
     route('GET', '/v1/me', 'me', undefined, { anyKey: true }),
     companyRoute('GET', '/v1/company', 'company.get', 'read'),

@@ -1,194 +1,55 @@
 /**
- * The API's public answers, as types: what clients (the dashboard among them) read off the wire.
- * Types only, importing nothing, so the dashboard's browser build can `import type` them without
- * pulling in server code; test/unit/wire.test.ts holds the use cases' answers to these shapes.
+ * The API's public answers, as types: what clients (the dashboard and lambdas/client/oprag.ts)
+ * read off the wire. Each is inferred from its zod schema in wire-schemas.ts, the same schema the
+ * OpenAPI document publishes; type imports only, so the dashboard's browser build can
+ * `import type` them without pulling in server code. test/unit/wire-shapes.ts holds the use
+ * cases' answers to these shapes, test/http/wire.test.ts real answers field by field.
  */
+import type { z } from 'zod';
+import type * as s from './wire-schemas';
 
-export type Role = 'admin' | 'viewer';
-export type Scope = 'query' | 'ingest' | 'review';
-export type Environment = 'production' | 'staging';
-export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';
+export type Role = z.infer<typeof s.role>;
+export type Scope = z.infer<typeof s.scope>;
+export type Environment = z.infer<typeof s.environment>;
+export type DocumentStatus = z.infer<typeof s.documentStatus>;
 
 /** Every error answer (API.md). */
-export interface ErrorBody {
-  error: { type: string; message: string; request_id: string };
-}
+export type ErrorBody = z.infer<typeof s.errorBody>;
+export type ErrorType = ErrorBody['error']['type'];
 
-export interface Company {
-  id: string;
-  name: string;
-  created_at: string;
-}
-
+export type Company = z.infer<typeof s.company>;
 /** A key as listed: never its hash, and its secret only when created. */
-export interface ApiKey {
-  id: string;
-  name: string | null;
-  prefix: string;
-  scopes: Scope[];
-  /** company keys only */
-  role?: Role | null;
-  environment: Environment | null;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
+export type ApiKey = z.infer<typeof s.apiKey>;
 /** A key in the answer that creates it: the only time its secret is shown. */
-export type NewApiKey = ApiKey & { key: string };
+export type NewApiKey = z.infer<typeof s.newApiKey>;
+/** What a key is and what it may do (`GET /v1/me`). */
+export type Me = z.infer<typeof s.me>;
 
-export interface ProjectLimits {
-  chat_per_minute?: number | null;
-  ingest_per_minute?: number | null;
-  max_documents?: number | null;
-  max_bytes?: number | null;
-}
-
-export interface Project {
-  id: string;
-  name: string;
-  external_ref: string | null;
-  environment: Environment;
-  created_at: string;
-  updated_at: string;
-  limits: ProjectLimits;
-  webhook_url: string | null;
-  /** on a single project's answer */
-  stats?: { documents: number; chunks: number; bytes: number };
-}
-
-export interface ProjectPage {
-  projects: Project[];
-  next_cursor: string | null;
-}
-
+export type ProjectLimits = z.infer<typeof s.projectLimits>;
+export type Project = z.infer<typeof s.project>;
+export type ProjectPage = z.infer<typeof s.projectPage>;
 /** What deleting a project removed. */
-export interface ProjectDeleted {
-  deleted: { project_id: string; documents: number; chunks: number; keys: number; blobs: number };
-}
-
+export type ProjectDeleted = z.infer<typeof s.projectDeleted>;
 /** A new project and its first key. */
-export interface ProjectCreated {
-  project: Project;
-  api_key: Pick<ApiKey, 'id' | 'prefix' | 'scopes' | 'environment' | 'created_at'> & { key: string };
-}
+export type ProjectCreated = z.infer<typeof s.projectCreated>;
 
-export interface DocumentView {
-  id: string;
-  title: string | null;
-  url: string | null;
-  filename: string | null;
-  content_type: string;
-  external_id: string | null;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  status: DocumentStatus;
-  /** why a `failed` document failed */
-  error?: string;
-  chunks: number;
-  bytes: number;
-  content_hash: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface DocumentPage {
-  documents: DocumentView[];
-  next_cursor: string | null;
-}
-
+export type DocumentView = z.infer<typeof s.documentView>;
+export type DocumentPage = z.infer<typeof s.documentPage>;
+/** The answer to ingesting a document (`unchanged` when the same content came again). */
+export type DocumentAccepted = z.infer<typeof s.documentAccepted>;
+export type DocumentDeleted = z.infer<typeof s.documentDeleted>;
 /** A one-time upload URL for a file too large for a request body. */
-export interface UploadCreated {
-  /** `method` is PUT */
-  upload: { url: string; method: string; headers: Record<string, string>; expires_at: string; document_id: string };
-}
+export type UploadCreated = z.infer<typeof s.uploadCreated>;
 
-export interface Citation {
-  index: number;
-  document_id: string;
-  chunk_id: string;
-  title: string | null;
-  url: string | null;
-  snippet: string;
-  score: number;
-  page: number | null;
-  section: string | null;
-}
+export type Citation = z.infer<typeof s.citation>;
+export type ChatAnswer = z.infer<typeof s.chatAnswer>;
+export type RetrieveAnswer = z.infer<typeof s.retrieveAnswer>;
 
-export interface ChatAnswer {
-  answer: string;
-  grounded: boolean;
-  citations: Citation[];
-  refusal: { reason: 'no_relevant_documents'; message: string } | null;
-  source_label: string;
-  request_id: string;
-  latency_ms: number;
-}
+export type GoldenQuestion = z.infer<typeof s.goldenQuestion>;
+export type GoldenResult = z.infer<typeof s.goldenResult>;
+export type GoldenRun = z.infer<typeof s.goldenRun>;
+export type GoldenDeleted = z.infer<typeof s.goldenDeleted>;
 
-export interface RetrieveAnswer {
-  results: {
-    chunk_id: string;
-    document_id: string;
-    title: string | null;
-    url: string | null;
-    text: string;
-    score: number;
-    page: number | null;
-    section: string | null;
-  }[];
-}
-
-export interface GoldenQuestion {
-  id: string;
-  question: string;
-  expected_answer: string | null;
-  expected_document_ids: string[];
-  must_refuse: boolean;
-  approved: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface GoldenResult {
-  golden_question_id: string;
-  passed: boolean;
-  answer: string;
-  citations: Citation[];
-  reasons: string[];
-}
-
-export interface GoldenRun {
-  id: string;
-  at: string;
-  passed: number;
-  failed: number;
-  results: GoldenResult[];
-}
-
-export interface AuditEvent {
-  at: string;
-  actor: { type: 'company_key' | 'project_key' | 'upload_url' | 'system'; key_id: string | null };
-  action: string;
-  resource: string;
-  outcome: 'success' | 'denied' | 'failed';
-  request_id: string;
-  /** per action: for a chat, the question's hash, the cited documents, grounded or refused, latency */
-  detail?: Record<string, unknown>;
-}
-
-export interface AuditPage {
-  events: AuditEvent[];
-  next_cursor: string | null;
-}
-
-export interface UsageDay {
-  day: string;
-  requests: number;
-  answers: number;
-  refusals: number;
-  documents: number;
-  bytes: number;
-  embedding_units: number;
-  generation_units: number;
-}
+export type AuditEvent = z.infer<typeof s.auditEvent>;
+export type AuditPage = z.infer<typeof s.auditPage>;
+export type UsageDay = z.infer<typeof s.usageDay>;

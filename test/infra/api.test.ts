@@ -23,14 +23,16 @@ function expectedRoutes(): Map<string, string> {
 
 const { template, resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
 
+/** The path of an API Gateway resource, from its reference. */
+const pathOf = (ref: Json): string => {
+  if (!ref.Ref) return '';
+  const r = resources[ref.Ref].Properties;
+  return `${pathOf(r.ParentId)}/${r.PathPart}`;
+};
+
 /** `METHOD /path` → the short name of the function its integration invokes (OPTIONS: 'mock'). */
 function routes(): Map<string, string> {
   const fnNames = new Map([...opragFunctions(resources)].map(([name, f]) => [f.id, name]));
-  const pathOf = (ref: Json): string => {
-    if (!ref.Ref) return '';
-    const r = resources[ref.Ref].Properties;
-    return `${pathOf(r.ParentId)}/${r.PathPart}`;
-  };
   const out = new Map<string, string>();
   for (const [, m] of ofType(resources, 'AWS::ApiGateway::Method')) {
     const target =
@@ -66,7 +68,9 @@ describe('OpragApi', () => {
     for (const [, m] of ofType(resources, 'AWS::ApiGateway::Method')) {
       if (m.Properties.HttpMethod === 'OPTIONS') continue;
       expect(m.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
-      expect(m.Properties.RequestParameters['method.request.header.Authorization']).toBe(true);
+      // the OpenAPI document is served without a key
+      const keyless = pathOf(m.Properties.ResourceId) === '/v1/openapi.json';
+      expect(m.Properties.RequestParameters?.['method.request.header.Authorization']).toBe(keyless ? undefined : true);
     }
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'BAD_REQUEST_PARAMETERS',

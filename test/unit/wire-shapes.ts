@@ -32,4 +32,7 @@ export type WireShapes = [
   Expect<Same<Answer<S['golden']['run']>, { run: wire.GoldenRun }>>,
   Expect<Same<Answer<S['golden']['runs']>, { runs: wire.GoldenRun[] }>>,
   Expect<Same<Answer<S['audit']['list']>, wire.AuditPage>>,
+  Expect<Same<Answer<S['keys']['me']>, wire.Me>>,
+  Expect<Same<Answer<S['documents']['deleteDocument']>, wire.DocumentDeleted>>,
+  Expect<Same<Answer<S['golden']['remove']>, wire.GoldenDeleted>>,
 ];
