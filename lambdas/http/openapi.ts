@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { ignoreOverride, zodToJsonSchema } from 'zod-to-json-schema';
 import { type ResponseSpec, ROUTE_SPECS } from './route-specs';
-import { ROUTE_TABLE, type RouteAction, type RouteDeclaration, shortFormOf } from './route-table';
+import { ROUTE_TABLE, type RouteAction, type RouteDeclaration, servedPaths } from './route-table';
 import * as wire from './wire-schemas';
 
 type Json = Record<string, unknown>;
@@ -182,11 +182,7 @@ function buildDocument(): Json {
     paths[key] ??= {};
     paths[key][route.method.toLowerCase()] = operation(route, path, short);
   };
-  for (const route of ROUTE_TABLE) {
-    add(route, route.path, false);
-    const short = route.short ? shortFormOf(route.path) : null;
-    if (short) add(route, short, true);
-  }
+  for (const route of ROUTE_TABLE) for (const path of servedPaths(route)) add(route, path, path !== route.path);
   return {
     openapi: '3.1.0',
     info: {
