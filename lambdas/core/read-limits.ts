@@ -23,10 +23,11 @@ export interface ReadLimits {
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
-  memoryMb: 512,
+  // a text file as large as an upload may be (100 MB) still reads: 1 GB of heap, 100 M characters
+  memoryMb: 1024,
   timeoutMs: 60_000,
-  maxChars: 10_000_000,
-  maxChunks: 20_000,
+  maxChars: 100_000_000,
+  maxChunks: 100_000,
   maxInflatedBytes: 64 * 2 ** 20,
   maxZipEntries: 2_000,
   maxPdfStreamBytes: 64 * 2 ** 20,

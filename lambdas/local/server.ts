@@ -174,7 +174,8 @@ export async function startServer(opts: ServerOptions) {
     } catch (e) {
       logger.error('request failed', { request_id: requestId, error: e });
       shedder.discardRest(req);
-      if (!res.headersSent) await send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
+      if (!res.headersSent)
+        await send(res, errorResult('internal', 500, 'something went wrong on our side', requestId));
     }
   };
   const server: Server = createServer({ connectionsCheckingInterval: shedder.limits.checkIntervalMs }, handle);

@@ -1,6 +1,5 @@
 import type { GateOptions } from '../core/gate';
 import type { ApiKeyRecord, ProjectLimits } from '../core/model';
-import { parseDocument } from '../core/parse-document';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../core/read-limits';
 import type {
   BlobStore,
@@ -170,10 +169,10 @@ export interface Deps {
   /** optional: with one, chunks are embedded and retrieval fuses dense and lexical rankings */
   embedder?: Embedder | null;
   /**
-   * optional: reads documents (a worker pool in both homes); without one they are read on the
-   * calling thread within the same output and inflation limits, but no memory or time limit
+   * reads documents: a pool of threads with a heap limit and a deadline in both homes, supplied
+   * by the composition root so that the request functions bundle no parser
    */
-  reader?: DocumentReader | null;
+  reader: DocumentReader;
   /** optional: with one, projects with a webhook_url hear when a document is ready or failed */
   webhookSender?: WebhookSender | null;
   clock?: Clock;
@@ -187,8 +186,7 @@ export type Principal =
   | { kind: 'company'; key: ApiKeyRecord; companyId: string; role: 'admin' | 'viewer' }
   | { kind: 'project'; key: ApiKeyRecord; companyId: string; projectId: string };
 
-export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender' | 'reader'>> {
-  reader: DocumentReader;
+export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender'>> {
   embedder: Embedder | null;
   webhookSender: WebhookSender | null;
   settings: Settings;
@@ -201,9 +199,6 @@ export function makeContext(deps: Deps): Context {
   const settings = { ...DEFAULT_SETTINGS, ...deps.settings };
   return {
     ...deps,
-    reader: deps.reader ?? {
-      read: (bytes, type) => parseDocument(bytes, type, settings.readLimits),
-    },
     embedder: deps.embedder ?? null,
     webhookSender: deps.webhookSender ?? null,
     clock,

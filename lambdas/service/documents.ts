@@ -84,15 +84,13 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
         throw new Conflict('the document is still being processed; change it once it is ready or failed');
       }
       const given = Object.fromEntries(Object.entries(edit).filter(([, v]) => v !== undefined)) as DocumentEdit;
-      const [written] = await ctx.store
-        .forProject(project.id)
-        .patchDocuments([
-          {
-            id: doc.id,
-            content_hash: doc.content_hash,
-            patch: { ...given, updated_at: ctx.clock.now().toISOString() },
-          },
-        ]);
+      const [written] = await ctx.store.forProject(project.id).patchDocuments([
+        {
+          id: doc.id,
+          content_hash: doc.content_hash,
+          patch: { ...given, updated_at: ctx.clock.now().toISOString() },
+        },
+      ]);
       if (!written) throw new Conflict('the document changed meanwhile; read it again and retry');
       const { metadata: _, ...labels } = given;
       if (written.status === 'ready' && Object.keys(labels).length > 0) {

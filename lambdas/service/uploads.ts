@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NotFound, TooLarge } from '../core/errors';
-import { claimedType } from '../core/extract';
+import { claimedType } from '../core/formats/detect';
 import { isId, newId } from '../core/ids';
 import { hashKey } from '../core/keys';
 import type { UploadRecord } from '../core/model';

@@ -8,6 +8,8 @@ import { LocalUploadTarget } from '../../lambdas/adapters/local/local-upload-tar
 import { InProcessQueue } from '../../lambdas/adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../../lambdas/adapters/local/sqlite-tenant-store';
+import { parseDocument } from '../../lambdas/core/parse-document';
+import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
 import { queryTerms } from '../../lambdas/core/text';
 import type { ProjectIndex, SearchIndex } from '../../lambdas/ports';
 import { makeServices, type Services } from '../../lambdas/service';
@@ -77,6 +79,8 @@ describe('the ingest pipeline, when documents change while it writes them', () =
       queue: new InProcessQueue(), // never started: the test runs the pipeline itself
       uploads: new LocalUploadTarget(),
       logger: lineLogger(),
+      // documents read in this thread: the test holds the index, not the reading
+      reader: { read: (bytes, type) => parseDocument(bytes, type, DEFAULT_READ_LIMITS) },
     });
     const p = project(company().id);
     await store.createProject({ ...p, index_placement: await index.createProject(p.id) });

@@ -119,7 +119,8 @@ export function layoutBlocks(pages: PdfLine[][]): Block[] {
   const running = runningLines(pages);
   const kept = pages.map((lines) =>
     lines.filter((l, j) => {
-      const atEdge = j < 2 || j >= lines.length - 2;
+      // a head or a foot sits beside a page's text: a page that holds nothing else keeps it
+      const atEdge = lines.length > 1 && (j < 2 || j >= lines.length - 2);
       if (atEdge && (running.has(shape(l.text)) || PAGE_NUMBER.test(l.text))) return false;
       return !TOC_LINE.test(l.text) && !/^(?:table of )?contents$/i.test(l.text);
     }),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Invalid } from '../../core/errors';
-import { detectContentType } from '../../core/extract';
 import { safeFilename } from '../../core/filename';
+import { detectContentType } from '../../core/formats/detect';
 import { newId } from '../../core/ids';
 import type { DocumentRecord, ProjectRecord } from '../../core/model';
 import type { Context } from '../context';

@@ -1,5 +1,4 @@
-import { OpragError } from '../../core/errors';
-import { ExtractionError } from '../../core/extract';
+import { ExtractionError, OpragError } from '../../core/errors';
 import type { DocumentRecord } from '../../core/model';
 
 export interface DocumentInput {

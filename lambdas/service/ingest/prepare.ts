@@ -1,4 +1,5 @@
-import { ExtractionError, type SupportedType } from '../../core/extract';
+import { ExtractionError } from '../../core/errors';
+import type { SupportedType } from '../../core/formats/detect';
 import { newId } from '../../core/ids';
 import type { Chunk, DocumentRecord } from '../../core/model';
 import type { Context } from '../context';
