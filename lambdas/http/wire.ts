@@ -43,6 +43,7 @@ export interface ProjectLimits {
   ingest_per_minute?: number | null;
   max_documents?: number | null;
   max_bytes?: number | null;
+  max_golden_questions?: number | null;
 }
 
 export interface Project {
@@ -158,12 +159,38 @@ export interface GoldenResult {
   reasons: string[];
 }
 
+export type JobStatus = 'running' | 'done' | 'failed';
+
+/** A golden run: `running` while its questions are asked in the background, then `done` (or `failed`). */
 export interface GoldenRun {
   id: string;
   at: string;
+  status: JobStatus;
+  total: number;
   passed: number;
   failed: number;
   results: GoldenResult[];
+  error?: string;
+}
+
+/** What `POST .../golden-questions/run` answers (202). */
+export interface GoldenRunStarted {
+  id: string;
+  at: string;
+  status: 'running';
+  total: number;
+}
+
+/** An export job; `url` is its download, once `ready` and until downloaded (locally) or expired. */
+export interface ExportJob {
+  id: string;
+  status: 'running' | 'ready' | 'failed';
+  created_at: string;
+  bytes?: number;
+  url?: string;
+  expires_at?: string;
+  downloaded_at?: string;
+  error?: string;
 }
 
 export interface AuditEvent {

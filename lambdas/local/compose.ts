@@ -5,6 +5,7 @@ import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
 import { lineLogger } from '../adapters/local/line-logger';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
+import { InProcessJobRunner } from '../adapters/local/job-runner';
 import { InProcessQueue } from '../adapters/local/memory-queue';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
@@ -33,6 +34,7 @@ export function composeLocal(
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   const blobs = new FsBlobStore(join(dataDir, 'blobs'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
+  const jobs = new InProcessJobRunner({ clock: clock ?? { now: () => new Date() }, logger });
   const services = makeLocalServices({
     store,
     index,
@@ -40,6 +42,7 @@ export function composeLocal(
     // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer
     generator: settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(),
     queue,
+    jobs,
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     logger,
@@ -47,16 +50,19 @@ export function composeLocal(
     clock,
   });
   queue.start((projectId, documentIds) => services.documents.processDocuments(projectId, documentIds));
+  jobs.start(services.jobs.run, services.jobs.fail);
   return {
     services,
     settings,
     logger,
     queue,
+    jobs,
     store,
     index,
     blobs,
     async close() {
       await queue.stop();
+      await jobs.stop();
       // deliveries still in their backoff get a short grace; later ones are dropped with the process
       await services.webhooks.idle(10_000);
       index.close();

@@ -29,7 +29,9 @@ export type WireShapes = [
   Expect<Same<Answer<S['answers']['retrieve']>, wire.RetrieveAnswer>>,
   Expect<Same<Answer<S['golden']['create']>, { golden_question: wire.GoldenQuestion }>>,
   Expect<Same<Answer<S['golden']['list']>, { golden_questions: wire.GoldenQuestion[] }>>,
-  Expect<Same<Answer<S['golden']['run']>, { run: wire.GoldenRun }>>,
+  Expect<Same<Answer<S['golden']['run']>, { run: wire.GoldenRunStarted }>>,
+  Expect<Same<Answer<S['golden']['getRun']>, { run: wire.GoldenRun }>>,
+  Expect<Same<Answer<S['exports']['getExport']>, { export: wire.ExportJob }>>,
   Expect<Same<Answer<S['golden']['runs']>, { runs: wire.GoldenRun[] }>>,
   Expect<Same<Answer<S['audit']['list']>, wire.AuditPage>>,
 ];
