@@ -11,7 +11,7 @@ import { publicKey } from './keys';
 import { publicProject } from './projects';
 
 /** Where an export job's file is kept among the project's blobs until it is downloaded or expires. */
-export const exportKey = (id: string) => `exports/${id}.ndjson`;
+export const exportKey = (id: string) => `exports/${id}`;
 
 /** How long a download link stays valid. */
 const LINK_SECONDS = 5 * 60;
