@@ -140,7 +140,7 @@ export const ROUTES: RouteDef[] = [
   R('golden.list', 'GET', `${P}/golden-questions`, 'golden.read', 4),
   R('golden.patch', 'PATCH', `${P}/golden-questions/{s}`, 'golden.write', 3, { sub: 'golden' }),
   R('golden.delete', 'DELETE', `${P}/golden-questions/{s}`, 'golden.write', 4, { sub: 'golden', destroys: true }),
-  R('golden.run', 'POST', `${P}/golden-questions/run`, 'golden.write', 1),
+  R('golden.run', 'POST', `${P}/golden-questions/run`, 'golden.write', 1, { ok: 202 }),
   R('golden.runs', 'GET', `${P}/golden-runs`, 'golden.read', 2),
   R('docs.create', 'POST', `${P}/documents`, 'docs.write', 3, { short: true, ok: 201 }),
   R('docs.list', 'GET', `${P}/documents`, 'docs.read', 6, { short: true }),
