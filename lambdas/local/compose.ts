@@ -50,7 +50,7 @@ export function composeLocal(
     clock,
   });
   queue.start((projectId, documentIds) => services.documents.processDocuments(projectId, documentIds));
-  jobs.start(services.jobs.run, services.jobs.fail);
+  jobs.start((job) => services.jobs.run(job), services.jobs.fail);
   return {
     services,
     settings,

@@ -107,8 +107,10 @@ export function makeExportServices(ctx: Context, extractedText: (p: string, d: s
     async getExport({ project }: ProjectAccess<'project.export'>, id: string, baseUrl: string) {
       const record = await own(project.id, id);
       const expired = record.expires_at !== undefined && record.expires_at <= ctx.iso();
-      if (record.status !== 'ready' || record.downloaded_at || expired) return { export: publicExport(record) };
       const blobs = ctx.blobs.forProject(project.id);
+      // a file past its time goes when it is next asked for (or with the project)
+      if (expired) await blobs.delete(exportKey(record.id));
+      if (record.status !== 'ready' || record.downloaded_at || expired) return { export: publicExport(record) };
       if (blobs.downloadUrl) {
         const url = await blobs.downloadUrl(exportKey(record.id), {
           filename: `${project.id}-${record.id}.ndjson`,

@@ -125,9 +125,14 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
     /**
      * The background part of a run: asks its questions in order from the first one without a
      * result, each counted against the project's chat limit. Returns when the run is finished, or
-     * with the seconds to wait when the limit is reached (the queue brings the job back then).
+     * with the seconds to wait when the limit is reached (the queue brings the job back then), or
+     * after `maxAnswers` answers with none.
      */
-    async advanceRun(projectId: string, runId: string): Promise<{ retryAfterSeconds: number } | null> {
+    async advanceRun(
+      projectId: string,
+      runId: string,
+      maxAnswers = Number.POSITIVE_INFINITY,
+    ): Promise<{ retryAfterSeconds: number } | null> {
       const records = ctx.store.forProject(projectId);
       const project = await ctx.store.getProject(projectId);
       const run = await records.getGoldenRun(runId);
@@ -137,8 +142,14 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
         await records.putGoldenRun({ ...run, passed: shown.passed, failed: shown.failed, ...patch });
       };
       let next = (await records.listGoldenResults(runId)).length;
+      const stop = next + maxAnswers;
       try {
         for (; next < run.question_ids.length; next++) {
+          if (next >= stop) {
+            // this delivery's share is done (a function's time is limited): the job comes back at once
+            await finish({});
+            return { retryAfterSeconds: 0 };
+          }
           await checkRate(ctx, project, 'chat');
           const q = await records.getGoldenQuestion(run.question_ids[next]);
           const result: GoldenResult = q

@@ -43,11 +43,12 @@ export function useCases(ctx: Context) {
     exports,
     jobs: {
       /**
-       * Runs one delivery of a background job; a golden run that reached its chat limit answers
-       * with the seconds after which the job is to come back.
+       * Runs one delivery of a background job; a golden run that reached its chat limit (or
+       * `maxAnswers` answers in this delivery) answers with the seconds after which the job is to
+       * come back.
        */
-      async run(job: BackgroundJob): Promise<{ retryAfterSeconds: number } | null> {
-        if (job.type === 'golden_run') return golden.advanceRun(job.project_id, job.run_id);
+      async run(job: BackgroundJob, opts: { maxAnswers?: number } = {}): Promise<{ retryAfterSeconds: number } | null> {
+        if (job.type === 'golden_run') return golden.advanceRun(job.project_id, job.run_id, opts.maxAnswers);
         await exports.writeExport(job.project_id, job.export_id);
         return null;
       },
