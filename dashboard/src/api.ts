@@ -172,6 +172,8 @@ export type {
   GoldenQuestion,
   GoldenResult,
   GoldenRun,
+  GoldenRunStarted,
+  ExportJob,
   NewApiKey,
   Project,
   ProjectCreated,
