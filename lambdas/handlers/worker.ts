@@ -34,7 +34,10 @@ async function handleJob(home: AwsHome, job: BackgroundJob, record: SQSRecord): 
 }
 
 /** Handles an S3 notification for drops or uploads, or a message with nothing to do. */
-async function handleMessage(home: AwsHome, message: Exclude<QueueMessage, { type: 'ingest' | 'job' }>): Promise<Outcome> {
+async function handleMessage(
+  home: AwsHome,
+  message: Exclude<QueueMessage, { type: 'ingest' | 'job' }>,
+): Promise<Outcome> {
   const { documents } = home.services;
   if (message.type !== 's3') {
     if (message.type === 'invalid') logger.warn('unrecognised message on the ingest queue', { reason: message.reason });

@@ -164,11 +164,10 @@ export const schemas = {
     approved: z.boolean().optional(),
   }),
   goldenRun: z.object({ include_drafts: z.boolean().optional() }).strict(),
-  exportCreate: z
-    .object({
-      originals: z
-        .enum(['true', 'false'], { message: 'originals must be true or false' })
-        .optional()
-        .transform((v) => v === 'true'),
-    }),
+  exportCreate: z.object({
+    originals: z
+      .enum(['true', 'false'], { message: 'originals must be true or false' })
+      .optional()
+      .transform((v) => v === 'true'),
+  }),
 };

@@ -165,7 +165,7 @@ export function makeExportServices(ctx: Context, extractedText: (p: string, d: s
     async failExport(projectId: string, exportId: string, error: unknown) {
       const records = ctx.store.forProject(projectId);
       const record = await records.getExport(exportId);
-      if (!record || record.status !== 'running') return;
+      if (record?.status !== 'running') return;
       const message = error instanceof OpragError ? error.message : 'the export stopped on an internal error';
       await records.putExport({ ...record, status: 'failed', error: message });
     },

@@ -178,10 +178,16 @@ export function makeGoldenServices(ctx: Context, answer: Answerer) {
     async failRun(projectId: string, runId: string, error: unknown) {
       const records = ctx.store.forProject(projectId);
       const run = await records.getGoldenRun(runId);
-      if (!run || run.status !== 'running') return;
+      if (run?.status !== 'running') return;
       const shown = await view(projectId, run);
       const message = error instanceof OpragError ? error.message : 'the run stopped on an internal error';
-      await records.putGoldenRun({ ...run, status: 'failed', passed: shown.passed, failed: shown.failed, error: message });
+      await records.putGoldenRun({
+        ...run,
+        status: 'failed',
+        passed: shown.passed,
+        failed: shown.failed,
+        error: message,
+      });
     },
 
     async runs({ project }: ProjectAccess<'golden.read'>) {

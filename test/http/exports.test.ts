@@ -29,7 +29,9 @@ describe('export jobs', () => {
     expect(created.status).toBe(202);
     expect(created.body.export.status).toBe('running');
     await t.server.home.jobs.idle();
-    const read = await t.admin.get<{ export: ExportJob }>(`/v1/projects/${projectId}/exports/${created.body.export.id}`);
+    const read = await t.admin.get<{ export: ExportJob }>(
+      `/v1/projects/${projectId}/exports/${created.body.export.id}`,
+    );
     expect(read.status).toBe(200);
     return read.body.export;
   }
@@ -83,7 +85,10 @@ describe('export jobs', () => {
     expect(small.status).toBe(200);
     expect(lines(small.body)[0]).toMatchObject({ type: 'project', id: p.id });
 
-    await p.client.post('/v1/documents?wait=true', { title: 'Long', text: 'All the words of the manual. '.repeat(300) });
+    await p.client.post('/v1/documents?wait=true', {
+      title: 'Long',
+      text: 'All the words of the manual. '.repeat(300),
+    });
     const big = await t.admin.get<{ error: { type: string; message: string } }>(`/v1/projects/${p.id}/export`);
     expect(big.status).toBe(409);
     expect(big.body.error.type).toBe('conflict');

@@ -29,7 +29,7 @@ export function ExportJobs({ projectId }: { projectId: string }) {
     }
   };
   useEffect(() => {
-    if (!job || job.status !== 'running') return;
+    if (job?.status !== 'running') return;
     const timer = setTimeout(async () => {
       try {
         const res = await api<{ export: ExportJob }>('GET', `${base}/${encodeURIComponent(job.id)}`);

@@ -171,7 +171,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   };
   // the run goes on in the background: poll it until it is done (or failed), then reload the list
   useEffect(() => {
-    if (!active || active.status !== 'running') return;
+    if (active?.status !== 'running') return;
     const timer = setTimeout(async () => {
       try {
         const { run } = await api<{ run: GoldenRun }>('GET', `${base}/golden-runs/${encodeURIComponent(active.id)}`);

@@ -229,7 +229,7 @@ export class DynamoProjectRecords implements ProjectRecords {
   }
   async claimExportDownload(id: string, tokenHash: string, at: string) {
     const current = await this.getExport(id);
-    if (!current || current.status !== 'ready' || current.token_hash !== tokenHash) return null;
+    if (current?.status !== 'ready' || current.token_hash !== tokenHash) return null;
     const condition = { expression: 'token_hash = :hash', values: { ':hash': tokenHash } };
     const key = { pk: this.pk, sk: `EXPORT#${id}` };
     const fields = { token_hash: null, token_expires_at: null, downloaded_at: at };

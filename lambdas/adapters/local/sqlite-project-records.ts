@@ -157,9 +157,13 @@ export class SqliteProjectRecords implements ProjectRecords {
       const current = parse<ExportRecord>(
         this.sql('SELECT data FROM exports WHERE id = ? AND project_id = ?').get(id, this.projectId) as Row,
       );
-      if (!current || current.status !== 'ready' || !current.token_hash || current.token_hash !== tokenHash) return null;
+      if (current?.status !== 'ready' || !current.token_hash || current.token_hash !== tokenHash) return null;
       const next: ExportRecord = { ...current, token_hash: null, token_expires_at: null, downloaded_at: at };
-      this.sql('UPDATE exports SET data = ? WHERE id = ? AND project_id = ?').run(JSON.stringify(next), id, this.projectId);
+      this.sql('UPDATE exports SET data = ? WHERE id = ? AND project_id = ?').run(
+        JSON.stringify(next),
+        id,
+        this.projectId,
+      );
       return current;
     })();
   }

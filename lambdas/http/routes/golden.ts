@@ -19,9 +19,7 @@ export const goldenRoutes: Route[] = [
   {
     ...declared('golden.run'),
     handle: async (r) =>
-      accepted(
-        await r.services.golden.run(r.project('golden.write'), validate(schemas.goldenRun, jsonBody(r.body))),
-      ),
+      accepted(await r.services.golden.run(r.project('golden.write'), validate(schemas.goldenRun, jsonBody(r.body)))),
   },
   {
     ...declared('golden.update'),
