@@ -127,6 +127,8 @@ export interface ProjectRecords {
 
   putExport(record: ExportRecord): Promise<void>;
   getExport(id: string): Promise<ExportRecord | null>;
+  /** Newest first. */
+  listExports(): Promise<ExportRecord[]>;
   /**
    * Marks a ready export downloaded while it still holds `tokenHash`, and returns it as it was
    * before; null when the token is not the export's (already used, replaced or unknown).

@@ -223,6 +223,9 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
         const base = { id: 'exp_0000000000aaaaaaaaaaaaaaaa', created_at: '2025-01-02T00:00:00.000Z', originals: false };
         await records.putExport({ ...base, status: 'running' });
         expect(await records.getExport(base.id)).toEqual({ ...base, status: 'running' });
+        const newer = { ...base, id: 'exp_0000000000bbbbbbbbbbbbbbbb', status: 'failed' as const };
+        await records.putExport(newer);
+        expect(await records.listExports()).toEqual([newer, { ...base, status: 'running' }]);
         expect(await records.claimExportDownload(base.id, 'h1', '2025-01-02T00:01:00.000Z')).toBeNull();
 
         const ready = { ...base, status: 'ready' as const, bytes: 10, token_hash: 'h1', token_expires_at: 'x' };

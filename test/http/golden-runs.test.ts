@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 type Run = {
@@ -128,5 +131,45 @@ describe('golden runs in the background', () => {
     }
     expect((await outsider.post(`/v1/projects/${a.id}/golden-questions/run`)).status).toBe(404);
     expect((await runOf(a.id, 'run_nope')).status).toBe(404);
+  });
+
+  it('goes on with a run and an export a restart left running, from the first unanswered question', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oprag-jobs-restart-'));
+    try {
+      const first = await startTestServer({ dataDir });
+      const p = await first.project('restarted');
+      const base = `/v1/projects/${p.id}/golden-questions`;
+      for (let i = 0; i < 3; i++) await first.admin.post(base, { question: `q${i}?`, approved: true });
+      await first.admin.request('PATCH', `/v1/projects/${p.id}`, { limits: { chat_per_minute: 1 } });
+      first.clock.freeze(first.clock.nextMinute(1000));
+      const run = await first.admin.post<{ run: Run }>(`${base}/run`);
+      await first.server.home.jobs.idle();
+      expect(
+        (await first.admin.get<{ run: Run }>(`/v1/projects/${p.id}/golden-runs/${run.body.run.id}`)).body.run,
+      ).toMatchObject({ status: 'running', results: [expect.anything()] });
+      await first.admin.request('PATCH', `/v1/projects/${p.id}`, { limits: { chat_per_minute: null } });
+      // the runner stops (as in a crash): the waiting run is dropped, and the export never gets a turn
+      await first.server.home.jobs.stop();
+      const exp = await first.admin.post<{ export: { id: string } }>(`/v1/projects/${p.id}/exports`);
+      const pending = `/v1/projects/${p.id}/exports/${exp.body.export.id}`;
+      expect((await first.admin.get<{ export: { status: string } }>(pending)).body.export.status).toBe('running');
+      await first.close();
+
+      const second = await startTestServer({ dataDir });
+      try {
+        await second.server.home.jobs.idle();
+        const admin = second.client(first.adminKey);
+        const after = (await admin.get<{ run: Run }>(`/v1/projects/${p.id}/golden-runs/${run.body.run.id}`)).body.run;
+        expect(after).toMatchObject({ status: 'done', total: 3 });
+        expect(after.results.map((r) => r.golden_question_id)).toHaveLength(3);
+        expect(new Set(after.results.map((r) => r.golden_question_id)).size).toBe(3);
+        const e = await admin.get<{ export: { status: string } }>(`/v1/projects/${p.id}/exports/${exp.body.export.id}`);
+        expect(e.body.export.status).toBe('ready');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

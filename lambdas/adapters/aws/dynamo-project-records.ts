@@ -227,6 +227,10 @@ export class DynamoProjectRecords implements ProjectRecords {
   async getExport(id: string) {
     return record<ExportRecord>(await this.get(`EXPORT#${id}`));
   }
+  async listExports() {
+    const items = await queryAll(this.doc, this.range('EXPORT#'), { newestFirst: true });
+    return items.map((i) => record<ExportRecord>(i) as ExportRecord);
+  }
   async claimExportDownload(id: string, tokenHash: string, at: string) {
     const current = await this.getExport(id);
     if (current?.status !== 'ready' || current.token_hash !== tokenHash) return null;

@@ -151,6 +151,10 @@ export class SqliteProjectRecords implements ProjectRecords {
     const sql = 'SELECT data FROM exports WHERE id = ? AND project_id = ?';
     return parse<ExportRecord>(this.sql(sql).get(id, this.projectId) as Row);
   }
+  async listExports() {
+    const sql = 'SELECT data FROM exports WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<ExportRecord>(this.sql(sql).all(this.projectId) as Row[]);
+  }
   async claimExportDownload(id: string, tokenHash: string, at: string) {
     this.now();
     return this.db.transaction(() => {
