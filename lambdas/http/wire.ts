@@ -189,7 +189,6 @@ export interface ExportJob {
   bytes?: number;
   url?: string;
   expires_at?: string;
-  downloaded_at?: string;
   error?: string;
 }
 

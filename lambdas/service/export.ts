@@ -20,8 +20,8 @@ const NDJSON = 'application/x-ndjson';
 
 /** A project's export as the API shows it. */
 function publicExport(e: ExportRecord, url?: string) {
-  const { originals: _o, token_hash: _h, token_expires_at: _t, downloaded_at, ...shown } = e;
-  return { ...shown, ...(downloaded_at ? { downloaded_at } : {}), ...(url ? { url } : {}) };
+  const { originals: _o, token_hash: _h, token_expires_at: _t, downloaded_at: _d, ...shown } = e;
+  return { ...shown, ...(url ? { url } : {}) };
 }
 
 /**
