@@ -132,6 +132,7 @@ export const ROUTES: RouteDef[] = [
   R('project.delete', 'DELETE', P, 'write', 4, { destroys: true }),
   R('usage', 'GET', `${P}/usage`, 'read', 3),
   R('export', 'GET', `${P}/export`, 'export', 3),
+  R('exports.create', 'POST', `${P}/exports`, 'export', 1, { ok: 202 }),
   R('keys.create', 'POST', `${P}/keys`, 'write', 2, { ok: 201 }),
   R('keys.list', 'GET', `${P}/keys`, 'read', 3),
   R('keys.delete', 'DELETE', `${P}/keys/{s}`, 'write', 4, { sub: 'key', destroys: true }),
