@@ -12,8 +12,10 @@ import type {
   Company,
   DocumentRecord,
   DocumentStatus,
+  ExportRecord,
   GoldenQuestion,
-  GoldenRun,
+  GoldenResult,
+  GoldenRunRecord,
   ProjectRecord,
   UploadRecord,
   UsageCounters,
@@ -120,8 +122,28 @@ export interface ProjectRecords {
   getGoldenQuestion(id: string): Promise<GoldenQuestion | null>;
   listGoldenQuestions(): Promise<GoldenQuestion[]>;
   deleteGoldenQuestion(id: string): Promise<boolean>;
-  putGoldenRun(run: GoldenRun): Promise<void>;
-  listGoldenRuns(): Promise<GoldenRun[]>;
+  /** Writes a run's record (its status and counts), never its results. */
+  putGoldenRun(run: GoldenRunRecord): Promise<void>;
+  getGoldenRun(id: string): Promise<GoldenRunRecord | null>;
+  /** Newest first. */
+  listGoldenRuns(): Promise<GoldenRunRecord[]>;
+  /**
+   * Stores the result of question `index` of a run, once: false (and nothing written) when that
+   * index already holds one, so a job delivered twice never counts an answer twice.
+   */
+  putGoldenResult(runId: string, index: number, result: GoldenResult): Promise<boolean>;
+  /** A run's results in question order. */
+  listGoldenResults(runId: string): Promise<GoldenResult[]>;
+
+  putExport(record: ExportRecord): Promise<void>;
+  getExport(id: string): Promise<ExportRecord | null>;
+  /** Newest first. */
+  listExports(): Promise<ExportRecord[]>;
+  /**
+   * Marks a ready export downloaded while it still holds `tokenHash`, and returns it as it was
+   * before; null when the token is not the export's (already used, replaced or unknown).
+   */
+  claimExportDownload(id: string, tokenHash: string, at: string): Promise<ExportRecord | null>;
 
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(page: PageRequest): Promise<Page<AuditEvent>>;
@@ -286,6 +308,19 @@ export interface IngestQueue {
  */
 export interface DocumentReader {
   read(bytes: Buffer, type: SupportedType): Promise<ParsedDocument>;
+}
+
+/** Work that outlives the request that asked for it: a golden run, an export. */
+export type BackgroundJob =
+  | { type: 'golden_run'; project_id: string; run_id: string }
+  | { type: 'export'; project_id: string; export_id: string };
+
+/**
+ * Runs background jobs after the request (an in-process runner locally, SQS on AWS). A job is
+ * delivered at least once; `delaySeconds` holds it back, as a run waiting for its chat limit does.
+ */
+export interface JobQueue {
+  enqueueJob(job: BackgroundJob, delaySeconds?: number): Promise<void>;
 }
 
 export interface Clock {

@@ -121,6 +121,8 @@ export class OpragStack extends Stack {
     // control plane: projects, keys, usage, audit, export, purge, golden questions and runs
     data.grantReadWriteData(control.role);
     files.grantProjectCleanup(control.role);
+    // golden runs and export jobs go to the worker on the ingest queue
+    ingest.grantSendMessages(control.role);
     search.grantIndexAccess(control.role, 'readWrite');
     models.grantEmbed(control.role);
     models.grantGenerate(control.role);
@@ -138,11 +140,14 @@ export class OpragStack extends Stack {
     models.grantEmbed(query.role);
     models.grantGenerate(query.role);
 
-    // ingest worker: drops, uploads and queued jobs
+    // worker: drops, uploads, queued documents, golden runs and exports (written under projects/)
     data.grantReadWriteData(worker.role);
     files.grantIngest(worker.role);
     search.grantIndexAccess(worker.role, 'readWrite');
     models.grantEmbed(worker.role);
+    // golden runs: the worker answers their questions, and sends a waiting run back to the queue
+    models.grantGenerate(worker.role);
+    ingest.grantSendMessages(worker.role);
     ingest.addConsumer(worker.function, { batchSize: 2, maxConcurrency: 5 });
 
     this.api = new OpragApi(this, 'Api', {

@@ -17,6 +17,7 @@ export const ID_PREFIX = {
   request: 'req',
   upload: 'upl',
   event: 'evt',
+  export: 'exp',
 } as const;
 export type IdKind = keyof typeof ID_PREFIX;
 

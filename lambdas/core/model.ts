@@ -35,6 +35,8 @@ export interface ProjectLimits {
   ingest_per_minute?: number | null;
   max_documents?: number | null;
   max_bytes?: number | null;
+  /** golden questions a project may hold; 200 when unset */
+  max_golden_questions?: number | null;
 }
 
 export interface ProjectRecord {
@@ -98,12 +100,50 @@ export interface GoldenResult {
   reasons: string[];
 }
 
+export type JobStatus = 'running' | 'done' | 'failed';
+
+/**
+ * A golden run as stored: the questions it asks, fixed when it starts, and its counts; each result
+ * is a record of its own (a run of hundreds of answers outgrows one item).
+ */
+export interface GoldenRunRecord {
+  id: string;
+  at: string;
+  status: JobStatus;
+  total: number;
+  passed: number;
+  failed: number;
+  question_ids: string[];
+  error?: string;
+}
+
+/** A golden run as the API shows it: the record without its question list, with its results. */
 export interface GoldenRun {
   id: string;
   at: string;
+  status: JobStatus;
+  total: number;
   passed: number;
   failed: number;
   results: GoldenResult[];
+  error?: string;
+}
+
+/** An export written in the background, and its one-time download. */
+export interface ExportRecord {
+  id: string;
+  status: 'running' | 'ready' | 'failed';
+  created_at: string;
+  /** whether the file holds each document's original bytes (base64) */
+  originals: boolean;
+  bytes?: number;
+  error?: string;
+  /** when the file is deleted, downloaded or not */
+  expires_at?: string;
+  /** the hash of the download token handed out last (local home); null once downloaded */
+  token_hash?: string | null;
+  token_expires_at?: string | null;
+  downloaded_at?: string | null;
 }
 
 export interface AuditEvent {

@@ -9,10 +9,10 @@ import { OpenSearchIndex } from '../adapters/aws/opensearch-index';
 import { powertoolsLogger } from '../adapters/aws/powertools-logger';
 import { S3BlobStore } from '../adapters/aws/s3-blobs';
 import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
-import { SqsIngestQueue } from '../adapters/aws/sqs-queue';
+import { SqsIngestQueue, SqsJobQueue } from '../adapters/aws/sqs-queue';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ParsePool } from '../adapters/parse-pool';
-import type { BlobStore } from '../ports';
+import type { BlobStore, JobQueue } from '../ports';
 import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
 import type { AwsConfig } from './config';
@@ -67,6 +67,8 @@ export function composeAws(
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
     uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),
     queue: new SqsIngestQueue({ client: clients.sqs, queueUrl: config.ingestQueueUrl }),
+    // golden runs and exports ride the same queue to the same worker
+    jobs: new SqsJobQueue({ client: clients.sqs, queueUrl: config.ingestQueueUrl }),
     embedder: new BedrockTitanEmbedder({
       client: clients.bedrock,
       modelId: config.embedModelId,
@@ -87,6 +89,8 @@ export function composeAws(
     logger: deps.logger,
     /** where the worker reads dropped and uploaded objects (S3's drop/ and uploads/ areas) */
     landing: deps.blobs as Required<BlobStore>,
+    /** where the worker sends a golden run back to the queue to go on later */
+    jobs: deps.jobs as JobQueue,
     clients,
     config,
   };

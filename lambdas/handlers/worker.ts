@@ -1,13 +1,43 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { OpragError } from '../core/errors';
+import type { BackgroundJob } from '../ports';
 import { awsHome, logger, metrics } from './api';
 import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey, type QueueMessage } from './compose';
 
 type Outcome = 'done' | 'ignored' | 'rejected';
 
+/** Answers a golden run gives in one delivery: well inside the worker's time, Bedrock's latency included. */
+export const ANSWERS_PER_DELIVERY = 25;
+/**
+ * Deliveries of a background job before it is marked failed: one fewer than the queue's
+ * maxReceiveCount, so the record says `failed` before the message would go to the dead-letter queue.
+ */
+export const JOB_ATTEMPTS = 4;
+
+/**
+ * One delivery of a golden run or an export. A run that reached its chat limit, or its share of
+ * answers for this delivery, goes back on the queue with the delay it needs; a job that keeps
+ * failing is marked failed on its last attempt instead of staying `running`.
+ */
+async function handleJob(home: AwsHome, job: BackgroundJob, record: SQSRecord): Promise<Outcome> {
+  try {
+    const next = await home.services.jobs.run(job, { maxAnswers: ANSWERS_PER_DELIVERY });
+    if (next) await home.jobs.enqueueJob(job, next.retryAfterSeconds);
+    return 'done';
+  } catch (e) {
+    if (Number(record.attributes?.ApproximateReceiveCount ?? 1) < JOB_ATTEMPTS) throw e;
+    logger.error('background job failed for good', { job: job.type, project_id: job.project_id, error: e as Error });
+    await home.services.jobs.fail(job, e);
+    return 'rejected';
+  }
+}
+
 /** Handles an S3 notification for drops or uploads, or a message with nothing to do. */
-async function handleMessage(home: AwsHome, message: Exclude<QueueMessage, { type: 'ingest' }>): Promise<Outcome> {
+async function handleMessage(
+  home: AwsHome,
+  message: Exclude<QueueMessage, { type: 'ingest' | 'job' }>,
+): Promise<Outcome> {
   const { documents } = home.services;
   if (message.type !== 's3') {
     if (message.type === 'invalid') logger.warn('unrecognised message on the ingest queue', { reason: message.reason });
@@ -67,6 +97,10 @@ export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSB
   const jobs = new Map<string, { documentIds: string[]; messageIds: string[] }>();
   for (const record of event.Records as SQSRecord[]) {
     const message = parseQueueMessage(record.body);
+    if (message.type === 'job') {
+      await settle([record.messageId], () => handleJob(home, message.job, record));
+      continue;
+    }
     if (message.type !== 'ingest') {
       await settle([record.messageId], () => handleMessage(home, message));
       continue;

@@ -102,6 +102,19 @@ export const ROUTE_SPECS: Record<RouteAction, RouteSpec> = {
     responses: { 200: { description: 'one JSON record a line', raw: 'application/x-ndjson' } },
     errors: [409],
   },
+  'exports.create': {
+    summary: 'Start an export job (NDJSON written in the background; `?originals=true` adds the files)',
+    query: schemas.exportCreate,
+    responses: { 202: json('the job, running', z.object({ export: wire.exportJob })) },
+  },
+  'exports.get': {
+    summary: 'An export job; once ready, a one-time, short-lived download URL',
+    responses: { 200: json('the job', z.object({ export: wire.exportJob })) },
+  },
+  'exports.download': {
+    summary: "The local server's one-time download of a ready export (on AWS the URL is S3's own)",
+    responses: { 200: { description: 'one JSON record a line', raw: 'application/x-ndjson' } },
+  },
   'keys.create': {
     summary: 'Create a project key (shown once)',
     body: schemas.projectKey,
@@ -130,8 +143,12 @@ export const ROUTE_SPECS: Record<RouteAction, RouteSpec> = {
   'golden.run': {
     summary: 'Run the golden questions',
     body: schemas.goldenRun,
-    responses: { 200: json('the run', z.object({ run: wire.goldenRun })) },
+    responses: { 202: json('the run, started: poll it', z.object({ run: wire.goldenRunStarted })) },
     errors: [429],
+  },
+  'golden.runs.get': {
+    summary: 'A golden run: its progress, then its results',
+    responses: { 200: json('the run', z.object({ run: wire.goldenRun })) },
   },
   'golden.update': {
     summary: 'Change or approve a golden question',

@@ -86,6 +86,10 @@ const BY_TARGET = {
     route('DELETE', P, 'projects.delete', 'project.write'),
     route('GET', `${P}/usage`, 'projects.usage', 'project.read'),
     route('GET', `${P}/export`, 'projects.export', 'project.export'),
+    route('POST', `${P}/exports`, 'exports.create', 'project.export'),
+    route('GET', `${P}/exports/:export_id`, 'exports.get', 'project.export'),
+    // the local home's one-time download of a finished export; on AWS it is a presigned S3 URL
+    route('GET', '/v1/exports/:token', 'exports.download', undefined, { public: true, localOnly: true }),
     route('POST', `${P}/keys`, 'keys.create', 'project.write'),
     route('GET', `${P}/keys`, 'keys.list', 'project.read'),
     route('DELETE', `${P}/keys/:key_id`, 'keys.revoke', 'project.write'),
@@ -96,6 +100,7 @@ const BY_TARGET = {
     route('PATCH', `${P}/golden-questions/:golden_id`, 'golden.update', 'golden.write'),
     route('DELETE', `${P}/golden-questions/:golden_id`, 'golden.delete', 'golden.write'),
     route('GET', `${P}/golden-runs`, 'golden.runs', 'golden.read'),
+    route('GET', `${P}/golden-runs/:run_id`, 'golden.runs.get', 'golden.read'),
   ],
   documents: [
     route('POST', `${P}/documents`, 'documents.create', 'documents.write', { short: true }),

@@ -77,6 +77,7 @@ export const schemas = {
         ingest_per_minute: limitNumber,
         max_documents: limitNumber,
         max_bytes: limitNumber,
+        max_golden_questions: limitNumber,
       })
       .strict()
       .optional(),
@@ -175,6 +176,12 @@ export const schemas = {
     approved: z.boolean().optional(),
   }),
   goldenRun: z.object({ include_drafts: z.boolean().optional() }).strict(),
+  exportCreate: z.object({
+    originals: z
+      .enum(['true', 'false'], { message: 'originals must be true or false' })
+      .optional()
+      .transform((v) => v === 'true'),
+  }),
 };
 
 /** A message content as OpenAI's clients send it: a string, or parts of which the text ones count. */

@@ -58,6 +58,7 @@ export const projectLimits = z.object({
   ingest_per_minute: z.number().nullable().optional(),
   max_documents: z.number().nullable().optional(),
   max_bytes: z.number().nullable().optional(),
+  max_golden_questions: z.number().nullable().optional(),
 });
 
 export const projectStats = z.object({ documents: z.number(), chunks: z.number(), bytes: z.number() });
@@ -224,12 +225,37 @@ export const goldenResult = z.object({
   reasons: z.array(z.string()),
 });
 
+export const jobStatus = z.enum(['running', 'done', 'failed']);
+
+/** A golden run: `running` while its questions are asked in the background, then `done` (or `failed`). */
 export const goldenRun = z.object({
   id: z.string(),
   at: time,
+  status: jobStatus,
+  total: z.number(),
   passed: z.number(),
   failed: z.number(),
   results: z.array(goldenResult),
+  error: z.string().optional(),
+});
+
+/** What `POST .../golden-questions/run` answers (202). */
+export const goldenRunStarted = z.object({
+  id: z.string(),
+  at: time,
+  status: z.literal('running'),
+  total: z.number(),
+});
+
+/** An export job; `url` is its download, once `ready` and until downloaded (locally) or expired. */
+export const exportJob = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'ready', 'failed']),
+  created_at: time,
+  bytes: z.number().optional(),
+  url: z.string().optional(),
+  expires_at: time.optional(),
+  error: z.string().optional(),
 });
 
 export const goldenDeleted = z.object({ deleted: z.object({ golden_question_id: z.string() }) });

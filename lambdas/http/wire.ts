@@ -47,7 +47,10 @@ export type RetrieveAnswer = z.infer<typeof s.retrieveAnswer>;
 
 export type GoldenQuestion = z.infer<typeof s.goldenQuestion>;
 export type GoldenResult = z.infer<typeof s.goldenResult>;
+export type JobStatus = z.infer<typeof s.jobStatus>;
 export type GoldenRun = z.infer<typeof s.goldenRun>;
+export type GoldenRunStarted = z.infer<typeof s.goldenRunStarted>;
+export type ExportJob = z.infer<typeof s.exportJob>;
 export type GoldenDeleted = z.infer<typeof s.goldenDeleted>;
 
 export type AuditEvent = z.infer<typeof s.auditEvent>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
 import { FsBlobStore } from '../adapters/local/fs-blobs';
+import { InProcessJobRunner } from '../adapters/local/job-runner';
 import { lineLogger } from '../adapters/local/line-logger';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
 import { InProcessQueue } from '../adapters/local/memory-queue';
@@ -36,6 +37,7 @@ export function composeLocal(
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
   // documents are read off the event loop, in threads with a heap limit and a deadline
   const reader = new ParsePool({ limits: settings.readLimits, workers: settings.readWorkers, logger });
+  const jobs = new InProcessJobRunner({ clock: clock ?? { now: () => new Date() }, logger });
   const services = makeLocalServices({
     store,
     index,
@@ -45,6 +47,7 @@ export function composeLocal(
     generator: opts.generator ?? (settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator()),
     queue,
     reader,
+    jobs,
     uploads: new LocalUploadTarget(),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     logger,
@@ -52,11 +55,13 @@ export function composeLocal(
     clock,
   });
   queue.start((projectId, documentIds) => services.documents.processDocuments(projectId, documentIds));
+  jobs.start((job) => services.jobs.run(job), services.jobs.fail);
   return {
     services,
     settings,
     logger,
     queue,
+    jobs,
     store,
     index,
     blobs,
@@ -64,6 +69,7 @@ export function composeLocal(
     async close() {
       await queue.stop();
       await reader.close();
+      await jobs.stop();
       // deliveries still in their backoff get a short grace; later ones are dropped with the process
       await services.webhooks.idle(10_000);
       index.close();

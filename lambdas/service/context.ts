@@ -8,6 +8,7 @@ import type {
   Embedder,
   Generator,
   IngestQueue,
+  JobQueue,
   Logger,
   SearchIndex,
   TenantStore,
@@ -47,6 +48,12 @@ export interface Settings {
   readLimits: ReadLimits;
   /** worker threads that read documents, shared by every project */
   readWorkers: number;
+  /** the largest export `GET .../export` answers in its response; larger ones are export jobs */
+  inlineExportMaxBytes: number;
+  /** how long a finished export's file is kept, and a local download link stays valid */
+  exportTtlSeconds: number;
+  /** golden questions a project may hold when its limits set none */
+  defaultMaxGoldenQuestions: number;
   /** changes to the refusal gate's defaults (evaluations compare settings with it) */
   gate?: Partial<GateOptions>;
   /** an OpenAI-compatible chat-completions server that writes answers; the extractive answerer when null */
@@ -80,6 +87,9 @@ export const DEFAULT_SETTINGS: Settings = {
   webhookRetryDelaysMs: [1000, 2000, 4000, 8000],
   readLimits: DEFAULT_READ_LIMITS,
   readWorkers: 1,
+  inlineExportMaxBytes: 5 * 1024 * 1024,
+  exportTtlSeconds: 24 * 60 * 60,
+  defaultMaxGoldenQuestions: 200,
   llm: null,
 };
 
@@ -176,6 +186,8 @@ export interface Deps {
   /** optional: with one, projects with a webhook_url hear when a document is ready or failed */
   webhookSender?: WebhookSender | null;
   clock?: Clock;
+  /** background jobs (golden runs, exports); without one they cannot be started */
+  jobs?: JobQueue | null;
   /** where the use cases report what fails outside a request (webhook deliveries, ingest jobs) */
   logger: Logger;
   settings?: Partial<Settings>;
@@ -186,7 +198,8 @@ export type Principal =
   | { kind: 'company'; key: ApiKeyRecord; companyId: string; role: 'admin' | 'viewer' }
   | { kind: 'project'; key: ApiKeyRecord; companyId: string; projectId: string };
 
-export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender'>> {
+export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | 'webhookSender' | 'jobs'>> {
+  jobs: JobQueue | null;
   embedder: Embedder | null;
   webhookSender: WebhookSender | null;
   settings: Settings;
@@ -201,6 +214,7 @@ export function makeContext(deps: Deps): Context {
     ...deps,
     embedder: deps.embedder ?? null,
     webhookSender: deps.webhookSender ?? null,
+    jobs: deps.jobs ?? null,
     clock,
     settings,
     now: () => clock.now(),

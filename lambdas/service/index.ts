@@ -1,3 +1,4 @@
+import type { BackgroundJob } from '../ports';
 import { authorizeCompany, authorizeProject, type Permission } from './access';
 import { makeAnswerServices } from './answers';
 import { makeAuditServices } from './audit';
@@ -25,6 +26,8 @@ export function useCases(ctx: Context) {
   const webhooks = makeWebhooks(ctx);
   const ingest = makeIngest(ctx, webhooks);
   const { answer, retrieve, chat, chatStream } = makeAnswerServices(ctx);
+  const golden = makeGoldenServices(ctx, answer);
+  const exports = makeExportServices(ctx, extractedText(ctx));
   return {
     authenticate: (token: string | null) => authenticate(ctx, token),
     authorize: {
@@ -36,8 +39,25 @@ export function useCases(ctx: Context) {
     projects: makeProjectServices(ctx),
     documents: { ...makeDocumentServices(ctx, ingest), ...makeUploadServices(ctx, ingest) },
     answers: { retrieve, chat, chatStream, now: () => ctx.now() },
-    golden: makeGoldenServices(ctx, answer),
-    exports: makeExportServices(ctx, extractedText(ctx)),
+    golden,
+    exports,
+    jobs: {
+      /**
+       * Runs one delivery of a background job; a golden run that reached its chat limit (or
+       * `maxAnswers` answers in this delivery) answers with the seconds after which the job is to
+       * come back.
+       */
+      async run(job: BackgroundJob, opts: { maxAnswers?: number } = {}): Promise<{ retryAfterSeconds: number } | null> {
+        if (job.type === 'golden_run') return golden.advanceRun(job.project_id, job.run_id, opts.maxAnswers);
+        await exports.writeExport(job.project_id, job.export_id);
+        return null;
+      },
+      /** Records that a job gave up, on the run or export it was for. */
+      async fail(job: BackgroundJob, error: unknown) {
+        if (job.type === 'golden_run') await golden.failRun(job.project_id, job.run_id, error);
+        else await exports.failExport(job.project_id, job.export_id, error);
+      },
+    },
     audit: makeAuditServices(ctx),
     webhooks: { idle: webhooks.idle, pending: webhooks.pending },
   };

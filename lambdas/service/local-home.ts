@@ -26,7 +26,11 @@ export function makeLocalServices(deps: Deps) {
       async acceptsDrops(projectId: string): Promise<boolean> {
         return isId('project', projectId) && (await ctx.store.getProject(projectId)) !== null;
       },
-      /** Crash recovery: re-queues the documents left queued or processing, in every project. */
+      /**
+       * Crash recovery: re-queues the documents left queued or processing, and the golden runs and
+       * exports left running, in every project. A run goes on from its first question without a
+       * result; an export is written again.
+       */
       async recoverUnfinished() {
         let requeued = 0;
         for (const company of await ctx.store.listCompanies()) {
@@ -34,9 +38,20 @@ export function makeLocalServices(deps: Deps) {
           do {
             const page = await ctx.store.listProjects(company.id, { limit: 200, after });
             for (const p of page.items) {
-              const unfinished = await ctx.store.forProject(p.id).listUnfinishedDocuments();
+              const records = ctx.store.forProject(p.id);
+              const unfinished = await records.listUnfinishedDocuments();
               for (const d of unfinished) await ctx.queue.enqueue(p.id, d.id);
               requeued += unfinished.length;
+              for (const run of await records.listGoldenRuns()) {
+                if (run.status !== 'running') continue;
+                await ctx.jobs?.enqueueJob({ type: 'golden_run', project_id: p.id, run_id: run.id });
+                requeued++;
+              }
+              for (const e of await records.listExports()) {
+                if (e.status !== 'running') continue;
+                await ctx.jobs?.enqueueJob({ type: 'export', project_id: p.id, export_id: e.id });
+                requeued++;
+              }
             }
             after = page.next_cursor;
           } while (after);

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parseQueueMessage, SqsIngestQueue } from '../../lambdas/adapters/aws/sqs-queue';
+import { parseQueueMessage, SqsIngestQueue, SqsJobQueue } from '../../lambdas/adapters/aws/sqs-queue';
 import { newId } from '../../lambdas/core/ids';
 
 interface Recorded {
@@ -69,6 +69,40 @@ function queue() {
   const queueUrl = `${endpoint}/123456789012/oprag-ingest`;
   return { client, queueUrl, queue: new SqsIngestQueue({ client, queueUrl }) };
 }
+
+describe('SqsJobQueue', () => {
+  it('sends a golden run with the delay it waits for, and an export at once; the worker reads both back', async () => {
+    const { client, queueUrl } = queue();
+    const jobs = new SqsJobQueue({ client, queueUrl });
+    const run = { type: 'golden_run' as const, project_id: newId('project'), run_id: newId('run') };
+    const exp = { type: 'export' as const, project_id: newId('project'), export_id: newId('export') };
+
+    await jobs.enqueueJob(run, 42.5);
+    await jobs.enqueueJob(exp);
+    await jobs.enqueueJob(run, 5000);
+    client.destroy();
+
+    expect(recorded.map((r) => r.headers['x-amz-target'])).toEqual(Array(3).fill('AmazonSQS.SendMessage'));
+    const sent = recorded.map((r) => JSON.parse(r.body));
+    expect(sent.map((m) => m.QueueUrl)).toEqual([queueUrl, queueUrl, queueUrl]);
+    // whole seconds, and never past SQS's 15 minutes
+    expect(sent.map((m) => m.DelaySeconds)).toEqual([43, 0, 900]);
+    expect(parseQueueMessage(sent[0].MessageBody)).toEqual({ type: 'job', job: run });
+    expect(parseQueueMessage(sent[1].MessageBody)).toEqual({ type: 'job', job: exp });
+  });
+
+  it('reads a job that names no valid project, run or export as invalid', () => {
+    const project_id = newId('project');
+    for (const body of [
+      { type: 'golden_run', project_id, run_id: 'run_../x' },
+      { type: 'golden_run', project_id: 'prj_nope', run_id: newId('run') },
+      { type: 'export', project_id, export_id: newId('run') },
+      { type: 'export', project_id },
+    ]) {
+      expect(parseQueueMessage(JSON.stringify(body))).toMatchObject({ type: 'invalid' });
+    }
+  });
+});
 
 describe('SqsIngestQueue', () => {
   it('sends one SendMessage in AWS JSON 1.0 naming the queue and the ingest job', async () => {

@@ -6,7 +6,7 @@ import type {
   Company,
   DocumentRecord,
   GoldenQuestion,
-  GoldenRun,
+  GoldenRunRecord,
   ProjectRecord,
   UploadRecord,
 } from '../../lambdas/core/model';
@@ -104,8 +104,8 @@ export function goldenQuestion(over: Partial<GoldenQuestion> = {}): GoldenQuesti
   };
 }
 
-export function goldenRun(over: Partial<GoldenRun> = {}): GoldenRun {
-  return { id: newId('run'), at: AT, passed: 1, failed: 0, results: [], ...over };
+export function goldenRun(over: Partial<GoldenRunRecord> = {}): GoldenRunRecord {
+  return { id: newId('run'), at: AT, status: 'done', total: 1, passed: 1, failed: 0, question_ids: ['gq_x'], ...over };
 }
 
 export function auditEvent(over: Partial<AuditEvent> = {}): AuditEvent {

@@ -181,18 +181,63 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
         expect(await records.listGoldenQuestions()).toEqual([edited]);
       });
 
-      it('lists golden runs newest first', async () => {
+      it('lists golden runs newest first, and a run put again is updated in place', async () => {
         const first = goldenRun({ passed: 1, failed: 1 });
-        const second = goldenRun({
-          passed: 0,
-          failed: 1,
-          results: [{ golden_question_id: 'gq_x', passed: false, answer: 'no', citations: [], reasons: ['refused'] }],
-        });
+        const second = goldenRun({ status: 'running', passed: 0, failed: 0, total: 2 });
         expect(await records.listGoldenRuns()).toEqual([]);
         await records.putGoldenRun(first);
         await records.putGoldenRun(second);
-
         expect(await records.listGoldenRuns()).toEqual([second, first]);
+
+        const finished = { ...second, status: 'done' as const, passed: 2 };
+        await records.putGoldenRun(finished);
+        expect(await records.getGoldenRun(second.id)).toEqual(finished);
+        expect(await records.listGoldenRuns()).toEqual([finished, first]);
+        expect(await records.getGoldenRun(goldenRun().id)).toBeNull();
+      });
+
+      it('stores each result of a run once, in question order, beyond any single-item size', async () => {
+        const run = goldenRun({ status: 'running' });
+        await records.putGoldenRun(run);
+        // 300 answers of 2 KB: 600 KB, more than one DynamoDB item could hold
+        const result = (i: number) => ({
+          golden_question_id: `gq_${i}`,
+          passed: i % 2 === 0,
+          answer: `${i} `.padEnd(2048, 'x'),
+          citations: [],
+          reasons: [],
+        });
+        for (let i = 0; i < 300; i++) expect(await records.putGoldenResult(run.id, i, result(i))).toBe(true);
+        expect(await records.putGoldenResult(run.id, 5, { ...result(5), answer: 'again' })).toBe(false);
+
+        const results = await records.listGoldenResults(run.id);
+        expect(results).toHaveLength(300);
+        expect(results.map((r) => r.golden_question_id)).toEqual(Array.from({ length: 300 }, (_, i) => `gq_${i}`));
+        expect(results[5]).toEqual(result(5));
+        expect(await records.listGoldenResults(goldenRun().id)).toEqual([]);
+      });
+    });
+
+    describe('exports', () => {
+      it('puts and gets an export, and lets its download token be claimed once', async () => {
+        const base = { id: 'exp_0000000000aaaaaaaaaaaaaaaa', created_at: '2025-01-02T00:00:00.000Z', originals: false };
+        await records.putExport({ ...base, status: 'running' });
+        expect(await records.getExport(base.id)).toEqual({ ...base, status: 'running' });
+        const newer = { ...base, id: 'exp_0000000000bbbbbbbbbbbbbbbb', status: 'failed' as const };
+        await records.putExport(newer);
+        expect(await records.listExports()).toEqual([newer, { ...base, status: 'running' }]);
+        expect(await records.claimExportDownload(base.id, 'h1', '2025-01-02T00:01:00.000Z')).toBeNull();
+
+        const ready = { ...base, status: 'ready' as const, bytes: 10, token_hash: 'h1', token_expires_at: 'x' };
+        await records.putExport(ready);
+        expect(await records.claimExportDownload(base.id, 'h2', '2025-01-02T00:01:00.000Z')).toBeNull();
+        expect(await records.claimExportDownload(base.id, 'h1', '2025-01-02T00:01:00.000Z')).toEqual(ready);
+        expect(await records.claimExportDownload(base.id, 'h1', '2025-01-02T00:02:00.000Z')).toBeNull();
+        expect(await records.getExport(base.id)).toMatchObject({
+          status: 'ready',
+          token_hash: null,
+          downloaded_at: '2025-01-02T00:01:00.000Z',
+        });
       });
     });
 

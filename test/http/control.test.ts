@@ -226,7 +226,15 @@ describe('company and projects', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.type)).toEqual(['project', 'document', 'golden_question']);
+    // the project, its documents, golden questions, keys (never their secrets), then its audit
+    expect(lines.map((l) => l.type).filter((type) => type !== 'audit')).toEqual([
+      'project',
+      'document',
+      'golden_question',
+      'key',
+    ]);
+    expect(lines.at(-1).type).toBe('audit');
+    expect(lines.find((l) => l.type === 'key')).not.toHaveProperty('hash');
     expect(lines[0]).toMatchObject({ id: p.id, name: 'exported' });
     const exported = lines[1];
     expect(exported).toMatchObject({
@@ -258,11 +266,17 @@ describe('company and projects', () => {
         expected_answer: line.expected_answer,
       });
     }
-    const runs = await Promise.all(
+    const started = await Promise.all(
       [p.id, copy.id].map((id) =>
-        t.admin.post<{ run: { passed: number; failed: number } }>(`/v1/projects/${id}/golden-questions/run`, {
-          include_drafts: true,
-        }),
+        t.admin.post<{ run: { id: string } }>(`/v1/projects/${id}/golden-questions/run`, { include_drafts: true }),
+      ),
+    );
+    await t.server.home.jobs.idle();
+    const runs = await Promise.all(
+      [p.id, copy.id].map((id, i) =>
+        t.admin.get<{ run: { passed: number; failed: number } }>(
+          `/v1/projects/${id}/golden-runs/${started[i].body.run.id}`,
+        ),
       ),
     );
     expect(runs.map((r) => r.body.run)).toEqual([

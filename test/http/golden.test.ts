@@ -4,6 +4,8 @@ import { startTestServer, type TestServer } from '../helpers/server';
 type Run = {
   id: string;
   at: string;
+  status: string;
+  total: number;
   passed: number;
   failed: number;
   results: {
@@ -40,6 +42,18 @@ describe('golden questions', () => {
   afterAll(async () => t.close());
 
   const base = () => `/v1/projects/${projectId}/golden-questions`;
+  /** Starts a run (202), lets the background runner finish it, and reads it back. */
+  const runToEnd = async (body?: unknown) => {
+    const started = await t.admin.post<{ run: Run }>(`${base()}/run`, body);
+    expect(started.status).toBe(202);
+    expect(started.body.run.status).toBe('running');
+    await t.server.home.jobs.idle();
+    const read = await t.admin.get<{ run: Run }>(`/v1/projects/${projectId}/golden-runs/${started.body.run.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.run.status).toBe('done');
+    expect(read.body.run.total).toBe(started.body.run.total);
+    return read.body.run;
+  };
 
   it('creates, lists, patches (approval) and deletes golden questions', async () => {
     const created = await t.admin.post<{ golden_question: Golden }>(base(), {
@@ -97,14 +111,12 @@ describe('golden questions', () => {
     // a draft is asked only when the run says so
     await make('draft', { question: 'Who won the football world cup?', must_refuse: true });
 
-    const res = await t.admin.post<{ run: Run }>(`${base()}/run`);
-    expect(res.status).toBe(200);
-    const run = res.body.run;
+    const run = await runToEnd();
     expect(run.passed + run.failed).toBe(5);
     expect(run.results.map((r) => r.golden_question_id)).not.toContain(ids.draft);
-    const withDrafts = await t.admin.post<{ run: Run }>(`${base()}/run`, { include_drafts: true });
-    expect(withDrafts.body.run.results.map((r) => r.golden_question_id)).toContain(ids.draft);
-    expect(withDrafts.body.run.passed + withDrafts.body.run.failed).toBe(6);
+    const withDrafts = await runToEnd({ include_drafts: true });
+    expect(withDrafts.results.map((r) => r.golden_question_id)).toContain(ids.draft);
+    expect(withDrafts.passed + withDrafts.failed).toBe(6);
     const bad = await t.admin.post<{ error: { type: string } }>(`${base()}/run`, { include_drafts: 'yes' });
     expect([bad.status, bad.body.error.type]).toEqual([400, 'invalid_request']);
     const result = (name: string) => run.results.find((r) => r.golden_question_id === ids[name]);
@@ -119,10 +131,11 @@ describe('golden questions', () => {
     });
     expect(run.passed).toBe(2);
 
-    const second = await t.admin.post<{ run: Run }>(`${base()}/run`);
+    const second = await runToEnd();
     const runs = await t.admin.get<{ runs: Run[] }>(`/v1/projects/${projectId}/golden-runs`);
     expect(runs.status).toBe(200);
-    expect(runs.body.runs.map((r) => r.id).slice(0, 3)).toEqual([second.body.run.id, withDrafts.body.run.id, run.id]);
+    expect(runs.body.runs.map((r) => r.id).slice(0, 3)).toEqual([second.id, withDrafts.id, run.id]);
+    expect(runs.body.runs[0]).toMatchObject({ status: 'done', passed: 2, total: 5 });
   });
 
   it("a review key works the project's golden questions and nothing else", async () => {
@@ -138,7 +151,9 @@ describe('golden questions', () => {
     expect(
       (await review.request('PATCH', `${base()}/${created.body.golden_question.id}`, { approved: true })).status,
     ).toBe(200);
-    expect((await review.post(`${base()}/run`)).status).toBe(200);
+    const started = await review.post<{ run: Run }>(`${base()}/run`);
+    expect(started.status).toBe(202);
+    expect((await review.get(`/v1/projects/${projectId}/golden-runs/${started.body.run.id}`)).status).toBe(200);
     expect((await review.get(`/v1/projects/${projectId}/golden-runs`)).status).toBe(200);
     expect((await review.get(`/v1/projects/${projectId}/documents/${docId}`)).status).toBe(200);
     expect((await review.post('/v1/documents', { text: 'nope' })).status).toBe(403);

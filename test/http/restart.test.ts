@@ -165,12 +165,15 @@ describe('a server restarted on the same data directory', () => {
       `/v1/projects/${projectId}/golden-questions`,
     );
     expect(list.body.golden_questions).toEqual([expect.objectContaining({ id: goldenId, question })]);
-    const run = await admin().post<{ run: { passed: number; failed: number; results: { passed: boolean }[] } }>(
-      `/v1/projects/${projectId}/golden-questions/run`,
-      { include_drafts: true },
+    const started = await admin().post<{ run: { id: string } }>(`/v1/projects/${projectId}/golden-questions/run`, {
+      include_drafts: true,
+    });
+    expect(started.status).toBe(202);
+    await server().server.home.jobs.idle();
+    const run = await admin().get<{ run: { status: string; passed: number; failed: number } }>(
+      `/v1/projects/${projectId}/golden-runs/${started.body.run.id}`,
     );
-    expect(run.status).toBe(200);
-    expect(run.body.run).toMatchObject({ passed: 1, failed: 0 });
+    expect(run.body.run).toMatchObject({ status: 'done', passed: 1, failed: 0 });
   });
 
   it('finishes documents a crash left queued or processing', async () => {

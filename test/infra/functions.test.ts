@@ -116,7 +116,8 @@ describe('OpragFunction', () => {
     expect(bedrock('query').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
     expect(bedrock('control').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
     expect(bedrock('documents').flatMap((s) => s.Resource)).toEqual([EMBED]);
-    expect(bedrock('worker').flatMap((s) => s.Resource)).toEqual([EMBED]);
+    // the worker answers golden runs' questions
+    expect(bedrock('worker').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
   });
 
   it('grants the table to every function, and bucket objects only below the prefixes each one uses', () => {
@@ -135,13 +136,16 @@ describe('OpragFunction', () => {
     expect(s3Resources('worker')).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
   });
 
-  it('lets the documents function feed the ingest queue and the worker drain it, reporting failed items', () => {
+  it('lets the documents and control functions feed the ingest queue and the worker drain it, reporting failed items', () => {
     const [[queueId, queue]] = ofType(resources, 'AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy);
     const sendsTo = (name: string) =>
       statementsOf(resources, roleOf(fns.get(name)!)).filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
 
     expect(sendsTo('documents').flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
-    for (const name of ['control', 'query', 'worker']) expect(sendsTo(name)).toEqual([]);
+    // golden runs and exports: queued by the control function, sent back by the worker while a run waits
+    expect(sendsTo('control').flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
+    expect(sendsTo('worker').flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
+    expect(sendsTo('query')).toEqual([]);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
       FunctionName: { Ref: fns.get('worker')!.id },

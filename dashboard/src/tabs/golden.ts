@@ -1,11 +1,31 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Doc, type DocumentPage, type GoldenQuestion, type GoldenRun, pid } from '../api';
+import {
+  api,
+  type Doc,
+  type DocumentPage,
+  type GoldenQuestion,
+  type GoldenRun,
+  type GoldenRunStarted,
+  pid,
+} from '../api';
 import { ErrorBox, isAdmin, uid, type Who, when } from '../ui';
 
-/** Pass rate of each run, oldest to newest, as an inline SVG line chart. */
+/** How often a run in progress is read again. */
+const POLL_MS = 750;
+
+/** A run in progress: how many of its questions have been answered. */
+function RunProgress({ run }: { run: GoldenRun }) {
+  const answered = run.results.length;
+  return html`<div class="run-progress" role="status">
+    <progress max=${Math.max(1, run.total)} value=${answered} aria-label="Golden run progress"></progress>
+    <span>Running: ${answered} of ${run.total} answered${answered > 0 ? html` (${run.passed} passed, ${run.failed} failed so far)` : ''}. Each answer counts against the project's chat limit, so a large run may wait for the next minute.</span>
+  </div>`;
+}
+
+/** Pass rate of each finished run, oldest to newest, as an inline SVG line chart. */
 export function PassRateChart({ runs }: { runs: GoldenRun[] }) {
-  const ordered = [...runs].reverse();
+  const ordered = runs.filter((r) => r.status === 'done').reverse();
   if (ordered.length === 0) return html`<p class="hint">No runs yet: the pass rate across runs appears here.</p>`;
   const W = 600;
   const H = 160;
@@ -124,7 +144,9 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   const [editing, setEditing] = useState<string | null>(null);
   const [drafts, setDrafts] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [running, setRunning] = useState(false);
+  const [starting, setStarting] = useState(false);
+  /** the run in progress, read again every POLL_MS until it ends */
+  const [active, setActive] = useState<GoldenRun | null>(null);
   // a company admin, or the customer's review key, works the golden questions; a viewer reads them
   const canWrite = isAdmin(who) || who.kind === 'project';
   const base = pid(projectId);
@@ -137,6 +159,8 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
       ]);
       setQuestions(q.golden_questions);
       setRuns(r.runs);
+      const inProgress = r.runs.find((run) => run.status === 'running');
+      setActive((current) => current ?? inProgress ?? null);
     } catch (e) {
       setError(e);
     }
@@ -168,12 +192,43 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
       void act(() => api('DELETE', `${base}/golden-questions/${encodeURIComponent(q.id)}`));
   };
   const runAll = async () => {
-    setRunning(true);
-    await act(() => api('POST', `${base}/golden-questions/run`, drafts ? { include_drafts: true } : {}));
-    setRunning(false);
+    setStarting(true);
+    setError(null);
+    try {
+      const { run } = await api<{ run: GoldenRunStarted }>(
+        'POST',
+        `${base}/golden-questions/run`,
+        drafts ? { include_drafts: true } : {},
+      );
+      setActive({ ...run, passed: 0, failed: 0, results: [] });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setStarting(false);
+    }
   };
+  // the run goes on in the background: poll it until it is done (or failed), then reload the list
+  useEffect(() => {
+    if (active?.status !== 'running') return;
+    const timer = setTimeout(async () => {
+      try {
+        const { run } = await api<{ run: GoldenRun }>('GET', `${base}/golden-runs/${encodeURIComponent(active.id)}`);
+        if (run.status === 'running') setActive(run);
+        else {
+          setActive(null);
+          if (run.status === 'failed') setError(new Error(`The run stopped: ${run.error ?? 'unknown error'}`));
+          await load();
+        }
+      } catch (e) {
+        setActive(null);
+        setError(e);
+      }
+    }, POLL_MS);
+    return () => clearTimeout(timer);
+  }, [active]);
+  const running = starting || active !== null;
 
-  const latest = runs[0];
+  const latest = runs.find((r) => r.status === 'done');
   const resultOf = (id: string) => latest?.results.find((r) => r.golden_question_id === id);
   const docName = (id: string) => {
     const d = docs.find((x) => x.id === id);
@@ -194,6 +249,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
           ${running ? 'Running…' : drafts ? 'Run all' : 'Run approved'}</button>`
       }
     </div>
+    ${active && html`<${RunProgress} run=${active} />`}
     ${latest && html`<p class="run-summary" role="status">Latest run ${when(latest.at)}: <strong>${latest.passed} passed</strong>, <strong>${latest.failed} failed</strong>.</p>`}
     ${questions === null && !error && html`<p class="loading">Loading…</p>`}
     ${questions?.length === 0 && html`<p>No golden questions yet.</p>`}

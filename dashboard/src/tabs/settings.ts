@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, apiBlob, type Project, type ProjectDeleted, pid } from '../api';
 import { ErrorBox, isAdmin, type Who, when } from '../ui';
+import { ExportJobs } from './exports';
 
 type Receipt = ProjectDeleted['deleted'];
 
@@ -126,8 +127,9 @@ export function SettingsTab({
       admin &&
       html`<div class="card">
         <h2>Export</h2>
-        <p>Everything in this project as NDJSON: the project, each document with its full extracted text, and the golden questions.</p>
+        <p>Everything in this project as NDJSON: the project, each document with its full extracted text, the golden questions, the keys (never their secrets) and the audit log. The direct download serves projects whose export is up to 5 MB.</p>
         <button type="button" onClick=${download} disabled=${exporting}>${exporting ? 'Exporting…' : 'Download export (NDJSON)'}</button>
+        <${ExportJobs} projectId=${projectId} />
       </div>`
     }
     ${

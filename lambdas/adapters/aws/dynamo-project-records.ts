@@ -4,8 +4,10 @@ import type {
   AuditEvent,
   DocumentRecord,
   DocumentStatus,
+  ExportRecord,
   GoldenQuestion,
-  GoldenRun,
+  GoldenResult,
+  GoldenRunRecord,
   UsageCounters,
   UsageDay,
 } from '../../core/model';
@@ -43,7 +45,9 @@ const extKey = (externalId: string) => `EXTID#${createHash('sha256').update(exte
  *   document            DOC#<did>                gsi1: PROJECT#<pid>#STATUS#<status> / DOC#<did>
  *   external id pointer EXTID#<sha256(ext id)>   doc_id, external_id (unique per project)
  *   golden question     GQ#<id>
- *   golden run          RUN#<id>
+ *   golden run          RUN#<id>                 status and counts, the question ids
+ *   golden result       RESULT#<run id>#<index>  one answer of a run (index zero-padded), written once
+ *   export              EXPORT#<id>
  *   audit event         AUDIT#<id>               ttl: at + auditTtlDays
  *   usage day           USAGE#<yyyy-mm-dd>       counters, each kept by UpdateItem ADD
  *   window counter      WINDOW#<name>#<window>   count by ADD; ttl a few minutes on
@@ -192,12 +196,48 @@ export class DynamoProjectRecords implements ProjectRecords {
   async deleteGoldenQuestion(id: string) {
     return (await this.remove(`GQ#${id}`)) !== null;
   }
-  async putGoldenRun(run: GoldenRun) {
+  async putGoldenRun(run: GoldenRunRecord) {
     await putItem(this.doc, this.table, { ...run, pk: this.pk, sk: `RUN#${run.id}` });
+  }
+  async getGoldenRun(id: string) {
+    return record<GoldenRunRecord>(await this.get(`RUN#${id}`));
   }
   async listGoldenRuns() {
     const items = await queryAll(this.doc, this.range('RUN#'), { newestFirst: true });
-    return items.map((i) => record<GoldenRun>(i) as GoldenRun);
+    return items.map((i) => record<GoldenRunRecord>(i) as GoldenRunRecord);
+  }
+  async putGoldenResult(runId: string, index: number, result: GoldenResult) {
+    const item = { ...result, pk: this.pk, sk: `RESULT#${runId}#${String(index).padStart(6, '0')}` };
+    try {
+      await putItem(this.doc, this.table, item, { expression: 'attribute_not_exists(pk)' });
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
+  async listGoldenResults(runId: string) {
+    const items = await queryAll(this.doc, this.range(`RESULT#${runId}#`));
+    return items.map((i) => record<GoldenResult>(i) as GoldenResult);
+  }
+
+  async putExport(e: ExportRecord) {
+    await putItem(this.doc, this.table, { ...e, pk: this.pk, sk: `EXPORT#${e.id}` });
+  }
+  async getExport(id: string) {
+    return record<ExportRecord>(await this.get(`EXPORT#${id}`));
+  }
+  async listExports() {
+    const items = await queryAll(this.doc, this.range('EXPORT#'), { newestFirst: true });
+    return items.map((i) => record<ExportRecord>(i) as ExportRecord);
+  }
+  async claimExportDownload(id: string, tokenHash: string, at: string) {
+    const current = await this.getExport(id);
+    if (current?.status !== 'ready' || current.token_hash !== tokenHash) return null;
+    const condition = { expression: 'token_hash = :hash', values: { ':hash': tokenHash } };
+    const key = { pk: this.pk, sk: `EXPORT#${id}` };
+    const fields = { token_hash: null, token_expires_at: null, downloaded_at: at };
+    return (await updateItemIf(this.doc, this.table, key, fields, condition)) ? current : null;
   }
 
   async appendAudit(event: AuditEvent) {

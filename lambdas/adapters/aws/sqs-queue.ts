@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { isId } from '../../core/ids';
-import type { IngestQueue } from '../../ports';
+import type { BackgroundJob, IngestQueue, JobQueue } from '../../ports';
 
 /** The job the API sends the worker: process one queued document. */
 export interface IngestJobMessage {
@@ -20,6 +20,8 @@ export interface S3CreatedObject {
 /** What a message on the ingest queue can be; parseQueueMessage never throws. */
 export type QueueMessage =
   | IngestJobMessage
+  /** a golden run or an export to carry on with (SqsJobQueue) */
+  | { type: 'job'; job: BackgroundJob }
   | { type: 's3'; objects: S3CreatedObject[] }
   /** the s3:TestEvent S3 sends when notifications are configured: nothing to do */
   | { type: 'test' }
@@ -41,6 +43,35 @@ export class SqsIngestQueue implements IngestQueue {
       }),
     );
   }
+}
+
+/** SQS holds a message back at most 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+
+/**
+ * Background jobs of the AWS home (golden runs, exports), on the queue the ingest worker reads:
+ * one message per delivery, held back by `DelaySeconds` when a run waits for its chat limit.
+ */
+export class SqsJobQueue implements JobQueue {
+  constructor(private readonly opts: { client: SQSClient; queueUrl: string }) {}
+
+  async enqueueJob(job: BackgroundJob, delaySeconds = 0) {
+    await this.opts.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.opts.queueUrl,
+        MessageBody: JSON.stringify(job),
+        DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds))),
+      }),
+    );
+  }
+}
+
+function parseJob(value: Record<string, unknown>): QueueMessage {
+  const { type, project_id, run_id, export_id } = value;
+  if (!isId('project', project_id)) return { type: 'invalid', reason: 'the job names no project' };
+  if (type === 'golden_run' && isId('run', run_id)) return { type: 'job', job: { type, project_id, run_id } };
+  if (type === 'export' && isId('export', export_id)) return { type: 'job', job: { type, project_id, export_id } };
+  return { type: 'invalid', reason: 'the job names no golden run or export' };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -92,6 +123,7 @@ export function parseQueueMessage(body: string): QueueMessage {
     }
     return ingestJob(project_id, document_id);
   }
+  if (value.type === 'golden_run' || value.type === 'export') return parseJob(value);
   if (value.Event === 's3:TestEvent') return { type: 'test' };
   if (Array.isArray(value.Records) && value.Records.length > 0) return parseS3Records(value.Records);
   return { type: 'invalid', reason: 'the message is neither an ingest job nor an S3 notification' };

@@ -1,5 +1,14 @@
 import type Database from 'better-sqlite3';
-import type { AuditEvent, DocumentRecord, GoldenQuestion, GoldenRun, UsageCounters, UsageDay } from '../../core/model';
+import type {
+  AuditEvent,
+  DocumentRecord,
+  ExportRecord,
+  GoldenQuestion,
+  GoldenResult,
+  GoldenRunRecord,
+  UsageCounters,
+  UsageDay,
+} from '../../core/model';
 import { USAGE_COUNTERS } from '../../core/model';
 import type { DocumentListRequest, DocumentPatch, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
 import { type Connection, page, parse, parseAll, type Row } from './sqlite-connection';
@@ -106,17 +115,61 @@ export class SqliteProjectRecords implements ProjectRecords {
     const sql = 'DELETE FROM golden_questions WHERE id = ? AND project_id = ?';
     return this.sql(sql).run(id, this.projectId).changes > 0;
   }
-  async putGoldenRun(run: GoldenRun) {
+  async putGoldenRun(run: GoldenRunRecord) {
     this.now();
-    this.sql('INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)').run(
-      run.id,
-      this.projectId,
-      JSON.stringify(run),
-    );
+    this.sql(
+      `INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_runs.project_id = excluded.project_id`,
+    ).run(run.id, this.projectId, JSON.stringify(run));
+  }
+  async getGoldenRun(id: string) {
+    const sql = 'SELECT data FROM golden_runs WHERE id = ? AND project_id = ?';
+    return parse<GoldenRunRecord>(this.sql(sql).get(id, this.projectId) as Row);
   }
   async listGoldenRuns() {
     const sql = 'SELECT data FROM golden_runs WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<GoldenRun>(this.sql(sql).all(this.projectId) as Row[]);
+    return parseAll<GoldenRunRecord>(this.sql(sql).all(this.projectId) as Row[]);
+  }
+  async putGoldenResult(runId: string, index: number, result: GoldenResult) {
+    this.now();
+    const sql = 'INSERT INTO golden_results (project_id, run_id, idx, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING';
+    return this.sql(sql).run(this.projectId, runId, index, JSON.stringify(result)).changes > 0;
+  }
+  async listGoldenResults(runId: string) {
+    const sql = 'SELECT data FROM golden_results WHERE project_id = ? AND run_id = ? ORDER BY idx';
+    return parseAll<GoldenResult>(this.sql(sql).all(this.projectId, runId) as Row[]);
+  }
+
+  async putExport(e: ExportRecord) {
+    this.now();
+    this.sql(
+      `INSERT INTO exports (id, project_id, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE exports.project_id = excluded.project_id`,
+    ).run(e.id, this.projectId, JSON.stringify(e));
+  }
+  async getExport(id: string) {
+    const sql = 'SELECT data FROM exports WHERE id = ? AND project_id = ?';
+    return parse<ExportRecord>(this.sql(sql).get(id, this.projectId) as Row);
+  }
+  async listExports() {
+    const sql = 'SELECT data FROM exports WHERE project_id = ? ORDER BY id DESC';
+    return parseAll<ExportRecord>(this.sql(sql).all(this.projectId) as Row[]);
+  }
+  async claimExportDownload(id: string, tokenHash: string, at: string) {
+    this.now();
+    return this.db.transaction(() => {
+      const current = parse<ExportRecord>(
+        this.sql('SELECT data FROM exports WHERE id = ? AND project_id = ?').get(id, this.projectId) as Row,
+      );
+      if (current?.status !== 'ready' || !current.token_hash || current.token_hash !== tokenHash) return null;
+      const next: ExportRecord = { ...current, token_hash: null, token_expires_at: null, downloaded_at: at };
+      this.sql('UPDATE exports SET data = ? WHERE id = ? AND project_id = ?').run(
+        JSON.stringify(next),
+        id,
+        this.projectId,
+      );
+      return current;
+    })();
   }
 
   async appendAudit(e: AuditEvent) {
@@ -178,6 +231,8 @@ export class SqliteProjectRecords implements ProjectRecords {
       for (const table of [
         'golden_questions',
         'golden_runs',
+        'golden_results',
+        'exports',
         'audit_events',
         'usage_days',
         'window_counters',

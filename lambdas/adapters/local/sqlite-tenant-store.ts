@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS golden_questions (id TEXT PRIMARY KEY, project_id TEX
 CREATE INDEX IF NOT EXISTS golden_questions_project ON golden_questions (project_id, id);
 CREATE TABLE IF NOT EXISTS golden_runs (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS golden_runs_project ON golden_runs (project_id, id);
+CREATE TABLE IF NOT EXISTS golden_results (
+  project_id TEXT NOT NULL, run_id TEXT NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (project_id, run_id, idx));
+CREATE TABLE IF NOT EXISTS exports (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS exports_project ON exports (project_id, id);
 CREATE TABLE IF NOT EXISTS audit_events (
   id TEXT PRIMARY KEY, company_id TEXT, project_id TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_events_project ON audit_events (project_id, id);

@@ -1,4 +1,4 @@
-import { created, ok } from '../reply';
+import { accepted, created, ok } from '../reply';
 import { declared } from '../route-table';
 import { pageQuery, schemas } from '../schemas';
 import type { Route } from '../types';
@@ -79,6 +79,29 @@ export const controlRoutes: Route[] = [
         contentType: 'application/x-ndjson',
       },
     }),
+  },
+  {
+    ...declared('exports.create'),
+    handle: async (r) =>
+      accepted(
+        await r.services.exports.createExport(r.project('project.export'), validate(schemas.exportCreate, r.query)),
+      ),
+  },
+  {
+    ...declared('exports.get'),
+    handle: async (r) =>
+      ok(await r.services.exports.getExport(r.project('project.export'), r.params.export_id, r.baseUrl)),
+  },
+  {
+    ...declared('exports.download'),
+    handle: async (r) => {
+      const file = await r.services.exports.downloadExport(r.params.token);
+      return {
+        status: 200,
+        raw: { body: file.bytes, contentType: file.contentType },
+        headers: { 'content-disposition': `attachment; filename="${file.filename}"`, 'cache-control': 'no-store' },
+      };
+    },
   },
   {
     ...declared('keys.create'),

@@ -1,4 +1,4 @@
-import { created, ok } from '../reply';
+import { accepted, created, ok } from '../reply';
 import { declared } from '../route-table';
 import { schemas } from '../schemas';
 import type { Route } from '../types';
@@ -19,7 +19,7 @@ export const goldenRoutes: Route[] = [
   {
     ...declared('golden.run'),
     handle: async (r) =>
-      ok(await r.services.golden.run(r.project('golden.write'), validate(schemas.goldenRun, jsonBody(r.body)))),
+      accepted(await r.services.golden.run(r.project('golden.write'), validate(schemas.goldenRun, jsonBody(r.body)))),
   },
   {
     ...declared('golden.update'),
@@ -39,5 +39,9 @@ export const goldenRoutes: Route[] = [
   {
     ...declared('golden.runs'),
     handle: async (r) => ok(await r.services.golden.runs(r.project('golden.read'))),
+  },
+  {
+    ...declared('golden.runs.get'),
+    handle: async (r) => ok(await r.services.golden.getRun(r.project('golden.read'), r.params.run_id)),
   },
 ];
