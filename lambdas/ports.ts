@@ -220,6 +220,12 @@ export interface BlobStore {
   readLanded?(key: string): Promise<LandedObject | null>;
   /** Removes a landed object once its bytes are kept elsewhere; one already gone is no error. */
   deleteLanded?(key: string): Promise<void>;
+  /**
+   * A project's purge: removes everything that landed for the project outside the API (the
+   * local drop folder `drop/<project_id>/`; on S3 `drop/<project_id>/` and
+   * `uploads/<project_id>/`); returns how many files or objects there were.
+   */
+  purgeLanded?(projectId: string): Promise<number>;
 }
 
 /** Where a client PUTs the bytes of an upload. */
