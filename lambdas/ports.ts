@@ -208,6 +208,8 @@ export interface ProjectBlobs {
 export interface LandedObject {
   bytes: Buffer;
   contentType: string | null;
+  /** its user metadata (S3: `x-amz-meta-*`, names lower-cased without the prefix) */
+  metadata?: Record<string, string>;
 }
 
 export interface BlobStore {

@@ -23,7 +23,11 @@ const isMissing = (e: unknown) => {
 async function getObject(client: S3Client, Bucket: string, Key: string) {
   try {
     const res = await client.send(new GetObjectCommand({ Bucket, Key }));
-    return { bytes: Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array()), type: res.ContentType };
+    return {
+      bytes: Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array()),
+      type: res.ContentType,
+      metadata: res.Metadata,
+    };
   } catch (e) {
     if (isMissing(e)) return null;
     throw e;
@@ -51,7 +55,7 @@ export class S3BlobStore implements BlobStore {
 
   async readLanded(key: string) {
     const found = await getObject(this.opts.client, this.opts.bucket, this.landed(key));
-    return found && { bytes: found.bytes, contentType: found.type ?? null };
+    return found && { bytes: found.bytes, contentType: found.type ?? null, metadata: found.metadata ?? {} };
   }
 
   async deleteLanded(key: string) {
