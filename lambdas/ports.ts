@@ -253,6 +253,8 @@ export interface ProjectBlobs {
 export interface LandedObject {
   bytes: Buffer;
   contentType: string | null;
+  /** its user metadata (S3: `x-amz-meta-*`, names lower-cased without the prefix) */
+  metadata?: Record<string, string>;
 }
 
 export interface BlobStore {
@@ -265,6 +267,12 @@ export interface BlobStore {
   readLanded?(key: string): Promise<LandedObject | null>;
   /** Removes a landed object once its bytes are kept elsewhere; one already gone is no error. */
   deleteLanded?(key: string): Promise<void>;
+  /**
+   * A project's purge: removes everything that landed for the project outside the API (the
+   * local drop folder `drop/<project_id>/`; on S3 `drop/<project_id>/` and
+   * `uploads/<project_id>/`); returns how many files or objects there were.
+   */
+  purgeLanded?(projectId: string): Promise<number>;
 }
 
 /** Where a client PUTs the bytes of an upload. */

@@ -129,12 +129,16 @@ export class IngestBucket extends Construct {
     });
   }
 
-  /** Sends object-created events under `drop/` and `uploads/` to the queue the worker reads. */
+  /**
+   * Sends object-created events under `drop/` and `uploads/` to the queue the worker reads, and
+   * object-removed events under `drop/` (a removed drop deletes its document).
+   */
   notifyObjectCreated(queue: sqs.IQueue): void {
     const destination = new s3n.SqsDestination(queue);
     for (const prefix of [PREFIXES.drop, PREFIXES.uploads]) {
       this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, { prefix });
     }
+    this.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination, { prefix: PREFIXES.drop });
   }
 
   /** Export and purge: read and delete everything a project may have left in the bucket. */

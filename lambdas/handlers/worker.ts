@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { s3MetadataFields } from '../core/drop-metadata';
 import { OpragError } from '../core/errors';
 import type { BackgroundJob } from '../ports';
 import { awsHome, logger, metrics } from './api';
@@ -49,16 +50,33 @@ async function handleMessage(
     const drop = parseDropKey(object.key);
     const upload = drop ? null : parseUploadKey(object.key);
     if (!drop && !upload) continue;
+    const removed = object.eventName.startsWith('ObjectRemoved:');
+    if (removed && !drop) continue; // a landed upload is removed by the worker itself, once filed
     const found = await landing.readLanded(object.key);
+    if (removed) {
+      // notifications can arrive out of order: an object dropped again since is kept
+      if (found) logger.info('removed object is back; its document stays', { key: object.key });
+      else await documents.removeDropped(drop?.projectId ?? '', object.key);
+      continue;
+    }
     if (!found) {
       logger.info('object already gone; nothing to ingest', { key: object.key });
       continue;
     }
     const { bytes, contentType } = found;
     if (drop) {
+      const described = s3MetadataFields(found.metadata);
+      if ('problem' in described)
+        logger.warn('drop object metadata not used', { key: object.key, problem: described.problem });
       await documents.ingestDropped(
         drop.projectId,
-        { bytes, filename: object.key.split('/').pop() ?? null, content_type: contentType, external_id: object.key },
+        {
+          bytes,
+          filename: object.key.split('/').pop() ?? null,
+          content_type: contentType,
+          external_id: object.key,
+          ...('fields' in described ? described.fields : {}),
+        },
         'inline',
       );
     } else if (upload) {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator';
@@ -7,6 +6,7 @@ import { InProcessJobRunner } from '../adapters/local/job-runner';
 import { lineLogger } from '../adapters/local/line-logger';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
 import { InProcessQueue } from '../adapters/local/memory-queue';
+import { privateDir } from '../adapters/local/private-files';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
@@ -29,11 +29,12 @@ export function composeLocal(
   const { clock } = opts;
   const logger =
     opts.logger ?? lineLogger(process.env.OPRAG_LOG_LEVEL || !opts.quietLogLevel ? {} : { level: opts.quietLogLevel });
-  mkdirSync(dataDir, { recursive: true });
+  // the data directory is the server user's alone: 0700 folders, 0600 files (see docs/security.md)
+  privateDir(dataDir);
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
-  const blobs = new FsBlobStore(join(dataDir, 'blobs'));
+  const blobs = new FsBlobStore(join(dataDir, 'blobs'), 64, join(dataDir, 'drop'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
   // documents are read off the event loop, in threads with a heap limit and a deadline
   const reader = new ParsePool({ limits: settings.readLimits, workers: settings.readWorkers, logger });

@@ -1,6 +1,6 @@
 import { Conflict, NotFound, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
-import type { DocumentStatus } from '../core/model';
+import type { DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
 import type { ProjectAccess } from './access';
 import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -32,6 +32,16 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
     return doc;
   }
 
+  /** Removes a document: its record first (it stops answering), then its chunks and files. */
+  async function removeDocument(project: ProjectRecord, doc: DocumentRecord) {
+    await ctx.store.forProject(project.id).deleteDocument(doc.id);
+    const chunks = await indexOf(ctx, project).deleteDocument(doc.id);
+    const blobs = ctx.blobs.forProject(project.id);
+    await blobs.delete(originalKey(doc.id));
+    await blobs.delete(textKey(doc.id));
+    return chunks;
+  }
+
   return {
     /** System path: the ingest queue's job for 1..n documents of one project. */
     processDocuments,
@@ -54,6 +64,21 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
       const project = await ctx.store.getProject(projectId);
       if (!project) throw new NotFound('project');
       return ingestUnattended(project, input, mode);
+    },
+
+    /**
+     * System path: a dropped file was removed, so its document goes (API.md 1.1). Only a
+     * document that came in through this project's drop folder (its external id is
+     * `drop/<project_id>/...`) can be removed this way. Returns whether there was one.
+     */
+    async removeDropped(projectId: string, externalId: string): Promise<boolean> {
+      if (!externalId.startsWith(`drop/${projectId}/`)) return false;
+      const project = await ctx.store.getProject(projectId);
+      if (!project) return false;
+      const doc = await ctx.store.forProject(projectId).findDocumentByExternalId(externalId);
+      if (!doc) return false;
+      await removeDocument(project, doc);
+      return true;
     },
 
     async listDocuments(
@@ -122,11 +147,7 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
 
     async deleteDocument({ project }: ProjectAccess<'documents.write'>, documentId: string) {
       const doc = await getOwnDocument(project.id, documentId);
-      await ctx.store.forProject(project.id).deleteDocument(doc.id);
-      const chunks = await indexOf(ctx, project).deleteDocument(doc.id);
-      const blobs = ctx.blobs.forProject(project.id);
-      await blobs.delete(originalKey(doc.id));
-      await blobs.delete(textKey(doc.id));
+      const chunks = await removeDocument(project, doc);
       return { deleted: { document_id: doc.id, chunks } };
     },
   };

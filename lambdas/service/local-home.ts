@@ -27,6 +27,22 @@ export function makeLocalServices(deps: Deps) {
         return isId('project', projectId) && (await ctx.store.getProject(projectId)) !== null;
       },
       /**
+       * The drop folder at start: the external ids of the documents that came in through the
+       * project's drop folder, so files removed while the server was down are noticed.
+       */
+      async droppedExternalIds(projectId: string): Promise<string[]> {
+        const prefix = `drop/${projectId}/`;
+        const ids: string[] = [];
+        const records = ctx.store.forProject(projectId);
+        let after: string | null = null;
+        do {
+          const page = await records.listDocuments({ limit: 200, after });
+          for (const d of page.items) if (d.external_id?.startsWith(prefix)) ids.push(d.external_id);
+          after = page.next_cursor;
+        } while (after);
+        return ids;
+      },
+      /**
        * Crash recovery: re-queues the documents left queued or processing, and the golden runs and
        * exports left running, in every project. A run goes on from its first question without a
        * result; an export is written again.

@@ -138,13 +138,15 @@ export function makeProjectServices(ctx: Context) {
     },
 
     /**
-     * Deletes every trace of a project: its index, its blobs, its records and its keys.
-     * The index and blobs go first, so that a crash part-way leaves a project that can be
-     * deleted again rather than records pointing at nothing.
+     * Deletes every trace of a project: its index, its blobs, the files that landed for it
+     * outside the API (drop folder, upload landing copies), its records and its keys. The index
+     * and files go first, so that a crash part-way leaves a project that can be deleted again
+     * rather than records pointing at nothing. `blobs` counts the landed files too.
      */
     async deleteProject({ project }: ProjectAccess<'project.write'>) {
       const chunks = await indexOf(ctx, project).drop();
-      const blobs = await ctx.blobs.forProject(project.id).deleteAll();
+      const landed = (await ctx.blobs.purgeLanded?.(project.id)) ?? 0;
+      const blobs = (await ctx.blobs.forProject(project.id).deleteAll()) + landed;
       const { documents, keys } = await ctx.store.forProject(project.id).purge();
       return { deleted: { project_id: project.id, documents, chunks, keys, blobs } };
     },

@@ -22,8 +22,8 @@ export function sqsEvent(...bodies: string[]): SQSEvent {
   };
 }
 
-/** An S3 ObjectCreated notification as S3 writes it into the queue (keys URL-encoded, spaces as '+'). */
-export function s3Notification(bucket: string, key: string, size: number): string {
+/** An S3 notification (ObjectCreated:Put unless told) as S3 writes it into the queue (keys URL-encoded, spaces as '+'). */
+export function s3Notification(bucket: string, key: string, size: number, eventName = 'ObjectCreated:Put'): string {
   const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
   return JSON.stringify({
     Records: [
@@ -32,7 +32,7 @@ export function s3Notification(bucket: string, key: string, size: number): strin
         eventSource: 'aws:s3',
         awsRegion: 'us-east-1',
         eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
+        eventName,
         userIdentity: { principalId: 'AWS:AIDA' },
         requestParameters: { sourceIPAddress: '127.0.0.1' },
         responseElements: { 'x-amz-request-id': 'R', 'x-amz-id-2': 'I' },

@@ -214,15 +214,19 @@ describe('parseQueueMessage', () => {
     });
   });
 
-  it('keeps only ObjectCreated records', () => {
+  it('keeps ObjectCreated and ObjectRemoved records, with their event names, and no other', () => {
     const body = s3Event([
       { eventName: 'ObjectRemoved:Delete', key: `drop/${p}/old.txt` },
+      { eventName: 'ObjectRestore:Completed', key: `drop/${p}/cold.txt` },
       { eventName: 'ObjectCreated:Copy', key: `drop/${p}/new.txt` },
     ]);
 
     const parsed = parseQueueMessage(body);
 
-    expect(parsed.type === 's3' && parsed.objects.map((o) => o.key)).toEqual([`drop/${p}/new.txt`]);
+    expect(parsed.type === 's3' && parsed.objects.map((o) => [o.eventName, o.key])).toEqual([
+      ['ObjectRemoved:Delete', `drop/${p}/old.txt`],
+      ['ObjectCreated:Copy', `drop/${p}/new.txt`],
+    ]);
   });
 
   it("recognises S3's test event", () => {

@@ -131,6 +131,7 @@ export function describeBlobStoreContract(name: string, make: MakeBlobStore, lan
         expect(await landed().readLanded(drop)).toEqual({
           bytes: Buffer.from('# Leave'),
           contentType: 'text/markdown',
+          metadata: {}, // none was written
         });
         expect((await landed().readLanded(upload))?.bytes.equals(BINARY)).toBe(true);
 
@@ -140,6 +141,22 @@ export function describeBlobStoreContract(name: string, make: MakeBlobStore, lan
         expect(await landed().readLanded(upload)).toBeNull();
         expect(await landed().readLanded(drop)).not.toBeNull();
         expect(await landed().readLanded(`drop/${projectId}/never-written.txt`)).toBeNull();
+      });
+
+      it("purges a project's landing areas, and nothing of another project", async () => {
+        const gone = newId('project');
+        const kept = newId('project');
+        await current.land?.(`drop/${gone}/a.txt`, Buffer.from('a'), 'text/plain');
+        await current.land?.(`drop/${gone}/deep/b.txt`, Buffer.from('b'), 'text/plain');
+        await current.land?.(`uploads/${gone}/${newId('upload')}`, BINARY);
+        await current.land?.(`drop/${kept}/c.txt`, Buffer.from('c'), 'text/plain');
+
+        expect(await landed().purgeLanded(gone)).toBe(3);
+
+        expect(await landed().readLanded(`drop/${gone}/a.txt`)).toBeNull();
+        expect(await landed().readLanded(`drop/${gone}/deep/b.txt`)).toBeNull();
+        expect(await landed().readLanded(`drop/${kept}/c.txt`)).not.toBeNull();
+        expect(await landed().purgeLanded(gone)).toBe(0);
       });
 
       it("refuses keys outside the landing areas, a project's own blobs among them", async () => {

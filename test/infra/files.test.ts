@@ -93,17 +93,14 @@ describe('IngestBucket', () => {
     }
   });
 
-  it('sends object-created events under drop/ and uploads/ to the ingest queue', () => {
+  it('sends object-created events under drop/ and uploads/, and object-removed events under drop/, to the ingest queue', () => {
     const [[queueId]] = ofType(resources, 'AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy);
     const [[, notifications]] = ofType(resources, 'Custom::S3BucketNotifications');
     const configs = notifications.Properties.NotificationConfiguration.QueueConfigurations;
 
-    const prefixes = configs.map((c: Json) => c.Filter.Key.FilterRules[0].Value).sort();
-    expect(prefixes).toEqual(['drop/', 'uploads/']);
-    for (const c of configs) {
-      expect(c.Events).toEqual(['s3:ObjectCreated:*']);
-      expect(referencedIds(c.QueueArn)).toEqual([queueId]);
-    }
+    const routes = configs.map((c: Json) => `${c.Events.join(',')} ${c.Filter.Key.FilterRules[0].Value}`).sort();
+    expect(routes).toEqual(['s3:ObjectCreated:* drop/', 's3:ObjectCreated:* uploads/', 's3:ObjectRemoved:* drop/']);
+    for (const c of configs) expect(referencedIds(c.QueueArn)).toEqual([queueId]);
   });
 });
 

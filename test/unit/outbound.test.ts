@@ -20,6 +20,18 @@ describe('outbound URLs', () => {
     '::ffff:127.0.0.1',
     '::ffff:c0a8:1',
     '::ffff:7f00:1',
+    // IPv4-compatible, translated (SIIT), NAT64, 6to4, Teredo, documentation, site-local
+    '::7f00:1',
+    '::127.0.0.1',
+    '::ffff:0:7f00:1',
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b:1::1',
+    '2002:7f00:1::',
+    '2002:808:808::1',
+    '2001:0:4136:e378::1',
+    '2001:db8::1',
+    'fec0::1',
+    'fe80::1%eth0',
   ])('%s is private', (ip) => {
     expect(isPrivateAddress(ip)).toBe(true);
   });
@@ -32,6 +44,8 @@ describe('outbound URLs', () => {
     '2606:4700::1111',
     '::ffff:8.8.8.8',
     '::ffff:808:808',
+    '2001:4860:4860::8888',
+    '2a00:1450:4001::200e',
   ])('%s is public', (ip) => {
     expect(isPrivateAddress(ip)).toBe(false);
   });
@@ -46,6 +60,13 @@ describe('outbound URLs', () => {
       'https://api.localhost/x',
       'https://metadata.internal/x',
       'https://intranet/x',
+      'https://[::7f00:1]/x',
+      'https://[64:ff9b::a9fe:a9fe]/x',
+      'https://[2002:7f00:1::]/x',
+      'https://[::ffff:0:7f00:1]/x',
+      'https://localhost./x',
+      'https://foo.local./x',
+      'https://hooks.example.com./x',
       'http://hooks.example.com/x',
       'https://user:pass@hooks.example.com/x',
       'ftp://hooks.example.com/x',

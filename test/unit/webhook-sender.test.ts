@@ -95,3 +95,53 @@ describe('HttpWebhookSender', () => {
     }
   });
 });
+
+describe('HttpWebhookSender connects to the address it checked', () => {
+  const headers = { 'content-type': 'application/json' };
+
+  it('resolves a name once and connects to that address: no second lookup a rebinding server could answer', async () => {
+    const r = receiver(204);
+    const port = await r.start();
+    try {
+      const answers = [['127.0.0.1'], ['127.0.0.2']];
+      const asked: string[] = [];
+      const sender = new HttpWebhookSender({
+        allowPrivate: true, // loopback only here; the check itself is the next test's
+        resolve: async (host) => {
+          asked.push(host);
+          return answers.shift() ?? [];
+        },
+      });
+      // the name exists only in this resolver: a connection that looked it up again could not be made
+      const res = await sender.send(`http://hooks.pinned.invalid:${port}/hook`, '{"a":1}', headers);
+      expect(res.status).toBe(204);
+      expect(asked).toEqual(['hooks.pinned.invalid']);
+      expect(r.seen.map((s) => [s.url, s.body])).toEqual([['/hook', '{"a":1}']]);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('refuses a name whose one lookup includes a private address, before connecting', async () => {
+    const r = receiver(200);
+    const port = await r.start();
+    try {
+      let lookups = 0;
+      const sender = new HttpWebhookSender({
+        allowPrivate: false,
+        resolve: async () => {
+          lookups++;
+          return lookups === 1 ? ['::ffff:0:7f00:1'] : ['8.8.8.8'];
+        },
+      });
+      await expect(sender.send(`https://hooks.example.com:${port}/x`, '{}', headers)).rejects.toBeInstanceOf(
+        WebhookRefused,
+      );
+      await expect(sender.send(`https://localhost.:${port}/x`, '{}', headers)).rejects.toBeInstanceOf(WebhookRefused);
+      expect(lookups).toBe(1);
+      expect(r.seen).toHaveLength(0);
+    } finally {
+      await r.close();
+    }
+  });
+});

@@ -23,7 +23,11 @@ const isMissing = (e: unknown) => {
 async function getObject(client: S3Client, Bucket: string, Key: string) {
   try {
     const res = await client.send(new GetObjectCommand({ Bucket, Key }));
-    return { bytes: Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array()), type: res.ContentType };
+    return {
+      bytes: Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array()),
+      type: res.ContentType,
+      metadata: res.Metadata,
+    };
   } catch (e) {
     if (isMissing(e)) return null;
     throw e;
@@ -51,11 +55,21 @@ export class S3BlobStore implements BlobStore {
 
   async readLanded(key: string) {
     const found = await getObject(this.opts.client, this.opts.bucket, this.landed(key));
-    return found && { bytes: found.bytes, contentType: found.type ?? null };
+    return found && { bytes: found.bytes, contentType: found.type ?? null, metadata: found.metadata ?? {} };
   }
 
   async deleteLanded(key: string) {
     await this.opts.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.landed(key) }));
+  }
+
+  /** Everything under `drop/<project_id>/` and `uploads/<project_id>/`: a purged project leaves no file behind. */
+  async purgeLanded(projectId: string) {
+    if (!isId('project', projectId)) throw new Error('invalid project id for landed objects');
+    let count = 0;
+    for (const area of ['drop', 'uploads']) {
+      count += await deletePrefix(this.opts.client, this.opts.bucket, `${area}/${projectId}/`);
+    }
+    return count;
   }
 }
 
@@ -115,28 +129,28 @@ class S3ProjectBlobs implements ProjectBlobs {
     return true;
   }
 
-  /** Lists the project's prefix page by page (1000 keys at most) and deletes each page in one call. */
   async deleteAll() {
-    let count = 0;
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
-      );
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      for (let i = 0; i < keys.length; i += 1000) {
-        const batch = keys.slice(i, i + 1000);
-        const res = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }),
-        );
-        if (res.Errors?.length) {
-          const first = res.Errors[0];
-          throw new Error(`could not delete ${res.Errors.length} blobs (${first.Key}: ${first.Code})`);
-        }
-        count += batch.length;
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return count;
+    return deletePrefix(this.client, this.bucket, this.prefix);
   }
+}
+
+/** Lists a prefix page by page (1000 keys at most) and deletes each page in one call; returns the count. */
+async function deletePrefix(client: S3Client, Bucket: string, Prefix: string): Promise<number> {
+  let count = 0;
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken: token }));
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const res = await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch, Quiet: true } }));
+      if (res.Errors?.length) {
+        const first = res.Errors[0];
+        throw new Error(`could not delete ${res.Errors.length} objects (${first.Key}: ${first.Code})`);
+      }
+      count += batch.length;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return count;
 }

@@ -9,7 +9,7 @@ export interface IngestJobMessage {
   document_id: string;
 }
 
-/** An object an S3 `ObjectCreated:*` notification names, its key decoded. */
+/** An object an S3 `ObjectCreated:*` or `ObjectRemoved:*` notification names, its key decoded. */
 export interface S3CreatedObject {
   bucket: string;
   key: string;
@@ -95,7 +95,7 @@ function parseS3Records(records: unknown[]): QueueMessage {
     if (!isObject(bucket) || typeof bucket.name !== 'string' || !isObject(object) || typeof object.key !== 'string') {
       return { type: 'invalid', reason: 'an S3 event record names no bucket or object key' };
     }
-    if (!r.eventName.startsWith('ObjectCreated:')) continue;
+    if (!/^Object(Created|Removed):/.test(r.eventName)) continue;
     const key = decodeS3EventKey(object.key);
     if (key === null) return { type: 'invalid', reason: 'an S3 object key is not validly encoded' };
     const size = typeof object.size === 'number' ? object.size : null;

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, rename as renameCb, rmSync, writeFile as writeFileCb } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rename as renameCb, rmSync, writeFile as writeFileCb } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import type { BlobStore, ProjectBlobs } from '../../ports';
+import { FILE_MODE, openPrivateDatabase, privateDir } from './private-files';
 
 const KEY = /^[a-z]+\/[a-z0-9_]+$/;
 const writeFile = promisify(writeFileCb);
@@ -136,8 +137,10 @@ export class FsBlobStore implements BlobStore {
   constructor(
     private readonly dir: string,
     private readonly maxOpen = 64,
+    /** the drop folder (`<data>/drop`), whose `<project_id>/` goes with the project's purge */
+    private readonly dropDir: string | null = null,
   ) {
-    mkdirSync(dir, { recursive: true });
+    privateDir(dir);
   }
 
   forProject(projectId: string): ProjectBlobs {
@@ -152,8 +155,8 @@ export class FsBlobStore implements BlobStore {
     const root = join(this.dir, projectId);
     const file = join(root, SMALL_DB);
     if (!create && !existsSync(file)) return null;
-    mkdirSync(root, { recursive: true });
-    s = new SmallBlobs(new Database(file));
+    privateDir(root);
+    s = new SmallBlobs(openPrivateDatabase(file));
     this.open.set(projectId, s);
     if (this.open.size > this.maxOpen) {
       const [oldest, handle] = this.open.entries().next().value as [string, SmallBlobs];
@@ -163,10 +166,34 @@ export class FsBlobStore implements BlobStore {
     return s;
   }
 
+  /**
+   * Removes the project's drop folder, `<drop>/<project_id>/`, and every file in it (a link is
+   * removed, never followed); returns how many files it held.
+   */
+  async purgeLanded(projectId: string): Promise<number> {
+    if (!isId('project', projectId) || !this.dropDir) return 0;
+    const folder = join(this.dropDir, projectId);
+    const count = countFiles(folder);
+    rmSync(folder, { recursive: true, force: true });
+    return count;
+  }
+
   close(): void {
     for (const s of this.open.values()) s.close();
     this.open.clear();
   }
+}
+
+/** Files (and links) below `path`, without following links; 0 when there is nothing there. */
+function countFiles(path: string): number {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return 1;
+  return readdirSync(path).reduce((n, name) => n + countFiles(join(path, name)), 0);
 }
 
 let tmpCounter = 0;
@@ -188,9 +215,9 @@ class FsProjectBlobs implements ProjectBlobs {
       await this.small(true)?.write(key, bytes, contentType);
       return;
     }
-    mkdirSync(join(path, '..'), { recursive: true });
+    privateDir(join(path, '..'));
     const tmp = `${path}.${process.pid}-${++tmpCounter}.tmp`; // unique: puts of one key may overlap
-    await writeFile(tmp, encode(bytes, contentType));
+    await writeFile(tmp, encode(bytes, contentType), { mode: FILE_MODE });
     await rename(tmp, path); // readers see the whole file or none of it
     await this.small(false)?.remove(key); // no older small version may shadow it
   }

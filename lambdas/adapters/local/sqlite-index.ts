@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import { type Candidate, DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
+import { openPrivateDatabase, privateDir } from './private-files';
 import { stmt } from './sqlite-index-write';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
 import { openIndexFile } from './sqlite-schema';
@@ -34,7 +35,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     /** how chunks are ranked; replaceable (the tuning script sweeps it without re-indexing) */
     public ranking: RankingParams = DEFAULT_RANKING,
   ) {
-    mkdirSync(dir, { recursive: true });
+    privateDir(dir);
     this.writeThread = new WriteThread(maxOpen);
   }
 
@@ -153,7 +154,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     const open = this.writers.get(projectId);
     if (open?.open) return open;
     this.db(projectId); // creates the file and its schema
-    const db = new Database(this.file(projectId));
+    const db = openPrivateDatabase(this.file(projectId));
     db.pragma('synchronous = NORMAL');
     this.writers.set(projectId, db);
     return db;

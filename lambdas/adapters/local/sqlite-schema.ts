@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openPrivateDatabase } from './private-files';
 import { backfillTerms } from './sqlite-index-write';
 
 /**
@@ -52,7 +53,7 @@ const SCHEMA_VERSION = 4;
  * same thread).
  */
 export function openIndexFile(file: string): Database.Database {
-  const db = new Database(file);
+  const db = openPrivateDatabase(file);
   db.pragma('synchronous = NORMAL');
   if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
     db.pragma('journal_mode = WAL');

@@ -1,6 +1,7 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, AuditEvent, Company, ProjectRecord, UploadRecord } from '../../core/model';
 import type { PageRequest, ProjectRecords, TenantStore } from '../../ports';
+import { openPrivateDatabase } from './private-files';
 import { Connection, page, parse, parseAll, type Row } from './sqlite-connection';
 import { SqliteProjectRecords } from './sqlite-project-records';
 
@@ -68,7 +69,7 @@ export class SqliteTenantStore implements TenantStore {
   private readonly now = () => this.connection.flush();
 
   constructor(file: string) {
-    this.db = new Database(file);
+    this.db = openPrivateDatabase(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');

@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openPrivateDatabase } from './private-files';
 import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
 
 /**
@@ -117,7 +118,7 @@ function serve(maxOpen: number) {
       return db;
     }
     // the loop's side has created the file and its schema; a file deleted since stays deleted
-    db = new Database(file, { fileMustExist: true });
+    db = openPrivateDatabase(file, { fileMustExist: true });
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     open.set(file, db);

@@ -1,0 +1,29 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
+
+/** Folders of the data directory: only the server's own user may list or enter them. */
+export const DIR_MODE = 0o700;
+/** Files of the data directory: only the server's own user may read or write them. */
+export const FILE_MODE = 0o600;
+
+/** Creates `path` (and its missing parents) as 0700, and narrows it to 0700 if it already existed. */
+export function privateDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: DIR_MODE });
+  chmodSync(path, DIR_MODE);
+}
+
+/**
+ * Opens a SQLite file of the data directory: created as 0600 before SQLite sees it (SQLite gives
+ * its `-wal` and `-shm` files the database file's mode), with `secure_delete` on, so a deleted
+ * row (a document's title, a project's name, a chunk's text) is overwritten with zeros in the
+ * file instead of lingering in a free page or the free space of a page.
+ */
+export function openPrivateDatabase(file: string, opts: Database.Options = {}): Database.Database {
+  if (!opts.fileMustExist && !opts.readonly) {
+    closeSync(openSync(file, 'a', FILE_MODE));
+    chmodSync(file, FILE_MODE); // a file from before this rule, made 0644
+  }
+  const db = new Database(file, opts);
+  db.pragma('secure_delete = ON');
+  return db;
+}
