@@ -30,7 +30,7 @@ type DropServices = Pick<
 >;
 
 /** A dropped file that changed between its last scan and its opening: it is looked at again. */
-class StillChanging extends Error {}
+export class StillChanging extends Error {}
 
 /**
  * The local drop folder: files under `<data>/drop/<project_id>/` are ingested like S3 drops on
@@ -188,7 +188,7 @@ function signatureOf(path: string): string | null {
  * last component, then checked to be a plain file, inside the project's drop folder (the
  * descriptor's own path, where /proc says it), and still of the size and time it was taken at.
  */
-function readDropped(folder: string, path: string, signature: string | null): Buffer {
+export function readDropped(folder: string, path: string, signature: string | null): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const stat = fstatSync(fd);
