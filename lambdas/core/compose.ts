@@ -35,6 +35,8 @@ export interface AnswerOptions {
   secondMargin: number;
   /** no answer grows past this many characters (a longer unit is cut around its match) */
   maxChars: number;
+  /** how far above `minScore` the best unit must score when the question names a word no document holds */
+  unknownNameMargin: number;
 }
 
 export const DEFAULT_ANSWER: AnswerOptions = {
@@ -42,6 +44,7 @@ export const DEFAULT_ANSWER: AnswerOptions = {
   minScore: ANSWER_MIN_SCORE,
   secondMargin: 1.5,
   maxChars: 550,
+  unknownNameMargin: 4,
 };
 
 /** A unit of the passages that may be quoted, with its features and score. */
@@ -116,10 +119,12 @@ function definitionOf(subject: string, scored: Candidate[], weights: Record<stri
 
 /** The answer, or '' when no unit of the passages answers the question. */
 export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAULT_ANSWER): string {
-  // a question about something the documents never name: nothing here can answer it
-  if ((input.unknownNames?.length ?? 0) > 0) return '';
   const q = analyzeQuestion(input.question);
   const scored = answerCandidates(input, q, opts.maxChars);
+  // a question that names something the documents never do is most often about something else:
+  // only a unit that answers it far above the threshold may still do so
+  const unknown = (input.unknownNames?.length ?? 0) > 0;
+  if (unknown && (scored[0]?.score ?? 0) < opts.minScore + opts.unknownNameMargin) return '';
   // a value asked for (how long, how many, when) that the best unit and the sentence after it lack
   const valueless = (c: Candidate) =>
     needsValue(q.kind) && !holdsKind(q.kind, c.unit.next ? `${c.unit.text} ${c.unit.next.text}` : c.unit.text);

@@ -89,7 +89,7 @@ export function informativeWeight(t: QueryTerm, stats: TermStats = {}, terms: Qu
  * The question's words that are not common English and that no chunk of the project contains
  * ("tmux", "PartiQL", "logrotate"): names of something the documents never mention. Rarer English
  * words land here too ("emulator", "troubleshoot"), so this is left to a generator to weigh — the
- * extractive answerer declines such a question; a language model is given it.
+ * extractive answerer asks more of its best unit; a language model is given it.
  */
 export function unknownNames(terms: QueryTerm[], documentFrequency: Record<string, number> = {}): string[] {
   return terms

@@ -38,6 +38,23 @@ describe('the extractive answer to a question', () => {
     expect(answer).not.toContain('ship');
   });
 
+  it('a question naming a word no document holds is answered only by a unit that answers it well', () => {
+    const entry = [
+      {
+        title: 'frobd-README',
+        section: 'Options',
+        text: 'Options:\n--port <port>     The port frobd listens on (default: 4567)\n--host <host>     The host to bind',
+      },
+    ];
+    const strong = { ...input("Which port does the frobd emulator listen on if I don't pass --port?", entry) };
+    expect(composeAnswer(strong)).toContain('4567');
+    // the same question, told that "emulator" occurs in no document: a strong unit still answers
+    expect(composeAnswer({ ...strong, unknownNames: ['emulator'] })).toContain('4567');
+    // a weak match to a question about something the documents never name is declined
+    const weak = input('What does the frobd dashboard show on its start page?', entry);
+    expect(composeAnswer({ ...weak, unknownNames: ['dashboard'] })).toBe('');
+  });
+
   it('a question about shipping is answered from the shipping section', () => {
     const answer = composeAnswer(input('How soon do you ship an order?', refund));
     expect(answer.startsWith('We ship every order within two business days')).toBe(true);
