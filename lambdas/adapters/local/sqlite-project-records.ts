@@ -15,6 +15,9 @@ import { type Connection, page, parse, parseAll, type Row } from './sqlite-conne
 
 const COUNTERS = USAGE_COUNTERS;
 
+/** The tables that hold a project's records as JSON by id (names fixed here, never from input). */
+type JsonTable = 'golden_questions' | 'golden_runs' | 'exports';
+
 /** The records of one project; every statement is bound to its id. */
 export class SqliteProjectRecords implements ProjectRecords {
   private readonly db: Database.Database;
@@ -30,6 +33,25 @@ export class SqliteProjectRecords implements ProjectRecords {
     this.sql = (text) => connection.get(text);
     this.defer = (write) => connection.defer(write);
     this.now = () => connection.flush();
+  }
+
+  /** A record kept whole as JSON in one of the project's own tables, by its id. */
+  private putRecord(table: JsonTable, id: string, record: unknown) {
+    this.sql(
+      `INSERT INTO ${table} (id, project_id, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE ${table}.project_id = excluded.project_id`,
+    ).run(id, this.projectId, JSON.stringify(record));
+  }
+  private getRecord<T>(table: JsonTable, id: string) {
+    return parse<T>(
+      this.sql(`SELECT data FROM ${table} WHERE id = ? AND project_id = ?`).get(id, this.projectId) as Row,
+    );
+  }
+  /** Newest first: ids sort by time. */
+  private listRecords<T>(table: JsonTable) {
+    return parseAll<T>(
+      this.sql(`SELECT data FROM ${table} WHERE project_id = ? ORDER BY id DESC`).all(this.projectId) as Row[],
+    );
   }
 
   async putDocument(d: DocumentRecord) {
@@ -97,18 +119,13 @@ export class SqliteProjectRecords implements ProjectRecords {
 
   async putGoldenQuestion(q: GoldenQuestion) {
     this.now();
-    this.sql(
-      `INSERT INTO golden_questions (id, project_id, data) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_questions.project_id = excluded.project_id`,
-    ).run(q.id, this.projectId, JSON.stringify(q));
+    this.putRecord('golden_questions', q.id, q);
   }
   async getGoldenQuestion(id: string) {
-    const sql = 'SELECT data FROM golden_questions WHERE id = ? AND project_id = ?';
-    return parse<GoldenQuestion>(this.sql(sql).get(id, this.projectId) as Row);
+    return this.getRecord<GoldenQuestion>('golden_questions', id);
   }
   async listGoldenQuestions() {
-    const sql = 'SELECT data FROM golden_questions WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<GoldenQuestion>(this.sql(sql).all(this.projectId) as Row[]);
+    return this.listRecords<GoldenQuestion>('golden_questions');
   }
   async deleteGoldenQuestion(id: string) {
     this.now();
@@ -117,18 +134,13 @@ export class SqliteProjectRecords implements ProjectRecords {
   }
   async putGoldenRun(run: GoldenRunRecord) {
     this.now();
-    this.sql(
-      `INSERT INTO golden_runs (id, project_id, data) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE golden_runs.project_id = excluded.project_id`,
-    ).run(run.id, this.projectId, JSON.stringify(run));
+    this.putRecord('golden_runs', run.id, run);
   }
   async getGoldenRun(id: string) {
-    const sql = 'SELECT data FROM golden_runs WHERE id = ? AND project_id = ?';
-    return parse<GoldenRunRecord>(this.sql(sql).get(id, this.projectId) as Row);
+    return this.getRecord<GoldenRunRecord>('golden_runs', id);
   }
   async listGoldenRuns() {
-    const sql = 'SELECT data FROM golden_runs WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<GoldenRunRecord>(this.sql(sql).all(this.projectId) as Row[]);
+    return this.listRecords<GoldenRunRecord>('golden_runs');
   }
   async putGoldenResult(runId: string, index: number, result: GoldenResult) {
     this.now();
@@ -142,18 +154,13 @@ export class SqliteProjectRecords implements ProjectRecords {
 
   async putExport(e: ExportRecord) {
     this.now();
-    this.sql(
-      `INSERT INTO exports (id, project_id, data) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data WHERE exports.project_id = excluded.project_id`,
-    ).run(e.id, this.projectId, JSON.stringify(e));
+    this.putRecord('exports', e.id, e);
   }
   async getExport(id: string) {
-    const sql = 'SELECT data FROM exports WHERE id = ? AND project_id = ?';
-    return parse<ExportRecord>(this.sql(sql).get(id, this.projectId) as Row);
+    return this.getRecord<ExportRecord>('exports', id);
   }
   async listExports() {
-    const sql = 'SELECT data FROM exports WHERE project_id = ? ORDER BY id DESC';
-    return parseAll<ExportRecord>(this.sql(sql).all(this.projectId) as Row[]);
+    return this.listRecords<ExportRecord>('exports');
   }
   async claimExportDownload(id: string, tokenHash: string, at: string) {
     this.now();
