@@ -118,7 +118,9 @@ export class OpragApi extends Construct {
     for (const [target, fn] of Object.entries(props.functions) as [ApiTarget, lambda.IFunction][]) {
       const streamedFor = props.streamed?.[target];
       if (streamedFor && streamedFor.toMilliseconds() > MAX_STREAMED_INTEGRATION_TIMEOUT.toMilliseconds()) {
-        throw new Error(`a streamed integration waits at most 15 minutes; ${target} asks ${streamedFor.toHumanString()}`);
+        throw new Error(
+          `a streamed integration waits at most 15 minutes; ${target} asks ${streamedFor.toHumanString()}`,
+        );
       }
       integrations[target] = new apigw.LambdaIntegration(fn, {
         proxy: true,
