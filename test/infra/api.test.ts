@@ -94,6 +94,14 @@ describe('OpragApi', () => {
       expect(integration.TimeoutInMillis).toBeGreaterThan(29_000);
       expect(integration.TimeoutInMillis).toBeLessThanOrEqual(15 * 60_000);
     }
+    // InvokeWithResponseStream is authorized by the same action as Invoke
+    const queryId = fns.get('query')!.id;
+    const [[, permission]] = ofType(resources, 'AWS::Lambda::Permission').filter(
+      ([, p]) =>
+        p.Properties.Principal === 'apigateway.amazonaws.com' &&
+        referencedIds(p.Properties.FunctionName)[0] === queryId,
+    );
+    expect(permission.Properties.Action).toBe('lambda:InvokeFunction');
     const buffered = integrations.filter((i) => i.target !== 'query');
     expect(buffered.length).toBeGreaterThan(20);
     for (const { integration, uri } of buffered) {
