@@ -28,11 +28,23 @@ export interface OpragApiProps {
    * @default API_ROUTES: every route of the app's route table (lambdas/http/route-table.ts) but the local-only ones
    */
   readonly routes?: readonly ApiRoute[];
+  /**
+   * The functions whose answers API Gateway streams to the caller as they are written (Lambda
+   * response streaming, invoked with InvokeWithResponseStream), each with its integration timeout:
+   * a streamed integration may wait up to 15 minutes, where a buffered one waits at most 29 seconds
+   * (more only for a Regional API, after raising the account's "Maximum integration timeout in
+   * milliseconds" quota). Such a function must be written for streaming (lambdas/handlers/query.ts).
+   * @default none: every integration is buffered, with API Gateway's 29-second timeout
+   */
+  readonly streamed?: Partial<Record<ApiTarget, Duration>>;
 }
+
+/** The longest a response-streaming integration may wait, and a stream may last. */
+export const MAX_STREAMED_INTEGRATION_TIMEOUT = Duration.minutes(15);
 
 /**
  * The public REST API (API Gateway v1): every route of API.md as a Lambda proxy integration to its
- * function, stage throttling, JSON access logs, a request validator, and API.md-shaped errors for
+ * function (buffered, or streaming for the functions named in `streamed`), stage throttling, JSON access logs, a request validator, and API.md-shaped errors for
  * what the gateway refuses itself.
  */
 export class OpragApi extends Construct {
@@ -104,7 +116,17 @@ export class OpragApi extends Construct {
     // instead of one per method (which would outgrow the Lambda resource policy)
     const integrations = {} as Record<ApiTarget, apigw.LambdaIntegration>;
     for (const [target, fn] of Object.entries(props.functions) as [ApiTarget, lambda.IFunction][]) {
-      integrations[target] = new apigw.LambdaIntegration(fn, { proxy: true, scopePermissionToMethod: false });
+      const streamedFor = props.streamed?.[target];
+      if (streamedFor && streamedFor.toMilliseconds() > MAX_STREAMED_INTEGRATION_TIMEOUT.toMilliseconds()) {
+        throw new Error(
+          `a streamed integration waits at most 15 minutes; ${target} asks ${streamedFor.toHumanString()}`,
+        );
+      }
+      integrations[target] = new apigw.LambdaIntegration(fn, {
+        proxy: true,
+        scopePermissionToMethod: false,
+        ...(streamedFor ? { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: streamedFor } : {}),
+      });
     }
 
     for (const route of props.routes ?? API_ROUTES) {

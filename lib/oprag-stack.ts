@@ -18,6 +18,12 @@ import { VectorCollectionPool } from './vector-collections';
 /** The ingest worker may take this long on one batch (large PDFs: extract, embed, index). */
 const WORKER_TIMEOUT = Duration.minutes(10);
 
+/**
+ * How long the query function may answer, and API Gateway waits for its streamed answer: a long
+ * generated answer, within the 15 minutes a streamed integration allows.
+ */
+const QUERY_TIMEOUT = Duration.minutes(2);
+
 export interface OpragStackProps extends StackProps {
   readonly config: OpragConfig;
 }
@@ -114,7 +120,9 @@ export class OpragStack extends Stack {
       });
     const control = fn('control');
     const documents = fn('documents', { memorySize: 1536, layers: [readers.layer] });
-    const query = fn('query');
+    // chat answers stream through API Gateway (see OpragApi's `streamed`), so the query function
+    // may take longer than the 29 seconds a buffered integration waits
+    const query = fn('query', { timeout: QUERY_TIMEOUT });
     const worker = fn('worker', { timeout: WORKER_TIMEOUT, memorySize: 2048, layers: [readers.layer] });
     this.functions = { control, documents, query, worker };
 
@@ -153,6 +161,9 @@ export class OpragStack extends Stack {
     this.api = new OpragApi(this, 'Api', {
       stage: config.stage,
       functions: { control: control.function, documents: documents.function, query: query.function },
+      // the query function answers through Lambda response streaming: API Gateway waits for it as
+      // long as the function may run
+      streamed: { query: QUERY_TIMEOUT },
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
       dashboardOrigin,
       logs: logSettings,

@@ -57,8 +57,9 @@ export interface AppOptions {
   /** the dashboard's origin, allowed to call the API from a browser (CORS) */
   corsOrigin?: string;
   /**
-   * whether the home sends a streamed body as it comes (the local server); otherwise the app
-   * collects it into one body (a Lambda behind the REST API's proxy integration)
+   * whether the home sends a streamed body as it comes (the local server, and the query function
+   * behind a response-streaming integration); otherwise the app collects it into one body (a
+   * function behind a buffered proxy integration)
    * @default false
    */
   streaming?: boolean;

@@ -16,7 +16,7 @@ export type ApiEvent = APIGatewayProxyEvent & {
 export type ApiResult = APIGatewayProxyResult & {
   /**
    * A streamed body (Server-Sent Events), for a home that can send it as it comes (the local
-   * server); `body` is empty then. A home without streaming gets the whole body instead.
+   * server, a response-streaming function); `body` is empty then. A home without streaming gets the whole body instead.
    */
   stream?: AsyncIterable<string>;
 };

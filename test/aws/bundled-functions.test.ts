@@ -36,16 +36,52 @@ import {
 const BUCKET = 'oprag-bundled-test';
 const DIMENSIONS = 256;
 
-/** Runs a bundle's handler in a child process: one JSON event per line in, one JSON result per line out. */
+/**
+ * Runs a bundle's handler in a child process: one JSON event per line in, one JSON result per line
+ * out. A response-streaming handler (the query function) gets the runtime's `awslambda` global as
+ * the runtime gives it: a Writable whose wrapper writes the metadata JSON and 8 null bytes before
+ * the first write; its output is read back into a proxy result.
+ */
 const RUNNER = `
+const { Writable } = require('node:stream');
+globalThis.awslambda = {
+  streamifyResponse: (handler) => Object.assign(handler, { streamed: true }),
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.setContentType('application/vnd.awslambda.http-integration-response');
+      stream._onBeforeFirstWrite = (write) => {
+        write(JSON.stringify(metadata));
+        write(new Uint8Array(8));
+      };
+      return stream;
+    },
+  },
+};
 const { handler } = require(process.argv[2]);
 const context = { functionName: 'oprag-test', awsRequestId: 'req', getRemainingTimeInMillis: () => 29000 };
+async function invoke(event) {
+  if (!handler.streamed) return handler(event, context);
+  const pieces = [];
+  const stream = new Writable({ write(chunk, _encoding, done) { pieces.push(Buffer.from(chunk)); done(); } });
+  stream.setContentType = () => {};
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => {
+    const before = stream._onBeforeFirstWrite;
+    stream._onBeforeFirstWrite = null;
+    if (before) before((c) => write(c));
+    return write(chunk, ...rest);
+  };
+  await handler(event, stream, context);
+  const all = Buffer.concat(pieces);
+  const at = all.indexOf(Buffer.alloc(8));
+  return { ...JSON.parse(all.subarray(0, at).toString()), body: all.subarray(at + 8).toString() };
+}
 const lines = require('node:readline').createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on('line', (line) => {
   queue = queue.then(async () => {
     try {
-      process.stdout.write(JSON.stringify({ ok: await handler(JSON.parse(line), context) }) + '\\n');
+      process.stdout.write(JSON.stringify({ ok: await invoke(JSON.parse(line)) }) + '\\n');
     } catch (e) {
       process.stdout.write(JSON.stringify({ thrown: String(e && e.stack || e) }) + '\\n');
     }

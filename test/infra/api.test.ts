@@ -62,6 +62,55 @@ describe('OpragApi', () => {
     }
   });
 
+  it("streams the query function's answers (InvokeWithResponseStream), the others buffered within 29 seconds", () => {
+    const fns = opragFunctions(resources);
+    const targetOf = new Map([...fns].map(([name, f]) => [f.id, name]));
+    const integrations = ofType(resources, 'AWS::ApiGateway::Method')
+      .filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS')
+      .map(([, m]) => ({
+        target: targetOf.get(referencedIds(m.Properties.Integration.Uri)[0]),
+        route: `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`,
+        integration: m.Properties.Integration,
+        uri: JSON.stringify(m.Properties.Integration.Uri),
+      }));
+    const streamed = integrations.filter((i) => i.target === 'query');
+    const queryTimeoutMs = fns.get('query')!.props.Timeout * 1000;
+
+    // the chat routes, short forms and the OpenAI-compatible one included
+    expect(streamed.map((i) => i.route)).toEqual(
+      expect.arrayContaining([
+        'POST /v1/projects/{project_id}/chat',
+        'POST /v1/chat',
+        'POST /v1/chat/completions',
+        'POST /v1/retrieve',
+      ]),
+    );
+    for (const { integration, uri } of streamed) {
+      expect(integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' });
+      expect(uri).toContain(':lambda:path/2021-11-15/functions/');
+      expect(uri).toContain('/response-streaming-invocations');
+      // API Gateway waits as long as the function may run, beyond 29 s and within the 15 minutes allowed
+      expect(integration.TimeoutInMillis).toBe(queryTimeoutMs);
+      expect(integration.TimeoutInMillis).toBeGreaterThan(29_000);
+      expect(integration.TimeoutInMillis).toBeLessThanOrEqual(15 * 60_000);
+    }
+    // InvokeWithResponseStream is authorized by the same action as Invoke
+    const queryId = fns.get('query')!.id;
+    const [[, permission]] = ofType(resources, 'AWS::Lambda::Permission').filter(
+      ([, p]) =>
+        p.Properties.Principal === 'apigateway.amazonaws.com' &&
+        referencedIds(p.Properties.FunctionName)[0] === queryId,
+    );
+    expect(permission.Properties.Action).toBe('lambda:InvokeFunction');
+    const buffered = integrations.filter((i) => i.target !== 'query');
+    expect(buffered.length).toBeGreaterThan(20);
+    for (const { integration, uri } of buffered) {
+      expect(integration.ResponseTransferMode ?? 'BUFFERED').toBe('BUFFERED');
+      expect(uri).toContain(':lambda:path/2015-03-31/functions/');
+      expect(integration.TimeoutInMillis ?? 29_000).toBeLessThanOrEqual(29_000);
+    }
+  });
+
   it('validates that every route carries the Authorization header, and answers 401 in the API.md shape when not', () => {
     const [[validatorId, validator]] = ofType(resources, 'AWS::ApiGateway::RequestValidator');
 
