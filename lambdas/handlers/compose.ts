@@ -50,7 +50,13 @@ export function composeAws(
   clients: AwsClients = makeClients(config),
   overrides: Partial<Deps> = {},
 ) {
-  const settings = { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays };
+  const settings = {
+    ...settingsFromEnv(process.env),
+    auditRetentionDays: config.auditTtlDays,
+    // a request has 29 s: processing, removals and the waits for OpenSearch are the worker's
+    workerOwnsIndexWrites: true,
+    ...overrides.settings,
+  };
   const resolved = resolveSettings(settings);
   const deps: Deps = {
     store: new DynamoTenantStore({
@@ -81,6 +87,7 @@ export function composeAws(
     // the first document (the functions that never read one never start a thread)
     reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
     ...overrides,
+    settings,
     logger: overrides.logger ?? powertoolsLogger(),
   };
   return {
