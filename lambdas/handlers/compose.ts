@@ -81,7 +81,6 @@ export function composeAws(
       dimensions: config.embedDimensions,
     }),
     generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
-    settings,
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     // the same reader as the local home: threads with a heap limit and a deadline, started on
     // the first document (the functions that never read one never start a thread)
