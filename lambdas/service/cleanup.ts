@@ -17,7 +17,9 @@ function cleanups(ctx: Context) {
   if (!putCleanup || !listCleanups || !getCleanup || !deleteCleanup || !ctx.jobs) {
     throw new Error('handing removals to the worker needs a store that keeps cleanups and a job queue');
   }
-  const store = ctx.store as Required<Pick<typeof ctx.store, 'putCleanup' | 'listCleanups' | 'getCleanup' | 'deleteCleanup'>>;
+  const store = ctx.store as Required<
+    Pick<typeof ctx.store, 'putCleanup' | 'listCleanups' | 'getCleanup' | 'deleteCleanup'>
+  >;
   return { store, jobs: ctx.jobs };
 }
 
