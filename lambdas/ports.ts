@@ -9,6 +9,7 @@ import type {
   ApiKeyRecord,
   AuditEvent,
   Chunk,
+  CleanupRecord,
   Company,
   DocumentRecord,
   DocumentStatus,
@@ -83,6 +84,16 @@ export interface TenantStore {
   claimUpload(tokenHash: string, now: string): Promise<UploadRecord | null>;
   /** The same, for an upload found by its id (on AWS the object key names the upload). */
   claimUploadById(uploadId: string, now: string): Promise<UploadRecord | null>;
+
+  /**
+   * Optional, for a home whose removals run in its worker (AWS): removal work handed over and
+   * not yet finished. `putCleanup` writes one unless it exists (true when written);
+   * `listCleanups` lists them all, or one project's.
+   */
+  putCleanup?(cleanup: CleanupRecord): Promise<boolean>;
+  listCleanups?(projectId?: string): Promise<CleanupRecord[]>;
+  getCleanup?(projectId: string, target: string): Promise<CleanupRecord | null>;
+  deleteCleanup?(projectId: string, target: string): Promise<void>;
 }
 
 export interface DocumentListRequest extends PageRequest {
@@ -321,7 +332,9 @@ export interface DocumentReader {
 /** Work that outlives the request that asked for it: a golden run, an export. */
 export type BackgroundJob =
   | { type: 'golden_run'; project_id: string; run_id: string }
-  | { type: 'export'; project_id: string; export_id: string };
+  | { type: 'export'; project_id: string; export_id: string }
+  /** removal work a request handed over: `target` is the deleted document, or the purged project */
+  | { type: 'cleanup'; project_id: string; target: string };
 
 /**
  * Runs background jobs after the request (an in-process runner locally, SQS on AWS). A job is
@@ -333,6 +346,8 @@ export interface JobQueue {
 
 export interface Clock {
   now(): Date;
+  /** Optional: resolves after `ms` of this clock (a test clock moves itself); a timer otherwise. */
+  sleep?(ms: number): Promise<void>;
 }
 
 /**

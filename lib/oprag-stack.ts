@@ -1,4 +1,6 @@
 import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -17,6 +19,10 @@ import { VectorCollectionPool } from './vector-collections';
 
 /** The ingest worker may take this long on one batch (large PDFs: extract, embed, index). */
 const WORKER_TIMEOUT = Duration.minutes(10);
+/** How often the worker sweeps for stuck documents and unfinished removals. */
+const SWEEP_EVERY = Duration.minutes(5);
+/** What the sweep rule sends the worker (lambdas/handlers/worker.ts SWEEP_EVENT). */
+const SWEEP_EVENT = { oprag: 'sweep' };
 
 /**
  * How long the query function may answer, and API Gateway waits for its streamed answer: a long
@@ -157,6 +163,14 @@ export class OpragStack extends Stack {
     models.grantGenerate(worker.role);
     ingest.grantSendMessages(worker.role);
     ingest.addConsumer(worker.function, { batchSize: 2, maxConcurrency: 5 });
+    // removals the API queued: a document's files, a purged project's every prefix
+    files.grantProjectCleanup(worker.role);
+    // the sweep: documents stuck queued or processing, and removals a lost message left unfinished
+    new events.Rule(this, 'Sweep', {
+      description: 'Queues again stuck documents and unfinished removals',
+      schedule: events.Schedule.rate(SWEEP_EVERY),
+      targets: [new targets.LambdaFunction(worker.function, { event: events.RuleTargetInput.fromObject(SWEEP_EVENT) })],
+    });
 
     this.api = new OpragApi(this, 'Api', {
       stage: config.stage,

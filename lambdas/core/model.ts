@@ -53,6 +53,28 @@ export interface ProjectRecord {
   index_placement: string | null;
   created_at: string;
   updated_at: string;
+  /**
+   * set when a purge was asked for and the worker has not finished it (AWS): from then on the
+   * project answers 404 to every key, as one that does not exist
+   */
+  deleting_at?: string | null;
+}
+
+/**
+ * Removal work the API handed to the worker (AWS): a deleted document's index entries and files,
+ * or a whole project's purge. Kept until the worker has finished it, so the sweeper can finish
+ * what a lost or failed message left behind.
+ */
+export interface CleanupRecord {
+  kind: 'document' | 'project';
+  project_id: string;
+  company_id: string;
+  /** the document id, or for a purge the project id */
+  target: string;
+  index_placement: string | null;
+  requested_at: string;
+  /** for a purge: what the request counted, to which the worker adds what it removes */
+  counts?: { documents: number; keys: number };
 }
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';

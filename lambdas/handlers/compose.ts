@@ -50,7 +50,13 @@ export function composeAws(
   clients: AwsClients = makeClients(config),
   overrides: Partial<Deps> = {},
 ) {
-  const settings = { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays };
+  const settings = {
+    ...settingsFromEnv(process.env),
+    auditRetentionDays: config.auditTtlDays,
+    // a request has 29 s: processing, removals and the waits for OpenSearch are the worker's
+    workerOwnsIndexWrites: true,
+    ...overrides.settings,
+  };
   const resolved = resolveSettings(settings);
   const deps: Deps = {
     store: new DynamoTenantStore({
@@ -75,12 +81,12 @@ export function composeAws(
       dimensions: config.embedDimensions,
     }),
     generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
-    settings,
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     // the same reader as the local home: threads with a heap limit and a deadline, started on
     // the first document (the functions that never read one never start a thread)
     reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
     ...overrides,
+    settings,
     logger: overrides.logger ?? powertoolsLogger(),
   };
   return {

@@ -140,4 +140,20 @@ export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSB
   return { batchItemFailures: failures };
 }
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => processBatch(awsHome(), event);
+/** What the scheduled rule sends the worker (lib/oprag-stack.ts): time to sweep. */
+export const SWEEP_EVENT = { oprag: 'sweep' } as const;
+
+const isSweep = (event: unknown): boolean => (event as { oprag?: unknown } | null)?.oprag === SWEEP_EVENT.oprag;
+
+/**
+ * The scheduled sweep: documents stuck queued or processing, and removals not finished, go
+ * back on the queue (their messages were lost, or their worker stopped part-way).
+ */
+export async function sweep(home: AwsHome) {
+  const queued = await home.services.maintenance.sweep();
+  if (queued.documents || queued.removals) logger.info('sweep queued unfinished work again', queued);
+  return queued;
+}
+
+export const handler = async (event: SQSEvent | typeof SWEEP_EVENT): Promise<SQSBatchResponse | object> =>
+  isSweep(event) ? sweep(awsHome()) : processBatch(awsHome(), event as SQSEvent);

@@ -317,6 +317,8 @@ export function makeApp(services: Services, opts: AppOptions) {
         company: (write) => grantedCompany(state.access, write),
         baseUrl: baseUrlOf(event, headers, opts.publicUrl),
         services,
+        remainingMs:
+          typeof context.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined,
       });
       state.auditDetail = reply.audit;
       if (reply.stream) reply.stream = { ...reply.stream, chunks: guardedStream(reply.stream, state) };

@@ -43,6 +43,8 @@ export interface RouteRequest {
   /** scheme://host of this API, for URLs it hands out */
   baseUrl: string;
   services: Services;
+  /** what the invocation has left, in ms, where the home knows (a Lambda function's remaining time) */
+  remainingMs?: () => number;
 }
 
 /** What a route handler answers: a JSON object, or raw bytes with their content type. */

@@ -67,7 +67,8 @@ export async function ownedProject(store: Pick<TenantStore, 'getProject'>, princ
   if (!isId('project', projectId)) return null;
   if (principal.kind === 'project' && principal.projectId !== projectId) return null;
   const project = await store.getProject(projectId);
-  if (!project || project.company_id !== principal.companyId) return null;
+  // a project being purged answers as one that does not exist
+  if (!project || project.company_id !== principal.companyId || project.deleting_at) return null;
   return project;
 }
 

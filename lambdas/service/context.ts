@@ -58,6 +58,18 @@ export interface Settings {
   gate?: Partial<GateOptions>;
   /** an OpenAI-compatible chat-completions server that writes answers; the extractive answerer when null */
   llm: LlmSettings | null;
+  /**
+   * hand document processing and removals to the worker instead of doing them in the request
+   * (AWS, where a request has 29 seconds): `?wait=true` watches the record for at most
+   * `waitBudgetMs`, deletes and purges are queued and finished by the worker
+   */
+  workerOwnsIndexWrites: boolean;
+  /** the longest `?wait=true` watches a document before answering 202 with it still in progress */
+  waitBudgetMs: number;
+  /** the first pause between two reads of a watched document; it doubles up to 2 s */
+  waitPollMs: number;
+  /** a document queued or processing for longer than this is queued again by the sweeper */
+  stuckAfterMs: number;
 }
 
 /** Where answers are generated when an operator points Oprag at a model server (OPRAG_LLM_*). */
@@ -91,6 +103,12 @@ export const DEFAULT_SETTINGS: Settings = {
   exportTtlSeconds: 24 * 60 * 60,
   defaultMaxGoldenQuestions: 200,
   llm: null,
+  workerOwnsIndexWrites: false,
+  // API Gateway waits 29 s for a function; the answer needs a moment after the watch ends
+  waitBudgetMs: 25_000,
+  waitPollMs: 250,
+  // longer than the worker's timeout (10 minutes): a document still in progress is not taken twice
+  stuckAfterMs: 15 * 60_000,
 };
 
 /** OPRAG_READ_* variable for each read limit. */
@@ -205,6 +223,8 @@ export interface Context extends Required<Omit<Deps, 'settings' | 'embedder' | '
   settings: Settings;
   now(): Date;
   iso(): string;
+  /** waits `ms` of the context's clock */
+  sleep(ms: number): Promise<void>;
 }
 
 export function makeContext(deps: Deps): Context {
@@ -219,5 +239,6 @@ export function makeContext(deps: Deps): Context {
     settings,
     now: () => clock.now(),
     iso: () => clock.now().toISOString(),
+    sleep: (ms) => (clock.sleep ? clock.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms))),
   };
 }

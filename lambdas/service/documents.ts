@@ -1,7 +1,8 @@
-import { Conflict, NotFound, TooLarge } from '../core/errors';
+import { Conflict, DocumentFailed, NotFound, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
 import type { DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
 import type { ProjectAccess } from './access';
+import { queueDocumentRemoval } from './cleanup';
 import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { publicDocument } from './document-view';
@@ -46,14 +47,27 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
     /** System path: the ingest queue's job for 1..n documents of one project. */
     processDocuments,
 
-    async createDocument({ project }: ProjectAccess<'documents.write'>, input: DocumentInput, wait: boolean) {
+    /**
+     * `remainingMs` is what the request has left (a function's remaining time): where the worker
+     * owns index writes (AWS), `wait` hands the document to the worker and watches its record
+     * for at most the wait budget, within that time.
+     */
+    async createDocument(
+      { project }: ProjectAccess<'documents.write'>,
+      input: DocumentInput,
+      wait: boolean,
+      remainingMs?: () => number,
+    ) {
       await checkRate(ctx, project, 'ingest');
       if (input.bytes.length > ctx.settings.maxBodyBytes) {
         throw new TooLarge(
           `a document in a request body may be at most ${ctx.settings.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
         );
       }
-      return ingest(project, input, wait ? 'wait' : 'queue');
+      if (!wait || !ctx.settings.workerOwnsIndexWrites) return ingest(project, input, wait ? 'wait' : 'queue');
+      const queued = await ingest(project, input, 'queue');
+      if (queued.kind === 'unchanged') return queued;
+      return watchDocument(ctx, project.id, queued.document, remainingMs);
     },
 
     /**
@@ -145,12 +159,46 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
       return { bytes: blob.bytes, contentType: doc.content_type, filename: doc.filename };
     },
 
+    /** Where the worker owns index writes, the record goes now and the chunks and files in the worker. */
     async deleteDocument({ project }: ProjectAccess<'documents.write'>, documentId: string) {
       const doc = await getOwnDocument(project.id, documentId);
-      const chunks = await removeDocument(project, doc);
+      const chunks = ctx.settings.workerOwnsIndexWrites
+        ? await queueDocumentRemoval(ctx, project, doc)
+        : await removeDocument(project, doc);
       return { deleted: { document_id: doc.id, chunks } };
     },
   };
+}
+
+/** How long before the end of a request a watch stops: time to answer. */
+const ANSWER_MARGIN_MS = 2000;
+
+/**
+ * `?wait=true` where the worker processes documents: reads the record until the worker settles
+ * it (`ready`: 201; `failed`: 422) or the budget ends (202 with the document as it is). The
+ * budget is the smaller of the wait budget and the request's remaining time less a margin, all
+ * on the context's clock: the answer never waits past it, however slow the worker.
+ */
+async function watchDocument(ctx: Context, projectId: string, doc: DocumentRecord, remainingMs?: () => number) {
+  const left = remainingMs ? remainingMs() - ANSWER_MARGIN_MS : Number.POSITIVE_INFINITY;
+  const deadline = ctx.now().getTime() + Math.max(0, Math.min(ctx.settings.waitBudgetMs, left));
+  const records = ctx.store.forProject(projectId);
+  let current = doc;
+  let pause = ctx.settings.waitPollMs;
+  for (;;) {
+    if (current.status === 'failed') {
+      throw new DocumentFailed(current.error ?? 'the document could not be processed', publicDocument(current));
+    }
+    if (current.status === 'ready') return { kind: 'ready' as const, document: current };
+    const now = ctx.now().getTime();
+    if (now >= deadline) return { kind: 'accepted' as const, document: current };
+    await ctx.sleep(Math.min(pause, deadline - now));
+    pause = Math.min(2000, pause * 2);
+    const read = await records.getDocument(doc.id);
+    // deleted or replaced meanwhile: the caller learns how it now stands
+    if (!read) return { kind: 'accepted' as const, document: current };
+    current = read;
+  }
 }
 
 /** The extracted text of a document, for export (of a project its caller was authorized for). */

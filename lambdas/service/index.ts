@@ -2,6 +2,7 @@ import type { BackgroundJob } from '../ports';
 import { authorizeCompany, authorizeProject, type Permission } from './access';
 import { makeAnswerServices } from './answers';
 import { makeAuditServices } from './audit';
+import { runCleanup, sweep } from './cleanup';
 import { type Context, DEFAULT_SETTINGS, type Deps, makeContext, type Principal, type Settings } from './context';
 import { extractedText, makeDocumentServices } from './documents';
 import { makeExportServices } from './export';
@@ -49,16 +50,24 @@ export function useCases(ctx: Context) {
        */
       async run(job: BackgroundJob, opts: { maxAnswers?: number } = {}): Promise<{ retryAfterSeconds: number } | null> {
         if (job.type === 'golden_run') return golden.advanceRun(job.project_id, job.run_id, opts.maxAnswers);
+        if (job.type === 'cleanup') {
+          await runCleanup(ctx, job.project_id, job.target);
+          return null;
+        }
         await exports.writeExport(job.project_id, job.export_id);
         return null;
       },
       /** Records that a job gave up, on the run or export it was for. */
       async fail(job: BackgroundJob, error: unknown) {
         if (job.type === 'golden_run') await golden.failRun(job.project_id, job.run_id, error);
+        // a removal stays written down: the sweeper queues it again
+        else if (job.type === 'cleanup') ctx.logger.error('removal failed; the sweeper retries it', { error });
         else await exports.failExport(job.project_id, job.export_id, error);
       },
     },
     audit: makeAuditServices(ctx),
+    /** System path, on a schedule: queues again stuck documents and unfinished removals. */
+    maintenance: { sweep: () => sweep(ctx) },
     webhooks: { idle: webhooks.idle, pending: webhooks.pending },
   };
 }

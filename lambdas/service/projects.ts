@@ -3,6 +3,7 @@ import { newId } from '../core/ids';
 import type { Environment, ProjectLimits, ProjectRecord } from '../core/model';
 import { outboundUrlProblem } from '../core/outbound';
 import type { CompanyAccess, ProjectAccess } from './access';
+import { queueProjectPurge } from './cleanup';
 import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { issueProjectKey, publicKey } from './keys';
@@ -90,6 +91,8 @@ export function makeProjectServices(ctx: Context) {
         limit: query.limit ?? 50,
         after: decodeCursor(query.cursor),
       });
+      // a project being purged is gone for its callers already
+      page.items = page.items.filter((p) => !p.deleting_at);
       const stats = await Promise.all(page.items.map(statsOf));
       return {
         projects: page.items.map((p, i) => publicProject(p, stats[i])),
@@ -144,6 +147,8 @@ export function makeProjectServices(ctx: Context) {
      * rather than records pointing at nothing. `blobs` counts the landed files too.
      */
     async deleteProject({ project }: ProjectAccess<'project.write'>) {
+      // AWS: the purge is the worker's; the project is 404 from now on
+      if (ctx.settings.workerOwnsIndexWrites) return queueProjectPurge(ctx, project);
       const chunks = await indexOf(ctx, project).drop();
       const landed = (await ctx.blobs.purgeLanded?.(project.id)) ?? 0;
       const blobs = (await ctx.blobs.forProject(project.id).deleteAll()) + landed;

@@ -20,7 +20,7 @@ import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
-import type { IngestQueue } from '../../lambdas/ports';
+import type { BackgroundJob, IngestQueue, JobQueue } from '../../lambdas/ports';
 import { apiEvent } from './api-event';
 import { MemoryCollection } from './opensearch-memory';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
@@ -30,6 +30,14 @@ const BUCKET = 'oprag-drop-purge';
 
 class DiscardingQueue implements IngestQueue {
   async enqueue() {}
+}
+
+/** The worker's removals run as soon as a request queues them. */
+class InlineJobs implements JobQueue {
+  home: AwsHome | null = null;
+  async enqueueJob(job: BackgroundJob) {
+    await this.home?.services.jobs.run(job);
+  }
 }
 
 describe('S3 drops and project purge (dynalite, s3rver, OpenSearch in memory)', () => {
@@ -63,12 +71,15 @@ describe('S3 drops and project purge (dynalite, s3rver, OpenSearch in memory)', 
     };
     await createTableForTests(clients.dynamo, config.tableName);
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const jobs = new InlineJobs();
     home = composeAws(config, clients, {
       index: collection.searchIndex(),
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue: new DiscardingQueue(),
+      jobs,
     });
+    jobs.home = home;
     const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
     call = async (method, path, key, body) => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
@@ -154,7 +165,10 @@ describe('S3 drops and project purge (dynalite, s3rver, OpenSearch in memory)', 
     await put(`uploads/${kept.id}/upl_00000000000000000000000001`, 'kept upload');
     const res = await call('DELETE', `/v1/projects/${gone.id}`, adminKey);
     expect(res.status).toBe(200);
-    expect(res.body.deleted.blobs).toBe(3);
+    // the worker's receipt, in the company's audit, counts the landed objects it removed
+    const audit = await call('GET', '/v1/company/audit', adminKey);
+    const receipt = audit.body.events.find((e: { action: string }) => e.action === 'projects.purged');
+    expect(receipt.detail.deleted).toMatchObject({ project_id: gone.id, blobs: 3 });
     expect(await keysUnder(`drop/${gone.id}/`)).toEqual([]);
     expect(await keysUnder(`uploads/${gone.id}/`)).toEqual([]);
     expect(await keysUnder(`drop/${kept.id}/`)).toEqual([`drop/${kept.id}/stays.txt`]);

@@ -133,7 +133,28 @@ describe('OpragFunction', () => {
     }
     expect(s3Resources('query')).toEqual([]);
     expect(s3Resources('documents')).toEqual(['/projects/*', '/uploads/*']);
-    expect(s3Resources('worker')).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+    // ingest, and the removals it finishes (a purge deletes below every prefix)
+    expect([...new Set(s3Resources('worker'))]).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+    const deletes = statementsOf(resources, roleOf(fns.get('worker')!))
+      .filter((s) => asArray(s.Action).includes('s3:DeleteObject'))
+      .flatMap((s) => asArray(s.Resource).map((r: Json) => r['Fn::Join'][1][1]));
+    expect([...new Set(deletes)].sort()).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+  });
+
+  it('invokes the worker on a schedule to sweep stuck documents and unfinished removals', () => {
+    const rules = ofType(resources, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [[ruleId, rule]] = rules;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Properties.Targets).toHaveLength(1);
+    expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [fns.get('worker')!.id, 'Arn'] });
+    expect(JSON.parse(rule.Properties.Targets[0].Input)).toEqual({ oprag: 'sweep' });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [fns.get('worker')!.id, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
   });
 
   it('lets the documents and control functions feed the ingest queue and the worker drain it, reporting failed items', () => {

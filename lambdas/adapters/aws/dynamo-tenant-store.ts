@@ -1,10 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isId } from '../../core/ids';
-import type { ApiKeyRecord, AuditEvent, Company, ProjectRecord, UploadRecord } from '../../core/model';
+import type { ApiKeyRecord, AuditEvent, CleanupRecord, Company, ProjectRecord, UploadRecord } from '../../core/model';
 import type { PageRequest, ProjectRecords, TenantStore } from '../../ports';
 import { DynamoProjectRecords } from './dynamo-project-records';
 import {
+  deleteItem,
   documentClient,
   epochSeconds,
   GSI1,
@@ -35,6 +36,7 @@ export { createTableForTests, TABLE_DEFINITION } from './dynamo-table';
  *   key prefix pointer  KEYPREFIX#<prefix>  KEY#<kid>              owner, company_id
  *   upload id pointer   UPLOAD#<uid>        UPLOAD                 owner (ttl)
  *   upload token ptr    UPLOADTOKEN#<hash>  UPLOADTOKEN            owner, upload_id (ttl)
+ *   cleanup             CLEANUP             <pid>#<target>         removal work for the worker
  *
  * Everything a project owns lives in its own partition, so one strongly consistent query finds
  * all of it (purge) and no project-scoped call can name another project's item. Keys and uploads
@@ -241,6 +243,28 @@ export class DynamoTenantStore implements TenantStore {
     const pointer = await this.get(`UPLOADTOKEN#${tokenHash}`, 'UPLOADTOKEN');
     if (typeof pointer?.owner !== 'string' || typeof pointer.upload_id !== 'string') return null;
     return this.claim(pointer.owner, pointer.upload_id, now, tokenHash);
+  }
+
+  /** Removal work lives outside the project's partition, so the project's purge keeps it until it is done. */
+  async putCleanup(c: CleanupRecord) {
+    try {
+      await this.put({ pk: 'CLEANUP', sk: `${c.project_id}#${c.target}`, ...c }, 'attribute_not_exists(pk)');
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
+  async listCleanups(projectId?: string) {
+    const prefix = projectId ? `${projectId}#` : '';
+    const items = await queryAll(this.doc, { table: this.table, partition: 'CLEANUP', prefix });
+    return items.map((i) => record<CleanupRecord>(i) as CleanupRecord);
+  }
+  async getCleanup(projectId: string, target: string) {
+    return record<CleanupRecord>(await this.get('CLEANUP', `${projectId}#${target}`));
+  }
+  async deleteCleanup(projectId: string, target: string) {
+    await deleteItem(this.doc, this.table, { pk: 'CLEANUP', sk: `${projectId}#${target}` });
   }
 
   async claimUploadById(uploadId: string, now: string) {

@@ -67,11 +67,15 @@ export class SqsJobQueue implements JobQueue {
 }
 
 function parseJob(value: Record<string, unknown>): QueueMessage {
-  const { type, project_id, run_id, export_id } = value;
+  const { type, project_id, run_id, export_id, target } = value;
   if (!isId('project', project_id)) return { type: 'invalid', reason: 'the job names no project' };
   if (type === 'golden_run' && isId('run', run_id)) return { type: 'job', job: { type, project_id, run_id } };
   if (type === 'export' && isId('export', export_id)) return { type: 'job', job: { type, project_id, export_id } };
-  return { type: 'invalid', reason: 'the job names no golden run or export' };
+  // a removal names a document of the project, or the project itself
+  if (type === 'cleanup' && (isId('document', target) || target === project_id)) {
+    return { type: 'job', job: { type, project_id, target: target as string } };
+  }
+  return { type: 'invalid', reason: 'the job names no golden run, export or removal' };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -123,7 +127,7 @@ export function parseQueueMessage(body: string): QueueMessage {
     }
     return ingestJob(project_id, document_id);
   }
-  if (value.type === 'golden_run' || value.type === 'export') return parseJob(value);
+  if (value.type === 'golden_run' || value.type === 'export' || value.type === 'cleanup') return parseJob(value);
   if (value.Event === 's3:TestEvent') return { type: 'test' };
   if (Array.isArray(value.Records) && value.Records.length > 0) return parseS3Records(value.Records);
   return { type: 'invalid', reason: 'the message is neither an ingest job nor an S3 notification' };

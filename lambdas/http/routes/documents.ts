@@ -41,7 +41,12 @@ export const documentRoutes: Route[] = [
     ...declared('documents.create'),
     handle: async (r) => {
       const wait = r.query.wait === 'true' || r.query.wait === '1';
-      const out = await r.services.documents.createDocument(r.project('documents.write'), await documentInput(r), wait);
+      const out = await r.services.documents.createDocument(
+        r.project('documents.write'),
+        await documentInput(r),
+        wait,
+        r.remainingMs,
+      );
       return {
         status: documentStatus[out.kind],
         json: { document: publicDocument(out.document), ...(out.kind === 'unchanged' ? { unchanged: true } : {}) },
