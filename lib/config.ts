@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
 import { PROFILE_GEOGRAPHIES, parseModelId } from './bedrock-models';
+import { MODEL_DEFAULTS } from './model-defaults';
 
 /** The stages that can run side by side in one account. */
 export const STAGES = ['staging', 'production'] as const;
@@ -37,9 +38,7 @@ export const DEFAULTS = {
   stage: 'staging',
   collectionPoolSize: 1,
   indexCapPerCollection: 200,
-  embedModelId: 'amazon.titan-embed-text-v2:0',
-  embedDimensions: 1024,
-  generateModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+  ...MODEL_DEFAULTS,
   auditTtlDays: 400,
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
