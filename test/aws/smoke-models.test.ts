@@ -37,7 +37,16 @@ const WRONG_ID: BedrockReply = {
 const NOT_FOUND: BedrockReply = {
   status: 404,
   headers: coral('ResourceNotFoundException'),
-  body: { message: 'Model use case details have not been submitted for this account.' },
+  body: { message: 'The requested model was not found.' },
+};
+/** Bedrock's answer while Anthropic's first-use form has not been submitted for the account. */
+const NO_USE_CASE: BedrockReply = {
+  status: 404,
+  headers: coral('ResourceNotFoundException'),
+  body: {
+    message:
+      'Model use case details have not been submitted for this account. Fill out the Anthropic use case details form before using the model.',
+  },
 };
 const titanOk: BedrockReply = { body: { embedding: Array(1024).fill(0), inputTextTokenCount: 3 } };
 
@@ -88,6 +97,7 @@ describe('smokeModels', () => {
   it.each([
     ['a ValidationException', 'wrong-id', WRONG_ID],
     ['a ResourceNotFoundException', 'wrong-id', NOT_FOUND],
+    ['a missing first-use form', 'access-denied', NO_USE_CASE],
     ['throttling', 'throttled', THROTTLED],
     ['unavailability', 'unavailable', UNAVAILABLE],
   ] as const)('reports %s as %s, after one call only', async (_what, outcome, reply) => {

@@ -53,6 +53,8 @@ export function classifyBedrockError(error: unknown): SmokeOutcome {
   const name = e.name ?? '';
   const status = e.$metadata?.httpStatusCode;
   if (name === 'AccessDeniedException' || status === 403) return 'access-denied';
+  // Anthropic's first-use form not yet submitted: Bedrock says so with a not-found error
+  if (/use case/i.test(e.message ?? '')) return 'access-denied';
   if (name === 'ValidationException' || name === 'ResourceNotFoundException' || status === 404) return 'wrong-id';
   if (name === 'ThrottlingException' || name === 'TooManyRequestsException' || status === 429) return 'throttled';
   if (name === 'ServiceUnavailableException' || name === 'ModelNotReadyException' || status === 503)
