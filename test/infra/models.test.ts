@@ -4,11 +4,11 @@ import { BedrockModels, PROFILE_DESTINATIONS, parseModelId } from '../../lib/bed
 import { readConfig } from '../../lib/config';
 import { asArray, bareStack, type Json, ofType, templateOf, testApp } from './synth';
 
-/** A CloudFormation string as text, pseudo parameters written `${AWS::Region}`. */
+/** A CloudFormation string as text, pseudo parameters written `{AWS::Region}`. */
 function render(value: unknown): string {
   if (typeof value === 'string') return value;
   const obj = value as Json;
-  if (typeof obj.Ref === 'string') return `\${${obj.Ref}}`;
+  if (typeof obj.Ref === 'string') return `{${obj.Ref}}`;
   const [separator, parts] = obj['Fn::Join'];
   return (parts as unknown[]).map(render).join(separator);
 }
@@ -44,10 +44,10 @@ function grants(embed: string, generate: string, opts: { stack?: Stack; profileR
 }
 
 const sorted = (arns: string[]) => [...arns].sort();
-const fm = (region: string, id: string) => `arn:\${AWS::Partition}:bedrock:${region}::foundation-model/${id}`;
-const HERE = '${AWS::Region}';
-const profile = (id: string, region = HERE, account = '${AWS::AccountId}') =>
-  `arn:\${AWS::Partition}:bedrock:${region}:${account}:inference-profile/${id}`;
+const fm = (region: string, id: string) => `arn:{AWS::Partition}:bedrock:${region}::foundation-model/${id}`;
+const HERE = '{AWS::Region}';
+const profile = (id: string, region = HERE, account = '{AWS::AccountId}') =>
+  `arn:{AWS::Partition}:bedrock:${region}:${account}:inference-profile/${id}`;
 const TITAN = 'amazon.titan-embed-text-v2:0';
 const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
 
