@@ -1,4 +1,4 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnRule, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 
@@ -78,6 +78,23 @@ export class BedrockModels {
       embed: statementsFor(stack, parseModelId(props.embed), props.profileRegions),
       generate: statementsFor(stack, parseModelId(props.generate), props.profileRegions),
     };
+    for (const [name, id] of [
+      ['Embed', props.embed],
+      ['Generate', props.generate],
+    ] as const) {
+      const model = parseModelId(id);
+      if (!model.geography || model.geography === 'global' || !Token.isUnresolved(stack.region)) continue;
+      // a template synthesized without a Region refuses, at deploy time, one the profile cannot be called from
+      const sources = props.profileRegions ?? PROFILE_DESTINATIONS[model.geography];
+      new CfnRule(scope, `${name}ModelRegion`, {
+        assertions: [
+          {
+            assert: Fn.conditionContains([...sources], stack.region),
+            assertDescription: `${id} is a cross-Region inference profile called from ${sources.join(', ')} only`,
+          },
+        ],
+      });
+    }
   }
 
   /** Embedding documents and questions. */

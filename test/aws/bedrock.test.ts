@@ -280,7 +280,7 @@ const haveCredentials = Boolean(
 );
 if (process.env.OPRAG_TEST_BEDROCK === '1' && haveCredentials) {
   const region = process.env.OPRAG_TEST_BEDROCK_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
-  const chatModel = process.env.OPRAG_TEST_BEDROCK_CHAT_MODEL ?? CHAT_MODEL;
+  const chatModel = process.env.OPRAG_TEST_BEDROCK_CHAT_MODEL ?? 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
   process.stdout.write(
     `Running the Bedrock contract against the real Bedrock in ${region} (${EMBED_MODEL}, ${chatModel})\n`,
   );

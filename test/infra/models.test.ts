@@ -148,6 +148,37 @@ describe('BedrockModels', () => {
   });
 });
 
+describe('the deploy-time Region rule', () => {
+  it('lets a template without a Region deploy only in a source Region of each geographic profile', () => {
+    const stack = bareStack();
+    new BedrockModels(stack, { embed: TITAN, generate: `eu.${HAIKU}` });
+
+    const rules = templateOf(stack).template.toJSON().Rules as Json;
+
+    expect(Object.keys(rules).filter((r) => r.endsWith('ModelRegion'))).toEqual(['GenerateModelRegion']);
+    expect(rules.GenerateModelRegion.Assertions).toEqual([
+      {
+        Assert: { 'Fn::Contains': [[...PROFILE_DESTINATIONS.eu], { Ref: 'AWS::Region' }] },
+        AssertDescription: expect.stringContaining(
+          `eu.${HAIKU} is a cross-Region inference profile called from eu-central-1`,
+        ),
+      },
+    ]);
+  });
+
+  it('adds no rule for a foundation model, a global profile, or a stack with a known Region', () => {
+    const bare = bareStack();
+    new BedrockModels(bare, { embed: TITAN, generate: `global.${HAIKU}` });
+    const known = new Stack(testApp(), 'Virginia', { env: { account: '111122223333', region: 'us-east-1' } });
+    new BedrockModels(known, { embed: TITAN, generate: `us.${HAIKU}` });
+
+    const modelRules = (stack: Stack) =>
+      Object.keys(templateOf(stack).template.toJSON().Rules ?? {}).filter((r) => r.endsWith('ModelRegion'));
+    expect(modelRules(bare)).toEqual([]);
+    expect(modelRules(known)).toEqual([]);
+  });
+});
+
 describe('parseModelId', () => {
   it.each([
     [`us.${HAIKU}`, 'us', HAIKU],
