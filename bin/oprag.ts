@@ -7,6 +7,7 @@ import { composeLocal } from '../lambdas/local/compose';
 import { startServer } from '../lambdas/local/server';
 import { shedLimitsFromEnv } from '../lambdas/local/shed';
 import { settingsFromEnv } from '../lambdas/service/context';
+import { MODEL_DEFAULTS } from '../lib/model-defaults';
 
 const program = new Command();
 const defaultDataDir = () => resolve(process.env.OPRAG_DATA_DIR ?? './.oprag');
@@ -165,6 +166,46 @@ program
     process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
     process.exit(report.passed ? 0 : 1);
   });
+
+program
+  .command('smoke-models')
+  .description(
+    'call each Bedrock model a stage is configured with once, with your own AWS credentials, and say what is missing',
+  )
+  .option('--region <region>', 'the Region the stage is deployed in', process.env.AWS_REGION)
+  .option('--embed-model <id>', 'the stage context embedModelId', MODEL_DEFAULTS.embedModelId)
+  .option('--embed-dimensions <n>', 'the stage context embedDimensions', String(MODEL_DEFAULTS.embedDimensions))
+  .option('--generate-model <id>', 'the stage context generateModelId', MODEL_DEFAULTS.generateModelId)
+  .option('--json', 'print the results as JSON')
+  .action(
+    async (opts: {
+      region?: string;
+      embedModel: string;
+      embedDimensions: string;
+      generateModel: string;
+      json?: boolean;
+    }) => {
+      const { BedrockRuntimeClient } = await import('@aws-sdk/client-bedrock-runtime');
+      const { formatSmokeReport, smokeModels } = await import('../lambdas/adapters/aws/bedrock-smoke');
+      const dimensions = Number(opts.embedDimensions);
+      if (!Number.isInteger(dimensions) || dimensions < 1) {
+        throw new Error(`--embed-dimensions must be a positive integer, got "${opts.embedDimensions}"`);
+      }
+      // the SDK's own retries would hide a throttled model: one attempt, reported as it is
+      const client = new BedrockRuntimeClient({ region: opts.region, maxAttempts: 1 });
+      const results = await smokeModels({
+        client,
+        embedModelId: opts.embedModel,
+        embedDimensions: dimensions,
+        generateModelId: opts.generateModel,
+      });
+      const region = await client.config.region();
+      process.stdout.write(
+        `${opts.json ? JSON.stringify({ region, results }, null, 2) : formatSmokeReport(results, region)}\n`,
+      );
+      process.exit(results.every((r) => r.outcome === 'ok') ? 0 : 1);
+    },
+  );
 
 type IngestOptions = Parameters<typeof import('../lambdas/client/bulk-ingest-report').runIngestCommand>[1];
 program

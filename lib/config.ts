@@ -1,4 +1,6 @@
 import type { Node } from 'constructs';
+import { PROFILE_GEOGRAPHIES, parseModelId } from './bedrock-models';
+import { MODEL_DEFAULTS } from './model-defaults';
 
 /** The stages that can run side by side in one account. */
 export const STAGES = ['staging', 'production'] as const;
@@ -18,10 +20,13 @@ export interface OpragConfig {
   readonly indexCapPerCollection: number;
   /** Browser origin of the dashboard, allowed by CORS; none when absent. */
   readonly dashboardOrigin?: string;
+  /** A foundation model id or a cross-Region inference profile id (`us.`, `eu.`, `apac.`, `global.`). */
   readonly embedModelId: string;
   readonly embedDimensions: number;
-  /** A Bedrock model that serves the Converse API. */
+  /** A Bedrock model, or inference profile, that serves the Converse API. */
   readonly generateModelId: string;
+  /** Destination Regions granted for a geographic inference profile; the geography's list when absent. */
+  readonly modelProfileRegions?: readonly string[];
   /** Days audit events live before DynamoDB's TTL removes them. */
   readonly auditTtlDays: number;
   /** Steady requests per second across the API stage. */
@@ -33,9 +38,7 @@ export const DEFAULTS = {
   stage: 'staging',
   collectionPoolSize: 1,
   indexCapPerCollection: 200,
-  embedModelId: 'amazon.titan-embed-text-v2:0',
-  embedDimensions: 1024,
-  generateModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  ...MODEL_DEFAULTS,
   auditTtlDays: 400,
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
@@ -44,6 +47,9 @@ export const DEFAULTS = {
 /** Titan Text Embeddings v2 serves these output sizes only. */
 const TITAN_V2_DIMENSIONS = [256, 512, 1024];
 const MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
+/** Prefixes of inference profiles this app cannot grant (other partitions, or geographies it does not list). */
+const OTHER_PROFILE = /^(us-gov|jp|au|ca|apne|apse)\./;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 function text(node: Node, key: string): string | undefined {
   const value = node.tryGetContext(key);
@@ -63,11 +69,29 @@ function positiveInt(node: Node, key: string, fallback: number, max: number): nu
 
 function modelId(node: Node, key: string, fallback: string): string {
   const id = text(node, key) ?? fallback;
-  // an inference profile id (us.anthropic...) names no foundation-model ARN, which the grants need
-  if (!MODEL_ID.test(id) || /^(us|eu|apac|global)\./.test(id)) {
-    throw new Error(`context ${key} must be a Bedrock foundation model id, got "${id}"`);
+  const { geography, foundationModel } = parseModelId(id);
+  if (!MODEL_ID.test(foundationModel) || parseModelId(foundationModel).geography) {
+    throw new Error(
+      `context ${key} must be a Bedrock foundation model id or a cross-Region inference profile id (${PROFILE_GEOGRAPHIES.map((g) => `${g}.`).join(', ')}), got "${id}"`,
+    );
+  }
+  if (!geography && OTHER_PROFILE.test(id)) {
+    throw new Error(
+      `context ${key} names an inference profile of a geography this app does not grant (it grants ${PROFILE_GEOGRAPHIES.map((g) => `${g}.`).join(', ')}), got "${id}"`,
+    );
   }
   return id;
+}
+
+function regionList(node: Node, key: string): string[] | undefined {
+  const raw = text(node, key);
+  if (raw === undefined) return undefined;
+  const regions = raw.split(',').map((r) => r.trim());
+  const bad = regions.filter((r) => !REGION.test(r));
+  if (bad.length > 0 || regions.length === 0) {
+    throw new Error(`context ${key} must be a comma-separated list of AWS Regions such as us-east-1, got "${raw}"`);
+  }
+  return regions;
 }
 
 /** Reads and checks the deployment's configuration from CDK context (`-c key=value`). */
@@ -84,7 +108,10 @@ export function readConfig(node: Node): OpragConfig {
   }
   const embedModelId = modelId(node, 'embedModelId', DEFAULTS.embedModelId);
   const embedDimensions = positiveInt(node, 'embedDimensions', DEFAULTS.embedDimensions, 16000);
-  if (embedModelId.startsWith('amazon.titan-embed-text-v2') && !TITAN_V2_DIMENSIONS.includes(embedDimensions)) {
+  if (
+    parseModelId(embedModelId).foundationModel.startsWith('amazon.titan-embed-text-v2') &&
+    !TITAN_V2_DIMENSIONS.includes(embedDimensions)
+  ) {
     throw new Error(
       `Titan Text Embeddings v2 serves ${TITAN_V2_DIMENSIONS.join(', ')} dimensions, got ${embedDimensions}`,
     );
@@ -98,6 +125,7 @@ export function readConfig(node: Node): OpragConfig {
     embedModelId,
     embedDimensions,
     generateModelId: modelId(node, 'generateModelId', DEFAULTS.generateModelId),
+    modelProfileRegions: regionList(node, 'modelProfileRegions'),
     auditTtlDays: positiveInt(node, 'auditTtlDays', DEFAULTS.auditTtlDays, 3650),
     throttleRateLimit: positiveInt(node, 'throttleRateLimit', DEFAULTS.throttleRateLimit, 10000),
     throttleBurstLimit: positiveInt(node, 'throttleBurstLimit', DEFAULTS.throttleBurstLimit, 5000),

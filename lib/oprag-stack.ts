@@ -97,7 +97,11 @@ export class OpragStack extends Stack {
       standbyReplicas: production,
       retain: production,
     });
-    const models = new BedrockModels(this, { embed: config.embedModelId, generate: config.generateModelId });
+    const models = new BedrockModels(this, {
+      embed: config.embedModelId,
+      generate: config.generateModelId,
+      profileRegions: config.modelProfileRegions,
+    });
 
     const environment: Record<string, string> = {
       OPRAG_STAGE: config.stage,

@@ -18,7 +18,7 @@ const ENV = {
   OPRAG_INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
   OPRAG_COLLECTIONS: '[{"name":"c","endpoint":"https://c.us-east-1.aoss.amazonaws.com"}]',
   OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-  OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  OPRAG_GENERATE_MODEL_ID: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
   POWERTOOLS_SERVICE_NAME: 'oprag',
 };
 

@@ -227,13 +227,60 @@ describe('BedrockConverseGenerator', () => {
   });
 });
 
+describe('inference profile ids', () => {
+  let fake: FakeBedrock;
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it.each([
+    ['us.anthropic.claude-haiku-4-5-20251001-v1:0', '/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse'],
+    ['eu.anthropic.claude-haiku-4-5-20251001-v1:0', '/model/eu.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse'],
+    ['apac.anthropic.claude-sonnet-4-20250514-v1:0', '/model/apac.anthropic.claude-sonnet-4-20250514-v1%3A0/converse'],
+    [
+      'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      '/model/global.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse',
+    ],
+    [
+      'arn:aws:bedrock:us-east-2:111122223333:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0',
+      '/model/arn%3Aaws%3Abedrock%3Aus-east-2%3A111122223333%3Ainference-profile%2Fus.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse',
+    ],
+  ])('Converse names %s as the modelId of the request path', async (modelId, path) => {
+    fake = await new FakeBedrock(() => converseReply('Refunds are paid within five business days [1].')).start();
+    const generator = new BedrockConverseGenerator({ client: fake.client(), modelId });
+
+    const result = await generator.generate(INPUT);
+
+    expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual([`POST ${path}`]);
+    // the body names no model: the profile travels in the path only
+    expect(Object.keys(fake.calls[0].body as object).sort()).toEqual(['inferenceConfig', 'messages', 'system']);
+    expect(result.text).toBe('Refunds are paid within five business days [1].');
+  });
+
+  it('InvokeModel names an embedding profile id in the request path, with the same Titan body', async () => {
+    fake = await new FakeBedrock((call) => titanReply((call.body as { inputText: string }).inputText, 256)).start();
+    const embedder = new BedrockTitanEmbedder({
+      client: fake.client(),
+      modelId: 'us.amazon.titan-embed-text-v2:0',
+      dimensions: 256,
+    });
+
+    await embedder.embed(['refunds'], 'query');
+
+    expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /model/us.amazon.titan-embed-text-v2%3A0/invoke',
+    ]);
+    expect(fake.calls[0].body).toEqual({ inputText: 'refunds', dimensions: 256, normalize: true });
+  });
+});
+
 // Against the real Bedrock, only when asked for and with credentials in the environment.
 const haveCredentials = Boolean(
   process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE || process.env.AWS_WEB_IDENTITY_TOKEN_FILE,
 );
 if (process.env.OPRAG_TEST_BEDROCK === '1' && haveCredentials) {
   const region = process.env.OPRAG_TEST_BEDROCK_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
-  const chatModel = process.env.OPRAG_TEST_BEDROCK_CHAT_MODEL ?? CHAT_MODEL;
+  const chatModel = process.env.OPRAG_TEST_BEDROCK_CHAT_MODEL ?? 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
   process.stdout.write(
     `Running the Bedrock contract against the real Bedrock in ${region} (${EMBED_MODEL}, ${chatModel})\n`,
   );

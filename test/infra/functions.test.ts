@@ -17,14 +17,34 @@ const ENVIRONMENT = [
   'OPRAG_AUDIT_TTL_DAYS',
 ];
 
-const modelArn = (id: string) => ({
+const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
+const inRegion = (id: string) => ({
   'Fn::Join': [
     '',
     ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${id}`],
   ],
 });
-const EMBED = modelArn('amazon.titan-embed-text-v2:0');
-const GENERATE = modelArn('anthropic.claude-3-5-haiku-20241022-v1:0');
+const inDestination = (region: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:bedrock:${region}::foundation-model/${HAIKU}`]],
+});
+const EMBED = inRegion('amazon.titan-embed-text-v2:0');
+// the default answer model is Claude Haiku 4.5 through its US cross-Region inference profile
+const PROFILE = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':bedrock:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:inference-profile/us.${HAIKU}`,
+    ],
+  ],
+};
+const ROUTED = [inRegion(HAIKU), ...['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'].map(inDestination)];
+const THROUGH_PROFILE = { StringEquals: { 'bedrock:InferenceProfileArn': PROFILE } };
 
 describe('OpragFunction', () => {
   it('builds the four functions on arm64 with nodejs22.x; any other function is a CDK deploy-time helper', () => {
@@ -107,17 +127,28 @@ describe('OpragFunction', () => {
       statementsOf(resources, roleOf(fns.get(name)!)).filter((s) =>
         asArray(s.Action).some((a: string) => a.startsWith('bedrock:')),
       );
-    const allResources = [...fns.keys()].flatMap((name) => bedrock(name).flatMap((s) => asArray(s.Resource)));
+    const key = (r: unknown) => JSON.stringify(r);
+    const direct = (name: string) =>
+      new Set(
+        bedrock(name)
+          .filter((s) => !s.Condition)
+          .flatMap((s) => asArray(s.Resource).map(key)),
+      );
+    const routed = (name: string) => bedrock(name).filter((s) => s.Condition);
 
-    expect(new Set(allResources.map((r) => JSON.stringify(r)))).toEqual(
-      new Set([EMBED, GENERATE].map((r) => JSON.stringify(r))),
-    );
     for (const name of fns.keys()) for (const s of bedrock(name)) expect(s.Action).toBe('bedrock:InvokeModel');
-    expect(bedrock('query').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
-    expect(bedrock('control').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
-    expect(bedrock('documents').flatMap((s) => s.Resource)).toEqual([EMBED]);
+    expect(direct('query')).toEqual(new Set([EMBED, PROFILE].map(key)));
+    expect(direct('control')).toEqual(new Set([EMBED, PROFILE].map(key)));
+    expect(direct('documents')).toEqual(new Set([key(EMBED)]));
     // the worker answers golden runs' questions
-    expect(bedrock('worker').flatMap((s) => s.Resource)).toEqual([EMBED, GENERATE]);
+    expect(direct('worker')).toEqual(new Set([EMBED, PROFILE].map(key)));
+    // the answer model itself, here and in each US destination Region, only through the profile
+    for (const name of ['query', 'control', 'worker']) {
+      expect(routed(name)).toHaveLength(1);
+      expect(routed(name)[0].Condition).toEqual(THROUGH_PROFILE);
+      expect(new Set(asArray(routed(name)[0].Resource).map(key))).toEqual(new Set(ROUTED.map(key)));
+    }
+    expect(routed('documents')).toEqual([]);
   });
 
   it('grants the table to every function, and bucket objects only below the prefixes each one uses', () => {

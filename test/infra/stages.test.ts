@@ -130,7 +130,7 @@ describe('readConfig', () => {
       indexCapPerCollection: 200,
       embedModelId: 'amazon.titan-embed-text-v2:0',
       embedDimensions: 1024,
-      generateModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+      generateModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
     });
   });
 
@@ -143,7 +143,7 @@ describe('readConfig', () => {
     [{ stage: 'prod' }, /stage must be one of staging, production/],
     [{ collectionPoolSize: '0' }, /collectionPoolSize must be an integer/],
     [{ embedDimensions: '768' }, /Titan Text Embeddings v2 serves 256, 512, 1024/],
-    [{ generateModelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' }, /foundation model id/],
+    [{ generateModelId: 'us.anthropic claude' }, /foundation model id/],
     [{ dashboardOrigin: 'https://app.example.com/path' }, /must be an origin/],
   ])('rejects %j', (context, message) => {
     expect(() => readConfig(testApp(context).node)).toThrow(message);
