@@ -52,6 +52,7 @@ export function composeAws(
 ) {
   const settings = { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays };
   const resolved = resolveSettings(settings);
+  const logger = overrides.logger ?? powertoolsLogger();
   const deps: Deps = {
     store: new DynamoTenantStore({
       client: clients.dynamo,
@@ -63,6 +64,9 @@ export function composeAws(
       indexCap: config.indexCap,
       dimensions: config.embedDimensions,
       region: config.region,
+      // a metric filter reads pool_free from this line; an alarm fires before the pool is full
+      onPoolLoad: ({ indexes, capacity }) =>
+        logger.info('index pool load', { pool_indexes: indexes, pool_capacity: capacity, pool_free: capacity - indexes }),
     }),
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
     uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),
@@ -81,7 +85,7 @@ export function composeAws(
     // the first document (the functions that never read one never start a thread)
     reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
     ...overrides,
-    logger: overrides.logger ?? powertoolsLogger(),
+    logger,
   };
   return {
     services: makeServices(deps),
