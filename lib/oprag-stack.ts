@@ -180,7 +180,12 @@ export class OpragStack extends Stack {
       namespace: `Oprag/${config.stage}`,
       topic: alarms.topic,
       api: this.api.api,
-      functions: { control: control.function, documents: documents.function, query: query.function, worker: worker.function },
+      functions: {
+        control: control.function,
+        documents: documents.function,
+        query: query.function,
+        worker: worker.function,
+      },
       poolLog: control.logGroup,
       poolCapacity: config.collectionPoolSize * config.indexCapPerCollection,
     });

@@ -66,7 +66,11 @@ export function composeAws(
       region: config.region,
       // a metric filter reads pool_free from this line; an alarm fires before the pool is full
       onPoolLoad: ({ indexes, capacity }) =>
-        logger.info('index pool load', { pool_indexes: indexes, pool_capacity: capacity, pool_free: capacity - indexes }),
+        logger.info('index pool load', {
+          pool_indexes: indexes,
+          pool_capacity: capacity,
+          pool_free: capacity - indexes,
+        }),
     }),
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
     uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),

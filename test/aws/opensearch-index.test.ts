@@ -175,7 +175,10 @@ describe('OpenSearchIndex: placement and index creation', () => {
   });
 
   it('gives up after the bounded attempts with the throttling error', async () => {
-    a.on('GET', '/_cat/indices/oprag-*', { status: 429, body: errorBody(429, 'too_many_requests', 'Request rate exceeded') });
+    a.on('GET', '/_cat/indices/oprag-*', {
+      status: 429,
+      body: errorBody(429, 'too_many_requests', 'Request rate exceeded'),
+    });
     b.on('GET', '/_cat/indices/oprag-*', catOf());
 
     await expect(make().createProject(newId('project'))).rejects.toThrow(

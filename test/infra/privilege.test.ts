@@ -31,12 +31,16 @@ describe('what each function may do to the table', () => {
   });
 
   it('gives BatchWriteItem to the control function alone, for the purge of a project', () => {
-    expect(dynamoActions('control')).toEqual([...READ_AND_RECORD, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'].sort());
-    for (const name of ['documents', 'query', 'worker']) expect(dynamoActions(name)).not.toContain('dynamodb:BatchWriteItem');
+    expect(dynamoActions('control')).toEqual(
+      [...READ_AND_RECORD, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'].sort(),
+    );
+    for (const name of ['documents', 'query', 'worker'])
+      expect(dynamoActions(name)).not.toContain('dynamodb:BatchWriteItem');
   });
 
   it('gives no function Scan, BatchGetItem, transactions, wildcards or table-level actions', () => {
-    const forbidden = /^dynamodb:(Scan|BatchGetItem|Transact.*|ConditionCheckItem|DescribeTable|.*Table.*|.*Stream.*|\*|.*\*)$/;
+    const forbidden =
+      /^dynamodb:(Scan|BatchGetItem|Transact.*|ConditionCheckItem|DescribeTable|.*Table.*|.*Stream.*|\*|.*\*)$/;
     for (const name of fns.keys()) {
       expect(dynamoActions(name).filter((a) => forbidden.test(a))).toEqual([]);
     }
@@ -72,6 +76,8 @@ describe('what each function may do to the table', () => {
   it('derives the actions from what a function deletes', () => {
     expect(itemActions()).toEqual(READ_AND_RECORD);
     expect(itemActions({ deletes: true })).toContain('dynamodb:DeleteItem');
-    expect(itemActions({ purges: true })).toEqual(expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']));
+    expect(itemActions({ purges: true })).toEqual(
+      expect.arrayContaining(['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+    );
   });
 });

@@ -136,7 +136,12 @@ describe('VectorCollectionPool', () => {
   it('lets only a manage grant create and drop indexes; write grants write chunks; a read grant searches', () => {
     const of = (roleId: string) => permissionsIn(two.resources, `<${roleId}>`);
 
-    expect(of(two.manager)).toEqual(['aoss:CreateIndex', 'aoss:DeleteIndex', 'aoss:DescribeIndex', 'aoss:ReadDocument']);
+    expect(of(two.manager)).toEqual([
+      'aoss:CreateIndex',
+      'aoss:DeleteIndex',
+      'aoss:DescribeIndex',
+      'aoss:ReadDocument',
+    ]);
     for (const id of two.writers) {
       expect(of(id)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument', 'aoss:WriteDocument']);
     }

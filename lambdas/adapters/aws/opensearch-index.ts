@@ -5,6 +5,7 @@ import { INDEX_PREFIX, indexBody, indexName, isProjectIndex } from './aoss-queri
 
 /** The project indexes, and only they: every name `indexName` makes starts with the prefix. */
 const INDEX_PATTERN = `${INDEX_PREFIX}*`;
+
 import { OpenSearchProjectIndex, type ProjectIndexSettings } from './opensearch-project-index';
 
 export interface AossCollection {
@@ -125,9 +126,14 @@ export class OpenSearchIndex implements SearchIndex {
   /** Oprag project indexes in a collection (other indexes there don't count). */
   private async indexCount(collection: AossCollection): Promise<number> {
     // the pattern keeps the listing inside what the data-access policy grants (index/<c>/oprag-*)
-    const res = await this.http.request<{ index?: string }[]>(collection.endpoint, 'GET', `/_cat/indices/${INDEX_PATTERN}`, {
-      query: { format: 'json' },
-    });
+    const res = await this.http.request<{ index?: string }[]>(
+      collection.endpoint,
+      'GET',
+      `/_cat/indices/${INDEX_PATTERN}`,
+      {
+        query: { format: 'json' },
+      },
+    );
     if (!Array.isArray(res.body)) throw new Error(`unexpected _cat/indices answer from collection ${collection.name}`);
     return res.body.filter((row) => isProjectIndex(row.index)).length;
   }
