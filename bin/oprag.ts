@@ -76,10 +76,12 @@ admin
     process.env.OPRAG_TABLE_NAME,
   )
   .option('--region <region>', 'the AWS region, with --aws', process.env.AWS_REGION)
+  .option('--max-projects <n>', "projects the company may hold (default: the deployment's maxProjectsPerCompany)")
   .option('--json', 'print JSON')
   .action(
     async (opts: {
       name: string;
+      maxProjects?: string;
       dataDir: string;
       aws?: boolean;
       stage?: string;
@@ -90,7 +92,8 @@ admin
       const table = opts.stage ? `oprag-${opts.stage}` : opts.tableName;
       const home = opts.aws ? await awsOperatorHome(table, opts.region) : composeLocal(resolve(opts.dataDir));
       try {
-        const out = await home.services.keys.createCompany(opts.name);
+        const maxProjects = opts.maxProjects === undefined ? undefined : Number(opts.maxProjects);
+        const out = await home.services.keys.createCompany(opts.name, { maxProjects });
         if (opts.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         else {
           process.stdout.write(`company ${out.company.id} (${out.company.name})\n`);

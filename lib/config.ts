@@ -29,9 +29,23 @@ export interface OpragConfig {
   readonly modelProfileRegions?: readonly string[];
   /** Days audit events live before DynamoDB's TTL removes them. */
   readonly auditTtlDays: number;
-  /** Steady requests per second across the API stage. */
+  /**
+   * Steady requests per second across the API stage (every tenant shares it): above one project's
+   * default limits (1,200 chats and 6,000 ingests a minute, about 120 a second together), so a
+   * project meets its own `429` first, and above the per-key edge limit, so one key cannot take it all.
+   */
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
+  /** Requests one key (one `Authorization` value) may make per minute at the edge (WAF). */
+  readonly edgeKeyPerMinute: number;
+  /** Requests without an Oprag key one address may make per minute at the edge. */
+  readonly edgeAnonymousPerMinute: number;
+  /** Requests of any kind one address may make per minute at the edge. */
+  readonly edgeAddressPerMinute: number;
+  /** Projects a company may hold unless its own record sets `max_projects`. */
+  readonly maxProjectsPerCompany: number;
+  /** An IAM role or user ARN given read-only access to the project indexes; none when absent. */
+  readonly operatorPrincipal?: string;
 }
 
 export const DEFAULTS = {
@@ -40,9 +54,15 @@ export const DEFAULTS = {
   indexCapPerCollection: 200,
   ...MODEL_DEFAULTS,
   auditTtlDays: 400,
-  throttleRateLimit: 50,
-  throttleBurstLimit: 100,
+  throttleRateLimit: 500,
+  throttleBurstLimit: 1000,
+  edgeKeyPerMinute: 9000,
+  edgeAnonymousPerMinute: 120,
+  edgeAddressPerMinute: 15000,
+  maxProjectsPerCompany: 50,
 } as const;
+
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 /** Titan Text Embeddings v2 serves these output sizes only. */
 const TITAN_V2_DIMENSIONS = [256, 512, 1024];
@@ -64,6 +84,11 @@ function positiveInt(node: Node, key: string, fallback: number, max: number): nu
   if (!Number.isInteger(n) || n < 1 || n > max) {
     throw new Error(`context ${key} must be an integer from 1 to ${max}, got "${raw}"`);
   }
+  return n;
+}
+
+function atLeast(key: string, n: number, min: number): number {
+  if (n < min) throw new Error(`context ${key} must be at least ${min}, got ${n}`);
   return n;
 }
 
@@ -116,6 +141,17 @@ export function readConfig(node: Node): OpragConfig {
       `Titan Text Embeddings v2 serves ${TITAN_V2_DIMENSIONS.join(', ')} dimensions, got ${embedDimensions}`,
     );
   }
+  const operatorPrincipal = text(node, 'operatorPrincipal');
+  if (operatorPrincipal !== undefined && !PRINCIPAL_ARN.test(operatorPrincipal)) {
+    throw new Error(`context operatorPrincipal must be an IAM role or user ARN, got "${operatorPrincipal}"`);
+  }
+  const throttleRateLimit = positiveInt(node, 'throttleRateLimit', DEFAULTS.throttleRateLimit, 10000);
+  const edgeKeyPerMinute = positiveInt(node, 'edgeKeyPerMinute', DEFAULTS.edgeKeyPerMinute, 2_000_000_000);
+  if (edgeKeyPerMinute >= throttleRateLimit * 60) {
+    throw new Error(
+      `context edgeKeyPerMinute (${edgeKeyPerMinute}) must stay below the stage's ${throttleRateLimit * 60} requests a minute, or one key can take the stage`,
+    );
+  }
   return {
     stage: stage as Stage,
     // a collection name is `oprag-<stage>-<n>` and must stay within 32 characters
@@ -127,7 +163,21 @@ export function readConfig(node: Node): OpragConfig {
     generateModelId: modelId(node, 'generateModelId', DEFAULTS.generateModelId),
     modelProfileRegions: regionList(node, 'modelProfileRegions'),
     auditTtlDays: positiveInt(node, 'auditTtlDays', DEFAULTS.auditTtlDays, 3650),
-    throttleRateLimit: positiveInt(node, 'throttleRateLimit', DEFAULTS.throttleRateLimit, 10000),
+    throttleRateLimit,
     throttleBurstLimit: positiveInt(node, 'throttleBurstLimit', DEFAULTS.throttleBurstLimit, 5000),
+    // WAF rate-based rules take limits from 10 up
+    edgeKeyPerMinute: atLeast('edgeKeyPerMinute', edgeKeyPerMinute, 10),
+    edgeAnonymousPerMinute: atLeast(
+      'edgeAnonymousPerMinute',
+      positiveInt(node, 'edgeAnonymousPerMinute', DEFAULTS.edgeAnonymousPerMinute, 2_000_000_000),
+      10,
+    ),
+    edgeAddressPerMinute: atLeast(
+      'edgeAddressPerMinute',
+      positiveInt(node, 'edgeAddressPerMinute', DEFAULTS.edgeAddressPerMinute, 2_000_000_000),
+      10,
+    ),
+    maxProjectsPerCompany: positiveInt(node, 'maxProjectsPerCompany', DEFAULTS.maxProjectsPerCompany, 100_000),
+    operatorPrincipal,
   };
 }

@@ -1,6 +1,6 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { KMS_GRANT_FAMILIES, suppressOn } from './nag-suppressions';
@@ -47,26 +47,58 @@ export class DataTable extends Construct {
     });
 
     this.table.addGlobalSecondaryIndex({
-      indexName: 'gsi1',
+      indexName: GSI,
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }
 
-  /** Items and the GSI, read and write (every function keeps audit and usage records). */
-  grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
-    const grant = this.table.grantReadWriteData(grantee);
-    const tableId = Stack.of(this).getLogicalId(this.table.node.defaultChild as dynamodb.CfnTable);
-    suppressOn(grantee, [
-      {
-        id: 'AwsSolutions-IAM5',
-        reason:
-          'Queries by gsi1 (keys by hash, lists newest first) need the index ARNs, which are <table>/index/<name>; the wildcard stays inside this one table.',
-        appliesTo: [`Resource::<${tableId}.Arn>/index/*`],
-      },
-      KMS_GRANT_FAMILIES,
-    ]);
+  /**
+   * The item actions a function's code calls, and nothing else: no Scan, no BatchGetItem, no
+   * transactions, no table or stream actions. Every function reads (GetItem, Query on the table and
+   * on gsi1) and writes the records every request leaves (PutItem: audit events; UpdateItem: a
+   * key's last use, usage counters, rate windows). Deletes are granted only to the functions that
+   * delete records, and BatchWriteItem only to the one that purges a project.
+   */
+  grantItemAccess(grantee: iam.IGrantable, use: ItemAccess = {}): iam.Grant {
+    const actions = itemActions(use);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/${GSI}`],
+    });
+    this.key.grantEncryptDecrypt(grantee);
+    suppressOn(grantee, [KMS_GRANT_FAMILIES]);
     return grant;
   }
+}
+
+/** The one global secondary index (keys by hash, projects of a company, newest first). */
+export const GSI = 'gsi1';
+
+/** What a function does to items beyond reading them and appending its audit and counters. */
+export interface ItemAccess {
+  /**
+   * DeleteItem: documents, golden questions, external-id claims, revoked records.
+   * @default false
+   */
+  readonly deletes?: boolean;
+  /**
+   * BatchWriteItem (the adapter only batches deletes): a project's purge.
+   * @default false
+   */
+  readonly purges?: boolean;
+}
+
+/** The DynamoDB actions of an `ItemAccess`, sorted. */
+export function itemActions(use: ItemAccess = {}): string[] {
+  return [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    ...(use.deletes || use.purges ? ['dynamodb:DeleteItem'] : []),
+    ...(use.purges ? ['dynamodb:BatchWriteItem'] : []),
+  ].sort();
 }

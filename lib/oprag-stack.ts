@@ -15,6 +15,8 @@ import { IngestQueue } from './ingest-queue';
 import { suppressStackLevelFindings } from './nag-suppressions';
 import { OpragApi } from './oprag-api';
 import { OpragFunction } from './oprag-function';
+import { StageAlarms } from './stage-alarms';
+import { StageFirewall } from './stage-firewall';
 import { VectorCollectionPool } from './vector-collections';
 
 /** The ingest worker may take this long on one batch (large PDFs: extract, embed, index). */
@@ -96,6 +98,7 @@ export class OpragStack extends Stack {
       size: config.collectionPoolSize,
       standbyReplicas: production,
       retain: production,
+      operatorPrincipal: config.operatorPrincipal,
     });
     const models = new BedrockModels(this, {
       embed: config.embedModelId,
@@ -115,6 +118,7 @@ export class OpragStack extends Stack {
       OPRAG_GENERATE_MODEL_ID: config.generateModelId,
       OPRAG_AUDIT_TTL_DAYS: String(config.auditTtlDays),
       OPRAG_DASHBOARD_ORIGIN: dashboardOrigin,
+      OPRAG_MAX_PROJECTS_PER_COMPANY: String(config.maxProjectsPerCompany),
     };
     const readers = new DocumentReadersLayer(this, 'DocumentReaders', { stage: config.stage });
     const fn = (
@@ -136,30 +140,34 @@ export class OpragStack extends Stack {
     const worker = fn('worker', { timeout: WORKER_TIMEOUT, memorySize: 2048, layers: [readers.layer] });
     this.functions = { control, documents, query, worker };
 
-    // control plane: projects, keys, usage, audit, export, purge, golden questions and runs
-    data.grantReadWriteData(control.role);
+    // Each role holds the actions its code calls (docs/security.md, "What each function may do").
+    // control plane: projects, keys, usage, audit, export, purge, golden questions; the only
+    // function that creates and drops project indexes and batch-deletes a project's records
+    data.grantItemAccess(control.role, { purges: true });
     files.grantProjectCleanup(control.role);
     // golden runs and export jobs go to the worker on the ingest queue
     ingest.grantSendMessages(control.role);
-    search.grantIndexAccess(control.role, 'readWrite');
+    search.grantIndexAccess(control.role, 'manage');
     models.grantEmbed(control.role);
     models.grantGenerate(control.role);
 
-    // documents and uploads: originals, presigned upload URLs, ingest jobs
-    data.grantReadWriteData(documents.role);
+    // documents and uploads: originals, presigned upload URLs, ingest jobs; it reads untrusted
+    // files (?wait=true), so it writes chunks of an existing index and deletes single records only
+    data.grantItemAccess(documents.role, { deletes: true });
     files.grantDocumentAccess(documents.role);
     ingest.grantSendMessages(documents.role);
     search.grantIndexAccess(documents.role, 'readWrite');
     models.grantEmbed(documents.role);
 
-    // retrieve and chat: search only
-    data.grantReadWriteData(query.role);
+    // retrieve and chat: reads, plus the records every request leaves (audit, usage, key use, rate windows)
+    data.grantItemAccess(query.role);
     search.grantIndexAccess(query.role, 'read');
     models.grantEmbed(query.role);
     models.grantGenerate(query.role);
 
-    // worker: drops, uploads, queued documents, golden runs and exports (written under projects/)
-    data.grantReadWriteData(worker.role);
+    // worker: drops, uploads, queued documents, golden runs and exports (written under projects/);
+    // it reads untrusted files, so like the documents function it creates and drops no index
+    data.grantItemAccess(worker.role, { deletes: true });
     files.grantIngest(worker.role);
     search.grantIndexAccess(worker.role, 'readWrite');
     models.grantEmbed(worker.role);
@@ -185,6 +193,30 @@ export class OpragStack extends Stack {
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
       dashboardOrigin,
       logs: logSettings,
+    });
+
+    new StageFirewall(this, 'Firewall', {
+      stage: config.stage,
+      apiStage: this.api.api.deploymentStage,
+      limits: {
+        perKeyPerMinute: config.edgeKeyPerMinute,
+        anonymousPerAddressPerMinute: config.edgeAnonymousPerMinute,
+        perAddressPerMinute: config.edgeAddressPerMinute,
+      },
+    });
+    new StageAlarms(this, 'Monitoring', {
+      namePrefix: prefix,
+      namespace: `Oprag/${config.stage}`,
+      topic: alarms.topic,
+      api: this.api.api,
+      functions: {
+        control: control.function,
+        documents: documents.function,
+        query: query.function,
+        worker: worker.function,
+      },
+      poolLog: control.logGroup,
+      poolCapacity: config.collectionPoolSize * config.indexCapPerCollection,
     });
 
     suppressStackLevelFindings(this);

@@ -7,19 +7,32 @@ import { Construct } from 'constructs';
 /** Every project index starts with this; the data-access policy covers nothing else. */
 export const INDEX_PREFIX = 'oprag-';
 
-/** What the index adapter needs to do its work: read only, or manage indexes and write documents. */
-export type IndexAccess = 'read' | 'readWrite';
+/**
+ * What a role does with project indexes, as its code calls the index adapter:
+ * - `read`: search and count (the query function);
+ * - `readWrite`: also write and delete chunks of an existing index (the documents function and the
+ *   ingest worker, the two that read untrusted files; they can neither create nor drop an index);
+ * - `manage`: create a project's index and drop it, and count its chunks (the control function,
+ *   which creates and purges projects; it writes no chunks).
+ */
+export type IndexAccess = 'read' | 'readWrite' | 'manage';
 
-const PERMISSIONS: Record<IndexAccess, string[]> = {
+export const INDEX_PERMISSIONS: Record<IndexAccess, string[]> = {
   read: ['aoss:DescribeIndex', 'aoss:ReadDocument'],
-  readWrite: [
-    'aoss:CreateIndex',
-    'aoss:DeleteIndex',
-    'aoss:DescribeIndex',
-    'aoss:UpdateIndex',
-    'aoss:ReadDocument',
-    'aoss:WriteDocument',
-  ],
+  readWrite: ['aoss:DescribeIndex', 'aoss:ReadDocument', 'aoss:WriteDocument'],
+  manage: ['aoss:CreateIndex', 'aoss:DeleteIndex', 'aoss:DescribeIndex', 'aoss:ReadDocument'],
+};
+
+/** An operator's read-only look into the pool: list the collections' items, describe and read project indexes. */
+export const OPERATOR_PERMISSIONS = {
+  collection: ['aoss:DescribeCollectionItems'],
+  index: ['aoss:DescribeIndex', 'aoss:ReadDocument'],
+};
+
+const DESCRIPTIONS: Record<IndexAccess, string> = {
+  read: 'search project indexes',
+  readWrite: 'write and search chunks of existing project indexes',
+  manage: 'create, count and drop project indexes',
 };
 
 export interface VectorCollectionPoolProps {
@@ -37,6 +50,12 @@ export interface VectorCollectionPoolProps {
    * @default false
    */
   readonly retain?: boolean;
+  /**
+   * An IAM role or user ARN of the operator, named in the data-access policy with read-only
+   * permissions (`OPERATOR_PERMISSIONS`) for inspecting indexes; it can create, change or drop nothing.
+   * @default no operator: only the function roles reach the data plane
+   */
+  readonly operatorPrincipal?: string;
 }
 
 /**
@@ -91,7 +110,9 @@ export class VectorCollectionPool extends Construct {
       name: `${props.namePrefix}-data`,
       type: 'data',
       description: 'Project indexes, for the Oprag function roles only',
-      policy: Lazy.string({ produce: () => stack.toJsonString(this.accessPolicyDocument(names)) }),
+      policy: Lazy.string({
+        produce: () => stack.toJsonString(this.accessPolicyDocument(names, props.operatorPrincipal)),
+      }),
     });
     this.node.addValidation({
       validate: () => (this.grants.length ? [] : ['the data-access policy names no role; call grantIndexAccess']),
@@ -135,15 +156,30 @@ export class VectorCollectionPool extends Construct {
     );
   }
 
-  private accessPolicyDocument(names: string[]) {
+  private accessPolicyDocument(names: string[], operator?: string) {
     const indexes = names.map((name) => `index/${name}/${INDEX_PREFIX}*`);
-    return (['readWrite', 'read'] as const)
+    const rules = (['manage', 'readWrite', 'read'] as const)
       .map((access) => ({ access, roles: this.grants.filter((g) => g.access === access) }))
       .filter(({ roles }) => roles.length > 0)
       .map(({ access, roles }) => ({
-        Description: access === 'read' ? 'search only' : 'create, update and drop project indexes',
-        Rules: [{ ResourceType: 'index', Resource: indexes, Permission: PERMISSIONS[access] }],
+        Description: DESCRIPTIONS[access],
+        Rules: [{ ResourceType: 'index', Resource: indexes, Permission: INDEX_PERMISSIONS[access] }],
         Principal: roles.map((g) => g.role.roleArn),
       }));
+    if (operator) {
+      rules.push({
+        Description: 'operator: read-only look at collections and project indexes',
+        Rules: [
+          {
+            ResourceType: 'collection',
+            Resource: names.map((name) => `collection/${name}`),
+            Permission: OPERATOR_PERMISSIONS.collection,
+          },
+          { ResourceType: 'index', Resource: indexes, Permission: OPERATOR_PERMISSIONS.index },
+        ],
+        Principal: [operator],
+      });
+    }
+    return rules;
   }
 }

@@ -6,6 +6,8 @@ export interface Company {
   id: string;
   name: string;
   created_at: string;
+  /** projects the company may hold; the deployment's `maxProjectsPerCompany` when absent */
+  max_projects?: number | null;
 }
 
 export type Environment = 'production' | 'staging';

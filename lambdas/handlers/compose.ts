@@ -58,6 +58,7 @@ export function composeAws(
     ...overrides.settings,
   };
   const resolved = resolveSettings(settings);
+  const logger = overrides.logger ?? powertoolsLogger();
   const deps: Deps = {
     store: new DynamoTenantStore({
       client: clients.dynamo,
@@ -69,6 +70,13 @@ export function composeAws(
       indexCap: config.indexCap,
       dimensions: config.embedDimensions,
       region: config.region,
+      // a metric filter reads pool_free from this line; an alarm fires before the pool is full
+      onPoolLoad: ({ indexes, capacity }) =>
+        logger.info('index pool load', {
+          pool_indexes: indexes,
+          pool_capacity: capacity,
+          pool_free: capacity - indexes,
+        }),
     }),
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
     uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),
@@ -87,7 +95,7 @@ export function composeAws(
     reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
     ...overrides,
     settings,
-    logger: overrides.logger ?? powertoolsLogger(),
+    logger,
   };
   return {
     services: makeServices(deps),

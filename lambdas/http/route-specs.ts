@@ -68,6 +68,8 @@ export const ROUTE_SPECS: Record<RouteAction, RouteSpec> = {
     summary: 'Create a project and its first key',
     body: schemas.createProject,
     responses: { 201: json('the project and its key, shown once', wire.projectCreated) },
+    // the company's project quota, or (AWS) a search pool with no room for another index
+    errors: [409],
   },
   'projects.list': {
     summary: "The company's projects, with their stats",

@@ -54,6 +54,11 @@ export interface Settings {
   exportTtlSeconds: number;
   /** golden questions a project may hold when its limits set none */
   defaultMaxGoldenQuestions: number;
+  /**
+   * projects one company may hold unless its record sets `max_projects`: one company cannot take
+   * the whole search pool (AWS) or data directory from every other
+   */
+  maxProjectsPerCompany: number;
   /** changes to the refusal gate's defaults (evaluations compare settings with it) */
   gate?: Partial<GateOptions>;
   /** an OpenAI-compatible chat-completions server that writes answers; the extractive answerer when null */
@@ -102,6 +107,7 @@ export const DEFAULT_SETTINGS: Settings = {
   inlineExportMaxBytes: 5 * 1024 * 1024,
   exportTtlSeconds: 24 * 60 * 60,
   defaultMaxGoldenQuestions: 200,
+  maxProjectsPerCompany: 50,
   llm: null,
   workerOwnsIndexWrites: false,
   // API Gateway waits 29 s for a function; the answer needs a moment after the watch ends
@@ -181,6 +187,8 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Partia
   if (llm) out.llm = llm;
   const readLimits = readLimitsFromEnv(env);
   if (readLimits) out.readLimits = readLimits;
+  const maxProjects = env.OPRAG_MAX_PROJECTS_PER_COMPANY?.trim();
+  if (maxProjects) out.maxProjectsPerCompany = positiveInt('OPRAG_MAX_PROJECTS_PER_COMPANY', maxProjects);
   const workers = env.OPRAG_READ_WORKERS?.trim();
   if (workers) out.readWorkers = positiveInt('OPRAG_READ_WORKERS', workers);
   return out;

@@ -107,10 +107,19 @@ export type KeyContext = Pick<Context, 'store' | 'iso'>;
 
 export function makeKeyServices(ctx: KeyContext) {
   /** The operator's way in: a company and its first admin key (CLI, demo company). */
-  async function createCompany(name: string) {
+  async function createCompany(name: string, opts: { maxProjects?: number } = {}) {
     const trimmed = name.trim();
     if (trimmed.length < 1 || trimmed.length > 200) throw new Invalid('name must be 1 to 200 characters');
-    const company: Company = { id: newId('company'), name: trimmed, created_at: ctx.iso() };
+    const { maxProjects } = opts;
+    if (maxProjects !== undefined && (!Number.isInteger(maxProjects) || maxProjects < 1 || maxProjects > 100_000)) {
+      throw new Invalid('max projects must be a whole number from 1 to 100000');
+    }
+    const company: Company = {
+      id: newId('company'),
+      name: trimmed,
+      created_at: ctx.iso(),
+      ...(maxProjects !== undefined ? { max_projects: maxProjects } : {}),
+    };
     await ctx.store.createCompany(company);
     const { record, key } = await issueCompanyKey(ctx, company.id, 'first admin key', 'admin');
     return { company, api_key: { ...publicKey(record), key } };

@@ -1,4 +1,4 @@
-import { Invalid } from '../core/errors';
+import { Conflict, Invalid } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Environment, ProjectLimits, ProjectRecord } from '../core/model';
 import { outboundUrlProblem } from '../core/outbound';
@@ -45,11 +45,28 @@ export function makeProjectServices(ctx: Context) {
     return { documents: totals.documents, chunks, bytes: totals.bytes };
   }
 
+  /**
+   * One company may not take every project index of the pool (or the data directory) from the
+   * others. Checked before the index is made; two creations at the same instant may both pass
+   * at the last free place, so a quota can be passed by the creations in flight, never more.
+   */
+  async function checkProjectQuota(companyId: string) {
+    const company = await ctx.store.getCompany(companyId);
+    const quota = company?.max_projects ?? ctx.settings.maxProjectsPerCompany;
+    const held = await ctx.store.listProjects(companyId, { limit: quota });
+    if (held.items.length >= quota) {
+      throw new Conflict(
+        `the company holds ${quota} projects, its quota: delete a project, or ask the operator to raise the quota`,
+      );
+    }
+  }
+
   return {
     async createProject(
       { companyId }: CompanyAccess<true>,
       body: { name: string; external_ref?: string | null; environment?: Environment },
     ) {
+      await checkProjectQuota(companyId);
       const now = ctx.iso();
       const project: ProjectRecord = {
         id: newId('project'),

@@ -198,7 +198,7 @@ describe('the bundled functions, run as Lambda runs them', () => {
   let projectKey = '';
 
   it('creates a project: its records in DynamoDB, its index in the OpenSearch collection', async () => {
-    collection.on('GET', '/_cat/indices', { body: [] });
+    collection.on('GET', '/_cat/indices/oprag-*', { body: [] });
     collection.on('PUT', '/oprag-*', { body: { acknowledged: true } });
     const created = await control.invoke(apiEvent('POST', '/v1/projects', adminKey, { name: 'Bundled tenant' }));
     const body = JSON.parse(created.body);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { OpenSearchIndex } from '../../lambdas/adapters/aws/opensearch-index';
+import { OpenSearchIndex, type PoolLoad } from '../../lambdas/adapters/aws/opensearch-index';
 import { newId } from '../../lambdas/core/ids';
 import type { SearchIndex } from '../../lambdas/ports';
 import { describeSearchIndexContract } from '../contract/search-index.contract';
@@ -45,8 +45,9 @@ const projectIndexes = (n: number) => Array.from({ length: n }, () => `oprag-${n
 describe('OpenSearchIndex: placement and index creation', () => {
   let a: FakeCollection;
   let b: FakeCollection;
-  const make = (indexCap = 3) =>
+  const make = (indexCap = 3, onPoolLoad?: (load: PoolLoad) => void) =>
     new OpenSearchIndex({
+      onPoolLoad,
       collections: [
         { name: 'coll-a', endpoint: a.url },
         { name: 'coll-b', endpoint: `${b.url}/` },
@@ -67,40 +68,62 @@ describe('OpenSearchIndex: placement and index creation', () => {
   });
 
   it('creates the index with its mapping in the least-loaded collection and returns its name', async () => {
-    a.on('GET', '/_cat/indices', catOf(...projectIndexes(2), 'other-app-index'));
-    b.on('GET', '/_cat/indices', catOf(...projectIndexes(1), 'another', 'oprag-not-a-project'));
+    a.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(2), 'other-app-index'));
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1), 'another', 'oprag-not-a-project'));
     const projectId = newId('project');
     b.on('PUT', `/oprag-${projectId}`, { body: { acknowledged: true, shards_acknowledged: true, index: 'x' } });
 
     const placement = await make().createProject(projectId);
 
     expect(placement).toBe('coll-b');
-    expect(a.calls()).toEqual(['GET /_cat/indices']);
+    expect(a.calls()).toEqual(['GET /_cat/indices/oprag-*']);
     expect(a.received[0].query).toEqual({ format: 'json' });
-    expect(b.calls()).toEqual(['GET /_cat/indices', `PUT /oprag-${projectId}`]);
+    expect(b.calls()).toEqual(['GET /_cat/indices/oprag-*', `PUT /oprag-${projectId}`]);
     expect(b.received[1].headers['content-type']).toBe('application/json');
     expect(b.json(1)).toEqual(EXPECTED_INDEX_BODY);
   });
 
+  it('reports the pool load after a new index, counting only project indexes', async () => {
+    a.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(2), 'oprag-not-a-project'));
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1)));
+    const projectId = newId('project');
+    b.on('PUT', `/oprag-${projectId}`, { body: { acknowledged: true } });
+    const loads: PoolLoad[] = [];
+
+    await make(3, (l) => loads.push(l)).createProject(projectId);
+
+    expect(loads).toEqual([{ indexes: 4, capacity: 6 }]);
+  });
+
+  it('reports nothing when the pool is full', async () => {
+    a.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(2)));
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(2)));
+    const loads: PoolLoad[] = [];
+
+    await expect(make(2, (l) => loads.push(l)).createProject(newId('project'))).rejects.toThrow(/no room/);
+
+    expect(loads).toEqual([]);
+  });
+
   it('on a tie picks the collection listed first', async () => {
-    a.on('GET', '/_cat/indices', catOf(...projectIndexes(1)));
-    b.on('GET', '/_cat/indices', catOf(...projectIndexes(1)));
+    a.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1)));
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1)));
     const projectId = newId('project');
     a.on('PUT', `/oprag-${projectId}`, { body: { acknowledged: true } });
 
     expect(await make().createProject(projectId)).toBe('coll-a');
-    expect(b.calls()).toEqual(['GET /_cat/indices']);
+    expect(b.calls()).toEqual(['GET /_cat/indices/oprag-*']);
   });
 
   it('refuses with a conflict when every collection is at its cap, creating nothing', async () => {
-    a.on('GET', '/_cat/indices', catOf(...projectIndexes(2)));
-    b.on('GET', '/_cat/indices', catOf(...projectIndexes(3)));
+    a.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(2)));
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(3)));
 
     const created = make(2).createProject(newId('project'));
 
     await expect(created).rejects.toMatchObject({ type: 'conflict', status: 409 });
     await expect(created).rejects.toThrow(/each of the 2 OpenSearch collection\(s\) already holds 2 project indexes/);
-    expect([...a.calls(), ...b.calls()]).toEqual(['GET /_cat/indices', 'GET /_cat/indices']);
+    expect([...a.calls(), ...b.calls()]).toEqual(['GET /_cat/indices/oprag-*', 'GET /_cat/indices/oprag-*']);
   });
 
   it('refuses invalid project ids and placements outside the pool, sending nothing', async () => {
@@ -115,8 +138,8 @@ describe('OpenSearchIndex: placement and index creation', () => {
   });
 
   it('signs every request with SigV4 for service aoss, over the exact body it sends', async () => {
-    a.on('GET', '/_cat/indices', catOf());
-    b.on('GET', '/_cat/indices', catOf(...projectIndexes(1)));
+    a.on('GET', '/_cat/indices/oprag-*', catOf());
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1)));
     const projectId = newId('project');
     a.on('PUT', `/oprag-${projectId}`, { body: { acknowledged: true } });
 
@@ -136,34 +159,37 @@ describe('OpenSearchIndex: placement and index creation', () => {
 
   it('retries a 429 and then succeeds', async () => {
     const throttled = { status: 429, body: errorBody(429, 'too_many_requests', 'Request rate exceeded') };
-    a.on('GET', '/_cat/indices', throttled, throttled, catOf());
-    b.on('GET', '/_cat/indices', catOf(...projectIndexes(1)));
+    a.on('GET', '/_cat/indices/oprag-*', throttled, throttled, catOf());
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1)));
     const projectId = newId('project');
     a.on('PUT', `/oprag-${projectId}`, { status: 503, body: { message: 'scaling' } }, { body: { acknowledged: true } });
 
     expect(await make().createProject(projectId)).toBe('coll-a');
     expect(a.calls()).toEqual([
-      'GET /_cat/indices',
-      'GET /_cat/indices',
-      'GET /_cat/indices',
+      'GET /_cat/indices/oprag-*',
+      'GET /_cat/indices/oprag-*',
+      'GET /_cat/indices/oprag-*',
       `PUT /oprag-${projectId}`,
       `PUT /oprag-${projectId}`,
     ]);
   });
 
   it('gives up after the bounded attempts with the throttling error', async () => {
-    a.on('GET', '/_cat/indices', { status: 429, body: errorBody(429, 'too_many_requests', 'Request rate exceeded') });
-    b.on('GET', '/_cat/indices', catOf());
+    a.on('GET', '/_cat/indices/oprag-*', {
+      status: 429,
+      body: errorBody(429, 'too_many_requests', 'Request rate exceeded'),
+    });
+    b.on('GET', '/_cat/indices/oprag-*', catOf());
 
     await expect(make().createProject(newId('project'))).rejects.toThrow(
-      'OpenSearch GET /_cat/indices failed with 429 too_many_requests: Request rate exceeded',
+      'OpenSearch GET /_cat/indices/oprag-* failed with 429 too_many_requests: Request rate exceeded',
     );
     expect(a.received).toHaveLength(3);
   });
 
   it("surfaces a 400's OpenSearch error type and reason, never the credentials", async () => {
-    a.on('GET', '/_cat/indices', catOf());
-    b.on('GET', '/_cat/indices', catOf(...projectIndexes(1)));
+    a.on('GET', '/_cat/indices/oprag-*', catOf());
+    b.on('GET', '/_cat/indices/oprag-*', catOf(...projectIndexes(1)));
     const projectId = newId('project');
     const reason = 'Validation Failed: 1: space type [innerproduct] is not supported;';
     a.on('PUT', `/oprag-${projectId}`, { status: 400, body: errorBody(400, 'illegal_argument_exception', reason) });

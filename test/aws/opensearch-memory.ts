@@ -66,7 +66,7 @@ export class MemoryCollection {
   private script() {
     const missing = { status: 404, body: errorBody(404, 'index_not_found_exception', 'no such index') };
     this.fake
-      .on('GET', '/_cat/indices', () => ({ body: [...this.indexes.keys()].map((index) => ({ index })) }))
+      .on('GET', '/_cat/indices/oprag-*', () => ({ body: [...this.indexes.keys()].map((index) => ({ index })) }))
       .on('PUT', '/*', (r) => {
         this.indexes.set(r.path.slice(1), new Map());
         return { body: { acknowledged: true } };

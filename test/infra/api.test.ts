@@ -142,8 +142,8 @@ describe('OpragApi', () => {
     expect(settings).toMatchObject({
       HttpMethod: '*',
       ResourcePath: '/*',
-      ThrottlingRateLimit: 50,
-      ThrottlingBurstLimit: 100,
+      ThrottlingRateLimit: 500,
+      ThrottlingBurstLimit: 1000,
     });
     expect(settings.DataTraceEnabled).toBe(false);
     expect(stage.Properties.TracingEnabled).toBe(true);

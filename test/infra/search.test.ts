@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { VectorCollectionPool } from '../../lib/vector-collections';
+import { INDEX_PERMISSIONS, VectorCollectionPool } from '../../lib/vector-collections';
 import {
   asArray,
   bareStack,
@@ -16,14 +16,15 @@ import {
   templateOf,
 } from './synth';
 
-const INDEX_PERMISSIONS = [
+/** Every index permission any role may hold: no UpdateIndex (the code never changes a mapping). */
+const ALL_INDEX_PERMISSIONS = [
   'aoss:CreateIndex',
   'aoss:DeleteIndex',
   'aoss:DescribeIndex',
-  'aoss:UpdateIndex',
   'aoss:ReadDocument',
   'aoss:WriteDocument',
 ];
+const OPERATOR = 'arn:aws:iam::123456789012:role/oprag-operator';
 
 /** The data-access policy, parsed, with every role ARN written as `<LogicalId>`. */
 function dataAccessPolicy(resources: Resources): Json[] {
@@ -32,25 +33,42 @@ function dataAccessPolicy(resources: Resources): Json[] {
 }
 
 /**
- * A pool of `size` alone on a bare stack, as a staging stage names it, with three roles that may
- * write indexes and one that may only search (as a stage grants its four functions).
+ * A pool of `size` alone on a bare stack, as a staging stage names it, with one role that manages
+ * indexes, two that write chunks and one that may only search (as a stage grants its four functions).
  */
-function pool(size: number, standbyReplicas?: boolean) {
+function pool(size: number, standbyReplicas?: boolean, operatorPrincipal?: string) {
   const stack = bareStack();
-  const search = new VectorCollectionPool(stack, 'Search', { namePrefix: 'oprag-staging', size, standbyReplicas });
+  const search = new VectorCollectionPool(stack, 'Search', {
+    namePrefix: 'oprag-staging',
+    size,
+    standbyReplicas,
+    operatorPrincipal,
+  });
   const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  const writers = ['Control', 'Documents', 'Worker'].map(role);
+  const manager = role('Control');
+  const writers = ['Documents', 'Worker'].map(role);
   const reader = role('Query');
+  search.grantIndexAccess(manager, 'manage');
   for (const r of writers) search.grantIndexAccess(r, 'readWrite');
   search.grantIndexAccess(reader, 'read');
   const { resources } = templateOf(stack);
   const idOf = (r: iam.Role) => stack.getLogicalId(r.node.defaultChild as iam.CfnRole);
   return {
     resources,
+    manager: idOf(manager),
     writers: writers.map(idOf),
     reader: idOf(reader),
+    roles: [manager, ...writers, reader].map(idOf),
     endpoints: stack.resolve(search.endpointsJson()),
   };
+}
+
+/** The index permissions the data-access policy gives one principal, sorted. */
+function permissionsIn(resources: Resources, principal: string, type = 'index'): string[] {
+  return dataAccessPolicy(resources)
+    .filter((rule) => rule.Principal.includes(principal))
+    .flatMap((rule) => rule.Rules.filter((r: Json) => r.ResourceType === type).flatMap((r: Json) => r.Permission))
+    .sort();
 }
 
 describe('VectorCollectionPool', () => {
@@ -105,27 +123,48 @@ describe('VectorCollectionPool', () => {
   it('names exactly the granted roles in the data-access policy, with index permissions only', () => {
     const rules = dataAccessPolicy(two.resources);
 
-    expect(rules.flatMap((r) => r.Principal).sort()).toEqual(
-      [...two.writers, two.reader].map((id) => `<${id}>`).sort(),
-    );
+    expect(rules.flatMap((r) => r.Principal).sort()).toEqual(two.roles.map((id) => `<${id}>`).sort());
     for (const rule of rules) {
       for (const r of rule.Rules) {
         expect(r.ResourceType).toBe('index');
         expect(r.Resource).toEqual(['index/oprag-staging-0/oprag-*', 'index/oprag-staging-1/oprag-*']);
-        expect(INDEX_PERMISSIONS).toEqual(expect.arrayContaining(r.Permission));
+        expect(ALL_INDEX_PERMISSIONS).toEqual(expect.arrayContaining(r.Permission));
       }
     }
   });
 
-  it('lets a read grant search but not create, change or drop indexes', () => {
-    const permissionsOf = (roleId: string) =>
-      dataAccessPolicy(two.resources)
-        .filter((rule) => rule.Principal.includes(`<${roleId}>`))
-        .flatMap((rule) => rule.Rules.flatMap((r: Json) => r.Permission))
-        .sort();
+  it('lets only a manage grant create and drop indexes; write grants write chunks; a read grant searches', () => {
+    const of = (roleId: string) => permissionsIn(two.resources, `<${roleId}>`);
 
-    expect(permissionsOf(two.reader)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
-    for (const id of two.writers) expect(permissionsOf(id)).toEqual([...INDEX_PERMISSIONS].sort());
+    expect(of(two.manager)).toEqual([
+      'aoss:CreateIndex',
+      'aoss:DeleteIndex',
+      'aoss:DescribeIndex',
+      'aoss:ReadDocument',
+    ]);
+    for (const id of two.writers) {
+      expect(of(id)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument', 'aoss:WriteDocument']);
+    }
+    expect(of(two.reader)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
+    expect(INDEX_PERMISSIONS.manage).not.toContain('aoss:WriteDocument');
+    for (const id of two.roles) expect(of(id)).not.toContain('aoss:UpdateIndex');
+  });
+
+  it('names no operator unless one is configured', () => {
+    const principals = dataAccessPolicy(two.resources).flatMap((r) => r.Principal);
+
+    expect(principals.every((p: string) => p.startsWith('<'))).toBe(true);
+  });
+
+  it('gives a configured operator read-only access to the collections and project indexes', () => {
+    const { resources } = pool(2, false, OPERATOR);
+    const [rule] = dataAccessPolicy(resources).filter((r) => r.Principal.includes(OPERATOR));
+
+    expect(rule.Principal).toEqual([OPERATOR]);
+    expect(permissionsIn(resources, OPERATOR)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
+    expect(permissionsIn(resources, OPERATOR, 'collection')).toEqual(['aoss:DescribeCollectionItems']);
+    const indexRule = rule.Rules.find((r: Json) => r.ResourceType === 'index');
+    expect(indexRule.Resource).toEqual(['index/oprag-staging-0/oprag-*', 'index/oprag-staging-1/oprag-*']);
   });
 
   it('gives each granted role aoss:APIAccessAll on the collections, and lists their endpoints', () => {
@@ -134,7 +173,7 @@ describe('VectorCollectionPool', () => {
       .map(([id]) => id)
       .sort();
 
-    for (const roleId of [...two.writers, two.reader]) {
+    for (const roleId of two.roles) {
       const aoss = statementsOf(resources, roleId).filter((s) =>
         asArray(s.Action).some((a: string) => a.startsWith('aoss:')),
       );
@@ -165,7 +204,14 @@ describe("the stage's search wiring", () => {
       expect(rule.Resource).toEqual(['index/oprag-staging-0/oprag-*', 'index/oprag-staging-1/oprag-*']);
   });
 
-  it('names the four function roles in the data-access policy, the query function for search only', () => {
+  it('names the operator of context operatorPrincipal, read-only', () => {
+    const withOperator = synth('staging', { operatorPrincipal: OPERATOR }).resources;
+
+    expect(permissionsIn(withOperator, OPERATOR)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
+    expect(dataAccessPolicy(resources).flatMap((r) => r.Principal)).not.toContain(OPERATOR);
+  });
+
+  it('names the four function roles: control manages indexes, documents and worker write chunks, query searches', () => {
     const permissionsOf = (name: string) =>
       dataAccessPolicy(resources)
         .filter((rule) => rule.Principal.includes(`<${roleOf(fns.get(name)!)}>`))
@@ -180,8 +226,11 @@ describe("the stage's search wiring", () => {
         .sort(),
     ).toEqual(functionRoles);
     expect(permissionsOf('query')).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument']);
-    for (const name of ['control', 'documents', 'worker'])
-      expect(permissionsOf(name)).toEqual([...INDEX_PERMISSIONS].sort());
+    expect(permissionsOf('control')).toEqual([...INDEX_PERMISSIONS.manage].sort());
+    // the two functions that read untrusted files can neither create nor drop an index
+    for (const name of ['documents', 'worker']) {
+      expect(permissionsOf(name)).toEqual(['aoss:DescribeIndex', 'aoss:ReadDocument', 'aoss:WriteDocument']);
+    }
   });
 
   it('gives each function role aoss:APIAccessAll on the collections, and hands them the endpoints', () => {

@@ -7,7 +7,7 @@ import type { ChunkLabels, SearchHit, SearchRequest } from '../../ports';
  * query bodies, and how a hit becomes a SearchHit. Pure functions, so that tests can read them.
  */
 
-const INDEX_PREFIX = 'oprag-';
+export const INDEX_PREFIX = 'oprag-';
 
 /** The one function that names a project's index; anything but a valid project id is refused. */
 export function indexName(projectId: string): string {

@@ -1,7 +1,11 @@
 import { Conflict } from '../../core/errors';
 import type { ProjectIndex, SearchIndex } from '../../ports';
 import { AossClient, type AossCredentials, type AossRetryOptions, type AossSigner } from './aoss-client';
-import { indexBody, indexName, isProjectIndex } from './aoss-queries';
+import { INDEX_PREFIX, indexBody, indexName, isProjectIndex } from './aoss-queries';
+
+/** The project indexes, and only they: every name `indexName` makes starts with the prefix. */
+const INDEX_PATTERN = `${INDEX_PREFIX}*`;
+
 import { OpenSearchProjectIndex, type ProjectIndexSettings } from './opensearch-project-index';
 
 export interface AossCollection {
@@ -34,6 +38,18 @@ export interface OpenSearchIndexOptions {
   visibilityTimeoutMs?: number;
   /** @default 500 */
   visibilityPollMs?: number;
+  /**
+   * Hears the pool's load after each new project index: the functions log it, and a metric
+   * filter turns `pool_free` into the alarm on the pool's room (lib/pool-capacity-alarm.ts).
+   * @default nothing
+   */
+  onPoolLoad?: (load: PoolLoad) => void;
+}
+
+/** Oprag indexes the pool holds, and how many its collections' caps allow. */
+export interface PoolLoad {
+  indexes: number;
+  capacity: number;
 }
 
 /**
@@ -42,7 +58,7 @@ export interface OpenSearchIndexOptions {
  * holds the fewest Oprag indexes, among those under the cap; the collection's name is the
  * placement the project records, and `forProject` talks to that collection only.
  *
- * The count comes from `GET _cat/indices` (AOSS supports it under aoss:DescribeIndex). Two
+ * The count comes from `GET _cat/indices/oprag-*` (AOSS supports it under aoss:DescribeIndex). Two
  * projects created at the same moment may both pick a collection one below its cap: the cap is
  * a placement target, not a hard limit (AOSS enforces its own per-collection index quota).
  */
@@ -84,6 +100,8 @@ export class OpenSearchIndex implements SearchIndex {
     }
     const { collection } = open[0];
     await this.http.request(collection.endpoint, 'PUT', `/${index}`, { body: indexBody(this.opts.dimensions) });
+    const used = loads.reduce((sum, l) => sum + Math.min(l.count, this.opts.indexCap), 0) + 1;
+    this.opts.onPoolLoad?.({ indexes: used, capacity: this.collections.length * this.opts.indexCap });
     return collection.name;
   }
 
@@ -107,9 +125,15 @@ export class OpenSearchIndex implements SearchIndex {
 
   /** Oprag project indexes in a collection (other indexes there don't count). */
   private async indexCount(collection: AossCollection): Promise<number> {
-    const res = await this.http.request<{ index?: string }[]>(collection.endpoint, 'GET', '/_cat/indices', {
-      query: { format: 'json' },
-    });
+    // the pattern keeps the listing inside what the data-access policy grants (index/<c>/oprag-*)
+    const res = await this.http.request<{ index?: string }[]>(
+      collection.endpoint,
+      'GET',
+      `/_cat/indices/${INDEX_PATTERN}`,
+      {
+        query: { format: 'json' },
+      },
+    );
     if (!Array.isArray(res.body)) throw new Error(`unexpected _cat/indices answer from collection ${collection.name}`);
     return res.body.filter((row) => isProjectIndex(row.index)).length;
   }
