@@ -12,6 +12,7 @@ import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue, SqsJobQueue } from '../adapters/aws/sqs-queue';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ParsePool } from '../adapters/parse-pool';
+import { InvocationBudget } from '../core/time-budget';
 import type { BlobStore, JobQueue } from '../ports';
 import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
@@ -52,6 +53,10 @@ export function composeAws(
 ) {
   const settings = { ...settingsFromEnv(process.env), auditRetentionDays: config.auditTtlDays };
   const resolved = resolveSettings(settings);
+  // the time each invocation has left: the worker points it at its Lambda context while it runs,
+  // and every retry loop below (Bedrock, OpenSearch) and the ingest pipeline ask it
+  const budget = new InvocationBudget();
+  const { remainingMs } = budget;
   const deps: Deps = {
     store: new DynamoTenantStore({
       client: clients.dynamo,
@@ -63,6 +68,7 @@ export function composeAws(
       indexCap: config.indexCap,
       dimensions: config.embedDimensions,
       region: config.region,
+      remainingMs,
     }),
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
     uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),
@@ -73,13 +79,19 @@ export function composeAws(
       client: clients.bedrock,
       modelId: config.embedModelId,
       dimensions: config.embedDimensions,
+      retry: { remainingMs },
     }),
-    generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
+    generator: new BedrockConverseGenerator({
+      client: clients.bedrock,
+      modelId: config.generateModelId,
+      retry: { remainingMs },
+    }),
     settings,
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     // the same reader as the local home: threads with a heap limit and a deadline, started on
     // the first document (the functions that never read one never start a thread)
     reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
+    remainingMs,
     ...overrides,
     logger: overrides.logger ?? powertoolsLogger(),
   };
@@ -93,6 +105,8 @@ export function composeAws(
     jobs: deps.jobs as JobQueue,
     clients,
     config,
+    /** the invocation's remaining time, as the adapters and the use cases above see it */
+    budget,
   };
 }
 

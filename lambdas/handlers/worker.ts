@@ -1,7 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3MetadataFields } from '../core/drop-metadata';
 import { OpragError } from '../core/errors';
+import { type RemainingMs, UNBOUNDED } from '../core/time-budget';
 import type { BackgroundJob } from '../ports';
 import { awsHome, logger, metrics } from './api';
 import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey, type QueueMessage } from './compose';
@@ -15,6 +16,11 @@ export const ANSWERS_PER_DELIVERY = 25;
  * maxReceiveCount, so the record says `failed` before the message would go to the dead-letter queue.
  */
 export const JOB_ATTEMPTS = 4;
+/**
+ * Time a message needs left to be started at all: less than this before the invocation ends, it
+ * goes straight back to the queue (a batch item failure) instead of being cut off mid-way.
+ */
+export const START_MARGIN_MS = 60_000;
 
 /**
  * One delivery of a golden run or an export. A run that reached its chat limit, or its share of
@@ -31,6 +37,32 @@ async function handleJob(home: AwsHome, job: BackgroundJob, record: SQSRecord): 
     logger.error('background job failed for good', { job: job.type, project_id: job.project_id, error: e as Error });
     await home.services.jobs.fail(job, e);
     return 'rejected';
+  }
+}
+
+/**
+ * A landed object larger than a file may be: its document fails with the reason (no retry: the
+ * same object would be refused again) and, for an upload, the object is removed. A dropped
+ * object stays where its owner put it: removing it would delete the failed document.
+ */
+async function refuseOversized(
+  home: AwsHome,
+  key: string,
+  area: { drop: { projectId: string } | null; upload: { uploadId: string } | null },
+  size: number,
+) {
+  const { documents } = home.services;
+  logger.warn('landed object too large; refused unread', { key, size, max: home.settings.maxUploadBytes });
+  metrics.addMetric('OversizedObjects', MetricUnit.Count, 1);
+  if (area.drop) {
+    await documents.refuseDropped(
+      area.drop.projectId,
+      { filename: key.split('/').pop() ?? null, external_id: key },
+      size,
+    );
+  } else if (area.upload) {
+    await documents.refuseUploadObject(area.upload.uploadId, size);
+    await home.landing.deleteLanded(key);
   }
 }
 
@@ -52,7 +84,15 @@ async function handleMessage(
     if (!drop && !upload) continue;
     const removed = object.eventName.startsWith('ObjectRemoved:');
     if (removed && !drop) continue; // a landed upload is removed by the worker itself, once filed
-    const found = await landing.readLanded(object.key);
+    // the size in the notification refuses an oversized object before any of it is read; the
+    // read itself refuses one whose Content-Length is past the limit (a notification without a
+    // size, or an object replaced since)
+    const maxBytes = home.settings.maxUploadBytes;
+    if (!removed && object.size !== null && object.size > maxBytes) {
+      await refuseOversized(home, object.key, { drop, upload }, object.size);
+      continue;
+    }
+    const found = await landing.readLanded(object.key, { maxBytes });
     if (removed) {
       // notifications can arrive out of order: an object dropped again since is kept
       if (found) logger.info('removed object is back; its document stays', { key: object.key });
@@ -61,6 +101,10 @@ async function handleMessage(
     }
     if (!found) {
       logger.info('object already gone; nothing to ingest', { key: object.key });
+      continue;
+    }
+    if (found.oversized !== undefined) {
+      await refuseOversized(home, object.key, { drop, upload }, found.oversized);
       continue;
     }
     const { bytes, contentType } = found;
@@ -93,11 +137,26 @@ async function handleMessage(
  * of one project are processed together, in one run of the ingest pipeline. A message that can
  * never succeed (unknown project, unsupported or oversized file, used upload) is logged and
  * acknowledged; anything else is reported as a batch item failure, so SQS retries it and finally
- * moves it to the dead-letter queue.
+ * moves it to the dead-letter queue. `remainingMs` is the invocation's clock: a message is only
+ * started with more than START_MARGIN_MS left, and work cut short by it (OutOfTime: a document's
+ * embeddings, a retry that would run past the end) goes back to the queue to resume.
  */
-export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSBatchResponse> {
+export async function processBatch(
+  home: AwsHome,
+  event: SQSEvent,
+  remainingMs: RemainingMs = UNBOUNDED,
+): Promise<SQSBatchResponse> {
+  return home.budget.within(remainingMs, () => processWithin(home, event, remainingMs));
+}
+
+async function processWithin(home: AwsHome, event: SQSEvent, remainingMs: RemainingMs): Promise<SQSBatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
   const settle = async (messageIds: string[], work: () => Promise<Outcome>) => {
+    if (remainingMs() <= START_MARGIN_MS) {
+      logger.info('too little time left to start; back to the queue', { messageIds });
+      for (const id of messageIds) failures.push({ itemIdentifier: id });
+      return;
+    }
     try {
       const outcome = await work();
       metrics.addMetric(outcome === 'done' ? 'IngestMessages' : 'IgnoredMessages', MetricUnit.Count, messageIds.length);
@@ -140,4 +199,5 @@ export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSB
   return { batchItemFailures: failures };
 }
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => processBatch(awsHome(), event);
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processBatch(awsHome(), event, () => context.getRemainingTimeInMillis());
