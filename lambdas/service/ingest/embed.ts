@@ -11,7 +11,7 @@ import { addUsage } from '../limits';
 export function checkpointKey(documentId: string, texts: string[]): string {
   const hash = createHash('sha256');
   for (const t of texts) hash.update(t).update('\u0000');
-  return `embeddings/${documentId}/${hash.digest('hex')}`;
+  return `embeddings/${documentId}_${hash.digest('hex')}`;
 }
 
 /** Vectors as little-endian float32, one after another. */
@@ -85,7 +85,8 @@ export async function embedResumable(
       vectors.push(...(decode(bytes, step.length, dimensions) ?? []));
     }
   } catch (e) {
-    if (!(e instanceof OutOfTime)) await dropCheckpoints(ctx, projectId, checkpoints);
+    // the error that failed the document is the one to report, not a failed clean-up
+    if (!(e instanceof OutOfTime)) await dropCheckpoints(ctx, projectId, checkpoints).catch(() => undefined);
     throw e;
   }
   return { vectors, checkpoints };
