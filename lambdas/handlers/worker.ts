@@ -1,8 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3MetadataFields } from '../core/drop-metadata';
 import { OpragError } from '../core/errors';
-import { type RemainingMs, UNBOUNDED } from '../core/time-budget';
+import { OutOfTime, type RemainingMs, UNBOUNDED } from '../core/time-budget';
 import type { BackgroundJob } from '../ports';
 import { awsHome, logger, metrics } from './api';
 import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey, type QueueMessage } from './compose';
@@ -63,6 +64,28 @@ async function refuseOversized(
   } else if (area.upload) {
     await documents.refuseUploadObject(area.upload.uploadId, size);
     await home.landing.deleteLanded(key);
+  }
+}
+
+/**
+ * Messages handed back for lack of time are made visible again at once, so that the next
+ * delivery resumes where this one stopped instead of after the queue's visibility timeout (an
+ * hour). Best effort: where it fails, the timeout brings them back all the same.
+ */
+async function releaseHandedBack(home: AwsHome, records: SQSRecord[]) {
+  for (let i = 0; i < records.length; i += 10) {
+    const entries = records.slice(i, i + 10).map((r, j) => ({
+      Id: String(i + j),
+      ReceiptHandle: r.receiptHandle,
+      VisibilityTimeout: 0,
+    }));
+    try {
+      await home.clients.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({ QueueUrl: home.config.ingestQueueUrl, Entries: entries }),
+      );
+    } catch (e) {
+      logger.warn('could not make handed-back messages visible again', { error: e as Error });
+    }
   }
 }
 
@@ -151,10 +174,15 @@ export async function processBatch(
 
 async function processWithin(home: AwsHome, event: SQSEvent, remainingMs: RemainingMs): Promise<SQSBatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
+  /** messages given back unfinished for lack of time, not because anything failed */
+  const handedBack = new Set<string>();
   const settle = async (messageIds: string[], work: () => Promise<Outcome>) => {
     if (remainingMs() <= START_MARGIN_MS) {
       logger.info('too little time left to start; back to the queue', { messageIds });
-      for (const id of messageIds) failures.push({ itemIdentifier: id });
+      for (const id of messageIds) {
+        failures.push({ itemIdentifier: id });
+        handedBack.add(id);
+      }
       return;
     }
     try {
@@ -166,7 +194,10 @@ async function processWithin(home: AwsHome, event: SQSEvent, remainingMs: Remain
         metrics.addMetric('RejectedMessages', MetricUnit.Count, messageIds.length);
         return;
       }
-      logger.error('ingest message failed; SQS will retry it', { messageIds, error: e as Error });
+      if (e instanceof OutOfTime) {
+        logger.info('out of time; back to the queue to resume', { messageIds, reason: e.message });
+        for (const id of messageIds) handedBack.add(id);
+      } else logger.error('ingest message failed; SQS will retry it', { messageIds, error: e as Error });
       for (const id of messageIds) failures.push({ itemIdentifier: id });
     }
   };
@@ -195,6 +226,10 @@ async function processWithin(home: AwsHome, event: SQSEvent, remainingMs: Remain
   }
   // webhooks of the documents this batch finished, with their retries: a frozen container would drop them
   await home.services.webhooks.idle();
+  await releaseHandedBack(
+    home,
+    event.Records.filter((r) => handedBack.has(r.messageId)),
+  );
   metrics.publishStoredMetrics();
   return { batchItemFailures: failures };
 }

@@ -4,6 +4,8 @@ process.env.POWERTOOLS_METRICS_NAMESPACE = 'oprag-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
@@ -53,6 +55,12 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
   let adminKey: string;
   /** what the invocation has left, in simulated milliseconds; each Bedrock call spends CALL_MS */
   let left = Number.POSITIVE_INFINITY;
+  /** SQS on a loopback port: the calls the worker makes (X-Amz-Target and JSON body) */
+  let sqsServer: Server;
+  let sqsCalls: {
+    target: string;
+    body: { QueueUrl: string; Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] };
+  }[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
   let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
@@ -64,6 +72,18 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
       return { body: { embedding, inputTextTokenCount: 1 } };
     }).start();
     [dynamo, s3, collection] = await Promise.all([startDynalite(), startS3rver(), MemoryCollection.start()]);
+    sqsServer = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString());
+        sqsCalls.push({ target: String(req.headers['x-amz-target']), body });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ Successful: body.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
+      });
+    });
+    await new Promise<void>((resolve) => sqsServer.listen(0, '127.0.0.1', resolve));
+    const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`;
     const config = readAwsConfig({
       OPRAG_STAGE: 'test',
       AWS_REGION: 'us-east-1',
@@ -78,7 +98,11 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     const clients = {
       dynamo: dynamoClient(dynamo.endpoint),
       s3: s3Client(s3.endpoint),
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
+      sqs: new SQSClient({
+        region: 'us-east-1',
+        endpoint: sqsEndpoint,
+        credentials: { accessKeyId: 'AKIDOPRAGTEST', secretAccessKey: 'oprag-test-secret' },
+      }),
       bedrock: bedrock.client(),
     };
     await createTableForTests(clients.dynamo, config.tableName);
@@ -113,10 +137,12 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
 
   afterAll(async () => {
     await Promise.all([dynamo.close(), s3.close(), collection.close(), bedrock.close()]);
+    await new Promise((resolve) => sqsServer.close(resolve));
   });
 
   beforeEach(() => {
     left = Number.POSITIVE_INFINITY;
+    sqsCalls = [];
   });
 
   async function newProject() {
@@ -226,6 +252,16 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     const firstResult = await first;
 
     expect(firstResult.batchItemFailures).toHaveLength(1);
+    // handed back for lack of time: visible again at once, not after the visibility timeout
+    expect(sqsCalls).toEqual([
+      {
+        target: 'AmazonSQS.ChangeMessageVisibilityBatch',
+        body: {
+          QueueUrl: 'http://127.0.0.1:9/queue',
+          Entries: [{ Id: '0', ReceiptHandle: 'rh', VisibilityTimeout: 0 }],
+        },
+      },
+    ]);
     expect(bedrock.calls.length - before).toBe(12);
     const cut = (await getDoc(p, id)).body.document;
     expect(cut).toMatchObject({ status: 'processing', chunks: 0 });
@@ -240,6 +276,7 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     const second = await processBatch(home, sqsEvent(message), () => left);
 
     expect(second.batchItemFailures).toEqual([]);
+    expect(sqsCalls).toHaveLength(1);
     const done = (await getDoc(p, id)).body.document;
     expect(done.status).toBe('ready');
     expect(done.chunks).toBeGreaterThan(12);
@@ -268,6 +305,7 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     const result = await processBatch(home, sqsEvent(message, message), () => START_MARGIN_MS);
 
     expect(result.batchItemFailures).toHaveLength(2);
+    expect(sqsCalls.map((c) => c.body.Entries.length)).toEqual([2]);
     expect(bedrock.calls.length).toBe(calls);
     expect((await getDoc(p, id)).body.document.status).toBe('queued');
   });
