@@ -266,6 +266,8 @@ export interface LandedObject {
   contentType: string | null;
   /** its user metadata (S3: `x-amz-meta-*`, names lower-cased without the prefix) */
   metadata?: Record<string, string>;
+  /** the object's size when it was larger than the reader's `maxBytes`: its bytes were not read */
+  oversized?: number;
 }
 
 export interface BlobStore {
@@ -273,9 +275,10 @@ export interface BlobStore {
   /**
    * Where a home's files land outside the API (S3: `drop/<project_id>/<path>` and
    * `uploads/<project_id>/<upload_id>`): the object at such a key, null once it is gone
-   * (notifications come at least once); any other key is refused.
+   * (notifications come at least once); any other key is refused. With `maxBytes`, an object
+   * larger than that is not read (`oversized` gives its size, `bytes` is empty).
    */
-  readLanded?(key: string): Promise<LandedObject | null>;
+  readLanded?(key: string, opts?: { maxBytes?: number }): Promise<LandedObject | null>;
   /** Removes a landed object once its bytes are kept elsewhere; one already gone is no error. */
   deleteLanded?(key: string): Promise<void>;
   /**

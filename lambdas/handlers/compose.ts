@@ -12,6 +12,7 @@ import { S3UploadTarget } from '../adapters/aws/s3-upload-target';
 import { SqsIngestQueue, SqsJobQueue } from '../adapters/aws/sqs-queue';
 import { HttpWebhookSender } from '../adapters/http-webhook-sender';
 import { ParsePool } from '../adapters/parse-pool';
+import { InvocationBudget } from '../core/time-budget';
 import type { BlobStore, JobQueue } from '../ports';
 import { makeServices, resolveSettings } from '../service';
 import { type Deps, settingsFromEnv } from '../service/context';
@@ -59,6 +60,10 @@ export function composeAws(
   };
   const resolved = resolveSettings(settings);
   const logger = overrides.logger ?? powertoolsLogger();
+  // the time each invocation has left: the worker points it at its Lambda context while it runs,
+  // and every retry loop below (Bedrock, OpenSearch) and the ingest pipeline ask it
+  const budget = new InvocationBudget();
+  const { remainingMs } = budget;
   const deps: Deps = {
     store: new DynamoTenantStore({
       client: clients.dynamo,
@@ -77,6 +82,7 @@ export function composeAws(
           pool_capacity: capacity,
           pool_free: capacity - indexes,
         }),
+      remainingMs,
     }),
     blobs: new S3BlobStore({ client: clients.s3, bucket: config.bucketName }),
     uploads: new S3UploadTarget({ client: clients.s3, bucket: config.bucketName }),
@@ -87,12 +93,18 @@ export function composeAws(
       client: clients.bedrock,
       modelId: config.embedModelId,
       dimensions: config.embedDimensions,
+      retry: { remainingMs },
     }),
-    generator: new BedrockConverseGenerator({ client: clients.bedrock, modelId: config.generateModelId }),
+    generator: new BedrockConverseGenerator({
+      client: clients.bedrock,
+      modelId: config.generateModelId,
+      retry: { remainingMs },
+    }),
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     // the same reader as the local home: threads with a heap limit and a deadline, started on
     // the first document (the functions that never read one never start a thread)
     reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
+    remainingMs,
     ...overrides,
     settings,
     logger,
@@ -107,6 +119,8 @@ export function composeAws(
     jobs: deps.jobs as JobQueue,
     clients,
     config,
+    /** the invocation's remaining time, as the adapters and the use cases above see it */
+    budget,
   };
 }
 

@@ -1,7 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3MetadataFields } from '../core/drop-metadata';
 import { OpragError } from '../core/errors';
+import { OutOfTime, type RemainingMs, UNBOUNDED } from '../core/time-budget';
 import type { BackgroundJob } from '../ports';
 import { awsHome, logger, metrics } from './api';
 import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey, type QueueMessage } from './compose';
@@ -15,6 +17,11 @@ export const ANSWERS_PER_DELIVERY = 25;
  * maxReceiveCount, so the record says `failed` before the message would go to the dead-letter queue.
  */
 export const JOB_ATTEMPTS = 4;
+/**
+ * Time a message needs left to be started at all: less than this before the invocation ends, it
+ * goes straight back to the queue (a batch item failure) instead of being cut off mid-way.
+ */
+export const START_MARGIN_MS = 60_000;
 
 /**
  * One delivery of a golden run or an export. A run that reached its chat limit, or its share of
@@ -31,6 +38,54 @@ async function handleJob(home: AwsHome, job: BackgroundJob, record: SQSRecord): 
     logger.error('background job failed for good', { job: job.type, project_id: job.project_id, error: e as Error });
     await home.services.jobs.fail(job, e);
     return 'rejected';
+  }
+}
+
+/**
+ * A landed object larger than a file may be: its document fails with the reason (no retry: the
+ * same object would be refused again) and, for an upload, the object is removed. A dropped
+ * object stays where its owner put it: removing it would delete the failed document.
+ */
+async function refuseOversized(
+  home: AwsHome,
+  key: string,
+  area: { drop: { projectId: string } | null; upload: { uploadId: string } | null },
+  size: number,
+) {
+  const { documents } = home.services;
+  logger.warn('landed object too large; refused unread', { key, size, max: home.settings.maxUploadBytes });
+  metrics.addMetric('OversizedObjects', MetricUnit.Count, 1);
+  if (area.drop) {
+    await documents.refuseDropped(
+      area.drop.projectId,
+      { filename: key.split('/').pop() ?? null, external_id: key },
+      size,
+    );
+  } else if (area.upload) {
+    await documents.refuseUploadObject(area.upload.uploadId, size);
+    await home.landing.deleteLanded(key);
+  }
+}
+
+/**
+ * Messages handed back for lack of time are made visible again at once, so that the next
+ * delivery resumes where this one stopped instead of after the queue's visibility timeout (an
+ * hour). Best effort: where it fails, the timeout brings them back all the same.
+ */
+async function releaseHandedBack(home: AwsHome, records: SQSRecord[]) {
+  for (let i = 0; i < records.length; i += 10) {
+    const entries = records.slice(i, i + 10).map((r, j) => ({
+      Id: String(i + j),
+      ReceiptHandle: r.receiptHandle,
+      VisibilityTimeout: 0,
+    }));
+    try {
+      await home.clients.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({ QueueUrl: home.config.ingestQueueUrl, Entries: entries }),
+      );
+    } catch (e) {
+      logger.warn('could not make handed-back messages visible again', { error: e as Error });
+    }
   }
 }
 
@@ -52,7 +107,15 @@ async function handleMessage(
     if (!drop && !upload) continue;
     const removed = object.eventName.startsWith('ObjectRemoved:');
     if (removed && !drop) continue; // a landed upload is removed by the worker itself, once filed
-    const found = await landing.readLanded(object.key);
+    // the size in the notification refuses an oversized object before any of it is read; the
+    // read itself refuses one whose Content-Length is past the limit (a notification without a
+    // size, or an object replaced since)
+    const maxBytes = home.settings.maxUploadBytes;
+    if (!removed && object.size !== null && object.size > maxBytes) {
+      await refuseOversized(home, object.key, { drop, upload }, object.size);
+      continue;
+    }
+    const found = await landing.readLanded(object.key, { maxBytes });
     if (removed) {
       // notifications can arrive out of order: an object dropped again since is kept
       if (found) logger.info('removed object is back; its document stays', { key: object.key });
@@ -61,6 +124,10 @@ async function handleMessage(
     }
     if (!found) {
       logger.info('object already gone; nothing to ingest', { key: object.key });
+      continue;
+    }
+    if (found.oversized !== undefined) {
+      await refuseOversized(home, object.key, { drop, upload }, found.oversized);
       continue;
     }
     const { bytes, contentType } = found;
@@ -93,11 +160,31 @@ async function handleMessage(
  * of one project are processed together, in one run of the ingest pipeline. A message that can
  * never succeed (unknown project, unsupported or oversized file, used upload) is logged and
  * acknowledged; anything else is reported as a batch item failure, so SQS retries it and finally
- * moves it to the dead-letter queue.
+ * moves it to the dead-letter queue. `remainingMs` is the invocation's clock: a message is only
+ * started with more than START_MARGIN_MS left, and work cut short by it (OutOfTime: a document's
+ * embeddings, a retry that would run past the end) goes back to the queue to resume.
  */
-export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSBatchResponse> {
+export async function processBatch(
+  home: AwsHome,
+  event: SQSEvent,
+  remainingMs: RemainingMs = UNBOUNDED,
+): Promise<SQSBatchResponse> {
+  return home.budget.within(remainingMs, () => processWithin(home, event, remainingMs));
+}
+
+async function processWithin(home: AwsHome, event: SQSEvent, remainingMs: RemainingMs): Promise<SQSBatchResponse> {
   const failures: { itemIdentifier: string }[] = [];
+  /** messages given back unfinished for lack of time, not because anything failed */
+  const handedBack = new Set<string>();
   const settle = async (messageIds: string[], work: () => Promise<Outcome>) => {
+    if (remainingMs() <= START_MARGIN_MS) {
+      logger.info('too little time left to start; back to the queue', { messageIds });
+      for (const id of messageIds) {
+        failures.push({ itemIdentifier: id });
+        handedBack.add(id);
+      }
+      return;
+    }
     try {
       const outcome = await work();
       metrics.addMetric(outcome === 'done' ? 'IngestMessages' : 'IgnoredMessages', MetricUnit.Count, messageIds.length);
@@ -107,7 +194,10 @@ export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSB
         metrics.addMetric('RejectedMessages', MetricUnit.Count, messageIds.length);
         return;
       }
-      logger.error('ingest message failed; SQS will retry it', { messageIds, error: e as Error });
+      if (e instanceof OutOfTime) {
+        logger.info('out of time; back to the queue to resume', { messageIds, reason: e.message });
+        for (const id of messageIds) handedBack.add(id);
+      } else logger.error('ingest message failed; SQS will retry it', { messageIds, error: e as Error });
       for (const id of messageIds) failures.push({ itemIdentifier: id });
     }
   };
@@ -136,6 +226,10 @@ export async function processBatch(home: AwsHome, event: SQSEvent): Promise<SQSB
   }
   // webhooks of the documents this batch finished, with their retries: a frozen container would drop them
   await home.services.webhooks.idle();
+  await releaseHandedBack(
+    home,
+    event.Records.filter((r) => handedBack.has(r.messageId)),
+  );
   metrics.publishStoredMetrics();
   return { batchItemFailures: failures };
 }
@@ -155,5 +249,10 @@ export async function sweep(home: AwsHome) {
   return queued;
 }
 
-export const handler = async (event: SQSEvent | typeof SWEEP_EVENT): Promise<SQSBatchResponse | object> =>
-  isSweep(event) ? sweep(awsHome()) : processBatch(awsHome(), event as SQSEvent);
+export const handler = async (
+  event: SQSEvent | typeof SWEEP_EVENT,
+  context: Context,
+): Promise<SQSBatchResponse | object> =>
+  isSweep(event)
+    ? sweep(awsHome())
+    : processBatch(awsHome(), event as SQSEvent, () => context.getRemainingTimeInMillis());

@@ -1,6 +1,7 @@
 import type { GateOptions } from '../core/gate';
 import type { ApiKeyRecord, ProjectLimits } from '../core/model';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../core/read-limits';
+import { type RemainingMs, UNBOUNDED } from '../core/time-budget';
 import type {
   BlobStore,
   Clock,
@@ -33,6 +34,16 @@ export interface Settings {
   denseWeight: number;
   /** texts per embedding request */
   embedBatchSize: number;
+  /**
+   * chunks whose embeddings are kept together as one step of a document's progress: a document
+   * cut short resumes from its last whole step on its next delivery
+   */
+  embedCheckpointChunks: number;
+  /**
+   * time an ingest run keeps back from the end of its invocation (writing the index, settling
+   * the documents, handing the rest back to the queue): no new embedding step starts inside it
+   */
+  ingestReserveMs: number;
   /** let webhook and model URLs point at private addresses (tests and private deployments only) */
   allowPrivateUrls: boolean;
   /** days an audit event is kept */
@@ -98,6 +109,8 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultLimits: { chat_per_minute: 1200, ingest_per_minute: 6000, max_documents: 100_000, max_bytes: 10 * 2 ** 30 },
   denseWeight: 0.5,
   embedBatchSize: 16,
+  embedCheckpointChunks: 256,
+  ingestReserveMs: 120_000,
   allowPrivateUrls: false,
   auditRetentionDays: 400,
   failedAuthAuditPerMinute: 20,
@@ -216,6 +229,8 @@ export interface Deps {
   jobs?: JobQueue | null;
   /** where the use cases report what fails outside a request (webhook deliveries, ingest jobs) */
   logger: Logger;
+  /** what the current invocation has left (a Lambda function's time); unbounded when absent */
+  remainingMs?: RemainingMs;
   settings?: Partial<Settings>;
 }
 
@@ -243,6 +258,7 @@ export function makeContext(deps: Deps): Context {
     embedder: deps.embedder ?? null,
     webhookSender: deps.webhookSender ?? null,
     jobs: deps.jobs ?? null,
+    remainingMs: deps.remainingMs ?? UNBOUNDED,
     clock,
     settings,
     now: () => clock.now(),

@@ -26,7 +26,10 @@ export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
  * The API's use cases take the caller's `ProjectAccess`; the system paths (the ingest queue, the
  * drop folder, upload completions) have no caller and take a project id, which they look up.
  */
-export function makeDocumentServices(ctx: Context, { processDocuments, ingest, ingestUnattended }: Ingest) {
+export function makeDocumentServices(
+  ctx: Context,
+  { processDocuments, ingest, ingestUnattended, refuseOversized }: Ingest,
+) {
   async function getOwnDocument(projectId: string, documentId: string) {
     const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
     if (!doc) throw new NotFound('document');
@@ -78,6 +81,16 @@ export function makeDocumentServices(ctx: Context, { processDocuments, ingest, i
       const project = await ctx.store.getProject(projectId);
       if (!project) throw new NotFound('project');
       return ingestUnattended(project, input, mode);
+    },
+
+    /**
+     * System path: a dropped file larger than a file may be, refused from its size before it is
+     * read; it becomes a failed document under its path, with the reason.
+     */
+    async refuseDropped(projectId: string, input: Omit<DocumentInput, 'bytes'>, size: number) {
+      const project = await ctx.store.getProject(projectId);
+      if (!project) throw new NotFound('project');
+      return refuseOversized(project, input, size);
     },
 
     /**

@@ -60,17 +60,3 @@ export async function searchProject(
   if (!result.denseHits) return result;
   return { ...result, hits: fuseRankings(result.hits, result.denseHits, ctx.settings.denseWeight, topK) };
 }
-
-/** Embeds chunk texts in batches; returns no vectors on a home without an embedder. */
-export async function embedChunks(ctx: Context, projectId: string, texts: string[]): Promise<number[][] | null> {
-  if (!ctx.embedder) return null;
-  const vectors: number[][] = [];
-  let units = 0;
-  for (let i = 0; i < texts.length; i += ctx.settings.embedBatchSize) {
-    const batch = await ctx.embedder.embed(texts.slice(i, i + ctx.settings.embedBatchSize), 'document');
-    vectors.push(...batch.vectors);
-    units += batch.units;
-  }
-  await addUsage(ctx, projectId, { embedding_units: units });
-  return vectors;
-}

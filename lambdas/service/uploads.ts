@@ -11,7 +11,7 @@ import type { Ingest, IngestMode } from './ingest';
 import { checkRate } from './limits';
 
 /** Upload URLs: created through the API, completed when the bytes land (local server or S3). */
-export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
+export function makeUploadServices(ctx: Context, { ingestUnattended, refuseOversized }: Ingest) {
   async function landUpload(upload: UploadRecord | null, bytes: Buffer, mode: IngestMode) {
     if (!upload) throw new NotFound('upload URL (unknown, used or expired)');
     const project = await ctx.store.getProject(upload.project_id);
@@ -115,6 +115,31 @@ export function makeUploadServices(ctx: Context, { ingestUnattended }: Ingest) {
     async completeUploadObject(uploadId: string, bytes: Buffer, mode: IngestMode = 'inline') {
       const upload = isId('upload', uploadId) ? await ctx.store.claimUploadById(uploadId, ctx.iso()) : null;
       return landUpload(upload, bytes, mode);
+    },
+
+    /**
+     * System path: the object of an upload is larger than an upload may be (its size known before
+     * it is read). The upload is used up, and its promised document fails with the reason.
+     */
+    async refuseUploadObject(uploadId: string, size: number) {
+      const upload = isId('upload', uploadId) ? await ctx.store.claimUploadById(uploadId, ctx.iso()) : null;
+      if (!upload) throw new NotFound('upload URL (unknown, used or expired)');
+      const project = await ctx.store.getProject(upload.project_id);
+      if (!project) throw new NotFound('upload URL (unknown, used or expired)');
+      const failed = await refuseOversized(
+        project,
+        {
+          filename: upload.filename,
+          content_type: upload.content_type,
+          title: upload.title,
+          url: upload.url,
+          external_id: upload.external_id,
+          tags: upload.tags,
+        },
+        size,
+        upload.document_id,
+      );
+      return { projectId: project.id, document: failed && publicDocument(failed) };
     },
   };
 }

@@ -203,6 +203,11 @@ describe('OpragFunction', () => {
       FunctionName: { Ref: fns.get('worker')!.id },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+    // the worker makes a message it hands back for lack of time visible again at once
+    const changes = statementsOf(resources, roleOf(fns.get('worker')!)).filter((s) =>
+      asArray(s.Action).includes('sqs:ChangeMessageVisibility'),
+    );
+    expect(changes.flatMap((s) => referencedIds(s.Resource))).toEqual([queueId]);
     // Lambda requires the visibility timeout to cover the worker's whole run
     expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(fns.get('worker')!.props.Timeout);
   });

@@ -3,6 +3,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { OutOfTime, type RemainingMs, UNBOUNDED } from '../../core/time-budget';
 
 /** Static credentials or a provider of them, as SignatureV4 takes them. */
 export type AossCredentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
@@ -29,8 +30,15 @@ export interface AossClientOptions {
   credentials?: AossCredentials;
   fetch?: typeof fetch;
   retry?: AossRetryOptions;
-  /** per request @default 30000 */
+  /** per request, and never past the invocation's margin @default 30000 */
   timeoutMs?: number;
+  /** what the invocation has left (Lambda's `getRemainingTimeInMillis`) @default unbounded */
+  remainingMs?: RemainingMs;
+  /**
+   * time kept back from the invocation's end: no request starts, runs on, or waits for a retry
+   * into it; OutOfTime says so @default 30000
+   */
+  marginMs?: number;
 }
 
 export interface AossRequest {
@@ -93,6 +101,8 @@ export class AossClient {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly timeoutMs: number;
+  private readonly remainingMs: RemainingMs;
+  private readonly marginMs: number;
 
   constructor(opts: AossClientOptions) {
     this.signer =
@@ -108,6 +118,21 @@ export class AossClient {
     this.baseDelayMs = opts.retry?.baseDelayMs ?? 200;
     this.maxDelayMs = opts.retry?.maxDelayMs ?? 5000;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.remainingMs = opts.remainingMs ?? UNBOUNDED;
+    this.marginMs = opts.marginMs ?? 30_000;
+  }
+
+  /** Milliseconds a request may still take before the margin; OutOfTime when there are none. */
+  private allowance(what: string): number {
+    const left = this.remainingMs() - this.marginMs;
+    if (left <= 0) throw new OutOfTime(`no time left for ${what}`);
+    return left;
+  }
+
+  /** Waits `ms` before trying again, unless the wait would end inside the margin (OutOfTime then). */
+  async pause(ms: number, what: string): Promise<void> {
+    if (this.remainingMs() - ms <= this.marginMs) throw new OutOfTime(`no time left to retry ${what}`);
+    await sleep(ms);
   }
 
   async request<T = unknown>(
@@ -118,12 +143,24 @@ export class AossClient {
   ): Promise<AossResponse<T>> {
     const what = `${method} ${path}`;
     for (let attempt = 1; ; attempt++) {
-      const res = await this.send(endpoint, method, path, req);
-      const text = await res.text();
+      const allowance = this.allowance(what);
+      const timeoutMs = Math.min(this.timeoutMs, allowance);
+      let res: Response;
+      let text: string;
+      try {
+        res = await this.send(endpoint, method, path, req, timeoutMs);
+        text = await res.text();
+      } catch (e) {
+        // cut short by the invocation's end rather than by the request's own timeout
+        if (timeoutMs < this.timeoutMs && (e as Error).name === 'TimeoutError') {
+          throw new OutOfTime(`${what} ran into the end of the invocation`);
+        }
+        throw e;
+      }
       const body = parseBody(text);
       if (res.ok || req.accept?.includes(res.status)) return { status: res.status, body: body as T };
       if (RETRYABLE.has(res.status) && attempt < this.attempts) {
-        await sleep(this.backoff(attempt, res.headers.get('retry-after')));
+        await this.pause(this.backoff(attempt, res.headers.get('retry-after')), what);
         continue;
       }
       const { type, reason } = describeError(res.status, body);
@@ -131,7 +168,13 @@ export class AossClient {
     }
   }
 
-  private async send(endpoint: string, method: string, path: string, req: AossRequest): Promise<Response> {
+  private async send(
+    endpoint: string,
+    method: string,
+    path: string,
+    req: AossRequest,
+    timeoutMs: number,
+  ): Promise<Response> {
     const url = new URL(endpoint);
     const payload =
       req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
@@ -155,7 +198,7 @@ export class AossClient {
       method,
       headers: sendHeaders,
       body: payload,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   }
 

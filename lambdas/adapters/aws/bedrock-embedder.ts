@@ -55,7 +55,10 @@ export class BedrockTitanEmbedder implements Embedder {
       accept: 'application/json',
       body: JSON.stringify({ inputText: text, dimensions: this.dimensions, normalize: true }),
     });
-    const out = await withBedrockRetry(() => this.opts.client.send(command), this.opts.retry);
+    const out = await withBedrockRetry(
+      (abortSignal) => this.opts.client.send(command, { abortSignal }),
+      this.opts.retry,
+    );
     const parsed = JSON.parse(new TextDecoder().decode(out.body)) as TitanResponse;
     if (!Array.isArray(parsed.embedding) || parsed.embedding.length !== this.dimensions) {
       throw new Error(`the embedding model answered without a ${this.dimensions}-dimension embedding`);

@@ -39,7 +39,10 @@ export class BedrockConverseGenerator implements Generator {
       messages: [{ role: 'user', content: [{ text: userMessage(input) }] }],
       inferenceConfig: { maxTokens: this.opts.maxTokens ?? 512, temperature: this.opts.temperature ?? 0 },
     });
-    const out: ConverseCommandOutput = await withBedrockRetry(() => this.opts.client.send(command), this.opts.retry);
+    const out: ConverseCommandOutput = await withBedrockRetry(
+      (abortSignal) => this.opts.client.send(command, { abortSignal }),
+      this.opts.retry,
+    );
     const units = (out.usage?.inputTokens ?? 0) + (out.usage?.outputTokens ?? 0);
     const text = (out.output?.message?.content ?? [])
       .map((block) => block.text ?? '')

@@ -1,4 +1,5 @@
 import { Conflict } from '../../core/errors';
+import type { RemainingMs } from '../../core/time-budget';
 import type { ProjectIndex, SearchIndex } from '../../ports';
 import { AossClient, type AossCredentials, type AossRetryOptions, type AossSigner } from './aoss-client';
 import { INDEX_PREFIX, indexBody, indexName, isProjectIndex } from './aoss-queries';
@@ -29,6 +30,12 @@ export interface OpenSearchIndexOptions {
   credentials?: AossCredentials;
   fetch?: typeof fetch;
   retry?: AossRetryOptions;
+  /** per request, and never past the invocation's margin @default 30000 */
+  timeoutMs?: number;
+  /** what the invocation has left: requests, retries and waits stop short of its end @default unbounded */
+  remainingMs?: RemainingMs;
+  /** @default 30000 */
+  marginMs?: number;
   /** @default 200 */
   bulkSize?: number;
   /**

@@ -1,6 +1,6 @@
 import type { Chunk } from '../../core/model';
 import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
-import { type AossClient, type AossRequest, sleep } from './aoss-client';
+import type { AossClient, AossRequest } from './aoss-client';
 import {
   denseSearchBody,
   documentQuery,
@@ -229,7 +229,7 @@ export class OpenSearchProjectIndex implements ProjectIndex {
       }
       if (error) return { ids, error };
       pending = again;
-      if (pending.length) await sleep(this.http.backoff(attempt));
+      if (pending.length) await this.http.pause(this.http.backoff(attempt), 'a bulk write');
     }
     return { ids };
   }
@@ -263,7 +263,7 @@ export class OpenSearchProjectIndex implements ProjectIndex {
       const res = await this.call<{ count: number }>('POST', '/_count', { body: { query }, accept: [404] });
       if (done(res.status === 404 ? 0 : res.body.count)) return true;
       if (Date.now() + pause > deadline) return false;
-      await sleep(pause);
+      await this.http.pause(pause, 'a wait for the index to show a write');
       pause = Math.min(5000, pause * 2);
     }
   }

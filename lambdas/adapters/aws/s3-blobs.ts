@@ -20,9 +20,18 @@ const isMissing = (e: unknown) => {
 };
 
 /** The object's bytes and type; null when it is missing. */
-async function getObject(client: S3Client, Bucket: string, Key: string) {
+/**
+ * An object's bytes, type and metadata; null when it is missing. Past `maxBytes` (its
+ * Content-Length, known before the body is read) the body is left unread: `oversized` says its size.
+ */
+async function getObject(client: S3Client, Bucket: string, Key: string, maxBytes = Number.POSITIVE_INFINITY) {
   try {
     const res = await client.send(new GetObjectCommand({ Bucket, Key }));
+    const size = res.ContentLength ?? 0;
+    if (size > maxBytes) {
+      (res.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return { bytes: Buffer.alloc(0), type: res.ContentType, metadata: res.Metadata, oversized: size };
+    }
     return {
       bytes: Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array()),
       type: res.ContentType,
@@ -53,9 +62,11 @@ export class S3BlobStore implements BlobStore {
     return key;
   }
 
-  async readLanded(key: string) {
-    const found = await getObject(this.opts.client, this.opts.bucket, this.landed(key));
-    return found && { bytes: found.bytes, contentType: found.type ?? null, metadata: found.metadata ?? {} };
+  async readLanded(key: string, opts: { maxBytes?: number } = {}) {
+    const found = await getObject(this.opts.client, this.opts.bucket, this.landed(key), opts.maxBytes);
+    if (!found) return null;
+    const landed = { bytes: found.bytes, contentType: found.type ?? null, metadata: found.metadata ?? {} };
+    return found.oversized === undefined ? landed : { ...landed, oversized: found.oversized };
   }
 
   async deleteLanded(key: string) {

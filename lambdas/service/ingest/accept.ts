@@ -87,3 +87,35 @@ export async function acceptUnreadable(
   await ctx.store.forProject(project.id).putDocument(failed);
   return failed;
 }
+
+/** Megabytes, to one decimal where it matters, for a reason a person reads. */
+const megabytes = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
+
+/**
+ * A landed file too large to read (its size known from its notification or its HEAD, before a
+ * byte of it is read): recorded as a failed document with the reason, under the name it arrived
+ * with, its chunks removed. Its content is unknown, so it has no content hash.
+ */
+export async function acceptOversized(
+  ctx: Context,
+  project: ProjectRecord,
+  input: Omit<DocumentInput, 'bytes'>,
+  size: number,
+  fixedId?: string,
+) {
+  const error = `the file is ${megabytes(size)}; a file may be at most ${megabytes(ctx.settings.maxUploadBytes)}`;
+  const failed = documentRecord(
+    { ...input, bytes: Buffer.alloc(0) },
+    {
+      existing: await findExisting(ctx, project.id, { ...input, bytes: Buffer.alloc(0) }),
+      fixedId,
+      now: ctx.iso(),
+      hash: '',
+    },
+    { content_type: input.content_type ?? 'application/octet-stream', status: 'failed', error, chunks: 0 },
+  );
+  failed.bytes = size;
+  await indexOf(ctx, project).deleteDocument(failed.id);
+  await ctx.store.forProject(project.id).putDocument(failed);
+  return failed;
+}

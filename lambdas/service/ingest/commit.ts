@@ -1,8 +1,10 @@
 import type { DocumentRecord, DocumentStatus, ProjectRecord } from '../../core/model';
+import { OutOfTime } from '../../core/time-budget';
 import type { Context } from '../context';
 import { addUsage } from '../limits';
 import { indexOf } from '../search';
 import type { Webhooks } from '../webhooks';
+import { dropCheckpoints } from './embed';
 import { failureMessage, textKey } from './model';
 import { type Prepared, readChunks } from './prepare';
 
@@ -53,6 +55,10 @@ export async function commit(
           ),
         ]
       : await index.replaceDocuments(toIndex.map((p) => ({ documentId: p.doc.id, chunks: p.chunks })));
+  // the index could not be written before the invocation's end: nothing is settled, the documents
+  // stay `processing`, and the next delivery writes them again from the embeddings kept
+  const cut = errors.find((e) => e instanceof OutOfTime);
+  if (cut) throw cut;
   for (const [i, p] of toIndex.entries()) {
     if (errors[i] != null) fail(p.doc, errors[i]);
     else
@@ -80,6 +86,8 @@ export async function commit(
   }
   if (documents > 0) await addUsage(ctx, projectId, { documents, bytes });
   for (const [i, d] of done.entries()) if (!d) await standDown(ctx, project, outcomes[i].doc.id);
+  // settled (or left to a newer version): the embedding steps kept for this run are done with
+  for (const p of readable) await dropCheckpoints(ctx, projectId, p.checkpoints);
   return done.filter((d) => d !== null);
 }
 
@@ -101,5 +109,6 @@ async function standDown(ctx: Context, project: ProjectRecord, id: string) {
     const again = await readChunks(ctx, project.id, current);
     await blobs.put(textKey(id), again.text, 'text/plain');
     await index.replaceDocument(id, again.chunks);
+    await dropCheckpoints(ctx, project.id, again.checkpoints);
   }
 }

@@ -3,7 +3,7 @@ import type { DocumentRecord, ProjectRecord } from '../../core/model';
 import type { Context } from '../context';
 import { publicDocument } from '../document-view';
 import type { Webhooks } from '../webhooks';
-import { accept, acceptUnreadable } from './accept';
+import { accept, acceptOversized, acceptUnreadable } from './accept';
 import { commit } from './commit';
 import type { DocumentInput, IngestMode } from './model';
 import { prepare } from './prepare';
@@ -74,7 +74,23 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     }
   }
 
-  return { processDocuments, ingest, ingestUnattended };
+  /**
+   * A landed file too large to read, refused from its size alone: a failed document with the
+   * reason where it has a name to keep it under (its drop path, or its upload's document id).
+   */
+  async function refuseOversized(
+    project: ProjectRecord,
+    input: Omit<DocumentInput, 'bytes'>,
+    size: number,
+    fixedId?: string,
+  ) {
+    if (!input.external_id && !fixedId) return null;
+    const failed = await acceptOversized(ctx, project, input, size, fixedId);
+    webhooks.documentFinished(project.id, failed, project);
+    return failed;
+  }
+
+  return { processDocuments, ingest, ingestUnattended, refuseOversized };
 }
 
 export type Ingest = ReturnType<typeof makeIngest>;

@@ -2,13 +2,14 @@ import { ExtractionError } from '../../core/errors';
 import type { SupportedType } from '../../core/formats/detect';
 import { newId } from '../../core/ids';
 import type { Chunk, DocumentRecord } from '../../core/model';
+import { OutOfTime } from '../../core/time-budget';
 import type { Context } from '../context';
-import { embedChunks } from '../search';
+import { embedResumable } from './embed';
 import { originalKey } from './model';
 
 /** A document read and cut into chunks, ready to be written; or why it could not be. */
 export type Prepared =
-  | { doc: DocumentRecord; title: string; chunks: Chunk[]; text: Buffer }
+  | { doc: DocumentRecord; title: string; chunks: Chunk[]; text: Buffer; checkpoints: string[] }
   | { doc: DocumentRecord; error: unknown };
 
 const waiting = (d: DocumentRecord | null): d is DocumentRecord => d?.status === 'queued' || d?.status === 'processing';
@@ -17,7 +18,9 @@ const waiting = (d: DocumentRecord | null): d is DocumentRecord => d?.status ===
  * Step 2 of ingestion, for documents of one project as last read: marks the waiting ones
  * `processing` (each only while it still holds the content it was read with: one replaced or
  * deleted since is left to its newer state), then reads each one's original and cuts it into
- * chunks, embedded where an embedder is configured. Each succeeds or fails on its own.
+ * chunks, embedded where an embedder is configured. Each succeeds or fails on its own, except
+ * when the invocation runs out of time: then the whole run stops (OutOfTime) and the documents
+ * stay `processing`, for the next delivery to resume from the embeddings kept so far.
  */
 export async function prepare(ctx: Context, projectId: string, docs: (DocumentRecord | null)[]): Promise<Prepared[]> {
   const todo = docs.filter(waiting);
@@ -30,7 +33,7 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
       patch: { status: 'processing', updated_at: started },
     })),
   );
-  return Promise.all(
+  const prepared: Prepared[] = await Promise.all(
     marked
       .filter((d) => d !== null)
       .map((doc) =>
@@ -40,9 +43,15 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
         ),
       ),
   );
+  const cut = prepared.find((p) => 'error' in p && p.error instanceof OutOfTime);
+  if (cut && 'error' in cut) throw cut.error;
+  return prepared;
 }
 
-/** Reads a document's stored original and cuts it into chunks, embedded where an embedder is configured. */
+/**
+ * Reads a document's stored original and cuts it into chunks, embedded where an embedder is
+ * configured (resuming from the steps kept by an earlier run; `checkpoints` names them).
+ */
 export async function readChunks(ctx: Context, projectId: string, doc: DocumentRecord) {
   const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
   if (!blob) throw new ExtractionError('the original file is missing');
@@ -62,17 +71,18 @@ export async function readChunks(ctx: Context, projectId: string, doc: DocumentR
     url: doc.url,
     tags: doc.tags,
   }));
-  const vectors = await embedChunks(
+  const embedded = await embedResumable(
     ctx,
     projectId,
+    doc,
     chunks.map((c) => [c.title, c.section, c.text].filter(Boolean).join('\n')),
   );
-  if (vectors) {
+  if (embedded) {
     chunks.forEach((c, i) => {
-      c.vector = vectors[i];
+      c.vector = embedded.vectors[i];
     });
   }
-  return { title, chunks, text: Buffer.from(parsed.text) };
+  return { title, chunks, text: Buffer.from(parsed.text), checkpoints: embedded?.checkpoints ?? [] };
 }
 
 function firstLine(text: string): string {
