@@ -58,7 +58,7 @@ globalThis.awslambda = {
   },
 };
 const { handler } = require(process.argv[2]);
-const context = { functionName: 'oprag-test', awsRequestId: 'req', getRemainingTimeInMillis: () => 29000 };
+const context = { functionName: 'oprag-test', awsRequestId: 'req', getRemainingTimeInMillis: () => 600_000 }; // the worker's 10 minutes; the API functions take less of it
 async function invoke(event) {
   if (!handler.streamed) return handler(event, context);
   const pieces = [];

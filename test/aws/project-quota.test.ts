@@ -58,6 +58,8 @@ describe('the project quota of a company, on DynamoDB (dynalite)', () => {
       index: new SqliteSearchIndex(indexDir),
       generator: new ExtractiveGenerator(),
       embedder: null,
+      // the worker's jobs (a project's purge) run as soon as a request queues them
+      jobs: { enqueueJob: async (job) => void (await home.services.jobs.run(job)) },
     });
     delete process.env.OPRAG_MAX_PROJECTS_PER_COMPANY;
     const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
