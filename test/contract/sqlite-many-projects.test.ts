@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { poolSize } from '../../lambdas/adapters/local/sqlite-pool-size';
 import { newId } from '../../lambdas/core/ids';
@@ -94,4 +95,25 @@ test('counts are remembered per project: another project counts its own chunks',
   const other = await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 });
   expect(other.documentFrequency.zebra).toBe(0);
   expect(other.hits).toEqual([]);
+});
+
+test('a new project file is a private, current, empty index in WAL mode', async () => {
+  const a = newId('project');
+  await index.createProject(a);
+  expect(statSync(index.file(a)).mode & 0o777).toBe(0o600);
+  const db = new Database(index.file(a), { readonly: true });
+  try {
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    expect(db.prepare('SELECT count(*) AS n FROM chunks').get()).toEqual({ n: 0 });
+  } finally {
+    db.close();
+  }
+  const doc = newId('document');
+  await index.forProject(a).replaceDocument(doc, [chunk(doc, 0, 'a zebra crossing')]);
+  const found = await index.forProject(a).search({ terms: queryTerms('zebra'), topK: 5 });
+  expect(found.hits.map((h) => h.text)).toEqual(['a zebra crossing']);
+  // creating it again keeps what it holds
+  await index.createProject(a);
+  expect(await index.forProject(a).chunkCount()).toBe(1);
 });

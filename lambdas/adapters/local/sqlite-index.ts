@@ -8,7 +8,7 @@ import { openPrivateDatabase, privateDir } from './private-files';
 import { stmt } from './sqlite-index-write';
 import { poolSize } from './sqlite-pool-size';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
-import { openIndexFile } from './sqlite-schema';
+import { createIndexFile, openIndexFile } from './sqlite-schema';
 import type { RecentSearch, SearchState } from './sqlite-search';
 import { WriteThread } from './sqlite-write-thread';
 
@@ -65,7 +65,9 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   async createProject(projectId: string): Promise<string> {
     if (!isId('project', projectId)) throw new Error('invalid project id for the index');
     // the file and its schema, without taking a place in the pool from a project in use
-    if (!this.open.has(projectId)) openIndexFile(this.file(projectId)).close();
+    if (this.exists(projectId)) {
+      if (!this.open.has(projectId)) openIndexFile(this.file(projectId)).close();
+    } else createIndexFile(this.file(projectId));
     return 'local';
   }
 
