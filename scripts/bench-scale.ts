@@ -13,7 +13,7 @@
  *   npm run bench:scale -- [--tenants 100,1000] [--docs 30] [--in-flight 8] [--duration 20]
  *                          [--warmup 5] [--eval-data ../shared/eval-data] [--json] [--keep]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readCorpus, readQueries } from '../lambdas/client/beir';
@@ -65,6 +65,26 @@ function serverResources(pid: number) {
   return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, openFiles: readdirSync(`/proc/${pid}/fd`).length };
 }
 
+/** The server's open files by kind: project databases, their logs and shared memory, sockets, the rest. */
+function openFileKinds(pid: number) {
+  const kinds: Record<string, number> = {};
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const kind = /\/projects\/prj_[^/]*\.db(-wal|-shm)?$/.test(target)
+      ? `project${/-(wal|shm)$/.exec(target)?.[0] ?? '.db'}`
+      : /control\.db/.test(target)
+        ? 'control'
+        : (/^(socket|pipe|anon_inode)/.exec(target)?.[1] ?? 'other');
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
 /** Bytes held by the `-wal` files of the project indexes. */
 function walBytes(dataDir: string) {
   const dir = join(dataDir, 'projects');
@@ -87,6 +107,7 @@ interface Figures {
   peakRssMb: number;
   openFiles: number;
   walMb: number;
+  openFileKinds: Record<string, number>;
 }
 
 async function run(tenants: number, corpus: { _id: string; title?: string; text: string }[], questions: string[]) {
@@ -152,6 +173,7 @@ async function run(tenants: number, corpus: { _id: string; title?: string; text:
     await new Promise((r) => setTimeout(r, duration * 1000));
     const resources = serverResources(pid);
     const wal = walBytes(dataDir);
+    const kinds = openFileKinds(pid);
     measuring = false;
     const window = (performance.now() - m0) / 1000;
     stop = true;
@@ -171,6 +193,7 @@ async function run(tenants: number, corpus: { _id: string; title?: string; text:
       peakRssMb: resources.peakRssMb,
       openFiles: Math.max(openFiles, resources.openFiles),
       walMb: wal / 2 ** 20,
+      openFileKinds: kinds,
     } satisfies Figures;
   } finally {
     await stopServerProcess(server.child);
@@ -209,6 +232,10 @@ async function main() {
     console.log(
       `| ${r.tenants} | ${f(r.createSeconds, 1)} | ${f(r.ingestSeconds, 1)} | ${r.chats} | ${f(r.p50, 1)} / ${f(r.p95, 1)} / ${f(r.p99, 1)} | ${f(r.reqPerSecond)} | ${f(r.rssMb)} / ${f(r.peakRssMb)} | ${r.openFiles} | ${f(r.walMb, 1)} |`,
     );
+  }
+  for (const r of results) {
+    const kinds = Object.entries(r.openFileKinds).map(([k, n]) => `${k} ${n}`);
+    console.log(`open files at the end, ${r.tenants} tenants: ${kinds.join(', ')}`);
   }
   console.log(
     `${large.tenants} vs ${small.tenants} tenants: p50 ${f(ratios.p50, 2)}×, p95 ${f(ratios.p95, 2)}×, p99 ${f(ratios.p99, 2)}×, req/s ${f(ratios.reqPerSecond, 2)}×`,

@@ -10,13 +10,15 @@ import { totalmem } from 'node:os';
  * schema and the prepared statements; a project of a few hundred chunks holds a few hundred KB).
  * Its write connection is opened for a write and closed once the project's writes are over.
  *
- * The index takes at most a quarter of the process's open-file limit and at most 768 files, and
+ * The index takes at most a quarter of the process's open-file limit and at most 720 files, and
  * at most 1/32 of the machine's memory and at most 256 MB; the pool is what fits in both, and at
- * least 16. With a limit of 20,000 files and 24 GB of memory: 256 projects, 768 files.
+ * least 16. With a limit of 20,000 files and 24 GB of memory: 240 projects, 720 files. Beside them the
+ * process holds the write thread's connections (16 projects), the blob store's (16) and its own
+ * files and sockets: about 950 open files in all.
  */
 export const FILES_PER_PROJECT = 3;
 export const MEMORY_PER_PROJECT = 2 ** 20;
-const MAX_FILES = 768;
+const MAX_FILES = 720;
 const MAX_MEMORY = 256 * 2 ** 20;
 const MIN_POOL = 16;
 
