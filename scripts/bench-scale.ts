@@ -5,10 +5,11 @@
  * with a fresh data directory: `--tenants` projects are created through the API (timed), each
  * gets `--docs` documents of SciFact and Climate-FEVER (read from ../shared/eval-data, never
  * copied), then `--in-flight` loops send `POST /v1/chat` to random projects with each project's
- * own key for `--warmup` seconds (not counted) and `--duration` seconds (measured). Reports the
- * chat latency p50/p95/p99, requests per second, the server's RSS and peak RSS, its open files
- * (its /proc/<pid>/fd, the highest seen while measuring), the bytes of `-wal` files in its data
- * directory, and the ratios between the largest and the smallest tenant count.
+ * own key, once the server is idle again, for `--warmup` seconds (not counted) and `--duration`
+ * seconds (measured). Reports the chat latency p50/p95/p99, requests per second, the server's
+ * RSS and peak RSS, its open files (its /proc/<pid>/fd, the highest seen while measuring, and
+ * by kind at the end), the bytes of `-wal` files in its data directory, and the ratios between
+ * the largest and the smallest tenant count.
  *
  *   npm run bench:scale -- [--tenants 100,1000] [--docs 30] [--in-flight 8] [--duration 20]
  *                          [--warmup 5] [--eval-data ../shared/eval-data] [--json] [--keep]
@@ -85,6 +86,26 @@ function openFileKinds(pid: number) {
   return kinds;
 }
 
+/** The server's CPU time so far (ms, all threads), from /proc/<pid>/stat. */
+function cpuMs(pid: number) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
+/**
+ * Waits until the server is idle (under 5 % of a core over two half seconds in a row, at most two
+ * minutes): after the last document is ready, each project's index is still tidied in the
+ * background, which would otherwise fall inside the measured window.
+ */
+async function quiet(pid: number) {
+  let calm = 0;
+  for (let i = 0; i < 240 && calm < 2; i++) {
+    const before = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 500));
+    calm = cpuMs(pid) - before < 25 ? calm + 1 : 0;
+  }
+}
+
 /** Bytes held by the `-wal` files of the project indexes. */
 function walBytes(dataDir: string) {
   const dir = join(dataDir, 'projects');
@@ -148,6 +169,7 @@ async function run(tenants: number, corpus: { _id: string; title?: string; text:
     }
     const ingestSeconds = (performance.now() - t0) / 1000;
     log(`${uploads.length} documents ready in ${ingestSeconds.toFixed(1)} s`);
+    await quiet(pid);
 
     // chats to random projects; only those sent and answered inside the measured window count
     const latencies: number[] = [];

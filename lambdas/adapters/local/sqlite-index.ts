@@ -109,7 +109,10 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     return db;
   }
 
-  /** Writes settled per project: a remembered count is trusted across connections only while this stays. */
+  /**
+   * Per project, a number that moves when a write starts and again when it ends: a remembered
+   * count is trusted on another connection only while it stays where it was when counting began.
+   */
   private readonly generations = new Map<string, number>();
 
   /**
@@ -239,8 +242,8 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
    * remembered until the project's file changes (its data version, as the reading connection
    * sees it, moves with every commit of another connection, the writers' included). The counts
    * outlive the connection: a project whose connection left the pool finds them again when it
-   * is reopened, as long as no write of this index settled meanwhile nor was running when they
-   * were first counted, and its files look as they did then (another process's commit changes
+   * is reopened, as long as no write of this index ran meanwhile nor was running when they were
+   * first counted, and its files look as they did then (another process's commit changes
    * them). A reopened project then reads only the pages its search needs.
    */
   searchState(projectId: string): SearchState {
