@@ -99,7 +99,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
         // emptying the log changes the files, not the data: what was remembered still holds
         const remembered = this.matchCounts.get(oldest);
         const holds = remembered !== undefined && this.unchangedSince(oldest, remembered);
-        truncateWal(handle);
+        if (hasLog(this.file(oldest))) truncateWal(handle); // an empty one costs nothing to keep
         handle.close();
         this.writers.get(oldest)?.close();
         this.writers.delete(oldest);
@@ -331,6 +331,11 @@ interface RememberedCounts {
   /** the project's generation when counting began (see `queue`) */
   generation: number;
   signature: string;
+}
+
+/** Whether the project's write-ahead log holds anything. */
+function hasLog(file: string): boolean {
+  return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
 }
 
 /**
