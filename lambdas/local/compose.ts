@@ -34,7 +34,8 @@ export function composeLocal(
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
-  const blobs = new FsBlobStore(join(dataDir, 'blobs'), 64, join(dataDir, 'drop'));
+  // a project's small blobs are read and written while it ingests: a few open at a time are enough
+  const blobs = new FsBlobStore(join(dataDir, 'blobs'), 16, join(dataDir, 'drop'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
   // documents are read off the event loop, in threads with a heap limit and a deadline
   const reader = new ParsePool({ limits: settings.readLimits, workers: settings.readWorkers, logger });

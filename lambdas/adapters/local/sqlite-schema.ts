@@ -1,5 +1,8 @@
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { openPrivateDatabase } from './private-files';
+import { FILE_MODE, openPrivateDatabase } from './private-files';
 import { backfillTerms } from './sqlite-index-write';
 
 /**
@@ -72,4 +75,44 @@ export function openIndexFile(file: string): Database.Database {
     })();
   }
   return db;
+}
+
+/** The bytes of an empty index file at the current schema version, made once per process. */
+let emptyIndex: Buffer | null = null;
+
+function emptyIndexBytes(): Buffer {
+  if (emptyIndex) return emptyIndex;
+  const dir = mkdtempSync(join(tmpdir(), 'oprag-index-'));
+  try {
+    const file = join(dir, 'empty.db');
+    openIndexFile(file).close(); // the last connection's close folds the log into the file
+    emptyIndex = readFileSync(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return emptyIndex;
+}
+
+/**
+ * Creates a new project's file as a copy of an empty index (in WAL mode, at the current schema
+ * version): one write and one sync instead of the journal switch, the schema's statements and a
+ * checkpoint, each with its own syncs. Written beside the file and renamed over it, so a crash
+ * leaves no half-written index; a file that already exists is only brought up to date.
+ */
+export function createIndexFile(file: string): void {
+  const bytes = emptyIndexBytes();
+  const partial = `${file}.${process.pid}.new`;
+  const fd = openSync(partial, 'wx', FILE_MODE);
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(partial, file);
+  } catch (e) {
+    rmSync(partial, { force: true });
+    throw e;
+  }
 }

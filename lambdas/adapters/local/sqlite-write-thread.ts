@@ -105,6 +105,20 @@ export class WriteThread {
   }
 }
 
+/**
+ * A connection leaving the thread's pool: its project's log copied into the file and emptied
+ * first, without waiting (a connection of the loop at work on the file keeps it for later).
+ */
+function release(db: Database.Database) {
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // the file was deleted meanwhile
+  }
+  db.close();
+}
+
 /** The thread's side: one connection per project file, the least recently used closed past `maxOpen`. */
 function serve(maxOpen: number) {
   const port = parentPort;
@@ -124,7 +138,7 @@ function serve(maxOpen: number) {
     open.set(file, db);
     if (open.size > maxOpen) {
       const [oldest, handle] = open.entries().next().value as [string, Database.Database];
-      handle.close();
+      release(handle);
       open.delete(oldest);
     }
     return db;
@@ -132,7 +146,8 @@ function serve(maxOpen: number) {
   port.on('message', (request: Request) => {
     let reply: Reply;
     if ('close' in request) {
-      open.get(request.close)?.close();
+      const db = open.get(request.close);
+      if (db?.open) db.close(); // a deleted project's file: nothing to keep
       open.delete(request.close);
       reply = { id: request.id, errors: [] };
     } else {
