@@ -11,7 +11,7 @@ import { readCorpus, readQrels, readQueries } from './beir';
 import { withThrowawayServer } from './throwaway-server';
 
 /** The retrieve route's largest `top_k` (API.md): Recall is measured at this depth when it is below 100. */
-export const RETRIEVE_TOP_K_MAX = 50;
+export const RETRIEVE_TOP_K_MAX = 100;
 
 export interface EvalOptions {
   dataset: string;
