@@ -75,8 +75,8 @@ export class BedrockModels {
     this.ids = { embed: props.embed, generate: props.generate };
     const stack = Stack.of(scope);
     this.statements = {
-      embed: statementsFor(stack, parseModelId(props.embed), props.profileRegions),
-      generate: statementsFor(stack, parseModelId(props.generate), props.profileRegions),
+      embed: statementsFor(stack, parseModelId(props.embed), EMBED_ACTIONS, props.profileRegions),
+      generate: statementsFor(stack, parseModelId(props.generate), GENERATE_ACTIONS, props.profileRegions),
     };
     for (const [name, id] of [
       ['Embed', props.embed],
@@ -108,7 +108,8 @@ export class BedrockModels {
   }
 
   private grantInvoke(grantee: iam.IGrantable, model: keyof BedrockModelIds): iam.Grant {
-    // Converse is authorised by bedrock:InvokeModel on the model (or profile) it calls
+    // Converse is authorised by bedrock:InvokeModel on the model (or profile) it calls, and
+    // ConverseStream by bedrock:InvokeModelWithResponseStream
     const grants = this.statements[model].map((s) =>
       iam.Grant.addToPrincipal({
         grantee,
@@ -121,12 +122,17 @@ export class BedrockModels {
   }
 }
 
+/** Embeddings are one InvokeModel call each. */
+const EMBED_ACTIONS = ['bedrock:InvokeModel'];
+/** Answers: Converse for a whole answer, ConverseStream for a streamed one. */
+const GENERATE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
+
 function statementsFor(
   stack: Stack,
   model: ParsedModelId,
+  actions: string[],
   profileRegions?: readonly string[],
 ): iam.PolicyStatementProps[] {
-  const actions = ['bedrock:InvokeModel'];
   const foundationArn = (region: string) =>
     stack.formatArn({
       service: 'bedrock',

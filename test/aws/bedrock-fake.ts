@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { EventStreamCodec } from '@smithy/core/event-streams';
 
 export interface BedrockCall {
   method: string;
@@ -16,6 +17,11 @@ export interface BedrockReply {
   body: unknown;
   /** answer after this many milliseconds */
   delayMs?: number;
+  /**
+   * an event stream instead of `body`: each frame is written on its own; a promise in the list
+   * holds the frames after it until it settles
+   */
+  frames?: (Uint8Array | Promise<unknown>)[];
 }
 
 /**
@@ -48,7 +54,17 @@ export class FakeBedrock {
         };
         this.calls.push(call);
         const reply = this.respond(call, this.calls.length);
-        setTimeout(() => {
+        setTimeout(async () => {
+          if (reply.frames) {
+            res.writeHead(reply.status ?? 200, { 'content-type': 'application/vnd.amazon.eventstream' });
+            for (const frame of reply.frames) {
+              if (frame instanceof Uint8Array) res.write(frame);
+              else await frame;
+            }
+            this.inFlight--;
+            res.end();
+            return;
+          }
           this.inFlight--;
           res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
           res.end(JSON.stringify(reply.body));
@@ -112,4 +128,47 @@ export function converseReply(
       metrics: { latencyMs: 412 },
     },
   };
+}
+
+const codec = new EventStreamCodec(
+  (bytes) => new TextDecoder().decode(bytes),
+  (text) => new TextEncoder().encode(text),
+);
+
+/** One message of the AWS event-stream encoding: `:message-type` event or exception, a JSON payload. */
+function frame(kind: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
+  return codec.encode({
+    headers: {
+      ':message-type': { type: 'string', value: kind },
+      [kind === 'event' ? ':event-type' : ':exception-type']: { type: 'string', value: type },
+      ':content-type': { type: 'string', value: 'application/json' },
+    },
+    body: new TextEncoder().encode(JSON.stringify(payload)),
+  });
+}
+
+/** A ConverseStream event (`messageStart`, `contentBlockDelta`, `messageStop`, `metadata`...). */
+export const streamEvent = (type: string, payload: unknown) => frame('event', type, payload);
+
+/** An error inside a ConverseStream answer (`modelStreamErrorException`, `throttlingException`...). */
+export const streamException = (type: string, payload: unknown) => frame('exception', type, payload);
+
+/**
+ * A ConverseStream answer as the API reference documents its events: `messageStart`, one
+ * `contentBlockDelta` per piece of text, `contentBlockStop`, `messageStop` and `metadata`.
+ */
+export function converseStreamFrames(
+  pieces: string[],
+  { inputTokens = 120, outputTokens = 30, stopReason = 'end_turn' } = {},
+): Uint8Array[] {
+  return [
+    streamEvent('messageStart', { role: 'assistant' }),
+    ...pieces.map((text) => streamEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text } })),
+    streamEvent('contentBlockStop', { contentBlockIndex: 0 }),
+    streamEvent('messageStop', { stopReason }),
+    streamEvent('metadata', {
+      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      metrics: { latencyMs: 412 },
+    }),
+  ];
 }

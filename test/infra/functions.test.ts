@@ -136,7 +136,16 @@ describe('OpragFunction', () => {
       );
     const routed = (name: string) => bedrock(name).filter((s) => s.Condition);
 
-    for (const name of fns.keys()) for (const s of bedrock(name)) expect(s.Action).toBe('bedrock:InvokeModel');
+    // the embedding model is invoked; the answer model is invoked or streamed (Converse, ConverseStream)
+    for (const name of fns.keys()) {
+      for (const s of bedrock(name)) {
+        const answers = s.Condition !== undefined || asArray(s.Resource).some((r) => key(r) === key(PROFILE));
+        expect(asArray(s.Action)).toEqual(
+          answers ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] : ['bedrock:InvokeModel'],
+        );
+      }
+    }
+    expect(bedrock('documents').flatMap((s) => asArray(s.Action))).toEqual(['bedrock:InvokeModel']);
     expect(direct('query')).toEqual(new Set([EMBED, PROFILE].map(key)));
     expect(direct('control')).toEqual(new Set([EMBED, PROFILE].map(key)));
     expect(direct('documents')).toEqual(new Set([key(EMBED)]));

@@ -14,6 +14,7 @@ function render(value: unknown): string {
 }
 
 interface Grant {
+  actions: string[];
   resources: string[];
   condition?: Json;
 }
@@ -29,7 +30,6 @@ function grants(embed: string, generate: string, opts: { stack?: Stack; profileR
   return ofType(resources, 'AWS::IAM::Policy')
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[])
     .map((s) => {
-      expect(s.Action).toBe('bedrock:InvokeModel');
       expect(s.Effect).toBe('Allow');
       const condition = s.Condition
         ? {
@@ -39,7 +39,7 @@ function grants(embed: string, generate: string, opts: { stack?: Stack; profileR
           }
         : undefined;
       // the policy minimizer orders resources: compare them as sets
-      return { resources: asArray(s.Resource).map(render).sort(), condition };
+      return { actions: asArray(s.Action), resources: asArray(s.Resource).map(render).sort(), condition };
     });
 }
 
@@ -49,15 +49,16 @@ const HERE = '{AWS::Region}';
 const profile = (id: string, region = HERE, account = '{AWS::AccountId}') =>
   `arn:{AWS::Partition}:bedrock:${region}:${account}:inference-profile/${id}`;
 const TITAN = 'amazon.titan-embed-text-v2:0';
+/** what embedding needs; answers also stream (ConverseStream) */
+const EMBED = ['bedrock:InvokeModel'];
+const GENERATE = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
 const HAIKU = 'anthropic.claude-haiku-4-5-20251001-v1:0';
 
 describe('BedrockModels', () => {
   it('grants a foundation model id on its ARN in the stack Region only', () => {
     expect(grants(TITAN, 'anthropic.claude-3-haiku-20240307-v1:0')).toEqual([
-      {
-        resources: sorted([fm(HERE, TITAN), fm(HERE, 'anthropic.claude-3-haiku-20240307-v1:0')]),
-        condition: undefined,
-      },
+      { actions: EMBED, resources: [fm(HERE, TITAN)], condition: undefined },
+      { actions: GENERATE, resources: [fm(HERE, 'anthropic.claude-3-haiku-20240307-v1:0')], condition: undefined },
     ]);
   });
 
@@ -65,8 +66,10 @@ describe('BedrockModels', () => {
     const id = `us.${HAIKU}`;
 
     expect(grants(TITAN, id)).toEqual([
-      { resources: sorted([fm(HERE, TITAN), profile(id)]), condition: undefined },
+      { actions: EMBED, resources: [fm(HERE, TITAN)], condition: undefined },
+      { actions: GENERATE, resources: [profile(id)], condition: undefined },
       {
+        actions: GENERATE,
         resources: sorted([HERE, 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'].map((r) => fm(r, HAIKU))),
         condition: { StringEquals: { 'bedrock:InferenceProfileArn': profile(id) } },
       },
@@ -76,7 +79,7 @@ describe('BedrockModels', () => {
   it('grants an EU profile in every EU destination Region', () => {
     const id = `eu.${HAIKU}`;
 
-    const [, routed] = grants(TITAN, id);
+    const [, , routed] = grants(TITAN, id);
 
     expect(routed.resources).toEqual(sorted([HERE, ...PROFILE_DESTINATIONS.eu].map((r) => fm(r, HAIKU))));
     expect(PROFILE_DESTINATIONS.eu).toEqual(
@@ -86,7 +89,7 @@ describe('BedrockModels', () => {
   });
 
   it('grants an APAC profile in the Asia Pacific Regions', () => {
-    const [, routed] = grants(TITAN, `apac.${HAIKU}`);
+    const [, , routed] = grants(TITAN, `apac.${HAIKU}`);
 
     expect(routed.resources).toEqual(sorted([HERE, ...PROFILE_DESTINATIONS.apac].map((r) => fm(r, HAIKU))));
     expect(routed.resources.every((r) => r.includes(':bedrock:ap-') || r.includes(HERE))).toBe(true);
@@ -96,8 +99,10 @@ describe('BedrockModels', () => {
     const id = `global.${HAIKU}`;
 
     expect(grants(TITAN, id)).toEqual([
-      { resources: sorted([fm(HERE, TITAN), profile(id)]), condition: undefined },
+      { actions: EMBED, resources: [fm(HERE, TITAN)], condition: undefined },
+      { actions: GENERATE, resources: [profile(id)], condition: undefined },
       {
+        actions: GENERATE,
         resources: sorted([fm(HERE, HAIKU), fm('', HAIKU)]),
         condition: { StringEquals: { 'bedrock:InferenceProfileArn': profile(id) } },
       },
@@ -108,18 +113,30 @@ describe('BedrockModels', () => {
     const id = `us.${TITAN}`;
 
     const statements = grants(id, `us.${HAIKU}`);
+    const direct = statements.filter((s) => !s.condition);
+    const routed = statements.filter((s) => s.condition);
 
-    expect(statements[0].resources).toEqual(sorted([profile(id), profile(`us.${HAIKU}`)]));
-    expect(
-      statements.slice(1).map((s) => s.resources.includes(fm(HERE, TITAN)) || s.resources.includes(fm(HERE, HAIKU))),
-    ).toEqual([true, true]);
-    expect(statements.slice(1).map((s) => s.condition?.StringEquals['bedrock:InferenceProfileArn'])).toEqual(
-      expect.arrayContaining([profile(id), profile(`us.${HAIKU}`)]),
+    expect(direct).toEqual(
+      expect.arrayContaining([
+        { actions: EMBED, resources: [profile(id)], condition: undefined },
+        { actions: GENERATE, resources: [profile(`us.${HAIKU}`)], condition: undefined },
+      ]),
+    );
+    expect(direct).toHaveLength(2);
+    expect(routed.map((s) => s.resources.includes(fm(HERE, TITAN)) || s.resources.includes(fm(HERE, HAIKU)))).toEqual([
+      true,
+      true,
+    ]);
+    expect(routed.map((s) => [s.actions, s.condition?.StringEquals['bedrock:InferenceProfileArn']])).toEqual(
+      expect.arrayContaining([
+        [EMBED, profile(id)],
+        [GENERATE, profile(`us.${HAIKU}`)],
+      ]),
     );
   });
 
   it('takes the destination Regions of the stage configuration instead of the geography list', () => {
-    const [, routed] = grants(TITAN, `us.${HAIKU}`, { profileRegions: ['us-east-1', 'us-west-2'] });
+    const [, , routed] = grants(TITAN, `us.${HAIKU}`, { profileRegions: ['us-east-1', 'us-west-2'] });
 
     expect(routed.resources).toEqual(sorted([HERE, 'us-east-1', 'us-west-2'].map((r) => fm(r, HAIKU))));
   });
@@ -127,7 +144,7 @@ describe('BedrockModels', () => {
   it('names concrete ARNs in a stack with a known Region, and refuses a Region outside the profile', () => {
     const app = testApp();
     const inUsEast2 = new Stack(app, 'Ohio', { env: { account: '111122223333', region: 'us-east-2' } });
-    const [, routed] = grants(TITAN, `us.${HAIKU}`, { stack: inUsEast2 });
+    const [, , routed] = grants(TITAN, `us.${HAIKU}`, { stack: inUsEast2 });
 
     // a concrete Region leaves no pseudo parameter, and the source Region is not named twice
     expect(routed.resources).toEqual(
