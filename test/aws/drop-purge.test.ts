@@ -4,26 +4,12 @@ process.env.POWERTOOLS_METRICS_NAMESPACE = 'oprag-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
-import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
-import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
-import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { BackgroundJob, IngestQueue, JobQueue } from '../../lambdas/ports';
-import { apiEvent } from './api-event';
-import { MemoryCollection } from './opensearch-memory';
-import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { type AwsTestServers, appCaller, type Call, startAwsServers } from './aws-home';
 import { s3Notification, sqsEvent } from './queue-events';
 
 const BUCKET = 'oprag-drop-purge';
@@ -41,56 +27,29 @@ class InlineJobs implements JobQueue {
 }
 
 describe('S3 drops and project purge (dynalite, s3rver, OpenSearch in memory)', () => {
-  let dynamo: RunningServer;
-  let s3: RunningServer;
-  let collection: MemoryCollection;
+  let servers: AwsTestServers;
   let client: S3Client;
   let home: AwsHome;
   let adminKey: string;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
-  let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let call: Call;
 
   beforeAll(async () => {
-    [dynamo, s3, collection] = await Promise.all([startDynalite(), startS3rver(), MemoryCollection.start()]);
-    const config = readAwsConfig({
-      OPRAG_STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      OPRAG_TABLE_NAME: 'oprag-drop-purge',
-      OPRAG_BUCKET_NAME: BUCKET,
-      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
-      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'memory', endpoint: collection.fake.url }]),
-      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-    });
-    client = s3Client(s3.endpoint);
-    const clients = {
-      dynamo: dynamoClient(dynamo.endpoint),
-      s3: client,
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-      bedrock: new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-    };
-    await createTableForTests(clients.dynamo, config.tableName);
-    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    servers = await startAwsServers(BUCKET);
+    client = servers.s3;
     const jobs = new InlineJobs();
-    home = composeAws(config, clients, {
-      index: collection.searchIndex(),
+    home = composeAws(servers.config, servers.clients, {
+      index: servers.collection.searchIndex(),
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue: new DiscardingQueue(),
       jobs,
     });
     jobs.home = home;
-    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
-    call = async (method, path, key, body) => {
-      const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-    };
+    call = appCaller(home);
     adminKey = (await home.services.keys.createCompany('Drop Co')).api_key.key;
   });
 
-  afterAll(async () => {
-    await Promise.all([dynamo.close(), s3.close(), collection.close()]);
-  });
+  afterAll(async () => servers.close());
 
   async function newProject() {
     const res = await call('POST', '/v1/projects', adminKey, { name: 'tenant' });

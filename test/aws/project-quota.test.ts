@@ -3,76 +3,34 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
-import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
-import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
-import { readAwsConfig } from '../../lambdas/handlers/config';
-import { type AppContext, makeApp } from '../../lambdas/http/app';
-import { apiEvent } from './api-event';
-import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { type AwsTestServers, appCaller, type Call, startAwsServers } from './aws-home';
 
 /**
  * The per-company project quota on the AWS home: DynamoDB on dynalite, the deployment default
  * from OPRAG_MAX_PROJECTS_PER_COMPANY (as the stack sets it), a company's own `max_projects`.
  */
 describe('the project quota of a company, on DynamoDB (dynalite)', () => {
-  let dynamo: RunningServer;
-  let s3: RunningServer;
-  let indexDir: string;
+  let servers: AwsTestServers;
   let home: AwsHome;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
-  let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let call: Call;
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
-    indexDir = mkdtempSync(join(tmpdir(), 'oprag-quota-index-'));
+    servers = await startAwsServers('oprag-quota');
     process.env.OPRAG_MAX_PROJECTS_PER_COMPANY = '2';
-    const config = readAwsConfig({
-      OPRAG_STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      OPRAG_TABLE_NAME: 'oprag-quota',
-      OPRAG_BUCKET_NAME: 'oprag-quota',
-      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
-      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'c1', endpoint: 'http://127.0.0.1:9' }]),
-      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-    });
-    const clients = {
-      dynamo: dynamoClient(dynamo.endpoint),
-      s3: s3Client(s3.endpoint),
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-      bedrock: new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-    };
-    await createTableForTests(clients.dynamo, config.tableName);
-    await clients.s3.send(new CreateBucketCommand({ Bucket: 'oprag-quota' }));
-    // OpenSearch Serverless cannot run here: the index port gets the embedded adapter
-    home = composeAws(config, clients, {
-      index: new SqliteSearchIndex(indexDir),
+    home = composeAws(servers.config, servers.clients, {
+      index: servers.collection.searchIndex(),
       generator: new ExtractiveGenerator(),
       embedder: null,
       // the worker's jobs (a project's purge) run as soon as a request queues them
       jobs: { enqueueJob: async (job) => void (await home.services.jobs.run(job)) },
     });
     delete process.env.OPRAG_MAX_PROJECTS_PER_COMPANY;
-    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
-    call = async (method, path, key, body) => {
-      const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-    };
+    call = appCaller(home);
   });
 
-  afterAll(async () => {
-    await Promise.all([dynamo.close(), s3.close()]);
-    rmSync(indexDir, { recursive: true, force: true });
-  });
+  afterAll(async () => servers.close());
 
   const create = (key: string, name: string) => call('POST', '/v1/projects', key, { name });
 

@@ -4,20 +4,16 @@ process.env.POWERTOOLS_METRICS_NAMESPACE = 'oprag-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
-import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch, sweep } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { BackgroundJob, IngestQueue, JobQueue, ProjectIndex, SearchIndex } from '../../lambdas/ports';
 import { TestClock } from '../helpers/clock';
 import { apiEvent } from './api-event';
-import { MemoryCollection } from './opensearch-memory';
-import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { type AwsTestServers, startAwsServers } from './aws-home';
+import type { MemoryCollection } from './opensearch-memory';
 import { sqsEvent } from './queue-events';
 
 const BUCKET = 'oprag-removals';
@@ -82,8 +78,7 @@ class RecordingJobs implements JobQueue {
 }
 
 describe('removals and waits on the AWS home belong to the worker (dynalite, s3rver, OpenSearch in memory)', () => {
-  let dynamo: RunningServer;
-  let s3: RunningServer;
+  let servers: AwsTestServers;
   let collection: MemoryCollection;
   let client: S3Client;
   let home: AwsHome;
@@ -97,28 +92,10 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
   let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
   beforeAll(async () => {
-    [dynamo, s3, collection] = await Promise.all([startDynalite(), startS3rver(), MemoryCollection.start()]);
-    const config = readAwsConfig({
-      OPRAG_STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      OPRAG_TABLE_NAME: 'oprag-removals',
-      OPRAG_BUCKET_NAME: BUCKET,
-      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
-      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'memory', endpoint: collection.fake.url }]),
-      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-    });
-    client = s3Client(s3.endpoint);
-    const clients = {
-      dynamo: dynamoClient(dynamo.endpoint),
-      s3: client,
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-      bedrock: new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-    };
-    await createTableForTests(clients.dynamo, config.tableName);
-    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    servers = await startAwsServers(BUCKET);
+    ({ collection, s3: client } = servers);
     index = new StallableIndex(collection.searchIndex());
-    home = composeAws(config, clients, {
+    home = composeAws(servers.config, servers.clients, {
       index,
       generator: new ExtractiveGenerator(),
       embedder: null,
@@ -148,7 +125,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
   });
 
   afterAll(async () => {
-    await Promise.all([dynamo.close(), s3.close(), collection.close()]);
+    await servers.close();
   });
 
   async function newProject() {
