@@ -16,12 +16,12 @@ import { apiEvent } from './api-event';
 import { MemoryCollection } from './opensearch-memory';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
 export type Call = (
   method: string,
   path: string,
   key: string,
   body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
 ) => Promise<{ status: number; body: any }>;
 
 export interface AwsTestServers {
