@@ -14,49 +14,16 @@ import type { Context } from 'aws-lambda';
 import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
-import { splitSentences } from '../../lambdas/core/text';
 import { streamingApiHandler } from '../../lambdas/handlers/api';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import type { LambdaStreamingRuntime, ResponseStream } from '../../lambdas/handlers/response-stream';
 import { processBatch } from '../../lambdas/handlers/worker';
-import type { GeneratedPiece, Generator, GeneratorInput, IngestQueue } from '../../lambdas/ports';
+import type { IngestQueue } from '../../lambdas/ports';
+import { ScriptedGenerator } from '../helpers/scripted-generator';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { sqsEvent } from './queue-events';
-
-/** A promise a test resolves by hand. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-/**
- * A generator that writes the first passage's first sentence, cited, and a word of the next one,
- * then waits until the test opens `release` before finishing the second sentence: whatever the
- * function writes before that, it wrote as the answer was being produced.
- */
-class ScriptedGenerator implements Generator {
-  release = gate();
-
-  async generate(input: GeneratorInput) {
-    let text = '';
-    for await (const piece of this.stream(input)) if ('text' in piece) text += piece.text;
-    return { text, units: 0 };
-  }
-
-  async *stream(input: GeneratorInput): AsyncGenerator<GeneratedPiece> {
-    const [first, second] = splitSentences(input.passages[0].text);
-    yield { text: `${first.replace(/\.$/, '')} [1].` };
-    yield { text: ` ${second.split(' ')[0]}` };
-    await this.release.opened;
-    yield { text: ` ${second.split(' ').slice(1).join(' ').replace(/\.$/, '')} [1].` };
-    yield { units: 7 };
-  }
-}
 
 const DELIMITER = Buffer.alloc(8);
 
@@ -170,7 +137,7 @@ describe('the query function behind a response-streaming integration', () => {
     };
     await createTableForTests(clients.dynamo, config.tableName);
     await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    generator = new ScriptedGenerator();
+    generator = new ScriptedGenerator({ units: 7 });
     // OpenSearch Serverless and Bedrock cannot run here: the index is the embedded one, the
     // generator a scripted one that streams
     home = composeAws(config, clients, {

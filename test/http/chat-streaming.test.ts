@@ -1,40 +1,5 @@
-import { splitSentences } from '../../lambdas/core/text';
-import type { GeneratedPiece, Generator, GeneratorInput } from '../../lambdas/ports';
+import { gate, ScriptedGenerator } from '../helpers/scripted-generator';
 import { startTestServer, type TestServer } from '../helpers/server';
-
-/** A promise a test resolves by hand. */
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-/**
- * A generator that writes as a test tells it: the first passage's first sentence, cited, then a
- * word of the next one; then it waits until the test opens `release`, and writes an unsupported
- * sentence and the passage's second sentence.
- */
-class ScriptedGenerator implements Generator {
-  release = gate();
-
-  async generate(input: GeneratorInput) {
-    let text = '';
-    for await (const piece of this.stream(input)) if ('text' in piece) text += piece.text;
-    return { text, units: 0 };
-  }
-
-  async *stream(input: GeneratorInput): AsyncGenerator<GeneratedPiece> {
-    const [first, second] = splitSentences(input.passages[0].text);
-    yield { text: `${first.replace(/\.$/, '')} [1].` };
-    yield { text: ` ${second.split(' ')[0]}` };
-    await this.release.opened;
-    yield { text: ` ${second.split(' ').slice(1).join(' ').replace(/\.$/, '')} [1]. ` };
-    yield { text: 'The moon is made of green cheese [1].' };
-    yield { units: 42 };
-  }
-}
 
 /** Reads Server-Sent Events off a response body as they arrive. */
 class EventReader {
@@ -67,7 +32,7 @@ describe('chat streams as the generator writes', () => {
   let projectId: string;
 
   beforeAll(async () => {
-    generator = new ScriptedGenerator();
+    generator = new ScriptedGenerator({ after: 'The moon is made of green cheese [1].', units: 42 });
     t = await startTestServer({ generator });
     const p = await t.project('streaming');
     key = p.key;
