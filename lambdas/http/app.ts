@@ -1,10 +1,11 @@
 import middy from '@middy/core';
 import type { Context as LambdaContext } from 'aws-lambda';
-import { Forbidden, MethodNotServed, NotFound, OpragError, TooLarge, Unauthorized } from '../core/errors';
+import { Forbidden, MethodNotServed, NotFound, OpragError, Unauthorized } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Logger } from '../ports';
 import type { Principal, Services } from '../service';
 import { type CompanyAccess, grantedCompany, grantedProject, type ProjectAccess } from '../service/access';
+import { type BodyLimits, readBody } from './body';
 import { toErrorResult } from './errors';
 import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
@@ -43,17 +44,11 @@ interface RequestState {
   auditAfterStream?: (status: number) => Promise<void>;
 }
 
-export interface AppOptions {
-  /** the largest document accepted in a request body (the home's `maxBodyBytes` setting) */
-  maxBodyBytes: number;
-  /** the largest file an upload URL takes (the home's `maxUploadBytes`; 100 MB when absent) */
-  maxUploadBytes?: number;
+export interface AppOptions extends BodyLimits {
   /** the public base URL of this API, for upload URLs; derived from the request when absent */
   publicUrl?: string;
   /** where each request and every unexpected error is reported (the home's logger) */
   logger: Logger;
-  /** multipart framing allowed on top of the document size limit */
-  bodySlackBytes?: number;
   /** the dashboard's origin, allowed to call the API from a browser (CORS) */
   corsOrigin?: string;
   /**
@@ -252,40 +247,6 @@ async function authorize(services: Services, request: Request, match: Match) {
     state.access = await services.authorize.project(principal, match.params.project_id, permission);
   }
   if (company) state.access = services.authorize.company(principal, company === 'write');
-}
-
-/**
- * The request's body, at most what the route may carry: a document of `maxBodyBytes` in JSON or
- * multipart, or a whole upload. The local server reads it from the socket only now; API Gateway
- * has delivered it with the event.
- */
-async function readBody(event: ApiEvent, upload: boolean, opts: AppOptions): Promise<Buffer> {
-  const maxUpload = opts.maxUploadBytes ?? 100 * 2 ** 20;
-  const limit = upload ? maxUpload : requestBodyLimit(opts.maxBodyBytes, opts.bodySlackBytes);
-  const body = event.readBody
-    ? await event.readBody(limit, upload)
-    : (event.rawBody ??
-      (event.body ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0)));
-  if (body.length > limit) throw tooLarge(upload, opts);
-  return body;
-}
-
-/** The 413 of a body past its route's limit. */
-export function tooLarge(upload: boolean, opts: Pick<AppOptions, 'maxBodyBytes' | 'maxUploadBytes'>): TooLarge {
-  const maxUpload = opts.maxUploadBytes ?? 100 * 2 ** 20;
-  return new TooLarge(
-    upload
-      ? `the file may be at most ${maxUpload / 2 ** 20} MB`
-      : `the body may hold a document of at most ${opts.maxBodyBytes / 2 ** 20} MB; send larger files through uploads`,
-  );
-}
-
-/**
- * The largest request body read for a document of `maxBodyBytes`: the document base64-encoded in
- * JSON, plus the fields and multipart framing around it. The document's own size is checked after.
- */
-export function requestBodyLimit(maxBodyBytes: number, slackBytes = 256 * 1024): number {
-  return Math.ceil((maxBodyBytes * 4) / 3) + slackBytes;
 }
 
 /**
