@@ -113,7 +113,11 @@ describe('export jobs', () => {
     // a link with B's project in it, or with another secret, is not A's export
     const token = (job.url as string).split('/v1/exports/')[1];
     const [, exportId, secret] = token.split('.');
-    for (const forged of [`${b.id}.${exportId}.${secret}`, `${a.id}.${exportId}.${secret[0] === 'x' ? 'y' : 'x'}${secret.slice(1)}`, 'nonsense']) {
+    for (const forged of [
+      `${b.id}.${exportId}.${secret}`,
+      `${a.id}.${exportId}.${secret[0] === 'x' ? 'y' : 'x'}${secret.slice(1)}`,
+      'nonsense',
+    ]) {
       expect((await fetch(`${t.url}/v1/exports/${forged}`)).status).toBe(404);
     }
     // a viewer cannot export
