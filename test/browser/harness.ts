@@ -55,6 +55,9 @@ export async function signIn(page: Page, url: string, key: string, projectId?: s
   await page.getByLabel('API key').fill(key);
   if (projectId) await page.getByLabel('Project id').fill(projectId);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // signed in once the shell shows: the page has then moved to its start page, so a test's own
+  // navigation that follows is not overtaken by it
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /**

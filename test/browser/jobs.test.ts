@@ -42,6 +42,8 @@ describe('dashboard: golden runs and export jobs in the background (Chromium)', 
   it('shows a run waiting at the chat limit with its progress, and its results once it is done', async () => {
     // one answer a minute: the run answers one question, then waits for the next minute
     await t.admin.request('PATCH', `/v1/projects/${projectId}`, { limits: { chat_per_minute: 1 } });
+    // the minute held still, so the run cannot reach a second answer before the test moves the clock
+    t.clock.freeze(t.clock.nextMinute(1000));
     await page.goto(`${t.url}/#/projects/${projectId}/golden`);
     await page.getByRole('button', { name: 'Run approved' }).click();
     const progress = page.locator('.run-progress');
@@ -50,6 +52,9 @@ describe('dashboard: golden runs and export jobs in the background (Chromium)', 
     await expect(page.getByRole('button', { name: 'Running…' }).isDisabled()).resolves.toBe(true);
     expect(await page.locator('.run-summary').count()).toBe(0);
 
+    // the run has put itself back in the queue for the next minute (the page may show its progress first)
+    await t.server.home.jobs.idle();
+    expect(t.server.home.jobs.held()).toHaveLength(1);
     // the limit lifted and the next minute come: the waiting run goes on, and the page sees it end
     await t.admin.request('PATCH', `/v1/projects/${projectId}`, { limits: { chat_per_minute: null } });
     t.clock.advance(60_000);
@@ -58,6 +63,7 @@ describe('dashboard: golden runs and export jobs in the background (Chromium)', 
     await progress.waitFor({ state: 'detached' });
     expect(await page.locator('.golden-item .result.pass').count()).toBe(3);
     expect(await page.locator('.chart circle').count()).toBe(1);
+    t.clock.resume();
   });
 
   it('starts an export, polls it until ready, and downloads it once from its link', async () => {
