@@ -50,13 +50,20 @@ export async function newPage(browser: Browser, viewport = { width: 1280, height
   return { page, problems };
 }
 
-export async function signIn(page: Page, url: string, key: string, projectId?: string) {
+/** Fills in the sign-in form and submits it, without waiting for what follows (a test of a refusal). */
+export async function submitSignIn(page: Page, url: string, key: string, projectId?: string) {
   await page.goto(`${url}/`);
   await page.getByLabel('API key').fill(key);
   if (projectId) await page.getByLabel('Project id').fill(projectId);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  // signed in once the shell shows: the page has then moved to its start page, so a test's own
-  // navigation that follows is not overtaken by it
+}
+
+/**
+ * Signs in and waits for the shell: the page has then moved to its start page, so a test's own
+ * navigation that follows is not overtaken by it.
+ */
+export async function signIn(page: Page, url: string, key: string, projectId?: string) {
+  await submitSignIn(page, url, key, projectId);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 

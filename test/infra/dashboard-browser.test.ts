@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import type { AppContext } from '../../lambdas/http/app';
 import { makeApp } from '../../lambdas/http/app';
 import { toProxyEvent } from '../../lambdas/local/server';
-import { launch, newPage, signIn } from '../browser/harness';
+import { launch, newPage, signIn, submitSignIn } from '../browser/harness';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { type Json, ofType, synth } from './synth';
 
@@ -232,7 +232,7 @@ describe('the deployed dashboard, cross-origin from its API, in Chromium', () =>
         predicate: (m) => /Content Security Policy|Refused to connect/.test(m.text()),
         timeout: 30_000,
       });
-      await signIn(page, siteUrl, t.adminKey);
+      await submitSignIn(page, siteUrl, t.adminKey);
       await blocked;
 
       expect(problems.join('\n')).toMatch(/Content Security Policy|Refused to connect/);
