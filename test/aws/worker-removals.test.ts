@@ -205,7 +205,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
     expect((await deliver(queued)).batchItemFailures).toEqual([]);
     expect(collection.chunksOf(p.id, doc.id)).toEqual([]);
     expect(await keysUnder(`projects/${p.id}/`)).toEqual([]);
-    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0 });
+    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0, relabels: 0 });
     // a second delivery of the same message finds nothing left to do
     expect((await deliver(queued)).batchItemFailures).toEqual([]);
   });
@@ -255,7 +255,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
         }),
       }),
     ]);
-    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0 });
+    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0, relabels: 0 });
   });
 
   it('the sweep queues again documents stuck in progress and removals whose message was lost', async () => {
@@ -271,7 +271,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
     ingest.inline = false;
     ingest.sent = [];
     // not yet past the threshold: nothing is queued again
-    expect(await sweep(home)).toEqual({ documents: 0, removals: 0 });
+    expect(await sweep(home)).toEqual({ documents: 0, removals: 0, relabels: 0 });
     clock.advance(home.settings.stuckAfterMs + 1000);
     // (documents the wait tests left queued in their own projects are queued again too)
     expect((await sweep(home)).removals).toBe(1);
