@@ -37,7 +37,11 @@ function markers(ctx: Context) {
   };
 }
 
-const labelsOf = (doc: DocumentRecord): ChunkLabels => ({ title: doc.title ?? undefined, url: doc.url, tags: doc.tags });
+const labelsOf = (doc: DocumentRecord): ChunkLabels => ({
+  title: doc.title ?? undefined,
+  url: doc.url,
+  tags: doc.tags,
+});
 
 /**
  * The request's part of a PATCH where the worker owns index writes: the marker is written before
@@ -85,7 +89,7 @@ export async function runRelabel(ctx: Context, projectId: string, documentId: st
   let doc = await records.getDocument(documentId);
   let changed = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    if (!doc || doc.status !== 'ready') {
+    if (doc?.status !== 'ready') {
       await remove(projectId, target);
       return changed;
     }

@@ -201,12 +201,14 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect((await call('POST', '/v1/chat', other.key, { question })).body.citations).toEqual([]);
 
     // the worker's relabel: then the tag filter sees the new tags too, and the chunks hold the new values
-    expect((await processBatch(home, sqsEvent(...queued.map((j) => JSON.stringify(j))))).batchItemFailures).toEqual(
-      [],
-    );
+    expect((await processBatch(home, sqsEvent(...queued.map((j) => JSON.stringify(j))))).batchItemFailures).toEqual([]);
     const filtered = await call('POST', '/v1/chat', p.key, { question, filter: { tags: ['travel'] } });
     expect(filtered.body.grounded).toBe(true);
-    expect(filtered.body.citations[0]).toMatchObject({ document_id: id, title: 'Flights handbook', url: '/kb/flights' });
+    expect(filtered.body.citations[0]).toMatchObject({
+      document_id: id,
+      title: 'Flights handbook',
+      url: '/kb/flights',
+    });
     expect((await call('POST', '/v1/chat', p.key, { question, filter: { tags: ['draft'] } })).body.citations).toEqual(
       [],
     );

@@ -106,7 +106,7 @@ describe('SqsJobQueue', () => {
     }
   });
 
-  it('reads a relabel job back: the project and the document whose chunks get the record\'s labels', () => {
+  it("reads a relabel job back: the project and the document whose chunks get the record's labels", () => {
     const job = { type: 'relabel' as const, project_id: newId('project'), document_id: newId('document') };
     expect(parseQueueMessage(JSON.stringify(job))).toEqual({ type: 'job', job });
   });

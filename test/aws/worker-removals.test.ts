@@ -400,7 +400,7 @@ describe('removals, relabels and waits on the AWS home belong to the worker (dyn
       expect(again.body.document.id).toBe(id);
       const docs = collection.indexes.get(`oprag-${p.id}`) as Map<string, Record<string, unknown>>;
       for (const [key, c] of [...docs]) if (c.document_id === id) docs.delete(key);
-      rewritten.forEach((c, i) => docs.set(`restored-${i}`, c));
+      for (const [i, c] of rewritten.entries()) docs.set(`restored-${i}`, c);
       expect(collection.chunksOf(p.id, id).some((c) => String(c.text).includes('five days'))).toBe(true);
     };
     expect((await deliver(queued)).batchItemFailures).toEqual([]);

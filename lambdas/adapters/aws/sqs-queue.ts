@@ -75,7 +75,8 @@ function parseJob(value: Record<string, unknown>): QueueMessage {
   if (type === 'cleanup' && (isId('document', target) || target === project_id)) {
     return { type: 'job', job: { type, project_id, target: target as string } };
   }
-  if (type === 'relabel' && isId('document', document_id)) return { type: 'job', job: { type, project_id, document_id } };
+  if (type === 'relabel' && isId('document', document_id))
+    return { type: 'job', job: { type, project_id, document_id } };
   return { type: 'invalid', reason: 'the job names no golden run, export, removal or relabel' };
 }
 
