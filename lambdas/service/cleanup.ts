@@ -31,7 +31,7 @@ function cleanups(ctx: Context) {
  * yet written to the index show the title and url of their records, so an answer cites the
  * values a PATCH set from the moment it is answered.
  */
-export function hidingPendingRemovals(ctx: Context, projectId: string, index: ProjectIndex): ProjectIndex {
+export function showingPendingWork(ctx: Context, projectId: string, index: ProjectIndex): ProjectIndex {
   const list = ctx.store.listCleanups?.bind(ctx.store);
   if (!ctx.settings.workerOwnsIndexWrites || !list) return index;
   const search = async (req: Parameters<ProjectIndex['search']>[0]): Promise<SearchResult> => {

@@ -43,6 +43,9 @@ const labelsOf = (doc: DocumentRecord): ChunkLabels => ({
   tags: doc.tags,
 });
 
+const sameLabels = (a: DocumentRecord, b: DocumentRecord) =>
+  JSON.stringify(labelsOf(a)) === JSON.stringify(labelsOf(b));
+
 /**
  * The request's part of a PATCH where the worker owns index writes: the marker is written before
  * the record (a crash between them leaves a relabel of the values the record holds: no harm) and
@@ -96,7 +99,7 @@ export async function runRelabel(ctx: Context, projectId: string, documentId: st
     changed = await index.relabelDocument(doc.id, labelsOf(doc));
     await remove(projectId, target);
     const now = await records.getDocument(documentId);
-    if (!now || now.updated_at === doc.updated_at) return changed;
+    if (!now || (now.content_hash === doc.content_hash && sameLabels(now, doc))) return changed;
     if (now.content_hash !== doc.content_hash) {
       await processAgain(ctx, projectId, now, index);
       return changed;
