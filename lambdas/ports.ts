@@ -337,7 +337,9 @@ export type BackgroundJob =
   | { type: 'golden_run'; project_id: string; run_id: string }
   | { type: 'export'; project_id: string; export_id: string }
   /** removal work a request handed over: `target` is the deleted document, or the purged project */
-  | { type: 'cleanup'; project_id: string; target: string };
+  | { type: 'cleanup'; project_id: string; target: string }
+  /** a document's record has new labels (PATCH) that its indexed chunks are to get */
+  | { type: 'relabel'; project_id: string; document_id: string };
 
 /**
  * Runs background jobs after the request (an in-process runner locally, SQS on AWS). A job is

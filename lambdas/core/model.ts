@@ -68,10 +68,11 @@ export interface ProjectRecord {
  * what a lost or failed message left behind.
  */
 export interface CleanupRecord {
-  kind: 'document' | 'project';
+  /** `labels`: a document's new title, url or tags, written to its record, not yet to its chunks */
+  kind: 'document' | 'project' | 'labels';
   project_id: string;
   company_id: string;
-  /** the document id, or for a purge the project id */
+  /** the document id, for a purge the project id, for labels `labelsTarget(document id)` */
   target: string;
   index_placement: string | null;
   requested_at: string;

@@ -240,12 +240,12 @@ export const SWEEP_EVENT = { oprag: 'sweep' } as const;
 const isSweep = (event: unknown): boolean => (event as { oprag?: unknown } | null)?.oprag === SWEEP_EVENT.oprag;
 
 /**
- * The scheduled sweep: documents stuck queued or processing, and removals not finished, go
+ * The scheduled sweep: documents stuck queued or processing, and removals and relabels not finished, go
  * back on the queue (their messages were lost, or their worker stopped part-way).
  */
 export async function sweep(home: AwsHome) {
   const queued = await home.services.maintenance.sweep();
-  if (queued.documents || queued.removals) logger.info('sweep queued unfinished work again', queued);
+  if (queued.documents || queued.removals || queued.relabels) logger.info('sweep queued unfinished work again', queued);
   return queued;
 }
 

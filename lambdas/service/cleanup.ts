@@ -3,6 +3,7 @@ import type { CleanupRecord, DocumentRecord, ProjectRecord } from '../core/model
 import type { ProjectIndex, SearchResult } from '../ports';
 import type { Context } from './context';
 import { originalKey, textKey } from './ingest/model';
+import { labelsDocument, showingPendingLabels } from './relabel';
 
 /**
  * Removals the worker finishes (the AWS home). A request that deletes a document or purges a
@@ -24,22 +25,27 @@ function cleanups(ctx: Context) {
 }
 
 /**
- * The index a request searches while the worker removes a deleted document: hits of documents
- * still waiting for their removal are left out, so a deleted document answers nothing from the
- * moment its DELETE is answered.
+ * The index a request searches while the worker finishes what requests handed it: hits of
+ * documents still waiting for their removal are left out, so a deleted document answers nothing
+ * from the moment its DELETE is answered; hits of documents whose new labels the worker has not
+ * yet written to the index show the title and url of their records, so an answer cites the
+ * values a PATCH set from the moment it is answered.
  */
-export function hidingPendingRemovals(ctx: Context, projectId: string, index: ProjectIndex): ProjectIndex {
+export function showingPendingWork(ctx: Context, projectId: string, index: ProjectIndex): ProjectIndex {
   const list = ctx.store.listCleanups?.bind(ctx.store);
   if (!ctx.settings.workerOwnsIndexWrites || !list) return index;
   const search = async (req: Parameters<ProjectIndex['search']>[0]): Promise<SearchResult> => {
     const [result, pending] = await Promise.all([index.search(req), list(projectId)]);
     const gone = new Set(pending.filter((c) => c.kind === 'document').map((c) => c.target));
-    if (gone.size === 0) return result;
-    return {
-      ...result,
-      hits: result.hits.filter((h) => !gone.has(h.document_id)),
-      ...(result.denseHits ? { denseHits: result.denseHits.filter((h) => !gone.has(h.document_id)) } : {}),
-    };
+    const kept =
+      gone.size === 0
+        ? result
+        : {
+            ...result,
+            hits: result.hits.filter((h) => !gone.has(h.document_id)),
+            ...(result.denseHits ? { denseHits: result.denseHits.filter((h) => !gone.has(h.document_id)) } : {}),
+          };
+    return showingPendingLabels(ctx, projectId, kept, pending);
   };
   return Object.assign(Object.create(index) as ProjectIndex, { search });
 }
@@ -140,7 +146,7 @@ async function purgeProject(ctx: Context, cleanup: CleanupRecord, index: Project
 /**
  * The scheduled sweep: queues again every document queued or processing for longer than
  * `stuckAfterMs` (its message was lost, or its worker was stopped part-way), and every removal
- * not finished after as long. Returns what it queued.
+ * or relabel not finished after as long. Returns what it queued.
  */
 export async function sweep(ctx: Context) {
   const { store, jobs } = cleanups(ctx);
@@ -162,10 +168,17 @@ export async function sweep(ctx: Context) {
       after = page.next_cursor;
     } while (after);
   }
+  let relabels = 0;
   for (const c of await store.listCleanups()) {
     if (c.requested_at >= before) continue;
+    const labelsOf = labelsDocument(c);
+    if (labelsOf) {
+      await jobs.enqueueJob({ type: 'relabel', project_id: c.project_id, document_id: labelsOf });
+      relabels++;
+      continue;
+    }
     await jobs.enqueueJob({ type: 'cleanup', project_id: c.project_id, target: c.target });
     removals++;
   }
-  return { documents, removals };
+  return { documents, removals, relabels };
 }

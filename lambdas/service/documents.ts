@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { publicDocument } from './document-view';
 import { type DocumentInput, type Ingest, type IngestMode, originalKey, textKey } from './ingest';
 import { checkRate } from './limits';
+import { patchWithRelabel } from './relabel';
 import { indexOf } from './search';
 
 export { publicDocument } from './document-view';
@@ -126,7 +127,8 @@ export function makeDocumentServices(
 
     /**
      * New title, url, tags or metadata, without ingesting again: the record, then every indexed
-     * chunk, so that the next answer cites the new title and url and filters see the new tags. A
+     * chunk, so that the next answer cites the new title and url and filters see the new tags
+     * (where the worker owns index writes, the chunks are the worker's: relabel.ts). A
      * document still being read has no chunks yet to change and would write its old values over
      * the new ones: it is a conflict until it is ready or failed.
      */
@@ -136,18 +138,25 @@ export function makeDocumentServices(
         throw new Conflict('the document is still being processed; change it once it is ready or failed');
       }
       const given = Object.fromEntries(Object.entries(edit).filter(([, v]) => v !== undefined)) as DocumentEdit;
-      const [written] = await ctx.store.forProject(project.id).patchDocuments([
-        {
-          id: doc.id,
-          content_hash: doc.content_hash,
-          patch: { ...given, updated_at: ctx.clock.now().toISOString() },
-        },
-      ]);
-      if (!written) throw new Conflict('the document changed meanwhile; read it again and retry');
+      const write = async () => {
+        const [written] = await ctx.store.forProject(project.id).patchDocuments([
+          {
+            id: doc.id,
+            content_hash: doc.content_hash,
+            patch: { ...given, updated_at: ctx.clock.now().toISOString() },
+          },
+        ]);
+        if (!written) throw new Conflict('the document changed meanwhile; read it again and retry');
+        return written;
+      };
       const { metadata: _, ...labels } = given;
-      if (written.status === 'ready' && Object.keys(labels).length > 0) {
-        await indexOf(ctx, project).relabelDocument(doc.id, labels);
+      const relabel = doc.status === 'ready' && Object.keys(labels).length > 0;
+      // where the worker owns index writes, the record changes now and the chunks in the worker
+      if (relabel && ctx.settings.workerOwnsIndexWrites) {
+        return { document: publicDocument(await patchWithRelabel(ctx, project, doc.id, write)) };
       }
+      const written = await write();
+      if (relabel && written.status === 'ready') await indexOf(ctx, project).relabelDocument(doc.id, labels);
       return { document: publicDocument(written) };
     },
 

@@ -10,6 +10,7 @@ import { makeGoldenServices } from './golden';
 import { makeIngest } from './ingest';
 import { authenticate, makeKeyServices } from './keys';
 import { makeProjectServices } from './projects';
+import { runRelabel } from './relabel';
 import { makeUploadServices } from './uploads';
 import { makeWebhooks } from './webhooks';
 
@@ -54,6 +55,10 @@ export function useCases(ctx: Context) {
           await runCleanup(ctx, job.project_id, job.target);
           return null;
         }
+        if (job.type === 'relabel') {
+          await runRelabel(ctx, job.project_id, job.document_id);
+          return null;
+        }
         await exports.writeExport(job.project_id, job.export_id);
         return null;
       },
@@ -62,11 +67,13 @@ export function useCases(ctx: Context) {
         if (job.type === 'golden_run') await golden.failRun(job.project_id, job.run_id, error);
         // a removal stays written down: the sweeper queues it again
         else if (job.type === 'cleanup') ctx.logger.error('removal failed; the sweeper retries it', { error });
+        // the labels stay marked pending: the sweeper queues the relabel again
+        else if (job.type === 'relabel') ctx.logger.error('relabel failed; the sweeper retries it', { error });
         else await exports.failExport(job.project_id, job.export_id, error);
       },
     },
     audit: makeAuditServices(ctx),
-    /** System path, on a schedule: queues again stuck documents and unfinished removals. */
+    /** System path, on a schedule: queues again stuck documents, unfinished removals and relabels. */
     maintenance: { sweep: () => sweep(ctx) },
     webhooks: { idle: webhooks.idle, pending: webhooks.pending },
   };

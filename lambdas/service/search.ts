@@ -2,7 +2,7 @@ import { DEFAULT_FEEDBACK, type FeedbackParams, feedbackHits, queryExpansion } f
 import { fuseRankings } from '../core/fusion';
 import type { ProjectRecord } from '../core/model';
 import type { ProjectIndex, QueryTerm, SearchRequest, SearchResult } from '../ports';
-import { hidingPendingRemovals } from './cleanup';
+import { showingPendingWork } from './cleanup';
 import type { Context } from './context';
 import { addUsage } from './limits';
 
@@ -13,7 +13,7 @@ export interface SearchFilter {
 
 /** The index of a project, where its placement says it lives. */
 export function indexOf(ctx: Context, project: Pick<ProjectRecord, 'id' | 'index_placement'>): ProjectIndex {
-  return hidingPendingRemovals(ctx, project.id, ctx.index.forProject(project.id, project.index_placement));
+  return showingPendingWork(ctx, project.id, ctx.index.forProject(project.id, project.index_placement));
 }
 
 /**

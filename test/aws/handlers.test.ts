@@ -21,7 +21,7 @@ import type { AwsConfig } from '../../lambdas/handlers/config';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
-import type { IngestQueue } from '../../lambdas/ports';
+import type { BackgroundJob, IngestQueue, JobQueue } from '../../lambdas/ports';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { s3Notification, sqsEvent } from './queue-events';
@@ -34,6 +34,19 @@ class RecordingQueue implements IngestQueue {
   }
 }
 
+/** An in-memory JobQueue: what the functions would have sent the worker through SQS. */
+class RecordingJobs implements JobQueue {
+  sent: BackgroundJob[] = [];
+  async enqueueJob(job: BackgroundJob) {
+    this.sent.push(job);
+  }
+  take() {
+    const out = this.sent;
+    this.sent = [];
+    return out;
+  }
+}
+
 const BUCKET = 'oprag-ingest-test';
 
 describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
@@ -42,6 +55,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   let indexDir: string;
   let home: AwsHome;
   let queue: RecordingQueue;
+  const jobs = new RecordingJobs();
   // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
   let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
   let rawCall: (
@@ -85,6 +99,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue,
+      jobs,
     });
     const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
     bodyCall = async (method, path, key, body) => {
@@ -133,7 +148,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect(chat.body.citations[0]).toMatchObject({ document_id: posted.body.document.id, url: '/kb/travel' });
   });
 
-  it('changes a document on DynamoDB and its chunks at once: the next answer cites the new title and url', async () => {
+  it('changes a document on DynamoDB at once and its chunks in the worker: the next answer cites the new title and url', async () => {
     const p = await newProject();
     const other = await newProject();
     const posted = await call('POST', '/v1/documents', p.key, {
@@ -145,6 +160,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     const id = posted.body.document.id as string;
     await processBatch(home, sqsEvent(JSON.stringify(ingestJob(p.id, id))));
     const before = (await call('GET', `/v1/documents/${id}`, p.key)).body.document;
+    jobs.take();
 
     expect((await call('PATCH', `/v1/projects/${p.id}/documents/${id}`, other.key, { title: 'x' })).status).toBe(404);
     expect((await call('PATCH', `/v1/documents/${id}`, other.key, { title: 'x' })).status).toBe(404);
@@ -152,6 +168,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.type).toBe('invalid_request');
     expect((await call('GET', `/v1/documents/${id}`, p.key)).body.document).toEqual(before);
+    expect(jobs.sent).toEqual([]);
 
     const patched = await call('PATCH', `/v1/documents/${id}`, p.key, {
       title: 'Flights handbook',
@@ -170,12 +187,32 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       status: 'ready',
     });
     expect((await call('GET', `/v1/documents/${id}`, p.key)).body.document).toEqual(patched.body.document);
-    const chat = await call('POST', '/v1/chat', p.key, {
-      question: 'Which class is required for short flights?',
-      filter: { tags: ['travel'] },
-    });
+    const queued = jobs.take();
+    expect(queued).toEqual([{ type: 'relabel', project_id: p.id, document_id: id }]);
+
+    // the worker has not relabelled the chunks yet: answers cite the record's new values all the same
+    const question = 'Which class is required for short flights?';
+    const chat = await call('POST', '/v1/chat', p.key, { question });
     expect(chat.body.grounded).toBe(true);
     expect(chat.body.citations[0]).toMatchObject({ document_id: id, title: 'Flights handbook', url: '/kb/flights' });
+    const retrieved = await call('POST', '/v1/retrieve', p.key, { query: 'economy class flights' });
+    expect(retrieved.body.results[0]).toMatchObject({ document_id: id, title: 'Flights handbook', url: '/kb/flights' });
+    // another project's key sees nothing of it
+    expect((await call('POST', '/v1/chat', other.key, { question })).body.citations).toEqual([]);
+
+    // the worker's relabel: then the tag filter sees the new tags too, and the chunks hold the new values
+    expect((await processBatch(home, sqsEvent(...queued.map((j) => JSON.stringify(j))))).batchItemFailures).toEqual([]);
+    const filtered = await call('POST', '/v1/chat', p.key, { question, filter: { tags: ['travel'] } });
+    expect(filtered.body.grounded).toBe(true);
+    expect(filtered.body.citations[0]).toMatchObject({
+      document_id: id,
+      title: 'Flights handbook',
+      url: '/kb/flights',
+    });
+    expect((await call('POST', '/v1/chat', p.key, { question, filter: { tags: ['draft'] } })).body.citations).toEqual(
+      [],
+    );
+    expect((await call('GET', `/v1/documents/${id}`, p.key)).body.document).toEqual(patched.body.document);
   });
 
   it('records a failed authentication by key prefix in the company audit on DynamoDB, a revoked key with its id', async () => {

@@ -98,9 +98,17 @@ describe('SqsJobQueue', () => {
       { type: 'golden_run', project_id: 'prj_nope', run_id: newId('run') },
       { type: 'export', project_id, export_id: newId('run') },
       { type: 'export', project_id },
+      { type: 'relabel', project_id },
+      { type: 'relabel', project_id, document_id: 'doc_../x' },
+      { type: 'relabel', project_id: 'prj_nope', document_id: newId('document') },
     ]) {
       expect(parseQueueMessage(JSON.stringify(body))).toMatchObject({ type: 'invalid' });
     }
+  });
+
+  it("reads a relabel job back: the project and the document whose chunks get the record's labels", () => {
+    const job = { type: 'relabel' as const, project_id: newId('project'), document_id: newId('document') };
+    expect(parseQueueMessage(JSON.stringify(job))).toEqual({ type: 'job', job });
   });
 });
 

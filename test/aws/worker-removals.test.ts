@@ -35,6 +35,8 @@ class SteppingClock extends TestClock {
 class StallableIndex implements SearchIndex {
   stalled = false;
   calls = 0;
+  /** runs after a relabel's rewrite, before the worker looks at the record again */
+  afterRelabel: (() => Promise<void>) | null = null;
   constructor(private readonly inner: SearchIndex) {}
   createProject(projectId: string) {
     return this.inner.createProject(projectId);
@@ -45,9 +47,12 @@ class StallableIndex implements SearchIndex {
       get: (target, prop) => {
         const value = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
+        return async (...args: unknown[]) => {
           this.calls++;
-          return this.stalled ? new Promise(() => {}) : value.apply(target, args);
+          if (this.stalled) return new Promise(() => {});
+          const result = await value.apply(target, args);
+          if (prop === 'relabelDocument' && this.afterRelabel) await this.afterRelabel();
+          return result;
         };
       },
     });
@@ -77,7 +82,7 @@ class RecordingJobs implements JobQueue {
   }
 }
 
-describe('removals and waits on the AWS home belong to the worker (dynalite, s3rver, OpenSearch in memory)', () => {
+describe('removals, relabels and waits on the AWS home belong to the worker (dynalite, s3rver, OpenSearch in memory)', () => {
   let servers: AwsTestServers;
   let collection: MemoryCollection;
   let client: S3Client;
@@ -118,6 +123,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
 
   afterEach(() => {
     index.stalled = false;
+    index.afterRelabel = null;
     ingest.inline = true;
     remainingMs = 29_000;
     clock.resume();
@@ -205,7 +211,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
     expect((await deliver(queued)).batchItemFailures).toEqual([]);
     expect(collection.chunksOf(p.id, doc.id)).toEqual([]);
     expect(await keysUnder(`projects/${p.id}/`)).toEqual([]);
-    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0 });
+    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0, relabels: 0 });
     // a second delivery of the same message finds nothing left to do
     expect((await deliver(queued)).batchItemFailures).toEqual([]);
   });
@@ -255,7 +261,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
         }),
       }),
     ]);
-    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0 });
+    expect(await home.services.maintenance.sweep()).toEqual({ documents: 0, removals: 0, relabels: 0 });
   });
 
   it('the sweep queues again documents stuck in progress and removals whose message was lost', async () => {
@@ -271,7 +277,7 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
     ingest.inline = false;
     ingest.sent = [];
     // not yet past the threshold: nothing is queued again
-    expect(await sweep(home)).toEqual({ documents: 0, removals: 0 });
+    expect(await sweep(home)).toEqual({ documents: 0, removals: 0, relabels: 0 });
     clock.advance(home.settings.stuckAfterMs + 1000);
     // (documents the wait tests left queued in their own projects are queued again too)
     expect((await sweep(home)).removals).toBe(1);
@@ -288,5 +294,124 @@ describe('removals and waits on the AWS home belong to the worker (dynalite, s3r
     ingest.sent = [];
     expect((await sweep(home)).removals).toBe(0);
     expect(mine()).toEqual([]);
+  });
+  const labelsOf = (projectId: string, documentId: string) =>
+    collection.chunksOf(projectId, documentId).map((c) => ({ title: c.title, url: c.url, tags: c.tags }));
+
+  it('a PATCH answers 200 at once while OpenSearch never settles; the worker relabels the chunks; a redelivery does nothing', async () => {
+    const p = await newProject();
+    const other = await newProject();
+    const doc = await readyDocument(p.key, 'Refunds are accepted within 30 days of purchase.');
+    const old = labelsOf(p.id, doc.id);
+    expect(old.length).toBe(doc.chunks);
+    expect(old.every((l) => l.title === 'Refunds' && l.url === null)).toBe(true);
+    const edit = { title: 'Refund policy', url: 'https://example.com/refunds', tags: ['policy'] };
+
+    // another project's key reaches nothing and queues nothing
+    expect((await call('PATCH', `/v1/projects/${p.id}/documents/${doc.id}`, other.key, edit)).status).toBe(404);
+    expect((await call('PATCH', `/v1/documents/${doc.id}`, other.key, edit)).status).toBe(404);
+    expect(jobs.sent).toEqual([]);
+
+    // an index that never makes a write visible (or answers at all): the PATCH never asks it
+    index.stalled = true;
+    const calls = index.calls;
+    const res = await call('PATCH', `/v1/documents/${doc.id}`, p.key, edit);
+    expect(res.status).toBe(200);
+    expect(res.body.document).toMatchObject({ id: doc.id, ...edit, status: 'ready', chunks: doc.chunks });
+    expect(index.calls).toBe(calls);
+    index.stalled = false;
+    expect(labelsOf(p.id, doc.id)).toEqual(old);
+    expect((await call('GET', `/v1/documents/${doc.id}`, p.key)).body.document.status).toBe('ready');
+
+    const queued = jobs.take();
+    expect(queued).toEqual([{ type: 'relabel', project_id: p.id, document_id: doc.id }]);
+    expect((await deliver(queued)).batchItemFailures).toEqual([]);
+    const relabelled = collection.chunksOf(p.id, doc.id);
+    expect(relabelled).toHaveLength(doc.chunks);
+    expect(labelsOf(p.id, doc.id).every((l) => JSON.stringify(l) === JSON.stringify(edit))).toBe(true);
+    expect((await call('GET', `/v1/documents/${doc.id}`, p.key)).body.document).toEqual(res.body.document);
+
+    // a second delivery finds the labels done and leaves the index alone
+    const before = index.calls;
+    expect((await deliver(queued)).batchItemFailures).toEqual([]);
+    expect(index.calls).toBe(before);
+    expect(collection.chunksOf(p.id, doc.id)).toEqual(relabelled);
+    clock.advance(home.settings.stuckAfterMs + 1000);
+    expect((await sweep(home)).relabels).toBe(0);
+    expect(jobs.take().filter((j) => j.project_id === p.id)).toEqual([]);
+  });
+
+  it('a relabel whose message was lost is queued again by the sweep and done by the worker', async () => {
+    const p = await newProject();
+    const doc = await readyDocument(p.key, 'Exchanges are free within 14 days.');
+    const res = await call('PATCH', `/v1/documents/${doc.id}`, p.key, { url: 'https://example.com/exchanges' });
+    expect(res.status).toBe(200);
+    jobs.take(); // the message is lost
+
+    expect((await sweep(home)).relabels).toBe(0);
+    expect(jobs.take()).toEqual([]);
+    clock.advance(home.settings.stuckAfterMs + 1000);
+    expect((await sweep(home)).relabels).toBe(1);
+    const again = jobs.take().filter((j) => j.type === 'relabel');
+    expect(again).toEqual([{ type: 'relabel', project_id: p.id, document_id: doc.id }]);
+    expect((await deliver(again)).batchItemFailures).toEqual([]);
+    expect(labelsOf(p.id, doc.id).every((l) => l.url === 'https://example.com/exchanges')).toBe(true);
+    clock.advance(home.settings.stuckAfterMs + 1000);
+    expect((await sweep(home)).relabels).toBe(0);
+  });
+
+  it('labels changed again during the relabel are done again in the same delivery', async () => {
+    const p = await newProject();
+    const doc = await readyDocument(p.key, 'Warranty claims need the serial number.');
+    expect((await call('PATCH', `/v1/documents/${doc.id}`, p.key, { title: 'Warranty' })).status).toBe(200);
+    const queued = jobs.take();
+    index.afterRelabel = async () => {
+      index.afterRelabel = null;
+      clock.advance(1000); // the second PATCH is a later one
+      expect((await call('PATCH', `/v1/documents/${doc.id}`, p.key, { title: 'Warranty claims' })).status).toBe(200);
+    };
+    expect((await deliver(queued)).batchItemFailures).toEqual([]);
+    expect(labelsOf(p.id, doc.id).map((l) => l.title)).toEqual(Array(doc.chunks).fill('Warranty claims'));
+    // the second PATCH's own message finds nothing left to do
+    const second = jobs.take();
+    expect(second).toEqual([{ type: 'relabel', project_id: p.id, document_id: doc.id }]);
+    const before = index.calls;
+    expect((await deliver(second)).batchItemFailures).toEqual([]);
+    expect(index.calls).toBe(before);
+  });
+
+  it('a relabel racing a re-ingest of the same document does not leave the old content in the index', async () => {
+    const p = await newProject();
+    const post = (text: string) =>
+      call('POST', '/v1/documents', p.key, { title: 'Shipping', external_id: 'kb/shipping', text });
+    const first = await post('Shipping takes five days by standard post.');
+    const id = first.body.document.id as string;
+    expect((await call('GET', `/v1/documents/${id}`, p.key)).body.document.status).toBe('ready');
+    expect((await call('PATCH', `/v1/documents/${id}`, p.key, { tags: ['logistics'] })).status).toBe(200);
+    const queued = jobs.take();
+
+    // during the rewrite the document is taken in again with new content, and the rewrite's
+    // removal of the other versions lands after the new version: the old content is back
+    index.afterRelabel = async () => {
+      index.afterRelabel = null;
+      const rewritten = collection.chunksOf(p.id, id);
+      const again = await post('Shipping takes two days by courier.');
+      expect(again.status).toBe(202);
+      expect(again.body.document.id).toBe(id);
+      const docs = collection.indexes.get(`oprag-${p.id}`) as Map<string, Record<string, unknown>>;
+      for (const [key, c] of [...docs]) if (c.document_id === id) docs.delete(key);
+      for (const [i, c] of rewritten.entries()) docs.set(`restored-${i}`, c);
+      expect(collection.chunksOf(p.id, id).some((c) => String(c.text).includes('five days'))).toBe(true);
+    };
+    expect((await deliver(queued)).batchItemFailures).toEqual([]);
+
+    // the worker saw the content change and processed the document again
+    const texts = collection.chunksOf(p.id, id).map((c) => String(c.text));
+    expect(texts.some((t) => t.includes('two days by courier'))).toBe(true);
+    expect(texts.some((t) => t.includes('five days'))).toBe(false);
+    // with the labels the record holds (a re-ingest sets the tags it is given: none here)
+    const doc = (await call('GET', `/v1/documents/${id}`, p.key)).body.document;
+    expect(doc).toMatchObject({ status: 'ready', tags: [] });
+    expect(labelsOf(p.id, id).every((l) => JSON.stringify(l.tags) === '[]')).toBe(true);
   });
 });

@@ -20,7 +20,7 @@ export interface S3CreatedObject {
 /** What a message on the ingest queue can be; parseQueueMessage never throws. */
 export type QueueMessage =
   | IngestJobMessage
-  /** a golden run or an export to carry on with (SqsJobQueue) */
+  /** a golden run, an export, a removal or a relabel to carry on with (SqsJobQueue) */
   | { type: 'job'; job: BackgroundJob }
   | { type: 's3'; objects: S3CreatedObject[] }
   /** the s3:TestEvent S3 sends when notifications are configured: nothing to do */
@@ -67,7 +67,7 @@ export class SqsJobQueue implements JobQueue {
 }
 
 function parseJob(value: Record<string, unknown>): QueueMessage {
-  const { type, project_id, run_id, export_id, target } = value;
+  const { type, project_id, run_id, export_id, target, document_id } = value;
   if (!isId('project', project_id)) return { type: 'invalid', reason: 'the job names no project' };
   if (type === 'golden_run' && isId('run', run_id)) return { type: 'job', job: { type, project_id, run_id } };
   if (type === 'export' && isId('export', export_id)) return { type: 'job', job: { type, project_id, export_id } };
@@ -75,7 +75,9 @@ function parseJob(value: Record<string, unknown>): QueueMessage {
   if (type === 'cleanup' && (isId('document', target) || target === project_id)) {
     return { type: 'job', job: { type, project_id, target: target as string } };
   }
-  return { type: 'invalid', reason: 'the job names no golden run, export or removal' };
+  if (type === 'relabel' && isId('document', document_id))
+    return { type: 'job', job: { type, project_id, document_id } };
+  return { type: 'invalid', reason: 'the job names no golden run, export, removal or relabel' };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -127,7 +129,7 @@ export function parseQueueMessage(body: string): QueueMessage {
     }
     return ingestJob(project_id, document_id);
   }
-  if (value.type === 'golden_run' || value.type === 'export' || value.type === 'cleanup') return parseJob(value);
+  if (['golden_run', 'export', 'cleanup', 'relabel'].includes(value.type as string)) return parseJob(value);
   if (value.Event === 's3:TestEvent') return { type: 'test' };
   if (Array.isArray(value.Records) && value.Records.length > 0) return parseS3Records(value.Records);
   return { type: 'invalid', reason: 'the message is neither an ingest job nor an S3 notification' };
