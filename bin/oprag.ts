@@ -173,7 +173,7 @@ program
 program
   .command('smoke-models')
   .description(
-    'call each Bedrock model a stage is configured with once, with your own AWS credentials, and say what is missing',
+    'call each Bedrock model a stage is configured with (the answer model also streaming), with your own AWS credentials, and say what is missing',
   )
   .option('--region <region>', 'the Region the stage is deployed in', process.env.AWS_REGION)
   .option('--embed-model <id>', 'the stage context embedModelId', MODEL_DEFAULTS.embedModelId)

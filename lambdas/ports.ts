@@ -298,6 +298,8 @@ export interface UploadTarget {
     documentId: string;
     token: string;
     contentType: string;
+    /** the exact length in bytes the URL must take, when known: the URL is bound to it */
+    size?: number;
     expiresAt: Date;
     baseUrl: string;
   }): Promise<{ url: string; headers: Record<string, string> }>;

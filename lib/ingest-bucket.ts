@@ -52,6 +52,9 @@ export interface IngestBucketProps {
   readonly accessLogDays?: number;
 }
 
+/** The largest file an upload may be (100 MB, API.md); larger objects under `uploads/` expire early. */
+export const MAX_UPLOAD_BYTES = 100 * 2 ** 20;
+
 /**
  * The ingest bucket (drops, uploads, project originals): private, TLS only, under its own key,
  * versioned, with server access logs in a second bucket.
@@ -100,6 +103,14 @@ export class IngestBucket extends Construct {
           prefix: PREFIXES.uploads,
           expiration: Duration.days(props.uploadExpiryDays ?? 7),
           noncurrentVersionExpiration: Duration.days(1),
+        },
+        {
+          // a backstop for an upload URL made without a size (which caps nothing): an object past
+          // what an upload may be goes after a day, whatever became of its notification
+          id: 'uploads-oversized-expire',
+          prefix: PREFIXES.uploads,
+          objectSizeGreaterThan: MAX_UPLOAD_BYTES,
+          expiration: Duration.days(1),
         },
         {
           // a purged project's originals must not linger as old versions for long

@@ -147,10 +147,19 @@ export async function uploadFile(
     };
     return { document: res.document };
   }
-  const meta: Record<string, string> = { filename: file.name, content_type: file.type || 'application/octet-stream' };
+  const meta: Record<string, string | number> = {
+    filename: file.name,
+    content_type: file.type || 'application/octet-stream',
+    // the URL is bound to the file's length: S3 (or the local server) takes no other
+    size: file.size,
+  };
   for (const [k, v] of Object.entries(fields)) if (v) meta[k] = v;
   const { upload } = await api<UploadCreated>('POST', `${pid(projectId)}/uploads`, meta);
-  const res = (await xhrSend('PUT', upload.url, upload.headers ?? {}, file, onProgress)) as { document?: Doc };
+  // the browser sets content-length from the file itself and refuses to have it set by hand
+  const headers = Object.fromEntries(
+    Object.entries(upload.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'content-length'),
+  );
+  const res = (await xhrSend('PUT', upload.url, headers, file, onProgress)) as { document?: Doc };
   if (res.document) return { document: res.document };
   try {
     return await api<{ document: Doc }>('GET', `${pid(projectId)}/documents/${encodeURIComponent(upload.document_id)}`);

@@ -127,7 +127,8 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
     const created = await call(
       'POST',
       `${base}/uploads`,
-      JSON.stringify({ filename, content_type: type, external_id: f.externalId, ...fields }),
+      // the URL is bound to the file's length: S3 (or the local server) takes no other
+      JSON.stringify({ filename, content_type: type, external_id: f.externalId, ...fields, size: bytes.length }),
       { 'content-type': 'application/json' },
     );
     abortOn(created, o.project, `creating an upload URL for ${f.path}`);

@@ -91,6 +91,16 @@ export class TooLarge extends OpragError {
   readonly status = 413;
 }
 
+/**
+ * The refusal of an upload body of another length than its URL is bound to: 413 when longer
+ * (`got` is `'more'` when the body was cut off past the size), 400 when shorter.
+ */
+export function uploadLengthError(size: number, got: number | 'more'): TooLarge | Invalid {
+  const has = got === 'more' ? 'more' : String(got);
+  const message = `this upload URL takes exactly ${size} bytes (the size given when it was created); the body has ${has}`;
+  return got === 'more' || got > size ? new TooLarge(message) : new Invalid(message);
+}
+
 /** 415: a content type Oprag does not read. */
 export class UnsupportedMedia extends OpragError {
   readonly type = 'unsupported_media_type';

@@ -219,6 +219,8 @@ export interface UploadRecord {
   url: string | null;
   external_id: string | null;
   tags: string[];
+  /** the exact length in bytes the URL takes, when the request gave it (records from before: absent) */
+  size?: number | null;
   expires_at: string;
   used_at: string | null;
   created_at: string;

@@ -211,9 +211,9 @@ const routingMiddleware = (
     if (match === 'method') throw new MethodNotServed(event.httpMethod);
     request.context.oprag.match = match;
     const route = match.compiled.route;
-    if (route.token === 'upload') await services.documents.checkUploadToken(match.params.token);
+    const bound = route.token === 'upload' ? await services.documents.checkUploadToken(match.params.token) : null;
     if (!route.public) await authorize(services, request, match);
-    request.context.oprag.body = await readBody(event, route.token === 'upload', opts);
+    request.context.oprag.body = await readBody(event, route.token === 'upload', opts, bound?.size ?? null);
   },
 });
 

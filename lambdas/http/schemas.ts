@@ -140,6 +140,15 @@ export const schemas = {
     url: documentUrl.optional(),
     external_id: text('external_id', 1024).optional(),
     tags: tags.optional(),
+    // past the home's upload cap is a 413 from the use case, not a 400 from here
+    size: z
+      .number({ message: 'size must be a number of bytes' })
+      .int('size must be a whole number of bytes')
+      .min(1, 'size must be at least 1 byte')
+      .describe(
+        "the file's exact length in bytes, at most 104857600 (100 MB; 413 past it): the URL then takes exactly that many bytes (on AWS it signs content-length)",
+      )
+      .optional(),
   }),
   retrieve: z.object({
     query: text('query', 4000),

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Invalid, TooLarge } from '../core/errors';
 import type { Principal, Services } from '../service';
 import type { CompanyAccess, Permission, ProjectAccess } from '../service/access';
 import type { RouteDeclaration } from './route-table';
@@ -9,9 +10,10 @@ export type ApiEvent = APIGatewayProxyEvent & {
   /**
    * Set by the local server instead of a body: reads the request's body from the socket, at most
    * `limit` bytes (413 past it), called only once the caller's key or upload token holds. `upload`
-   * says the body is an upload's file (the server caps how many are read at once).
+   * says the body is an upload's file (the server caps how many are read at once); `tooLarge`,
+   * when given, is the refusal past `limit` (an upload URL bound to a size says so).
    */
-  readBody?: (limit: number, upload: boolean) => Promise<Buffer>;
+  readBody?: (limit: number, upload: boolean, tooLarge?: () => TooLarge | Invalid) => Promise<Buffer>;
 };
 export type ApiResult = APIGatewayProxyResult & {
   /**

@@ -150,17 +150,11 @@ export async function startServer(opts: ServerOptions) {
       // a client that sent `Expect: 100-continue` hears `100 Continue` only then, never before its key holds
       const expectsContinue = /^100-continue$/i.test(req.headers.expect ?? '');
       let continued = false;
-      event.readBody = (limit, upload) =>
-        shedder.readBody(
-          req,
-          limit,
-          upload,
-          () => tooLarge(upload, settings),
-          () => {
-            if (expectsContinue) res.writeContinue();
-            continued = true;
-          },
-        );
+      event.readBody = (limit, upload, refuse) =>
+        shedder.readBody(req, limit, upload, refuse ?? (() => tooLarge(upload, settings)), () => {
+          if (expectsContinue) res.writeContinue();
+          continued = true;
+        });
       const context = {
         awsRequestId: requestId,
         getRemainingTimeInMillis: () => 30_000,

@@ -143,7 +143,7 @@ export class Shedder {
     req: IncomingMessage,
     limit: number,
     upload: boolean,
-    tooLarge: () => TooLarge,
+    tooLarge: () => TooLarge | Invalid,
     start: () => void = () => undefined,
   ): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0);

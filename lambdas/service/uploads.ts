@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFound, TooLarge } from '../core/errors';
+import { NotFound, TooLarge, uploadLengthError } from '../core/errors';
 import { claimedType } from '../core/formats/detect';
 import { isId, newId } from '../core/ids';
 import { hashKey } from '../core/keys';
@@ -19,6 +19,7 @@ export function makeUploadServices(ctx: Context, { ingestUnattended, refuseOvers
     if (bytes.length > ctx.settings.maxUploadBytes) {
       throw new TooLarge(`an upload may be at most ${ctx.settings.maxUploadBytes / 2 ** 20} MB`);
     }
+    if (upload.size != null && bytes.length !== upload.size) throw uploadLengthError(upload.size, bytes.length);
     const outcome = await ingestUnattended(
       project,
       {
@@ -46,9 +47,15 @@ export function makeUploadServices(ctx: Context, { ingestUnattended, refuseOvers
         url?: string;
         external_id?: string;
         tags?: string[];
+        size?: number;
       },
       baseUrl: string,
     ) {
+      if (body.size !== undefined && body.size > ctx.settings.maxUploadBytes) {
+        throw new TooLarge(
+          `size is ${body.size} bytes; an upload may be at most ${ctx.settings.maxUploadBytes} bytes (${ctx.settings.maxUploadBytes / 2 ** 20} MB)`,
+        );
+      }
       await checkRate(ctx, project, 'ingest');
       // refuse an unsupported declared type now rather than after 100 MB have been sent
       claimedType(body.content_type, body.filename);
@@ -70,6 +77,7 @@ export function makeUploadServices(ctx: Context, { ingestUnattended, refuseOvers
         url: body.url ?? null,
         external_id: body.external_id ?? null,
         tags: body.tags ?? [],
+        size: body.size ?? null,
         expires_at: expires.toISOString(),
         used_at: null,
         created_at: ctx.iso(),
@@ -80,6 +88,7 @@ export function makeUploadServices(ctx: Context, { ingestUnattended, refuseOvers
         documentId,
         token,
         contentType: body.content_type,
+        size: body.size,
         expiresAt: expires,
         baseUrl,
       });
@@ -95,19 +104,25 @@ export function makeUploadServices(ctx: Context, { ingestUnattended, refuseOvers
     },
 
     /**
-     * The bytes of an upload have landed at the local server: claim the one-time URL and ingest
-     * them. No key: the URL's token is the caller's right, and names the project.
-     */
-    /**
      * Whether an upload URL's token is good for a PUT (known, unused, unexpired), checked before
-     * its bytes are read; claims nothing: the PUT that lands the bytes claims it.
+     * its bytes are read; claims nothing: the PUT that lands the bytes claims it. Answers the
+     * exact length the URL is bound to (null when its request gave none), so the body is read
+     * no further than that.
      */
-    async checkUploadToken(token: string) {
+    async checkUploadToken(token: string): Promise<{ size: number | null }> {
       const upload = await ctx.store.findUpload(hashKey(token), ctx.iso());
       if (!upload) throw new NotFound('upload URL (unknown, used or expired)');
+      return { size: upload.size ?? null };
     },
 
+    /**
+     * The bytes of an upload have landed at the local server: claim the one-time URL and ingest
+     * them. No key: the URL's token is the caller's right, and names the project. Bytes of
+     * another length than the URL is bound to are refused before the URL is used up.
+     */
     async completeUpload(token: string, bytes: Buffer) {
+      const pending = await ctx.store.findUpload(hashKey(token), ctx.iso());
+      if (pending?.size != null && bytes.length !== pending.size) throw uploadLengthError(pending.size, bytes.length);
       return landUpload(await ctx.store.claimUpload(hashKey(token), ctx.iso()), bytes, 'queue');
     },
 

@@ -375,6 +375,39 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect(after.body.document.updated_at).toBe(doc.body.document.updated_at);
   });
 
+  it('binds a presigned upload to its size: content-length signed and handed back, over 100 MB refused at creation', async () => {
+    const p = await newProject();
+    const other = await newProject();
+    const text = 'The library closes at nine in the evening.';
+
+    const bound = await call('POST', '/v1/uploads', p.key, {
+      filename: 'hours.txt',
+      content_type: 'text/plain',
+      size: text.length,
+    });
+    const huge = await call('POST', '/v1/uploads', p.key, {
+      filename: 'huge.txt',
+      content_type: 'text/plain',
+      size: 100 * 2 ** 20 + 1,
+    });
+    const crossed = await call('POST', `/v1/projects/${p.id}/uploads`, other.key, {
+      filename: 'hours.txt',
+      content_type: 'text/plain',
+      size: 10,
+    });
+
+    expect(bound.status).toBe(201);
+    expect(bound.body.upload.headers).toEqual({ 'content-type': 'text/plain', 'content-length': String(text.length) });
+    expect(new URL(bound.body.upload.url).searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain(
+      'content-length',
+    );
+    expect(huge.status).toBe(413);
+    expect(huge.body.error).toMatchObject({ type: 'payload_too_large' });
+    expect(huge.body.error.request_id).toEqual(expect.any(String));
+    expect(crossed.status).toBe(404);
+    expect((await call('GET', '/v1/documents', p.key)).body.documents).toEqual([]);
+  });
+
   it('acknowledges messages that can never succeed, and asks SQS to retry the others', async () => {
     const p = await newProject();
     const ghostKey = `drop/prj_00000000000000000000000000/x.txt`;

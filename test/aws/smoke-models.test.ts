@@ -8,7 +8,10 @@ import {
   type BedrockCall,
   type BedrockReply,
   converseReply,
+  converseStreamFrames,
   FakeBedrock,
+  streamEvent,
+  streamException,
   THROTTLED,
   UNAVAILABLE,
 } from './bedrock-fake';
@@ -50,9 +53,17 @@ const NO_USE_CASE: BedrockReply = {
 };
 const titanOk: BedrockReply = { body: { embedding: Array(1024).fill(0), inputTextTokenCount: 3 } };
 
-/** Answers the embedding call with `embed` and the Converse call with `generate`. */
-const byOperation = (embed: BedrockReply, generate: BedrockReply) => (call: BedrockCall) =>
-  call.path.endsWith('/converse') ? generate : embed;
+const streamOk: BedrockReply = { body: null, frames: converseStreamFrames(['ready']) };
+
+/**
+ * Answers the embedding call with `embed`, the Converse call with `generate` and the
+ * ConverseStream call with `stream` (by default the same as `generate`: a JSON error, or a
+ * streamed "ready" when `generate` answers).
+ */
+const byOperation =
+  (embed: BedrockReply, generate: BedrockReply, stream: BedrockReply = generate.status ? generate : streamOk) =>
+  (call: BedrockCall) =>
+    call.path.endsWith('/converse') ? generate : call.path.endsWith('/converse-stream') ? stream : embed;
 
 describe('smokeModels', () => {
   let fake: FakeBedrock;
@@ -71,13 +82,56 @@ describe('smokeModels', () => {
     expect(results.map((r) => [r.role, r.modelId, r.outcome])).toEqual([
       ['embed', EMBED, 'ok'],
       ['generate', GENERATE, 'ok'],
+      ['generate-stream', GENERATE, 'ok'],
     ]);
     expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
       'POST /model/amazon.titan-embed-text-v2%3A0/invoke',
       'POST /model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse',
+      'POST /model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse-stream',
     ]);
     expect(fake.calls[0].body).toEqual({ inputText: 'oprag smoke test', dimensions: 1024, normalize: true });
     expect(fake.calls[1].body).toMatchObject({ inferenceConfig: { maxTokens: 5, temperature: 0 } });
+    expect(fake.calls[2].body).toEqual(fake.calls[1].body);
+  });
+
+  it('reports a refused ConverseStream apart from Converse, naming the streaming right', async () => {
+    fake = await new FakeBedrock(byOperation(titanOk, converseReply('ready'), MARKETPLACE_DENIED)).start();
+
+    const [, generate, stream] = await run();
+
+    expect(generate.outcome).toBe('ok');
+    expect(stream).toMatchObject({
+      role: 'generate-stream',
+      outcome: 'access-denied',
+      error: { name: 'AccessDeniedException', status: 403 },
+    });
+    expect(stream.advice).toMatch(/bedrock:InvokeModelWithResponseStream/);
+  });
+
+  it.each([
+    ['throttlingException', 'throttled', 'ThrottlingException'],
+    ['serviceUnavailableException', 'unavailable', 'ServiceUnavailableException'],
+    ['modelStreamErrorException', 'failed', 'ModelStreamErrorException'],
+  ] as const)('classifies a %s inside the stream as %s', async (type, outcome, name) => {
+    const frames = [
+      streamEvent('messageStart', { role: 'assistant' }),
+      streamException(type, { message: 'the stream broke off' }),
+    ];
+    fake = await new FakeBedrock(byOperation(titanOk, converseReply('ready'), { body: null, frames })).start();
+
+    const [, generate, stream] = await run();
+
+    expect(generate.outcome).toBe('ok');
+    expect(stream).toMatchObject({ outcome, error: { name, message: 'the stream broke off' } });
+  });
+
+  it('reports a stream that ends without text as failed', async () => {
+    const frames = converseStreamFrames([]);
+    fake = await new FakeBedrock(byOperation(titanOk, converseReply('ready'), { body: null, frames })).start();
+
+    const [, , stream] = await run();
+
+    expect(stream).toMatchObject({ outcome: 'failed', error: { message: expect.stringMatching(/without any text/) } });
   });
 
   it('reports a refused first call as the subscription step, and the Marketplace rights it needs', async () => {
@@ -105,8 +159,8 @@ describe('smokeModels', () => {
 
     const results = await run();
 
-    expect(results.map((r) => r.outcome)).toEqual([outcome, outcome]);
-    expect(fake.calls).toHaveLength(2);
+    expect(results.map((r) => r.outcome)).toEqual([outcome, outcome, outcome]);
+    expect(fake.calls).toHaveLength(3);
   });
 
   it('classifies by the error type first, then by the HTTP status', () => {
@@ -144,9 +198,12 @@ describe('oprag smoke-models', () => {
     expect(out.stdout).toContain('Bedrock models in us-east-2:');
     expect(out.stdout).toMatch(/ok +embedding +amazon\.titan-embed-text-v2:0/);
     expect(out.stdout).toMatch(/ok +answers +us\.anthropic\.claude-haiku-4-5-20251001-v1:0/);
+    expect(out.stdout).toMatch(/ok +streaming +us\.anthropic\.claude-haiku-4-5-20251001-v1:0/);
+    expect(out.stdout).toContain('Every call answered.');
     expect(fake.calls.map((c) => c.path)).toEqual([
       '/model/amazon.titan-embed-text-v2%3A0/invoke',
       '/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse',
+      '/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse-stream',
     ]);
     expect(fake.calls[1].headers.authorization).toMatch(
       /Credential=AKIDOPRAGTEST\/\d{8}\/us-east-2\/bedrock\/aws4_request/,
@@ -174,6 +231,7 @@ describe('oprag smoke-models', () => {
     expect(report.results.map((r) => [r.modelId, r.outcome])).toEqual([
       ['amazon.titan-embed-text-v9:0', 'wrong-id'],
       ['eu.anthropic.claude-x', 'access-denied'],
+      ['eu.anthropic.claude-x', 'access-denied'],
     ]);
   });
 
@@ -187,8 +245,9 @@ describe('oprag smoke-models', () => {
     expect(out.stdout).toMatch(/THROTTLED answers +us\.anthropic/);
     expect(out.stdout).toMatch(/ThrottlingException \(HTTP 429\): Too many requests/);
     expect(out.stdout).toMatch(/-> the model answered that it is throttled/);
-    expect(out.stdout).toContain('1 of 2 models did not answer.');
-    expect(fake.calls).toHaveLength(2);
+    expect(out.stdout).toMatch(/THROTTLED streaming +us\.anthropic/);
+    expect(out.stdout).toContain('2 of 3 calls did not answer.');
+    expect(fake.calls).toHaveLength(3);
   });
 
   it('refuses an embedding size that is not a number, before calling anything', async () => {

@@ -4,7 +4,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { parseDropKey, parseUploadKey, S3UploadTarget } from '../../lambdas/adapters/aws/s3-upload-target';
 import { newId } from '../../lambdas/core/ids';
-import { type S3Server, s3Client, startS3rver } from './protocol-servers';
+import { S3RVER_CREDENTIALS, type S3Server, s3Client, startS3rver } from './protocol-servers';
+import { presignedRequestVerifies } from './sigv4-query';
 
 const BYTES = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x0a, 0x0d, 0x80, 0x7f]);
 
@@ -41,8 +42,9 @@ const NOT_DATE = [
   'clearTimeout',
 ] as const;
 
-function input(over: { expiresAt?: Date; contentType?: string } = {}) {
+function input(over: { expiresAt?: Date; contentType?: string; size?: number } = {}) {
   return {
+    size: over.size,
     projectId: newId('project'),
     uploadId: newId('upload'),
     documentId: newId('document'),
@@ -79,6 +81,56 @@ describe('S3UploadTarget', () => {
     expect(query.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-type');
     expect(Number(query.get('X-Amz-Expires'))).toBeGreaterThanOrEqual(599);
     expect(Number(query.get('X-Amz-Expires'))).toBeLessThanOrEqual(600);
+  });
+
+  it('given a size, signs content-length and hands it back, so a PUT of any other length fails the signature', async () => {
+    const target = await new S3UploadTarget({ client, bucket }).createUrl(input({ size: BYTES.length }));
+    const query = new URL(target.url).searchParams;
+    const secret = S3RVER_CREDENTIALS.secretAccessKey;
+
+    const right = presignedRequestVerifies('PUT', target.url, target.headers, secret);
+    const longer = presignedRequestVerifies(
+      'PUT',
+      target.url,
+      { ...target.headers, 'content-length': String(BYTES.length + 1) },
+      secret,
+    );
+    const shorter = presignedRequestVerifies('PUT', target.url, { ...target.headers, 'content-length': '1' }, secret);
+    const huge = presignedRequestVerifies(
+      'PUT',
+      target.url,
+      { ...target.headers, 'content-length': String(200 * 2 ** 20) },
+      secret,
+    );
+
+    expect(query.get('X-Amz-SignedHeaders')?.split(';')).toEqual(
+      expect.arrayContaining(['content-length', 'content-type', 'host']),
+    );
+    expect(target.headers).toEqual({ 'content-type': 'application/pdf', 'content-length': String(BYTES.length) });
+    expect(right).toBe(true);
+    expect(longer).toBe(false);
+    expect(shorter).toBe(false);
+    expect(huge).toBe(false);
+    // s3rver checks no SigV4 signature; the bytes of the right length still land through it
+    const res = await fetch(target.url, { method: 'PUT', headers: target.headers, body: BYTES });
+    expect(res.status).toBe(200);
+  });
+
+  it('without a size, signs no content-length (the worker refuses an oversized object instead)', async () => {
+    const target = await new S3UploadTarget({ client, bucket }).createUrl(input());
+
+    const signed = new URL(target.url).searchParams.get('X-Amz-SignedHeaders')?.split(';');
+
+    expect(signed).not.toContain('content-length');
+    expect(target.headers).toEqual({ 'content-type': 'application/pdf' });
+    expect(
+      presignedRequestVerifies(
+        'PUT',
+        target.url,
+        { ...target.headers, 'content-length': '99' },
+        S3RVER_CREDENTIALS.secretAccessKey,
+      ),
+    ).toBe(true);
   });
 
   it('leaves the empty-body checksum out of the URL even with the default checksum setting', async () => {

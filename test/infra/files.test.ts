@@ -56,6 +56,23 @@ describe('IngestBucket', () => {
     );
   });
 
+  it('expires an uploads/ object larger than 100 MB after a day', () => {
+    const [, bucket] = buckets().ingest;
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
+
+    const oversized = rules.filter((r) => r.ObjectSizeGreaterThan !== undefined);
+
+    expect(oversized).toEqual([
+      expect.objectContaining({
+        Id: 'uploads-oversized-expire',
+        Prefix: 'uploads/',
+        ObjectSizeGreaterThan: 100 * 2 ** 20,
+        ExpirationInDays: 1,
+        Status: 'Enabled',
+      }),
+    ]);
+  });
+
   it('accepts presigned upload PUTs and download GETs from the upload origins only, and no browser request on its log bucket', () => {
     const { ingest, logs } = buckets();
 

@@ -1,4 +1,9 @@
-import { type BedrockRuntimeClient, ConverseCommand, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
+import {
+  type BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  InvokeModelCommand,
+} from '@aws-sdk/client-bedrock-runtime';
 
 export interface SmokeModelsOptions {
   /** A client with the operator's credentials, in the stage's Region. */
@@ -12,7 +17,8 @@ export interface SmokeModelsOptions {
 export type SmokeOutcome = 'ok' | 'access-denied' | 'wrong-id' | 'throttled' | 'unavailable' | 'failed';
 
 export interface SmokeResult {
-  role: 'embed' | 'generate';
+  /** `generate-stream`: the answer model through ConverseStream, as chat calls it when it streams */
+  role: 'embed' | 'generate' | 'generate-stream';
   modelId: string;
   outcome: SmokeOutcome;
   /** The service's error type and message, when the call failed. */
@@ -80,9 +86,22 @@ async function probe(role: SmokeResult['role'], modelId: string, call: () => Pro
 }
 
 /**
+ * Reads a ConverseStream answer to its end: an error the stream carries (throttling, a model
+ * error) surfaces here as the error it is; a stream that ends without any text is a failure too.
+ */
+async function readStream(client: BedrockRuntimeClient, command: ConverseStreamCommand): Promise<void> {
+  const out = await client.send(command);
+  if (!out.stream) throw new Error('Bedrock answered ConverseStream without an event stream');
+  let text = '';
+  for await (const event of out.stream) text += event.contentBlockDelta?.delta?.text ?? '';
+  if (!text) throw new Error('the ConverseStream answer ended without any text');
+}
+
+/**
  * Calls each configured model once, as the functions call them (InvokeModel with a Titan v2 body
- * for the embedding model, Converse for the answer model), with a few tokens each, and reports
- * what each call showed. No retries: a throttled call is reported as such.
+ * for the embedding model, Converse for the answer model, and ConverseStream too: streamed chat
+ * needs bedrock:InvokeModelWithResponseStream, a right of its own), with a few tokens each, and
+ * reports what each call showed. No retries: a throttled call is reported as such.
  */
 export async function smokeModels(opts: SmokeModelsOptions): Promise<SmokeResult[]> {
   const embed = await probe('embed', opts.embedModelId, () =>
@@ -104,14 +123,35 @@ export async function smokeModels(opts: SmokeModelsOptions): Promise<SmokeResult
       }),
     ),
   );
-  return [embed, generate];
+  const stream = await probe('generate-stream', opts.generateModelId, () =>
+    readStream(
+      opts.client,
+      new ConverseStreamCommand({
+        modelId: opts.generateModelId,
+        messages: [{ role: 'user', content: [{ text: 'Reply with the single word: ready' }] }],
+        inferenceConfig: { maxTokens: 5, temperature: 0 },
+      }),
+    ),
+  );
+  if (stream.outcome === 'access-denied' && generate.outcome === 'ok') {
+    stream.advice =
+      'Converse answers but ConverseStream is refused: streamed chat needs bedrock:InvokeModelWithResponseStream on ' +
+      `${opts.generateModelId} (the credentials you run this with, and the chat function's role), beside bedrock:InvokeModel`;
+  }
+  return [embed, generate, stream];
 }
 
-/** The report an operator reads: one block per model. */
+const LABELS: Record<SmokeResult['role'], string> = {
+  embed: 'embedding',
+  generate: 'answers',
+  'generate-stream': 'streaming',
+};
+
+/** The report an operator reads: one block per call. */
 export function formatSmokeReport(results: SmokeResult[], region: string | undefined): string {
   const lines = [`Bedrock models in ${region ?? 'the default Region'}:`];
   for (const r of results) {
-    const label = r.role === 'embed' ? 'embedding' : 'answers';
+    const label = LABELS[r.role];
     if (r.outcome === 'ok') {
       lines.push(`  ok       ${label}  ${r.modelId}`);
       continue;
@@ -121,6 +161,6 @@ export function formatSmokeReport(results: SmokeResult[], region: string | undef
     lines.push(`           -> ${r.advice}`);
   }
   const failed = results.filter((r) => r.outcome !== 'ok').length;
-  lines.push(failed === 0 ? 'Both models answer.' : `${failed} of ${results.length} models did not answer.`);
+  lines.push(failed === 0 ? 'Every call answered.' : `${failed} of ${results.length} calls did not answer.`);
   return lines.join('\n');
 }

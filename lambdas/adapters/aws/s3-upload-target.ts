@@ -21,11 +21,16 @@ function dropChecksumHeaders(request: unknown) {
   }
 }
 
-/** One-time upload URLs on AWS: an S3 presigned PUT; the S3 event of the landed object starts ingestion. */
+/**
+ * One-time upload URLs on AWS: an S3 presigned PUT; the S3 event of the landed object starts ingestion.
+ * A presigned PUT can only hold a size it signs: given `size`, the URL signs `content-length`,
+ * and S3 refuses a PUT of any other length (its signature no longer matches). Without it the
+ * URL caps nothing, and the worker refuses an oversized object from its event's size.
+ */
 export class S3UploadTarget implements UploadTarget {
   constructor(private readonly opts: { client: S3Client; bucket: string }) {}
 
-  async createUrl(input: { projectId: string; uploadId: string; contentType: string; expiresAt: Date }) {
+  async createUrl(input: { projectId: string; uploadId: string; contentType: string; size?: number; expiresAt: Date }) {
     if (!isId('project', input.projectId) || !isId('upload', input.uploadId)) {
       throw new Error('invalid project or upload id for an upload URL');
     }
@@ -33,6 +38,7 @@ export class S3UploadTarget implements UploadTarget {
       Bucket: this.opts.bucket,
       Key: uploadKey(input.projectId, input.uploadId),
       ContentType: input.contentType,
+      ContentLength: input.size,
     });
     command.middlewareStack.add(
       (next) => async (args) => {
@@ -44,10 +50,12 @@ export class S3UploadTarget implements UploadTarget {
     const seconds = Math.ceil((input.expiresAt.getTime() - Date.now()) / 1000);
     const url = await getSignedUrl(this.opts.client, command, {
       expiresIn: Math.min(MAX_PRESIGN_SECONDS, Math.max(1, seconds)),
-      // the content type is part of the signature: the client must send the header we hand back
-      signableHeaders: new Set(['content-type']),
+      // the content type (and length) are part of the signature: the client must send the headers we hand back
+      signableHeaders: new Set(input.size === undefined ? ['content-type'] : ['content-type', 'content-length']),
     });
-    return { url, headers: { 'content-type': input.contentType } };
+    const headers: Record<string, string> = { 'content-type': input.contentType };
+    if (input.size !== undefined) headers['content-length'] = String(input.size);
+    return { url, headers };
   }
 }
 
