@@ -6,9 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ExtractionError } from '../core/errors';
-import { SUPPORTED_TYPES } from '../core/formats/detect';
-import type { ReadLimits } from '../core/read-limits';
 import {
   INLINE_MAX_BYTES,
   originalProject,
@@ -17,6 +14,10 @@ import {
   type ReaderResponse,
 } from '../adapters/aws/lambda-reader';
 import { ParsePool } from '../adapters/parse-pool';
+import { ExtractionError } from '../core/errors';
+import { SUPPORTED_TYPES } from '../core/formats/detect';
+import type { ParsedDocument } from '../core/parse-document';
+import type { ReadLimits } from '../core/read-limits';
 import type { DocumentReader } from '../ports';
 
 export interface ReaderDeps {
@@ -27,11 +28,14 @@ export interface ReaderDeps {
   readerFor(limits: ReadLimits): DocumentReader;
   /** the name of a scratch result @default a random UUID */
   scratchId?: () => string;
+  /** largest answer returned inline @default INLINE_MAX_BYTES */
+  inlineMaxBytes?: number;
 }
 
 /** Builds the handler over its ports, so a test runs it against s3rver and a pool of its own. */
 export function makeReaderHandler(deps: ReaderDeps) {
   const scratchId = deps.scratchId ?? randomUUID;
+  const inlineMax = deps.inlineMaxBytes ?? INLINE_MAX_BYTES;
   return async (event: ReaderRequest): Promise<ReaderResponse> => {
     const request = checked(event, deps.bucket);
     let bytes: Buffer;
@@ -41,14 +45,15 @@ export function makeReaderHandler(deps: ReaderDeps) {
       if (!found) return { error: { name: 'ExtractionError', message: 'the original file is missing' } };
       bytes = found;
     }
-    let json: string;
+    let answer: { ok: ParsedDocument };
     try {
-      json = JSON.stringify({ ok: await deps.readerFor(request.limits).read(bytes, request.type) });
+      answer = { ok: await deps.readerFor(request.limits).read(bytes, request.type) };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       return { error: { name: err instanceof ExtractionError ? 'ExtractionError' : 'Error', message: err.message } };
     }
-    if (Buffer.byteLength(json) <= INLINE_MAX_BYTES) return JSON.parse(json) as ReaderResponse;
+    const json = JSON.stringify(answer);
+    if (Buffer.byteLength(json) <= inlineMax) return answer;
     const key = `${PARSED_PREFIX}${request.projectId}/${scratchId()}.json`;
     await deps.s3.send(
       new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: json, ContentType: 'application/json' }),
