@@ -6,6 +6,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type LambdaInvoke, LambdaReader, type ReaderRequest } from '../../lambdas/adapters/aws/lambda-reader';
+import { makeReaderHandler } from '../../lambdas/adapters/aws/reader-function';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { ParsePool } from '../../lambdas/adapters/parse-pool';
@@ -13,7 +14,7 @@ import { ExtractionError } from '../../lambdas/core/errors';
 import { newId } from '../../lambdas/core/ids';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../../lambdas/core/read-limits';
 import { composeAws } from '../../lambdas/handlers/compose';
-import { makeReaderHandler, poolsByLimits } from '../../lambdas/handlers/reader';
+import { poolsByLimits } from '../../lambdas/handlers/compose-reader';
 import { processBatch } from '../../lambdas/handlers/worker';
 import type { IngestQueue } from '../../lambdas/ports';
 import { type AwsTestServers, appCaller, startAwsServers } from './aws-home';
