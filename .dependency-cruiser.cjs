@@ -7,7 +7,8 @@
  *   adapters  implement the ports; import core, ports and other adapters
  *   http, handlers, local, client: the edges
  *
- * Only the two composition roots (handlers/compose.ts, local/compose.ts) and the CLI's entry
+ * Only the composition roots (handlers/compose.ts, handlers/compose-reader.ts for the document
+ * reader function, local/compose.ts) and the CLI's entry
  * (bin/) import adapters. lambdas/client does not: it talks to a server over HTTP and starts a
  * throwaway one through local/, which composes it. scripts/ and test/ are tools that may assemble
  * whatever they measure, so no rule restricts what they import.
@@ -54,13 +55,14 @@ module.exports = {
     {
       name: 'only-composition-roots-import-adapters',
       comment:
-        'Adapters are chosen in one place per home: handlers/compose.ts (AWS), local/compose.ts (local) and the CLI entry (bin/).',
+        'Adapters are chosen in one place per home: handlers/compose.ts (AWS; handlers/compose-reader.ts for the document reader function), local/compose.ts (local) and the CLI entry (bin/).',
       severity: 'error',
       from: {
         path: OWN,
         pathNot: [
           '^lambdas/adapters/',
           '^lambdas/handlers/compose\\.ts$',
+          '^lambdas/handlers/compose-reader\\.ts$',
           '^lambdas/local/compose\\.ts$',
           '^bin/',
           '^scripts/',

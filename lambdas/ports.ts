@@ -331,7 +331,11 @@ export interface IngestQueue {
  * that passes a limit rejects with an ExtractionError that says which.
  */
 export interface DocumentReader {
-  read(bytes: Buffer, type: SupportedType): Promise<ParsedDocument>;
+  /**
+   * `from` names the stored original the bytes were read from (its project, and its key among the
+   * project's blobs), for a reader that fetches the original itself (the reader function on AWS).
+   */
+  read(bytes: Buffer, type: SupportedType, from?: { projectId: string; key: string }): Promise<ParsedDocument>;
 }
 
 /** Work that outlives the request that asked for it: a golden run, an export. */

@@ -18,6 +18,16 @@ export const PREFIXES = {
   projects: 'projects/',
 } as const;
 
+/**
+ * `parsed/<project_id>/...`: results the document reader function wrote for the worker, too large
+ * for a Lambda response; the worker reads and deletes each one, and a lifecycle rule expires any
+ * left behind after a day. Kept apart from PREFIXES: no project cleanup needs it.
+ */
+export const PARSED_PREFIX = 'parsed/';
+
+/** The originals of every project's documents: what the document reader function reads. */
+export const ORIGINALS_PATTERN = `${PREFIXES.projects}*/originals/*`;
+
 export interface IngestBucketProps {
   /**
    * Keep both buckets and the key when the stack goes away; otherwise they are emptied and deleted.
@@ -118,6 +128,13 @@ export class IngestBucket extends Construct {
           prefix: PREFIXES.projects,
           noncurrentVersionExpiration: Duration.days(7),
         },
+        {
+          // the reader's results wait for the worker for seconds; anything left is a backstop's
+          id: 'parsed-expire',
+          prefix: PARSED_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
         { id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       cors: props.uploadOrigins?.length
@@ -171,22 +188,44 @@ export class IngestBucket extends Construct {
   }
 
   /**
-   * Exactly the object actions the adapters call, below one prefix. Reading also lists the bucket,
-   * so a missing object answers 404 rather than 403; writing needs a data key of the bucket key.
+   * The document reader function: reads originals (`projects/<project_id>/originals/*`, not a
+   * project's other files) and writes its results below `parsed/`. No listing, no deletes.
    */
-  private grantObjects(grantee: iam.IGrantable, prefix: string, access: ObjectAccess[]): void {
+  grantDocumentReading(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ORIGINALS_PATTERN, ['read'], { list: false });
+    this.grantObjects(grantee, `${PARSED_PREFIX}*`, ['write']);
+  }
+
+  /** The worker: reads and removes the reader's results below `parsed/`. */
+  grantParsedResults(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, `${PARSED_PREFIX}*`, ['read', 'delete'], { list: false });
+  }
+
+  /**
+   * Exactly the object actions the adapters call, on the objects a key pattern matches (a prefix
+   * and `*` by default). Reading also lists the bucket unless `list` is false, so a missing object
+   * answers 404 rather than 403; writing needs a data key of the bucket key.
+   */
+  private grantObjects(
+    grantee: iam.IGrantable,
+    prefixOrPattern: string,
+    access: ObjectAccess[],
+    opts: { list?: boolean } = {},
+  ): void {
+    const pattern = prefixOrPattern.endsWith('*') ? prefixOrPattern : `${prefixOrPattern}*`;
     const actions = access.map((a) => OBJECT_ACTIONS[a]);
-    iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(`${prefix}*`)] });
+    iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.bucket.arnForObjects(pattern)] });
     if (access.includes('read')) {
-      iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+      if (opts.list ?? true)
+        iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
       this.key.grant(grantee, 'kms:Decrypt');
     }
     if (access.includes('write')) this.key.grant(grantee, 'kms:GenerateDataKey');
-    const objectsArn = `Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}*`;
+    const objectsArn = `Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${pattern}`;
     suppressOn(grantee, [
       {
         id: 'AwsSolutions-IAM5',
-        reason: `Object keys below ${prefix} are created at run time (project ids, document ids, file names), so the grant names the prefix of this one bucket, never the whole bucket.`,
+        reason: `Object keys matching ${pattern} are created at run time (project ids, document ids, file names), so the grant names that pattern of this one bucket, never the whole bucket.`,
         appliesTo: [objectsArn],
       },
     ]);

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -21,6 +22,11 @@ import { VectorCollectionPool } from './vector-collections';
 
 /** The ingest worker may take this long on one batch (large PDFs: extract, embed, index). */
 const WORKER_TIMEOUT = Duration.minutes(10);
+/**
+ * The document reader function may take this long on one file: the read deadline (60 s by
+ * default, OPRAG_READ_TIMEOUT_MS) with room for fetching the original and writing the result.
+ */
+const READER_TIMEOUT = Duration.minutes(5);
 /** How often the worker sweeps for stuck documents and unfinished removals. */
 const SWEEP_EVERY = Duration.minutes(5);
 /** What the sweep rule sends the worker (lambdas/handlers/worker.ts SWEEP_EVENT). */
@@ -44,7 +50,7 @@ export class OpragStack extends Stack {
   readonly api: OpragApi;
   readonly dashboard: DashboardHosting;
   readonly files: IngestBucket;
-  readonly functions: Record<'control' | 'documents' | 'query' | 'worker', OpragFunction>;
+  readonly functions: Record<'control' | 'documents' | 'query' | 'worker' | 'reader', OpragFunction>;
 
   constructor(scope: Construct, id: string, props: OpragStackProps) {
     const { config } = props;
@@ -123,7 +129,12 @@ export class OpragStack extends Stack {
     const readers = new DocumentReadersLayer(this, 'DocumentReaders', { stage: config.stage });
     const fn = (
       name: string,
-      extra: { timeout?: Duration; memorySize?: number; layers?: lambda.ILayerVersion[] } = {},
+      extra: {
+        timeout?: Duration;
+        memorySize?: number;
+        layers?: lambda.ILayerVersion[];
+        environment?: Record<string, string>;
+      } = {},
     ) =>
       new OpragFunction(this, `${name[0].toUpperCase()}${name.slice(1)}Function`, {
         stage: config.stage,
@@ -137,8 +148,21 @@ export class OpragStack extends Stack {
     // chat answers stream through API Gateway (see OpragApi's `streamed`), so the query function
     // may take longer than the 29 seconds a buffered integration waits
     const query = fn('query', { timeout: QUERY_TIMEOUT });
-    const worker = fn('worker', { timeout: WORKER_TIMEOUT, memorySize: 2048, layers: [readers.layer] });
-    this.functions = { control, documents, query, worker };
+    // the document reader: parses the worker's untrusted files under a role of its own; it is told
+    // only its stage and bucket (no table, queue, collection or model names)
+    const reader = fn('reader', {
+      timeout: READER_TIMEOUT,
+      memorySize: 2048,
+      layers: [readers.layer],
+      environment: { OPRAG_STAGE: config.stage, OPRAG_BUCKET_NAME: files.bucket.bucketName },
+    });
+    const worker = fn('worker', {
+      timeout: WORKER_TIMEOUT,
+      memorySize: 2048,
+      layers: [readers.layer],
+      environment: { ...environment, OPRAG_READER_FUNCTION: reader.function.functionName },
+    });
+    this.functions = { control, documents, query, worker, reader };
 
     // Each role holds the actions its code calls (docs/security.md, "What each function may do").
     // control plane: projects, keys, usage, audit, export, purge, golden questions; the only
@@ -177,6 +201,17 @@ export class OpragStack extends Stack {
     ingest.addConsumer(worker.function, { batchSize: 2, maxConcurrency: 5 });
     // removals the API queued: a document's files, a purged project's every prefix
     files.grantProjectCleanup(worker.role);
+    // the worker hands untrusted files to the reader function, and takes back its large results
+    iam.Grant.addToPrincipal({
+      grantee: worker.role,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [reader.function.functionArn],
+    });
+    files.grantParsedResults(worker.role);
+
+    // reader: reads originals and writes parsed/ results, nothing else: no table, index, model or
+    // queue right, so a file that escapes the parser finds no credentials worth having
+    files.grantDocumentReading(reader.role);
     // the sweep: documents stuck queued or processing, and removals a lost message left unfinished
     new events.Rule(this, 'Sweep', {
       description: 'Queues again stuck documents and unfinished removals',
@@ -214,6 +249,7 @@ export class OpragStack extends Stack {
         documents: documents.function,
         query: query.function,
         worker: worker.function,
+        reader: reader.function,
       },
       poolLog: control.logGroup,
       poolCapacity: config.collectionPoolSize * config.indexCapPerCollection,

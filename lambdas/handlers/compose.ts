@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { BedrockTitanEmbedder } from '../adapters/aws/bedrock-embedder';
 import { BedrockConverseGenerator } from '../adapters/aws/bedrock-generator';
 import { DynamoTenantStore } from '../adapters/aws/dynamo-tenant-store';
+import { type LambdaInvoke, LambdaReader } from '../adapters/aws/lambda-reader';
 import { OpenSearchIndex } from '../adapters/aws/opensearch-index';
 import { powertoolsLogger } from '../adapters/aws/powertools-logger';
 import { S3BlobStore } from '../adapters/aws/s3-blobs';
@@ -28,6 +29,11 @@ export interface AwsClients {
   s3: S3Client;
   sqs: SQSClient;
   bedrock: BedrockRuntimeClient;
+  /**
+   * Lambda's Invoke, for the document reader function. Optional: without it (or without
+   * `config.readerFunctionName`) documents are read in this function's own thread pool.
+   */
+  lambda?: LambdaInvoke;
 }
 
 export function makeClients(config: AwsConfig): AwsClients {
@@ -103,7 +109,17 @@ export function composeAws(
     webhookSender: new HttpWebhookSender({ allowPrivate: settings.allowPrivateUrls ?? false }),
     // the same reader as the local home: threads with a heap limit and a deadline, started on
     // the first document (the functions that never read one never start a thread)
-    reader: new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
+    // on AWS, the reader function when one is configured: it parses under a role of its own
+    reader:
+      config.readerFunctionName && clients.lambda
+        ? new LambdaReader({
+            invoke: clients.lambda,
+            functionName: config.readerFunctionName,
+            bucket: config.bucketName,
+            s3: clients.s3,
+            limits: resolved.readLimits,
+          })
+        : new ParsePool({ limits: resolved.readLimits, workers: resolved.readWorkers }),
     remainingMs,
     ...overrides,
     settings,

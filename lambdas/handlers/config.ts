@@ -14,6 +14,8 @@ export interface AwsConfig {
   publicUrl?: string;
   /** the dashboard's origin, allowed by CORS */
   dashboardOrigin?: string;
+  /** the document reader function the worker hands untrusted files to (OPRAG_READER_FUNCTION) */
+  readerFunctionName?: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -54,5 +56,6 @@ export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
     auditTtlDays: positive(env, 'OPRAG_AUDIT_TTL_DAYS', 400),
     publicUrl: env.OPRAG_PUBLIC_URL || undefined,
     dashboardOrigin: env.OPRAG_DASHBOARD_ORIGIN || undefined,
+    readerFunctionName: env.OPRAG_READER_FUNCTION || undefined,
   };
 }

@@ -6,10 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
+import { newId } from '../../lambdas/core/ids';
+import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
 import { composeAws } from '../../lambdas/handlers/compose';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { bundle } from '../helpers/bundle';
@@ -132,6 +134,7 @@ describe('the bundled functions, run as Lambda runs them', () => {
   let control: BundledFunction;
   let query: BundledFunction;
   let worker: BundledFunction;
+  let reader: BundledFunction;
   let adminKey: string;
 
   beforeAll(async () => {
@@ -184,12 +187,18 @@ describe('the bundled functions, run as Lambda runs them', () => {
     control = new BundledFunction(bundle('control', dir).outfile, runner, env);
     query = new BundledFunction(bundle('query', dir).outfile, runner, env);
     worker = new BundledFunction(bundle('worker', dir).outfile, runner, env);
+    // the document reader is told only its stage and bucket, as the stack tells it
+    const readerEnv = Object.fromEntries(
+      Object.entries(env).filter(([k]) => !k.startsWith('OPRAG_') || ['OPRAG_STAGE', 'OPRAG_BUCKET_NAME'].includes(k)),
+    );
+    reader = new BundledFunction(bundle('reader', dir).outfile, runner, readerEnv);
   }, 60_000);
 
   afterAll(async () => {
     control?.close();
     query?.close();
     worker?.close();
+    reader?.close();
     await Promise.all([dynamo?.close(), s3?.close(), collection?.close(), bedrock?.close()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -279,5 +288,24 @@ describe('the bundled functions, run as Lambda runs them', () => {
     const gone = JSON.stringify(ingestJob(projectId, 'doc_00000000000000000000000000'));
     const acked = await worker.invoke({ Records: [record('m1', gone), record('m2', 'not json')] });
     expect(acked).toEqual({ batchItemFailures: [] });
+  });
+
+  it('the document reader reads an original in its bundled thread and answers its chunks', async () => {
+    const project = newId('project');
+    const key = `projects/${project}/originals/doc_bundled`;
+    await s3Client(s3.endpoint).send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '# Billing\n\nInvoices are sent monthly.\n' }),
+    );
+
+    const answer = await reader.invoke({
+      projectId: project,
+      type: 'text/markdown',
+      limits: DEFAULT_READ_LIMITS,
+      source: { bucket: BUCKET, key },
+    });
+
+    expect(answer.ok.drafts).toEqual([
+      { ordinal: 0, section: 'Billing', page: null, text: 'Invoices are sent monthly.' },
+    ]);
   });
 });

@@ -14,7 +14,7 @@ import {
   PROJECT_ROOT,
 } from '../../lib/oprag-function';
 
-export const FUNCTIONS = ['control', 'documents', 'query', 'worker'] as const;
+export const FUNCTIONS = ['control', 'documents', 'query', 'worker', 'reader'] as const;
 
 /**
  * Bundles one handler like NodejsFunction does, with the document-reading thread's entry beside

@@ -127,9 +127,10 @@ describe('the stage configuration of fairness and privilege', () => {
     );
   });
 
-  it('hands every function the project quota', () => {
+  it('hands every service function the project quota (the document reader function needs none)', () => {
     const fns = opragFunctions(synth('staging', { maxProjectsPerCompany: 7 }).resources);
-    expect(fns.size).toBe(4);
+    expect(fns.size).toBe(5);
+    fns.delete('reader');
     for (const fn of fns.values()) expect(fn.props.Environment.Variables.OPRAG_MAX_PROJECTS_PER_COMPANY).toBe('7');
   });
 });
@@ -144,7 +145,7 @@ describe('the stage alarms', () => {
       .map((a) => a.AlarmName)
       .sort();
 
-    for (const fn of ['control', 'documents', 'query', 'worker']) {
+    for (const fn of ['control', 'documents', 'query', 'worker', 'reader']) {
       expect(names).toContain(`oprag-staging-${fn}-errors`);
       expect(names).toContain(`oprag-staging-${fn}-throttles`);
     }

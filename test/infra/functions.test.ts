@@ -2,6 +2,8 @@ import { asArray, type Json, ofType, opragFunctions, referencedIds, roleOf, stat
 
 const { template, resources } = synth('staging', { dashboardOrigin: 'https://dashboard.example.com' });
 const fns = opragFunctions(resources);
+/** The functions that run the service (the document reader is told only its stage and bucket). */
+const service = [...fns].filter(([name]) => name !== 'reader');
 
 const ENVIRONMENT = [
   'OPRAG_STAGE',
@@ -47,12 +49,12 @@ const ROUTED = [inRegion(HAIKU), ...['us-east-1', 'us-east-2', 'us-west-1', 'us-
 const THROUGH_PROFILE = { StringEquals: { 'bedrock:InferenceProfileArn': PROFILE } };
 
 describe('OpragFunction', () => {
-  it('builds the four functions on arm64 with nodejs22.x; any other function is a CDK deploy-time helper', () => {
+  it('builds the five functions on arm64 with nodejs22.x; any other function is a CDK deploy-time helper', () => {
     const others = ofType(resources, 'AWS::Lambda::Function').filter(
       ([id]) => ![...fns.values()].some((f) => f.id === id),
     );
 
-    expect([...fns.keys()].sort()).toEqual(['control', 'documents', 'query', 'worker']);
+    expect([...fns.keys()].sort()).toEqual(['control', 'documents', 'query', 'reader', 'worker']);
     for (const { props } of fns.values()) {
       expect(props.Architectures).toEqual(['arm64']);
       expect(props.Runtime).toBe('nodejs22.x');
@@ -62,8 +64,8 @@ describe('OpragFunction', () => {
       expect(id).toMatch(/^(BucketNotificationsHandler|CustomS3AutoDeleteObjects|CustomCDKBucketDeployment)/);
   });
 
-  it('gives every function the OPRAG_* environment, Powertools settings and active tracing', () => {
-    for (const [name, { props }] of fns) {
+  it('gives every service function the OPRAG_* environment, Powertools settings and active tracing', () => {
+    for (const [name, { props }] of service) {
       const env = props.Environment.Variables;
       expect(Object.keys(env)).toEqual(expect.arrayContaining(ENVIRONMENT));
       expect(env).toMatchObject({
@@ -80,7 +82,7 @@ describe('OpragFunction', () => {
   });
 
   it('hands a configured dashboardOrigin to the functions and to the preflights, instead of the distribution', () => {
-    for (const { props } of fns.values()) {
+    for (const [, { props }] of service) {
       expect(props.Environment.Variables.OPRAG_DASHBOARD_ORIGIN).toBe('https://dashboard.example.com');
     }
     const preflights = ofType(resources, 'AWS::ApiGateway::Method').filter(
@@ -111,6 +113,7 @@ describe('OpragFunction', () => {
     const layerRef = [{ Ref: layers[0][0] }];
     expect(fns.get('documents')!.props.Layers).toEqual(layerRef);
     expect(fns.get('worker')!.props.Layers).toEqual(layerRef);
+    expect(fns.get('reader')!.props.Layers).toEqual(layerRef);
     expect(fns.get('control')!.props.Layers).toBeUndefined();
     expect(fns.get('query')!.props.Layers).toBeUndefined();
   });
@@ -118,7 +121,7 @@ describe('OpragFunction', () => {
   it('runs each function under its own role with no AWS-managed policy', () => {
     const roles = [...fns.values()].map(roleOf);
 
-    expect(new Set(roles).size).toBe(4);
+    expect(new Set(roles).size).toBe(5);
     for (const id of roles) expect(resources[id].Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -167,18 +170,19 @@ describe('OpragFunction', () => {
         .flatMap((s) => asArray(s.Resource).map((r: Json) => r['Fn::Join'][1][1]))
         .sort();
 
-    for (const name of fns.keys()) {
+    for (const [name] of service) {
       const actions = statementsOf(resources, roleOf(fns.get(name)!)).flatMap((s) => asArray(s.Action));
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']));
     }
     expect(s3Resources('query')).toEqual([]);
     expect(s3Resources('documents')).toEqual(['/projects/*', '/uploads/*']);
     // ingest, and the removals it finishes (a purge deletes below every prefix)
-    expect([...new Set(s3Resources('worker'))]).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+    // and the reader function's large results, which it reads back and removes
+    expect([...new Set(s3Resources('worker'))]).toEqual(['/drop/*', '/parsed/*', '/projects/*', '/uploads/*']);
     const deletes = statementsOf(resources, roleOf(fns.get('worker')!))
       .filter((s) => asArray(s.Action).includes('s3:DeleteObject'))
       .flatMap((s) => asArray(s.Resource).map((r: Json) => r['Fn::Join'][1][1]));
-    expect([...new Set(deletes)].sort()).toEqual(['/drop/*', '/projects/*', '/uploads/*']);
+    expect([...new Set(deletes)].sort()).toEqual(['/drop/*', '/parsed/*', '/projects/*', '/uploads/*']);
   });
 
   it('invokes the worker on a schedule to sweep stuck documents and unfinished removals', () => {

@@ -63,9 +63,15 @@ describe('what each function may do to the table', () => {
     }
   });
 
-  it('lets every function encrypt and decrypt with the table key', () => {
+  it('lets every function that uses the table encrypt and decrypt with its key, and the reader function neither', () => {
     const tableKeyId = resources[tableId].Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0];
-    for (const name of fns.keys()) {
+    const onTableKey = (name: string) =>
+      statementsOf(resources, roleOf(fns.get(name)!)).filter((s) =>
+        asArray(s.Resource).some((r: Json) => r?.['Fn::GetAtt']?.[0] === tableKeyId),
+      );
+    expect(onTableKey('reader')).toEqual([]);
+    expect(dynamoActions('reader')).toEqual([]);
+    for (const name of [...fns.keys()].filter((n) => n !== 'reader')) {
       const kms = statementsOf(resources, roleOf(fns.get(name)!)).filter((s) =>
         asArray(s.Resource).some((r: Json) => r?.['Fn::GetAtt']?.[0] === tableKeyId),
       );

@@ -53,10 +53,12 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
  * configured (resuming from the steps kept by an earlier run; `checkpoints` names them).
  */
 export async function readChunks(ctx: Context, projectId: string, doc: DocumentRecord) {
-  const blob = await ctx.blobs.forProject(projectId).get(originalKey(doc.id));
+  const key = originalKey(doc.id);
+  const blob = await ctx.blobs.forProject(projectId).get(key);
   if (!blob) throw new ExtractionError('the original file is missing');
-  // read in the reader's worker pool: within memory, time and output limits, off the event loop
-  const parsed = await ctx.reader.read(blob.bytes, doc.content_type as SupportedType);
+  // read in the reader's worker pool (on AWS, in the reader function, which fetches the original
+  // itself): within memory, time and output limits, off the event loop
+  const parsed = await ctx.reader.read(blob.bytes, doc.content_type as SupportedType, { projectId, key });
   const drafts = parsed.drafts;
   if (drafts.length === 0) throw new ExtractionError('the document contains no text');
   const title = doc.title ?? parsed.title ?? doc.filename ?? firstLine(drafts[0].text);
