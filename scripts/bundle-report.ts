@@ -36,7 +36,8 @@ function requireMs(file: string): number {
       [
         '--enable-source-maps',
         '-e',
-        `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+        // the runtime's awslambda global, which the streaming query function needs at load
+        `globalThis.awslambda={streamifyResponse:(h)=>h,HttpResponseStream:{from:(s)=>s}};const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
       ],
       { env: { PATH: process.env.PATH, ...ENV }, cwd: dirname(file), encoding: 'utf8' },
     );

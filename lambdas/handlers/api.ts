@@ -1,35 +1,15 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { type AppContext, makeApp } from '../http/app';
 import type { ApiEvent, ApiResult } from '../http/types';
-import { type AwsHome, composeAws, makeClients, powertoolsLogger } from './compose';
-import { readAwsConfig } from './config';
+import type { AwsHome } from './compose';
+import { awsHome, logger, metrics, tracer } from './home';
 import { type LambdaStreamingRuntime, type ResponseStream, writeResult } from './response-stream';
-
-export const logger = new Logger();
-export const metrics = new Metrics();
-export const tracer = new Tracer();
-
-let home: AwsHome | null = null;
 
 /** How long an API function waits, after answering, for webhooks it started. */
 const WEBHOOK_GRACE_MS = 3000;
-
-/** The AWS set, built on the first invocation of a container and reused by the next ones. */
-export function awsHome(): AwsHome {
-  if (!home) {
-    const config = readAwsConfig();
-    const clients = makeClients(config);
-    for (const client of Object.values(clients)) tracer.captureAWSv3Client(client);
-    home = composeAws(config, clients, { logger: powertoolsLogger(logger) });
-  }
-  return home;
-}
 
 /**
  * The app of an API function, built on its first invocation: the very middy app the local server

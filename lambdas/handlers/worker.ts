@@ -1,12 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { s3MetadataFields } from '../core/drop-metadata';
 import { OpragError } from '../core/errors';
 import { OutOfTime, type RemainingMs, UNBOUNDED } from '../core/time-budget';
 import type { BackgroundJob } from '../ports';
-import { awsHome, logger, metrics } from './api';
 import { type AwsHome, parseDropKey, parseQueueMessage, parseUploadKey, type QueueMessage } from './compose';
+import { awsHome, logger, metrics, tracer } from './home';
 
 type Outcome = 'done' | 'ignored' | 'rejected';
 
@@ -249,10 +250,18 @@ export async function sweep(home: AwsHome) {
   return queued;
 }
 
+/** The worker's AWS set: the shared one, plus Lambda's Invoke for the document reader function. */
+function workerHome(): AwsHome {
+  return awsHome((region) => {
+    const lambda = tracer.captureAWSv3Client(new LambdaClient({ region }));
+    return { lambda: async (input) => lambda.send(new InvokeCommand(input)) };
+  });
+}
+
 export const handler = async (
   event: SQSEvent | typeof SWEEP_EVENT,
   context: Context,
 ): Promise<SQSBatchResponse | object> =>
   isSweep(event)
-    ? sweep(awsHome())
-    : processBatch(awsHome(), event as SQSEvent, () => context.getRemainingTimeInMillis());
+    ? sweep(workerHome())
+    : processBatch(workerHome(), event as SQSEvent, () => context.getRemainingTimeInMillis());

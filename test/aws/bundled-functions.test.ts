@@ -3,6 +3,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'; // Lambda
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +27,7 @@ import {
   startDynalite,
   startS3rver,
 } from './protocol-servers';
+import { s3Notification, sqsEvent } from './queue-events';
 
 /**
  * The functions as they ship: each bundle built as `cdk synth` builds it (the AWS SDK inside,
@@ -186,7 +188,24 @@ describe('the bundled functions, run as Lambda runs them', () => {
     writeFileSync(runner, RUNNER);
     control = new BundledFunction(bundle('control', dir).outfile, runner, env);
     query = new BundledFunction(bundle('query', dir).outfile, runner, env);
-    worker = new BundledFunction(bundle('worker', dir).outfile, runner, env);
+    // Lambda's Invoke API on loopback, handing each call to the bundled reader as Lambda would
+    lambda = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const payload = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        invocations.push({ method: req.method ?? '', path: req.url ?? '', payload });
+        const answer = await reader.invoke(payload);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((resolve) => lambda.listen(0, '127.0.0.1', resolve));
+    const address = lambda.address() as { port: number };
+    worker = new BundledFunction(bundle('worker', dir).outfile, runner, {
+      ...env,
+      OPRAG_READER_FUNCTION: 'oprag-test-reader',
+      AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${address.port}`,
+    });
     // the document reader is told only its stage and bucket, as the stack tells it
     const readerEnv = Object.fromEntries(
       Object.entries(env).filter(([k]) => !k.startsWith('OPRAG_') || ['OPRAG_STAGE', 'OPRAG_BUCKET_NAME'].includes(k)),
@@ -199,10 +218,13 @@ describe('the bundled functions, run as Lambda runs them', () => {
     query?.close();
     worker?.close();
     reader?.close();
+    lambda?.close();
     await Promise.all([dynamo?.close(), s3?.close(), collection?.close(), bedrock?.close()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  let lambda: Server;
+  const invocations: { method: string; path: string; payload: { projectId: string; source: { key?: string } } }[] = [];
   let projectId = '';
   let projectKey = '';
 
@@ -307,5 +329,29 @@ describe('the bundled functions, run as Lambda runs them', () => {
     expect(answer.ok.drafts).toEqual([
       { ordinal: 0, section: 'Billing', page: null, text: 'Invoices are sent monthly.' },
     ]);
+  });
+
+  it('the worker hands a dropped file to the reader function through Lambda Invoke, and writes the chunks it answers to the index', async () => {
+    const key = `drop/${projectId}/billing.md`;
+    const body = '# Billing\n\nInvoices are sent on the first day of each month.\n';
+    await s3Client(s3.endpoint).send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    collection.on('HEAD', `/oprag-${projectId}`, { body: {} });
+    collection.on('POST', `/oprag-${projectId}/_bulk`, { body: { errors: false, items: [] } });
+    collection.on('POST', `/oprag-${projectId}/_search`, { body: searchReply([]) });
+    collection.on('POST', `/oprag-${projectId}/_count`, { body: { count: 1 } });
+    collection.on('GET', `/oprag-${projectId}/_count`, { body: { count: 1 } });
+
+    // (what follows the write, the scripted collection does not play out: only the write is asserted)
+    await worker.invoke(sqsEvent(s3Notification(BUCKET, key, Buffer.byteLength(body))));
+
+    // one synchronous call of the named function, with the stored original of this project
+    expect(invocations).toHaveLength(1);
+    expect(invocations[0].method).toBe('POST');
+    expect(invocations[0].path).toBe('/2015-03-31/functions/oprag-test-reader/invocations');
+    expect(invocations[0].payload.projectId).toBe(projectId);
+    expect(invocations[0].payload.source.key).toMatch(new RegExp(`^projects/${projectId}/originals/doc_`));
+    // the reader's chunk reached the index: the worker embedded and wrote what it answered
+    const bulk = collection.received.filter((r) => r.method === 'POST' && r.path.endsWith('/_bulk'));
+    expect(JSON.stringify(bulk.map((r) => r.body))).toContain('Invoices are sent on the first day of each month.');
   });
 });
