@@ -34,8 +34,11 @@ export interface AwsTestServers {
   close(): Promise<void>;
 }
 
-/** Starts dynalite, s3rver and the memory collection, and creates `name` as table and bucket. */
-export async function startAwsServers(name: string): Promise<AwsTestServers> {
+/**
+ * Starts dynalite, s3rver and the memory collection, and creates `name` as table and bucket.
+ * `env` adds to or replaces the function environment the configuration is read from.
+ */
+export async function startAwsServers(name: string, env: Record<string, string> = {}): Promise<AwsTestServers> {
   const [dynamo, s3, collection]: [RunningServer, RunningServer, MemoryCollection] = await Promise.all([
     startDynalite(),
     startS3rver(),
@@ -50,6 +53,7 @@ export async function startAwsServers(name: string): Promise<AwsTestServers> {
     OPRAG_COLLECTIONS: JSON.stringify([{ name: 'memory', endpoint: collection.fake.url }]),
     OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
     OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    ...env,
   });
   const clients: AwsClients = {
     dynamo: dynamoClient(dynamo.endpoint),

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { EventStreamCodec } from '@smithy/core/event-streams';
+import { encodeMessage } from './event-stream';
 
 export interface BedrockCall {
   method: string;
@@ -130,21 +130,16 @@ export function converseReply(
   };
 }
 
-const codec = new EventStreamCodec(
-  (bytes) => new TextDecoder().decode(bytes),
-  (text) => new TextEncoder().encode(text),
-);
-
 /** One message of the AWS event-stream encoding: `:message-type` event or exception, a JSON payload. */
 function frame(kind: 'event' | 'exception', type: string, payload: unknown): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':message-type': { type: 'string', value: kind },
-      [kind === 'event' ? ':event-type' : ':exception-type']: { type: 'string', value: type },
-      ':content-type': { type: 'string', value: 'application/json' },
+  return encodeMessage(
+    {
+      ':message-type': kind,
+      [kind === 'event' ? ':event-type' : ':exception-type']: type,
+      ':content-type': 'application/json',
     },
-    body: new TextEncoder().encode(JSON.stringify(payload)),
-  });
+    new TextEncoder().encode(JSON.stringify(payload)),
+  );
 }
 
 /** A ConverseStream event (`messageStart`, `contentBlockDelta`, `messageStop`, `metadata`...). */

@@ -6,22 +6,16 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { BedrockTitanEmbedder } from '../../lambdas/adapters/aws/bedrock-embedder';
-import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
-import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch, START_MARGIN_MS } from '../../lambdas/handlers/worker';
-import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { IngestQueue } from '../../lambdas/ports';
-import { apiEvent } from './api-event';
+import { type AwsTestServers, appCaller, type Call, startAwsServers } from './aws-home';
 import { type BedrockCall, FakeBedrock } from './bedrock-fake';
-import { MemoryCollection } from './opensearch-memory';
-import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { s3Notification, sqsEvent } from './queue-events';
 
 const BUCKET = 'oprag-bounded';
@@ -46,9 +40,7 @@ const withoutSize = (notification: string) => {
 };
 
 describe('the worker within bounds: size refused unread, embeddings resumed, time budgeted (dynalite, s3rver, fake Bedrock)', () => {
-  let dynamo: RunningServer;
-  let s3: RunningServer;
-  let collection: MemoryCollection;
+  let servers: AwsTestServers;
   let bedrock: FakeBedrock;
   let queue: RecordingQueue;
   let home: AwsHome;
@@ -61,8 +53,7 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     target: string;
     body: { QueueUrl: string; Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] };
   }[] = [];
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
-  let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let call: Call;
 
   beforeAll(async () => {
     bedrock = await new FakeBedrock((c: BedrockCall) => {
@@ -71,7 +62,7 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
       const embedding = Array.from({ length: DIMENSIONS }, (_, i) => (i === text.length % DIMENSIONS ? 1 : 0));
       return { body: { embedding, inputTextTokenCount: 1 } };
     }).start();
-    [dynamo, s3, collection] = await Promise.all([startDynalite(), startS3rver(), MemoryCollection.start()]);
+    servers = await startAwsServers(BUCKET, { OPRAG_EMBED_DIMENSIONS: String(DIMENSIONS) });
     sqsServer = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -84,20 +75,9 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     });
     await new Promise<void>((resolve) => sqsServer.listen(0, '127.0.0.1', resolve));
     const sqsEndpoint = `http://127.0.0.1:${(sqsServer.address() as AddressInfo).port}`;
-    const config = readAwsConfig({
-      OPRAG_STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      OPRAG_TABLE_NAME: 'oprag-bounded',
-      OPRAG_BUCKET_NAME: BUCKET,
-      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
-      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'memory', endpoint: collection.fake.url }]),
-      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-      OPRAG_EMBED_DIMENSIONS: String(DIMENSIONS),
-      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-    });
+    const { config } = servers;
     const clients = {
-      dynamo: dynamoClient(dynamo.endpoint),
-      s3: s3Client(s3.endpoint),
+      ...servers.clients,
       sqs: new SQSClient({
         region: 'us-east-1',
         endpoint: sqsEndpoint,
@@ -105,11 +85,9 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
       }),
       bedrock: bedrock.client(),
     };
-    await createTableForTests(clients.dynamo, config.tableName);
-    await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     queue = new RecordingQueue();
     home = composeAws(config, clients, {
-      index: collection.searchIndex(DIMENSIONS),
+      index: servers.collection.searchIndex(DIMENSIONS),
       generator: new ExtractiveGenerator(),
       // the real Titan adapter against the fake endpoint, one call at a time so the count is exact
       embedder: new BedrockTitanEmbedder({
@@ -127,16 +105,12 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
         ingestReserveMs: RESERVE_MS,
       },
     });
-    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
-    call = async (method, path, key, body) => {
-      const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-    };
+    call = appCaller(home);
     adminKey = (await home.services.keys.createCompany('Bounded Co')).api_key.key;
   });
 
   afterAll(async () => {
-    await Promise.all([dynamo.close(), s3.close(), collection.close(), bedrock.close()]);
+    await Promise.all([servers.close(), bedrock.close()]);
     await new Promise((resolve) => sqsServer.close(resolve));
   });
 
@@ -265,7 +239,7 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     expect(bedrock.calls.length - before).toBe(12);
     const cut = (await getDoc(p, id)).body.document;
     expect(cut).toMatchObject({ status: 'processing', chunks: 0 });
-    expect(collection.chunksOf(p.id, id)).toEqual([]);
+    expect(servers.collection.chunksOf(p.id, id)).toEqual([]);
     const kept = await home.clients.s3.send(
       new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `projects/${p.id}/embeddings/${id}_` }),
     );
@@ -283,7 +257,7 @@ describe('the worker within bounds: size refused unread, embeddings resumed, tim
     expect(bedrock.calls.length - before).toBe(done.chunks);
     const texts = bedrock.calls.slice(before).map((c) => (c.body as { inputText: string }).inputText);
     expect(new Set(texts).size).toBe(texts.length);
-    const stored = collection.chunksOf(p.id, id);
+    const stored = servers.collection.chunksOf(p.id, id);
     expect(stored).toHaveLength(done.chunks);
     for (const c of stored) expect((c.vector as number[]).length).toBe(DIMENSIONS);
     const usage = await call('GET', `/v1/projects/${p.id}/usage`, adminKey);

@@ -4,22 +4,18 @@ process.env.POWERTOOLS_METRICS_NAMESPACE = 'oprag-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { createTableForTests, DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
+import { DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
-import { readAwsConfig } from '../../lambdas/handlers/config';
 import { ANSWERS_PER_DELIVERY, JOB_ATTEMPTS, processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { ApiEvent } from '../../lambdas/http/types';
 import type { BackgroundJob, IngestQueue, JobQueue } from '../../lambdas/ports';
 import { TestClock } from '../helpers/clock';
 import { apiEvent } from './api-event';
-import { MemoryCollection } from './opensearch-memory';
-import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { type AwsTestServers, startAwsServers } from './aws-home';
 import { sqsEvent } from './queue-events';
 
 const BUCKET = 'oprag-jobs';
@@ -46,9 +42,7 @@ class InlineIngest implements IngestQueue {
 }
 
 describe('golden runs and exports on the AWS home (dynalite, s3rver, the worker handler)', () => {
-  let dynamo: RunningServer;
-  let s3: RunningServer;
-  let collection: MemoryCollection;
+  let servers: AwsTestServers;
   let home: AwsHome;
   let jobs: RecordingJobs;
   let adminKey: string;
@@ -58,31 +52,14 @@ describe('golden runs and exports on the AWS home (dynalite, s3rver, the worker 
   const call = (method: string, path: string, key: string, body?: unknown) => send(apiEvent(method, path, key, body));
 
   beforeAll(async () => {
-    [dynamo, s3, collection] = await Promise.all([startDynalite(), startS3rver(), MemoryCollection.start()]);
-    const config = readAwsConfig({
-      OPRAG_STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      OPRAG_TABLE_NAME: 'oprag-jobs',
-      OPRAG_BUCKET_NAME: BUCKET,
-      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
-      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'memory', endpoint: collection.fake.url }]),
-      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-    });
-    const clients = {
-      dynamo: dynamoClient(dynamo.endpoint),
-      s3: s3Client(s3.endpoint),
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-      bedrock: new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-    };
-    await createTableForTests(clients.dynamo, config.tableName);
-    await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    servers = await startAwsServers(BUCKET);
+    const { config, clients } = servers;
     jobs = new RecordingJobs();
     const ingest = new InlineIngest();
     // Bedrock cannot run here: no embedder, and the extractive answerer
     home = composeAws(config, clients, {
       store: new DynamoTenantStore({ client: clients.dynamo, tableName: config.tableName }),
-      index: collection.searchIndex(),
+      index: servers.collection.searchIndex(),
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue: ingest,
@@ -100,9 +77,7 @@ describe('golden runs and exports on the AWS home (dynalite, s3rver, the worker 
     adminKey = (await home.services.keys.createCompany('Jobs Co')).api_key.key;
   });
 
-  afterAll(async () => {
-    await Promise.all([dynamo.close(), s3.close(), collection.close()]);
-  });
+  afterAll(async () => servers.close());
 
   async function projectWithQuestions(count: number) {
     const created = await call('POST', '/v1/projects', adminKey, { name: 'tenant' });

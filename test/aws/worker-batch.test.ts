@@ -4,21 +4,14 @@ process.env.POWERTOOLS_METRICS_NAMESPACE = 'oprag-test';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
-import { createTableForTests, DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
-import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
-import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { IngestQueue, ProjectRecords } from '../../lambdas/ports';
-import { apiEvent } from './api-event';
-import { MemoryCollection } from './opensearch-memory';
-import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
+import { type AwsTestServers, appCaller, type Call, startAwsServers } from './aws-home';
 import { s3Notification, sqsEvent } from './queue-events';
 
 const BUCKET = 'oprag-worker-batch';
@@ -63,57 +56,30 @@ class RecordingQueue implements IngestQueue {
 }
 
 describe('the SQS worker runs the ingest pipeline once per project of a batch (dynalite, s3rver, OpenSearch in memory)', () => {
-  let dynamo: RunningServer;
-  let s3: RunningServer;
-  let collection: MemoryCollection;
+  let servers: AwsTestServers;
   let store: CountingStore;
   let queue: RecordingQueue;
   let home: AwsHome;
   let adminKey: string;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
-  let call: (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;
+  let call: Call;
 
   beforeAll(async () => {
-    [dynamo, s3, collection] = await Promise.all([startDynalite(), startS3rver(), MemoryCollection.start()]);
-    const config = readAwsConfig({
-      OPRAG_STAGE: 'test',
-      AWS_REGION: 'us-east-1',
-      OPRAG_TABLE_NAME: 'oprag-worker-batch',
-      OPRAG_BUCKET_NAME: BUCKET,
-      OPRAG_INGEST_QUEUE_URL: 'http://127.0.0.1:9/queue',
-      OPRAG_COLLECTIONS: JSON.stringify([{ name: 'memory', endpoint: collection.fake.url }]),
-      OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
-      OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-    });
-    const clients = {
-      dynamo: dynamoClient(dynamo.endpoint),
-      s3: s3Client(s3.endpoint),
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-      bedrock: new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
-    };
-    await createTableForTests(clients.dynamo, config.tableName);
-    await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    store = new CountingStore({ client: clients.dynamo, tableName: config.tableName });
+    servers = await startAwsServers(BUCKET);
+    store = new CountingStore({ client: servers.clients.dynamo, tableName: servers.config.tableName });
     queue = new RecordingQueue();
     // Bedrock cannot run here: no embedder, and the extractive answerer
-    home = composeAws(config, clients, {
+    home = composeAws(servers.config, servers.clients, {
       store,
-      index: collection.searchIndex(),
+      index: servers.collection.searchIndex(),
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue,
     });
-    const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
-    call = async (method, path, key, body) => {
-      const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
-    };
+    call = appCaller(home);
     adminKey = (await home.services.keys.createCompany('Batch Co')).api_key.key;
   });
 
-  afterAll(async () => {
-    await Promise.all([dynamo.close(), s3.close(), collection.close()]);
-  });
+  afterAll(async () => servers.close());
 
   async function newProject() {
     const res = await call('POST', '/v1/projects', adminKey, { name: 'tenant' });
@@ -172,7 +138,7 @@ describe('the SQS worker runs the ingest pipeline once per project of a batch (d
       expect(doc).toMatchObject({ status: 'ready', bytes });
       expect(doc.error).toBeUndefined();
       expect(doc.chunks).toBeGreaterThan(0);
-      const stored = collection.chunksOf(p.id, id);
+      const stored = servers.collection.chunksOf(p.id, id);
       expect(stored).toHaveLength(doc.chunks);
       expect(new Set(stored.map((c) => c.version)).size).toBe(1);
     }
@@ -181,7 +147,7 @@ describe('the SQS worker runs the ingest pipeline once per project of a batch (d
       error: 'the document contains no text',
       chunks: 0,
     });
-    expect(collection.chunksOf(a.id, blank)).toEqual([]);
+    expect(servers.collection.chunksOf(a.id, blank)).toEqual([]);
     expect(await documentsUsage(a.id)).toEqual({ documents: 2, bytes: refunds.length + shipping.length });
     expect(await documentsUsage(b.id)).toEqual({ documents: 1, bytes: warranty.length });
     const text = await home.landing.forProject(a.id).get(`text/${a2}`);
@@ -213,6 +179,6 @@ describe('the SQS worker runs the ingest pipeline once per project of a batch (d
     const list = await call('GET', '/v1/documents', p.key);
     expect(list.body.documents).toHaveLength(1);
     expect(list.body.documents[0]).toMatchObject({ external_id: key, status: 'ready', title: 'Returns' });
-    expect(collection.chunksOf(p.id, list.body.documents[0].id)).toHaveLength(list.body.documents[0].chunks);
+    expect(servers.collection.chunksOf(p.id, list.body.documents[0].id)).toHaveLength(list.body.documents[0].chunks);
   });
 });

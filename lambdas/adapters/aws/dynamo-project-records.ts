@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   AuditEvent,
   DocumentRecord,
@@ -11,12 +11,12 @@ import type {
   UsageCounters,
   UsageDay,
 } from '../../core/model';
-import { USAGE_COUNTERS } from '../../core/model';
 import type { DocumentListRequest, DocumentPatch, PageRequest, ProjectRecords, PurgeCounts } from '../../ports';
+import { addUsage, type CounterPartition, countInWindow, listUsage } from './dynamo-project-counters';
+import { purgeProjectPartition } from './dynamo-project-purge';
 import {
   type Condition,
   deleteItem,
-  deleteKeys,
   epochSeconds,
   GSI1,
   getItem,
@@ -29,11 +29,6 @@ import {
   record,
   updateItemIf,
 } from './dynamo-table';
-
-const COUNTERS = USAGE_COUNTERS;
-
-/** How long a rate-limit window counter outlives its minute before TTL may reap it. */
-const WINDOW_TTL_SECONDS = 10 * 60;
 
 const extKey = (externalId: string) => `EXTID#${createHash('sha256').update(externalId).digest('hex')}`;
 
@@ -57,12 +52,15 @@ export class DynamoProjectRecords implements ProjectRecords {
   private readonly table: string;
   private readonly auditTtlDays: number;
   private readonly pk: string;
+  /** usage days and window counters (dynamo-project-counters.ts) */
+  private readonly counters: CounterPartition;
 
   constructor(deps: { doc: DynamoDBDocumentClient; table: string; auditTtlDays: number }, projectId: string) {
     this.doc = deps.doc;
     this.table = deps.table;
     this.auditTtlDays = deps.auditTtlDays;
     this.pk = `PROJECT#${projectId}`;
+    this.counters = { doc: this.doc, table: this.table, pk: this.pk };
   }
 
   private statusKey(status: DocumentStatus) {
@@ -248,88 +246,17 @@ export class DynamoProjectRecords implements ProjectRecords {
     return queryPage<AuditEvent>(this.doc, this.range('AUDIT#'), page);
   }
 
-  async addUsage(day: string, delta: Partial<UsageCounters>) {
-    const names: Record<string, string> = { '#day': 'day' };
-    const values: Item = { ':day': day };
-    COUNTERS.forEach((c, i) => {
-      names[`#c${i}`] = c;
-      values[`:c${i}`] = Math.round(delta[c] ?? 0);
-    });
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: this.pk, sk: `USAGE#${day}` },
-        UpdateExpression: `SET #day = :day ADD ${COUNTERS.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+  addUsage(day: string, delta: Partial<UsageCounters>) {
+    return addUsage(this.counters, day, delta);
+  }
+  listUsage(fromDay: string, toDay: string): Promise<UsageDay[]> {
+    return listUsage(this.counters, fromDay, toDay);
+  }
+  countInWindow(name: string, window: string) {
+    return countInWindow(this.counters, name, window);
   }
 
-  async listUsage(fromDay: string, toDay: string): Promise<UsageDay[]> {
-    if (fromDay > toDay) return [];
-    const res = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': this.pk, ':from': `USAGE#${fromDay}`, ':to': `USAGE#${toDay}` },
-        ScanIndexForward: false,
-        ConsistentRead: true,
-      }),
-    );
-    // at most a few hundred small items: one page holds them (1 MB)
-    return (res.Items ?? []).map((i) => {
-      const day: UsageDay = { day: String(i.day) } as UsageDay;
-      for (const c of COUNTERS) day[c] = Number(i[c] ?? 0);
-      return day;
-    });
-  }
-
-  async countInWindow(name: string, window: string) {
-    const res = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: this.pk, sk: `WINDOW#${name}#${window}` },
-        UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :ttl) ADD #count :one',
-        ExpressionAttributeNames: { '#ttl': 'ttl', '#count': 'count' },
-        ExpressionAttributeValues: { ':ttl': epochSeconds(Date.now()) + WINDOW_TTL_SECONDS, ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(res.Attributes?.count);
-  }
-
-  /**
-   * Deletes everything in the project's partition, then the pointers of its keys and uploads,
-   * then the project item last: a purge cut short leaves a project that can be purged again. A
-   * second pass catches items written while the first ran (an ingest worker finishing late).
-   */
-  async purge(): Promise<PurgeCounts> {
-    let documents = 0;
-    let keys = 0;
-    for (let pass = 0; pass < 5; pass++) {
-      const items = (
-        await queryAll(this.doc, this.range(''), { projection: ['pk', 'sk', 'hash', 'prefix', 'token_hash'] })
-      ).filter((i) => i.sk !== 'PROJECT');
-      if (items.length === 0) break;
-      const doomed: { pk: string; sk: string }[] = [];
-      for (const i of items) {
-        const sk = String(i.sk);
-        doomed.push({ pk: this.pk, sk });
-        if (sk.startsWith('DOC#')) documents++;
-        if (sk.startsWith('KEY#')) {
-          keys++;
-          doomed.push({ pk: `KEY#${sk.slice(4)}`, sk: 'KEY' }, { pk: `KEYHASH#${i.hash}`, sk: 'KEYHASH' });
-          if (i.prefix) doomed.push({ pk: `KEYPREFIX#${i.prefix}`, sk });
-        }
-        if (sk.startsWith('UPLOAD#')) {
-          doomed.push({ pk: `UPLOAD#${sk.slice(7)}`, sk: 'UPLOAD' });
-          doomed.push({ pk: `UPLOADTOKEN#${i.token_hash}`, sk: 'UPLOADTOKEN' });
-        }
-      }
-      await deleteKeys(this.doc, this.table, doomed);
-    }
-    await this.remove('PROJECT');
-    return { documents, keys };
+  purge(): Promise<PurgeCounts> {
+    return purgeProjectPartition(this.doc, this.table, this.pk);
   }
 }

@@ -17,6 +17,7 @@ import {
   queryPage,
   record,
 } from './dynamo-table';
+import { DynamoUploads } from './dynamo-uploads';
 
 export { createTableForTests, TABLE_DEFINITION } from './dynamo-table';
 
@@ -29,7 +30,7 @@ export { createTableForTests, TABLE_DEFINITION } from './dynamo-table';
  *   company audit       COMPANY#<cid>       AUDIT#<eid>            (ttl)
  *   project             PROJECT#<pid>       PROJECT                COMPANY#<cid> / PROJECT#<pid>
  *   project key         PROJECT#<pid>       KEY#<kid>
- *   upload              PROJECT#<pid>       UPLOAD#<uid>           (ttl)
+ *   upload              PROJECT#<pid>       UPLOAD#<uid>           (ttl; see DynamoUploads)
  *   documents, golden questions and runs, audit, usage, window counters: see DynamoProjectRecords
  *   key id pointer      KEY#<kid>           KEY                    owner = the key's pk
  *   key hash pointer    KEYHASH#<hash>      KEYHASH                owner, key_id
@@ -52,11 +53,13 @@ export class DynamoTenantStore implements TenantStore {
   private readonly auditTtlDays: number;
   /** key id -> the partition holding it; a key never moves, so this can only go missing, not wrong */
   private readonly keyOwners = new Map<string, string>();
+  private readonly uploads: DynamoUploads;
 
   constructor(opts: { client: DynamoDBClient; tableName: string; auditTtlDays?: number }) {
     this.doc = documentClient(opts.client);
     this.table = opts.tableName;
     this.auditTtlDays = opts.auditTtlDays ?? 400;
+    this.uploads = new DynamoUploads(this.doc, this.table);
   }
 
   private get(pk: string, sk: string) {
@@ -222,29 +225,6 @@ export class DynamoTenantStore implements TenantStore {
     return 0;
   }
 
-  async putUpload(u: UploadRecord) {
-    const owner = `PROJECT#${u.project_id}`;
-    // a pending upload is worth nothing a day after its URL expired
-    const ttl = epochSeconds(Date.parse(u.expires_at)) + 86_400 || undefined;
-    await this.put({ ...u, pk: owner, sk: `UPLOAD#${u.id}`, ttl });
-    await this.put({ pk: `UPLOAD#${u.id}`, sk: 'UPLOAD', owner, ttl });
-    await this.put({ pk: `UPLOADTOKEN#${u.token_hash}`, sk: 'UPLOADTOKEN', owner, upload_id: u.id, ttl });
-  }
-
-  async findUpload(tokenHash: string, now: string) {
-    const pointer = await this.get(`UPLOADTOKEN#${tokenHash}`, 'UPLOADTOKEN');
-    if (typeof pointer?.owner !== 'string' || typeof pointer.upload_id !== 'string') return null;
-    const u = record<UploadRecord>(await this.get(pointer.owner, `UPLOAD#${pointer.upload_id}`));
-    // the pointer is checked against the record it names, as a claim checks it
-    return u && u.token_hash === tokenHash && !u.used_at && u.expires_at > now ? u : null;
-  }
-
-  async claimUpload(tokenHash: string, now: string) {
-    const pointer = await this.get(`UPLOADTOKEN#${tokenHash}`, 'UPLOADTOKEN');
-    if (typeof pointer?.owner !== 'string' || typeof pointer.upload_id !== 'string') return null;
-    return this.claim(pointer.owner, pointer.upload_id, now, tokenHash);
-  }
-
   /** Removal work lives outside the project's partition, so the project's purge keeps it until it is done. */
   async putCleanup(c: CleanupRecord) {
     try {
@@ -267,40 +247,16 @@ export class DynamoTenantStore implements TenantStore {
     await deleteItem(this.doc, this.table, { pk: 'CLEANUP', sk: `${projectId}#${target}` });
   }
 
-  async claimUploadById(uploadId: string, now: string) {
-    const pointer = await this.get(`UPLOAD#${uploadId}`, 'UPLOAD');
-    if (typeof pointer?.owner !== 'string') return null;
-    return this.claim(pointer.owner, uploadId, now);
+  putUpload(u: UploadRecord) {
+    return this.uploads.put(u);
   }
-
-  /** One conditional update: of two racing claims exactly one sees the upload unused and unexpired. */
-  private async claim(owner: string, uploadId: string, now: string, tokenHash?: string) {
-    const checks = [
-      'attribute_exists(pk)',
-      '(attribute_not_exists(#used) OR attribute_type(#used, :null))',
-      '#exp > :now',
-    ];
-    if (tokenHash) checks.push('#token = :token');
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: owner, sk: `UPLOAD#${uploadId}` },
-          UpdateExpression: 'SET #used = :now',
-          ConditionExpression: checks.join(' AND '),
-          ExpressionAttributeNames: {
-            '#used': 'used_at',
-            '#exp': 'expires_at',
-            ...(tokenHash ? { '#token': 'token_hash' } : {}),
-          },
-          ExpressionAttributeValues: { ':now': now, ':null': 'NULL', ...(tokenHash ? { ':token': tokenHash } : {}) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return record<UploadRecord>(res.Attributes);
-    } catch (e) {
-      if (isConditionFailed(e)) return null;
-      throw e;
-    }
+  findUpload(tokenHash: string, now: string) {
+    return this.uploads.findByToken(tokenHash, now);
+  }
+  claimUpload(tokenHash: string, now: string) {
+    return this.uploads.claimByToken(tokenHash, now);
+  }
+  claimUploadById(uploadId: string, now: string) {
+    return this.uploads.claimById(uploadId, now);
   }
 }

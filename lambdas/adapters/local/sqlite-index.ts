@@ -2,42 +2,22 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
-import { type Candidate, DEFAULT_RANKING, type RankingParams } from '../../core/rank';
+import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
 import { openPrivateDatabase, privateDir } from './private-files';
 import { stmt } from './sqlite-index-write';
 import { poolSize } from './sqlite-pool-size';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
 import { createIndexFile, openIndexFile } from './sqlite-schema';
-import type { RecentSearch, SearchState } from './sqlite-search';
+import type { SearchState } from './sqlite-search';
+import { SearchStateCache } from './sqlite-search-cache';
 import { WriteThread } from './sqlite-write-thread';
 
 /** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
 const TIDY_PAGES = 100;
 
-/** Recent searches (candidates, rows read) kept for a second search of the same query (feedback). */
-const RECENT_SEARCHES = 16;
-
-/** Projects whose remembered term counts outlive their connection (a few KB each). */
-const REMEMBERED_PROJECTS = 10_000;
-
 /** Connections the write thread keeps: it writes batches for the projects ingesting at the time. */
 const WRITE_THREAD_OPEN = 16;
-
-/**
- * What a project's files look like from outside: the sizes and change times of the database and
- * its `-wal`. Every commit, this process's or another's, changes the `-wal` (or, once it is
- * checkpointed, the database). Change times are the kernel's and coarse: two commits of another
- * process within one tick that leave the log the same size are not told apart, and the counts
- * they change are counted again after the next write of this process or change of the files.
- */
-function fileSignature(file: string): string {
-  const main = statSync(file, { bigint: true, throwIfNoEntry: false });
-  const wal = statSync(`${file}-wal`, { bigint: true, throwIfNoEntry: false });
-  // an empty log holds nothing, whether it exists or not (a connection's opening creates it)
-  const log = wal && wal.size > 0n ? `${wal.size}:${wal.mtimeNs}` : 'empty';
-  return `${main?.size}:${main?.mtimeNs}:${log}`;
-}
 
 /**
  * The embedded index: one SQLite file per project (`<dir>/<project_id>.db`) with its chunks and
@@ -50,6 +30,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   private readonly writing = new Map<string, Promise<unknown>>();
   /** @internal where batches of small documents are analysed and written */
   readonly writeThread: WriteThread;
+  private readonly searches = new SearchStateCache((projectId) => this.file(projectId));
 
   constructor(
     private readonly dir: string,
@@ -97,13 +78,12 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
         handle.close(); // its writer is still at work
       else {
         // emptying the log changes the files, not the data: what was remembered still holds
-        const remembered = this.matchCounts.get(oldest);
-        const holds = remembered !== undefined && this.unchangedSince(oldest, remembered);
-        if (hasLog(this.file(oldest))) truncateWal(handle); // an empty one costs nothing to keep
-        handle.close();
-        this.writers.get(oldest)?.close();
-        this.writers.delete(oldest);
-        if (holds) remembered.signature = fileSignature(this.file(oldest));
+        this.searches.acrossFileChange(oldest, this.generation(oldest), () => {
+          if (hasLog(this.file(oldest))) truncateWal(handle); // an empty one costs nothing to keep
+          handle.close();
+          this.writers.get(oldest)?.close();
+          this.writers.delete(oldest);
+        });
       }
     }
     return db;
@@ -233,70 +213,22 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     return db;
   }
 
-  private readonly matchCounts = new Map<string, RememberedCounts>();
-  private readonly recentSearches = new Map<string, { db: Database.Database; version: number; search: RecentSearch }>();
-
   /**
-   * @internal What a search of the project reads: its reading connection, how many chunks match
-   * each phrase as far as it has been counted, and the candidates and rows of its recent searches, all
-   * remembered until the project's file changes (its data version, as the reading connection
-   * sees it, moves with every commit of another connection, the writers' included). The counts
-   * outlive the connection: a project whose connection left the pool finds them again when it
-   * is reopened, as long as no write of this index ran meanwhile nor was running when they were
-   * first counted, and its files look as they did then (another process's commit changes
-   * them). A reopened project then reads only the pages its search needs.
+   * @internal What a search of the project reads: its reading connection and what earlier
+   * searches counted and found, while it still holds (see `SearchStateCache`).
    */
   searchState(projectId: string): SearchState {
-    const db = this.db(projectId);
-    const version = stmt(db, 'PRAGMA data_version').pluck().get() as number;
-    let entry = this.matchCounts.get(projectId);
-    if (entry && entry.db !== db && entry.counts.size <= 50_000 && this.unchangedSince(projectId, entry)) {
-      entry.db = db; // the same data through a new connection
-      entry.version = version;
-    }
-    if (!entry || entry.db !== db || entry.version !== version || entry.counts.size > 50_000) {
-      entry = {
-        db,
-        version,
-        counts: new Map(),
-        generation: this.generations.get(projectId) ?? 0,
-        signature: fileSignature(this.file(projectId)), // taken before anything is counted
-      };
-      this.matchCounts.delete(projectId);
-      this.matchCounts.set(projectId, entry);
-      if (this.matchCounts.size > REMEMBERED_PROJECTS) {
-        this.matchCounts.delete(this.matchCounts.keys().next().value as string);
-      }
-    }
-    const recent = (query: string, read: () => Candidate[]): RecentSearch => {
-      const key = `${projectId}\n${query}`;
-      const kept = this.recentSearches.get(key);
-      this.recentSearches.delete(key);
-      const search =
-        kept && kept.db === db && kept.version === version ? kept.search : { candidates: read(), rows: new Map() };
-      this.recentSearches.set(key, { db, version, search });
-      if (this.recentSearches.size > RECENT_SEARCHES) {
-        this.recentSearches.delete(this.recentSearches.keys().next().value as string);
-      }
-      return search;
-    };
-    return { db, counts: entry.counts, recent };
+    return this.searches.state(projectId, this.db(projectId), this.generation(projectId));
   }
 
-  private unchangedSince(projectId: string, entry: RememberedCounts): boolean {
-    return (
-      entry.generation === (this.generations.get(projectId) ?? 0) &&
-      entry.signature === fileSignature(this.file(projectId))
-    );
+  private generation(projectId: string): number {
+    return this.generations.get(projectId) ?? 0;
   }
 
   /** @internal closes and deletes the project's file */
   destroy(projectId: string): void {
-    this.matchCounts.delete(projectId);
+    this.searches.forget(projectId);
     this.generations.delete(projectId);
-    for (const key of [...this.recentSearches.keys()]) {
-      if (key.startsWith(`${projectId}\n`)) this.recentSearches.delete(key);
-    }
     clearTimeout(this.tidyTimers.get(projectId));
     this.tidyTimers.delete(projectId);
     this.open.get(projectId)?.close();
@@ -319,18 +251,8 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
     this.open.clear();
     this.writers.clear();
-    this.recentSearches.clear();
+    this.searches.clearRecent();
   }
-}
-
-/** How many chunks match each phrase in a project, as counted through `db` at its data `version`. */
-interface RememberedCounts {
-  db: Database.Database;
-  version: number;
-  counts: Map<string, number>;
-  /** the project's generation when counting began (see `queue`) */
-  generation: number;
-  signature: string;
 }
 
 /** Whether the project's write-ahead log holds anything. */

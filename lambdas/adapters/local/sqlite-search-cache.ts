@@ -1,0 +1,128 @@
+import { statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import type { Candidate } from '../../core/rank';
+import { stmt } from './sqlite-index-write';
+import type { RecentSearch, SearchState } from './sqlite-search';
+
+/** Recent searches (candidates, rows read) kept for a second search of the same query (feedback). */
+const RECENT_SEARCHES = 16;
+
+/** Projects whose remembered term counts outlive their connection (a few KB each). */
+const REMEMBERED_PROJECTS = 10_000;
+
+/** Phrases counted for one project before its counts are started afresh. */
+const MAX_COUNTS = 50_000;
+
+/**
+ * What a project's files look like from outside: the sizes and change times of the database and
+ * its `-wal`. Every commit, this process's or another's, changes the `-wal` (or, once it is
+ * checkpointed, the database). Change times are the kernel's and coarse: two commits of another
+ * process within one tick that leave the log the same size are not told apart, and the counts
+ * they change are counted again after the next write of this process or change of the files.
+ */
+function fileSignature(file: string): string {
+  const main = statSync(file, { bigint: true, throwIfNoEntry: false });
+  const wal = statSync(`${file}-wal`, { bigint: true, throwIfNoEntry: false });
+  // an empty log holds nothing, whether it exists or not (a connection's opening creates it)
+  const log = wal && wal.size > 0n ? `${wal.size}:${wal.mtimeNs}` : 'empty';
+  return `${main?.size}:${main?.mtimeNs}:${log}`;
+}
+
+/** How many chunks match each phrase in a project, as counted through `db` at its data `version`. */
+interface RememberedCounts {
+  db: Database.Database;
+  version: number;
+  counts: Map<string, number>;
+  /** the project's write generation when counting began (see `SqliteSearchIndex.queue`) */
+  generation: number;
+  signature: string;
+}
+
+/**
+ * What searches of the projects remember between them: per project, how many chunks match each
+ * phrase as far as it has been counted, and the candidates and rows of its recent searches, all
+ * remembered until the project's file changes (its data version, as the reading connection
+ * sees it, moves with every commit of another connection, the writers' included). The counts
+ * outlive the connection: a project whose connection left the pool finds them again when it
+ * is reopened, as long as no write of the index ran meanwhile nor was running when they were
+ * first counted (its write `generation` is where it was), and its files look as they did then
+ * (another process's commit changes them). A reopened project then reads only the pages its
+ * search needs.
+ */
+export class SearchStateCache {
+  private readonly matchCounts = new Map<string, RememberedCounts>();
+  private readonly recentSearches = new Map<string, { db: Database.Database; version: number; search: RecentSearch }>();
+
+  /** `file` names a project's database file. */
+  constructor(private readonly file: (projectId: string) => string) {}
+
+  /** What a search of the project reads through `db`, its reading connection. */
+  state(projectId: string, db: Database.Database, generation: number): SearchState {
+    const version = stmt(db, 'PRAGMA data_version').pluck().get() as number;
+    let entry = this.matchCounts.get(projectId);
+    if (
+      entry &&
+      entry.db !== db &&
+      entry.counts.size <= MAX_COUNTS &&
+      this.unchangedSince(projectId, entry, generation)
+    ) {
+      entry.db = db; // the same data through a new connection
+      entry.version = version;
+    }
+    if (!entry || entry.db !== db || entry.version !== version || entry.counts.size > MAX_COUNTS) {
+      entry = {
+        db,
+        version,
+        counts: new Map(),
+        generation,
+        signature: fileSignature(this.file(projectId)), // taken before anything is counted
+      };
+      this.matchCounts.delete(projectId);
+      this.matchCounts.set(projectId, entry);
+      if (this.matchCounts.size > REMEMBERED_PROJECTS) {
+        this.matchCounts.delete(this.matchCounts.keys().next().value as string);
+      }
+    }
+    const recent = (query: string, read: () => Candidate[]): RecentSearch => {
+      const key = `${projectId}\n${query}`;
+      const kept = this.recentSearches.get(key);
+      this.recentSearches.delete(key);
+      const search =
+        kept && kept.db === db && kept.version === version ? kept.search : { candidates: read(), rows: new Map() };
+      this.recentSearches.set(key, { db, version, search });
+      if (this.recentSearches.size > RECENT_SEARCHES) {
+        this.recentSearches.delete(this.recentSearches.keys().next().value as string);
+      }
+      return search;
+    };
+    return { db, counts: entry.counts, recent };
+  }
+
+  /**
+   * Runs `tidyFiles`, which changes the project's files but not its data (emptying the log, closing
+   * the connections), and keeps the remembered counts true across it when they held before.
+   */
+  acrossFileChange(projectId: string, generation: number, tidyFiles: () => void): void {
+    const remembered = this.matchCounts.get(projectId);
+    const holds = remembered !== undefined && this.unchangedSince(projectId, remembered, generation);
+    tidyFiles();
+    if (holds) remembered.signature = fileSignature(this.file(projectId));
+  }
+
+  /** Forgets everything remembered of the project (its file is deleted). */
+  forget(projectId: string): void {
+    this.matchCounts.delete(projectId);
+    for (const key of [...this.recentSearches.keys()]) {
+      if (key.startsWith(`${projectId}\n`)) this.recentSearches.delete(key);
+    }
+  }
+
+  /** Forgets the recent searches of every project. */
+  clearRecent(): void {
+    this.recentSearches.clear();
+  }
+
+  private unchangedSince(projectId: string, entry: RememberedCounts, generation: number): boolean {
+    return entry.generation === generation && entry.signature === fileSignature(this.file(projectId));
+  }
+}
