@@ -210,7 +210,10 @@ describe('the API answers the dashboard origin', () => {
     for (const [, r] of ofType(resources, 'AWS::ApiGateway::GatewayResponse')) {
       expect(text(r.Properties.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'])).toBe(origin);
     }
-    for (const { props } of opragFunctions(resources).values()) {
+    // every function that serves the API (the document reader is told only its stage and bucket)
+    const served = [...opragFunctions(resources)].filter(([name]) => name !== 'reader');
+    expect(served.map(([name]) => name).sort()).toEqual(['control', 'documents', 'query', 'worker']);
+    for (const [, { props }] of served) {
       expect(text(props.Environment.Variables.OPRAG_DASHBOARD_ORIGIN)).toBe(`https://<${distributionId}>`);
     }
     const buckets = ofType(resources, 'AWS::S3::Bucket');
