@@ -322,6 +322,8 @@ export type GeneratedPiece = { text: string } | { units: number; withheld?: bool
 /** Runs document processing after the request that queued it. */
 export interface IngestQueue {
   enqueue(projectId: string, documentId: string): Promise<void>;
+  /** Optional: queues several documents of one project in as few sends as the queue allows. */
+  enqueueMany?(projectId: string, documentIds: string[]): Promise<void>;
 }
 
 /**
