@@ -140,7 +140,7 @@ export const documentAccepted = z.object({ document: documentView, unchanged: z.
 /** One item of a batch's answer: its document as a single POST would answer it, or why it was refused. */
 export const documentBatchItem = z.union([
   documentAccepted,
-  z.object({ error: z.object({ type: z.string(), message: z.string() }) }),
+  z.object({ error: errorBody.shape.error.pick({ type: true, message: true }) }),
 ]);
 
 export const documentBatchAccepted = z.object({ documents: z.array(documentBatchItem) });

@@ -1,4 +1,5 @@
 import type { ApiClient } from '../../lambdas/client/api-client';
+import { Oprag, OpragApiError } from '../../lambdas/client/oprag';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 interface Doc {
@@ -182,5 +183,16 @@ describe('POST /v1/projects/{project_id}/documents/batch', () => {
     const key = await t.admin.post<{ api_key: { key: string } }>(`/v1/projects/${p.id}/keys`, { scopes: ['query'] });
     const res = await batch(t.client(key.body.api_key.key), '/v1/documents/batch', [{ text: 'nope' }]);
     expect(res.status).toBe(403);
+  });
+
+  it("is the typed client's documents.createBatch, whose refused items come back as items, not throws", async () => {
+    const p = await t.project('typed');
+    const docs = new Oprag({ baseUrl: t.url, key: p.key }).project().documents;
+
+    const out = await docs.createBatch([{ text: 'Typed batch document.', tags: ['a'] }, { text: '' }]);
+
+    expect(out.documents[0]).toMatchObject({ document: { tags: ['a'], status: 'queued' } });
+    expect(out.documents[1]).toMatchObject({ error: { type: 'invalid_request' } });
+    await expect(docs.createBatch([])).rejects.toBeInstanceOf(OpragApiError);
   });
 });
