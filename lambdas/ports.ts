@@ -161,8 +161,11 @@ export interface ProjectRecords {
 
   addUsage(day: string, delta: Partial<UsageCounters>): Promise<void>;
   listUsage(fromDay: string, toDay: string): Promise<UsageDay[]>;
-  /** Adds one to a counter for a time window and returns its new value (rate limits). */
-  countInWindow(name: string, window: string): Promise<number>;
+  /**
+   * Adds `by` (one unless given: a batch counts all its items in one write) to a counter for a
+   * time window and returns its new value (rate limits).
+   */
+  countInWindow(name: string, window: string, by?: number): Promise<number>;
 
   /** Deletes every record of the project, its keys and the project itself. */
   purge(): Promise<PurgeCounts>;

@@ -18,10 +18,9 @@ export async function checkRate(ctx: Context, project: ProjectRecord, kind: 'cha
 }
 
 /**
- * Counts `n` calls of one batch against the project's per-minute limit, in the batch's order:
- * returns how many of them fit (the first ones), and the `RateLimited` error the others get. The
- * counts are taken side by side; each call gets a distinct count, so the smallest ones are
- * handed to the batch's first calls whatever order the store answered in.
+ * Counts `n` calls of one batch against the project's per-minute limit in one write, in the
+ * batch's order: returns how many of them fit (the first ones), and the `RateLimited` error the
+ * others get. As with single calls, a refused call counts too.
  */
 export async function rateSlots(
   ctx: Context,
@@ -33,9 +32,9 @@ export async function rateSlots(
   if (!limit || n === 0) return { allowed: n, refusal: null };
   const now = ctx.now();
   const window = now.toISOString().slice(0, 16);
-  const records = ctx.store.forProject(project.id);
-  const counts = await Promise.all(Array.from({ length: n }, () => records.countInWindow(kind, window)));
-  const allowed = counts.filter((c) => c <= limit).length;
+  const total = await ctx.store.forProject(project.id).countInWindow(kind, window, n);
+  // the batch's calls hold the counts total - n + 1 .. total
+  const allowed = Math.max(0, Math.min(n, limit - (total - n)));
   const refusal =
     allowed < n
       ? new RateLimited(`this project allows ${limit} ${kind} requests a minute`, 60 - now.getUTCSeconds())

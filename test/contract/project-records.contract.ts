@@ -298,6 +298,13 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
         expect(await records.countInWindow('chat', '2025-01-15T10:01')).toBe(2);
         expect(await records.countInWindow('ingest', '2025-01-15T10:00')).toBe(2);
       });
+
+      it('adds a batch of calls in one write', async () => {
+        expect(await records.countInWindow('ingest', '2025-01-15T11:00', 250)).toBe(250);
+        expect(await records.countInWindow('ingest', '2025-01-15T11:00')).toBe(251);
+        expect(await records.countInWindow('ingest', '2025-01-15T11:00', 3)).toBe(254);
+        expect(await records.countInWindow('ingest', '2025-01-15T11:01', 5)).toBe(5);
+      });
     });
 
     describeProjectIsolationContract(store);

@@ -285,14 +285,14 @@ export class DynamoProjectRecords implements ProjectRecords {
     });
   }
 
-  async countInWindow(name: string, window: string) {
+  async countInWindow(name: string, window: string, by = 1) {
     const res = await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: this.pk, sk: `WINDOW#${name}#${window}` },
         UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :ttl) ADD #count :one',
         ExpressionAttributeNames: { '#ttl': 'ttl', '#count': 'count' },
-        ExpressionAttributeValues: { ':ttl': epochSeconds(Date.now()) + WINDOW_TTL_SECONDS, ':one': 1 },
+        ExpressionAttributeValues: { ':ttl': epochSeconds(Date.now()) + WINDOW_TTL_SECONDS, ':one': by },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
