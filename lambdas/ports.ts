@@ -114,6 +114,11 @@ export interface PurgeCounts {
 
 export interface ProjectRecords {
   putDocument(doc: DocumentRecord): Promise<void>;
+  /**
+   * Optional: writes several documents in one transaction (a batch taken in at once); without
+   * it, each is a `putDocument` of its own.
+   */
+  putDocuments?(docs: DocumentRecord[]): Promise<void>;
   getDocument(id: string): Promise<DocumentRecord | null>;
   findDocumentByExternalId(externalId: string): Promise<DocumentRecord | null>;
   listDocuments(req: DocumentListRequest): Promise<Page<DocumentRecord>>;

@@ -59,6 +59,10 @@ export class SqliteProjectRecords implements ProjectRecords {
     const { id, external_id, status, bytes } = d;
     await this.defer(() => this.write({ id, external_id, status, bytes }, data));
   }
+  async putDocuments(docs: DocumentRecord[]) {
+    const rows = docs.map((d) => ({ d, data: JSON.stringify(d) }));
+    await this.defer(this.db.transaction(() => rows.forEach(({ d, data }) => this.write(d, data))));
+  }
   private write(d: Pick<DocumentRecord, 'id' | 'external_id' | 'status' | 'bytes'>, data = JSON.stringify(d)) {
     this.sql(
       `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)

@@ -37,8 +37,8 @@ async function eachLimited<T>(items: T[], work: (item: T) => Promise<unknown>) {
  * Step 1 of ingestion for a batch of documents of one project (the batch route): the same
  * checks as `accept`, item by item and in the batch's order — a refused item fails alone — with
  * the store's work done once for the batch: one rate count per item taken side by side, the
- * quota totals read once and carried through the batch, the originals stored side by side and
- * every record written in the same turn (one transaction where the store groups its writes).
+ * quota totals read once and carried through the batch, the originals stored a few at a time and
+ * the records written in one transaction where the store can.
  * An item the route could not read comes in as its error and is passed through.
  */
 export async function acceptBatch(
@@ -79,12 +79,10 @@ export async function acceptBatch(
   }
 
   const records = ctx.store.forProject(project.id);
-  const candidates: Candidate[] = await Promise.all(
-    read.map(async (c) => ({
-      ...c,
-      existing: c.input.external_id ? await records.findDocumentByExternalId(c.input.external_id) : null,
-    })),
-  );
+  const candidates: Candidate[] = read.map((c) => ({ ...c, existing: null }));
+  await eachLimited(candidates, async (c) => {
+    if (c.input.external_id) c.existing = await records.findDocumentByExternalId(c.input.external_id);
+  });
 
   const { max_documents, max_bytes } = project.limits;
   const totals = max_documents || max_bytes ? await records.documentTotals() : { documents: 0, bytes: 0 };
@@ -115,8 +113,9 @@ export async function acceptBatch(
 
   const blobs = ctx.blobs.forProject(project.id);
   await eachLimited(docs, ({ doc, bytes }) => blobs.put(originalKey(doc.id), bytes, doc.content_type));
-  // written in the same turn: the embedded store commits them in one transaction
-  await Promise.all(docs.map(({ doc }) => records.putDocument(doc)));
+  // in one transaction where the store can (the embedded home), else a few at a time
+  if (records.putDocuments) await records.putDocuments(docs.map((d) => d.doc));
+  else await eachLimited(docs, ({ doc }) => records.putDocument(doc));
   return out as BatchItemOutcome[];
 }
 
