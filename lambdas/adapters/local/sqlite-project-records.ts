@@ -61,7 +61,11 @@ export class SqliteProjectRecords implements ProjectRecords {
   }
   async putDocuments(docs: DocumentRecord[]) {
     const rows = docs.map((d) => ({ d, data: JSON.stringify(d) }));
-    await this.defer(this.db.transaction(() => rows.forEach(({ d, data }) => this.write(d, data))));
+    await this.defer(
+      this.db.transaction(() => {
+        for (const { d, data } of rows) this.write(d, data);
+      }),
+    );
   }
   private write(d: Pick<DocumentRecord, 'id' | 'external_id' | 'status' | 'bytes'>, data = JSON.stringify(d)) {
     this.sql(
