@@ -36,10 +36,10 @@ async function eachLimited<T>(items: T[], work: (item: T) => Promise<unknown>) {
 /**
  * Step 1 of ingestion for a batch of documents of one project (the batch route): the same
  * checks as `accept`, item by item and in the batch's order — a refused item fails alone — with
- * the store's work done once for the batch: one rate count per item taken side by side, the
+ * the store's work done once for the batch: the rate counted for all its items in one write, the
  * quota totals read once and carried through the batch, the originals stored a few at a time and
- * the records written in one transaction where the store can.
- * An item the route could not read comes in as its error and is passed through.
+ * the records written in one transaction where the store can. An item the route could not read
+ * comes in as its error and is passed through.
  */
 export async function acceptBatch(
   ctx: Context,
