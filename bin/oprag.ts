@@ -222,6 +222,7 @@ program
   .option('--no-wait', "don't wait until the documents are processed")
   .option('--timeout <seconds>', 'how long to wait for processing', '300')
   .option('--upload-threshold-bytes <n>', 'files larger than this go through upload URLs (default: about 10 MB)')
+  .option('--batch-size <n>', 'most text files in one batch request (default 250; 0 sends each file on its own)')
   .option(
     '--url-template <template>',
     "each document's url, {path} being the file's path in the folder, e.g. 'https://docs.example.com/{path}' (a Markdown file's front matter url wins)",

@@ -114,6 +114,11 @@ export interface PurgeCounts {
 
 export interface ProjectRecords {
   putDocument(doc: DocumentRecord): Promise<void>;
+  /**
+   * Optional: writes several documents in one transaction (a batch taken in at once); without
+   * it, each is a `putDocument` of its own.
+   */
+  putDocuments?(docs: DocumentRecord[]): Promise<void>;
   getDocument(id: string): Promise<DocumentRecord | null>;
   findDocumentByExternalId(externalId: string): Promise<DocumentRecord | null>;
   listDocuments(req: DocumentListRequest): Promise<Page<DocumentRecord>>;
@@ -161,8 +166,11 @@ export interface ProjectRecords {
 
   addUsage(day: string, delta: Partial<UsageCounters>): Promise<void>;
   listUsage(fromDay: string, toDay: string): Promise<UsageDay[]>;
-  /** Adds one to a counter for a time window and returns its new value (rate limits). */
-  countInWindow(name: string, window: string): Promise<number>;
+  /**
+   * Adds `by` (one unless given: a batch counts all its items in one write) to a counter for a
+   * time window and returns its new value (rate limits).
+   */
+  countInWindow(name: string, window: string, by?: number): Promise<number>;
 
   /** Deletes every record of the project, its keys and the project itself. */
   purge(): Promise<PurgeCounts>;
@@ -322,6 +330,8 @@ export type GeneratedPiece = { text: string } | { units: number; withheld?: bool
 /** Runs document processing after the request that queued it. */
 export interface IngestQueue {
   enqueue(projectId: string, documentId: string): Promise<void>;
+  /** Optional: queues several documents of one project in as few sends as the queue allows. */
+  enqueueMany?(projectId: string, documentIds: string[]): Promise<void>;
 }
 
 /**

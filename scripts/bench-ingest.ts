@@ -8,8 +8,12 @@
  * default per-project limits left as they are:
  *
  * - `cli`: the SciFact abstracts as one `.txt` file each (title on the first line) in a temporary
- *   folder outside the repository, sent by `bulkIngest` — the code behind `oprag ingest` — with
- *   its own end-to-end timing (walk, list, send, wait until every document is ready or failed).
+ *   folder outside the repository, sent by `bulkIngest` — the code behind `oprag ingest`, text
+ *   files in batch requests — with its own end-to-end timing (walk, list, send, wait until every
+ *   document is ready or failed).
+ * - `cli-single`: the same, each file in a request of its own (`--batch-size 0`).
+ * - `batch`: the abstracts as JSON `POST /v1/projects/{id}/documents/batch`, 250 to a request,
+ *   `--concurrency` requests in flight, then polling as `post` does.
  * - `post`: the same abstracts as JSON `POST /v1/projects/{id}/documents` ({title, text,
  *   external_id}), `--concurrency` in flight, then polling until no document is queued or
  *   processing.
@@ -17,7 +21,7 @@
  * Reports docs/s for each, the server's CPU seconds and peak RSS (the kernel's high-water mark)
  * and the client's peak RSS; checks every document ended `ready` and exits non-zero otherwise.
  *
- *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,post]
+ *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
  *                           [--concurrency 16] [--json] [--cpu-prof <dir>]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +34,7 @@ import { startServerProcess, stopServerProcess } from './server-process';
 const root = resolve(__dirname, '..');
 const dataset = resolve(arg('dataset', join(root, '../shared/eval-data/scifact')));
 const runs = arg('runs', 'cli,post').split(',');
+const BATCH = 250;
 const concurrency = Number(arg('concurrency', '16'));
 const cpuProfDir = arg('cpu-prof', '');
 const asJson = flag('json');
@@ -143,13 +148,14 @@ async function main() {
       const load0 = loadavg()[0];
       let elapsed: number;
       let extra: Record<string, unknown> = {};
-      if (run === 'cli') {
+      if (run === 'cli' || run === 'cli-single') {
         const summary = await bulkIngest({
           baseUrl: server.url,
           key: project.key,
           project: project.id,
           inputs: [folder],
           concurrency,
+          batchSize: run === 'cli' ? undefined : 0,
         });
         elapsed = summary.elapsed_s;
         if (summary.failed > 0 || summary.sent !== corpus.length) {
@@ -158,26 +164,36 @@ async function main() {
           );
         }
         extra = { sent: summary.sent, ready: summary.ready };
-      } else if (run === 'post') {
+      } else if (run === 'post' || run === 'batch') {
         const t0 = performance.now();
         let rateLimited = 0;
-        await pool(corpus, concurrency, async (d) => {
+        const post = async (path: string, body: unknown, what: string) => {
           for (;;) {
-            const res = await fetch(`${server.url}/v1/projects/${project.id}/documents`, {
+            const res = await fetch(`${server.url}/v1/projects/${project.id}${path}`, {
               method: 'POST',
               headers: { authorization: `Bearer ${project.key}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ title: d.title, text: d.text, external_id: d._id }),
+              body: JSON.stringify(body),
             });
-            await res.arrayBuffer();
+            const answer = (await res.json()) as { documents?: ({ document: unknown } | { error: unknown })[] };
             if (res.status === 429) {
               rateLimited++;
               await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
               continue;
             }
-            if (res.status !== 202) throw new Error(`POST ${d._id}: ${res.status}`);
+            if (res.status !== 202) throw new Error(`POST ${what}: ${res.status}`);
+            const refused = answer.documents?.find((i) => 'error' in i);
+            if (refused) throw new Error(`POST ${what}: an item was refused: ${JSON.stringify(refused)}`);
             return;
           }
-        });
+        };
+        const doc = (d: Doc) => ({ title: d.title, text: d.text, external_id: d._id });
+        if (run === 'post') await pool(corpus, concurrency, (d) => post('/documents', doc(d), d._id));
+        else {
+          const batches = Array.from({ length: Math.ceil(corpus.length / BATCH) }, (_, i) =>
+            corpus.slice(i * BATCH, (i + 1) * BATCH),
+          );
+          await pool(batches, concurrency, (b) => post('/documents/batch', { documents: b.map(doc) }, 'a batch'));
+        }
         const acceptedS = (performance.now() - t0) / 1000;
         for (let delay = 20; ; delay = Math.min(delay * 1.5, 250)) {
           const unfinished =
@@ -191,7 +207,7 @@ async function main() {
         if (failed > 0) throw new Error(`post: ${failed} documents failed`);
         extra = { accepted_docs_per_s: round1(corpus.length / acceptedS), rate_limited_429: rateLimited };
       } else {
-        throw new Error(`unknown run ${run}; use cli and/or post`);
+        throw new Error(`unknown run ${run}; use cli, cli-single, batch and/or post`);
       }
       const s = await stats(project.id);
       if (s.documents !== corpus.length) throw new Error(`${run}: the project holds ${s.documents} documents`);
@@ -224,7 +240,7 @@ async function main() {
       process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight\n`);
       for (const r of results) {
         process.stdout.write(
-          `${String(r.run).padEnd(5)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s; client CPU ${r.client_cpu_s} s; load before ${r.load_average_before})\n`,
+          `${String(r.run).padEnd(10)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s; client CPU ${r.client_cpu_s} s; load before ${r.load_average_before})\n`,
         );
       }
       process.stdout.write(

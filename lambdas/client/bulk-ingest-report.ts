@@ -106,6 +106,7 @@ export async function runIngestCommand(
     wait: boolean;
     timeout: string;
     uploadThresholdBytes?: string;
+    batchSize?: string;
     urlTemplate?: string;
     json?: boolean;
   },
@@ -122,6 +123,7 @@ export async function runIngestCommand(
     uploadThresholdBytes: opts.uploadThresholdBytes
       ? positiveInt(opts.uploadThresholdBytes, '--upload-threshold-bytes', 0)
       : DEFAULT_UPLOAD_THRESHOLD,
+    batchSize: opts.batchSize ? positiveInt(opts.batchSize, '--batch-size', 0) : undefined,
     progress: stderr.isTTY ? barProgress(stderr) : lineProgress(stderr),
     urlTemplate: opts.urlTemplate,
   });

@@ -2,13 +2,25 @@
  * `oprag ingest`: bulk ingestion of a folder (or files) through the public HTTP API, so it works
  * against any deployment. Resumable: files whose content already sits `ready` under the same
  * external id are skipped before anything is sent, and the API itself answers `unchanged` for
- * the rest. Small files go as multipart/form-data; big ones through an upload URL.
+ * the rest. Text files go many to a request through the batch route; other small files as
+ * multipart/form-data; big ones through an upload URL.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { Batcher, type BatchItem, batchDocument, batchText, DEFAULT_BATCH_SIZE, itemReason } from './bulk-ingest-batch';
 import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
-import { type Api, abortOn, type Doc, makeApi, message, multipartBody, requester, sleep } from './bulk-ingest-http';
+import {
+  type Api,
+  abortOn,
+  type Doc,
+  makeApi,
+  message,
+  multipartBody,
+  type Reply,
+  requester,
+  sleep,
+} from './bulk-ingest-http';
 import { type Described, describeFile } from './front-matter';
 
 export { collectFiles, IngestAbort, type IngestFile } from './bulk-ingest-files';
@@ -51,6 +63,8 @@ export interface BulkIngestOptions {
   progress?: ProgressSink;
   /** a document's `url` when its front matter gives none: `{path}` is the file's path in its folder */
   urlTemplate?: string;
+  /** most text files sent in one batch request; 0 sends every file on its own */
+  batchSize?: number;
 }
 
 export interface BulkIngestSummary extends Counts {
@@ -58,6 +72,8 @@ export interface BulkIngestSummary extends Counts {
   files: number;
   /** sent through an upload URL rather than a multipart POST */
   uploads: number;
+  /** sent in batch requests (`POST .../documents/batch`) */
+  batched: number;
   /** sent but not waited for (--no-wait) */
   pending: number;
   waited: boolean;
@@ -141,38 +157,93 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
     track(f, put.body.document as Doc);
   };
 
-  const send = async (f: IngestFile) => {
-    // a small file from the page cache: cheaper than four trips to the I/O threads
-    const described = describeFile(f.path, f.externalId, readFileSync(f.path), o.urlTemplate);
+  /** A file on its own: multipart, or an upload URL when too large for a request body. */
+  const single = async (f: IngestFile, described: Described) => {
     const { bytes, ...fields } = described;
-    const known = existing.get(f.externalId);
-    if (known?.status === 'ready' && known.content_hash === sha256(bytes)) {
-      counts.unchanged++;
-      return;
-    }
     if (bytes.length > threshold) return upload(f, described);
     const form = multipartBody(bytes, basename(f.path), f.externalId, fields);
     const res = await call('POST', `${base}/documents`, form.body, { 'content-type': form.contentType });
     abortOn(res, o.project, `sending ${f.path}`);
     if (res.status === 413) return upload(f, described);
+    accepted(f, res);
+  };
+  /** What the API answered for a document sent (alone, or as an item of a batch). */
+  const accepted = (f: IngestFile, res: { status: number; body: Record<string, unknown> }) => {
     if (res.status === 200 && res.body.unchanged) {
       counts.unchanged++;
       const doc = res.body.document as Doc;
       if (doc.status !== 'ready') track(f, doc); // the same content, still being processed
       return;
     }
-    if (res.status !== 201 && res.status !== 202) return fail(f, `${res.status} ${message(res)}`);
+    if (res.status !== 201 && res.status !== 202) return fail(f, `${res.status} ${message(res as Reply)}`);
     counts.sent++;
     track(f, res.body.document as Doc);
   };
 
-  progress.start('sending', files.length);
   let sentFiles = 0;
+  let batched = 0;
+  /** a server without the batch route (404): every file goes on its own from then on */
+  let batchRoute = (o.batchSize ?? DEFAULT_BATCH_SIZE) > 0;
+  const sendBatch = async (items: BatchItem[]) => {
+    const res = batchRoute
+      ? await call('POST', `${base}/documents/batch`, JSON.stringify({ documents: items.map(batchDocument) }), {
+          'content-type': 'application/json',
+        })
+      : null;
+    if (res && res.status !== 404) abortOn(res, o.project, `sending ${items.length} files`);
+    if (!res || res.status === 404 || res.status === 413) {
+      // no batch route here, or a batch the body limit refused: each file on its own
+      if (res?.status === 404) batchRoute = false;
+      for (const item of items) {
+        await single(item.file, item.described);
+        progress.update(++sentFiles, counts);
+      }
+      return;
+    }
+    const answers = (res.status === 202 ? res.body.documents : null) as
+      | ({ document: Doc; unchanged?: boolean } | { error: { type?: string; message?: string } })[]
+      | null;
+    for (const [i, { file, described }] of items.entries()) {
+      const answer = answers?.[i];
+      if (!answer) fail(file, `${res.status} ${message(res)}`);
+      else if ('error' in answer) {
+        // past the rate limit: on its own, a single POST waits for its Retry-After
+        if (answer.error.type === 'rate_limited') await single(file, described);
+        else fail(file, itemReason(answer.error));
+      } else {
+        if (!answer.unchanged) batched++;
+        accepted(file, { status: answer.unchanged ? 200 : 202, body: answer });
+      }
+    }
+    sentFiles += items.length;
+    progress.update(sentFiles, counts);
+  };
+  const batcher = new Batcher(Math.max(1, o.batchSize ?? DEFAULT_BATCH_SIZE), sendBatch);
+
+  /** Sends a file, or adds it to a batch; true once it is sent, false when its batch will tell. */
+  const send = async (f: IngestFile): Promise<boolean> => {
+    // a small file from the page cache: cheaper than four trips to the I/O threads
+    const described = describeFile(f.path, f.externalId, readFileSync(f.path), o.urlTemplate);
+    const known = existing.get(f.externalId);
+    if (known?.status === 'ready' && known.content_hash === sha256(described.bytes)) {
+      counts.unchanged++;
+      return true;
+    }
+    const text = batchRoute && described.bytes.length <= threshold ? batchText(f.path, described.bytes) : null;
+    if (text === null) {
+      await single(f, described);
+      return true;
+    }
+    await batcher.add({ file: f, described, text, filename: basename(f.path) });
+    return false;
+  };
+
+  progress.start('sending', files.length);
   try {
     await pool(files, concurrency, async (f) => {
-      await send(f);
-      progress.update(++sentFiles, counts);
+      if (await send(f)) progress.update(++sentFiles, counts);
     });
+    await batcher.flush();
   } finally {
     progress.stop();
   }
@@ -243,6 +314,7 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
     files: files.length,
     ...counts,
     uploads,
+    batched,
     pending: waiting.size,
     waited: wait,
     failures,

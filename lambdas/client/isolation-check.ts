@@ -121,6 +121,7 @@ export async function runIsolationCheck(baseUrl: string, adminKey: string): Prom
         ['GET', `/v1/projects/${other.id}/documents/${other.docId}/content`],
         ['DELETE', `/v1/projects/${other.id}/documents/${other.docId}`],
         ['POST', `/v1/projects/${other.id}/documents`, { text: 'intruder' }],
+        ['POST', `/v1/projects/${other.id}/documents/batch`, { documents: [{ text: 'intruder' }] }],
         ['POST', `/v1/projects/${other.id}/uploads`, { filename: 'x.txt', content_type: 'text/plain' }],
         ['POST', `/v1/projects/${other.id}/retrieve`, { query: 'passphrase' }],
         ['POST', `/v1/projects/${other.id}/chat`, { question: 'What is the passphrase?' }],

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { RouteAction } from './route-table';
-import { chatCompletions, pageQuery, schemas } from './schemas';
+import { chatCompletions, documentBatch, pageQuery, schemas } from './schemas';
 import * as wire from './wire-schemas';
 
 /** An answer's body: a JSON schema, the raw bytes of a content type, or nothing. */
@@ -176,6 +176,17 @@ export const ROUTE_SPECS: Record<RouteAction, RouteSpec> = {
       202: json('the document, queued', wire.documentAccepted),
     },
     errors: [409, 413, 415, 422, 429],
+  },
+  'documents.create_batch': {
+    summary: 'Ingest up to 1000 documents in one request (an addition beyond the 1.1 contract)',
+    body: documentBatch,
+    responses: {
+      202: json(
+        "each item in the request's order: its document (queued, or `unchanged: true`) or its own error",
+        wire.documentBatchAccepted,
+      ),
+    },
+    errors: [413, 415],
   },
   'documents.list': {
     summary: "A project's documents",

@@ -104,6 +104,7 @@ const BY_TARGET = {
   ],
   documents: [
     route('POST', `${P}/documents`, 'documents.create', 'documents.write', { short: true }),
+    route('POST', `${P}/documents/batch`, 'documents.create_batch', 'documents.write', { short: true }),
     route('GET', `${P}/documents`, 'documents.list', 'documents.read', { short: true }),
     route('GET', `${P}/documents/:document_id`, 'documents.get', 'documents.read', { short: true }),
     route('PATCH', `${P}/documents/:document_id`, 'documents.update', 'documents.write', { short: true }),

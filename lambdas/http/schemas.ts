@@ -58,6 +58,9 @@ const documentFields = z.object({
   metadata: metadata.optional(),
 });
 
+/** The most documents one batch request carries. */
+export const MAX_BATCH_DOCUMENTS = 1000;
+
 export const schemas = {
   companyKey: z.object({
     name: text('name', 200),
@@ -118,6 +121,13 @@ export const schemas = {
       message: 'send exactly one of text or content_base64',
     }),
   documentFields,
+  /** The envelope of a batch of documents: each item is read on its own (documentJson), failing alone. */
+  documentBatchEnvelope: z.object({
+    documents: z
+      .array(z.unknown(), { message: 'documents must be an array' })
+      .min(1, 'documents must hold at least one document')
+      .max(MAX_BATCH_DOCUMENTS, `documents may hold at most ${MAX_BATCH_DOCUMENTS} documents`),
+  }),
   /** What a document's PATCH may change: what citations show and filters match, and its metadata. */
   documentPatch: z
     .object({
@@ -221,3 +231,8 @@ export const chatCompletions = z
     stream: z.boolean().nullable().optional(),
   })
   .passthrough();
+
+/** A batch of documents as the OpenAPI document and the typed client describe it. */
+export const documentBatch = z.object({
+  documents: z.array(schemas.documentJson).min(1).max(MAX_BATCH_DOCUMENTS),
+});

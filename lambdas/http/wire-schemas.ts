@@ -137,6 +137,14 @@ export const documentPage = z.object({ documents: z.array(documentView), next_cu
 
 export const documentAccepted = z.object({ document: documentView, unchanged: z.boolean().optional() });
 
+/** One item of a batch's answer: its document as a single POST would answer it, or why it was refused. */
+export const documentBatchItem = z.union([
+  documentAccepted,
+  z.object({ error: errorBody.shape.error.pick({ type: true, message: true }) }),
+]);
+
+export const documentBatchAccepted = z.object({ documents: z.array(documentBatchItem) });
+
 export const documentDeleted = z.object({ deleted: z.object({ document_id: z.string(), chunks: z.number() }) });
 
 /** A one-time upload URL for a file too large for a request body. */

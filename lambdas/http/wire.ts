@@ -37,6 +37,9 @@ export type DocumentView = z.infer<typeof s.documentView>;
 export type DocumentPage = z.infer<typeof s.documentPage>;
 /** The answer to ingesting a document (`unchanged` when the same content came again). */
 export type DocumentAccepted = z.infer<typeof s.documentAccepted>;
+/** The answer to a batch: each item's document, or the error that refused it alone, in the request's order. */
+export type DocumentBatchAccepted = z.infer<typeof s.documentBatchAccepted>;
+export type DocumentBatchItem = z.infer<typeof s.documentBatchItem>;
 export type DocumentDeleted = z.infer<typeof s.documentDeleted>;
 /** A one-time upload URL for a file too large for a request body. */
 export type UploadCreated = z.infer<typeof s.uploadCreated>;

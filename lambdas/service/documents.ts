@@ -1,4 +1,4 @@
-import { Conflict, DocumentFailed, NotFound, TooLarge } from '../core/errors';
+import { Conflict, DocumentFailed, NotFound, type OpragError, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
 import type { DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
 import type { ProjectAccess } from './access';
@@ -20,7 +20,7 @@ export interface DocumentEdit {
   tags?: string[];
   metadata?: Record<string, unknown>;
 }
-export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
+export type { BatchItemOutcome, DocumentInput, IngestMode, IngestOutcome } from './ingest';
 
 /**
  * Reading, listing and deleting documents, and taking new ones in through the API or a drop.
@@ -29,7 +29,7 @@ export type { DocumentInput, IngestMode, IngestOutcome } from './ingest';
  */
 export function makeDocumentServices(
   ctx: Context,
-  { processDocuments, ingest, ingestUnattended, refuseOversized }: Ingest,
+  { processDocuments, ingest, ingestBatch, ingestUnattended, refuseOversized }: Ingest,
 ) {
   async function getOwnDocument(projectId: string, documentId: string) {
     const doc = isId('document', documentId) ? await ctx.store.forProject(projectId).getDocument(documentId) : null;
@@ -72,6 +72,21 @@ export function makeDocumentServices(
       const queued = await ingest(project, input, 'queue');
       if (queued.kind === 'unchanged') return queued;
       return watchDocument(ctx, project.id, queued.document, remainingMs);
+    },
+
+    /**
+     * Many documents in one request, queued: each item is checked as a single POST would be
+     * (rate, size, type, quota, external id) and refused alone; the answer keeps the request's
+     * order. Together the items may hold at most what one request body may (`maxBodyBytes`).
+     */
+    async createDocuments({ project }: ProjectAccess<'documents.write'>, items: (DocumentInput | OpragError)[]) {
+      const total = items.reduce((sum, i) => sum + ('bytes' in i ? i.bytes.length : 0), 0);
+      if (total > ctx.settings.maxBodyBytes) {
+        throw new TooLarge(
+          `the documents of a batch may hold at most ${ctx.settings.maxBodyBytes / 2 ** 20} MB together; send smaller batches, or larger files through uploads`,
+        );
+      }
+      return ingestBatch(project, items);
     },
 
     /**

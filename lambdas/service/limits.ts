@@ -17,6 +17,31 @@ export async function checkRate(ctx: Context, project: ProjectRecord, kind: 'cha
   }
 }
 
+/**
+ * Counts `n` calls of one batch against the project's per-minute limit in one write, in the
+ * batch's order: returns how many of them fit (the first ones), and the `RateLimited` error the
+ * others get. As with single calls, a refused call counts too.
+ */
+export async function rateSlots(
+  ctx: Context,
+  project: ProjectRecord,
+  kind: 'chat' | 'ingest',
+  n: number,
+): Promise<{ allowed: number; refusal: RateLimited | null }> {
+  const limit = kind === 'chat' ? project.limits.chat_per_minute : project.limits.ingest_per_minute;
+  if (!limit || n === 0) return { allowed: n, refusal: null };
+  const now = ctx.now();
+  const window = now.toISOString().slice(0, 16);
+  const total = await ctx.store.forProject(project.id).countInWindow(kind, window, n);
+  // the batch's calls hold the counts total - n + 1 .. total
+  const allowed = Math.max(0, Math.min(n, limit - (total - n)));
+  const refusal =
+    allowed < n
+      ? new RateLimited(`this project allows ${limit} ${kind} requests a minute`, 60 - now.getUTCSeconds())
+      : null;
+  return { allowed, refusal };
+}
+
 /** Refuses (409) a document that would take the project past its document or byte quota. */
 export async function checkQuota(ctx: Context, project: ProjectRecord, addDocuments: number, addBytes: number) {
   const { max_documents, max_bytes } = project.limits;

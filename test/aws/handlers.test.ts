@@ -29,8 +29,14 @@ import { s3Notification, sqsEvent } from './queue-events';
 /** An in-memory IngestQueue: what the documents function would have sent to SQS. */
 class RecordingQueue implements IngestQueue {
   readonly sent: { projectId: string; documentId: string }[] = [];
+  /** each enqueueMany call: what one SqsIngestQueue.enqueueMany sends in SendMessageBatch calls of ten */
+  readonly batches: { projectId: string; documentIds: string[] }[] = [];
   async enqueue(projectId: string, documentId: string) {
     this.sent.push({ projectId, documentId });
+  }
+  async enqueueMany(projectId: string, documentIds: string[]) {
+    this.batches.push({ projectId, documentIds });
+    for (const documentId of documentIds) this.sent.push({ projectId, documentId });
   }
 }
 
@@ -146,6 +152,50 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     const chat = await call('POST', '/v1/chat', p.key, { question: 'Which class is required for short flights?' });
     expect(chat.body.grounded).toBe(true);
     expect(chat.body.citations[0]).toMatchObject({ document_id: posted.body.document.id, url: '/kb/travel' });
+  });
+
+  it('takes a batch on DynamoDB: records written, the accepted ones queued together, a bad item refused alone', async () => {
+    const p = await newProject();
+    const other = await newProject();
+    const sentBefore = queue.sent.length;
+
+    const foreign = await call('POST', `/v1/projects/${p.id}/documents/batch`, other.key, {
+      documents: [{ text: 'planted' }],
+    });
+    expect(foreign.status).toBe(404);
+    expect(queue.sent.length).toBe(sentBefore);
+
+    const res = await call('POST', '/v1/documents/batch', p.key, {
+      documents: [
+        { text: 'Parking is free for visitors on weekends.', external_id: 'kb/parking', title: 'Parking' },
+        { text: '' },
+        { text: 'Badges are collected at the front desk.', external_id: 'kb/badges' },
+      ],
+    });
+
+    expect(res.status).toBe(202);
+    const [parking, empty, badges] = res.body.documents;
+    expect(empty).toMatchObject({ error: { type: 'invalid_request' } });
+    expect(queue.batches.at(-1)).toEqual({ projectId: p.id, documentIds: [parking.document.id, badges.document.id] });
+    for (const d of [parking, badges]) {
+      expect((await call('GET', `/v1/documents/${d.document.id}`, p.key)).body.document.status).toBe('queued');
+    }
+    const jobsSent = queue.batches.at(-1)?.documentIds.map((id) => JSON.stringify(ingestJob(p.id, id))) ?? [];
+    expect((await processBatch(home, sqsEvent(...jobsSent))).batchItemFailures).toEqual([]);
+    const listed = await call('GET', '/v1/documents', p.key);
+    expect(listed.body.documents.map((d: { status: string }) => d.status)).toEqual(['ready', 'ready']);
+
+    // the same content again under the same external ids: left alone, nothing queued
+    const again = await call('POST', '/v1/documents/batch', p.key, {
+      documents: [
+        { text: 'Parking is free for visitors on weekends.', external_id: 'kb/parking' },
+        { text: 'Badges are collected at reception from now on.', external_id: 'kb/badges' },
+      ],
+    });
+    expect(again.body.documents[0]).toMatchObject({ unchanged: true, document: { id: parking.document.id } });
+    expect(again.body.documents[1]).toMatchObject({ document: { id: badges.document.id, status: 'queued' } });
+    expect(queue.batches.at(-1)?.documentIds).toEqual([badges.document.id]);
+    expect((await call('GET', '/v1/documents', other.key)).body.documents).toEqual([]);
   });
 
   it('changes a document on DynamoDB at once and its chunks in the worker: the next answer cites the new title and url', async () => {

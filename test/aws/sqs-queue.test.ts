@@ -113,6 +113,67 @@ describe('SqsJobQueue', () => {
 });
 
 describe('SqsIngestQueue', () => {
+  /** SendMessageBatch's answer: every entry sent, but those whose index `failing` names. */
+  const batchAnswer =
+    (failing: (n: number) => boolean) =>
+    (req: Recorded): { status: number; body: unknown } => {
+      const { Entries } = JSON.parse(req.body) as { Entries?: { Id: string; MessageBody: string }[] };
+      if (!Entries) return sendMessageOk(req);
+      const entries = Entries.map((e) => ({ ...e, fail: failing(Number(e.Id)) }));
+      return {
+        status: 200,
+        body: {
+          Successful: entries
+            .filter((e) => !e.fail)
+            .map((e) => ({ Id: e.Id, MessageId: `m-${e.Id}`, MD5OfMessageBody: md5(e.MessageBody) })),
+          Failed: entries
+            .filter((e) => e.fail)
+            .map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
+        },
+      };
+    };
+
+  it('sends the jobs of a batch ten to a SendMessageBatch, in order, each an ingest job of the project', async () => {
+    const { client, queueUrl, queue: q } = queue();
+    answer = batchAnswer(() => false);
+    const projectId = newId('project');
+    const ids = Array.from({ length: 23 }, () => newId('document'));
+
+    await q.enqueueMany(projectId, ids);
+    client.destroy();
+
+    expect(recorded.map((r) => r.headers['x-amz-target'])).toEqual(Array(3).fill('AmazonSQS.SendMessageBatch'));
+    const calls = recorded.map(
+      (r) => JSON.parse(r.body) as { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] },
+    );
+    expect(calls.map((c) => c.Entries.length)).toEqual([10, 10, 3]);
+    expect(calls.every((c) => c.QueueUrl === queueUrl)).toBe(true);
+    const jobs = calls.flatMap((c) => c.Entries.map((e) => parseQueueMessage(e.MessageBody)));
+    expect(jobs).toEqual(ids.map((document_id) => ({ type: 'ingest', project_id: projectId, document_id })));
+    // entry ids are unique within a call, as SQS requires
+    for (const c of calls) expect(new Set(c.Entries.map((e) => e.Id)).size).toBe(c.Entries.length);
+  });
+
+  it('sends an entry SQS reports failed again on its own', async () => {
+    const { client, queue: q } = queue();
+    answer = batchAnswer((n) => n === 1);
+    const projectId = newId('project');
+    const ids = [newId('document'), newId('document'), newId('document')];
+
+    await q.enqueueMany(projectId, ids);
+    client.destroy();
+
+    expect(recorded.map((r) => r.headers['x-amz-target'])).toEqual([
+      'AmazonSQS.SendMessageBatch',
+      'AmazonSQS.SendMessage',
+    ]);
+    expect(parseQueueMessage(JSON.parse(recorded[1].body).MessageBody)).toEqual({
+      type: 'ingest',
+      project_id: projectId,
+      document_id: ids[1],
+    });
+  });
+
   it('sends one SendMessage in AWS JSON 1.0 naming the queue and the ingest job', async () => {
     const { client, queueUrl, queue: q } = queue();
     const projectId = newId('project');

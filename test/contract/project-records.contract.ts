@@ -288,6 +288,20 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
       });
     });
 
+    describe('putDocuments', () => {
+      it('writes every document of a batch (in one call where the store can), each found by id and external id', async () => {
+        const docs = [
+          document({ status: 'queued', external_id: 'batch-1' }),
+          document({ status: 'queued', external_id: 'batch-2' }),
+          document({ status: 'queued', external_id: null }),
+        ];
+        if (records.putDocuments) await records.putDocuments(docs);
+        else for (const d of docs) await records.putDocument(d);
+        for (const d of docs) expect(await records.getDocument(d.id)).toEqual(d);
+        expect((await records.findDocumentByExternalId('batch-2'))?.id).toBe(docs[1].id);
+      });
+    });
+
     describe('countInWindow', () => {
       it('counts per name and window; a new window starts at 1', async () => {
         expect(await records.countInWindow('chat', '2025-01-15T10:00')).toBe(1);
@@ -297,6 +311,13 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
         expect(await records.countInWindow('chat', '2025-01-15T10:01')).toBe(1);
         expect(await records.countInWindow('chat', '2025-01-15T10:01')).toBe(2);
         expect(await records.countInWindow('ingest', '2025-01-15T10:00')).toBe(2);
+      });
+
+      it('adds a batch of calls in one write', async () => {
+        expect(await records.countInWindow('ingest', '2025-01-15T11:00', 250)).toBe(250);
+        expect(await records.countInWindow('ingest', '2025-01-15T11:00')).toBe(251);
+        expect(await records.countInWindow('ingest', '2025-01-15T11:00', 3)).toBe(254);
+        expect(await records.countInWindow('ingest', '2025-01-15T11:01', 5)).toBe(5);
       });
     });
 

@@ -34,19 +34,31 @@ describe('oprag ingest, against a live local server', () => {
   }
   const byExternalId = (docs: Doc[]) => new Map(docs.map((d) => [d.external_id, d]));
 
-  async function auditActions(projectId: string): Promise<string[]> {
-    const actions: string[] = [];
+  type AuditEvent = { action: string; detail?: { documents?: number } };
+  async function auditEvents(projectId: string): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
     let cursor: string | null = null;
     do {
-      const res: { status: number; body: { events: { action: string }[]; next_cursor: string | null } } =
-        await t.admin.get(`/v1/projects/${projectId}/audit?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: { events: AuditEvent[]; next_cursor: string | null } } = await t.admin.get(
+        `/v1/projects/${projectId}/audit?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.status).toBe(200);
-      actions.push(...res.body.events.map((e) => e.action));
+      events.push(...res.body.events);
       cursor = res.body.next_cursor;
     } while (cursor);
-    return actions;
+    return events;
+  }
+  async function auditActions(projectId: string): Promise<string[]> {
+    return (await auditEvents(projectId)).map((e) => e.action);
   }
   const count = (actions: string[], action: string) => actions.filter((a) => a === action).length;
+  /** The documents that reached the API: one per single POST, each item of a batch. */
+  async function documentsSent(projectId: string): Promise<number> {
+    const events = await auditEvents(projectId);
+    const single = events.filter((e) => e.action === 'documents.create').length;
+    const batches = events.filter((e) => e.action === 'documents.create_batch');
+    return single + batches.reduce((n, e) => n + (e.detail?.documents ?? 0), 0);
+  }
 
   function ingest(args: string[], key = p.key) {
     return runCli(['ingest', ...args, '--project', p.id, '--base-url', t.url, '--key', key]);
@@ -90,6 +102,11 @@ describe('oprag ingest, against a live local server', () => {
     expect(s).toMatchObject({ project: p.id, files: 7, sent: 6, unchanged: 0, ready: 5, failed: 2, waited: true });
     expect(s.docs_per_s).toBeGreaterThan(0);
     expect(s.elapsed_s).toBeGreaterThan(0);
+    // the six text files went in one batch request; the binary one on its own
+    expect(s.batched).toBe(6);
+    const actions = await auditActions(p.id);
+    expect(count(actions, 'documents.create_batch')).toBe(1);
+    expect(count(actions, 'documents.create')).toBe(1);
     const failures = new Map(s.failures.map((f) => [f.external_id, f]));
     expect([...failures.keys()].sort()).toEqual(['broken.json', 'logo.bin']);
     expect(failures.get('broken.json')?.file).toBe(join(dir, 'broken.json'));
@@ -127,7 +144,7 @@ describe('oprag ingest, against a live local server', () => {
   });
 
   it('a second run skips what is unchanged and retries only the failures; the summary is readable', async () => {
-    const before = count(await auditActions(p.id), 'documents.create');
+    const before = await documentsSent(p.id);
     const run = await ingest([dir]);
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^ {2}sent {7}1$/m); // broken.json, retried because it failed
@@ -137,7 +154,7 @@ describe('oprag ingest, against a live local server', () => {
     expect(run.stdout).toMatch(/^ {4}.*logo\.bin: 415 the content is binary and not of a supported format$/m);
     expect(run.stdout).toMatch(/docs\/s/);
     // the unchanged files were skipped by the client, not sent: only the two failures reached the API
-    expect(count(await auditActions(p.id), 'documents.create') - before).toBe(2);
+    expect((await documentsSent(p.id)) - before).toBe(2);
   });
 
   it('once the failures are fixed, nothing is sent; after an edit, exactly that file is, under the same id', async () => {
@@ -150,11 +167,11 @@ describe('oprag ingest, against a live local server', () => {
     const before = byExternalId(await documents(p.client, p.id)).get('refunds.md') as Doc;
     const edited = '# Refund policy\n\nRefunds are accepted within 60 days of purchase.\n';
     writeFileSync(join(dir, 'refunds.md'), edited);
-    const creates = count(await auditActions(p.id), 'documents.create');
+    const creates = await documentsSent(p.id);
     const run = await ingest([dir, '--json', '--concurrency', '2']);
     expect(run.status).toBe(0);
     expect(summaryOf(run.stdout)).toMatchObject({ files: 5, sent: 1, unchanged: 4, ready: 1, failed: 0 });
-    expect(count(await auditActions(p.id), 'documents.create') - creates).toBe(1);
+    expect((await documentsSent(p.id)) - creates).toBe(1);
     const after = byExternalId(await documents(p.client, p.id)).get('refunds.md') as Doc;
     expect(after.id).toBe(before.id);
     expect(after.status).toBe('ready');
@@ -200,5 +217,50 @@ describe('oprag ingest, against a live local server', () => {
     expect(s).toMatchObject({ files: 1, sent: 1, waited: false, failed: 0 });
     expect(s.ready + s.pending).toBe(1);
     expect(byExternalId(await documents(p.client, p.id)).has('later.md')).toBe(true);
+  });
+
+  it('sends text files in batches of --batch-size, the BOM and front matter as a single POST would; 0 turns batches off', async () => {
+    const q = await t.project('batched ingest');
+    const folder = join(work, 'batched');
+    mkdirSync(folder);
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Byte order marks stay as they are.\n')]);
+    writeFileSync(join(folder, 'bom.txt'), bom);
+    writeFileSync(
+      join(folder, 'front.md'),
+      '---\ntitle: Front matter title\ntags: [alpha]\n---\n# Body\n\nThe body text.\n',
+    );
+    for (let i = 0; i < 5; i++) writeFileSync(join(folder, `note-${i}.txt`), `Note number ${i} about kettles.\n`);
+    writeFileSync(join(folder, 'manual.pdf'), '%PDF-1.4 not really a pdf');
+    const cli = (args: string[]) =>
+      runCli(['ingest', folder, '--project', q.id, '--base-url', t.url, '--key', q.key, '--json', ...args]);
+
+    const run = await cli(['--batch-size', '3']);
+
+    const s = summaryOf(run.stdout);
+    expect(s).toMatchObject({ files: 8, sent: 8, batched: 7, ready: 7, failed: 1 });
+    expect(s.failures.map((f) => f.external_id)).toEqual(['manual.pdf']);
+    const events = await auditEvents(q.id);
+    const batches = events.filter((e) => e.action === 'documents.create_batch').map((e) => e.detail?.documents);
+    expect(batches.sort()).toEqual([1, 3, 3]);
+    expect(
+      count(
+        events.map((e) => e.action),
+        'documents.create',
+      ),
+    ).toBe(1); // the PDF, on its own
+    const docs = byExternalId(await documents(q.client, q.id));
+    expect(docs.get('bom.txt')?.content_hash).toBe(sha256(bom));
+    const front = await q.client.get<{ document: { title: string; tags: string[] } }>(
+      `/v1/documents/${docs.get('front.md')?.id}`,
+    );
+    expect(front.body.document).toMatchObject({ title: 'Front matter title', tags: ['alpha'] });
+
+    // a second run sees every text file unchanged, the BOM file included, and sends none of them
+    writeFileSync(join(folder, 'note-0.txt'), 'Note number 0, rewritten.\n');
+    const again = await cli(['--batch-size', '0']);
+    expect(summaryOf(again.stdout)).toMatchObject({ sent: 2, batched: 0, unchanged: 6, ready: 1, failed: 1 });
+    const after = (await auditEvents(q.id)).map((e) => e.action);
+    expect(count(after, 'documents.create_batch')).toBe(3);
+    expect(count(after, 'documents.create')).toBe(3); // the PDF twice, the edited note once
   });
 });

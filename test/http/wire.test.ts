@@ -107,6 +107,9 @@ describe('the wire types, on real answers', () => {
       text: 'The loading dock opens at six in the morning.',
     });
     const chat = await client.post<wire.ChatAnswer>('/v1/chat', { question: 'When does the loading dock open?' });
+    const batch = await client.post<wire.DocumentBatchAccepted>('/v1/documents/batch', {
+      documents: [{ text: 'The canteen closes at three.' }, { text: '' }],
+    });
     const golden = await t.admin.post<{ golden_question: wire.GoldenQuestion }>(
       `/v1/projects/${p.id}/golden-questions`,
       { question: 'When does the loading dock open?' },
@@ -118,6 +121,11 @@ describe('the wire types, on real answers', () => {
     expectFields(project.body.project, PROJECT);
     expect(project.body.project.stats).toBeDefined();
     expectFields(doc.body.document, DOCUMENT);
+    const [accepted, refused] = batch.body.documents;
+    expectFields(accepted, { document: true, unchanged: false });
+    if ('document' in accepted) expectFields(accepted.document, DOCUMENT);
+    expectFields(refused, { error: true });
+    if ('error' in refused) expectFields(refused.error, { type: true, message: true });
     expectFields(chat.body, CHAT);
     expect(chat.body.citations.length).toBeGreaterThan(0);
     for (const c of chat.body.citations) expectFields(c, CITATION);

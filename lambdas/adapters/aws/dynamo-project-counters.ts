@@ -68,14 +68,14 @@ export async function listUsage(
 }
 
 /** Counts one more call in the window and answers the count so far. */
-export async function countInWindow({ doc, table, pk }: CounterPartition, name: string, window: string) {
+export async function countInWindow({ doc, table, pk }: CounterPartition, name: string, window: string, by = 1) {
   const res = await doc.send(
     new UpdateCommand({
       TableName: table,
       Key: { pk, sk: `WINDOW#${name}#${window}` },
       UpdateExpression: 'SET #ttl = if_not_exists(#ttl, :ttl) ADD #count :one',
       ExpressionAttributeNames: { '#ttl': 'ttl', '#count': 'count' },
-      ExpressionAttributeValues: { ':ttl': epochSeconds(Date.now()) + WINDOW_TTL_SECONDS, ':one': 1 },
+      ExpressionAttributeValues: { ':ttl': epochSeconds(Date.now()) + WINDOW_TTL_SECONDS, ':one': by },
       ReturnValues: 'UPDATED_NEW',
     }),
   );

@@ -252,8 +252,8 @@ export class DynamoProjectRecords implements ProjectRecords {
   listUsage(fromDay: string, toDay: string): Promise<UsageDay[]> {
     return listUsage(this.counters, fromDay, toDay);
   }
-  countInWindow(name: string, window: string) {
-    return countInWindow(this.counters, name, window);
+  countInWindow(name: string, window: string, by = 1) {
+    return countInWindow(this.counters, name, window, by);
   }
 
   purge(): Promise<PurgeCounts> {

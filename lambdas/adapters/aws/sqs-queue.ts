@@ -1,4 +1,4 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { isId } from '../../core/ids';
 import type { BackgroundJob, IngestQueue, JobQueue } from '../../ports';
 
@@ -43,7 +43,31 @@ export class SqsIngestQueue implements IngestQueue {
       }),
     );
   }
+
+  /**
+   * The documents of a batch, ten to a `SendMessageBatch` (SQS's most). An entry SQS reports
+   * failed is sent again on its own; should that fail too, the error reaches the caller and the
+   * document stays `queued` for the sweep of stuck documents to queue again.
+   */
+  async enqueueMany(projectId: string, documentIds: string[]) {
+    for (let i = 0; i < documentIds.length; i += SQS_BATCH) {
+      const ids = documentIds.slice(i, i + SQS_BATCH);
+      const out = await this.opts.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.opts.queueUrl,
+          Entries: ids.map((id, n) => ({ Id: String(n), MessageBody: JSON.stringify(ingestJob(projectId, id)) })),
+        }),
+      );
+      for (const failed of out.Failed ?? []) {
+        const id = ids[Number(failed.Id)];
+        if (id) await this.enqueue(projectId, id);
+      }
+    }
+  }
 }
+
+/** The most messages one SendMessageBatch carries. */
+const SQS_BATCH = 10;
 
 /** SQS holds a message back at most 15 minutes. */
 const MAX_DELAY_SECONDS = 900;

@@ -59,6 +59,14 @@ export class SqliteProjectRecords implements ProjectRecords {
     const { id, external_id, status, bytes } = d;
     await this.defer(() => this.write({ id, external_id, status, bytes }, data));
   }
+  async putDocuments(docs: DocumentRecord[]) {
+    const rows = docs.map((d) => ({ d, data: JSON.stringify(d) }));
+    await this.defer(
+      this.db.transaction(() => {
+        for (const { d, data } of rows) this.write(d, data);
+      }),
+    );
+  }
   private write(d: Pick<DocumentRecord, 'id' | 'external_id' | 'status' | 'bytes'>, data = JSON.stringify(d)) {
     this.sql(
       `INSERT INTO documents (id, project_id, external_id, status, bytes, data) VALUES (?, ?, ?, ?, ?, ?)
@@ -210,15 +218,15 @@ export class SqliteProjectRecords implements ProjectRecords {
       `SELECT day, ${COUNTERS.join(', ')} FROM usage_days WHERE project_id = ? AND day >= ? AND day <= ? ORDER BY day DESC`,
     ).all(this.projectId, fromDay, toDay) as UsageDay[];
   }
-  async countInWindow(name: string, window: string) {
-    return this.defer(() => this.count(name, window));
+  async countInWindow(name: string, window: string, by = 1) {
+    return this.defer(() => this.count(name, window, by));
   }
-  private count(name: string, window: string) {
+  private count(name: string, window: string, by: number) {
     const row = this.sql(
-      `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, 1)
-         ON CONFLICT (project_id, name, win) DO UPDATE SET count = count + 1 RETURNING count`,
-    ).get(this.projectId, name, window) as { count: number };
-    if (row.count === 1) {
+      `INSERT INTO window_counters (project_id, name, win, count) VALUES (?, ?, ?, ?)
+         ON CONFLICT (project_id, name, win) DO UPDATE SET count = count + excluded.count RETURNING count`,
+    ).get(this.projectId, name, window, by) as { count: number };
+    if (row.count === by) {
       // a new window has begun: the earlier ones are of no more use
       this.sql('DELETE FROM window_counters WHERE project_id = ? AND name = ? AND win < ?').run(
         this.projectId,

@@ -1,5 +1,5 @@
-import { Invalid, UnsupportedMedia } from '../../core/errors';
-import { type DocumentInput, publicDocument } from '../../service/documents';
+import { Invalid, type OpragError, UnsupportedMedia } from '../../core/errors';
+import { type BatchItemOutcome, type DocumentInput, publicDocument } from '../../service/documents';
 import { formMetadata, formTags, parseMultipart } from '../multipart';
 import { created, ok } from '../reply';
 import { declared } from '../route-table';
@@ -28,10 +28,36 @@ async function documentInput(r: RouteRequest): Promise<DocumentInput> {
   if (type && !type.startsWith('application/json')) {
     throw new UnsupportedMedia('send documents as application/json or multipart/form-data');
   }
-  const { text, content_base64, ...fields } = validate(schemas.documentJson, jsonBody(r.body));
+  return jsonDocument(jsonBody(r.body));
+}
+
+/** A JSON document's bytes: its text as UTF-8, or its base64 decoded. */
+function jsonDocument(body: unknown): DocumentInput {
+  const { text, content_base64, ...fields } = validate(schemas.documentJson, body);
   const bytes = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(content_base64 ?? '', 'base64');
   // without a declared type, the bytes decide (plain text, Markdown or HTML)
   return { ...fields, bytes };
+}
+
+/** The items of a batch body, each a document or the error that refuses it alone. */
+function batchInput(r: RouteRequest): (DocumentInput | OpragError)[] {
+  const type = (r.headers['content-type'] ?? '').toLowerCase();
+  if (type && !type.startsWith('application/json')) throw new UnsupportedMedia('send a batch as application/json');
+  const { documents } = validate(schemas.documentBatchEnvelope, jsonBody(r.body));
+  return documents.map((item, i) => {
+    try {
+      return jsonDocument(item);
+    } catch (e) {
+      if (!(e instanceof Invalid)) throw e;
+      return new Invalid(`documents.${i}: ${e.message}`);
+    }
+  });
+}
+
+/** An item of a batch's answer: its document as a single POST would answer it, or its error. */
+function batchItem(o: BatchItemOutcome) {
+  if (o.kind === 'refused') return { error: { type: o.error.type, message: o.error.message } };
+  return { document: publicDocument(o.document), ...(o.kind === 'unchanged' ? { unchanged: true } : {}) };
 }
 
 const documentStatus = { accepted: 202, ready: 201, unchanged: 200 } as const;
@@ -50,6 +76,19 @@ export const documentRoutes: Route[] = [
       return {
         status: documentStatus[out.kind],
         json: { document: publicDocument(out.document), ...(out.kind === 'unchanged' ? { unchanged: true } : {}) },
+      };
+    },
+  },
+  {
+    ...declared('documents.create_batch'),
+    handle: async (r) => {
+      const access = r.project('documents.write');
+      const outcomes = await r.services.documents.createDocuments(access, batchInput(r));
+      const accepted = outcomes.filter((o) => o.kind !== 'refused').length;
+      return {
+        status: 202,
+        json: { documents: outcomes.map(batchItem) },
+        audit: { documents: outcomes.length, accepted },
       };
     },
   },

@@ -15,7 +15,7 @@ const contentHash = (bytes: Buffer) => createHash('sha256').update(bytes).digest
  * The record of a document taken in, accepted or not: under the id of the document it replaces
  * (same external id), else the id it was promised, else a new one.
  */
-function documentRecord(
+export function documentRecord(
   input: DocumentInput,
   at: { existing: DocumentRecord | null; fixedId?: string; now: string; hash: string },
   state: Pick<DocumentRecord, 'content_type' | 'status' | 'error' | 'chunks'>,

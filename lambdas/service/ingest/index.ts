@@ -1,13 +1,15 @@
-import { DocumentFailed, UnsupportedMedia } from '../../core/errors';
+import { DocumentFailed, type OpragError, UnsupportedMedia } from '../../core/errors';
 import type { DocumentRecord, ProjectRecord } from '../../core/model';
 import type { Context } from '../context';
 import { publicDocument } from '../document-view';
 import type { Webhooks } from '../webhooks';
 import { accept, acceptOversized, acceptUnreadable } from './accept';
+import { acceptBatch } from './accept-batch';
 import { commit } from './commit';
 import type { DocumentInput, IngestMode } from './model';
 import { prepare } from './prepare';
 
+export type { BatchItemOutcome } from './accept-batch';
 export type { DocumentInput, IngestMode, IngestOutcome } from './model';
 export { originalKey, textKey } from './model';
 
@@ -60,6 +62,18 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     return { kind: done.status === 'ready' ? ('ready' as const) : ('accepted' as const), document: done };
   }
 
+  /**
+   * A batch of documents of one project (the batch route): accepted item by item, each refused
+   * one failing alone, and the accepted ones handed to the ingest queue together.
+   */
+  async function ingestBatch(project: ProjectRecord, items: (DocumentInput | OpragError)[]) {
+    const outcomes = await acceptBatch(ctx, project, items);
+    const ids = outcomes.flatMap((o) => (o.kind === 'accepted' ? [o.document.id] : []));
+    if (ctx.queue.enqueueMany) await ctx.queue.enqueueMany(project.id, ids);
+    else for (const id of ids) await ctx.queue.enqueue(project.id, id);
+    return outcomes;
+  }
+
   /** A file that arrived without a caller to answer (drop folder, S3 drop): unreadable types become failed documents. */
   async function ingestUnattended(project: ProjectRecord, input: DocumentInput, mode: IngestMode, fixedId?: string) {
     try {
@@ -90,7 +104,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     return failed;
   }
 
-  return { processDocuments, ingest, ingestUnattended, refuseOversized };
+  return { processDocuments, ingest, ingestBatch, ingestUnattended, refuseOversized };
 }
 
 export type Ingest = ReturnType<typeof makeIngest>;
