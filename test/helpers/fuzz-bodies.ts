@@ -29,6 +29,25 @@ function filterOf(w: World, proj: Proj | null) {
   return { document_ids: ids };
 }
 
+/** A document of the storm: a marker of its own, registered to the project it may land in (or to nowhere). */
+function stormDocument(w: World, proj: Proj | null, success: boolean) {
+  const rng = w.rng;
+  const m = newMarker(rng);
+  const topic = pick(rng, STORM_TOPICS);
+  const text = `Storm note. The ${topic} ledger reference is ${m}. It changes every ${topic} season.`;
+  if (success && proj) {
+    own(w, m, proj.co, proj);
+    proj.markers.add(m);
+    proj.started.docs++;
+    proj.started.bytes += Buffer.byteLength(text);
+  } else w.owners.set(m, NOWHERE); // it must never show up anywhere
+  const content =
+    rng() < 0.2 ? { content_base64: Buffer.from(text).toString('base64'), filename: 'note.txt' } : { text };
+  const extra = rng() < 0.5 ? { title: `Storm ${topic}`, url: `/storm/${m}`, tags: ['storm', topic] } : {};
+  const ext = rng() < 0.3 ? { external_id: `storm-${draw(rng, 'abcdef0123', 12)}`, metadata: { source: 'fuzz' } } : {};
+  return { ...content, ...extra, ...ext };
+}
+
 /** The body of a request; the data it plants is registered to where it may legitimately land. */
 export function bodyOf(w: World, call: Call, success: boolean): unknown {
   const rng = w.rng;
@@ -55,22 +74,12 @@ export function bodyOf(w: World, call: Call, success: boolean): unknown {
     }
     case 'golden.patch':
       return { approved: rng() < 0.5 };
-    case 'docs.create': {
-      const m = newMarker(rng);
-      const topic = pick(rng, STORM_TOPICS);
-      const text = `Storm note. The ${topic} ledger reference is ${m}. It changes every ${topic} season.`;
-      if (success && proj) {
-        own(w, m, proj.co, proj);
-        proj.markers.add(m);
-        proj.started.docs++;
-        proj.started.bytes += Buffer.byteLength(text);
-      } else w.owners.set(m, NOWHERE); // it must never show up anywhere
-      const content =
-        rng() < 0.2 ? { content_base64: Buffer.from(text).toString('base64'), filename: 'note.txt' } : { text };
-      const extra = rng() < 0.5 ? { title: `Storm ${topic}`, url: `/storm/${m}`, tags: ['storm', topic] } : {};
-      const ext =
-        rng() < 0.3 ? { external_id: `storm-${draw(rng, 'abcdef0123', 12)}`, metadata: { source: 'fuzz' } } : {};
-      return { ...content, ...extra, ...ext, ...smuggle };
+    case 'docs.create':
+      return { ...stormDocument(w, proj, success), ...smuggle };
+    case 'docs.batch': {
+      // one to three documents, each planted where it may land, as a single POST plants one
+      const n = 1 + int(rng, 3);
+      return { documents: Array.from({ length: n }, () => stormDocument(w, proj, success)), ...smuggle };
     }
     case 'uploads':
       return { filename: 'manual.pdf', content_type: 'application/pdf', title: 'Manual', tags: ['storm'], ...smuggle };

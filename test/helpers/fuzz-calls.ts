@@ -229,6 +229,13 @@ export function settle(w: World, call: Call, status: number, body: unknown) {
       own(w, id, proj.co, proj);
       break;
     }
+    case 'docs.batch':
+      for (const item of b.documents) {
+        if (!item.document) continue; // an item refused on its own (a repeated external_id)
+        proj.pool.doc.push({ id: item.document.id, busy: 0 });
+        own(w, item.document.id, proj.co, proj);
+      }
+      break;
     case 'ckeys.create':
       pr.co.pool.ckey.push({ id: b.api_key.id, busy: 0 });
       own(w, b.api_key.id, pr.co, null);

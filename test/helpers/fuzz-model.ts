@@ -144,6 +144,7 @@ export const ROUTES: RouteDef[] = [
   R('golden.run', 'POST', `${P}/golden-questions/run`, 'golden.write', 1, { ok: 202 }),
   R('golden.runs', 'GET', `${P}/golden-runs`, 'golden.read', 2),
   R('docs.create', 'POST', `${P}/documents`, 'docs.write', 3, { short: true, ok: 201 }),
+  R('docs.batch', 'POST', `${P}/documents/batch`, 'docs.write', 2, { short: true, ok: 202 }),
   R('docs.list', 'GET', `${P}/documents`, 'docs.read', 6, { short: true }),
   R('doc.get', 'GET', `${P}/documents/{s}`, 'docs.read', 8, { short: true, sub: 'doc' }),
   R('doc.content', 'GET', `${P}/documents/{s}/content`, 'docs.read', 5, { short: true, sub: 'doc' }),
