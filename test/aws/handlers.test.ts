@@ -21,10 +21,11 @@ import type { AwsConfig } from '../../lambdas/handlers/config';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
-import type { BackgroundJob, IngestQueue, JobQueue } from '../../lambdas/ports';
+import type { IngestQueue } from '../../lambdas/ports';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { s3Notification, sqsEvent } from './queue-events';
+import { RecordingJobs } from './recording-jobs';
 
 /** An in-memory IngestQueue: what the documents function would have sent to SQS. */
 class RecordingQueue implements IngestQueue {
@@ -37,19 +38,6 @@ class RecordingQueue implements IngestQueue {
   async enqueueMany(projectId: string, documentIds: string[]) {
     this.batches.push({ projectId, documentIds });
     for (const documentId of documentIds) this.sent.push({ projectId, documentId });
-  }
-}
-
-/** An in-memory JobQueue: what the functions would have sent the worker through SQS. */
-class RecordingJobs implements JobQueue {
-  sent: BackgroundJob[] = [];
-  async enqueueJob(job: BackgroundJob) {
-    this.sent.push(job);
-  }
-  take() {
-    const out = this.sent;
-    this.sent = [];
-    return out;
   }
 }
 

@@ -9,12 +9,13 @@ import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-gen
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import { processBatch, sweep } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
-import type { BackgroundJob, IngestQueue, JobQueue, ProjectIndex, SearchIndex } from '../../lambdas/ports';
+import type { BackgroundJob, IngestQueue, ProjectIndex, SearchIndex } from '../../lambdas/ports';
 import { TestClock } from '../helpers/clock';
 import { apiEvent } from './api-event';
 import { type AwsTestServers, startAwsServers } from './aws-home';
 import type { MemoryCollection } from './opensearch-memory';
 import { sqsEvent } from './queue-events';
+import { RecordingJobs } from './recording-jobs';
 
 const BUCKET = 'oprag-removals';
 
@@ -67,18 +68,6 @@ class SwitchableIngest implements IngestQueue {
   async enqueue(projectId: string, documentId: string) {
     this.sent.push({ projectId, documentId });
     if (this.inline) await this.home?.services.documents.processDocuments(projectId, [documentId]);
-  }
-}
-
-class RecordingJobs implements JobQueue {
-  sent: BackgroundJob[] = [];
-  async enqueueJob(job: BackgroundJob) {
-    this.sent.push(job);
-  }
-  take() {
-    const out = this.sent;
-    this.sent = [];
-    return out;
   }
 }
 

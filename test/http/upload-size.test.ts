@@ -1,19 +1,11 @@
 import { request } from 'node:http';
 import type { ApiClient } from '../../lambdas/client/api-client';
 import { Oprag } from '../../lambdas/client/oprag';
+import type { ErrorBody, UploadCreated } from '../../lambdas/http/wire';
 import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-interface Upload {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  expires_at: string;
-  document_id: string;
-}
-interface ErrorBody {
-  error: { type: string; message: string; request_id: string };
-}
+type Upload = UploadCreated['upload'];
 interface Reply {
   status: number;
   requestId: string | undefined;

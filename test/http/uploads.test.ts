@@ -1,17 +1,9 @@
 import type { ApiClient } from '../../lambdas/client/api-client';
+import type { ErrorBody, UploadCreated } from '../../lambdas/http/wire';
 import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-interface Upload {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  expires_at: string;
-  document_id: string;
-}
-interface ErrorBody {
-  error: { type: string; message: string; request_id: string };
-}
+type Upload = UploadCreated['upload'];
 
 describe('upload URLs over HTTP', () => {
   let t: TestServer;
