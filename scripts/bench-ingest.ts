@@ -20,11 +20,13 @@
  *
  * Reports docs/s for each, the server's CPU seconds and peak RSS (the kernel's high-water mark)
  * and the client's peak RSS; checks every document ended `ready` and exits non-zero otherwise.
+ * Once the server has stopped, it reports the data directory's size (the bytes of its files, and
+ * those of the blob store `blobs/` on their own) against the text ingested (every run's corpus).
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
  *                           [--concurrency 16] [--json] [--cpu-prof <dir>]
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bulkIngest } from '../lambdas/client/bulk-ingest';
@@ -42,6 +44,19 @@ const asJson = flag('json');
 const log = (line: string) => process.stderr.write(`[bench-ingest] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The bytes of the files below `path` (links not followed); 0 when there is nothing there. */
+function bytesBelow(path: string): number {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.size;
+  return readdirSync(path).reduce((n, name) => n + bytesBelow(join(path, name)), 0);
+}
 
 type Doc = { _id: string; title: string; text: string };
 
@@ -250,6 +265,24 @@ async function main() {
   } finally {
     clearInterval(sampler);
     await stopServerProcess(server.child);
+    if (results.length === runs.length) {
+      const ingested = bytes * runs.length;
+      const data = bytesBelow(dataDir);
+      const blobs = bytesBelow(join(dataDir, 'blobs'));
+      const disk = {
+        ingested_mb: round1(ingested / 2 ** 20),
+        data_dir_mb: round1(data / 2 ** 20),
+        data_dir_per_ingested: round2(data / ingested),
+        blobs_mb: round1(blobs / 2 ** 20),
+        blobs_per_ingested: round2(blobs / ingested),
+      };
+      if (asJson) process.stdout.write(`${JSON.stringify({ disk }, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          `disk once stopped: data directory ${disk.data_dir_mb} MB (${disk.data_dir_per_ingested}× the ${disk.ingested_mb} MB of text ingested), of which blobs ${disk.blobs_mb} MB (${disk.blobs_per_ingested}×)\n`,
+        );
+      }
+    }
     rmSync(work, { recursive: true, force: true });
   }
 }
