@@ -35,6 +35,26 @@ export function describeBlobStoreContract(name: string, make: MakeBlobStore, lan
       expect(got?.bytes).toHaveLength(BINARY.length);
     });
 
+    it('round-trips large and small text and random bytes exactly, each with its type', async () => {
+      const text = Buffer.from('Résumé of the leave policy: ✓ 10 days, ✗ none in May.\r\n'.repeat(6000)); // ~370 KB
+      const random = Buffer.from(Array.from({ length: 300 * 1024 }, (_, i) => (i * 2654435761) >>> 24));
+      const blobsToPut: [string, Buffer, string][] = [
+        [originalKey(), text, 'text/plain; charset=utf-8'],
+        [originalKey(), text.subarray(0, 5000), 'text/markdown'],
+        [originalKey(), random, 'application/pdf'],
+        [originalKey(), random.subarray(0, 5000), 'text/plain'], // claims text, does not compress
+        [`text/${newId('document')}`, Buffer.from('short'), 'text/plain'],
+      ];
+      for (const [key, bytes, type] of blobsToPut) await blobs.put(key, bytes, type);
+
+      for (const [key, bytes, type] of blobsToPut) {
+        const got = await blobs.get(key);
+        expect(got?.contentType).toBe(type);
+        expect(got?.bytes.length).toBe(bytes.length);
+        expect(got?.bytes.equals(bytes)).toBe(true);
+      }
+    });
+
     it('round-trips an empty blob', async () => {
       const key = `text/${newId('document')}`;
       await blobs.put(key, Buffer.alloc(0), 'text/plain');
