@@ -9,6 +9,7 @@ import { InProcessQueue } from '../adapters/local/memory-queue';
 import { privateDir } from '../adapters/local/private-files';
 import { defaultReadThreads, ReadPool } from '../adapters/local/read-pool';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
+import { poolSize } from '../adapters/local/sqlite-pool-size';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
 import { ParsePool } from '../adapters/parse-pool';
@@ -47,7 +48,16 @@ export function composeLocal(
   // searches and extractive answers run on every core, each thread with its own read connections
   const threads = opts.readThreads ?? defaultReadThreads();
   const reads =
-    threads > 0 ? new ReadPool({ dir: join(dataDir, 'projects'), threads, entry: opts.readEntry, logger }) : null;
+    threads > 0
+      ? new ReadPool({
+          dir: join(dataDir, 'projects'),
+          threads,
+          // the threads together keep as many projects open as the event loop's pool does
+          maxOpen: Math.max(16, Math.floor(poolSize() / threads)),
+          entry: opts.readEntry,
+          logger,
+        })
+      : null;
   index.reads = reads;
   // a project's small blobs are read and written while it ingests: a few open at a time are enough
   const blobs = new FsBlobStore(join(dataDir, 'blobs'), 16, join(dataDir, 'drop'));
@@ -61,7 +71,8 @@ export function composeLocal(
     blobs,
     // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer;
     // a test may bring its own
-    generator: opts.generator ?? (settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(reads)),
+    generator:
+      opts.generator ?? (settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(reads)),
     queue,
     reader,
     jobs,

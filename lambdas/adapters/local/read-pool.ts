@@ -5,7 +5,13 @@ import { Worker } from 'node:worker_threads';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, Logger, SearchRequest, SearchResult } from '../../ports';
-import { READ_THREAD_ROLE, type ReadReply, type ReadRequest, type ReadResult, type ReadThreadData } from './read-worker';
+import {
+  READ_THREAD_ROLE,
+  type ReadReply,
+  type ReadRequest,
+  type ReadResult,
+  type ReadThreadData,
+} from './read-worker';
 
 /** Without a request to the contrary (`OPRAG_READ_THREADS`): one read thread per core. */
 export function defaultReadThreads(env: NodeJS.ProcessEnv = process.env): number {
@@ -32,6 +38,9 @@ export interface ReadPoolOptions {
 /** A request before the pool numbers it. */
 type Unnumbered = ReadRequest extends infer R ? (R extends ReadRequest ? Omit<R, 'id'> : never) : never;
 
+/** Queries whose thread is remembered (a few hundred bytes each). */
+const REMEMBERED_QUERIES = 1024;
+
 type Pending = { resolve: (r: ReadResult) => void; reject: (e: Error) => void };
 
 interface Slot {
@@ -51,15 +60,18 @@ class ReadError extends Error {
 /**
  * Searches and extractive answers off the event loop, on every core: a few threads, each with its
  * own read-only connections to project files and its own memory of recent searches (SQLite's WAL
- * lets them read while a project's single writer writes). A project's searches all go to one
- * thread (its id hashed), so its connection stays open and what its searches counted stays warm;
- * answers, which read no file, go to the thread with the least to do. A thread that dies fails
+ * lets them read while a project's single writer writes). A request goes to the thread with the
+ * least to do, a search preferring its project's own thread (its id hashed, so that a quiet
+ * project's connection and counts stay warm on one thread) and the thread where the same query
+ * last ran (see `search`); a busy project's searches spread over every thread. A thread that dies fails
  * only the requests it was serving, and the next request starts a fresh one in its place. Threads
  * start on first use and do not keep the process alive while idle.
  */
 export class ReadPool {
   private readonly slots: Slot[];
   private readonly entry: string;
+  /** the thread each recent query of a project ran on, least recently asked first */
+  private readonly lastRan = new Map<string, number>();
   private nextId = 1;
   private closed = false;
   /** threads started so far, replacements included (tests watch replacements) */
@@ -74,32 +86,41 @@ export class ReadPool {
     return this.slots.length;
   }
 
-  /** A search of the project's file, on its thread; `generation` is the project's write generation. */
+  /**
+   * A search of the project's file; `generation` is the project's write generation. It goes where
+   * the same query of the project last ran, while that is remembered (that thread's memory of
+   * recent searches holds its candidates: a search with feedback asks twice), else to the least
+   * busy thread, the project's own (its id hashed) when it is among them.
+   */
   search(projectId: string, generation: number, req: SearchRequest, ranking: RankingParams): Promise<SearchResult> {
-    return this.send(this.home(projectId), { kind: 'search', projectId, generation, req, ranking }) as Promise<SearchResult>;
+    const key = `${projectId}\n${JSON.stringify([req.terms.map((t) => t.token), req.filter ?? null])}`;
+    let at = this.lastRan.get(key);
+    this.lastRan.delete(key);
+    if (at === undefined || this.slots[at].worker === null) at = this.leastBusy(this.home(projectId));
+    this.lastRan.set(key, at);
+    if (this.lastRan.size > REMEMBERED_QUERIES) this.lastRan.delete(this.lastRan.keys().next().value as string);
+    return this.send(at, { kind: 'search', projectId, generation, req, ranking }) as Promise<SearchResult>;
   }
 
-  /** The stored term counts of the project's chunks (see ProjectIndex.termCounts), on its thread. */
+  /** The stored term counts of the project's chunks (see ProjectIndex.termCounts), on the least busy thread. */
   termCounts(projectId: string, chunkIds: string[]): Promise<(Map<string, number> | null)[]> {
-    return this.send(this.home(projectId), { kind: 'terms', projectId, chunkIds }) as Promise<
+    return this.send(this.leastBusy(this.home(projectId)), { kind: 'terms', projectId, chunkIds }) as Promise<
       (Map<string, number> | null)[]
     >;
   }
 
   /** The extractive answer's text (core/compose.ts extractiveAnswer), on the least busy thread. */
   answer(input: GeneratorInput): Promise<string> {
-    let best = 0;
-    for (let i = 1; i < this.slots.length; i++) {
-      if (this.slots[i].pending.size < this.slots[best].pending.size) best = i;
-    }
-    return this.send(best, { kind: 'answer', input }) as Promise<string>;
+    return this.send(this.leastBusy(0), { kind: 'answer', input }) as Promise<string>;
   }
 
-  /** Closes the project's connection on its thread, after the requests sent before (its file is deleted). */
+  /** Closes the project's connections on every thread, after the requests sent before (its file is deleted). */
   forget(projectId: string): void {
-    const slot = this.slots[this.home(projectId)];
-    if (slot.worker && !this.closed)
-      void this.send(this.home(projectId), { kind: 'forget', projectId }).catch(() => undefined);
+    if (this.closed || !isId('project', projectId)) return;
+    for (const [at, slot] of this.slots.entries()) {
+      if (slot.worker) void this.send(at, { kind: 'forget', projectId }).catch(() => undefined);
+    }
+    for (const key of [...this.lastRan.keys()]) if (key.startsWith(`${projectId}\n`)) this.lastRan.delete(key);
   }
 
   /** Stops every thread, their connections closed first; requests still running fail. */
@@ -125,7 +146,16 @@ export class ReadPool {
     );
   }
 
-  /** The thread a project's searches go to: its id hashed (FNV-1a), the same for the pool's life. */
+  /** The thread with the fewest requests waiting, `preferred` when it is one of them. */
+  private leastBusy(preferred: number): number {
+    let best = preferred;
+    for (let i = 0; i < this.slots.length; i++) {
+      if (this.slots[i].pending.size < this.slots[best].pending.size) best = i;
+    }
+    return best;
+  }
+
+  /** The thread a project prefers: its id hashed (FNV-1a), the same for the pool's life. */
   private home(projectId: string): number {
     if (!isId('project', projectId)) throw new Error('invalid project id for the index');
     let h = 0x811c9dc5;
@@ -168,7 +198,9 @@ export class ReadPool {
     worker.on('error', (e: NodeJS.ErrnoException) =>
       stopped(
         new Error(
-          e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'a read thread ran out of memory' : `a read thread failed: ${e.message}`,
+          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? 'a read thread ran out of memory'
+            : `a read thread failed: ${e.message}`,
         ),
       ),
     );

@@ -2,9 +2,9 @@ import type Database from 'better-sqlite3';
 import type { Chunk } from '../../core/model';
 import { type RankingParams, storedTermCounts } from '../../core/rank';
 import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
+import type { ReadPool } from './read-pool';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
 import { type SearchState, searchChunks } from './sqlite-search';
-import type { ReadPool } from './read-pool';
 import type { WriteThread } from './sqlite-write-thread';
 
 /** Chunks written between two turns of the event loop when a large document is indexed. */
