@@ -13,14 +13,18 @@ import {
   type ReadThreadData,
 } from './read-worker';
 
-/** Without a request to the contrary (`OPRAG_READ_THREADS`): one read thread per core. */
+/**
+ * The read threads the operator asked for (`OPRAG_READ_THREADS`: a number, or `cores` for one per
+ * core); none unless asked: on the shared 2-core machine it was measured on, chat under load was
+ * slower with them (docs/benchmarks.md, "Scale on one machine").
+ */
 export function defaultReadThreads(env: NodeJS.ProcessEnv = process.env): number {
   const set = env.OPRAG_READ_THREADS?.trim();
-  if (set) {
-    if (!/^\d+$/.test(set)) throw new Error(`OPRAG_READ_THREADS must be a whole number, not ${JSON.stringify(set)}`);
-    return Number(set);
-  }
-  return Math.max(1, availableParallelism());
+  if (!set) return 0;
+  if (set === 'cores') return Math.max(1, availableParallelism());
+  if (!/^\d+$/.test(set))
+    throw new Error(`OPRAG_READ_THREADS must be a whole number or "cores", not ${JSON.stringify(set)}`);
+  return Number(set);
 }
 
 export interface ReadPoolOptions {
