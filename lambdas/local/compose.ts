@@ -31,7 +31,7 @@ export function composeLocal(
     quietLogLevel?: 'warn' | 'error';
     clock?: Clock;
     generator?: Generator;
-    /** searches' and answers' threads (OPRAG_READ_THREADS; 0, the default: on the event loop) */
+    /** searches' and answers' threads (OPRAG_READ_THREADS, else one per core; 0: on the event loop) */
     readThreads?: number;
     /** the read threads' entry file (tests) */
     readEntry?: string;
@@ -45,7 +45,7 @@ export function composeLocal(
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
-  // searches and extractive answers on read threads when the operator asks for them (OPRAG_READ_THREADS)
+  // searches and extractive answers on every core, each thread with its own read connections
   const threads = opts.readThreads ?? defaultReadThreads();
   const reads =
     threads > 0

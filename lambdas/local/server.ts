@@ -38,7 +38,7 @@ export interface ServerOptions {
   limits?: Partial<ShedLimits>;
   /** the generator the answers use instead of the configured one (tests) */
   generator?: Generator;
-  /** threads that run searches and answers (OPRAG_READ_THREADS; 0, the default: on the event loop) */
+  /** threads that run searches and answers (OPRAG_READ_THREADS, else one per core; 0: on the event loop) */
   readThreads?: number;
   /** the read threads' entry file (tests) */
   readEntry?: string;

@@ -184,11 +184,11 @@ describe('read threads', () => {
     });
   });
 
-  it('takes its size from OPRAG_READ_THREADS (a number, or one per core), else none', () => {
+  it('takes its size from OPRAG_READ_THREADS, else one per core', () => {
     expect(defaultReadThreads({ OPRAG_READ_THREADS: '0' })).toBe(0);
     expect(defaultReadThreads({ OPRAG_READ_THREADS: ' 3 ' })).toBe(3);
     expect(defaultReadThreads({ OPRAG_READ_THREADS: 'cores' })).toBeGreaterThanOrEqual(1);
-    expect(defaultReadThreads({})).toBe(0);
+    expect(defaultReadThreads({})).toBe(defaultReadThreads({ OPRAG_READ_THREADS: 'cores' }));
     expect(() => defaultReadThreads({ OPRAG_READ_THREADS: 'many' })).toThrow('OPRAG_READ_THREADS');
   });
 });

@@ -14,14 +14,13 @@ import {
 } from './read-worker';
 
 /**
- * The read threads the operator asked for (`OPRAG_READ_THREADS`: a number, or `cores` for one per
- * core); none unless asked: on the shared 2-core machine it was measured on, chat under load was
- * slower with them (docs/benchmarks.md, "Scale on one machine").
+ * How many read threads: `OPRAG_READ_THREADS` (a number; `0` keeps searches on the event loop),
+ * else one per core. On a machine whose cores are busy with other work they cost more than they
+ * give (docs/benchmarks.md, "Read threads").
  */
 export function defaultReadThreads(env: NodeJS.ProcessEnv = process.env): number {
   const set = env.OPRAG_READ_THREADS?.trim();
-  if (!set) return 0;
-  if (set === 'cores') return Math.max(1, availableParallelism());
+  if (!set || set === 'cores') return Math.max(1, availableParallelism());
   if (!/^\d+$/.test(set))
     throw new Error(`OPRAG_READ_THREADS must be a whole number or "cores", not ${JSON.stringify(set)}`);
   return Number(set);
