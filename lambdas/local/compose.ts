@@ -7,7 +7,9 @@ import { lineLogger } from '../adapters/local/line-logger';
 import { LocalUploadTarget } from '../adapters/local/local-upload-target';
 import { InProcessQueue } from '../adapters/local/memory-queue';
 import { privateDir } from '../adapters/local/private-files';
+import { defaultReadThreads, ReadPool } from '../adapters/local/read-pool';
 import { SqliteSearchIndex } from '../adapters/local/sqlite-index';
+import { poolSize } from '../adapters/local/sqlite-pool-size';
 import { SqliteTenantStore } from '../adapters/local/sqlite-tenant-store';
 import { OpenAIChatGenerator } from '../adapters/openai-generator';
 import { ParsePool } from '../adapters/parse-pool';
@@ -24,7 +26,16 @@ import { makeLocalServices } from '../service/local-home';
 export function composeLocal(
   dataDir: string,
   overrides: Partial<Settings> = {},
-  opts: { logger?: Logger; quietLogLevel?: 'warn' | 'error'; clock?: Clock; generator?: Generator } = {},
+  opts: {
+    logger?: Logger;
+    quietLogLevel?: 'warn' | 'error';
+    clock?: Clock;
+    generator?: Generator;
+    /** searches' and answers' threads (OPRAG_READ_THREADS, else one per core; 0: on the event loop) */
+    readThreads?: number;
+    /** the read threads' entry file (tests) */
+    readEntry?: string;
+  } = {},
 ) {
   const { clock } = opts;
   const logger =
@@ -34,6 +45,20 @@ export function composeLocal(
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
   const index = new SqliteSearchIndex(join(dataDir, 'projects'));
+  // searches and extractive answers on every core, each thread with its own read connections
+  const threads = opts.readThreads ?? defaultReadThreads();
+  const reads =
+    threads > 0
+      ? new ReadPool({
+          dir: join(dataDir, 'projects'),
+          threads,
+          // the threads together keep as many projects open as the event loop's pool does
+          maxOpen: Math.max(16, Math.floor(poolSize() / threads)),
+          entry: opts.readEntry,
+          logger,
+        })
+      : null;
+  index.reads = reads;
   // a project's small blobs are read and written while it ingests: a few open at a time are enough
   const blobs = new FsBlobStore(join(dataDir, 'blobs'), 16, join(dataDir, 'drop'));
   const queue = new InProcessQueue({ concurrency: 2, batchSize: 32, logger });
@@ -46,7 +71,8 @@ export function composeLocal(
     blobs,
     // a model server when the operator configured one (OPRAG_LLM_*), else the extractive answerer;
     // a test may bring its own
-    generator: opts.generator ?? (settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator()),
+    generator:
+      opts.generator ?? (settings.llm ? new OpenAIChatGenerator(settings.llm) : new ExtractiveGenerator(reads)),
     queue,
     reader,
     jobs,
@@ -68,12 +94,16 @@ export function composeLocal(
     index,
     blobs,
     reader,
+    reads,
     async close() {
       await queue.stop();
       await reader.close();
       await jobs.stop();
       // deliveries still in their backoff get a short grace; later ones are dropped with the process
       await services.webhooks.idle(10_000);
+      // the searches still to come run on this thread; those on the read threads finish first
+      index.reads = null;
+      await reads?.close();
       index.close();
       blobs.close();
       store.close();

@@ -38,6 +38,10 @@ export interface ServerOptions {
   limits?: Partial<ShedLimits>;
   /** the generator the answers use instead of the configured one (tests) */
   generator?: Generator;
+  /** threads that run searches and answers (OPRAG_READ_THREADS, else one per core; 0: on the event loop) */
+  readThreads?: number;
+  /** the read threads' entry file (tests) */
+  readEntry?: string;
 }
 
 /**
@@ -106,6 +110,8 @@ export async function startServer(opts: ServerOptions) {
     quietLogLevel: opts.quietLogLevel,
     clock: opts.clock,
     generator: opts.generator,
+    readThreads: opts.readThreads,
+    readEntry: opts.readEntry,
   });
   const { services, settings, logger } = home;
   const app = makeApp(services, {

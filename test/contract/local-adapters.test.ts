@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../lambdas/adapters/local/fs-blobs';
+import { ReadPool } from '../../lambdas/adapters/local/read-pool';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { SqliteTenantStore } from '../../lambdas/adapters/local/sqlite-tenant-store';
 import { describeBlobStoreContract } from './blob-store.contract';
@@ -31,6 +32,23 @@ describeSearchIndexContract('SqliteSearchIndex', async () => {
   return {
     index,
     async close() {
+      index.close();
+      remove(dir);
+    },
+  };
+});
+
+// the same contract with the searches on two read threads (read-pool.ts), as the server runs them
+describeSearchIndexContract('SqliteSearchIndex on read threads', async () => {
+  const dir = freshDir();
+  const index = new SqliteSearchIndex(join(dir, 'projects'));
+  const reads = new ReadPool({ dir: join(dir, 'projects'), threads: 2 });
+  index.reads = reads;
+  return {
+    index,
+    async close() {
+      index.reads = null;
+      await reads.close();
       index.close();
       remove(dir);
     },

@@ -29,6 +29,8 @@ export async function startTestServer(
   const lines: string[] = [];
   const server = await startServer({
     dropIntervalSeconds: 0,
+    // searches and answers on one read thread: the pool is exercised, and tests start few threads
+    readThreads: process.env.OPRAG_READ_THREADS ? undefined : 1,
     ...opts,
     clock,
     dataDir,

@@ -5,6 +5,7 @@ import { isId } from '../../core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
 import { openPrivateDatabase, privateDir } from './private-files';
+import type { ReadPool } from './read-pool';
 import { stmt } from './sqlite-index-write';
 import { poolSize } from './sqlite-pool-size';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
@@ -31,6 +32,13 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   /** @internal where batches of small documents are analysed and written */
   readonly writeThread: WriteThread;
   private readonly searches = new SearchStateCache((projectId) => this.file(projectId));
+  /**
+   * Where searches run when set: threads with their own connections (read-pool.ts), the event
+   * loop left to parse, authorize and reply. Unset, they run here, on this thread's connection.
+   */
+  reads: ReadPool | null = null;
+  /** projects whose file this process has opened at the current schema (the read threads never upgrade one) */
+  private readonly current = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -49,6 +57,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     if (this.exists(projectId)) {
       if (!this.open.has(projectId)) openIndexFile(this.file(projectId)).close();
     } else createIndexFile(this.file(projectId));
+    this.current.add(projectId);
     return 'local';
   }
 
@@ -70,6 +79,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       return db;
     }
     db = openIndexFile(this.file(projectId));
+    this.current.add(projectId);
     this.open.set(projectId, db);
     if (this.open.size > this.maxOpen) {
       const [oldest, handle] = this.open.entries().next().value as [string, Database.Database];
@@ -221,13 +231,29 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     return this.searches.state(projectId, this.db(projectId), this.generation(projectId));
   }
 
-  private generation(projectId: string): number {
+  /** @internal the project's write generation (see `queue`): the read threads compare it with the last they saw */
+  generation(projectId: string): number {
     return this.generations.get(projectId) ?? 0;
+  }
+
+  /**
+   * @internal Whether the project's searches may go to the read threads: its file exists and this
+   * process has brought it to the current schema (opened once here, which upgrades an older one).
+   */
+  readable(projectId: string): boolean {
+    if (!this.reads || this.closed) return false;
+    if (this.current.has(projectId)) return this.exists(projectId);
+    if (!this.exists(projectId)) return false;
+    if (!this.open.has(projectId)) openIndexFile(this.file(projectId)).close();
+    this.current.add(projectId);
+    return true;
   }
 
   /** @internal closes and deletes the project's file */
   destroy(projectId: string): void {
     this.searches.forget(projectId);
+    this.current.delete(projectId);
+    this.reads?.forget(projectId);
     this.generations.delete(projectId);
     clearTimeout(this.tidyTimers.get(projectId));
     this.tidyTimers.delete(projectId);

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Chunk } from '../../core/model';
 import { type RankingParams, storedTermCounts } from '../../core/rank';
 import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
+import type { ReadPool } from './read-pool';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
 import { type SearchState, searchChunks } from './sqlite-search';
 import type { WriteThread } from './sqlite-write-thread';
@@ -18,6 +19,9 @@ export interface IndexFiles {
   writer(projectId: string): Database.Database;
   exclusive<T>(projectId: string, work: () => Promise<T> | T): Promise<T>;
   searchState(projectId: string): SearchState;
+  readonly reads: ReadPool | null;
+  generation(projectId: string): number;
+  readable(projectId: string): boolean;
   exists(projectId: string): boolean;
   destroy(projectId: string): void;
 }
@@ -135,6 +139,12 @@ export class SqliteProjectIndex implements ProjectIndex {
    * document was replaced, its rows from after).
    */
   async search(req: SearchRequest): Promise<SearchResult> {
+    // on a read thread when there are some; the file seen there holds every write that finished
+    // before this call (each search is a new read transaction under WAL)
+    if (this.index.reads && this.index.readable(this.projectId)) {
+      const { projectId } = this;
+      return this.index.reads.search(projectId, this.index.generation(projectId), req, this.index.ranking);
+    }
     const state = this.index.searchState(this.projectId);
     return state.db.transaction(() => searchChunks(state, req, this.index.ranking))();
   }
@@ -142,6 +152,8 @@ export class SqliteProjectIndex implements ProjectIndex {
   /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */
   async termCounts(chunkIds: string[]): Promise<(Map<string, number> | null)[]> {
     if (chunkIds.length === 0) return [];
+    if (this.index.reads && this.index.readable(this.projectId))
+      return this.index.reads.termCounts(this.projectId, chunkIds);
     const rows = stmt(
       this.db,
       `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid

@@ -1,0 +1,144 @@
+/**
+ * The body of a read thread (read-pool.ts): searches projects' index files through connections of
+ * its own, reads back term statistics, and composes extractive answers. Every request and reply is
+ * plain data. A separate entry file, loaded by the pool as TypeScript through tsx or as built
+ * JavaScript.
+ *
+ * The thread is given one directory when it starts and opens only `<dir>/<project id>.db` for an
+ * id that passes `isId('project', …)`: no request carries a path, so no request can name another
+ * file, whatever it holds.
+ */
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { extractiveAnswer } from '../../core/compose';
+import { isId } from '../../core/ids';
+import { type RankingParams, storedTermCounts } from '../../core/rank';
+import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
+import { openPrivateDatabase } from './private-files';
+import { stmt } from './sqlite-index-write';
+import { searchChunks } from './sqlite-search';
+import { SearchStateCache } from './sqlite-search-cache';
+
+export interface ReadThreadData {
+  role: typeof READ_THREAD_ROLE;
+  /** the folder of the project files (SqliteSearchIndex's `dir`) */
+  dir: string;
+  /** connections kept open, the least recently used closed past it */
+  maxOpen: number;
+}
+
+export const READ_THREAD_ROLE = 'oprag-read-thread';
+
+export type ReadRequest =
+  | { id: number; kind: 'search'; projectId: string; generation: number; req: SearchRequest; ranking: RankingParams }
+  | { id: number; kind: 'terms'; projectId: string; chunkIds: string[] }
+  | { id: number; kind: 'answer'; input: GeneratorInput }
+  /** closes the project's connection and forgets what was remembered of it (its file is deleted) */
+  | { id: number; kind: 'forget'; projectId: string }
+  /** closes every connection; the thread is then stopped */
+  | { id: number; kind: 'close' };
+
+/** What a request gets back: a search's result, term counts (Maps clone as they are), an answer's text. */
+export type ReadResult = SearchResult | (Map<string, number> | null)[] | string | null;
+
+export type ReadReply =
+  | { id: number; ok: ReadResult }
+  | { id: number; error: { name: string; message: string; code?: string } };
+
+/** The file of a project, for a valid project id only. */
+export function projectFile(dir: string, projectId: unknown): string {
+  if (!isId('project', projectId)) throw new Error('invalid project id for the index');
+  return join(dir, `${projectId}.db`);
+}
+
+/** The thread's side: its connections, what its searches remember, and the requests' answers. */
+export function serveReads(data: ReadThreadData, port: NonNullable<typeof parentPort>): void {
+  const open = new Map<string, Database.Database>();
+  const generations = new Map<string, number>();
+  const searches = new SearchStateCache((projectId) => projectFile(data.dir, projectId));
+
+  const connection = (projectId: string): Database.Database => {
+    const file = projectFile(data.dir, projectId);
+    let db = open.get(projectId);
+    if (db?.open) {
+      open.delete(projectId);
+      open.set(projectId, db); // most recently used last
+      return db;
+    }
+    // the main thread has created the file and its schema; a file deleted since stays deleted
+    db = openPrivateDatabase(file, { fileMustExist: true });
+    db.pragma('query_only = ON');
+    db.pragma('busy_timeout = 5000');
+    open.set(projectId, db);
+    if (open.size > data.maxOpen) {
+      const [oldest, handle] = open.entries().next().value as [string, Database.Database];
+      open.delete(oldest);
+      handle.close();
+    }
+    return db;
+  };
+
+  const forget = (projectId: string) => {
+    open.get(projectId)?.close();
+    open.delete(projectId);
+    generations.delete(projectId);
+    searches.forget(projectId);
+  };
+
+  const handle = (r: ReadRequest): ReadResult => {
+    switch (r.kind) {
+      case 'search': {
+        const db = connection(r.projectId);
+        // a write started or ended since this thread last searched the project: what it
+        // remembered of the project may belong to the data before it
+        if (generations.get(r.projectId) !== r.generation) {
+          searches.forget(r.projectId);
+          generations.set(r.projectId, r.generation);
+        }
+        const state = searches.state(r.projectId, db, r.generation);
+        // one read transaction around the search's statements (see SqliteProjectIndex.search)
+        return db.transaction(() => searchChunks(state, r.req, r.ranking))();
+      }
+      case 'terms': {
+        const db = connection(r.projectId);
+        const rows = stmt(
+          db,
+          `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid
+           WHERE c.id IN (${r.chunkIds.map(() => '?').join(',')})`,
+        )
+          .raw()
+          .all(...r.chunkIds) as [string, Buffer, string][];
+        const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
+        return r.chunkIds.map((id) => byId.get(id) ?? null);
+      }
+      case 'answer':
+        return extractiveAnswer(r.input);
+      case 'forget':
+        forget(r.projectId);
+        return null;
+      case 'close':
+        for (const projectId of [...open.keys()]) forget(projectId);
+        return null;
+    }
+  };
+
+  port.on('message', (r: ReadRequest) => {
+    let reply: ReadReply;
+    try {
+      reply = { id: r.id, ok: handle(r) };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const code = (e as { code?: unknown })?.code;
+      reply = {
+        id: r.id,
+        error: { name: err.name, message: err.message, code: code === undefined ? undefined : String(code) },
+      };
+    }
+    port.postMessage(reply);
+  });
+}
+
+if (parentPort && (workerData as ReadThreadData | null)?.role === READ_THREAD_ROLE) {
+  serveReads(workerData as ReadThreadData, parentPort);
+}
