@@ -29,6 +29,8 @@ const inFlight = Number(arg('in-flight', '8'));
 const duration = Number(arg('duration', '20'));
 const warmup = Number(arg('warmup', '5'));
 const asJson = flag('json');
+// one company holds every tenant here: lift the per-company project quota (50 by default) above them
+process.env.OPRAG_MAX_PROJECTS_PER_COMPANY ??= String(Math.max(...tenantCounts));
 const keep = flag('keep');
 
 const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);

@@ -44,9 +44,12 @@ export function composeLocal(
   privateDir(dataDir);
   const settings = resolveSettings(overrides);
   const store = new SqliteTenantStore(join(dataDir, 'control.db'));
-  const index = new SqliteSearchIndex(join(dataDir, 'projects'));
   // searches and extractive answers on every core, each thread with its own read connections
   const threads = opts.readThreads ?? defaultReadThreads();
+  // with read threads, the event loop's own connections serve only what is not a search (counts
+  // for the project list, tidying): a few, so the threads' connections and these stay within the
+  // open-file budget of one pool
+  const index = new SqliteSearchIndex(join(dataDir, 'projects'), threads > 0 ? 16 : poolSize());
   const reads =
     threads > 0
       ? new ReadPool({
