@@ -152,3 +152,22 @@ export function abortOn(res: Reply, project: string, what: string) {
 
 /** One API call of a bulk run (see makeApi). */
 export type Api = ReturnType<typeof makeApi>;
+
+/** Every document of the project (with that status, when one is given), by id, page by page. */
+export async function listDocuments(
+  call: Api,
+  base: string,
+  project: string,
+  status?: string,
+): Promise<Map<string, Doc>> {
+  const found = new Map<string, Doc>();
+  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+    const query = `limit=200${status ? `&status=${status}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await call('GET', `${base}/documents?${query}`);
+    abortOn(res, project, 'listing the documents');
+    if (res.status !== 200) throw new IngestAbort(`listing the documents: ${res.status}, ${message(res)}`);
+    for (const d of res.body.documents as Doc[]) found.set(d.id, d);
+    cursor = (res.body.next_cursor as string | null) ?? null;
+  }
+  return found;
+}

@@ -9,44 +9,26 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Batcher, type BatchItem, batchDocument, batchText, DEFAULT_BATCH_SIZE, itemReason } from './bulk-ingest-batch';
-import { collectFiles, IngestAbort, type IngestFile, pool } from './bulk-ingest-files';
+import { collectFiles, type IngestFile, pool } from './bulk-ingest-files';
 import {
   type Api,
   abortOn,
   type Doc,
+  listDocuments,
   makeApi,
   message,
   multipartBody,
   type Reply,
   requester,
-  sleep,
 } from './bulk-ingest-http';
+import type { Counts, IngestFailure, ProgressSink } from './bulk-ingest-progress';
+import { waitUntilSettled } from './bulk-ingest-wait';
 import { type Described, describeFile } from './front-matter';
 
 export { collectFiles, IngestAbort, type IngestFile } from './bulk-ingest-files';
 export { multipartBody } from './bulk-ingest-http';
+export type { Counts, IngestFailure, ProgressSink } from './bulk-ingest-progress';
 
-export interface IngestFailure {
-  file: string;
-  external_id: string;
-  document_id?: string;
-  reason: string;
-}
-
-export interface Counts {
-  sent: number;
-  unchanged: number;
-  ready: number;
-  failed: number;
-}
-
-/** Where progress goes: a bar on a terminal, plain lines in a log. */
-export interface ProgressSink {
-  start(phase: 'sending' | 'processing', total: number): void;
-  update(done: number, counts: Counts): void;
-  failure(f: IngestFailure): void;
-  stop(): void;
-}
 export const silentProgress: ProgressSink = { start() {}, update() {}, failure() {}, stop() {} };
 
 export interface BulkIngestOptions {
@@ -106,19 +88,10 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
   const files = await collectFiles(o.inputs);
 
   // what the project already holds, by external id
+  const listed = await listDocuments(call, base, o.project);
+  const projectSize = listed.size;
   const existing = new Map<string, Doc>();
-  let projectSize = 0;
-  for (let cursor: string | null = null, first = true; first || cursor; first = false) {
-    const res = await call(
-      'GET',
-      `${base}/documents?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    abortOn(res, o.project, 'listing the documents');
-    if (res.status !== 200) throw new IngestAbort(`listing the documents: ${res.status}, ${message(res)}`);
-    projectSize += (res.body.documents as Doc[]).length;
-    for (const d of res.body.documents as Doc[]) if (d.external_id) existing.set(d.external_id, d);
-    cursor = (res.body.next_cursor as string | null) ?? null;
-  }
+  for (const d of listed.values()) if (d.external_id) existing.set(d.external_id, d);
 
   const counts: Counts = { sent: 0, unchanged: 0, ready: 0, failed: 0 };
   const failures: IngestFailure[] = [];
@@ -250,62 +223,13 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
 
   const wait = o.wait ?? true;
   if (wait && waiting.size > 0) {
-    const timeoutS = o.timeoutSeconds ?? 300;
-    const deadline = Date.now() + timeoutS * 1000;
-    const total = waiting.size;
-    /** Every document of the project with that status (all of them without one), by id. */
-    const list = async (status?: string) => {
-      const found = new Map<string, Doc>();
-      for (let cursor: string | null = null, first = true; first || cursor; first = false) {
-        const query = `limit=200${status ? `&status=${status}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const res = await call('GET', `${base}/documents?${query}`);
-        abortOn(res, o.project, 'listing the documents');
-        if (res.status !== 200) throw new IngestAbort(`listing the documents: ${res.status}, ${message(res)}`);
-        for (const d of res.body.documents as Doc[]) found.set(d.id, d);
-        cursor = (res.body.next_cursor as string | null) ?? null;
-      }
-      return found;
-    };
-    const settle = (id: string, doc: Doc | null) => {
-      const f = waiting.get(id) as IngestFile;
-      if (!doc) fail(f, 'the document was deleted while processing', id);
-      else track(f, doc);
-      waiting.delete(id);
-    };
-    progress.start('processing', total);
-    try {
-      // each round asks only for what is still queued or processing, a page per 200 documents,
-      // rather than for each document; those that left get their outcome below
-      for (let delay = 50; waiting.size > 0; delay = Math.min(delay * 1.5, 1000)) {
-        const unfinished = new Set([...(await list('queued')).keys(), ...(await list('processing')).keys()]);
-        const done = [...waiting.keys()].filter((id) => !unfinished.has(id));
-        if (done.length > 0) {
-          // one pass over the project's list where that takes fewer requests than asking for each
-          const pages = Math.ceil((projectSize + counts.sent) / 200);
-          const known = pages < done.length ? await list() : new Map<string, Doc>();
-          await pool(done, concurrency, async (id) => {
-            const listed = known.get(id);
-            if (listed && listed.status !== 'queued' && listed.status !== 'processing') return settle(id, listed);
-            const res = await call('GET', `${base}/documents/${id}`);
-            if (res.status === 404) return settle(id, null);
-            abortOn(res, o.project, `checking ${(waiting.get(id) as IngestFile).path}`);
-            if (res.status !== 200) return; // try again next round
-            const doc = res.body.document as Doc;
-            if (doc.status === 'ready' || doc.status === 'failed') settle(id, doc);
-          });
-          progress.update(total - waiting.size, counts);
-        }
-        if (waiting.size === 0) break;
-        if (Date.now() >= deadline) {
-          for (const [id, f] of waiting) fail(f, `not ready after the ${timeoutS} s timeout`, id);
-          waiting.clear();
-          break;
-        }
-        await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
-      }
-    } finally {
-      progress.stop();
-    }
+    await waitUntilSettled(
+      { call, base, project: o.project, concurrency, progress, counts, waiting, track, fail },
+      {
+        timeoutS: o.timeoutSeconds ?? 300,
+        projectDocuments: projectSize + counts.sent,
+      },
+    );
   }
 
   const elapsed = (performance.now() - started) / 1000;
