@@ -1,0 +1,75 @@
+/** What the typed client's parts share: request and answer types, errors, and the transport a part calls through. */
+import type { z } from 'zod';
+import type { pageQuery, schemas } from '../http/schemas';
+import type * as wire from '../http/wire';
+
+export type In<K extends keyof typeof schemas> = z.input<(typeof schemas)[K]>;
+export type PageQuery = z.input<typeof pageQuery>;
+export type AuditQuery = In<'auditQuery'>;
+export type DocumentQuery = In<'documentQuery'>;
+export type DocumentBody = In<'documentJson'>;
+export type ChatBody = In<'chat'>;
+export type RetrieveBody = In<'retrieve'>;
+
+/** An answer that is not the route's success: the API's error body, its status and request id. */
+export class OpragApiError extends Error {
+  readonly type: string;
+  readonly requestId: string | null;
+  constructor(
+    readonly status: number,
+    readonly body: wire.ErrorBody | unknown,
+    readonly method: string,
+    readonly url: string,
+  ) {
+    const error = (body as Partial<wire.ErrorBody> | null)?.error;
+    super(`${method} ${url}: ${status} ${error?.message ?? (typeof body === 'string' ? body : JSON.stringify(body))}`);
+    this.name = 'OpragApiError';
+    this.type = error?.type ?? 'unknown';
+    this.requestId = error?.request_id ?? null;
+  }
+}
+
+/** A request that got no answer at all (refused, unresolvable, reset). */
+export class OpragNetworkError extends Error {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    cause: unknown,
+  ) {
+    const why = (cause as { cause?: { message?: string }; message?: string })?.cause?.message;
+    super(`could not reach ${url} (${method}): ${why ?? (cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'OpragNetworkError';
+  }
+}
+
+/** A raw answer: any status, the body parsed when it is JSON. */
+export interface RawResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+  /** the body as received */
+  bytes: Buffer;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function queryString(q: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+export const enc = encodeURIComponent;
+
+/** How a part of the client reaches the API (the `Oprag` instance it was made from). */
+export interface Transport {
+  readonly baseUrl: string;
+  raw<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<RawResponse<T>>;
+  call<T>(method: string, path: string, ok: number[], body?: unknown): Promise<T>;
+}
