@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { SYSTEM_PROMPT } from '../../lambdas/adapters/aws/bedrock-generator';
+import type { GeneratorInput } from '../../lambdas/ports';
 import { encodeMessage } from './event-stream';
 
 export interface BedrockCall {
@@ -167,3 +169,31 @@ export function converseStreamFrames(
     }),
   ];
 }
+
+/** A question over two passages, asked of the answer model in the generator tests. */
+export const REFUND_INPUT: GeneratorInput = {
+  question: 'How long do refunds take?',
+  passages: [
+    { index: 1, title: 'Refund policy', section: 'Refunds', text: 'Refunds are paid within five business days.' },
+    { index: 2, title: 'Shipping', section: null, text: 'Orders ship from our warehouse in Lyon.' },
+  ],
+  termWeights: { refund: 1.2, take: 0.3 },
+};
+
+/** The request body Converse and ConverseStream are sent for `REFUND_INPUT`. */
+export const REFUND_CONVERSE_BODY = {
+  system: [{ text: SYSTEM_PROMPT }],
+  messages: [
+    {
+      role: 'user',
+      content: [
+        {
+          text:
+            'Passages:\n\n[1] Refund policy — Refunds\nRefunds are paid within five business days.\n\n' +
+            '[2] Shipping\nOrders ship from our warehouse in Lyon.\n\nQuestion: How long do refunds take?',
+        },
+      ],
+    },
+  ],
+  inferenceConfig: { maxTokens: 300, temperature: 0 },
+};

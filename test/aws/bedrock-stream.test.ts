@@ -2,23 +2,24 @@
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { BedrockConverseGenerator, NO_ANSWER, SYSTEM_PROMPT } from '../../lambdas/adapters/aws/bedrock-generator';
+import { BedrockConverseGenerator, NO_ANSWER } from '../../lambdas/adapters/aws/bedrock-generator';
 import { CitationStream } from '../../lambdas/core/citation-stream';
 import { OutOfTime } from '../../lambdas/core/time-budget';
-import type { GeneratedPiece, GeneratorInput } from '../../lambdas/ports';
-import { converseStreamFrames, FakeBedrock, streamEvent, streamException, THROTTLED } from './bedrock-fake';
+import type { GeneratedPiece } from '../../lambdas/ports';
+import {
+  converseStreamFrames,
+  FakeBedrock,
+  REFUND_CONVERSE_BODY,
+  REFUND_INPUT,
+  streamEvent,
+  streamException,
+  THROTTLED,
+} from './bedrock-fake';
 
 const PROFILE_MODEL = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 const fast = { attempts: 3, baseDelayMs: 1 };
 
-const INPUT: GeneratorInput = {
-  question: 'How long do refunds take?',
-  passages: [
-    { index: 1, title: 'Refund policy', section: 'Refunds', text: 'Refunds are paid within five business days.' },
-    { index: 2, title: 'Shipping', section: null, text: 'Orders ship from our warehouse in Lyon.' },
-  ],
-  termWeights: { refund: 1.2, take: 0.3 },
-};
+const INPUT = REFUND_INPUT;
 
 async function collect(pieces: AsyncIterable<GeneratedPiece>): Promise<GeneratedPiece[]> {
   const out: GeneratedPiece[] = [];
@@ -60,22 +61,7 @@ describe('BedrockConverseGenerator.stream', () => {
     expect(fake.calls[0].headers.authorization).toMatch(
       /Credential=AKIDOPRAGTEST\/\d{8}\/us-east-1\/bedrock\/aws4_request/,
     );
-    expect(fake.calls[0].body).toEqual({
-      system: [{ text: SYSTEM_PROMPT }],
-      messages: [
-        {
-          role: 'user',
-          content: [
-            {
-              text:
-                'Passages:\n\n[1] Refund policy — Refunds\nRefunds are paid within five business days.\n\n' +
-                '[2] Shipping\nOrders ship from our warehouse in Lyon.\n\nQuestion: How long do refunds take?',
-            },
-          ],
-        },
-      ],
-      inferenceConfig: { maxTokens: 300, temperature: 0 },
-    });
+    expect(fake.calls[0].body).toEqual(REFUND_CONVERSE_BODY);
     expect(pieces).toEqual([{ text: 'Refunds are paid' }, { text: ' within five business days [1].' }, { units: 192 }]);
   });
 

@@ -6,8 +6,15 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { BedrockTitanEmbedder } from '../../lambdas/adapters/aws/bedrock-embedder';
 import { BedrockConverseGenerator, NO_ANSWER, SYSTEM_PROMPT } from '../../lambdas/adapters/aws/bedrock-generator';
 import { checkCitations } from '../../lambdas/core/citations';
-import type { GeneratorInput } from '../../lambdas/ports';
-import { converseReply, FakeBedrock, INVALID, THROTTLED, UNAVAILABLE } from './bedrock-fake';
+import {
+  converseReply,
+  FakeBedrock,
+  INVALID,
+  REFUND_CONVERSE_BODY,
+  REFUND_INPUT,
+  THROTTLED,
+  UNAVAILABLE,
+} from './bedrock-fake';
 
 const EMBED_MODEL = 'amazon.titan-embed-text-v2:0';
 const CHAT_MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -138,14 +145,7 @@ describe('BedrockTitanEmbedder', () => {
   });
 });
 
-const INPUT: GeneratorInput = {
-  question: 'How long do refunds take?',
-  passages: [
-    { index: 1, title: 'Refund policy', section: 'Refunds', text: 'Refunds are paid within five business days.' },
-    { index: 2, title: 'Shipping', section: null, text: 'Orders ship from our warehouse in Lyon.' },
-  ],
-  termWeights: { refund: 1.2, take: 0.3 },
-};
+const INPUT = REFUND_INPUT;
 
 describe('BedrockConverseGenerator', () => {
   let fake: FakeBedrock;
@@ -164,22 +164,7 @@ describe('BedrockConverseGenerator', () => {
     expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual([
       'POST /model/anthropic.claude-3-haiku-20240307-v1%3A0/converse',
     ]);
-    expect(fake.calls[0].body).toEqual({
-      system: [{ text: SYSTEM_PROMPT }],
-      messages: [
-        {
-          role: 'user',
-          content: [
-            {
-              text:
-                'Passages:\n\n[1] Refund policy — Refunds\nRefunds are paid within five business days.\n\n' +
-                '[2] Shipping\nOrders ship from our warehouse in Lyon.\n\nQuestion: How long do refunds take?',
-            },
-          ],
-        },
-      ],
-      inferenceConfig: { maxTokens: 300, temperature: 0 },
-    });
+    expect(fake.calls[0].body).toEqual(REFUND_CONVERSE_BODY);
     expect(SYSTEM_PROMPT).toContain('[1]');
     expect(SYSTEM_PROMPT).toContain(`reply with exactly ${NO_ANSWER}`);
     expect(result).toEqual({ text: 'Refunds are paid within five business days [1].', units: 192 });
