@@ -43,16 +43,33 @@ export async function rateSlots(
 }
 
 /** Refuses (409) a document that would take the project past its document or byte quota. */
+/**
+ * The refusal a project's document quotas give a change of `addDocuments` documents and
+ * `addBytes` bytes over `totals`, or null when it fits. One rule for a single document and for
+ * each item of a batch, which carries its totals from item to item.
+ */
+export function quotaRefusal(
+  limits: Pick<ProjectRecord['limits'], 'max_documents' | 'max_bytes'>,
+  totals: { documents: number; bytes: number },
+  addDocuments: number,
+  addBytes: number,
+): Conflict | null {
+  const { max_documents, max_bytes } = limits;
+  if (max_documents && totals.documents + addDocuments > max_documents) {
+    return new Conflict(`the project holds its maximum of ${max_documents} documents`);
+  }
+  if (max_bytes && totals.bytes + addBytes > max_bytes) {
+    return new Conflict(`the document would take the project past its quota of ${max_bytes} bytes`);
+  }
+  return null;
+}
+
 export async function checkQuota(ctx: Context, project: ProjectRecord, addDocuments: number, addBytes: number) {
   const { max_documents, max_bytes } = project.limits;
   if (!max_documents && !max_bytes) return;
   const totals = await ctx.store.forProject(project.id).documentTotals();
-  if (max_documents && totals.documents + addDocuments > max_documents) {
-    throw new Conflict(`the project holds its maximum of ${max_documents} documents`);
-  }
-  if (max_bytes && totals.bytes + addBytes > max_bytes) {
-    throw new Conflict(`the document would take the project past its quota of ${max_bytes} bytes`);
-  }
+  const refusal = quotaRefusal(project.limits, totals, addDocuments, addBytes);
+  if (refusal) throw refusal;
 }
 
 export async function addUsage(ctx: Context, projectId: string, delta: Partial<UsageCounters>) {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { Conflict, Invalid, OpragError, TooLarge } from '../../core/errors';
+import { Invalid, OpragError, TooLarge } from '../../core/errors';
 import { detectContentType } from '../../core/formats/detect';
 import type { DocumentRecord, ProjectRecord } from '../../core/model';
 import type { Context } from '../context';
-import { rateSlots } from '../limits';
-import { documentRecord } from './accept';
+import { quotaRefusal, rateSlots } from '../limits';
+import { contentHash, documentRecord } from './accept';
 import { type DocumentInput, originalKey } from './model';
 
 /** What became of one item of a batch: accepted (queued), left alone, or refused on its own. */
@@ -71,7 +70,7 @@ export async function acceptBatch(
         seen.add(input.external_id);
       }
       const type = detectContentType(input.bytes, input.content_type, input.filename);
-      read.push({ at, input, type, hash: createHash('sha256').update(input.bytes).digest('hex') });
+      read.push({ at, input, type, hash: contentHash(input.bytes) });
     } catch (e) {
       if (!(e instanceof OpragError)) throw e;
       refuse(at, e);
@@ -96,12 +95,9 @@ export async function acceptBatch(
     }
     const addDocuments = existing ? 0 : 1;
     const addBytes = c.input.bytes.length - (existing?.bytes ?? 0);
-    if (max_documents && totals.documents + addDocuments > max_documents) {
-      refuse(c.at, new Conflict(`the project holds its maximum of ${max_documents} documents`));
-      continue;
-    }
-    if (max_bytes && totals.bytes + addBytes > max_bytes) {
-      refuse(c.at, new Conflict(`the document would take the project past its quota of ${max_bytes} bytes`));
+    const refusal = quotaRefusal(project.limits, totals, addDocuments, addBytes);
+    if (refusal) {
+      refuse(c.at, refusal);
       continue;
     }
     totals.documents += addDocuments;

@@ -9,7 +9,8 @@ import { checkQuota } from '../limits';
 import { indexOf } from '../search';
 import { type DocumentInput, originalKey } from './model';
 
-const contentHash = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+/** A document's content hash: what tells an unchanged re-send from a new version. */
+export const contentHash = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * The record of a document taken in, accepted or not: under the id of the document it replaces
