@@ -6,15 +6,8 @@ export const today = (ctx: Context) => ctx.iso().slice(0, 10);
 
 /** Counts one call against the project's per-minute limit; 429 with Retry-After past it. */
 export async function checkRate(ctx: Context, project: ProjectRecord, kind: 'chat' | 'ingest') {
-  const limit = kind === 'chat' ? project.limits.chat_per_minute : project.limits.ingest_per_minute;
-  if (!limit) return;
-  const now = ctx.now();
-  const window = now.toISOString().slice(0, 16);
-  const count = await ctx.store.forProject(project.id).countInWindow(kind, window);
-  if (count > limit) {
-    const retryAfter = 60 - now.getUTCSeconds();
-    throw new RateLimited(`this project allows ${limit} ${kind} requests a minute`, retryAfter);
-  }
+  const { refusal } = await rateSlots(ctx, project, kind, 1);
+  if (refusal) throw refusal;
 }
 
 /**
@@ -42,7 +35,6 @@ export async function rateSlots(
   return { allowed, refusal };
 }
 
-/** Refuses (409) a document that would take the project past its document or byte quota. */
 /**
  * The refusal a project's document quotas give a change of `addDocuments` documents and
  * `addBytes` bytes over `totals`, or null when it fits. One rule for a single document and for
@@ -64,6 +56,7 @@ export function quotaRefusal(
   return null;
 }
 
+/** Refuses (409) a document that would take the project past its document or byte quota. */
 export async function checkQuota(ctx: Context, project: ProjectRecord, addDocuments: number, addBytes: number) {
   const { max_documents, max_bytes } = project.limits;
   if (!max_documents && !max_bytes) return;
