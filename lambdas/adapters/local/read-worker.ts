@@ -13,11 +13,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { extractiveAnswer } from '../../core/compose';
 import { isId } from '../../core/ids';
-import { type RankingParams, storedTermCounts } from '../../core/rank';
+import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
 import { openPrivateDatabase } from './private-files';
-import { stmt } from './sqlite-index-write';
-import { searchChunks } from './sqlite-search';
+import { chunkTermCounts, searchChunks } from './sqlite-search';
 import { SearchStateCache } from './sqlite-search-cache';
 
 export interface ReadThreadData {
@@ -101,16 +100,7 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
         return db.transaction(() => searchChunks(state, r.req, r.ranking))();
       }
       case 'terms': {
-        const db = connection(r.projectId);
-        const rows = stmt(
-          db,
-          `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid
-           WHERE c.id IN (${r.chunkIds.map(() => '?').join(',')})`,
-        )
-          .raw()
-          .all(...r.chunkIds) as [string, Buffer, string][];
-        const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
-        return r.chunkIds.map((id) => byId.get(id) ?? null);
+        return chunkTermCounts(connection(r.projectId), r.chunkIds);
       }
       case 'answer':
         return extractiveAnswer(r.input);

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { Chunk } from '../../core/model';
-import { type RankingParams, storedTermCounts } from '../../core/rank';
+import type { RankingParams } from '../../core/rank';
 import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
 import type { ReadPool } from './read-pool';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
-import { type SearchState, searchChunks } from './sqlite-search';
+import { chunkTermCounts, type SearchState, searchChunks } from './sqlite-search';
 import type { WriteThread } from './sqlite-write-thread';
 
 /** Chunks written between two turns of the event loop when a large document is indexed. */
@@ -154,15 +154,7 @@ export class SqliteProjectIndex implements ProjectIndex {
     if (chunkIds.length === 0) return [];
     if (this.index.reads && this.index.readable(this.projectId))
       return this.index.reads.termCounts(this.projectId, chunkIds);
-    const rows = stmt(
-      this.db,
-      `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid
-       WHERE c.id IN (${chunkIds.map(() => '?').join(',')})`,
-    )
-      .raw()
-      .all(...chunkIds) as [string, Buffer, string][];
-    const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
-    return chunkIds.map((id) => byId.get(id) ?? null);
+    return chunkTermCounts(this.db, chunkIds);
   }
 
   async chunkCount() {

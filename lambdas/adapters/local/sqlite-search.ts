@@ -1,6 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { Chunk } from '../../core/model';
-import { type Candidate, type CollectionStats, type RankingParams, rankCandidates } from '../../core/rank';
+import {
+  type Candidate,
+  type CollectionStats,
+  type RankingParams,
+  rankCandidates,
+  storedTermCounts,
+} from '../../core/rank';
 import { indexKey } from '../../core/text';
 import type { SearchRequest, SearchResult } from '../../ports';
 import { stmt } from './sqlite-index-write';
@@ -120,4 +126,18 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
     return [{ ...c, tags: JSON.parse(tags) as string[], score }];
   });
   return { hits, chunkCount, documentFrequency };
+}
+
+/** The term counts of chunks, by id, read back from the statistics the ranking reads (rank.ts encodeTerms), not from the text. */
+export function chunkTermCounts(db: Database.Database, chunkIds: string[]): (Map<string, number> | null)[] {
+  if (chunkIds.length === 0) return [];
+  const rows = stmt(
+    db,
+    `SELECT c.id, t.terms, t.keys FROM chunks c JOIN chunk_terms t ON t.rowid = c.rowid
+     WHERE c.id IN (${chunkIds.map(() => '?').join(',')})`,
+  )
+    .raw()
+    .all(...chunkIds) as [string, Buffer, string][];
+  const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
+  return chunkIds.map((id) => byId.get(id) ?? null);
 }
