@@ -24,7 +24,9 @@
  * those of the blob store `blobs/` on their own) against the text ingested (every run's corpus).
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
- *                           [--concurrency 16] [--json] [--cpu-prof <dir>]
+ *                           [--concurrency 16] [--json] [--cpu-prof <dir>] [--keep]
+ *
+ * `--keep` leaves the temporary folder (data directory, server log) in place and prints where.
  */
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -40,6 +42,7 @@ const BATCH = 250;
 const concurrency = Number(arg('concurrency', '16'));
 const cpuProfDir = arg('cpu-prof', '');
 const asJson = flag('json');
+const keep = flag('keep');
 
 const log = (line: string) => process.stderr.write(`[bench-ingest] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -283,7 +286,8 @@ async function main() {
         );
       }
     }
-    rmSync(work, { recursive: true, force: true });
+    if (keep) log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 import { Conflict, DocumentFailed, NotFound, type OpragError, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
 import type { DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
+import { isDerivedText, textFromStored } from '../core/stored-text';
 import type { ProjectAccess } from './access';
 import { queueDocumentRemoval } from './cleanup';
 import type { Context } from './context';
@@ -238,10 +239,18 @@ async function watchDocument(ctx: Context, projectId: string, doc: DocumentRecor
   }
 }
 
-/** The extracted text of a document, for export (of a project its caller was authorized for). */
+/**
+ * The extracted text of a document, for export (of a project its caller was authorized for):
+ * kept as it is, or (a text document) given back from its original, which the caller passes when
+ * it has read it already. Null when there is none.
+ */
 export function extractedText(ctx: Pick<Context, 'blobs'>) {
-  return async (projectId: string, documentId: string): Promise<string | null> => {
-    const blob = await ctx.blobs.forProject(projectId).get(textKey(documentId));
-    return blob ? blob.bytes.toString('utf8') : null;
+  return async (projectId: string, documentId: string, original?: { bytes: Buffer } | null): Promise<string | null> => {
+    const blobs = ctx.blobs.forProject(projectId);
+    const kept = await blobs.get(textKey(documentId));
+    if (!kept) return null;
+    if (!isDerivedText(kept)) return textFromStored(kept, null);
+    const from = original === undefined ? await blobs.get(originalKey(documentId)) : original;
+    return textFromStored(kept, from?.bytes ?? null);
   };
 }

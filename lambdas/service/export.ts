@@ -29,7 +29,10 @@ function publicExport(e: ExportRecord, url?: string) {
  * extracted text (and its original bytes, base64, when asked), every golden question, its keys
  * (never a secret or its hash) and its audit. Enough to rebuild the project elsewhere.
  */
-export function makeExportServices(ctx: Context, extractedText: (p: string, d: string) => Promise<string | null>) {
+export function makeExportServices(
+  ctx: Context,
+  extractedText: (p: string, d: string, original?: { bytes: Buffer } | null) => Promise<string | null>,
+) {
   async function* lines(project: ProjectRecord, originals: boolean): AsyncGenerator<string> {
     const records = ctx.store.forProject(project.id);
     const blobs = ctx.blobs.forProject(project.id);
@@ -38,8 +41,8 @@ export function makeExportServices(ctx: Context, extractedText: (p: string, d: s
     do {
       const page = await records.listDocuments({ limit: 200, after });
       for (const d of page.items) {
-        const text = await extractedText(project.id, d.id);
-        const original = originals ? await blobs.get(originalKey(d.id)) : null;
+        const original = originals ? await blobs.get(originalKey(d.id)) : undefined;
+        const text = await extractedText(project.id, d.id, original);
         yield JSON.stringify({
           type: 'document',
           ...publicDocument(d),

@@ -12,7 +12,7 @@ type Readable = Extract<Prepared, { chunks: unknown }>;
 type Outcome = { doc: DocumentRecord; status: DocumentStatus; patch: Partial<DocumentRecord> };
 
 /**
- * Step 3 of ingestion: stores each prepared document's text and swaps its chunks into the index
+ * Step 3 of ingestion: stores each prepared document's text (or its marker) and swaps its chunks into the index
  * (the batch in one step where the index can), removes the chunks of the ones that failed, then
  * settles every document `ready` or `failed` in one write, each only while it still holds the
  * content it was prepared from. Usage is counted once for the batch; each settled document's
@@ -38,7 +38,9 @@ export async function commit(
     if ('chunks' in p) readable.push(p);
     else fail(p.doc, p.error);
   }
-  const stored = await Promise.allSettled(readable.map((p) => blobs.put(textKey(p.doc.id), p.text, 'text/plain')));
+  const stored = await Promise.allSettled(
+    readable.map((p) => blobs.put(textKey(p.doc.id), p.text.bytes, p.text.contentType)),
+  );
   const toIndex = readable.filter((p, i) => {
     const s = stored[i];
     if (s.status === 'rejected') fail(p.doc, s.reason);
@@ -107,7 +109,7 @@ async function standDown(ctx: Context, project: ProjectRecord, id: string) {
     if (!current) await blobs.delete(textKey(id));
   } else if (current.status !== 'queued') {
     const again = await readChunks(ctx, project.id, current);
-    await blobs.put(textKey(id), again.text, 'text/plain');
+    await blobs.put(textKey(id), again.text.bytes, again.text.contentType);
     await index.replaceDocument(id, again.chunks);
     await dropCheckpoints(ctx, project.id, again.checkpoints);
   }

@@ -2,6 +2,7 @@ import { ExtractionError } from '../../core/errors';
 import type { SupportedType } from '../../core/formats/detect';
 import { newId } from '../../core/ids';
 import type { Chunk, DocumentRecord } from '../../core/model';
+import { storedText } from '../../core/stored-text';
 import { OutOfTime } from '../../core/time-budget';
 import type { Context } from '../context';
 import { embedResumable } from './embed';
@@ -9,8 +10,11 @@ import { originalKey } from './model';
 
 /** A document read and cut into chunks, ready to be written; or why it could not be. */
 export type Prepared =
-  | { doc: DocumentRecord; title: string; chunks: Chunk[]; text: Buffer; checkpoints: string[] }
+  | { doc: DocumentRecord; title: string; chunks: Chunk[]; text: KeptText; checkpoints: string[] }
   | { doc: DocumentRecord; error: unknown };
+
+/** A document's extracted text as it is kept: the text, or a marker that derives it from the original. */
+export type KeptText = { bytes: Buffer; contentType: string };
 
 const waiting = (d: DocumentRecord | null): d is DocumentRecord => d?.status === 'queued' || d?.status === 'processing';
 
@@ -50,7 +54,9 @@ export async function prepare(ctx: Context, projectId: string, docs: (DocumentRe
 
 /**
  * Reads a document's stored original and cuts it into chunks, embedded where an embedder is
- * configured (resuming from the steps kept by an earlier run; `checkpoints` names them).
+ * configured (resuming from the steps kept by an earlier run; `checkpoints` names them). `text`
+ * is the extracted text as it is to be kept: a marker when the original gives it back exactly
+ * (a text document), so a text document's words are not kept twice (core/stored-text.ts).
  */
 export async function readChunks(ctx: Context, projectId: string, doc: DocumentRecord) {
   const key = originalKey(doc.id);
@@ -84,7 +90,8 @@ export async function readChunks(ctx: Context, projectId: string, doc: DocumentR
       c.vector = embedded.vectors[i];
     });
   }
-  return { title, chunks, text: Buffer.from(parsed.text), checkpoints: embedded?.checkpoints ?? [] };
+  const text = storedText(blob.bytes, doc.content_type, parsed.text);
+  return { title, chunks, text, checkpoints: embedded?.checkpoints ?? [] };
 }
 
 function firstLine(text: string): string {
