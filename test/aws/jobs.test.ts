@@ -8,6 +8,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { DynamoTenantStore } from '../../lambdas/adapters/aws/dynamo-tenant-store';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
+import { DERIVED_TEXT_TYPE } from '../../lambdas/core/stored-text';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import { ANSWERS_PER_DELIVERY, JOB_ATTEMPTS, processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
@@ -219,6 +220,13 @@ describe('golden runs and exports on the AWS home (dynalite, s3rver, the worker 
     expect(lines[0]).toMatchObject({ type: 'project', id: p.id });
     const doc = lines.find((l) => l.type === 'document');
     expect(Buffer.from(doc.content_base64, 'base64').toString()).toContain('30 days');
+    // the text of a text document is kept in S3 as a marker that the original gives it back from,
+    // and exported whole
+    expect(doc.text).toBe('Returns are accepted within 30 days of delivery with the receipt.');
+    const kept = await home.clients.s3.send(
+      new HeadObjectCommand({ Bucket: BUCKET, Key: `projects/${p.id}/text/${doc.id}` }),
+    );
+    expect([kept.ContentType, (kept.ContentLength ?? 0) < 60]).toEqual([DERIVED_TEXT_TYPE, true]);
     expect(lines.filter((l) => l.type === 'golden_question')).toHaveLength(1);
 
     // another project's admin path, or another project's key, never reaches it
