@@ -21,7 +21,8 @@
  * Reports docs/s for each, the server's CPU seconds and peak RSS (the kernel's high-water mark)
  * and the client's peak RSS; checks every document ended `ready` and exits non-zero otherwise.
  * Once the server has stopped, it reports the data directory's size (the bytes of its files, and
- * those of the blob store `blobs/` on their own) against the text ingested (every run's corpus).
+ * those of the blob store `blobs/`, the project indexes `projects/` and `control.db` on their own)
+ * against the text ingested (every run's corpus).
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
  *                           [--concurrency 16] [--json] [--cpu-prof <dir>] [--keep]
@@ -272,17 +273,21 @@ async function main() {
       const ingested = bytes * runs.length;
       const data = bytesBelow(dataDir);
       const blobs = bytesBelow(join(dataDir, 'blobs'));
+      const indexes = bytesBelow(join(dataDir, 'projects'));
       const disk = {
         ingested_mb: round1(ingested / 2 ** 20),
         data_dir_mb: round1(data / 2 ** 20),
         data_dir_per_ingested: round2(data / ingested),
         blobs_mb: round1(blobs / 2 ** 20),
         blobs_per_ingested: round2(blobs / ingested),
+        project_indexes_mb: round1(indexes / 2 ** 20),
+        project_indexes_per_ingested: round2(indexes / ingested),
+        control_db_mb: round1(bytesBelow(join(dataDir, 'control.db')) / 2 ** 20),
       };
       if (asJson) process.stdout.write(`${JSON.stringify({ disk }, null, 2)}\n`);
       else {
         process.stdout.write(
-          `disk once stopped: data directory ${disk.data_dir_mb} MB (${disk.data_dir_per_ingested}× the ${disk.ingested_mb} MB of text ingested), of which blobs ${disk.blobs_mb} MB (${disk.blobs_per_ingested}×)\n`,
+          `disk once stopped: data directory ${disk.data_dir_mb} MB (${disk.data_dir_per_ingested}× the ${disk.ingested_mb} MB of text ingested), of which blobs ${disk.blobs_mb} MB (${disk.blobs_per_ingested}×), project indexes ${disk.project_indexes_mb} MB (${disk.project_indexes_per_ingested}×), control.db ${disk.control_db_mb} MB\n`,
         );
       }
     }
