@@ -51,10 +51,10 @@ const SCHEMA_VERSION = 4;
 
 /**
  * The page size of a new project file. A chunk's row (its text: about 1.5 KB for an abstract) and
- * its term statistics' row are each kept whole on one page: on 4 KB pages two fit and a quarter
- * of each page stays empty. 8 KB pages keep SciFact's index (5,183 abstracts) in 8 % less room,
+ * its term statistics' row are each kept whole on one page: on 4 KB pages two fit and about a
+ * fifth of each page stays empty. 8 KB pages keep SciFact's index (5,183 abstracts) in 9 % less room,
  * at the price of every table's first page being larger: an empty project file is 80 KB instead
- * of 40, one of 30 abstracts 229 KB instead of 201. 16 KB pages would save 12 % on SciFact but
+ * of 40, one of 30 abstracts 224 KB instead of 196. 16 KB pages would save 13 % on SciFact but
  * make a small project half as large again (docs/benchmarks.md, "Disk"). A file made before keeps
  * its 4 KB pages.
  */
