@@ -67,6 +67,13 @@ const DERIVATIONS: Readonly<Record<string, (original: Buffer) => string>> = {
 const isTextType = (type: string) => type.startsWith('text/') || type === 'application/json';
 
 /**
+ * Larger originals keep their text as it is: trying costs about 10 ms of CPU a MB, on the thread
+ * that commits the document (the event loop of the embedded home), where a file's compression
+ * goes to the thread pool instead.
+ */
+export const MAX_DERIVED_BYTES = 1024 * 1024;
+
+/**
  * What to keep for a document's extracted text: a marker when a derivation of the original
  * gives exactly that text, else the text itself as UTF-8.
  */
@@ -75,7 +82,7 @@ export function storedText(
   originalType: string,
   text: string,
 ): { bytes: Buffer; contentType: string } {
-  if (isTextType(originalType)) {
+  if (isTextType(originalType) && original.length <= MAX_DERIVED_BYTES) {
     for (const [name, derive] of Object.entries(DERIVATIONS)) {
       if (derive(original) === text)
         return { bytes: Buffer.from(`${name} ${fingerprint(original)}`, 'ascii'), contentType: DERIVED_TEXT_TYPE };

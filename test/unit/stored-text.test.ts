@@ -3,6 +3,7 @@ import { parseDocument } from '../../lambdas/core/parse-document';
 import {
   DERIVED_TEXT_TYPE,
   isDerivedText,
+  MAX_DERIVED_BYTES,
   PLAIN_TEXT_TYPE,
   storedText,
   textFromStored,
@@ -66,7 +67,7 @@ describe('the extracted text kept beside its original', () => {
     expect(markers).toBeGreaterThan(100);
   });
 
-  it('keeps the text itself when the reader changed more than whitespace: markdown markup, JSON, PDF', async () => {
+  it('keeps the text itself when the reader changed more than whitespace (markdown markup, JSON), for PDF, and past 1 MB', async () => {
     for (const [source, type] of [
       ['# Refunds\n\nRefunds take **five** days.', 'text/markdown'],
       ['{"question":"How long?","answer":"Five days."}', 'application/json'],
@@ -78,6 +79,12 @@ describe('the extracted text kept beside its original', () => {
     // a binary type is never tried, even when its bytes would read as the text
     const kept = storedText(Buffer.from('Five days.'), 'application/pdf', 'Five days.');
     expect([kept.contentType, kept.bytes.toString()]).toEqual([PLAIN_TEXT_TYPE, 'Five days.']);
+    // nor an original past the size a derivation is tried for
+    const line = 'Every word of the manual.\n';
+    const large = line.repeat(Math.ceil((MAX_DERIVED_BYTES + 1) / line.length));
+    expect(storedText(Buffer.from(large), 'text/plain', large).contentType).toBe(PLAIN_TEXT_TYPE);
+    const small = line.repeat(Math.floor(MAX_DERIVED_BYTES / line.length));
+    expect(storedText(Buffer.from(small), 'text/plain', small).contentType).toBe(DERIVED_TEXT_TYPE);
   });
 
   it('gives no text from a marker once the original is another one (a new version not yet read) or gone', async () => {
