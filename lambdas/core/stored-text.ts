@@ -7,9 +7,9 @@
  *
  * A marker is written only after its derivation was run on the original and gave exactly the
  * extracted text, so reading it back is exact. It names the derivation and the original it was
- * made from (the first 128 bits of its SHA-256, in hex: `paragraphs/1 <32 hex digits>`): while a new version of a document
- * waits to be read, its original is already the new one and its kept text still the old one's,
- * and a marker then gives no text rather than the new original's. The derivations below are
+ * made from (the first 128 bits of its SHA-256, in hex: `paragraphs/1 <32 hex digits>`), so a
+ * marker never gives text from another original; accepting a new version first writes a marker's
+ * text out in full (service/ingest/accept.ts keepTextOfReplaced). The derivations below are
  * frozen: a marker written once must read the same for ever. Changing what one does means adding
  * another under a new name (the `/1` is its version) and keeping the old one.
  */

@@ -2,6 +2,7 @@ import type { SupportedType } from '../../lambdas/core/formats/detect';
 import { parseDocument } from '../../lambdas/core/parse-document';
 import { DERIVED_TEXT_TYPE } from '../../lambdas/core/stored-text';
 import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
+import { keepTextOfReplaced } from '../../lambdas/service/ingest/accept';
 import { makePdf } from '../fixtures/documents';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -123,6 +124,29 @@ describe('extracted text kept once, exported whole', () => {
     expect((await blobs.get(`text/${doc.id}`))?.contentType).toBe(DERIVED_TEXT_TYPE);
     exported = lines((await t.admin.get<string>(`/v1/projects/${p.id}/export`)).body);
     expect(exported.find((l) => l.id === doc.id)?.text).toBe('Orders ship in one day.');
+  });
+
+  it("keeps the previous version's text, not a marker, once a new original replaces the one it derives from", async () => {
+    const p = await t.project('replaced while waiting');
+    const doc = (
+      await p.client.post<{ document: Doc }>('/v1/documents?wait=true', {
+        text: 'Parcels leave within two days.',
+        external_id: 'parcels',
+      })
+    ).body.document;
+    const blobs = t.server.home.blobs.forProject(p.id);
+    expect((await blobs.get(`text/${doc.id}`))?.contentType).toBe(DERIVED_TEXT_TYPE);
+    // what accepting a new version does before it writes the new original
+    await keepTextOfReplaced(blobs, doc.id);
+    const kept = await blobs.get(`text/${doc.id}`);
+    expect([kept?.contentType, kept?.bytes.toString('utf8')]).toEqual(['text/plain', 'Parcels leave within two days.']);
+    // the new original, not yet read: the export still shows the previous version's text
+    await blobs.put(`originals/${doc.id}`, Buffer.from('Parcels leave the same day.'), 'text/plain');
+    const exported = lines((await t.admin.get<string>(`/v1/projects/${p.id}/export`)).body);
+    expect(exported.find((l) => l.id === doc.id)?.text).toBe('Parcels leave within two days.');
+    // a text kept in full is left as it is
+    await keepTextOfReplaced(blobs, doc.id);
+    expect((await blobs.get(`text/${doc.id}`))?.bytes.toString('utf8')).toBe('Parcels leave within two days.');
   });
 
   it("never exports one project's text to another project's key", async () => {

@@ -3,7 +3,7 @@ import { detectContentType } from '../../core/formats/detect';
 import type { DocumentRecord, ProjectRecord } from '../../core/model';
 import type { Context } from '../context';
 import { quotaRefusal, rateSlots } from '../limits';
-import { contentHash, documentRecord } from './accept';
+import { contentHash, documentRecord, keepTextOfReplaced } from './accept';
 import { type DocumentInput, originalKey } from './model';
 
 /** What became of one item of a batch: accepted (queued), left alone, or refused on its own. */
@@ -86,7 +86,7 @@ export async function acceptBatch(
   const { max_documents, max_bytes } = project.limits;
   const totals = max_documents || max_bytes ? await records.documentTotals() : { documents: 0, bytes: 0 };
   const now = ctx.iso();
-  const docs: { doc: DocumentRecord; bytes: Buffer }[] = [];
+  const docs: { doc: DocumentRecord; bytes: Buffer; replaces: boolean }[] = [];
   for (const c of candidates) {
     const { existing } = c;
     if (existing && existing.content_hash === c.hash && existing.status !== 'failed') {
@@ -103,12 +103,15 @@ export async function acceptBatch(
     totals.documents += addDocuments;
     totals.bytes += addBytes;
     const doc = batchRecord(c, now);
-    docs.push({ doc, bytes: c.input.bytes });
+    docs.push({ doc, bytes: c.input.bytes, replaces: existing !== null });
     out[c.at] = { kind: 'accepted', document: doc };
   }
 
   const blobs = ctx.blobs.forProject(project.id);
-  await eachLimited(docs, ({ doc, bytes }) => blobs.put(originalKey(doc.id), bytes, doc.content_type));
+  await eachLimited(docs, async ({ doc, bytes, replaces }) => {
+    if (replaces) await keepTextOfReplaced(blobs, doc.id);
+    await blobs.put(originalKey(doc.id), bytes, doc.content_type);
+  });
   // in one transaction where the store can (the embedded home), else a few at a time
   if (records.putDocuments) await records.putDocuments(docs.map((d) => d.doc));
   else await eachLimited(docs, ({ doc }) => records.putDocument(doc));

@@ -4,10 +4,11 @@ import { safeFilename } from '../../core/filename';
 import { detectContentType } from '../../core/formats/detect';
 import { newId } from '../../core/ids';
 import type { DocumentRecord, ProjectRecord } from '../../core/model';
+import { isDerivedText, PLAIN_TEXT_TYPE, textFromStored } from '../../core/stored-text';
 import type { Context } from '../context';
 import { checkQuota } from '../limits';
 import { indexOf } from '../search';
-import { type DocumentInput, originalKey } from './model';
+import { type DocumentInput, originalKey, textKey } from './model';
 
 /** A document's content hash: what tells an unchanged re-send from a new version. */
 export const contentHash = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -45,6 +46,18 @@ const findExisting = (ctx: Context, projectId: string, input: DocumentInput) =>
   input.external_id ? ctx.store.forProject(projectId).findDocumentByExternalId(input.external_id) : null;
 
 /**
+ * Before a document's original is replaced by a new version: a kept text that is a marker
+ * (core/stored-text.ts) derives from the original about to go, so it is written out as text
+ * first. Until the new version is read, export then still shows the previous version's text.
+ */
+export async function keepTextOfReplaced(blobs: ReturnType<Context['blobs']['forProject']>, documentId: string) {
+  const kept = await blobs.get(textKey(documentId));
+  if (!kept || !isDerivedText(kept)) return;
+  const text = textFromStored(kept, (await blobs.get(originalKey(documentId)))?.bytes ?? null);
+  if (text !== null) await blobs.put(textKey(documentId), Buffer.from(text, 'utf8'), PLAIN_TEXT_TYPE);
+}
+
+/**
  * Step 1 of ingestion: stores a document's bytes and records it `queued`, or leaves it alone
  * when the same external id already holds the same content. Shared by the API, uploads and drops.
  */
@@ -62,7 +75,9 @@ export async function accept(ctx: Context, project: ProjectRecord, input: Docume
     { existing, fixedId, now: ctx.iso(), hash },
     { content_type: type, status: 'queued', error: null, chunks: existing?.chunks ?? 0 },
   );
-  await ctx.blobs.forProject(project.id).put(originalKey(doc.id), input.bytes, type);
+  const blobs = ctx.blobs.forProject(project.id);
+  if (existing) await keepTextOfReplaced(blobs, existing.id);
+  await blobs.put(originalKey(doc.id), input.bytes, type);
   await ctx.store.forProject(project.id).putDocument(doc);
   return { kind: 'accepted' as const, document: doc };
 }
