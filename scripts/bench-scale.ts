@@ -15,7 +15,7 @@
  *                          [--warmup 5] [--eval-data ../shared/eval-data] [--json] [--keep]
  */
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { readCorpus, readJsonl, readQrels, readQueries } from '../lambdas/client/beir';
@@ -281,8 +281,8 @@ function bigCorpus(count: number): BigDoc[] {
     for (const a of abstracts) {
       for (let i = 0; i + width <= a.sentences.length; i++) {
         const text = a.sentences.slice(i, i + width).join(' ');
-        // a lone all-capitals line ("AIMS") reads as a heading with no text under it: not a document
-        if (!/\p{Ll}/u.test(text)) continue;
+        // an all-capitals line ("AIMS") or one starting with `#` reads as a heading with no text under it
+        if (!/\p{Ll}/u.test(text) || text.startsWith('#')) continue;
         docs.push({ external_id: `scifact:${a._id}:${width}:${i}`, title: a.title ?? '', text });
       }
     }
@@ -372,6 +372,10 @@ interface Saturation {
   reqPerSecond: number;
   /** the server's CPU time over the window, in cores (2 = both cores of a 2-core machine busy) */
   cpuCores: number;
+  /** this process's CPU time over the window (autocannon), in cores */
+  clientCpuCores: number;
+  /** the machine's 1-minute load average when the window ended */
+  loadAverage: number;
 }
 
 /**
@@ -405,15 +409,24 @@ async function saturate(
     ],
   });
   instance.on('reqError', () => errors++);
-  const window = { start: Number.POSITIVE_INFINITY, end: Number.POSITIVE_INFINITY, cpu0: 0, cpu1: 0 };
+  const window = {
+    start: Number.POSITIVE_INFINITY,
+    end: Number.POSITIVE_INFINITY,
+    cpu0: 0,
+    cpu1: 0,
+    self0: process.cpuUsage(),
+    self1: process.cpuUsage(),
+  };
   await new Promise<void>((done) => {
     const begin = () => {
       if (window.start !== Number.POSITIVE_INFINITY) return;
       window.start = performance.now();
       window.cpu0 = cpuMs(server.pid);
+      window.self0 = process.cpuUsage();
       setTimeout(() => {
         window.end = performance.now();
         window.cpu1 = cpuMs(server.pid);
+        window.self1 = process.cpuUsage(window.self0);
         instance.stop();
         done();
       }, bigDuration * 1000);
@@ -444,6 +457,8 @@ async function saturate(
     p99: figures.p99,
     reqPerSecond: ok.length / seconds,
     cpuCores: (window.cpu1 - window.cpu0) / 1000 / seconds,
+    clientCpuCores: (window.self1.user + window.self1.system) / 1e6 / seconds,
+    loadAverage: loadavg()[0],
   };
 }
 
@@ -711,7 +726,7 @@ async function main() {
   row('bare SQLite FTS5 (top 10 by bm25), 1 at a time', fts5.search);
   const s = oprag.saturation;
   console.log(
-    `chat, ${s.connections} connections, ${f(s.seconds, 1)} s measured (after ${f(s.rampSeconds, 1)} s of ramp-up): ${s.chats} chats, ${f(s.reqPerSecond)} req/s, p50 / p99 ${f(s.p50, 1)} / ${f(s.p99, 1)} ms, ${s.non2xx} non-2xx, ${s.errors} errors; server CPU ${f(s.cpuCores, 2)} cores`,
+    `chat, ${s.connections} connections, ${f(s.seconds, 1)} s measured (after ${f(s.rampSeconds, 1)} s of ramp-up): ${s.chats} chats, ${f(s.reqPerSecond)} req/s, p50 / p99 ${f(s.p50, 1)} / ${f(s.p99, 1)} ms, ${s.non2xx} non-2xx, ${s.errors} errors; server CPU ${f(s.cpuCores, 2)} cores (this process ${f(s.clientCpuCores, 2)}; load average ${f(s.loadAverage, 1)})`,
   );
   console.log(
     `bare SQLite FTS5 ingest (one transaction): ${f(fts5.ingestSeconds, 1)} s, ${f(fts5.ingestDocsPerSecond)} docs/s`,
