@@ -1,5 +1,5 @@
 /**
- * Many tenants on one machine. Not a test: a measurement.
+ * Many tenants, then one big tenant, on one machine. Not a test: a measurement.
  *
  * For each tenant count (100 and 1,000 by default) a throwaway local server in its own process,
  * with a fresh data directory: `--tenants` projects are created through the API (timed), each
@@ -11,8 +11,30 @@
  * by kind at the end), the bytes of `-wal` files in its data directory, and the ratios between
  * the largest and the smallest tenant count.
  *
+ * Then the big tenant (skipped with `--no-big-tenant` or `--big-chunks 0`): another throwaway
+ * server with ONE project of `--big-chunks` documents (100,000 by default; each at least one
+ * chunk): the SciFact abstracts, the Climate-FEVER passages, each SciFact sentence of
+ * corpus_sentences.jsonl on its own, each pair of adjacent sentences (and, only to reach the
+ * count, each run of three). The project's per-minute limits and quotas are lifted; the
+ * documents go through `POST /v1/projects/{id}/documents/batch` (500 to a request, 4 in flight),
+ * timed until none is queued or processing (docs/s), and the project's chunk count is read back.
+ * Once the server is idle: `POST /v1/retrieve` (top_k 10) and `POST /v1/chat` with the SciFact
+ * and Climate-FEVER test claims, 1 and 8 in flight, `--warmup` + `--duration` seconds each
+ * (p50/p95/p99, req/s, the server's CPU in cores); then chat from `--big-connections` (64)
+ * autocannon connections for `--big-duration` seconds, once every connection has had an answer:
+ * req/s, p50/p99, and the server's CPU over the window from /proc/<pid>/stat (utime + stime, all
+ * threads) in cores — 2.0 is both cores of a 2-core machine busy.
+ * The baseline, in this process: bare SQLite FTS5 (better-sqlite3, a temporary database,
+ * `fts5(title, body, tokenize='porter unicode61')`) over the same documents' texts, inserted in
+ * one transaction (docs/s), then each question once untimed and once timed, one at a time, as
+ * `SELECT rowid FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT 10` with its words OR-joined as
+ * quoted phrases (p50/p95/p99). Ratios: retrieve p50 and chat p50 (1 in flight) against the FTS5
+ * p50, ingest docs/s against the FTS5 docs/s.
+ *
  *   npm run bench:scale -- [--tenants 100,1000] [--docs 30] [--in-flight 8] [--duration 20]
- *                          [--warmup 5] [--eval-data ../shared/eval-data] [--json] [--keep]
+ *                          [--warmup 5] [--big-tenant | --no-big-tenant] [--big-chunks 100000]
+ *                          [--big-duration 30] [--big-connections 64]
+ *                          [--eval-data ../shared/eval-data] [--json] [--keep]
  */
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
