@@ -92,6 +92,11 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkingOptions = DE
     for (const piece of splitLong(text, opts.maxChars - opts.overlapChars - 2)) add(piece, block.page ?? null);
   }
   flush(false);
+  // a document of headings only ("AIMS", a lone `# Title`) is its headings: read as text, it is
+  // found and cited, rather than failing as a document without text
+  if (chunks.length === 0 && doc.blocks.some((b) => b.kind === 'heading' && b.text.trim())) {
+    return chunkDocument({ ...doc, blocks: doc.blocks.map((b) => ({ ...b, kind: 'text' as const })) }, opts);
+  }
   return chunks;
 }
 

@@ -25,6 +25,21 @@ function lcg(seed: number) {
 }
 
 describe('chunkDocument', () => {
+  it('reads a document of headings only as its text, and drops nothing from one that has text', () => {
+    expect(chunkDocument({ title: null, blocks: [heading('AIMS')] }, OPTS).map((c) => [c.section, c.text])).toEqual([
+      [null, 'AIMS'],
+    ]);
+    const two = chunkDocument({ title: null, blocks: [heading('Release notes'), heading('Version 2', 2)] }, OPTS);
+    expect(two.map((c) => c.text)).toEqual(['Release notes\n\nVersion 2']);
+    expect(
+      chunkDocument({ title: null, blocks: [heading('AIMS'), para('To measure.')] }, OPTS).map((c) => [
+        c.section,
+        c.text,
+      ]),
+    ).toEqual([['AIMS', 'To measure.']]);
+    expect(chunkDocument({ title: null, blocks: [heading('  ')] }, OPTS)).toEqual([]);
+  });
+
   it('gives every chunk the path of the headings above it', () => {
     const chunks = chunkDocument(
       {
@@ -212,7 +227,7 @@ describe('chunkDocument', () => {
 
   it('returns no chunks for a document without text', () => {
     expect(chunkDocument({ title: 'T', blocks: [] }, OPTS)).toEqual([]);
-    expect(chunkDocument({ title: 'T', blocks: [heading('Only a heading'), para(' ')] }, OPTS)).toEqual([]);
+    expect(chunkDocument({ title: 'T', blocks: [heading(' '), para(' ')] }, OPTS)).toEqual([]);
   });
 
   it('uses the default options when none are given', () => {
