@@ -37,6 +37,8 @@ export interface AnswerOptions {
   maxChars: number;
   /** how far above `minScore` the best unit must score when the question names a word no document holds */
   unknownNameMargin: number;
+  /** the features' weights (answer-weights.ts unless given: scripts/train-answer.ts tries others) */
+  weights?: Record<FeatureName, number>;
 }
 
 export const DEFAULT_ANSWER: AnswerOptions = {
@@ -120,7 +122,7 @@ function definitionOf(subject: string, scored: Candidate[], weights: Record<stri
 /** The answer, or '' when no unit of the passages answers the question. */
 export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAULT_ANSWER): string {
   const q = analyzeQuestion(input.question);
-  const scored = answerCandidates(input, q, opts.maxChars);
+  const scored = answerCandidates(input, q, opts.maxChars, opts.weights);
   // a question that names something the documents never do is most often about something else:
   // only a unit that answers it far above the threshold may still do so
   const unknown = (input.unknownNames?.length ?? 0) > 0;
