@@ -4,7 +4,7 @@
  * learned by scripts/train-answer.ts).
  */
 import type { AnswerUnit } from './answer-units';
-import { holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
+import { holdsKind, holdsName, needsValue, type QuestionAnalysis, statesDefault } from './question';
 import type { Passage } from './search-types';
 import { stem, stemSet, termShare, tokenize } from './text';
 
@@ -45,6 +45,8 @@ export const FEATURES = [
   'polarity',
   /** the unit repeats the question's words and adds nothing (a heading, a restatement) */
   'echo',
+  /** the question writes out a code name (`-d`, `console.time()`, `FC_DEBUG`) that neither the unit nor its context, section or title holds */
+  'nameMissing',
   /** always 1 */
   'bias',
 ] as const;
@@ -94,6 +96,11 @@ export function unitFeatures(
     pair: pair ? 1 : 0,
     polarity: q.kind === 'yesno' && POLARITY.test(unit.text) ? 1 : 0,
     echo: novel <= 1 ? 1 : 0,
+    nameMissing:
+      q.names.length > 0 &&
+      !holdsName(q.names, `${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`)
+        ? 1
+        : 0,
     bias: 1,
   };
 }

@@ -21,6 +21,7 @@ export const ANSWER_WEIGHTS: Record<FeatureName, number> = {
   pair: -0.244,
   polarity: -0.377,
   echo: 0.247,
+  nameMissing: 0,
   bias: 0,
 };
 

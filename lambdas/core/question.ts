@@ -32,6 +32,12 @@ export interface QuestionAnalysis {
    * "what *label* does …" (lower case, as written); null when the question names none
    */
   focus: string | null;
+  /**
+   * the code names the question writes out — an option (`-d`, `--since`), a call (`console.time()`,
+   * `form.append()`), a constant (`FC_DEBUG`), a camelCase or dotted name, a dotted version
+   * (`24.04`) — lower case, without `()`: the unit that answers is about one of them
+   */
+  names: string[];
 }
 
 const YES_NO = /^(?:does|do|did|can|could|is|are|was|were|will|would|should|am|may|has|have|must)\b/;
@@ -81,7 +87,33 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   const named = kind === 'definition' ? (DEFINED.exec(asked)?.[1]?.trim() ?? '') : '';
   const subject =
     named && named.split(/\s+/).length <= 3 && !/\b(?:of|for|in|on|to|with|by|from)\b/.test(named) ? named : null;
-  return { kind, asksDefault, asksCode, focus: focusOf(asked), subject };
+  return { kind, asksDefault, asksCode, focus: focusOf(asked), subject, names: namesIn(question) };
+}
+
+const NAME =
+  /(?<![\w-])--?[a-z][\w-]*|\b[\w$]+(?:\.[\w$]+)*\(\)|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[a-z_$][\w$]*\.[a-z_$][\w$]*\b|\b\d+\.\d+(?:\.\d+)*\b/g;
+
+/** The code names a question writes out (see `QuestionAnalysis.names`). */
+export function namesIn(question: string): string[] {
+  const out = new Set<string>();
+  for (const m of question.matchAll(NAME)) {
+    const name = m[0].replace(/\(\)$/, '').toLowerCase();
+    // "Node.js" and "e.g." are words, not names
+    if (/^(?:node\.js|e\.g|i\.e|etc\.)$/.test(name) || name.length < 2) continue;
+    out.add(name);
+  }
+  return [...out];
+}
+
+/** Whether text writes out one of the names (an option as a whole word: `-d` is not in `--dir`). */
+export function holdsName(names: string[], text: string): boolean {
+  const t = text.toLowerCase();
+  return names.some((n) => {
+    const at = t.indexOf(n);
+    if (at < 0) return false;
+    const escaped = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`).test(t);
+  });
 }
 
 const FOCUS_START =
