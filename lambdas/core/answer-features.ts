@@ -47,6 +47,8 @@ export const FEATURES = [
   'echo',
   /** the question writes out a code name (`-d`, `console.time()`, `FC_DEBUG`) that neither the unit nor its context, section or title holds */
   'nameMissing',
+  /** the weighted share of the question's heaviest term that neither the unit nor its context, section or title holds */
+  'gap',
   /** always 1 */
   'bias',
 ] as const;
@@ -101,6 +103,7 @@ export function unitFeatures(
       !holdsName(q.names, `${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`)
         ? 1
         : 0,
+    gap: Object.entries(weights).reduce((m, [t, w]) => (around.has(t) ? m : Math.max(m, w / total)), 0),
     bias: 1,
   };
 }
