@@ -160,9 +160,9 @@ const HAS_DURATION = new RegExp(
   `(?:\\b(?:\\d+(?:[.,]\\d+)?|${NUMBER_WORDS})[>)\\]'"”]?[- ]?(?:business |calendar |working )?${TIME_UNIT}\\b|\\b(?:daily|hourly|weekly|monthly|yearly|immediately|never)\\b)`,
   'i',
 );
-// a digit that is not a man-page section reference ("libxslt(3)")
+// a digit that is not a man-page section reference ("libxslt(3)") nor a bug number ("#643559")
 const HAS_NUMBER = new RegExp(
-  `(?:(?<!\\w\\()\\d|\\b(?:${NUMBER_WORDS}|zero|none|unlimited|infinity|no limit)\\b)`,
+  `(?:(?<!\\w\\()(?<!#\\d*)\\d|\\b(?:${NUMBER_WORDS}|zero|none|unlimited|infinity|no limit)\\b)`,
   'i',
 );
 const HAS_DATE =
