@@ -49,6 +49,8 @@ export const FEATURES = [
   'nameMissing',
   /** the weighted share of the question's heaviest term that neither the unit nor its context, section or title holds */
   'gap',
+  /** the weighted share of the question's terms in the unit's first four words: what the unit is about (an entry's term, a sentence's subject) */
+  'lead',
   /** always 1 */
   'bias',
 ] as const;
@@ -104,6 +106,7 @@ export function unitFeatures(
         ? 1
         : 0,
     gap: Object.entries(weights).reduce((m, [t, w]) => (around.has(t) ? m : Math.max(m, w / total)), 0),
+    lead: termShare(stemSet(unit.text.split(/\s+/).slice(0, 4).join(' ')), weights, total),
     bias: 1,
   };
 }
