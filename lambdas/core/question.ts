@@ -61,7 +61,8 @@ const SETTING =
 const PLACE = /^where\b/;
 const DEFINED = /^(?:what (?:is|are)|what's|who is) (?:a |an |the )?(.{1,60}?)\s*\?*$/;
 // "What does X mean?" defines; "What does os.loadavg() return on Windows?" asks for a value
-const DEFINITION = /^(?:what (?:is|are)|what's|who is)\b|^what (?:does|do)\b(?!.*\b(?:return|returns|print|prints|output|outputs|give|gives|show|shows|produce|produces|yield|yields)\b)/;
+const DEFINITION =
+  /^(?:what (?:is|are)|what's|who is)\b|^what (?:does|do)\b(?!.*\b(?:return|returns|print|prints|output|outputs|give|gives|show|shows|produce|produces|yield|yields)\b)/;
 const DEFAULT =
   /\b(?:default|defaults|by itself|out of the box|unless|otherwise|without (?:a |an |any |the |passing |giving |setting |specifying |changing )?|if i (?:don't|do not|never)|(?:isn't|is not|aren't|not|never) (?:set|given|passed|specified|configured|changed)|forgot|left (?:on|off|out|unset|alone)|when (?:left|nothing)|if (?:none|nothing|not)|don't (?:pass|give|set|configure|specify|change|pick|choose))\b/;
 const CODE = /\b(?:command|snippet|code|call|invoke|syntax|run|require|import|write)\b/;
