@@ -60,7 +60,7 @@ const SETTING =
 /** "where does … write", "where do … come from": a path, a stream, an address */
 const PLACE = /^where\b/;
 const DEFINED = /^(?:what (?:is|are)|what's|who is) (?:a |an |the )?(.{1,60}?)\s*\?*$/;
-// "What does X mean?" defines; "What does os.loadavg() return on Windows?" asks for a value
+// "What does X mean?" defines; "What does frob.load() return on Windows?" asks for a value
 const DEFINITION =
   /^(?:what (?:is|are)|what's|who is)\b|^what (?:does|do)\b(?!.*\b(?:return|returns|print|prints|output|outputs|give|gives|show|shows|produce|produces|yield|yields)\b)/;
 const DEFAULT =
