@@ -94,6 +94,28 @@ export function answerCandidates(
   return out.sort((x, y) => y.score - x.score);
 }
 
+/** A `field: value; field: value` record: a CSV row or a JSON object, read as one line. */
+const RECORD = /^(?:[^:;]{1,40}: [^;]*; ){2,}[^:;]{1,40}: /;
+
+/**
+ * Whether a record answers the question: one of its fields is named by the question (its name
+ * shares a word with it) and holds a value the question does not already state. True for a unit
+ * that is not a record.
+ */
+export function recordAnswers(text: string, question: string, weights: Record<string, number>): boolean {
+  if (!RECORD.test(text)) return true;
+  const asked = question.toLowerCase();
+  for (const field of text.split(/;\s*/)) {
+    const at = field.indexOf(': ');
+    if (at < 0) continue;
+    const name = field.slice(0, at);
+    const value = field.slice(at + 2).trim();
+    if (![...stemSet(name)].some((s) => s in weights)) continue;
+    if (value && !asked.includes(value.toLowerCase())) return true;
+  }
+  return false;
+}
+
 /** Whether a unit holds a term of the question that another lacks: it completes the answer. */
 function addsTerms(text: string, other: string, weights: Record<string, number>): boolean {
   const have = stemSet(other);
@@ -138,6 +160,10 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
       .join(' ');
   const best = scored[0];
   if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore || valueless(best)) return '';
+  // a value asked of a record that only names what the question names ("version: 14; codename:
+  // Forky; created: …" for "when is Forky scheduled to be released?"): no field holds it
+  if ((needsValue(q.kind) || q.kind === 'version') && !recordAnswers(best.unit.text, input.question, input.termWeights))
+    return '';
   const chosen = [best];
   // a value asked for that sits in the next sentence of the same block ("… Defaults to 15min.")
   const next = best.unit.next;

@@ -50,7 +50,7 @@ const DATE =
   /\b(?:when (?:was|were|did)|when (?:is|are|will)\b.*\b(?:released?|due|scheduled|published|out|available|end|ends|start|starts|expire|expires)\b|what (?:date|year|day)|which (?:date|year|day)|release date)\b/;
 const IDENTIFIER =
   /\b(?:which|what(?:'s| is| are)?)(?: the| a| an)?(?: \w+)? (?:environment variable|variable|option|flag|switch|setting|parameter|argument|file|files|directory|path|command|function|method|module|key|field|error code|code|prefix|suffix|entry point|format|label|id|name|address|e-?mail|character|signal|property|event|header|strategy|algorithm|mode|modes|preset|type|extension|package)s?\b/;
-const VERSION = /\b(?:which|what) (?:\w+ )?(?:version|release)s?\b|\bin which (?:version|release)\b/;
+const VERSION = /\b(?:which|what) (?:\w+ ){0,2}(?:version|release)s?\b|\bin which (?:version|release)\b/;
 const REASON = /^(?:why)\b|\bwhy (?:does|do|is|are|did|would)\b|\bwhat causes\b|\bhow come\b/;
 const PROCEDURE =
   /(?:^|, )(?:how (?:do|can|should|would|to)|how do i|what(?:'s| is) the (?:way|command) to|in what way)\b/;

@@ -1,4 +1,4 @@
-import { composeAnswer } from '../../lambdas/core/compose';
+import { composeAnswer, recordAnswers } from '../../lambdas/core/compose';
 import { informativeWeights } from '../../lambdas/core/term-weights';
 import { queryTerms } from '../../lambdas/core/text';
 import type { GeneratorInput, Passage } from '../../lambdas/ports';
@@ -189,5 +189,46 @@ describe('the release of a changelog entry', () => {
       ]),
     );
     expect(answer).not.toContain('Release 2.5.0');
+  });
+});
+
+describe('a value asked of a record (a CSV row, a JSON object)', () => {
+  // a release table, written for these tests
+  const releases = [
+    {
+      title: 'frobos-releases',
+      section: null,
+      text: 'version: 7; codename: Quokka; series: quokka; created: 2024-02-01; release: 2025-06-10\n\nversion: 8; codename: Wombat; series: wombat; created: 2025-07-03',
+    },
+  ];
+
+  it('is answered from the field the question names', () => {
+    const answer = composeAnswer(input("When was Frobos 7 'Quokka' released?", releases));
+    expect(answer).toContain('release: 2025-06-10');
+  });
+
+  it('is declined when the record only names what the question names', () => {
+    // the row of version 8 has its version and codename, and a creation date: no release
+    expect(composeAnswer(input("When is Frobos 8 'Wombat' scheduled to be released?", releases))).toBe('');
+  });
+
+  it('tells a named field from a named value', () => {
+    expect(recordAnswers('version: 8; codename: Wombat; created: 2025-07-03', 'When is Wombat released?', {})).toBe(
+      false,
+    );
+    expect(
+      recordAnswers('version: 8; codename: Wombat; release: 2026-01-01', 'When is Wombat released?', {
+        releas: 1,
+        wombat: 1,
+      }),
+    ).toBe(true);
+    // a field named by the question whose value the question already states does not answer it
+    expect(
+      recordAnswers('version: 8.04; codename: Wombat; created: 2025-07-03', 'Which kernel version does 8.04 ship?', {
+        version: 1,
+        kernel: 1,
+      }),
+    ).toBe(false);
+    expect(recordAnswers('Wombat was released in 2026.', 'When is Wombat released?', {})).toBe(true);
   });
 });

@@ -35,6 +35,7 @@ describe('what a question asks for', () => {
     ['What does frobctl print when the queue is empty?', 'other'],
     ['What does the --dry-run flag do?', 'definition'],
     ['What does ETAG mean?', 'definition'],
+    ['Which Linux kernel version does Frobix ship with?', 'version'],
   ])('%s → %s', (question, kind) => {
     expect(analyzeQuestion(question).kind).toBe(kind);
   });
