@@ -94,6 +94,10 @@ export function answerCandidates(
   return out.sort((x, y) => y.score - x.score);
 }
 
+/** Text that documents a program: an option, a `KEY=` setting, a CONSTANT_NAME, a camelCase name, a call, code in backticks. */
+const PROGRAM_TEXT =
+  /(?:^|\s)--?[a-z][\w-]*|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|`[^`]+`|\b\w+\(\)|\b[A-Za-z]\w*=/;
+
 /** A `field: value; field: value` record: a CSV row or a JSON object, read as one line. */
 const RECORD = /^(?:[^:;]{1,40}: [^;]*; ){2,}[^:;]{1,40}: /;
 
@@ -160,6 +164,10 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
       .join(' ');
   const best = scored[0];
   if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore || valueless(best)) return '';
+  // "how do I …" in a program's documentation is done with an option, a setting or a command: a
+  // unit of such a passage that names none does not say how (a help centre's prose is not held to it)
+  if (q.kind === 'procedure' && PROGRAM_TEXT.test(best.passage.text) && !holdsKind('identifier', best.unit.text))
+    return '';
   // a value asked of a record that only names what the question names ("version: 14; codename:
   // Forky; created: …" for "when is Forky scheduled to be released?"): no field holds it
   if ((needsValue(q.kind) || q.kind === 'version') && !recordAnswers(best.unit.text, input.question, input.termWeights))

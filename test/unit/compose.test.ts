@@ -232,3 +232,38 @@ describe('a value asked of a record (a CSV row, a JSON object)', () => {
     expect(recordAnswers('Wombat was released in 2026.', 'When is Wombat released?', {})).toBe(true);
   });
 });
+
+describe('"How do I …?" asked of a program\'s documentation', () => {
+  // a manual page, written for these tests
+  const manual = (prose: string) => [
+    {
+      title: 'frobd.8',
+      section: 'HISTORY',
+      text: `${prose}\n\n--keep=N\nKeep the last N entries of the history.`,
+    },
+  ];
+
+  it('is answered by a unit that names the option, setting or command that does it', () => {
+    const answer = composeAnswer(input('How do I make frobd keep more entries in its history?', manual('')));
+    expect(answer).toContain('--keep=N');
+  });
+
+  it('is declined when the unit that matches names none', () => {
+    const prose = 'frobd remembers history entries in memory only, so more history entries are lost when it restarts.';
+    const passages = [
+      { title: 'frobd.8', section: 'DESCRIPTION', text: `${prose}\n\n--level=N\nThe compression level.` },
+    ];
+    expect(composeAnswer(input('How do I make frobd remember more history entries?', passages))).toBe('');
+  });
+
+  it("is not held to it in a help centre's prose", () => {
+    const help = [
+      {
+        title: 'Returns',
+        section: 'How to return an item',
+        text: 'To ask for a refund, reply to your order confirmation e-mail within 45 days and tell us which items you are returning.',
+      },
+    ];
+    expect(composeAnswer(input('How do I ask for a refund?', help))).toContain('reply to your order confirmation');
+  });
+});
