@@ -4,7 +4,7 @@
  * learned by scripts/train-answer.ts).
  */
 import type { AnswerUnit } from './answer-units';
-import { holdsKind, needsValue, type QuestionAnalysis, statesDefault } from './question';
+import { holdsKind, holdsName, needsValue, type QuestionAnalysis, statesDefault } from './question';
 import type { Passage } from './search-types';
 import { stem, stemSet, termShare, tokenize } from './text';
 
@@ -45,6 +45,12 @@ export const FEATURES = [
   'polarity',
   /** the unit repeats the question's words and adds nothing (a heading, a restatement) */
   'echo',
+  /** the question writes out a code name (`-d`, `console.time()`, `FC_DEBUG`) that neither the unit nor its context, section or title holds */
+  'nameMissing',
+  /** the weighted share of the question's heaviest term that neither the unit nor its context, section or title holds */
+  'gap',
+  /** the weighted share of the question's terms in the unit's first four words: what the unit is about (an entry's term, a sentence's subject) */
+  'lead',
   /** always 1 */
   'bias',
 ] as const;
@@ -94,6 +100,13 @@ export function unitFeatures(
     pair: pair ? 1 : 0,
     polarity: q.kind === 'yesno' && POLARITY.test(unit.text) ? 1 : 0,
     echo: novel <= 1 ? 1 : 0,
+    nameMissing:
+      q.names.length > 0 &&
+      !holdsName(q.names, `${unit.text} ${unit.context} ${passage.section ?? ''} ${passage.title ?? ''}`)
+        ? 1
+        : 0,
+    gap: Object.entries(weights).reduce((m, [t, w]) => (around.has(t) ? m : Math.max(m, w / total)), 0),
+    lead: termShare(stemSet(unit.text.split(/\s+/).slice(0, 4).join(' ')), weights, total),
     bias: 1,
   };
 }

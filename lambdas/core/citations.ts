@@ -37,16 +37,16 @@ export function checkCitations(answer: string, passages: Passage[], minSupport =
 
 /**
  * Marker lists split into single markers (`[1, 2]` → `[1][2]`), and a marker after the full stop
- * moved before it: "... 30 days. [1]" belongs to the sentence it follows.
+ * moved before it: "... 30 days. [1]" belongs to the sentence it follows. A list with a zero or a
+ * number twice is a value the passage states ("always [0, 0, 0]"), not citations: it is kept.
  */
 export function normalizeMarkers(answer: string): string {
   return answer
-    .replace(/\[(\d+(?:\s*,\s*\d+)+)\]/g, (_, list: string) =>
-      list
-        .split(',')
-        .map((n) => `[${n.trim()}]`)
-        .join(''),
-    )
+    .replace(/\[(\d+(?:\s*,\s*\d+)+)\]/g, (whole: string, list: string) => {
+      const numbers = list.split(',').map((n) => Number(n.trim()));
+      if (numbers.includes(0) || new Set(numbers).size < numbers.length) return whole;
+      return numbers.map((n) => `[${n}]`).join('');
+    })
     .replace(/([.!?。])((?:\s*\[\d+\])+)/g, '$2$1');
 }
 

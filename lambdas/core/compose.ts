@@ -37,6 +37,8 @@ export interface AnswerOptions {
   maxChars: number;
   /** how far above `minScore` the best unit must score when the question names a word no document holds */
   unknownNameMargin: number;
+  /** the features' weights (answer-weights.ts unless given: scripts/train-answer.ts tries others) */
+  weights?: Record<FeatureName, number>;
 }
 
 export const DEFAULT_ANSWER: AnswerOptions = {
@@ -92,6 +94,32 @@ export function answerCandidates(
   return out.sort((x, y) => y.score - x.score);
 }
 
+/** Text that documents a program: an option, a `KEY=` setting, a CONSTANT_NAME, a camelCase name, a call, code in backticks. */
+const PROGRAM_TEXT =
+  /(?:^|\s)--?[a-z][\w-]*|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|`[^`]+`|\b\w+\(\)|\b[A-Za-z]\w*=/;
+
+/** A `field: value; field: value` record: a CSV row or a JSON object, read as one line. */
+const RECORD = /^(?:[^:;]{1,40}: [^;]*; ){2,}[^:;]{1,40}: /;
+
+/**
+ * Whether a record answers the question: one of its fields is named by the question (its name
+ * shares a word with it) and holds a value the question does not already state. True for a unit
+ * that is not a record.
+ */
+export function recordAnswers(text: string, question: string, weights: Record<string, number>): boolean {
+  if (!RECORD.test(text)) return true;
+  const asked = question.toLowerCase();
+  for (const field of text.split(/;\s*/)) {
+    const at = field.indexOf(': ');
+    if (at < 0) continue;
+    const name = field.slice(0, at);
+    const value = field.slice(at + 2).trim();
+    if (![...stemSet(name)].some((s) => s in weights)) continue;
+    if (value && !asked.includes(value.toLowerCase())) return true;
+  }
+  return false;
+}
+
 /** Whether a unit holds a term of the question that another lacks: it completes the answer. */
 function addsTerms(text: string, other: string, weights: Record<string, number>): boolean {
   const have = stemSet(other);
@@ -120,7 +148,7 @@ function definitionOf(subject: string, scored: Candidate[], weights: Record<stri
 /** The answer, or '' when no unit of the passages answers the question. */
 export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAULT_ANSWER): string {
   const q = analyzeQuestion(input.question);
-  const scored = answerCandidates(input, q, opts.maxChars);
+  const scored = answerCandidates(input, q, opts.maxChars, opts.weights);
   // a question that names something the documents never do is most often about something else:
   // only a unit that answers it far above the threshold may still do so
   const unknown = (input.unknownNames?.length ?? 0) > 0;
@@ -136,6 +164,14 @@ export function composeAnswer(input: GeneratorInput, opts: AnswerOptions = DEFAU
       .join(' ');
   const best = scored[0];
   if (!best || best.coverage < opts.minCoverage || best.score < opts.minScore || valueless(best)) return '';
+  // "how do I …" in a program's documentation is done with an option, a setting or a command: a
+  // unit of such a passage that names none does not say how (a help centre's prose is not held to it)
+  if (q.kind === 'procedure' && PROGRAM_TEXT.test(best.passage.text) && !holdsKind('identifier', best.unit.text))
+    return '';
+  // a value asked of a record that only names what the question names ("version: 14; codename:
+  // Forky; created: …" for "when is Forky scheduled to be released?"): no field holds it
+  if ((needsValue(q.kind) || q.kind === 'version') && !recordAnswers(best.unit.text, input.question, input.termWeights))
+    return '';
   const chosen = [best];
   // a value asked for that sits in the next sentence of the same block ("… Defaults to 15min.")
   const next = best.unit.next;

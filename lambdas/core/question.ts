@@ -32,6 +32,12 @@ export interface QuestionAnalysis {
    * "what *label* does …" (lower case, as written); null when the question names none
    */
   focus: string | null;
+  /**
+   * the code names the question writes out — an option (`-d`, `--since`), a call (`console.time()`,
+   * `form.append()`), a constant (`FC_DEBUG`), a camelCase or dotted name, a dotted version
+   * (`24.04`) — lower case, without `()`: the unit that answers is about one of them
+   */
+  names: string[];
 }
 
 const YES_NO = /^(?:does|do|did|can|could|is|are|was|were|will|would|should|am|may|has|have|must)\b/;
@@ -44,7 +50,7 @@ const DATE =
   /\b(?:when (?:was|were|did)|when (?:is|are|will)\b.*\b(?:released?|due|scheduled|published|out|available|end|ends|start|starts|expire|expires)\b|what (?:date|year|day)|which (?:date|year|day)|release date)\b/;
 const IDENTIFIER =
   /\b(?:which|what(?:'s| is| are)?)(?: the| a| an)?(?: \w+)? (?:environment variable|variable|option|flag|switch|setting|parameter|argument|file|files|directory|path|command|function|method|module|key|field|error code|code|prefix|suffix|entry point|format|label|id|name|address|e-?mail|character|signal|property|event|header|strategy|algorithm|mode|modes|preset|type|extension|package)s?\b/;
-const VERSION = /\b(?:which|what) (?:\w+ )?(?:version|release)s?\b|\bin which (?:version|release)\b/;
+const VERSION = /\b(?:which|what) (?:\w+ ){0,2}(?:version|release)s?\b|\bin which (?:version|release)\b/;
 const REASON = /^(?:why)\b|\bwhy (?:does|do|is|are|did|would)\b|\bwhat causes\b|\bhow come\b/;
 const PROCEDURE =
   /(?:^|, )(?:how (?:do|can|should|would|to)|how do i|what(?:'s| is) the (?:way|command) to|in what way)\b/;
@@ -54,7 +60,9 @@ const SETTING =
 /** "where does … write", "where do … come from": a path, a stream, an address */
 const PLACE = /^where\b/;
 const DEFINED = /^(?:what (?:is|are)|what's|who is) (?:a |an |the )?(.{1,60}?)\s*\?*$/;
-const DEFINITION = /^(?:what (?:is|are|does|do)|what's|who is)\b/;
+// "What does X mean?" defines; "What does frob.load() return on Windows?" asks for a value
+const DEFINITION =
+  /^(?:what (?:is|are)|what's|who is)\b|^what (?:does|do)\b(?!.*\b(?:return|returns|print|prints|output|outputs|give|gives|show|shows|produce|produces|yield|yields)\b)/;
 const DEFAULT =
   /\b(?:default|defaults|by itself|out of the box|unless|otherwise|without (?:a |an |any |the |passing |giving |setting |specifying |changing )?|if i (?:don't|do not|never)|(?:isn't|is not|aren't|not|never) (?:set|given|passed|specified|configured|changed)|forgot|left (?:on|off|out|unset|alone)|when (?:left|nothing)|if (?:none|nothing|not)|don't (?:pass|give|set|configure|specify|change|pick|choose))\b/;
 const CODE = /\b(?:command|snippet|code|call|invoke|syntax|run|require|import|write)\b/;
@@ -81,7 +89,33 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   const named = kind === 'definition' ? (DEFINED.exec(asked)?.[1]?.trim() ?? '') : '';
   const subject =
     named && named.split(/\s+/).length <= 3 && !/\b(?:of|for|in|on|to|with|by|from)\b/.test(named) ? named : null;
-  return { kind, asksDefault, asksCode, focus: focusOf(asked), subject };
+  return { kind, asksDefault, asksCode, focus: focusOf(asked), subject, names: namesIn(question) };
+}
+
+const NAME =
+  /(?<![\w-])--?[a-z][\w-]*|\b[\w$]+(?:\.[\w$]+)*\(\)|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[a-z_$][\w$]*\.[a-z_$][\w$]*\b|\b\d+\.\d+(?:\.\d+)*\b/g;
+
+/** The code names a question writes out (see `QuestionAnalysis.names`). */
+export function namesIn(question: string): string[] {
+  const out = new Set<string>();
+  for (const m of question.matchAll(NAME)) {
+    const name = m[0].replace(/\(\)$/, '').toLowerCase();
+    // "Node.js" and "e.g." are words, not names
+    if (/^(?:node\.js|e\.g|i\.e|etc\.)$/.test(name) || name.length < 2) continue;
+    out.add(name);
+  }
+  return [...out];
+}
+
+/** Whether text writes out one of the names (an option as a whole word: `-d` is not in `--dir`). */
+export function holdsName(names: string[], text: string): boolean {
+  const t = text.toLowerCase();
+  return names.some((n) => {
+    const at = t.indexOf(n);
+    if (at < 0) return false;
+    const escaped = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`).test(t);
+  });
 }
 
 const FOCUS_START =
@@ -127,9 +161,9 @@ const HAS_DURATION = new RegExp(
   `(?:\\b(?:\\d+(?:[.,]\\d+)?|${NUMBER_WORDS})[>)\\]'"”]?[- ]?(?:business |calendar |working )?${TIME_UNIT}\\b|\\b(?:daily|hourly|weekly|monthly|yearly|immediately|never)\\b)`,
   'i',
 );
-// a digit that is not a man-page section reference ("libxslt(3)")
+// a digit that is not a man-page section reference ("libxslt(3)") nor a bug number ("#643559")
 const HAS_NUMBER = new RegExp(
-  `(?:(?<!\\w\\()\\d|\\b(?:${NUMBER_WORDS}|zero|none|unlimited|infinity|no limit)\\b)`,
+  `(?:(?<!\\w\\()(?<!#\\d*)\\d|\\b(?:${NUMBER_WORDS}|zero|none|unlimited|infinity|no limit)\\b)`,
   'i',
 );
 const HAS_DATE =

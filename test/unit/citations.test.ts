@@ -118,6 +118,16 @@ describe('checkCitations', () => {
     expect(r.used).toEqual([1]);
   });
 
+  it('keeps a bracketed value that is not a list of citations', () => {
+    const loads = [passage(1, 'On Windows, the return value is always [0, 0, 0].')];
+    const r = checkCitations('On Windows, the return value is always [0, 0, 0] [1].', loads);
+    expect(r.answer).toBe('On Windows, the return value is always [0, 0, 0] [1].');
+    const pairs = [passage(1, 'The pair is returned as [2, 2] when both sides agree.')];
+    expect(checkCitations('The pair is returned as [2, 2] when both sides agree [1].', pairs).answer).toBe(
+      'The pair is returned as [2, 2] when both sides agree [1].',
+    );
+  });
+
   it('returns an empty answer when nothing survives', () => {
     const r = checkCitations('The moon is cheese [1]. Mars is red [4].', PASSAGES);
     expect(r).toEqual({ answer: '', used: [], dropped: ['The moon is cheese [1].', 'Mars is red [4].'] });

@@ -1,4 +1,4 @@
-import { composeAnswer } from '../../lambdas/core/compose';
+import { composeAnswer, recordAnswers } from '../../lambdas/core/compose';
 import { informativeWeights } from '../../lambdas/core/term-weights';
 import { queryTerms } from '../../lambdas/core/text';
 import type { GeneratorInput, Passage } from '../../lambdas/ports';
@@ -189,5 +189,81 @@ describe('the release of a changelog entry', () => {
       ]),
     );
     expect(answer).not.toContain('Release 2.5.0');
+  });
+});
+
+describe('a value asked of a record (a CSV row, a JSON object)', () => {
+  // a release table, written for these tests
+  const releases = [
+    {
+      title: 'frobos-releases',
+      section: null,
+      text: 'version: 7; codename: Quokka; series: quokka; created: 2024-02-01; release: 2025-06-10\n\nversion: 8; codename: Wombat; series: wombat; created: 2025-07-03',
+    },
+  ];
+
+  it('is answered from the field the question names', () => {
+    const answer = composeAnswer(input("When was Frobos 7 'Quokka' released?", releases));
+    expect(answer).toContain('release: 2025-06-10');
+  });
+
+  it('is declined when the record only names what the question names', () => {
+    // the row of version 8 has its version and codename, and a creation date: no release
+    expect(composeAnswer(input("When is Frobos 8 'Wombat' scheduled to be released?", releases))).toBe('');
+  });
+
+  it('tells a named field from a named value', () => {
+    expect(recordAnswers('version: 8; codename: Wombat; created: 2025-07-03', 'When is Wombat released?', {})).toBe(
+      false,
+    );
+    expect(
+      recordAnswers('version: 8; codename: Wombat; release: 2026-01-01', 'When is Wombat released?', {
+        releas: 1,
+        wombat: 1,
+      }),
+    ).toBe(true);
+    // a field named by the question whose value the question already states does not answer it
+    expect(
+      recordAnswers('version: 8.04; codename: Wombat; created: 2025-07-03', 'Which kernel version does 8.04 ship?', {
+        version: 1,
+        kernel: 1,
+      }),
+    ).toBe(false);
+    expect(recordAnswers('Wombat was released in 2026.', 'When is Wombat released?', {})).toBe(true);
+  });
+});
+
+describe('"How do I …?" asked of a program\'s documentation', () => {
+  // a manual page, written for these tests
+  const manual = (prose: string) => [
+    {
+      title: 'frobd.8',
+      section: 'HISTORY',
+      text: `${prose}\n\n--keep=N\nKeep the last N entries of the history.`,
+    },
+  ];
+
+  it('is answered by a unit that names the option, setting or command that does it', () => {
+    const answer = composeAnswer(input('How do I make frobd keep more entries in its history?', manual('')));
+    expect(answer).toContain('--keep=N');
+  });
+
+  it('is declined when the unit that matches names none', () => {
+    const prose = 'frobd remembers history entries in memory only, so more history entries are lost when it restarts.';
+    const passages = [
+      { title: 'frobd.8', section: 'DESCRIPTION', text: `${prose}\n\n--level=N\nThe compression level.` },
+    ];
+    expect(composeAnswer(input('How do I make frobd remember more history entries?', passages))).toBe('');
+  });
+
+  it("is not held to it in a help centre's prose", () => {
+    const help = [
+      {
+        title: 'Returns',
+        section: 'How to return an item',
+        text: 'To ask for a refund, reply to your order confirmation e-mail within 45 days and tell us which items you are returning.',
+      },
+    ];
+    expect(composeAnswer(input('How do I ask for a refund?', help))).toContain('reply to your order confirmation');
   });
 });

@@ -1,4 +1,12 @@
-import { analyzeQuestion, defines, holdsKind, isQuestion, statesDefault } from '../../lambdas/core/question';
+import {
+  analyzeQuestion,
+  defines,
+  holdsKind,
+  holdsName,
+  isQuestion,
+  namesIn,
+  statesDefault,
+} from '../../lambdas/core/question';
 
 describe('what a question asks for', () => {
   it.each([
@@ -23,6 +31,11 @@ describe('what a question asks for', () => {
     ['If I set TZ in my crontab, will cron use that time zone?', 'yesno'],
     ['My templates are too big. Is there a setting that drops the whitespace?', 'identifier'],
     ['What permissions does adduser give a new home directory?', 'quantity'],
+    ['What does frob.load() return on Windows?', 'other'],
+    ['What does frobctl print when the queue is empty?', 'other'],
+    ['What does the --dry-run flag do?', 'definition'],
+    ['What does ETAG mean?', 'definition'],
+    ['Which Linux kernel version does Frobix ship with?', 'version'],
   ])('%s → %s', (question, kind) => {
     expect(analyzeQuestion(question).kind).toBe(kind);
   });
@@ -105,5 +118,36 @@ describe('definitions', () => {
     expect(defines('xz', 'xz, unxz, xzcat - Compress or decompress .xz files')).toBe(true);
     expect(defines('frob', 'frob is not installed by default.')).toBe(false);
     expect(defines('koa', 'Koa provides a Request object.')).toBe(false);
+  });
+});
+
+describe('the code names a question writes out', () => {
+  it.each([
+    ["Which separator does frobcut use if I don't give it -d?", ['-d']],
+    ['What label does timer.start() use by default?', ['timer.start']],
+    ['Does frob write to FROB_LOG_DIR when --quiet is on?', ['frob_log_dir', '--quiet']],
+    ['Which kernel does Frobix 24.04 ship with?', ['24.04']],
+    ['Can frobStream.pause() be called twice?', ['frobstream.pause']],
+    ['How do I make the frob daemon wait for the network?', []],
+    ['Does it run on Node.js, e.g. in a worker, or in form-data?', []],
+  ])('%s → %j', (question, names) => {
+    expect(namesIn(question)).toEqual(names);
+    expect(analyzeQuestion(question).names).toEqual(names);
+  });
+
+  it('finds an option as a whole word, a call under its arguments, a version as written', () => {
+    expect(holdsName(['-d'], '-d, --delimiter=DELIM  use DELIM as the separator')).toBe(true);
+    expect(holdsName(['-d'], '--dir=DIR  where to write')).toBe(false);
+    expect(holdsName(['-d'], 'frob-d is the daemon')).toBe(false);
+    expect(holdsName(['timer.start'], 'timer.start([label]) starts a timer')).toBe(true);
+    expect(holdsName(['24.04'], 'version: 24.04; codename: Quiet Quokka')).toBe(true);
+    expect(holdsName(['24.04'], 'version: 8.04; codename: Hasty Hare')).toBe(false);
+  });
+});
+
+describe('a value in text', () => {
+  it('is not a bug number', () => {
+    expect(holdsKind('quantity', 'This fixes #643559, which asked for the setgid bit.')).toBe(false);
+    expect(holdsKind('quantity', 'New home directories get mode 0700.')).toBe(true);
   });
 });
