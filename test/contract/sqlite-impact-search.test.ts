@@ -7,7 +7,7 @@ import { SearchStateCache } from '../../lambdas/adapters/local/sqlite-search-cac
 import { newId } from '../../lambdas/core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../lambdas/core/rank';
 import { queryTerms } from '../../lambdas/core/text';
-import type { ProjectIndex, SearchFilter } from '../../lambdas/ports';
+import type { ProjectIndex, SearchRequest } from '../../lambdas/ports';
 import { mulberry32, pick } from '../helpers/fuzz-model';
 import { chunk } from './fixtures';
 
@@ -59,7 +59,13 @@ async function project(documents: number, seed = 3) {
   return { id, p, docs };
 }
 
-async function search(p: ProjectIndex, ranking: RankingParams, text: string, topK = 10, filter?: SearchFilter) {
+async function search(
+  p: ProjectIndex,
+  ranking: RankingParams,
+  text: string,
+  topK = 10,
+  filter?: SearchRequest['filter'],
+) {
   index.ranking = ranking;
   return p.search({ terms: queryTerms(text), topK, filter });
 }
