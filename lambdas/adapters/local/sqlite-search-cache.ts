@@ -47,7 +47,9 @@ interface RememberedCounts {
 
 /**
  * What searches of the projects remember between them: per project, how many chunks match each
- * phrase as far as it has been counted, and the candidates and rows of its recent searches, all
+ * phrase as far as it has been counted, the impact-ordered lists of a large project's terms
+ * (bounded in entries across projects; a list belongs to the counts it was made with, so it holds
+ * exactly as long as they do), and the candidates and rows of its recent searches, all
  * remembered until the project's file changes (its data version, as the reading connection
  * sees it, moves with every commit of another connection, the writers' included). The counts
  * outlive the connection: a project whose connection left the pool finds them again when it
