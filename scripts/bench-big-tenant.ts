@@ -2,7 +2,7 @@
  * Retrieval on one very large project, in-process (no HTTP), the index called directly as
  * tune-retrieval.ts calls it. Builds a project of about 100,000 chunks from ../shared/eval-data
  * (SciFact abstracts, Climate-FEVER passages, every SciFact sentence as a document of its own and
- * every pair of adjacent sentences as another, every sentence of a Climate-FEVER passage of several), kept in the temporary folder between runs
+ * every pair of adjacent sentences as another, and every SciFact title alone), kept in the temporary folder between runs
  * (`OPRAG_BENCH_DIR`, `--fresh` to rebuild), then times the retrieval (search with feedback,
  * top 10) of the SciFact and Climate-FEVER test questions three ways: candidates from
  * impact-ordered lists (the default on a project this large; first run, lists made on the way,
@@ -24,7 +24,7 @@ import { newId } from '../lambdas/core/ids';
 import { documentRanking, type Judgements, mean, ndcgAt, percentile } from '../lambdas/core/ir-metrics';
 import type { Chunk } from '../lambdas/core/model';
 import { DEFAULT_RANKING, type RankingParams } from '../lambdas/core/rank';
-import { queryTerms, splitSentences } from '../lambdas/core/text';
+import { queryTerms } from '../lambdas/core/text';
 import { searchWithFeedback } from '../lambdas/service/search';
 import { option as arg, argv as args } from './args';
 import { readCorpus, readQrels, readQueries } from './beir-index';
@@ -44,19 +44,14 @@ interface Doc {
 function* documents(): Generator<Doc> {
   for (const d of readCorpus(join(data, 'scifact')))
     yield { id: `doc_sf${d._id}`, title: d.title || null, text: d.text };
-  const passages = readCorpus(join(data, 'climate-fever'));
-  for (const d of passages) yield { id: `doc_cf${d._id}`, title: d.title || null, text: d.text };
-  // the sentences of a passage of several, each a document of its own
-  for (const d of passages) {
-    const sentences = splitSentences(d.text);
-    if (sentences.length < 2) continue;
-    for (const [i, s] of sentences.entries()) yield { id: `doc_cs${d._id}_${i}`, title: d.title || null, text: s };
-  }
+  for (const d of readCorpus(join(data, 'climate-fever')))
+    yield { id: `doc_cf${d._id}`, title: d.title || null, text: d.text };
   const sentences = readJsonl<{ _id: string; title: string; sentences: string[] }>(
     join(data, 'scifact', 'corpus_sentences.jsonl'),
   );
   for (const d of sentences) {
     const title = d.title || null;
+    if (title) yield { id: `doc_st${d._id}`, title: null, text: title }; // the title alone, as a page of a list would hold it
     for (const [i, s] of d.sentences.entries()) yield { id: `doc_ss${d._id}_${i}`, title, text: s };
     for (let i = 0; i + 1 < d.sentences.length; i++)
       yield { id: `doc_sp${d._id}_${i}`, title, text: `${d.sentences[i]} ${d.sentences[i + 1]}` };

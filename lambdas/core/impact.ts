@@ -36,12 +36,14 @@ export function impactList(chunks: number[], impacts: number[]): ImpactList {
 
 /**
  * Work space of the sums, indexed by rowid and reused from one search to the next (a generation
- * stamp tells this search's sums from earlier ones, so nothing is cleared).
+ * stamp tells this search's sums from earlier ones, so nothing is cleared), and of the chunks seen.
  */
 export class ImpactScratch {
   sums = new Float64Array(0);
   stamps = new Uint32Array(0);
   stamp = 0;
+  seen = new Int32Array(1024);
+  values = new Float64Array(1024);
 
   /** Space for rowids up to `max`, and a new stamp. */
   begin(max: number): number {
@@ -55,12 +57,21 @@ export class ImpactScratch {
     if (this.stamp === 1) this.stamps.fill(0);
     return this.stamp;
   }
+
+  /** Room for `n` chunks seen (their rowids kept). */
+  room(n: number): void {
+    if (this.seen.length >= n) return;
+    const grown = new Int32Array(Math.max(n, this.seen.length * 2));
+    grown.set(this.seen);
+    this.seen = grown;
+    this.values = new Float64Array(grown.length);
+  }
 }
 
-/** The k-th largest of `values` (k ≥ 1, at most their number); reorders them. */
-function kthLargest(values: Float64Array, k: number): number {
+/** The k-th largest of the first `n` of `values` (1 ≤ k ≤ n); reorders them. */
+function kthLargest(values: Float64Array, n: number, k: number): number {
   let lo = 0;
-  let hi = values.length - 1;
+  let hi = n - 1;
   const target = k - 1;
   while (lo < hi) {
     const pivot = values[(lo + hi) >>> 1];
@@ -103,23 +114,36 @@ export function topByImpact(
   // what the terms after each one can add at most
   const after = new Float64Array(live.length);
   for (let i = live.length - 2; i >= 0; i--) after[i] = after[i + 1] + live[i + 1].bound;
-  const seen: number[] = [];
-  let threshold = 0; // a lower bound of the k-th best final sum, once k chunks are seen
+  let seen = 0;
+  /** the k-th best sum so far: a lower bound of the k-th best final sum, once k chunks are seen */
+  const kth = (): number => {
+    const { values, seen: chunks } = scratch;
+    for (let s = 0; s < seen; s++) values[s] = sums[chunks[s]];
+    return kthLargest(values, seen, k);
+  };
+  let threshold = 0;
+  let check = k; // when to raise the threshold next: at k chunks seen, then at every doubling
   for (let i = 0; i < live.length; i++) {
     const { list, weight, bound } = live[i];
     const { chunks, impacts } = list;
     const rest = after[i];
     let j = 0;
     // chunks not seen yet may still enter
-    if (seen.length < k || bound + rest > threshold) {
+    if (seen < k || bound + rest > threshold) {
+      scratch.room(seen + chunks.length);
+      const held = scratch.seen;
       for (; j < chunks.length; j++) {
         const c = chunks[j];
         const add = weight * impacts[j];
         if (stamps[c] === stamp) sums[c] += add;
-        else if (seen.length < k || add + rest > threshold) {
+        else if (seen < k || add + rest > threshold) {
           stamps[c] = stamp;
           sums[c] = add;
-          seen.push(c);
+          held[seen++] = c;
+          if (seen >= check) {
+            threshold = kth();
+            check = seen * 2;
+          }
         } else break; // no later chunk of this list can enter either
       }
     }
@@ -128,14 +152,13 @@ export function topByImpact(
       const c = chunks[j];
       if (stamps[c] === stamp) sums[c] += weight * impacts[j];
     }
-    if (seen.length >= k && i + 1 < live.length && live[i + 1].bound + after[i + 1] > threshold) {
-      const values = new Float64Array(seen.length);
-      for (let s = 0; s < seen.length; s++) values[s] = sums[seen[s]];
-      threshold = kthLargest(values, k);
-    }
+    if (seen >= k && i + 1 < live.length && live[i + 1].bound + after[i + 1] > threshold) threshold = kth();
   }
-  return seen
-    .map((chunk) => ({ chunk, score: sums[chunk] }))
-    .sort((x, y) => y.score - x.score || x.chunk - y.chunk)
-    .slice(0, k);
+  const floor = seen > k ? kth() : Number.NEGATIVE_INFINITY;
+  const best: { chunk: number; score: number }[] = [];
+  for (let s = 0; s < seen; s++) {
+    const chunk = scratch.seen[s];
+    if (sums[chunk] >= floor) best.push({ chunk, score: sums[chunk] });
+  }
+  return best.sort((x, y) => y.score - x.score || x.chunk - y.chunk).slice(0, k);
 }
