@@ -185,29 +185,28 @@ function impactCandidates(
   const { db } = state;
   const f = ranking.fields;
   const setting = JSON.stringify([ranking.k1, f.title, f.section, f.body]);
-  const terms = query.map((t) => {
-    // every token of the query indexed under the key: its FTS5 matches are where the key can be
-    const tokens = [...new Set(req.terms.filter((q) => indexKey(q.token) === t.key).map((q) => phrase(q.token)))];
-    const match = tokens.join(' OR ');
-    const name = `${match}\n${setting}`;
-    let list = state.impacts?.get(name);
-    if (!list) {
-      const read = stmt(
-        db,
-        `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
-         WHERE rowid IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?)`,
-      ).raw();
-      const found = (read.all(match) as [number, number, number, number, Buffer][]).map(
-        ([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms }),
-      );
-      const { chunks, impacts } = termImpacts(t.key, found, stats, ranking);
-      list = impactList(chunks, impacts);
-      state.impacts?.set(name, list);
-    }
-    return { list, weight: termWeight(t, stats) };
-  });
   const key = `impact\n${setting}\n${limit}\n${JSON.stringify(query)}`;
   return state.recent(key, () => {
+    const terms = query.map((t) => {
+      // every token of the query indexed under the key: its FTS5 matches are where the key can be
+      const tokens = [...new Set(req.terms.filter((q) => indexKey(q.token) === t.key).map((q) => phrase(q.token)))];
+      const match = tokens.join(' OR ');
+      const name = `${match}\n${setting}`;
+      let list = state.impacts?.get(name);
+      if (!list) {
+        const found = stmt(
+          db,
+          `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
+           WHERE rowid IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?)`,
+        )
+          .raw()
+          .all(match) as [number, number, number, number, Buffer][];
+        const { chunks, impacts } = termImpacts(t.key, asCandidates(found), stats, ranking);
+        list = impactList(chunks, impacts);
+        state.impacts?.set(name, list);
+      }
+      return { list, weight: termWeight(t, stats) };
+    });
     const top = topByImpact(terms, limit, state.impacts?.scratch ?? new ImpactScratch());
     if (top.length === 0) return [];
     return (
@@ -220,4 +219,9 @@ function impactCandidates(
         .all(JSON.stringify(top.map((c) => c.chunk))) as [number, number, number, number, Buffer][]
     ).map(([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms }));
   });
+}
+
+/** Rows of chunk_terms as candidates, one at a time. */
+function* asCandidates(rows: [number, number, number, number, Buffer][]): Generator<Candidate> {
+  for (const [chunk, lt, ls, lb, terms] of rows) yield { chunk, lengths: [lt, ls, lb], terms };
 }
