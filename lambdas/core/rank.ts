@@ -20,8 +20,14 @@ export interface RankingParams {
   /** term-frequency saturation */
   k1: number;
   fields: Record<FieldName, FieldParams>;
-  /** how many chunks the candidate search (FTS5 bm25) hands to BM25F */
+  /** how many chunks the candidate search hands to BM25F */
   candidates: number;
+  /**
+   * From how many chunks a project's candidates are the best by the sum of their query terms'
+   * BM25F contributions (impact-ordered lists, see impact.ts) rather than FTS5's own bm25: on a
+   * large project FTS5 scores every chunk holding any query word. Unset: never.
+   */
+  impactOrderedFrom?: number;
 }
 
 /**
@@ -33,6 +39,7 @@ export const DEFAULT_RANKING: RankingParams = {
   k1: 0.9,
   fields: { title: { weight: 2, b: 0.5 }, section: { weight: 1.5, b: 0.5 }, body: { weight: 1, b: 0.75 } },
   candidates: 200,
+  impactOrderedFrom: 20_000,
 };
 
 /** Whether a token is indexed as a content term: the same rule queries follow. */
@@ -194,6 +201,47 @@ export function storedTermCounts(terms: Buffer, keys: string): Map<string, numbe
   return out;
 }
 
+/**
+ * Per candidate holding the term `key`, its saturated weighted term frequency (the BM25F
+ * contribution of the term before its IDF and query weight: what `rankCandidates` adds, divided
+ * by them); a candidate without the term is left out.
+ */
+export function termImpacts(
+  key: string,
+  candidates: Iterable<Candidate>,
+  stats: CollectionStats,
+  params: RankingParams,
+): { chunks: number[]; impacts: number[] } {
+  const [w0, w1, w2] = FIELDS.map((f) => params.fields[f].weight);
+  const [b0, b1, b2] = FIELDS.map((f) => params.fields[f].b);
+  const [a0, a1, a2] = stats.avgLength.map((a) => (a > 0 ? a : 1));
+  const { k1 } = params;
+  const [qa, qb] = termHash(key);
+  const chunks: number[] = [];
+  const impacts: number[] = [];
+  for (const c of candidates) {
+    const words = wordsOf(c.terms);
+    for (let o = 0; o + 3 <= words.length; o += 3) {
+      if (words[o] !== qa || words[o + 1] !== qb) continue;
+      const packed = words[o + 2];
+      const n0 = 1 - b0 + (b0 * c.lengths[0]) / a0;
+      const n1 = 1 - b1 + (b1 * c.lengths[1]) / a1;
+      const n2 = 1 - b2 + (b2 * c.lengths[2]) / a2;
+      const tfn =
+        (w0 * (packed & TF_MAX)) / n0 + (w1 * ((packed >>> 10) & TF_MAX)) / n1 + (w2 * ((packed >>> 20) & TF_MAX)) / n2;
+      chunks.push(c.chunk);
+      impacts.push(tfn / (k1 + tfn));
+      break;
+    }
+  }
+  return { chunks, impacts };
+}
+
+/** The weight of a query term in `rankCandidates`: its IDF times its weight in the query. */
+export function termWeight(t: WeightedTerm, stats: CollectionStats): number {
+  return bm25Idf(t.df, Math.max(stats.chunks, t.df)) * t.weight;
+}
+
 export interface RankedChunk {
   chunk: number;
   score: number;
@@ -219,7 +267,7 @@ export function rankCandidates(
   const filter = new Uint8Array(1024);
   query.forEach((t, i) => {
     [qa[i], qb[i]] = termHash(t.key);
-    qw[i] = bm25Idf(t.df, Math.max(stats.chunks, t.df)) * t.weight;
+    qw[i] = termWeight(t, stats);
     filter[qa[i] & 1023] = 1;
   });
   const ranked: RankedChunk[] = [];

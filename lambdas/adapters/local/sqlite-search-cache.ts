@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { type ImpactList, ImpactScratch } from '../../core/impact';
 import type { Candidate } from '../../core/rank';
 import { stmt } from './sqlite-index-write';
 import type { RecentSearch, SearchState } from './sqlite-search';
@@ -12,6 +13,12 @@ const REMEMBERED_PROJECTS = 10_000;
 
 /** Phrases counted for one project before its counts are started afresh. */
 const MAX_COUNTS = 50_000;
+
+/**
+ * Entries (a chunk and its impact, 8 bytes) of the impact-ordered lists kept across every project
+ * by one reading context (the event loop, each read thread), the least recently used dropped past it.
+ */
+export const IMPACT_ENTRIES = 4_000_000;
 
 /**
  * What a project's files look like from outside: the sizes and change times of the database and
@@ -40,7 +47,9 @@ interface RememberedCounts {
 
 /**
  * What searches of the projects remember between them: per project, how many chunks match each
- * phrase as far as it has been counted, and the candidates and rows of its recent searches, all
+ * phrase as far as it has been counted, the impact-ordered lists of a large project's terms
+ * (bounded in entries across projects; a list belongs to the counts it was made with, so it holds
+ * exactly as long as they do), and the candidates and rows of its recent searches, all
  * remembered until the project's file changes (its data version, as the reading connection
  * sees it, moves with every commit of another connection, the writers' included). The counts
  * outlive the connection: a project whose connection left the pool finds them again when it
@@ -52,9 +61,19 @@ interface RememberedCounts {
 export class SearchStateCache {
   private readonly matchCounts = new Map<string, RememberedCounts>();
   private readonly recentSearches = new Map<string, { db: Database.Database; version: number; search: RecentSearch }>();
+  /**
+   * Impact-ordered lists by project and name, least recently used first; each belongs to the
+   * remembered counts it was made with (`owner`) and holds only while they do: the same data.
+   */
+  private readonly impactLists = new Map<string, { owner: RememberedCounts; list: ImpactList }>();
+  private impactEntries = 0;
+  private readonly scratch = new ImpactScratch();
 
-  /** `file` names a project's database file. */
-  constructor(private readonly file: (projectId: string) => string) {}
+  /** `file` names a project's database file; `maxImpactEntries` bounds the lists kept. */
+  constructor(
+    private readonly file: (projectId: string) => string,
+    private readonly maxImpactEntries = IMPACT_ENTRIES,
+  ) {}
 
   /** What a search of the project reads through `db`, its reading connection. */
   state(projectId: string, db: Database.Database, generation: number): SearchState {
@@ -95,7 +114,42 @@ export class SearchStateCache {
       }
       return search;
     };
-    return { db, counts: entry.counts, recent };
+    const owner = entry;
+    const impacts = {
+      scratch: this.scratch,
+      get: (name: string): ImpactList | undefined => {
+        const key = `${projectId}\n${name}`;
+        const kept = this.impactLists.get(key);
+        if (!kept) return undefined;
+        this.dropList(key);
+        if (kept.owner !== owner) return undefined; // made from other data
+        this.impactLists.set(key, kept);
+        this.impactEntries += kept.list.chunks.length;
+        return kept.list;
+      },
+      set: (name: string, list: ImpactList): void => {
+        const key = `${projectId}\n${name}`;
+        this.dropList(key);
+        if (list.chunks.length > this.maxImpactEntries / 4) return; // used once, not kept
+        this.impactLists.set(key, { owner, list });
+        this.impactEntries += list.chunks.length;
+        while (this.impactEntries > this.maxImpactEntries)
+          this.dropList(this.impactLists.keys().next().value as string);
+      },
+    };
+    return { db, counts: entry.counts, recent, impacts };
+  }
+
+  /** Entries of the impact-ordered lists kept now. */
+  get impactListEntries(): number {
+    return this.impactEntries;
+  }
+
+  private dropList(key: string): void {
+    const kept = this.impactLists.get(key);
+    if (!kept) return;
+    this.impactLists.delete(key);
+    this.impactEntries -= kept.list.chunks.length;
   }
 
   /**
@@ -115,11 +169,16 @@ export class SearchStateCache {
     for (const key of [...this.recentSearches.keys()]) {
       if (key.startsWith(`${projectId}\n`)) this.recentSearches.delete(key);
     }
+    for (const key of [...this.impactLists.keys()]) {
+      if (key.startsWith(`${projectId}\n`)) this.dropList(key);
+    }
   }
 
-  /** Forgets the recent searches of every project. */
+  /** Forgets the recent searches and the impact-ordered lists of every project. */
   clearRecent(): void {
     this.recentSearches.clear();
+    this.impactLists.clear();
+    this.impactEntries = 0;
   }
 
   private unchangedSince(projectId: string, entry: RememberedCounts, generation: number): boolean {

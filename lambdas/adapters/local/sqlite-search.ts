@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { type ImpactList, ImpactScratch, impactList, topByImpact } from '../../core/impact';
 import type { Chunk } from '../../core/model';
 import {
   type Candidate,
@@ -6,6 +7,8 @@ import {
   type RankingParams,
   rankCandidates,
   storedTermCounts,
+  termImpacts,
+  termWeight,
 } from '../../core/rank';
 import { indexKey } from '../../core/text';
 import type { SearchRequest, SearchResult } from '../../ports';
@@ -13,7 +16,11 @@ import { stmt } from './sqlite-index-write';
 
 /**
  * How the embedded index searches one project's file: FTS5 finds the candidates, BM25F (core)
- * ranks them from the statistics stored at write time, and the best are read whole.
+ * ranks them from the statistics stored at write time, and the best are read whole. In a project
+ * of `impactOrderedFrom` chunks or more, the candidates are instead the chunks with the highest
+ * BM25F score over the query's own terms, from one impact-ordered list per term (core/impact.ts),
+ * made on first use from the term's FTS5 matches and their stored statistics and kept while the
+ * project's data stays as it was (sqlite-search-cache.ts).
  */
 
 /** What a search reads: the project's reading connection and what earlier searches of the same data found. */
@@ -26,6 +33,15 @@ export interface SearchState {
    * `read` finds: a search with feedback asks twice in a row for the same ones.
    */
   recent(query: string, read: () => Candidate[]): RecentSearch;
+  /** impact-ordered lists made by earlier searches of the same data, and where to keep new ones */
+  impacts?: ImpactStore;
+}
+
+/** Impact-ordered lists of one project's data, by name, and the work space that sums them. */
+export interface ImpactStore {
+  get(name: string): ImpactList | undefined;
+  set(name: string, list: ImpactList): void;
+  scratch: ImpactScratch;
 }
 
 /** The candidates of a search, and the rows of its chunks read so far (by rowid). */
@@ -76,35 +92,12 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
   }
   if (req.terms.length === 0 || chunkCount === 0) return { hits: [], chunkCount, documentFrequency };
 
-  const match = req.terms.map((t) => phrase(t.token)).join(' OR ');
-  const params: unknown[] = [match];
-  const conditions: string[] = [];
-  if (req.filter?.document_ids?.length) {
-    conditions.push(`document_id IN (${req.filter.document_ids.map(() => '?').join(',')})`);
-    params.push(...req.filter.document_ids);
-  }
-  if (req.filter?.tags?.length) {
-    conditions.push(
-      `EXISTS (SELECT 1 FROM json_each(tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`,
-    );
-    params.push(...req.filter.tags);
-  }
-  const where = conditions.length ? ` AND rowid IN (SELECT rowid FROM chunks WHERE ${conditions.join(' AND ')})` : '';
-  const f = ranking.fields;
-  params.push(Math.max(req.topK, ranking.candidates));
-  // candidates: FTS5's own bm25 over its inverted index (limited before anything is joined),
-  // then BM25F from the stored statistics
-  const sql = `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms
-       FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
-             FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
-       JOIN chunk_terms t ON t.rowid = f.rowid`;
-  const { candidates, rows } = state.recent(`${sql}\n${JSON.stringify(params)}`, () =>
-    (
-      stmt(db, sql)
-        .raw()
-        .all(...params) as [number, number, number, number, Buffer][]
-    ).map(([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms })),
-  );
+  const filtered = Boolean(req.filter?.document_ids?.length || req.filter?.tags?.length);
+  const limit = Math.max(req.topK, ranking.candidates);
+  const { candidates, rows } =
+    !filtered && ranking.impactOrderedFrom !== undefined && chunkCount >= ranking.impactOrderedFrom
+      ? impactCandidates(state, req, [...query.values()], stats, ranking, limit)
+      : ftsCandidates(state, req, ranking, limit);
   const weighted = [...query.values()];
   for (const { key, weight } of req.expansion ?? []) weighted.push({ key, weight, df: countMatches(phrase(key)) });
   const top = rankCandidates(weighted, candidates, stats, ranking).slice(0, req.topK);
@@ -140,4 +133,95 @@ export function chunkTermCounts(db: Database.Database, chunkIds: string[]): (Map
     .all(...chunkIds) as [string, Buffer, string][];
   const byId = new Map(rows.map(([id, terms, keys]) => [id, storedTermCounts(terms, keys)]));
   return chunkIds.map((id) => byId.get(id) ?? null);
+}
+
+/** The candidates by FTS5's own bm25 over its inverted index (limited before anything is joined). */
+function ftsCandidates(state: SearchState, req: SearchRequest, ranking: RankingParams, limit: number): RecentSearch {
+  const { db } = state;
+  const match = req.terms.map((t) => phrase(t.token)).join(' OR ');
+  const params: unknown[] = [match];
+  const conditions: string[] = [];
+  if (req.filter?.document_ids?.length) {
+    conditions.push(`document_id IN (${req.filter.document_ids.map(() => '?').join(',')})`);
+    params.push(...req.filter.document_ids);
+  }
+  if (req.filter?.tags?.length) {
+    conditions.push(
+      `EXISTS (SELECT 1 FROM json_each(tags) WHERE value IN (${req.filter.tags.map(() => '?').join(',')}))`,
+    );
+    params.push(...req.filter.tags);
+  }
+  const where = conditions.length ? ` AND rowid IN (SELECT rowid FROM chunks WHERE ${conditions.join(' AND ')})` : '';
+  const f = ranking.fields;
+  params.push(limit);
+  // candidates: FTS5's own bm25 over its inverted index (limited before anything is joined),
+  // then BM25F from the stored statistics
+  const sql = `SELECT t.rowid, t.len_title, t.len_section, t.len_body, t.terms
+       FROM (SELECT rowid, bm25(chunks_fts, ${f.title.weight}, ${f.section.weight}, ${f.body.weight}) AS r
+             FROM chunks_fts WHERE chunks_fts MATCH ?${where} ORDER BY r LIMIT ?) f
+       JOIN chunk_terms t ON t.rowid = f.rowid`;
+  return state.recent(`${sql}\n${JSON.stringify(params)}`, () =>
+    (
+      stmt(db, sql)
+        .raw()
+        .all(...params) as [number, number, number, number, Buffer][]
+    ).map(([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms })),
+  );
+}
+
+/**
+ * The candidates by BM25F over the query's own terms: the `limit` chunks with the highest sum of
+ * IDF × impact over their impact-ordered lists (each term's list made from its FTS5 matches on
+ * first use). `query` holds each term's key and its FTS5 count (its IDF, as `rankCandidates` weighs it).
+ */
+function impactCandidates(
+  state: SearchState,
+  req: SearchRequest,
+  query: { key: string; df: number; weight: number }[],
+  stats: CollectionStats,
+  ranking: RankingParams,
+  limit: number,
+): RecentSearch {
+  const { db } = state;
+  const f = ranking.fields;
+  const setting = JSON.stringify([ranking.k1, f.title, f.section, f.body]);
+  const key = `impact\n${setting}\n${limit}\n${JSON.stringify(query)}`;
+  return state.recent(key, () => {
+    const terms = query.map((t) => {
+      // every token of the query indexed under the key: its FTS5 matches are where the key can be
+      const tokens = [...new Set(req.terms.filter((q) => indexKey(q.token) === t.key).map((q) => phrase(q.token)))];
+      const match = tokens.join(' OR ');
+      const name = `${match}\n${setting}`;
+      let list = state.impacts?.get(name);
+      if (!list) {
+        const found = stmt(
+          db,
+          `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
+           WHERE rowid IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?)`,
+        )
+          .raw()
+          .all(match) as [number, number, number, number, Buffer][];
+        const { chunks, impacts } = termImpacts(t.key, asCandidates(found), stats, ranking);
+        list = impactList(chunks, impacts);
+        state.impacts?.set(name, list);
+      }
+      return { list, weight: termWeight(t, stats) };
+    });
+    const top = topByImpact(terms, limit, state.impacts?.scratch ?? new ImpactScratch());
+    if (top.length === 0) return [];
+    return (
+      stmt(
+        db,
+        `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
+         WHERE rowid IN (SELECT value FROM json_each(?))`,
+      )
+        .raw()
+        .all(JSON.stringify(top.map((c) => c.chunk))) as [number, number, number, number, Buffer][]
+    ).map(([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms }));
+  });
+}
+
+/** Rows of chunk_terms as candidates, one at a time. */
+function* asCandidates(rows: [number, number, number, number, Buffer][]): Generator<Candidate> {
+  for (const [chunk, lt, ls, lb, terms] of rows) yield { chunk, lengths: [lt, ls, lb], terms };
 }
