@@ -35,6 +35,34 @@ export function impactList(chunks: number[], impacts: number[]): ImpactList {
 }
 
 /**
+ * `list` brought forward: its entries of chunks up to `floor` (rowid) kept as they are, and the
+ * chunks above it as `above` now has them (an impact-ordered list of those chunks only), merged
+ * in impact order (ties: lower rowid first).
+ */
+export function extendImpactList(list: ImpactList, floor: number, above: ImpactList): ImpactList {
+  let keep = 0;
+  for (let i = 0; i < list.chunks.length; i++) if (list.chunks[i] <= floor) keep++;
+  const n = keep + above.chunks.length;
+  const out: ImpactList = { chunks: new Int32Array(n), impacts: new Float32Array(n), maxChunk: 0 };
+  let i = 0;
+  let j = 0;
+  for (let o = 0; o < n; o++) {
+    while (i < list.chunks.length && list.chunks[i] > floor) i++;
+    const fromList =
+      j >= above.chunks.length ||
+      (i < list.chunks.length &&
+        (list.impacts[i] > above.impacts[j] ||
+          (list.impacts[i] === above.impacts[j] && list.chunks[i] < above.chunks[j])));
+    const from = fromList ? list : above;
+    const at = fromList ? i++ : j++;
+    out.chunks[o] = from.chunks[at];
+    out.impacts[o] = from.impacts[at];
+    if (out.chunks[o] > out.maxChunk) out.maxChunk = out.chunks[o];
+  }
+  return out;
+}
+
+/**
  * Work space of the sums, indexed by rowid and reused from one search to the next (a generation
  * stamp tells this search's sums from earlier ones, so nothing is cleared), and of the chunks seen.
  */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReadPool } from '../../lambdas/adapters/local/read-pool';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { searchChunks } from '../../lambdas/adapters/local/sqlite-search';
 import { SearchStateCache } from '../../lambdas/adapters/local/sqlite-search-cache';
 import { newId } from '../../lambdas/core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../lambdas/core/rank';
@@ -14,7 +15,8 @@ import { chunk } from './fixtures';
 /**
  * Candidates from impact-ordered lists (the path of large projects, here from one chunk on): the
  * same best chunks as the FTS5 path, filters kept, deleted and replaced chunks never returned,
- * chunks written after the lists were made found, and one project's lists never another's.
+ * chunks written after the lists were made found, and one project's lists never another's; lists
+ * brought forward across writes rather than made again, unless too much has changed.
  */
 
 const FTS: RankingParams = { ...DEFAULT_RANKING, impactOrderedFrom: undefined };
@@ -173,7 +175,6 @@ test('a read thread makes and keeps its own lists, with the same results', async
 test('the lists kept stay within their bound, and are dropped with their project', async () => {
   const { id } = await project(40);
   const db = index.db(id);
-  const { searchChunks } = await import('../../lambdas/adapters/local/sqlite-search');
   const kept = (bound: number) => {
     const cache = new SearchStateCache((projectId) => index.file(projectId), bound);
     for (const q of QUERIES) {
@@ -189,4 +190,136 @@ test('the lists kept stay within their bound, and are dropped with their project
   expect(cache.impactListEntries).toBeLessThanOrEqual(400);
   cache.forget(id);
   expect(cache.impactListEntries).toBe(0);
+});
+
+describe('lists kept across writes', () => {
+  /** Searches through `cache` (a reading context of its own), as the index searches on the event loop. */
+  const searchIn = (
+    cache: SearchStateCache,
+    id: string,
+    text: string,
+    ranking: RankingParams = IMPACT,
+    topK = 10,
+  ) => {
+    const db = index.db(id);
+    return db.transaction(() =>
+      searchChunks(cache.state(id, db, index.generation(id)), { terms: queryTerms(text), topK }, ranking),
+    )();
+  };
+  const newCache = () => new SearchStateCache((projectId) => index.file(projectId));
+  const FEW: RankingParams = { ...IMPACT, candidates: 15 };
+
+  test('a list brought forward after writes finds what a list made afresh finds', async () => {
+    const { id, p, docs } = await project(150, 7);
+    const cache = newCache();
+    for (const q of QUERIES) searchIn(cache, id, q, FEW);
+    const made = cache.impactListWork.made;
+    expect(made).toBeGreaterThan(0);
+
+    // new documents, two deleted, one replaced: well under a tenth of the collection
+    const rand = mulberry32(21);
+    const text = () => Array.from({ length: 8 + Math.floor(rand() * 20) }, () => pick(rand, WORDS)).join(' ');
+    for (let i = 0; i < 6; i++) {
+      const doc = newId('document');
+      await p.replaceDocument(doc, [chunk(doc, 0, text()), chunk(doc, 1, text())]);
+    }
+    await p.deleteDocument(docs[3]);
+    await p.deleteDocument(docs[70]);
+    await p.replaceDocument(docs[10], [chunk(docs[10], 0, `${text()} webhook webhook webhook`)]);
+
+    for (const q of QUERIES) {
+      const kept = searchIn(cache, id, q, FEW, 5);
+      const fresh = searchIn(newCache(), id, q, FEW, 5);
+      expect({ q, ids: hitIds(kept) }).toEqual({ q, ids: hitIds(fresh) });
+      expect(kept.hits.map((h) => h.score)).toEqual(fresh.hits.map((h) => h.score));
+      expect(hitIds(kept)).toEqual(hitIds(searchIn(newCache(), id, q, EXHAUSTIVE, 5)));
+      for (const h of kept.hits) expect([docs[3], docs[70]]).not.toContain(h.document_id);
+    }
+    expect(cache.impactListWork.made).toBe(made); // none made again
+    expect(cache.impactListWork.extended).toBeGreaterThan(0);
+  });
+
+  test('a rowid given again to a new chunk after the latest one was deleted is read afresh', async () => {
+    const { id, p } = await project(40);
+    const cache = newCache();
+    const first = newId('document');
+    await p.replaceDocument(first, [chunk(first, 0, 'zebra refund')]);
+    expect(searchIn(cache, id, 'zebra').hits.map((h) => h.document_id)).toEqual([first]);
+    // the highest chunk deleted: the next one written takes its rowid
+    await p.deleteDocument(first);
+    const second = newId('document');
+    const again = chunk(second, 0, 'zebra zebra zebra invoice');
+    await p.replaceDocument(second, [again]);
+    const found = searchIn(cache, id, 'zebra');
+    expect(found.hits.map((h) => h.id)).toEqual([again.id]);
+    expect(found.hits[0].score).toBe(searchIn(newCache(), id, 'zebra').hits[0].score);
+    expect(cache.impactListWork.extended).toBe(1);
+  });
+
+  test('deleted chunks among the best never keep a candidate place', async () => {
+    const { id, p } = await project(150, 13);
+    const cache = newCache();
+    const before = searchIn(cache, id, 'refund invoice', FEW, 5);
+    // the three best documents deleted: their entries stay in the lists, at the top
+    const gone = [...new Set(before.hits.map((h) => h.document_id))].slice(0, 3);
+    for (const doc of gone) await p.deleteDocument(doc);
+    const after = searchIn(cache, id, 'refund invoice', FEW, 5);
+    expect(cache.impactListWork.extended).toBeGreaterThan(0);
+    expect(after.hits).toHaveLength(5);
+    expect(hitIds(after)).toEqual(hitIds(searchIn(newCache(), id, 'refund invoice', EXHAUSTIVE, 5)));
+    for (const h of after.hits) expect(gone).not.toContain(h.document_id);
+  });
+
+  test('a deletion of many of a list\'s chunks, or a collection grown by more than a tenth, makes it afresh', async () => {
+    const { id, p } = await project(150, 17);
+    const zebras: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const doc = newId('document');
+      zebras.push(doc);
+      await p.replaceDocument(doc, [chunk(doc, 0, `zebra ${'refund '.repeat(1 + (i % 5))}`)]);
+    }
+    const cache = newCache();
+    searchIn(cache, id, 'zebra');
+    expect(cache.impactListWork).toEqual({ made: 1, extended: 0 });
+
+    // one zebra chunk of 30 deleted (a thirtieth of the list): brought forward
+    await p.deleteDocument(zebras[0]);
+    searchIn(cache, id, 'zebra');
+    expect(cache.impactListWork).toEqual({ made: 1, extended: 1 });
+
+    // six more (a fifth of the list, 2 % of the collection): made afresh
+    for (const doc of zebras.slice(1, 7)) await p.deleteDocument(doc);
+    const afterDeletion = searchIn(cache, id, 'zebra', IMPACT, 30);
+    expect(cache.impactListWork).toEqual({ made: 2, extended: 1 });
+    expect(afterDeletion.hits.map((h) => h.document_id).sort()).toEqual(zebras.slice(7).sort());
+
+    // 40 more chunks on a collection of about 330: grown by more than a tenth, made afresh
+    for (let i = 0; i < 20; i++) {
+      const doc = newId('document');
+      await p.replaceDocument(doc, [chunk(doc, 0, 'cache table'), chunk(doc, 1, 'zebra parser')]);
+    }
+    const grown = searchIn(cache, id, 'zebra', IMPACT, 50);
+    expect(cache.impactListWork).toEqual({ made: 3, extended: 1 });
+    expect(hitIds(grown)).toEqual(hitIds(searchIn(newCache(), id, 'zebra', EXHAUSTIVE, 50)));
+  });
+
+  test('a project whose chunks were all replaced returns only the new ones', async () => {
+    const { id, p, docs } = await project(40, 19);
+    const cache = newCache();
+    for (const q of QUERIES) expect(searchIn(cache, id, q).hits.length).toBeGreaterThan(0);
+    const rand = mulberry32(23);
+    const fresh = new Set<string>();
+    for (const doc of docs) {
+      const text = () => Array.from({ length: 5 + Math.floor(rand() * 30) }, () => pick(rand, WORDS)).join(' ');
+      const chunks = [chunk(doc, 0, text()), chunk(doc, 1, text())];
+      for (const c of chunks) fresh.add(c.id);
+      await p.replaceDocument(doc, chunks);
+    }
+    for (const q of QUERIES) {
+      const r = searchIn(cache, id, q);
+      expect(r.hits.length).toBeGreaterThan(0);
+      for (const h of r.hits) expect(fresh.has(h.id)).toBe(true);
+      expect(hitIds(r)).toEqual(hitIds(searchIn(newCache(), id, q, EXHAUSTIVE)));
+    }
+  });
 });

@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { type ImpactList, ImpactScratch } from '../../core/impact';
+import { ImpactScratch } from '../../core/impact';
 import type { Candidate } from '../../core/rank';
 import { stmt } from './sqlite-index-write';
-import type { RecentSearch, SearchState } from './sqlite-search';
+import type { KeptImpactList, RecentSearch, SearchState } from './sqlite-search';
 
 /** Recent searches (candidates, rows read) kept for a second search of the same query (feedback). */
 const RECENT_SEARCHES = 16;
@@ -48,26 +48,28 @@ interface RememberedCounts {
 /**
  * What searches of the projects remember between them: per project, how many chunks match each
  * phrase as far as it has been counted, the impact-ordered lists of a large project's terms
- * (bounded in entries across projects; a list belongs to the counts it was made with, so it holds
- * exactly as long as they do), and the candidates and rows of its recent searches, all
- * remembered until the project's file changes (its data version, as the reading connection
- * sees it, moves with every commit of another connection, the writers' included). The counts
- * outlive the connection: a project whose connection left the pool finds them again when it
- * is reopened, as long as no write of the index ran meanwhile nor was running when they were
- * first counted (its write `generation` is where it was), and its files look as they did then
- * (another process's commit changes them). A reopened project then reads only the pages its
- * search needs.
+ * (bounded in entries across projects; a list made from earlier data of the project is brought
+ * forward by the search that next needs it, see sqlite-search.ts), and the candidates and rows of
+ * its recent searches, the counts and searches remembered until the project's file changes (its
+ * data version, as the reading connection sees it, moves with every commit of another
+ * connection, the writers' included). The counts outlive the connection: a project whose
+ * connection left the pool finds them again when it is reopened, as long as no write of the index
+ * ran meanwhile nor was running when they were first counted (its write `generation` is where it
+ * was), and its files look as they did then (another process's commit changes them). A reopened
+ * project then reads only the pages its search needs.
  */
 export class SearchStateCache {
   private readonly matchCounts = new Map<string, RememberedCounts>();
   private readonly recentSearches = new Map<string, { db: Database.Database; version: number; search: RecentSearch }>();
   /**
-   * Impact-ordered lists by project and name, least recently used first; each belongs to the
-   * remembered counts it was made with (`owner`) and holds only while they do: the same data.
+   * Impact-ordered lists by project and name, least recently used first; each names the
+   * remembered counts of the data it was last brought up to (its `basis`).
    */
-  private readonly impactLists = new Map<string, { owner: RememberedCounts; list: ImpactList }>();
+  private readonly impactLists = new Map<string, KeptImpactList>();
   private impactEntries = 0;
   private readonly scratch = new ImpactScratch();
+  /** impact-ordered lists made from scratch, and brought forward to newer data, so far */
+  readonly impactListWork = { made: 0, extended: 0 };
 
   /** `file` names a project's database file; `maxImpactEntries` bounds the lists kept. */
   constructor(
@@ -114,27 +116,29 @@ export class SearchStateCache {
       }
       return search;
     };
-    const owner = entry;
     const impacts = {
       scratch: this.scratch,
-      get: (name: string): ImpactList | undefined => {
+      basis: entry as object,
+      get: (name: string): KeptImpactList | undefined => {
         const key = `${projectId}\n${name}`;
         const kept = this.impactLists.get(key);
         if (!kept) return undefined;
-        this.dropList(key);
-        if (kept.owner !== owner) return undefined; // made from other data
+        // the most recently used last
+        this.impactLists.delete(key);
         this.impactLists.set(key, kept);
-        this.impactEntries += kept.list.chunks.length;
-        return kept.list;
+        return kept;
       },
-      set: (name: string, list: ImpactList): void => {
+      set: (name: string, kept: KeptImpactList): void => {
         const key = `${projectId}\n${name}`;
         this.dropList(key);
-        if (list.chunks.length > this.maxImpactEntries / 4) return; // used once, not kept
-        this.impactLists.set(key, { owner, list });
-        this.impactEntries += list.chunks.length;
+        if (kept.list.chunks.length > this.maxImpactEntries / 4) return; // used once, not kept
+        this.impactLists.set(key, kept);
+        this.impactEntries += kept.list.chunks.length;
         while (this.impactEntries > this.maxImpactEntries)
           this.dropList(this.impactLists.keys().next().value as string);
+      },
+      note: (what: 'made' | 'extended') => {
+        this.impactListWork[what]++;
       },
     };
     return { db, counts: entry.counts, recent, impacts };

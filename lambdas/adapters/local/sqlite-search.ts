@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type ImpactList, ImpactScratch, impactList, topByImpact } from '../../core/impact';
+import { extendImpactList, type ImpactList, ImpactScratch, impactList, topByImpact } from '../../core/impact';
 import type { Chunk } from '../../core/model';
 import {
   type Candidate,
@@ -19,9 +19,19 @@ import { stmt } from './sqlite-index-write';
  * ranks them from the statistics stored at write time, and the best are read whole. In a project
  * of `impactOrderedFrom` chunks or more, the candidates are instead the chunks with the highest
  * BM25F score over the query's own terms, from one impact-ordered list per term (core/impact.ts),
- * made on first use from the term's FTS5 matches and their stored statistics and kept while the
- * project's data stays as it was (sqlite-search-cache.ts).
+ * made on first use from the term's FTS5 matches and their stored statistics and kept
+ * (sqlite-search-cache.ts). A list outlives writes to the project: the next search that needs it
+ * adds the chunks written since (FTS5 matches above the rowids it has seen) and passes over
+ * the deleted ones; it is made afresh once the collection has grown or shrunk by more than a
+ * tenth since its impacts were computed, once more than a tenth of its entries are deleted
+ * chunks, or when the rowids it has seen may have been given to new chunks.
  */
+
+/** How far the collection's size and average field lengths may move before a list is made afresh. */
+export const IMPACT_DRIFT = 0.1;
+
+/** The share of a list's entries that may be deleted chunks before it is made afresh. */
+export const IMPACT_STALE = 0.1;
 
 /** What a search reads: the project's reading connection and what earlier searches of the same data found. */
 export interface SearchState {
@@ -37,11 +47,33 @@ export interface SearchState {
   impacts?: ImpactStore;
 }
 
-/** Impact-ordered lists of one project's data, by name, and the work space that sums them. */
+/** Impact-ordered lists of one project, by name, and the work space that sums them. */
 export interface ImpactStore {
-  get(name: string): ImpactList | undefined;
-  set(name: string, list: ImpactList): void;
+  /** a list kept, made from this data or earlier data of the same project */
+  get(name: string): KeptImpactList | undefined;
+  set(name: string, list: KeptImpactList): void;
   scratch: ImpactScratch;
+  /** stands for the data this search reads: a list brought up to it holds as it is */
+  basis: object;
+  /** counts a list made from scratch, or one brought forward to newer data */
+  note?(what: 'made' | 'extended'): void;
+}
+
+/** An impact-ordered list as kept between searches, with what tells whether and how it still holds. */
+export interface KeptImpactList {
+  list: ImpactList;
+  /** the data it was last brought up to (`ImpactStore.basis`) */
+  basis: object;
+  /** every chunk then in the project had a rowid up to this one */
+  upTo: number;
+  /**
+   * Some chunks at or below `upTo` then, highest first, by rowid and id: one still there with
+   * the same id shows that no chunk written since has a rowid at or below it (a new chunk is
+   * numbered after the highest one present, and a chunk's id is never written again at its rowid).
+   */
+  anchors: [number, string][];
+  /** the collection its impacts were computed from */
+  stats: CollectionStats;
 }
 
 /** The candidates of a search, and the rows of its chunks read so far (by rowid). */
@@ -96,7 +128,7 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
   const limit = Math.max(req.topK, ranking.candidates);
   const { candidates, rows } =
     !filtered && ranking.impactOrderedFrom !== undefined && chunkCount >= ranking.impactOrderedFrom
-      ? impactCandidates(state, req, [...query.values()], stats, ranking, limit)
+      ? impactCandidates(state, req, [...query.values()], stats, ranking, limit, countMatches)
       : ftsCandidates(state, req, ranking, limit);
   const weighted = [...query.values()];
   for (const { key, weight } of req.expansion ?? []) weighted.push({ key, weight, df: countMatches(phrase(key)) });
@@ -172,7 +204,8 @@ function ftsCandidates(state: SearchState, req: SearchRequest, ranking: RankingP
 /**
  * The candidates by BM25F over the query's own terms: the `limit` chunks with the highest sum of
  * IDF × impact over their impact-ordered lists (each term's list made from its FTS5 matches on
- * first use). `query` holds each term's key and its FTS5 count (its IDF, as `rankCandidates` weighs it).
+ * first use, brought forward after writes). `query` holds each term's key and its FTS5 count
+ * (its IDF, as `rankCandidates` weighs it); `countMatches` counts an FTS5 query's matches.
  */
 function impactCandidates(
   state: SearchState,
@@ -181,44 +214,141 @@ function impactCandidates(
   stats: CollectionStats,
   ranking: RankingParams,
   limit: number,
+  countMatches: (match: string) => number,
 ): RecentSearch {
   const { db } = state;
   const f = ranking.fields;
   const setting = JSON.stringify([ranking.k1, f.title, f.section, f.body]);
   const key = `impact\n${setting}\n${limit}\n${JSON.stringify(query)}`;
   return state.recent(key, () => {
+    let stale = 0;
     const terms = query.map((t) => {
       // every token of the query indexed under the key: its FTS5 matches are where the key can be
       const tokens = [...new Set(req.terms.filter((q) => indexKey(q.token) === t.key).map((q) => phrase(q.token)))];
       const match = tokens.join(' OR ');
-      const name = `${match}\n${setting}`;
-      let list = state.impacts?.get(name);
-      if (!list) {
-        const found = stmt(
-          db,
-          `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
-           WHERE rowid IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?)`,
-        )
-          .raw()
-          .all(match) as [number, number, number, number, Buffer][];
-        const { chunks, impacts } = termImpacts(t.key, asCandidates(found), stats, ranking);
-        list = impactList(chunks, impacts);
-        state.impacts?.set(name, list);
-      }
+      const list = currentList(state, `${match}\n${setting}`, match, t.key, stats, ranking, countMatches);
+      stale += list.chunks.length - countMatches(match);
       return { list, weight: termWeight(t, stats) };
     });
-    const top = topByImpact(terms, limit, state.impacts?.scratch ?? new ImpactScratch());
-    if (top.length === 0) return [];
-    return (
-      stmt(
-        db,
-        `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
-         WHERE rowid IN (SELECT value FROM json_each(?))`,
-      )
-        .raw()
-        .all(JSON.stringify(top.map((c) => c.chunk))) as [number, number, number, number, Buffer][]
-    ).map(([chunk, lt, ls, lb, terms]): Candidate => ({ chunk, lengths: [lt, ls, lb], terms }));
+    const scratch = state.impacts?.scratch ?? new ImpactScratch();
+    // a deleted chunk still in a list may take a place among the best: a few more are asked for
+    let k = limit + Math.min(stale, limit);
+    for (;;) {
+      const top = topByImpact(terms, k, scratch);
+      if (top.length === 0) return [];
+      const rows = new Map(
+        (
+          stmt(
+            db,
+            `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
+             WHERE rowid IN (SELECT value FROM json_each(?))`,
+          )
+            .raw()
+            .all(JSON.stringify(top.map((c) => c.chunk))) as [number, number, number, number, Buffer][]
+        ).map((r) => [r[0], r]),
+      );
+      if (rows.size < Math.min(limit, top.length) && top.length === k && k < limit + stale) {
+        k = limit + stale; // more of the best were deleted than asked for over: all of them
+        continue;
+      }
+      const candidates: Candidate[] = [];
+      for (const { chunk } of top) {
+        const row = rows.get(chunk);
+        if (!row) continue;
+        candidates.push({ chunk, lengths: [row[1], row[2], row[3]], terms: row[4] });
+        if (candidates.length === limit) break;
+      }
+      return candidates;
+    }
   });
+}
+
+/**
+ * The impact-ordered list of the chunks matching `match` (the query tokens indexed under `key`)
+ * as the data now is: the one kept when it holds, brought forward when the project has changed
+ * since (the chunks above the highest rowid known unchanged read again from FTS5 and merged in),
+ * made afresh when its impacts are too old, too many of its chunks are deleted, or nothing tells
+ * which rowids are unchanged.
+ */
+function currentList(
+  state: SearchState,
+  name: string,
+  match: string,
+  key: string,
+  stats: CollectionStats,
+  ranking: RankingParams,
+  countMatches: (match: string) => number,
+): ImpactList {
+  const { db, impacts: store } = state;
+  const kept = store?.get(name);
+  if (kept && kept.basis === store?.basis) return kept.list;
+  const read = (above: number): ImpactList => {
+    const found = stmt(
+      db,
+      `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
+       WHERE rowid IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid > ?)`,
+    )
+      .raw()
+      .all(match, above) as [number, number, number, number, Buffer][];
+    const { chunks, impacts } = termImpacts(key, asCandidates(found), stats, ranking);
+    return impactList(chunks, impacts);
+  };
+  const now = dataMarks(state);
+  let list: ImpactList | undefined;
+  let from = stats;
+  if (kept && !drifted(kept.stats, stats)) {
+    const floor = unchangedUpTo(db, kept);
+    if (floor !== undefined) {
+      const extended = extendImpactList(kept.list, floor, read(floor));
+      if (extended.chunks.length - countMatches(match) <= IMPACT_STALE * extended.chunks.length) {
+        list = extended;
+        from = kept.stats;
+        store?.note?.('extended');
+      }
+    }
+  }
+  if (!list) {
+    list = read(0);
+    store?.note?.('made');
+  }
+  if (store) store.set(name, { list, basis: store.basis, upTo: now.upTo, anchors: now.anchors, stats: from });
+  return list;
+}
+
+/** Whether the collection has moved by more than `IMPACT_DRIFT` from `then`, in size or in any field's average length. */
+function drifted(then: CollectionStats, now: CollectionStats): boolean {
+  const moved = (a: number, b: number) => Math.abs(b - a) > IMPACT_DRIFT * Math.max(a, b);
+  return moved(then.chunks, now.chunks) || then.avgLength.some((a, i) => moved(a, now.avgLength[i]));
+}
+
+/** The highest rowid up to which no chunk has been written since `kept` was last brought forward, if one is known. */
+function unchangedUpTo(db: Database.Database, kept: KeptImpactList): number | undefined {
+  if (kept.anchors.length === 0) return 0; // the project was empty: every chunk is new
+  const idAt = stmt(db, 'SELECT id FROM chunks WHERE rowid = ?').pluck();
+  for (const [rowid, id] of kept.anchors) if (idAt.get(rowid) === id) return rowid;
+  return undefined;
+}
+
+/** The highest rowid of the data a search reads, and its anchors (`KeptImpactList.anchors`), taken once per data. */
+const marks = new WeakMap<object, { upTo: number; anchors: [number, string][] }>();
+
+function dataMarks(state: SearchState): { upTo: number; anchors: [number, string][] } {
+  const basis = state.impacts?.basis;
+  const known = basis && marks.get(basis);
+  if (known) return known;
+  const below = stmt(state.db, 'SELECT rowid, id FROM chunks WHERE rowid <= ? ORDER BY rowid DESC LIMIT 1').raw();
+  const anchors: [number, string][] = [];
+  const top = below.get(Number.MAX_SAFE_INTEGER) as [number, string] | undefined;
+  // the highest chunk, and the highest below it at distances growing fourfold: a deletion of the
+  // latest documents leaves one of them, and only the chunks above it are read again
+  for (let step = 1, at = top; at; step *= 4) {
+    anchors.push(at);
+    if (at[0] - step < 1) break;
+    at = below.get(at[0] - step) as [number, string] | undefined;
+  }
+  const found = { upTo: top?.[0] ?? 0, anchors };
+  if (basis) marks.set(basis, found);
+  return found;
 }
 
 /** Rows of chunk_terms as candidates, one at a time. */
