@@ -1,4 +1,4 @@
-import { ImpactScratch, impactList, topByImpact } from '../../lambdas/core/impact';
+import { extendImpactList, ImpactScratch, impactList, topByImpact } from '../../lambdas/core/impact';
 import { mulberry32 } from '../helpers/fuzz-model';
 
 /**
@@ -76,5 +76,32 @@ describe('topByImpact', () => {
     );
     expect(top.map((c) => c.chunk)).toEqual([1, 2, 3]);
     expect(top[0].score).toBeCloseTo(5 * Math.fround(0.9) + Math.fround(0.5), 6);
+  });
+});
+
+describe('extendImpactList', () => {
+  it('keeps the entries up to the floor, takes the ones above it from the new list, in impact order', () => {
+    const rng = mulberry32(5);
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + Math.floor(rng() * 300);
+      const old = [...new Set(Array.from({ length: n }, () => 1 + Math.floor(rng() * 500)))];
+      // a few ties, as stored impacts have them
+      const oldImpacts = old.map(() => Math.floor(rng() * 20) / 20);
+      const floor = Math.floor(rng() * 520);
+      const above = [...new Set(Array.from({ length: Math.floor(rng() * 80) }, () => floor + 1 + Math.floor(rng() * 200)))];
+      const aboveImpacts = above.map(() => Math.floor(rng() * 20) / 20);
+      const got = extendImpactList(impactList(old, oldImpacts), floor, impactList(above, aboveImpacts));
+      const kept = old.map((c, i) => [c, oldImpacts[i]] as const).filter(([c]) => c <= floor);
+      const want = impactList([...kept.map(([c]) => c), ...above], [...kept.map(([, x]) => x), ...aboveImpacts]);
+      expect([...got.chunks]).toEqual([...want.chunks]);
+      expect([...got.impacts]).toEqual([...want.impacts]);
+      expect(got.maxChunk).toBe(want.maxChunk);
+    }
+  });
+
+  it('drops every old entry above the floor, even with nothing new above it', () => {
+    const got = extendImpactList(impactList([1, 5, 9], [0.2, 0.9, 0.5]), 5, impactList([], []));
+    expect([...got.chunks]).toEqual([5, 1]);
+    expect(got.maxChunk).toBe(5);
   });
 });
