@@ -9,13 +9,18 @@
  * and again with them kept), candidates from FTS5's bm25 (the path of smaller projects), and bare
  * FTS5 bm25 (`ORDER BY bm25(chunks_fts) LIMIT 200`, nothing else). Prints p50/p95/p99, the
  * overlap of the top 10 documents of the two paths, and their nDCG@10 on this mixed corpus.
+ * Then the impact-ordered path again with a document written every `--write-every` questions
+ * (10; a SciFact abstract under a new id, deleted again at the end): with the lists brought
+ * forward across the writes, and with every list set aside at each write, as they were before
+ * they outlived writes. Prints the load average beside the figures (the machine may be shared).
  *
- *   npm run bench:big-tenant [-- --fresh] [-- --queries 400]
+ *   npm run bench:big-tenant [-- --fresh] [-- --queries 400] [-- --write-every 10]
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteSearchIndex } from '../lambdas/adapters/local/sqlite-index';
+import type { SearchStateCache } from '../lambdas/adapters/local/sqlite-search-cache';
 import { readJsonl } from '../lambdas/client/beir';
 import { chunkDocument, DEFAULT_CHUNKING } from '../lambdas/core/chunking';
 import { extractText } from '../lambdas/core/extract';
@@ -31,6 +36,7 @@ import { readCorpus, readQrels, readQueries } from './beir-index';
 
 const data = resolve(arg('data', '../shared/eval-data') as string);
 const maxQueries = Number(arg('queries', '0')) || Number.POSITIVE_INFINITY;
+const writeEvery = Number(arg('write-every', '10')) || 10;
 const dir = process.env.OPRAG_BENCH_DIR ?? join(tmpdir(), 'oprag-big-tenant');
 const projectId = 'prj_01jz0000000000000000000100';
 
@@ -168,6 +174,53 @@ async function main() {
     bareMs.push(performance.now() - t);
   }
 
+  // a document written every `writeEvery` questions, the retrieval timed in between
+  const abstracts = [...readCorpus(join(data, 'scifact'))].slice(0, Math.ceil(qs.length / writeEvery) + 1);
+  const searches = (index as unknown as { searches: SearchStateCache }).searches;
+  const withWrites = async (setAside: boolean) => {
+    index.ranking = impact;
+    const ms: number[] = [];
+    const writeMs: number[] = [];
+    const written: string[] = [];
+    const work = { ...searches.impactListWork };
+    for (const [i, q] of qs.entries()) {
+      if (i % writeEvery === 0) {
+        const d = abstracts[written.length];
+        const documentId = `doc_wr${written.length}`;
+        const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), DEFAULT_CHUNKING);
+        const t = performance.now();
+        await project.replaceDocument(
+          documentId,
+          drafts.map((c) => ({
+            id: newId('chunk'),
+            document_id: documentId,
+            ordinal: c.ordinal,
+            title: d.title || null,
+            section: c.section,
+            page: c.page,
+            text: c.text,
+            url: null,
+            tags: [],
+          })),
+        );
+        writeMs.push(performance.now() - t);
+        written.push(documentId);
+        if (setAside) searches.clearRecent(); // as every write did to the lists before
+      }
+      const t = performance.now();
+      await searchWithFeedback(project, { terms: queryTerms(q.text), topK: 10 }, DEFAULT_FEEDBACK);
+      ms.push(performance.now() - t);
+    }
+    for (const documentId of written) await project.deleteDocument(documentId);
+    const made = searches.impactListWork.made - work.made;
+    const extended = searches.impactListWork.extended - work.extended;
+    return { ms, writeMs, writes: written.length, made, extended };
+  };
+  const load = loadavg();
+  const forward = await withWrites(false);
+  const aside = await withWrites(true);
+  const loadAfter = loadavg();
+
   const overlap = mean(
     old.tops.map((o, i) => {
       const n = warm.tops[i];
@@ -184,6 +237,10 @@ async function main() {
       `retrieve, FTS5 bm25 candidates         ${fmt(old.ms)}  nDCG@10 ${old.ndcg.toFixed(4)}`,
       `bare FTS5 bm25 LIMIT 200               ${fmt(bareMs)}`,
       `top-10 documents shared by the two paths: ${(overlap * 100).toFixed(1)}%`,
+      `with a document written every ${writeEvery} questions (${forward.writes} writes, write p50 ${percentile(forward.writeMs, 50).toFixed(2)} ms):`,
+      `retrieve, lists brought forward        ${fmt(forward.ms)}  (lists made ${forward.made}, brought forward ${forward.extended})`,
+      `retrieve, lists set aside at each write ${fmt(aside.ms)}  (lists made ${aside.made})`,
+      `load average ${load.map((l) => l.toFixed(2)).join(' ')} before the passes with writes, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after`,
       `process memory: rss ${(memory.rss / 2 ** 20).toFixed(0)} MB, heap ${(memory.heapUsed / 2 ** 20).toFixed(0)} MB, array buffers ${(memory.arrayBuffers / 2 ** 20).toFixed(0)} MB`,
       '',
     ].join('\n'),
