@@ -161,11 +161,20 @@ test('a read thread makes and keeps its own lists, with the same results', async
         expect({ round, ids: hitIds(await search(p, IMPACT, q)) }).toEqual({ round, ids: hitIds(expected[i]) });
       }
     }
-    // a write moves the project's generation: the thread's lists are made again from the new data
+    // a write moves the project's generation: the thread's lists are brought forward to the new data
     const doc = newId('document');
     await p.replaceDocument(doc, [chunk(doc, 0, 'cache cache cache cache')]);
     expect((await search(p, IMPACT, 'cache')).hits[0].document_id).toBe(doc);
     expect(index.generation(id)).toBeGreaterThan(0);
+    // deleted again, then another written: the first never returned, the second found
+    await p.deleteDocument(doc);
+    const next = newId('document');
+    await p.replaceDocument(next, [chunk(next, 0, 'cache cache table')]);
+    const after = await search(p, IMPACT, 'cache');
+    expect(after.hits.map((h) => h.document_id)).not.toContain(doc);
+    expect(after.hits.map((h) => h.document_id)).toContain(next);
+    index.reads = null;
+    expect(hitIds(after)).toEqual(hitIds(await search(p, EXHAUSTIVE, 'cache')));
   } finally {
     index.reads = null;
     await reads.close();

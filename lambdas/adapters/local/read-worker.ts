@@ -90,9 +90,10 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
       case 'search': {
         const db = connection(r.projectId);
         // a write started or ended since this thread last searched the project: what it
-        // remembered of the project may belong to the data before it
+        // remembered of the project may belong to the data before it (its impact-ordered lists
+        // are kept, and brought forward by the search that next needs them)
         if (generations.get(r.projectId) !== r.generation) {
-          searches.forget(r.projectId);
+          searches.setAside(r.projectId);
           generations.set(r.projectId, r.generation);
         }
         const state = searches.state(r.projectId, db, r.generation);

@@ -167,12 +167,20 @@ export class SearchStateCache {
     if (holds) remembered.signature = fileSignature(this.file(projectId));
   }
 
-  /** Forgets everything remembered of the project (its file is deleted). */
-  forget(projectId: string): void {
+  /**
+   * Forgets the counts and recent searches of the project (its data has changed), and keeps its
+   * impact-ordered lists: a search brings them forward, or makes them again, as the data then is.
+   */
+  setAside(projectId: string): void {
     this.matchCounts.delete(projectId);
     for (const key of [...this.recentSearches.keys()]) {
       if (key.startsWith(`${projectId}\n`)) this.recentSearches.delete(key);
     }
+  }
+
+  /** Forgets everything remembered of the project (its file is deleted). */
+  forget(projectId: string): void {
+    this.setAside(projectId);
     for (const key of [...this.impactLists.keys()]) {
       if (key.startsWith(`${projectId}\n`)) this.dropList(key);
     }
