@@ -37,9 +37,11 @@ export function impactList(chunks: number[], impacts: number[]): ImpactList {
 /**
  * `list` brought forward: its entries of chunks up to `floor` (rowid) kept as they are, and the
  * chunks above it as `above` now has them (an impact-ordered list of those chunks only), merged
- * in impact order (ties: lower rowid first).
+ * in impact order (ties: lower rowid first). `list` itself when it has nothing above the floor
+ * and nothing is added.
  */
 export function extendImpactList(list: ImpactList, floor: number, above: ImpactList): ImpactList {
+  if (above.chunks.length === 0 && list.maxChunk <= floor) return list; // nothing changed: no copy
   let keep = 0;
   for (let i = 0; i < list.chunks.length; i++) if (list.chunks[i] <= floor) keep++;
   const n = keep + above.chunks.length;

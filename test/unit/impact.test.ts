@@ -103,5 +103,9 @@ describe('extendImpactList', () => {
     const got = extendImpactList(impactList([1, 5, 9], [0.2, 0.9, 0.5]), 5, impactList([], []));
     expect([...got.chunks]).toEqual([5, 1]);
     expect(got.maxChunk).toBe(5);
+    // nothing above the floor either way: the list as it is
+    const same = impactList([1, 5], [0.2, 0.9]);
+    expect(extendImpactList(same, 5, impactList([], []))).toBe(same);
+    expect(extendImpactList(same, 4, impactList([], [])).chunks).toEqual(new Int32Array([1]));
   });
 });
