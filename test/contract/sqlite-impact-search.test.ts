@@ -203,13 +203,7 @@ test('the lists kept stay within their bound, and are dropped with their project
 
 describe('lists kept across writes', () => {
   /** Searches through `cache` (a reading context of its own), as the index searches on the event loop. */
-  const searchIn = (
-    cache: SearchStateCache,
-    id: string,
-    text: string,
-    ranking: RankingParams = IMPACT,
-    topK = 10,
-  ) => {
+  const searchIn = (cache: SearchStateCache, id: string, text: string, ranking: RankingParams = IMPACT, topK = 10) => {
     const db = index.db(id);
     return db.transaction(() =>
       searchChunks(cache.state(id, db, index.generation(id)), { terms: queryTerms(text), topK }, ranking),
@@ -285,7 +279,7 @@ describe('lists kept across writes', () => {
     for (const h of after.hits) expect(gone).not.toContain(h.document_id);
   });
 
-  test('a deletion of many of a list\'s chunks, or a collection grown by more than a tenth, makes it afresh', async () => {
+  test("a deletion of many of a list's chunks, or a collection grown by more than a tenth, makes it afresh", async () => {
     const { id, p } = await project(150, 17);
     const zebras: string[] = [];
     for (let i = 0; i < 30; i++) {

@@ -88,7 +88,9 @@ describe('extendImpactList', () => {
       // a few ties, as stored impacts have them
       const oldImpacts = old.map(() => Math.floor(rng() * 20) / 20);
       const floor = Math.floor(rng() * 520);
-      const above = [...new Set(Array.from({ length: Math.floor(rng() * 80) }, () => floor + 1 + Math.floor(rng() * 200)))];
+      const above = [
+        ...new Set(Array.from({ length: Math.floor(rng() * 80) }, () => floor + 1 + Math.floor(rng() * 200))),
+      ];
       const aboveImpacts = above.map(() => Math.floor(rng() * 20) / 20);
       const got = extendImpactList(impactList(old, oldImpacts), floor, impactList(above, aboveImpacts));
       const kept = old.map((c, i) => [c, oldImpacts[i]] as const).filter(([c]) => c <= floor);
