@@ -74,6 +74,12 @@ export interface KeptImpactList {
   anchors: [number, string][];
   /** the collection its impacts were computed from */
   stats: CollectionStats;
+  /**
+   * FTS5 matches left out of it, having no term under the key (FTS5 stems its own way) when they
+   * were read: what its length is compared with, less these, to tell how many of its entries are
+   * deleted chunks (a deleted one of these makes it look like more, never fewer)
+   */
+  unkeyed: number;
 }
 
 /** The candidates of a search, and the rows of its chunks read so far (by rowid). */
@@ -226,9 +232,9 @@ function impactCandidates(
       // every token of the query indexed under the key: its FTS5 matches are where the key can be
       const tokens = [...new Set(req.terms.filter((q) => indexKey(q.token) === t.key).map((q) => phrase(q.token)))];
       const match = tokens.join(' OR ');
-      const list = currentList(state, `${match}\n${setting}`, match, t.key, stats, ranking, countMatches);
-      stale += list.chunks.length - countMatches(match);
-      return { list, weight: termWeight(t, stats) };
+      const current = currentList(state, `${match}\n${setting}`, match, t.key, stats, ranking, countMatches);
+      stale += current.stale;
+      return { list: current.list, weight: termWeight(t, stats) };
     });
     const scratch = state.impacts?.scratch ?? new ImpactScratch();
     // a deleted chunk still in a list may take a place among the best: a few more are asked for
@@ -278,11 +284,14 @@ function currentList(
   stats: CollectionStats,
   ranking: RankingParams,
   countMatches: (match: string) => number,
-): ImpactList {
+): { list: ImpactList; stale: number } {
   const { db, impacts: store } = state;
+  /** how many of the list's entries are (at most) deleted chunks */
+  const staleIn = (list: ImpactList, unkeyed: number) =>
+    Math.max(0, list.chunks.length - (countMatches(match) - unkeyed));
   const kept = store?.get(name);
-  if (kept && kept.basis === store?.basis) return kept.list;
-  const read = (above: number): ImpactList => {
+  if (kept && kept.basis === store?.basis) return { list: kept.list, stale: staleIn(kept.list, kept.unkeyed) };
+  const read = (above: number): { list: ImpactList; unkeyed: number } => {
     const found = stmt(
       db,
       `SELECT rowid, len_title, len_section, len_body, terms FROM chunk_terms
@@ -291,28 +300,33 @@ function currentList(
       .raw()
       .all(match, above) as [number, number, number, number, Buffer][];
     const { chunks, impacts } = termImpacts(key, asCandidates(found), stats, ranking);
-    return impactList(chunks, impacts);
+    return { list: impactList(chunks, impacts), unkeyed: found.length - chunks.length };
   };
   const now = dataMarks(state);
-  let list: ImpactList | undefined;
+  let made: { list: ImpactList; unkeyed: number; stale: number } | undefined;
   let from = stats;
   if (kept && !drifted(kept.stats, stats)) {
     const floor = unchangedUpTo(db, kept);
     if (floor !== undefined) {
-      const extended = extendImpactList(kept.list, floor, read(floor));
-      if (extended.chunks.length - countMatches(match) <= IMPACT_STALE * extended.chunks.length) {
-        list = extended;
+      const above = read(floor);
+      const list = extendImpactList(kept.list, floor, above.list);
+      const unkeyed = kept.unkeyed + above.unkeyed;
+      const stale = staleIn(list, unkeyed);
+      if (stale <= IMPACT_STALE * list.chunks.length) {
+        made = { list, unkeyed, stale };
         from = kept.stats;
         store?.note?.('extended');
       }
     }
   }
-  if (!list) {
-    list = read(0);
+  if (!made) {
+    const fresh = read(0);
+    made = { ...fresh, stale: staleIn(fresh.list, fresh.unkeyed) };
     store?.note?.('made');
   }
-  if (store) store.set(name, { list, basis: store.basis, upTo: now.upTo, anchors: now.anchors, stats: from });
-  return list;
+  const { list, unkeyed } = made;
+  if (store) store.set(name, { list, basis: store.basis, upTo: now.upTo, anchors: now.anchors, stats: from, unkeyed });
+  return { list, stale: made.stale };
 }
 
 /** Whether the collection has moved by more than `IMPACT_DRIFT` from `then`, in size or in any field's average length. */
