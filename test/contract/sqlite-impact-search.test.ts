@@ -95,6 +95,23 @@ test('finds the same best chunks, in the same order, as the FTS5 path over every
   }
 });
 
+test('FTS5 matches with no term under the query key take no candidate place', async () => {
+  const { p } = await project(20);
+  // FTS5 splits "5'amp" into 5 and amp; the index's own tokens keep it whole
+  for (let i = 0; i < 10; i++) {
+    const doc = newId('document');
+    await p.replaceDocument(doc, [chunk(doc, 0, `5'amp levels ${WORDS[i]}`)]);
+  }
+  const amp = newId('document');
+  await p.replaceDocument(amp, [chunk(amp, 0, 'amp amp refund'), chunk(amp, 1, 'amp cache')]);
+  const few: RankingParams = { ...IMPACT, candidates: 5 };
+  const r = await search(p, few, 'amp', 5);
+  expect(r.hits.map((h) => h.document_id)).toEqual([amp, amp]);
+  // the FTS5 path hands them on, at a score of nothing
+  const exact = (await search(p, EXHAUSTIVE, 'amp', 5)).hits.filter((h) => h.score > 0);
+  expect(hitIds(r)).toEqual(hitIds({ hits: exact }));
+});
+
 test('keeps the filters: only the documents and tags asked for, as the FTS5 path finds them', async () => {
   const { p, docs } = await project(60);
   const some = docs.slice(0, 10);
