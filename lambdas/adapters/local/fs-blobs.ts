@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isId } from '../../core/ids';
 import type { BlobStore, ProjectBlobs } from '../../ports';
-import { decode, type Encoding, encode, pack, unpack } from './blob-encoding';
+import { decode, encode, pack, packSync, unpack } from './blob-encoding';
 import { FILE_MODE, openPrivateDatabase, privateDir } from './private-files';
 import { SmallBlobs } from './small-blobs';
 
@@ -27,8 +27,6 @@ const SMALL_DB = 'small.db';
  */
 export class FsBlobStore implements BlobStore {
   private readonly open = new Map<string, SmallBlobs>();
-  /** the last write or delete of each `<project_id>/<key>` still under way: the next one waits for it */
-  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly dir: string,
@@ -41,34 +39,7 @@ export class FsBlobStore implements BlobStore {
 
   forProject(projectId: string): ProjectBlobs {
     if (!isId('project', projectId)) throw new Error('invalid project id for blobs');
-    return new FsProjectBlobs(
-      join(this.dir, projectId),
-      (create) => this.small(projectId, create),
-      (key, change) => this.inOrder(`${projectId}/${key}`, change),
-      () => this.settled(`${projectId}/`),
-    );
-  }
-
-  /**
-   * Runs the change once the ones of the same key before it have ended, failed or not: a put's
-   * bytes are compressed in libuv's thread pool, and a put or delete of a key made while an
-   * earlier one is compressing must still land after it.
-   */
-  private inOrder<T>(name: string, change: () => Promise<T>): Promise<T> {
-    const before = this.inFlight.get(name);
-    const run = before ? before.then(change, change) : change();
-    const settled = run.catch(() => undefined);
-    this.inFlight.set(name, settled);
-    void settled.then(() => {
-      if (this.inFlight.get(name) === settled) this.inFlight.delete(name);
-    });
-    return run;
-  }
-
-  /** Waits for the puts and deletes under way whose names start so (a project's, before its purge). */
-  private async settled(prefix: string): Promise<void> {
-    const under = [...this.inFlight].filter(([name]) => name.startsWith(prefix)).map(([, done]) => done);
-    await Promise.all(under);
+    return new FsProjectBlobs(join(this.dir, projectId), (create) => this.small(projectId, create));
   }
 
   /** The project's small-blob database; opened on first use (created only when asked to). */
@@ -125,8 +96,6 @@ class FsProjectBlobs implements ProjectBlobs {
   constructor(
     private readonly root: string,
     private readonly small: (create: boolean) => SmallBlobs | null,
-    private readonly inOrder: <T>(key: string, change: () => Promise<T>) => Promise<T>,
-    private readonly settled: () => Promise<void>,
   ) {}
 
   private path(key: string): string {
@@ -136,25 +105,12 @@ class FsProjectBlobs implements ProjectBlobs {
 
   async put(key: string, bytes: Buffer, contentType: string) {
     const path = this.path(key);
-    // compressed off the event loop (it costs more than the row's write), and in the order of the puts
-    const packing = pack(bytes, contentType);
-    packing.catch(() => undefined); // its failure is the put's, reported below
-    return this.inOrder(key, () => this.store(key, path, packing, bytes.length <= SMALL, contentType));
-  }
-
-  private async store(
-    key: string,
-    path: string,
-    packing: Promise<{ encoding: Encoding; bytes: Buffer }>,
-    small: boolean,
-    contentType: string,
-  ) {
-    const packed = await packing;
-    if (small) {
-      // the database is looked up only now: it may have been closed while the bytes were compressed
+    if (bytes.length <= SMALL) {
+      const packed = packSync(bytes, contentType);
       await this.small(true)?.write(key, packed.encoding, packed.bytes, contentType);
       return;
     }
+    const packed = await pack(bytes, contentType);
     privateDir(join(path, '..'));
     const tmp = `${path}.${process.pid}-${++tmpCounter}.tmp`; // unique: puts of one key may overlap
     await writeFile(tmp, encode(packed.encoding, packed.bytes, contentType), { mode: FILE_MODE });
@@ -181,10 +137,6 @@ class FsProjectBlobs implements ProjectBlobs {
 
   async delete(key: string) {
     const path = this.path(key);
-    return this.inOrder(key, () => this.remove(key, path));
-  }
-
-  private async remove(key: string, path: string) {
     const row = (await this.small(false)?.remove(key)) ?? false;
     const existed = existsSync(path);
     rmSync(path, { force: true });
@@ -193,7 +145,6 @@ class FsProjectBlobs implements ProjectBlobs {
   }
 
   async deleteAll() {
-    await this.settled(); // a put under way lands first, and goes with the rest
     const small = this.small(false);
     const keys = new Set(small?.keys() ?? []);
     small?.close();
