@@ -117,6 +117,15 @@ describe('newId', () => {
     expect(new Set(ids).size).toBe(1000);
   });
 
+  it('draws fresh random bytes for every new millisecond, past the 256 ids one draw from the generator serves', () => {
+    const start = Date.parse('2092-03-03T00:00:00Z');
+    const ids = Array.from({ length: 1000 }, (_, i) => newId('document', start + i));
+    const randomParts = ids.map((id) => id.slice(-16));
+    expect(new Set(randomParts).size).toBe(1000);
+    // neither all the same character nor stuck: the characters are spread over the alphabet
+    expect(new Set(randomParts.join('')).size).toBe(32);
+  });
+
   it('never goes backwards when the clock does', () => {
     const first = newId('project', Date.parse('2093-01-01T00:00:00Z'));
     const second = newId('project', Date.parse('2020-01-01T00:00:00Z'));
