@@ -45,6 +45,7 @@ import Database from 'better-sqlite3';
 import { readCorpus, readJsonl, readQrels, readQueries } from '../lambdas/client/beir';
 import { queryTerms } from '../lambdas/core/text';
 import { option as arg, flag } from './args';
+import { autocannon } from './autocannon';
 import { startServerProcess, stopServerProcess } from './server-process';
 
 const root = resolve(__dirname, '..');
@@ -261,27 +262,6 @@ async function run(tenants: number, corpus: { _id: string; title?: string; text:
 
 // ---------------------------------------------------------------------------------------------
 // One big tenant: a project of `--big-chunks` chunks, and bare SQLite FTS5 over the same texts.
-
-// autocannon ships no types, and nothing else may be installed: the part used here, typed.
-interface AutocannonRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-  setupRequest?: (req: AutocannonRequest) => AutocannonRequest;
-}
-interface AutocannonInstance extends PromiseLike<unknown> {
-  on(event: 'response', fn: (client: object, status: number, bytes: number, ms: number) => void): void;
-  on(event: 'reqError', fn: (error: Error) => void): void;
-  stop(): void;
-}
-const autocannon = require('autocannon') as (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  timeout: number;
-  requests: AutocannonRequest[];
-}) => AutocannonInstance;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -24,34 +24,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readJsonl } from '../lambdas/client/beir';
 import { option as arg, flag } from './args';
+import { autocannon } from './autocannon';
 import { startServerProcess, stopServerProcess } from './server-process';
-
-// autocannon ships no types, and nothing else may be installed: the part used here, typed.
-interface AutocannonResult {
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-interface AutocannonRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
-  setupRequest?: (req: AutocannonRequest, context: Record<string, unknown>) => AutocannonRequest;
-  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
-}
-interface AutocannonInstance extends PromiseLike<AutocannonResult> {
-  on(event: 'response', fn: (client: object, status: number, bytes: number, ms: number) => void): void;
-  on(event: 'reqError', fn: (error: Error) => void): void;
-  stop(): void;
-}
-const autocannon = require('autocannon') as (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  timeout: number;
-  requests: AutocannonRequest[];
-}) => AutocannonInstance;
 
 const root = resolve(__dirname, '..');
 const evalData = resolve(arg('eval-data', join(root, '../shared/eval-data')));
