@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { ImpactScratch } from '../../core/impact';
 import type { Candidate } from '../../core/rank';
 import { stmt } from './sqlite-index-write';
-import type { KeptImpactList, RecentSearch, SearchState } from './sqlite-search';
+import type { KeptImpactList, RecentSearch, SearchState } from './sqlite-search-state';
 
 /** Recent searches (candidates, rows read) kept for a second search of the same query (feedback). */
 const RECENT_SEARCHES = 16;
@@ -49,7 +49,7 @@ interface RememberedCounts {
  * What searches of the projects remember between them: per project, how many chunks match each
  * phrase as far as it has been counted, the impact-ordered lists of a large project's terms
  * (bounded in entries across projects; a list made from earlier data of the project is brought
- * forward by the search that next needs it, see sqlite-search.ts), and the candidates and rows of
+ * forward by the search that next needs it, see sqlite-impact-search.ts), and the candidates and rows of
  * its recent searches, the counts and searches remembered until the project's file changes (its
  * data version, as the reading connection sees it, moves with every commit of another
  * connection, the writers' included). The counts outlive the connection: a project whose
