@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /** Folders of the data directory: only the server's own user may list or enter them. */
@@ -26,4 +26,23 @@ export function openPrivateDatabase(file: string, opts: Database.Options = {}): 
   const db = new Database(file, opts);
   db.pragma('secure_delete = ON');
   return db;
+}
+
+/** Whether a database's write-ahead log holds anything. */
+export function hasLog(file: string): boolean {
+  return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
+}
+
+/**
+ * Copies the write-ahead log into the database and empties it, without waiting: a connection of
+ * another thread busy on the file leaves it as it is (the checkpoint reports busy), and it is
+ * emptied when that connection closes.
+ */
+export function truncateWal(db: Database.Database) {
+  try {
+    db.pragma('busy_timeout = 0');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // a file deleted meanwhile, or a log being read: left for the last connection's close
+  }
 }

@@ -1,10 +1,10 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
-import { openPrivateDatabase, privateDir } from './private-files';
+import { hasLog, openPrivateDatabase, privateDir, truncateWal } from './private-files';
 import type { ReadPool } from './read-pool';
 import { stmt } from './sqlite-index-write';
 import { poolSize } from './sqlite-pool-size';
@@ -278,24 +278,5 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     this.open.clear();
     this.writers.clear();
     this.searches.clearRecent();
-  }
-}
-
-/** Whether the project's write-ahead log holds anything. */
-function hasLog(file: string): boolean {
-  return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
-}
-
-/**
- * Copies the write-ahead log into the database and empties it, without waiting: a connection of
- * the write thread busy on the file leaves it as it is (the checkpoint reports busy), and it is
- * emptied when that connection closes.
- */
-function truncateWal(db: Database.Database) {
-  try {
-    db.pragma('busy_timeout = 0');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } catch {
-    // a file deleted meanwhile, or a log being read: left for the last connection's close
   }
 }

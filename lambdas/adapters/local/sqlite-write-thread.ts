@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { openPrivateDatabase } from './private-files';
+import { openPrivateDatabase, truncateWal } from './private-files';
 import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
 
 /**
@@ -110,12 +110,7 @@ export class WriteThread {
  * first, without waiting (a connection of the loop at work on the file keeps it for later).
  */
 function release(db: Database.Database) {
-  try {
-    db.pragma('busy_timeout = 0');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } catch {
-    // the file was deleted meanwhile
-  }
+  truncateWal(db);
   db.close();
 }
 
