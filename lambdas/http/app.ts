@@ -1,12 +1,19 @@
 import middy from '@middy/core';
-import type { Context as LambdaContext } from 'aws-lambda';
 import { Forbidden, MethodNotServed, NotFound, OpragError, Unauthorized } from '../core/errors';
-import { newId } from '../core/ids';
 import type { Logger } from '../ports';
 import type { Principal, Services } from '../service';
-import { type CompanyAccess, grantedCompany, grantedProject, type ProjectAccess } from '../service/access';
+import { grantedCompany, grantedProject } from '../service/access';
 import { type BodyLimits, readBody } from './body';
-import { toErrorResult } from './errors';
+import {
+  type AppContext,
+  auditMiddleware,
+  corsMiddleware,
+  errorMiddleware,
+  type Middleware,
+  type Request,
+  type RequestState,
+  requestIdMiddleware,
+} from './middleware';
 import { compileRoutes, type Match, matchRoute } from './router';
 import { answerRoutes } from './routes/answers';
 import { compatRoutes } from './routes/compat';
@@ -15,7 +22,10 @@ import { discoveryRoutes } from './routes/discovery';
 import { documentRoutes } from './routes/documents';
 import { goldenRoutes } from './routes/golden';
 import { withSecurityHeaders } from './security';
+
 import type { ApiEvent, ApiResult, Reply, Route } from './types';
+
+export type { AppContext } from './middleware';
 
 export const ALL_ROUTES: Route[] = [
   ...discoveryRoutes,
@@ -25,24 +35,6 @@ export const ALL_ROUTES: Route[] = [
   ...compatRoutes,
   ...goldenRoutes,
 ];
-
-/** What the middlewares share about one request. */
-interface RequestState {
-  /** API Gateway's request id (the local server sets one in the event too) */
-  requestId: string;
-  /** the app's logger, writing the request id on every line */
-  log: Logger;
-  started: number;
-  match?: Match;
-  principal?: Principal;
-  projectId?: string | null;
-  /** what the router authorized the call for: the path's project, or the caller's company */
-  access?: ProjectAccess | CompanyAccess;
-  body?: Buffer;
-  auditDetail?: Record<string, unknown>;
-  /** set for a streamed reply: writes the audit event once the stream has ended */
-  auditAfterStream?: (status: number) => Promise<void>;
-}
 
 export interface AppOptions extends BodyLimits {
   /** the public base URL of this API, for upload URLs; derived from the request when absent */
@@ -59,11 +51,6 @@ export interface AppOptions extends BodyLimits {
    */
   streaming?: boolean;
 }
-
-/** The Lambda context, carrying the request's state from the middlewares to the handler. */
-export type AppContext = LambdaContext & { oprag: RequestState };
-type Request = middy.Request<ApiEvent, ApiResult, Error, AppContext>;
-type Middleware = middy.MiddlewareObj<ApiEvent, ApiResult, Error, AppContext>;
 
 function headersOf(event: ApiEvent): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -103,97 +90,6 @@ function toResult(reply: Reply, requestId: string): ApiResult {
   headers['content-type'] = 'application/json';
   return { statusCode: reply.status, headers, body: JSON.stringify(reply.json ?? {}) };
 }
-
-/** The request's one id: API Gateway's own; a new one only for an event that carries none. */
-export function requestIdOf(event: ApiEvent): string {
-  return event.requestContext?.requestId || newId('request');
-}
-
-/**
- * Takes the request's id before anything else runs, stamps it on every response, and logs one
- * line per request: the route (its pattern, never the path: upload paths hold a token), status
- * and duration.
- */
-const requestIdMiddleware = (logger: Logger): Middleware => {
-  const done = (request: Request) => {
-    const { log, match, started } = request.context.oprag;
-    log.info('request', {
-      method: request.event.httpMethod,
-      route: match ? match.compiled.route.path : null,
-      status: request.response?.statusCode ?? 500,
-      duration_ms: Date.now() - started,
-    });
-  };
-  return {
-    before: (request: Request) => {
-      const requestId = requestIdOf(request.event);
-      request.context.oprag = { requestId, log: logger.with({ request_id: requestId }), started: Date.now() };
-    },
-    after: (request: Request) => {
-      if (request.response)
-        request.response.headers = { ...request.response.headers, 'x-request-id': request.context.oprag.requestId };
-      done(request);
-    },
-    // runs last: the error middleware has answered by then
-    onError: done,
-  };
-};
-
-/** Lets the dashboard's origin read every answer, errors included (API Gateway answers preflights). */
-const corsMiddleware = (origin: string): Middleware => {
-  const stamp = (request: Request) => {
-    if (!request.response) return;
-    request.response.headers = {
-      ...request.response.headers,
-      'access-control-allow-origin': origin,
-      'access-control-expose-headers': 'x-request-id, retry-after',
-      vary: 'Origin',
-    };
-  };
-  return { after: stamp, onError: stamp };
-};
-
-/** Maps thrown errors to API.md's error body; a 500 carries no internals. */
-const errorMiddleware = (): Middleware => ({
-  onError: (request: Request) => {
-    const { requestId, log } = request.context.oprag;
-    request.response = toErrorResult(request.error, requestId, log);
-  },
-});
-
-/** Writes the audit event of every authenticated call, whatever its outcome. */
-const auditMiddleware = (services: Services): Middleware => {
-  const record = async (request: Request, status: number) => {
-    const { principal, match, requestId, log } = request.context.oprag;
-    if (!principal || !match) return;
-    const outcome = status < 400 ? 'success' : [401, 403, 404].includes(status) ? 'denied' : 'failed';
-    try {
-      await services.audit.record(principal, {
-        projectId: request.context.oprag.projectId ?? null,
-        action: match.compiled.route.action,
-        resource: request.event.path,
-        outcome,
-        requestId,
-        detail: request.context.oprag.auditDetail,
-      });
-    } catch (e) {
-      log.error('audit write failed', { error: e });
-    }
-  };
-  return {
-    after: async (request: Request) => {
-      if ((request.response as ApiResult | undefined)?.stream) {
-        request.context.oprag.auditAfterStream = (status) => record(request, status);
-        return;
-      }
-      await record(request, request.response?.statusCode ?? 200);
-    },
-    onError: async (request: Request) => {
-      const status = request.error instanceof OpragError ? request.error.status : 500;
-      await record(request, status);
-    },
-  };
-};
 
 /**
  * Finds the route, resolves the caller's key (or the upload URL's token) and authorizes the call
