@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../lambdas/client/api-client';
 import { type RunningServer, type ServerOptions, startServer } from '../../lambdas/local/server';
+import type { PublicDocument } from '../../lambdas/service/document-view';
 import { TestClock } from './clock';
 
 export interface TestServer {
@@ -62,4 +63,25 @@ export async function startTestServer(
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A file sent as `multipart/form-data` to `POST /v1/documents?wait=true` with `key`, expected
+ * back `201` and `ready`: the document it became.
+ */
+export async function uploadReady(
+  url: string,
+  key: string,
+  file: { bytes: Uint8Array; filename: string; type: string },
+): Promise<PublicDocument> {
+  const form = new FormData();
+  form.append('file', new Blob([file.bytes], { type: file.type }), file.filename);
+  const res = await fetch(`${url}/v1/documents?wait=true`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}` },
+    body: form,
+  });
+  const body = (await res.json()) as { document: PublicDocument };
+  expect([res.status, body.document.status]).toEqual([201, 'ready']);
+  return body.document;
 }

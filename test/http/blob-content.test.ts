@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { makePdf } from '../fixtures/documents';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer, uploadReady } from '../helpers/server';
 
 /** The bytes of the files below `path`. */
 function bytesBelow(path: string): number {
@@ -28,18 +28,8 @@ describe('document content over HTTP, with the blob store compressing', () => {
       '',
     );
 
-  async function upload(key: string, bytes: Uint8Array, filename: string, type: string): Promise<Doc> {
-    const form = new FormData();
-    form.append('file', new Blob([bytes], { type }), filename);
-    const res = await fetch(`${t.url}/v1/documents?wait=true`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}` },
-      body: form,
-    });
-    const body = (await res.json()) as { document: Doc };
-    expect([res.status, body.document.status]).toEqual([201, 'ready']);
-    return body.document;
-  }
+  const upload = (key: string, bytes: Uint8Array, filename: string, type: string) =>
+    uploadReady(t.url, key, { bytes, filename, type });
 
   it('returns each original byte for byte, and exports them so, while text takes less room than it holds', async () => {
     const p = await t.project('content bytes');

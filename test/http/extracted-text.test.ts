@@ -4,7 +4,7 @@ import { DERIVED_TEXT_TYPE } from '../../lambdas/core/stored-text';
 import type { PublicDocument as Doc } from '../../lambdas/service/document-view';
 import { keepTextOfReplaced } from '../../lambdas/service/ingest/accept';
 import { makePdf } from '../fixtures/documents';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer, uploadReady } from '../helpers/server';
 
 type Line = { type: string; id?: string; text?: string | null; content_base64?: string };
 
@@ -26,18 +26,8 @@ describe('extracted text kept once, exported whole', () => {
   });
   afterAll(async () => t.close());
 
-  async function upload(key: string, bytes: Buffer, filename: string, type: string): Promise<Doc> {
-    const form = new FormData();
-    form.append('file', new Blob([bytes], { type }), filename);
-    const res = await fetch(`${t.url}/v1/documents?wait=true`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}` },
-      body: form,
-    });
-    const body = (await res.json()) as { document: Doc };
-    expect([res.status, body.document.status]).toEqual([201, 'ready']);
-    return body.document;
-  }
+  const upload = (key: string, bytes: Uint8Array, filename: string, type: string) =>
+    uploadReady(t.url, key, { bytes, filename, type });
 
   async function exportJob(projectId: string): Promise<Line[]> {
     const created = await t.admin.post<{ export: { id: string } }>(`/v1/projects/${projectId}/exports?originals=true`);
