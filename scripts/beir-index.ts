@@ -29,6 +29,21 @@ const hashIds = (ids: ReadonlySet<string>) =>
  * such an index has a cache folder of its own, named after the ids left out.
  * Logs the indexing speed when it builds.
  */
+/** A plain-text document's chunks as the index stores them: read and cut as ingestion does, no url or tags. */
+export function textChunks(documentId: string, title: string | null, text: string, chunking: ChunkingOptions): Chunk[] {
+  return chunkDocument(extractText(Buffer.from(text), 'text/plain'), chunking).map((c) => ({
+    id: newId('chunk'),
+    document_id: documentId,
+    ordinal: c.ordinal,
+    title,
+    section: c.section,
+    page: c.page,
+    text: c.text,
+    url: null,
+    tags: [],
+  }));
+}
+
 export async function openBeirIndex(
   dataset: string,
   opts: { chunking?: ChunkingOptions; fresh?: boolean; without?: ReadonlySet<string> } = {},
@@ -53,18 +68,7 @@ export async function openBeirIndex(
     let chunks = 0;
     for (const d of corpus) {
       const docId = `doc_${d._id}`;
-      const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), chunking);
-      const rows: Chunk[] = drafts.map((c) => ({
-        id: newId('chunk'),
-        document_id: docId,
-        ordinal: c.ordinal,
-        title: d.title || null,
-        section: c.section,
-        page: c.page,
-        text: c.text,
-        url: null,
-        tags: [],
-      }));
+      const rows = textChunks(docId, d.title || null, d.text, chunking);
       chunks += rows.length;
       await index.replaceDocument(docId, rows);
     }

@@ -22,17 +22,15 @@ import { join, resolve } from 'node:path';
 import { SqliteSearchIndex } from '../lambdas/adapters/local/sqlite-index';
 import type { SearchStateCache } from '../lambdas/adapters/local/sqlite-search-cache';
 import { readJsonl } from '../lambdas/client/beir';
-import { chunkDocument, DEFAULT_CHUNKING } from '../lambdas/core/chunking';
-import { extractText } from '../lambdas/core/extract';
+import { DEFAULT_CHUNKING } from '../lambdas/core/chunking';
 import { DEFAULT_FEEDBACK } from '../lambdas/core/feedback';
-import { newId } from '../lambdas/core/ids';
 import { documentRanking, type Judgements, mean, ndcgAt, percentile } from '../lambdas/core/ir-metrics';
 import type { Chunk } from '../lambdas/core/model';
 import { DEFAULT_RANKING, type RankingParams } from '../lambdas/core/rank';
 import { queryTerms } from '../lambdas/core/text';
 import { searchWithFeedback } from '../lambdas/service/search';
 import { option as arg, argv as args } from './args';
-import { readCorpus, readQrels, readQueries } from './beir-index';
+import { readCorpus, readQrels, readQueries, textChunks } from './beir-index';
 
 const data = resolve(arg('data', '../shared/eval-data') as string);
 const maxQueries = Number(arg('queries', '0')) || Number.POSITIVE_INFINITY;
@@ -79,18 +77,7 @@ async function build(index: SqliteSearchIndex) {
     batch = [];
   };
   for (const d of documents()) {
-    const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), DEFAULT_CHUNKING);
-    const rows: Chunk[] = drafts.map((c) => ({
-      id: newId('chunk'),
-      document_id: d.id,
-      ordinal: c.ordinal,
-      title: d.title,
-      section: c.section,
-      page: c.page,
-      text: c.text,
-      url: null,
-      tags: [],
-    }));
+    const rows = textChunks(d.id, d.title, d.text, DEFAULT_CHUNKING);
     chunks += rows.length;
     docs++;
     batch.push({ documentId: d.id, chunks: rows });
@@ -187,22 +174,9 @@ async function main() {
       if (i % writeEvery === 0) {
         const d = abstracts[written.length];
         const documentId = `doc_wr${written.length}`;
-        const drafts = chunkDocument(extractText(Buffer.from(d.text), 'text/plain'), DEFAULT_CHUNKING);
+        const rows = textChunks(documentId, d.title || null, d.text, DEFAULT_CHUNKING);
         const t = performance.now();
-        await project.replaceDocument(
-          documentId,
-          drafts.map((c) => ({
-            id: newId('chunk'),
-            document_id: documentId,
-            ordinal: c.ordinal,
-            title: d.title || null,
-            section: c.section,
-            page: c.page,
-            text: c.text,
-            url: null,
-            tags: [],
-          })),
-        );
+        await project.replaceDocument(documentId, rows);
         writeMs.push(performance.now() - t);
         written.push(documentId);
         if (setAside) searches.clearRecent(); // as every write did to the lists before
