@@ -47,3 +47,15 @@ export async function stopServerProcess(child: ChildProcess) {
   await exited;
   clearTimeout(timer);
 }
+
+/** A JSON request to the server with a key; throws unless it answers `expect`, else its parsed body. */
+export async function call(url: string, key: string, method: string, path: string, body?: unknown, expect = 200) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${res.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
