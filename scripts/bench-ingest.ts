@@ -34,6 +34,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bulkIngest } from '../lambdas/client/bulk-ingest';
 import { option as arg, flag } from './args';
+import { pool } from './pool';
+import { cpuMs, memoryOf } from './process-probes';
 import { startServerProcess, stopServerProcess } from './server-process';
 
 const root = resolve(__dirname, '..');
@@ -63,34 +65,6 @@ function bytesBelow(path: string): number {
 }
 
 type Doc = { _id: string; title: string; text: string };
-
-async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
-
-function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU time of a process's main thread (its event loop), in seconds. */
-function mainThreadCpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function call<T>(url: string, key: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
@@ -161,8 +135,8 @@ async function main() {
 
     for (const run of runs) {
       const project = await newProject(`bench ${run}`);
-      const cpu0 = cpuSecondsOf(server.child.pid as number);
-      const loop0 = mainThreadCpuSecondsOf(server.child.pid as number);
+      const cpu0 = cpuMs(server.child.pid as number) / 1000;
+      const loop0 = cpuMs(server.child.pid as number, true) / 1000;
       const client0 = process.cpuUsage();
       const load0 = loadavg()[0];
       let elapsed: number;
@@ -237,8 +211,8 @@ async function main() {
         elapsed_s: round1(elapsed),
         docs_per_s: round1(corpus.length / elapsed),
         mb_per_s: round1(bytes / 2 ** 20 / elapsed),
-        server_cpu_s: round1(cpuSecondsOf(server.child.pid as number) - cpu0),
-        server_main_thread_cpu_s: round1(mainThreadCpuSecondsOf(server.child.pid as number) - loop0),
+        server_cpu_s: round1(cpuMs(server.child.pid as number) / 1000 - cpu0),
+        server_main_thread_cpu_s: round1(cpuMs(server.child.pid as number, true) / 1000 - loop0),
         client_cpu_s: round1(((u) => (u.user + u.system) / 1e6)(process.cpuUsage(client0))),
         load_average_before: round1(load0),
         ...extra,
@@ -251,7 +225,7 @@ async function main() {
       dataset: `${dataset.split('/').pop()} (${corpus.length} documents, ${round1(bytes / 2 ** 20)} MB)`,
       concurrency,
       runs: results,
-      server_peak_rss_mb: Math.round(memoryOf(server.child.pid as number).hwm / 2 ** 20),
+      server_peak_rss_mb: Math.round((memoryOf(server.child.pid as number)?.hwm ?? 0) / 2 ** 20),
       client_peak_rss_mb: Math.round(clientPeak / 2 ** 20),
     };
     if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -12,6 +12,7 @@ import { ApiClient } from '../lambdas/client/api-client';
 import { readJsonl } from '../lambdas/client/beir';
 import { startServer } from '../lambdas/local/server';
 import { option as arg } from './args';
+import { pool } from './pool';
 
 const dataset = resolve(arg('dataset', join(__dirname, '../../shared/eval-data/scifact')));
 const split = arg('split', 'test');
@@ -20,15 +21,6 @@ const concurrency = Number(arg('concurrency', '8'));
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
 }
 
 function ndcgAt10(ranked: string[], relevant: Map<string, number>): number {
