@@ -15,6 +15,7 @@ import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-st
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { verifySignature } from '../../lambdas/core/webhook-signature';
 import { apiHandler } from '../../lambdas/handlers/api';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import type { AwsConfig } from '../../lambdas/handlers/config';
@@ -23,6 +24,7 @@ import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { IngestQueue } from '../../lambdas/ports';
 import { zip, entry as zipEntry } from '../fixtures/documents';
+import { startReceiver } from '../helpers/webhook-receiver';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { s3Notification, sqsEvent } from './queue-events';
@@ -59,6 +61,9 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     key: string,
   ) => Promise<{ statusCode: number; headers: Record<string, string | undefined> }>;
   let adminKey: string;
+  let config: AwsConfig;
+  let clients: Parameters<typeof composeAws>[1];
+  let searchIndex: SqliteSearchIndex;
   let bodyCall: (
     method: string,
     path: string,
@@ -69,7 +74,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   beforeAll(async () => {
     [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
     indexDir = mkdtempSync(join(tmpdir(), 'oprag-aws-index-'));
-    const config: AwsConfig = readAwsConfig({
+    config = readAwsConfig({
       OPRAG_STAGE: 'test',
       AWS_REGION: 'us-east-1',
       OPRAG_TABLE_NAME: 'oprag-test',
@@ -79,7 +84,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
       OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
     });
-    const clients = {
+    clients = {
       dynamo: dynamoClient(dynamo.endpoint),
       s3: s3Client(s3.endpoint),
       sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
@@ -89,8 +94,9 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     queue = new RecordingQueue();
     // OpenSearch Serverless and Bedrock cannot run here: their ports get the embedded adapters
+    searchIndex = new SqliteSearchIndex(indexDir);
     home = composeAws(config, clients, {
-      index: new SqliteSearchIndex(indexDir),
+      index: searchIndex,
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue,
@@ -358,6 +364,67 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     const malformed = await call('GET', `/v1/projects/${p.id}/audit?outcome=maybe`, adminKey);
     expect([malformed.status, malformed.body.error.type]).toEqual([400, 'invalid_request']);
     expect((await call('GET', `/v1/projects/${p.id}/audit`, other.key)).status).toBe(404);
+  });
+
+  it('posts signed document.ready and document.failed webhooks from the worker, to the project that set them', async () => {
+    const receiver = await startReceiver();
+    try {
+      // a home that may post to loopback (the receiver); everything else as above
+      const hooked = composeAws(config, clients, {
+        index: searchIndex,
+        generator: new ExtractiveGenerator(),
+        embedder: null,
+        queue,
+        jobs,
+        settings: { allowPrivateUrls: true },
+      });
+      const app = makeApp(hooked.services, { maxBodyBytes: hooked.settings.maxBodyBytes, logger: hooked.logger });
+      const hookedCall = async (method: string, path: string, key: string, body?: unknown) => {
+        const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
+        return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+      };
+      const p = await newProject();
+      const quiet = await newProject(); // no webhook_url: none of its events are sent anywhere
+      const set = await hookedCall('PATCH', `/v1/projects/${p.id}`, adminKey, { webhook_url: receiver.url });
+      expect(set.status).toBe(200);
+      const secret = set.body.project.webhook_secret as string;
+      expect(secret).toMatch(/^whsec_/);
+      expect((await hookedCall('GET', `/v1/projects/${p.id}`, adminKey)).body.project).not.toHaveProperty(
+        'webhook_secret',
+      );
+
+      const good = await hookedCall('POST', '/v1/documents', p.key, { text: 'Returns are collected on Tuesdays.' });
+      const bad = await hookedCall('POST', '/v1/documents', p.key, {
+        text: 'animal,diet\nmanatee,"sea grass\n',
+        filename: 'diets.csv',
+      });
+      const elsewhere = await hookedCall('POST', '/v1/documents', quiet.key, { text: 'Nothing to announce.' });
+      for (const [project, doc] of [
+        [p.id, good],
+        [p.id, bad],
+        [quiet.id, elsewhere],
+      ] as const) {
+        const batch = await processBatch(hooked, sqsEvent(JSON.stringify(ingestJob(project, doc.body.document.id))));
+        expect(batch.batchItemFailures).toEqual([]);
+      }
+
+      // the worker waits for its deliveries before it returns
+      expect(receiver.deliveries.map((d) => [d.json.type, d.json.document.id])).toEqual([
+        ['document.ready', good.body.document.id],
+        ['document.failed', bad.body.document.id],
+      ]);
+      for (const d of receiver.deliveries) {
+        expect(d.json).toMatchObject({ id: d.headers['x-oprag-event-id'], project_id: p.id });
+        const ts = Number(d.headers['x-oprag-timestamp']);
+        expect(verifySignature(secret, ts, d.body, d.headers['x-oprag-signature'] as string, 0, ts)).toBe(true);
+        expect(verifySignature(`${secret}x`, ts, d.body, d.headers['x-oprag-signature'] as string, 0, ts)).toBe(false);
+      }
+      expect(receiver.deliveries[1].json.document.error).toMatch(/quote/);
+      const audit = await hookedCall('GET', `/v1/projects/${p.id}/audit?action=webhook.delivery`, adminKey);
+      expect(audit.body.events).toHaveLength(2);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('answers stream: true as one body of every event, on /v1/chat and /v1/chat/completions', async () => {
