@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ROUTE_TABLE } from '../../lambdas/http/route-table';
 
 const DOC = readFileSync(join(__dirname, '../../docs/api.md'), 'utf8');
@@ -28,12 +28,23 @@ describe('docs/api.md, the reference a vendor reads', () => {
     expect(documented('GET', '/v1/projects/:project_id/nothing-here', DOC)).toBe(false);
   });
 
-  it('links only to files in the repository and to its own sections', () => {
-    const links = [...DOC.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
-    expect(links.length).toBeGreaterThan(0);
-    expect(links.filter((l) => /^[a-z]+:/i.test(l) || l.startsWith('//'))).toEqual([]);
-    for (const link of links.filter((l) => !l.startsWith('#'))) {
-      expect(() => readFileSync(join(__dirname, '../../docs', link.split('#')[0]))).not.toThrow();
+  it('links, like the README and every page of docs/, only to files in the repository and to sections', () => {
+    const root = join(__dirname, '../..');
+    const pages = [
+      'README.md',
+      ...readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    expect(pages).toContain('docs/api.md');
+    for (const page of pages) {
+      const text = readFileSync(join(root, page), 'utf8');
+      const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+      expect([page, links.filter((l) => /^[a-z][a-z0-9+.-]*:/i.test(l) || l.startsWith('//'))]).toEqual([page, []]);
+      for (const link of links.filter((l) => !l.startsWith('#'))) {
+        const target = join(root, dirname(page), decodeURIComponent(link.split('#')[0]));
+        expect([page, link, existsSync(target)]).toEqual([page, link, true]);
+      }
     }
   });
 });
