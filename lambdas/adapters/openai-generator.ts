@@ -1,5 +1,5 @@
-import { isNoAnswer, SYSTEM_PROMPT, userMessage } from '../core/grounded-prompt';
-import type { Generator, GeneratorInput } from '../ports';
+import { isNoAnswer, mayBeNoAnswer, SYSTEM_PROMPT, userMessage } from '../core/grounded-prompt';
+import type { GeneratedPiece, Generator, GeneratorInput } from '../ports';
 
 export interface OpenAIGeneratorOptions {
   /** up to and including the API version, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended */
@@ -39,10 +39,29 @@ const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
 /** Finish reasons after which the text must not be shown: the server withheld or filtered it. */
 const WITHHELD = new Set(['content_filter']);
 
+interface Usage {
+  total_tokens?: number;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
 interface Completion {
   choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
-  usage?: { total_tokens?: number; prompt_tokens?: number; completion_tokens?: number };
+  usage?: Usage | null;
 }
+
+/** One `chat.completion.chunk` of a streamed answer (or the error a server sends instead). */
+interface CompletionChunk {
+  choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[];
+  usage?: Usage | null;
+  error?: unknown;
+}
+
+const unitsOf = (usage: Usage | null | undefined) =>
+  usage?.total_tokens ?? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0);
+
+/** A reasoning block, closed, that a model may write before its answer. */
+const THINK_BLOCK = /<think>[\s\S]*?<\/think>/g;
 
 /** Some servers answer content as parts (`[{type:"text", text}]`) rather than one string. */
 function contentText(content: unknown): string | null {
@@ -115,9 +134,123 @@ export class OpenAIChatGenerator implements Generator {
     };
   }
 
+  /** The body of a streamed request: the same, with `stream` and the usage asked for at its end. */
+  streamBody(input: GeneratorInput) {
+    return { ...this.requestBody(input), stream: true, stream_options: { include_usage: true } };
+  }
+
   async generate(input: GeneratorInput): Promise<{ text: string; units: number }> {
     const body = JSON.stringify(this.requestBody(input));
-    const completion = await this.send(body);
+    return this.fromCompletion(await this.send(body, 'application/json', (res) => this.readCompletion(res)));
+  }
+
+  /**
+   * The same answer as the server writes it (`stream: true`): each chunk's content is passed on as
+   * it arrives, then one `units` piece (the usage the server sends last, when it does), `withheld`
+   * when the finish reason is `content_filter`. Text that may still be a reasoning block or the
+   * NO_ANSWER sentinel is held back until it can't be: a declined answer yields no text. The call
+   * is retried as `generate`'s is until the server answers `200`; an error in the stream after that
+   * ends the answer with the error. A server that answers one JSON completion instead of events
+   * is read whole.
+   */
+  async *stream(input: GeneratorInput): AsyncGenerator<GeneratedPiece> {
+    const body = JSON.stringify(this.streamBody(input));
+    const res = await this.send(body, 'text/event-stream', async (r) => r);
+    if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      const whole = this.fromCompletion(await this.readCompletion(res));
+      if (whole.text) yield { text: whole.text };
+      yield { units: whole.units };
+      return;
+    }
+    let units = 0;
+    let finish = '';
+    /** text held back while it may still be a reasoning block or the sentinel; null once it can't */
+    let held: string | null = '';
+    for await (const chunk of this.events(res)) {
+      if (chunk.error !== undefined) {
+        throw new ModelServerError(
+          `the model server at ${this.url} ended its stream with an error: ${serverMessage(JSON.stringify(chunk))}`,
+        );
+      }
+      if (chunk.usage) units = unitsOf(chunk.usage);
+      const choice = chunk.choices?.[0];
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      const text = contentText(choice?.delta?.content);
+      if (!text) continue;
+      if (held === null) {
+        yield { text };
+        continue;
+      }
+      held = (held + text).replace(THINK_BLOCK, '').trimStart();
+      if (held.includes('<think>') || '<think>'.startsWith(held) || mayBeNoAnswer(held)) continue;
+      yield { text: held };
+      held = null;
+    }
+    // an answer that only began like the sentinel or a reasoning block; an unclosed block is dropped
+    if (held) {
+      const rest = held.split('<think>')[0].trim();
+      if (rest && !isNoAnswer(rest)) yield { text: rest };
+    }
+    yield WITHHELD.has(finish) ? { units, withheld: true } : { units };
+  }
+
+  /** The `data:` events of a streamed answer, parsed, up to `[DONE]` or the end of the body. */
+  private async *events(res: Response): AsyncGenerator<CompletionChunk> {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        let read: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          read = await reader.read();
+        } catch (e) {
+          if ((e as Error).name === 'TimeoutError') {
+            throw new ModelServerError(
+              `the model server at ${this.url} did not finish its answer within ${this.opts.timeoutMs ?? 60_000} ms`,
+            );
+          }
+          throw new ModelServerError(`the model server at ${this.url} broke off its stream: ${(e as Error).message}`);
+        }
+        buffer += read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
+        const lines = buffer.split(/\r?\n/);
+        buffer = read.done ? '' : (lines.pop() ?? '');
+        for (const line of lines) {
+          if (!line.startsWith('data:')) continue; // blank lines, comments, event names
+          const data = line.slice(5).trim();
+          if (data === '[DONE]') return;
+          try {
+            yield JSON.parse(data) as CompletionChunk;
+          } catch {
+            throw new ModelServerError(
+              `the model server at ${this.url} sent a stream event that is not JSON: ${serverMessage(data)}`,
+              200,
+            );
+          }
+        }
+        if (read.done) return;
+      }
+    } finally {
+      // a reader that stops early, or an error, closes the connection
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  /** A `200` answer's body as a chat completion. */
+  private async readCompletion(res: Response): Promise<Completion> {
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as Completion;
+    } catch {
+      throw new ModelServerError(
+        `the model server at ${this.url} answered 200 with a body that is not JSON: ${serverMessage(text)}`,
+        200,
+      );
+    }
+  }
+
+  /** The answer and cost of a whole chat completion. */
+  private fromCompletion(completion: Completion): { text: string; units: number } {
     const choice = completion.choices?.[0];
     const content = contentText(choice?.message?.content);
     if (content === null) {
@@ -126,21 +259,23 @@ export class OpenAIChatGenerator implements Generator {
         200,
       );
     }
-    const usage = completion.usage;
-    const units = usage?.total_tokens ?? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0);
+    const units = unitsOf(completion.usage);
     // reasoning models may think aloud before they answer; only the answer is checked and shown
-    const text = content.replace(/<think>[\s\S]*?<\/think>/g, '').trim();
+    const text = content.replace(THINK_BLOCK, '').trim();
     if (isNoAnswer(text) || WITHHELD.has(choice?.finish_reason ?? '')) return { text: '', units };
     return { text, units };
   }
 
-  /** POSTs the body, again after 429, 5xx or a failed connection, with exponential backoff and full jitter. */
-  private async send(body: string): Promise<Completion> {
+  /**
+   * POSTs the body, again after 429, 5xx or a failed connection, with exponential backoff and full
+   * jitter; `read` takes a `200` answer (its failures count as the attempt's).
+   */
+  private async send<T>(body: string, accept: string, read: (res: Response) => Promise<T>): Promise<T> {
     const attempts = Math.max(1, this.opts.attempts ?? 4);
     const base = this.opts.baseDelayMs ?? 500;
     const cap = this.opts.maxDelayMs ?? 8000;
     const timeoutMs = this.opts.timeoutMs ?? 60_000;
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
 
     for (let attempt = 1; ; attempt++) {
@@ -154,17 +289,8 @@ export class OpenAIChatGenerator implements Generator {
           redirect: 'error',
           signal: AbortSignal.timeout(timeoutMs),
         });
+        if (res.ok) return await read(res);
         const text = await res.text();
-        if (res.ok) {
-          try {
-            return JSON.parse(text) as Completion;
-          } catch {
-            throw new ModelServerError(
-              `the model server at ${this.url} answered 200 with a body that is not JSON: ${serverMessage(text)}`,
-              200,
-            );
-          }
-        }
         failure = new ModelServerError(this.describe(res.status, serverMessage(text)), res.status);
         if (!TRANSIENT.has(res.status)) throw failure;
         pause = retryAfterMs(res.headers.get('retry-after'));

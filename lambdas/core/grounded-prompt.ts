@@ -31,3 +31,12 @@ export function userMessage(input: GeneratorInput): string {
 export function isNoAnswer(text: string): boolean {
   return text.replace(/[\s.!]+$/, '') === NO_ANSWER;
 }
+
+/**
+ * Whether a streamed reply so far (leading space trimmed) may still turn out to be the sentinel:
+ * a prefix of it, or the sentinel with only what isNoAnswer tolerates after it. A streaming
+ * generator holds such text back, so a declined answer yields no text at all.
+ */
+export function mayBeNoAnswer(text: string): boolean {
+  return NO_ANSWER.startsWith(text) || (text.startsWith(NO_ANSWER) && /^[\s.!]*$/.test(text.slice(NO_ANSWER.length)));
+}

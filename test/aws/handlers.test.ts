@@ -15,6 +15,7 @@ import { createTableForTests } from '../../lambdas/adapters/aws/dynamo-tenant-st
 import { ingestJob } from '../../lambdas/adapters/aws/sqs-queue';
 import { ExtractiveGenerator } from '../../lambdas/adapters/local/extractive-generator';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { verifySignature } from '../../lambdas/core/webhook-signature';
 import { apiHandler } from '../../lambdas/handlers/api';
 import { type AwsHome, composeAws } from '../../lambdas/handlers/compose';
 import type { AwsConfig } from '../../lambdas/handlers/config';
@@ -22,6 +23,8 @@ import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { IngestQueue } from '../../lambdas/ports';
+import { zip, entry as zipEntry } from '../fixtures/documents';
+import { startReceiver } from '../helpers/webhook-receiver';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { s3Notification, sqsEvent } from './queue-events';
@@ -58,6 +61,9 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     key: string,
   ) => Promise<{ statusCode: number; headers: Record<string, string | undefined> }>;
   let adminKey: string;
+  let config: AwsConfig;
+  let clients: Parameters<typeof composeAws>[1];
+  let searchIndex: SqliteSearchIndex;
   let bodyCall: (
     method: string,
     path: string,
@@ -68,7 +74,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   beforeAll(async () => {
     [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
     indexDir = mkdtempSync(join(tmpdir(), 'oprag-aws-index-'));
-    const config: AwsConfig = readAwsConfig({
+    config = readAwsConfig({
       OPRAG_STAGE: 'test',
       AWS_REGION: 'us-east-1',
       OPRAG_TABLE_NAME: 'oprag-test',
@@ -78,7 +84,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       OPRAG_EMBED_MODEL_ID: 'amazon.titan-embed-text-v2:0',
       OPRAG_GENERATE_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
     });
-    const clients = {
+    clients = {
       dynamo: dynamoClient(dynamo.endpoint),
       s3: s3Client(s3.endpoint),
       sqs: new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }),
@@ -88,8 +94,9 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     queue = new RecordingQueue();
     // OpenSearch Serverless and Bedrock cannot run here: their ports get the embedded adapters
+    searchIndex = new SqliteSearchIndex(indexDir);
     home = composeAws(config, clients, {
-      index: new SqliteSearchIndex(indexDir),
+      index: searchIndex,
       generator: new ExtractiveGenerator(),
       embedder: null,
       queue,
@@ -275,6 +282,149 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       actor: { type: 'project_key', key_id: keyId },
       detail: { key_prefix: p.key.slice(0, 12), reason: 'revoked', route: 'retrieve' },
     });
+  });
+
+  it("serves 1.1's rules on the AWS set: /v1/me, stats, top_k 100, the 4 MB body, ZIP and RTF refused, audit filters", async () => {
+    const p = await newProject();
+    const other = await newProject();
+    // what a key is: a project key learns its own project, a company key its role and no project
+    const mine = await call('GET', '/v1/me', p.key);
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({
+      key: { kind: 'project', prefix: p.key.slice(0, 12), scopes: ['query', 'ingest'], expires_at: null },
+      company: { name: 'Cloud Co' },
+      project: { id: p.id, name: 'tenant' },
+    });
+    expect(mine.body.key).not.toHaveProperty('role');
+    const company = await call('GET', '/v1/me', adminKey);
+    expect(company.body.key).toMatchObject({ kind: 'company', role: 'admin' });
+    expect(company.body).not.toHaveProperty('project');
+
+    const posted = await call('POST', '/v1/documents', p.key, {
+      title: 'Loading dock',
+      text: 'The loading dock opens at six. Forklifts are charged overnight in bay four.',
+    });
+    expect(posted.status).toBe(202);
+    expect(
+      (await processBatch(home, sqsEvent(JSON.stringify(ingestJob(p.id, posted.body.document.id))))).batchItemFailures,
+    ).toEqual([]);
+
+    // the project list carries each project's stats
+    const list = await call('GET', '/v1/projects?limit=100', adminKey);
+    expect(list.status).toBe(200);
+    const listed = list.body.projects.find((x: { id: string }) => x.id === p.id);
+    expect(listed.stats).toMatchObject({ documents: 1, bytes: expect.any(Number) });
+    expect(listed.stats.chunks).toBeGreaterThan(0);
+
+    // retrieve takes top_k up to 100, and refuses 101 with the error body
+    const hundred = await call('POST', '/v1/retrieve', p.key, { query: 'forklifts charged', top_k: 100 });
+    expect(hundred.status).toBe(200);
+    expect(hundred.body.results[0].document_id).toBe(posted.body.document.id);
+    const over = await call('POST', '/v1/retrieve', p.key, { query: 'forklifts', top_k: 101 });
+    expect([over.status, over.body.error.type]).toEqual([400, 'invalid_request']);
+
+    // more than 4 MB of document in a body is 413 naming uploads, and nothing is kept
+    const big = await call('POST', '/v1/documents', p.key, { text: 'numbat '.repeat(700_000), external_id: 'too-big' });
+    expect([big.status, big.body.error.type]).toEqual([413, 'payload_too_large']);
+    expect(big.body.error.message).toMatch(/4 MB; send larger files through uploads/);
+
+    // a ZIP that is not a DOCX, and an RTF file, are 415 and leave no document
+    const archive = zip([zipEntry('manual/intro.md', '# Intro\n\nThe archive holds a manual.')]);
+    const zipped = await call('POST', '/v1/documents', p.key, {
+      content_base64: archive.toString('base64'),
+      filename: 'manual.docx',
+      external_id: 'zip-not-docx',
+    });
+    expect([zipped.status, zipped.body.error.type]).toEqual([415, 'unsupported_media_type']);
+    const rtf = Buffer.from('{\\rtf1\\ansi {\\fonttbl {\\f0 Times;}} The warehouse is in Lyon.}', 'latin1');
+    const letter = await call('POST', '/v1/documents', p.key, {
+      content_base64: rtf.toString('base64'),
+      filename: 'letter.rtf',
+      external_id: 'rtf-letter',
+    });
+    expect([letter.status, letter.body.error.type]).toEqual([415, 'unsupported_media_type']);
+    const docs = await call('GET', '/v1/documents?limit=200', p.key);
+    expect(docs.body.documents.map((d: { id: string }) => d.id)).toEqual([posted.body.document.id]);
+
+    // the project audit's filters, on DynamoDB; another project's key is 404 and reads nothing
+    expect((await call('GET', `/v1/projects/${p.id}/keys`, p.key)).status).toBe(403);
+    const retrieves = await call('GET', `/v1/projects/${p.id}/audit?action=retrieve`, adminKey);
+    expect(retrieves.status).toBe(200);
+    expect(retrieves.body.events.length).toBeGreaterThanOrEqual(1);
+    expect(retrieves.body.events.every((e: { action: string }) => e.action === 'retrieve')).toBe(true);
+    const denied = await call('GET', `/v1/projects/${p.id}/audit?outcome=denied`, adminKey);
+    expect(denied.body.events.map((e: { action: string }) => e.action)).toEqual(['keys.list']);
+    const keyId = mine.body.key.id as string;
+    const byKey = await call('GET', `/v1/projects/${p.id}/audit?key_id=${keyId}&limit=2`, adminKey);
+    expect(byKey.body.events).toHaveLength(2);
+    expect(byKey.body.events.every((e: { actor: { key_id: string } }) => e.actor.key_id === keyId)).toBe(true);
+    expect(byKey.body.next_cursor).toEqual(expect.any(String));
+    const future = encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString());
+    expect((await call('GET', `/v1/projects/${p.id}/audit?from=${future}`, adminKey)).body.events).toEqual([]);
+    const malformed = await call('GET', `/v1/projects/${p.id}/audit?outcome=maybe`, adminKey);
+    expect([malformed.status, malformed.body.error.type]).toEqual([400, 'invalid_request']);
+    expect((await call('GET', `/v1/projects/${p.id}/audit`, other.key)).status).toBe(404);
+  });
+
+  it('posts signed document.ready and document.failed webhooks from the worker, to the project that set them', async () => {
+    const receiver = await startReceiver();
+    try {
+      // a home that may post to loopback (the receiver); everything else as above
+      const hooked = composeAws(config, clients, {
+        index: searchIndex,
+        generator: new ExtractiveGenerator(),
+        embedder: null,
+        queue,
+        jobs,
+        settings: { allowPrivateUrls: true },
+      });
+      const app = makeApp(hooked.services, { maxBodyBytes: hooked.settings.maxBodyBytes, logger: hooked.logger });
+      const hookedCall = async (method: string, path: string, key: string, body?: unknown) => {
+        const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
+        return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+      };
+      const p = await newProject();
+      const quiet = await newProject(); // no webhook_url: none of its events are sent anywhere
+      const set = await hookedCall('PATCH', `/v1/projects/${p.id}`, adminKey, { webhook_url: receiver.url });
+      expect(set.status).toBe(200);
+      const secret = set.body.project.webhook_secret as string;
+      expect(secret).toMatch(/^whsec_/);
+      expect((await hookedCall('GET', `/v1/projects/${p.id}`, adminKey)).body.project).not.toHaveProperty(
+        'webhook_secret',
+      );
+
+      const good = await hookedCall('POST', '/v1/documents', p.key, { text: 'Returns are collected on Tuesdays.' });
+      const bad = await hookedCall('POST', '/v1/documents', p.key, {
+        text: 'animal,diet\nmanatee,"sea grass\n',
+        filename: 'diets.csv',
+      });
+      const elsewhere = await hookedCall('POST', '/v1/documents', quiet.key, { text: 'Nothing to announce.' });
+      for (const [project, doc] of [
+        [p.id, good],
+        [p.id, bad],
+        [quiet.id, elsewhere],
+      ] as const) {
+        const batch = await processBatch(hooked, sqsEvent(JSON.stringify(ingestJob(project, doc.body.document.id))));
+        expect(batch.batchItemFailures).toEqual([]);
+      }
+
+      // the worker waits for its deliveries before it returns
+      expect(receiver.deliveries.map((d) => [d.json.type, d.json.document.id])).toEqual([
+        ['document.ready', good.body.document.id],
+        ['document.failed', bad.body.document.id],
+      ]);
+      for (const d of receiver.deliveries) {
+        expect(d.json).toMatchObject({ id: d.headers['x-oprag-event-id'], project_id: p.id });
+        const ts = Number(d.headers['x-oprag-timestamp']);
+        expect(verifySignature(secret, ts, d.body, d.headers['x-oprag-signature'] as string, 0, ts)).toBe(true);
+        expect(verifySignature(`${secret}x`, ts, d.body, d.headers['x-oprag-signature'] as string, 0, ts)).toBe(false);
+      }
+      expect(receiver.deliveries[1].json.document.error).toMatch(/quote/);
+      const audit = await hookedCall('GET', `/v1/projects/${p.id}/audit?action=webhook.delivery`, adminKey);
+      expect(audit.body.events).toHaveLength(2);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('answers stream: true as one body of every event, on /v1/chat and /v1/chat/completions', async () => {

@@ -170,6 +170,24 @@ describe('removals, relabels and waits on the AWS home belong to the worker (dyn
     expect(quick.body.document.status).toBe('ready');
   });
 
+  it('?wait=true answers 422 unprocessable with the failed document once the worker could not read it', async () => {
+    const p = await newProject();
+    ingest.inline = true;
+    clock.freeze();
+    remainingMs = 15 * 60_000;
+    const res = await call('POST', '/v1/documents?wait=true', p.key, {
+      text: 'animal,diet\nmanatee,"sea grass and lettuce\nhippo,grass\n',
+      filename: 'diets.csv',
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ type: 'unprocessable', message: expect.stringMatching(/quote/) });
+    expect(res.body.document).toMatchObject({ status: 'failed', chunks: 0, error: expect.stringMatching(/quote/) });
+    const listed = await call('GET', '/v1/documents?status=failed', p.key);
+    expect(listed.body.documents.map((d: { id: string }) => d.id)).toEqual([res.body.document.id]);
+    const found = await call('POST', '/v1/retrieve', p.key, { query: 'manatee sea grass lettuce' });
+    expect(found.body.results).toEqual([]);
+  });
+
   it('a document delete answers at once; the worker removes its chunks and files; no answer cites it meanwhile', async () => {
     const p = await newProject();
     const other = await newProject();

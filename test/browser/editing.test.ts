@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
-import { newPage, signIn, startDashboard } from './harness';
+import { newPage, PNG_MAGIC, screenshot, signIn, startDashboard } from './harness';
 
 jest.setTimeout(60_000); // the whole suite shares two cores with Chromium
 
@@ -55,6 +55,7 @@ describe('dashboard: editing documents, key expiry, the cite picker, multi-file 
     await page.getByLabel('Document title').fill('Returns policy');
     await page.getByLabel('Document link (empty for none)').fill('/help/returns');
     await page.getByLabel('Tags (comma-separated)').fill('billing, returns');
+    expect((await screenshot(page, 'documents-edit')).subarray(0, 4)).toEqual(PNG_MAGIC);
     await page.getByRole('button', { name: 'Save document' }).click();
 
     await row.getByRole('link', { name: '/help/returns' }).waitFor();
@@ -94,6 +95,7 @@ describe('dashboard: editing documents, key expiry, the cite picker, multi-file 
     await page.locator('.shown-once').waitFor();
     const row = page.locator('table.keys tbody tr', { hasText: 'Until next month' });
     await expect(row.locator('.key-status').textContent()).resolves.toContain(`active, expires ${next} 23:59 UTC`);
+    expect((await screenshot(page, 'keys-expiry')).subarray(0, 4)).toEqual(PNG_MAGIC);
     await expect(page.getByLabel('Works until (optional, the end of that day UTC)').inputValue()).resolves.toBe('');
     const keys = await t.admin.get<{ keys: { name: string; expires_at: string | null }[] }>(
       `/v1/projects/${project.id}/keys`,
@@ -195,6 +197,7 @@ describe('dashboard: editing documents, key expiry, the cite picker, multi-file 
     await tabs.getByRole('link', { name: 'Audit log' }).click();
     // the key's own sign-in is in the project's audit
     await page.locator('table.audit tbody tr', { hasText: 'golden.list' }).first().waitFor();
+    expect((await screenshot(page, 'review-view', false)).subarray(0, 4)).toEqual(PNG_MAGIC);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import type { TestServer } from '../helpers/server';
-import { newPage, signIn, startDashboard } from './harness';
+import { newPage, PNG_MAGIC, screenshot, signIn, startDashboard } from './harness';
 
 /** Golden runs and export jobs in the dashboard: both go on in the background, and the page polls them. */
 describe('dashboard: golden runs and export jobs in the background (Chromium)', () => {
@@ -63,6 +63,7 @@ describe('dashboard: golden runs and export jobs in the background (Chromium)', 
     await progress.waitFor({ state: 'detached' });
     expect(await page.locator('.golden-item .result.pass').count()).toBe(3);
     expect(await page.locator('.chart circle').count()).toBe(1);
+    expect((await screenshot(page, 'golden-run')).subarray(0, 4)).toEqual(PNG_MAGIC);
     t.clock.resume();
   });
 
@@ -75,6 +76,7 @@ describe('dashboard: golden runs and export jobs in the background (Chromium)', 
     await expect(page.locator('.export-status').getAttribute('data-status')).resolves.toBe('ready');
     const href = (await link.getAttribute('href')) as string;
     expect(href).toMatch(new RegExp(`^${t.url}/v1/exports/${projectId}\\.`));
+    expect((await screenshot(page, 'export-job')).subarray(0, 4)).toEqual(PNG_MAGIC);
 
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     const lines = readFileSync((await download.path()) as string, 'utf8')

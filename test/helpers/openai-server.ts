@@ -22,6 +22,13 @@ export interface Reply {
   delayMs?: number;
   /** never answer: the connection stays open until the server closes */
   never?: boolean;
+  /**
+   * answer as Server-Sent Events instead of `body`: each entry is sent as `data: <entry>\n\n`
+   * (an object as JSON), the first `holdAfter` of them at once, the rest once `hold` resolves
+   */
+  events?: unknown[];
+  holdAfter?: number;
+  hold?: Promise<void>;
 }
 
 export type Responder = (req: ReceivedRequest) => Reply;
@@ -39,6 +46,33 @@ export function completion(content: string | null, usage = { prompt_tokens: 120,
       usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
     },
   };
+}
+
+/**
+ * A streamed chat completion as OpenAI's API sends it: a role chunk, one chunk per piece of
+ * `pieces`, a chunk with the finish reason, a usage chunk (when `usage` is given) and `[DONE]`.
+ */
+export function streamedEvents(
+  pieces: string[],
+  opts: { finish?: string; usage?: { prompt_tokens: number; completion_tokens: number } } = {},
+): unknown[] {
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
+    id: 'chatcmpl-test',
+    object: 'chat.completion.chunk',
+    created: 1764720000,
+    model: 'test-model',
+    choices,
+    ...extra,
+  });
+  return [
+    chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
+    ...pieces.map((content) => chunk([{ index: 0, delta: { content }, finish_reason: null }])),
+    chunk([{ index: 0, delta: {}, finish_reason: opts.finish ?? 'stop' }]),
+    ...(opts.usage
+      ? [chunk([], { usage: { ...opts.usage, total_tokens: opts.usage.prompt_tokens + opts.usage.completion_tokens } })]
+      : []),
+    '[DONE]',
+  ];
 }
 
 /** The numbered passages of a user message built by userMessage(): index, heading and text. */
@@ -125,6 +159,18 @@ export async function startOpenAIServer(fallback: Responder = citingModel): Prom
         res.end(body);
       };
       if (reply.never) return;
+      const events = reply.events;
+      if (events) {
+        res.writeHead(reply.status ?? 200, { 'content-type': 'text/event-stream', ...reply.headers });
+        const write = (e: unknown) => res.write(`data: ${typeof e === 'string' ? e : JSON.stringify(e)}\n\n`);
+        const first = reply.holdAfter ?? events.length;
+        for (const e of events.slice(0, first)) write(e);
+        void (reply.hold ?? Promise.resolve()).then(() => {
+          for (const e of events.slice(first)) write(e);
+          res.end();
+        });
+        return;
+      }
       if (reply.delayMs) setTimeout(send, reply.delayMs);
       else send();
     });

@@ -6,10 +6,11 @@ import { ModelServerError, OpenAIChatGenerator } from '../../lambdas/adapters/op
 import { checkCitations } from '../../lambdas/core/citations';
 import { NO_ANSWER, SYSTEM_PROMPT } from '../../lambdas/core/grounded-prompt';
 import type { ChatAnswer } from '../../lambdas/core/model';
-import type { GeneratorInput } from '../../lambdas/ports';
+import type { GeneratedPiece, GeneratorInput } from '../../lambdas/ports';
 import { llmSettingsFromEnv, settingsFromEnv } from '../../lambdas/service/context';
 import { runCli } from '../helpers/cli';
-import { completion, type OpenAIServer, passagesOf, startOpenAIServer } from '../helpers/openai-server';
+import { completion, type OpenAIServer, passagesOf, startOpenAIServer, streamedEvents } from '../helpers/openai-server';
+import { gate } from '../helpers/scripted-generator';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 const INPUT: GeneratorInput = {
@@ -249,6 +250,92 @@ describe('OpenAIChatGenerator against a loopback chat-completions server', () =>
     expect(() => new OpenAIChatGenerator({ baseUrl: 'file:///etc/passwd', model: 'm' })).toThrow(/http\(s\)/);
     expect(() => new OpenAIChatGenerator({ baseUrl: 'localhost:8080', model: 'm' })).toThrow(/http\(s\)/);
   });
+
+  describe('stream()', () => {
+    const collect = async (pieces: AsyncIterable<GeneratedPiece>) => {
+      const out: GeneratedPiece[] = [];
+      for await (const piece of pieces) out.push(piece);
+      return out;
+    };
+
+    it('asks for a stream with its usage, and passes each piece on as it arrives, before the rest is written', async () => {
+      const rest = gate();
+      server.queue.push({
+        events: streamedEvents(['Refunds are accepted ', 'within 30 days', ' of purchase [1].'], {
+          usage: { prompt_tokens: 100, completion_tokens: 12 },
+        }),
+        holdAfter: 2, // the role chunk and the first piece; the server then waits
+        hold: rest.opened,
+      });
+      const pieces = generator({ apiKey: 'sk-stream' }).stream(INPUT)[Symbol.asyncIterator]();
+      // the model server has written one piece and holds the rest: this can only be streamed
+      expect(await pieces.next()).toEqual({ done: false, value: { text: 'Refunds are accepted ' } });
+      rest.open();
+      const after: GeneratedPiece[] = [];
+      for (let next = await pieces.next(); !next.done; next = await pieces.next()) after.push(next.value);
+      expect(after).toEqual([{ text: 'within 30 days' }, { text: ' of purchase [1].' }, { units: 112 }]);
+
+      const [req] = server.requests;
+      expect(req.json).toMatchObject({ model: 'test-model', stream: true, stream_options: { include_usage: true } });
+      expect(req.headers.accept).toBe('text/event-stream');
+      expect(req.headers.authorization).toBe('Bearer sk-stream');
+    });
+
+    it('yields no text for the no-answer sentinel split across pieces, and drops a reasoning block', async () => {
+      server.queue.push({ events: streamedEvents(['NO_', 'ANS', 'WER.']) });
+      expect(await collect(generator().stream(INPUT))).toEqual([{ units: 0 }]);
+
+      server.queue.push({
+        events: streamedEvents(['<thi', 'nk>the refund window', ' is 30 days</think>', '\nRefunds take 30 days [1].']),
+      });
+      expect(await collect(generator().stream(INPUT))).toEqual([{ text: 'Refunds take 30 days [1].' }, { units: 0 }]);
+
+      // an answer that only begins like the sentinel is sent once it can't be the sentinel
+      server.queue.push({ events: streamedEvents(['NO', ' refunds after 30 days [1].']) });
+      expect(await collect(generator().stream(INPUT))).toEqual([
+        { text: 'NO refunds after 30 days [1].' },
+        { units: 0 },
+      ]);
+    });
+
+    it('marks a filtered answer withheld, and ends with the error a server streams', async () => {
+      server.queue.push({ events: streamedEvents(['Refunds are'], { finish: 'content_filter' }) });
+      const filtered = await collect(generator().stream(INPUT));
+      expect(filtered.at(-1)).toEqual({ units: 0, withheld: true });
+
+      server.queue.push({ events: [streamedEvents(['Refunds'])[1], { error: { message: 'the model overloaded' } }] });
+      await expect(collect(generator().stream(INPUT))).rejects.toThrow(
+        /ended its stream with an error: .*the model overloaded/,
+      );
+      server.queue.push({ events: ['{not json'] });
+      await expect(collect(generator().stream(INPUT))).rejects.toThrow(/a stream event that is not JSON/);
+    });
+
+    it('retries 503 before the stream opens, and reads a server that answers one JSON completion instead', async () => {
+      server.queue.push({ status: 503, body: { error: { message: 'loading' } } });
+      server.queue.push({ events: streamedEvents(['Refunds take 30 days [1].']) });
+      expect(await collect(generator().stream(INPUT))).toEqual([{ text: 'Refunds take 30 days [1].' }, { units: 0 }]);
+      expect(server.requests).toHaveLength(2);
+      expect(pauses).toHaveLength(1);
+
+      server.queue.push(completion('Refunds are accepted within 30 days of purchase [1].'));
+      expect(await collect(generator().stream(INPUT))).toEqual([
+        { text: 'Refunds are accepted within 30 days of purchase [1].' },
+        { units: 150 },
+      ]);
+    });
+
+    it('times out a stream that stops in the middle', async () => {
+      server.queue.push({
+        events: streamedEvents(['Refunds are', ' accepted [1].']),
+        holdAfter: 2,
+        hold: gate().opened,
+      });
+      await expect(collect(generator({ timeoutMs: 300 }).stream(INPUT))).rejects.toThrow(
+        /did not finish its answer within 300 ms/,
+      );
+    });
+  });
 });
 
 describe('OPRAG_LLM_* configuration', () => {
@@ -441,6 +528,84 @@ describe('/v1/chat on a local server composed with the model server', () => {
     expect(res.body.error.type).toBe('internal');
     expect(res.body.error.request_id).toMatch(/^req_/);
     expect(JSON.stringify(res.body)).not.toMatch(/sk-e2e-key|127\.0\.0\.1|chat\/completions/);
+  });
+
+  it('streams /v1/chat as the model writes: a checked sentence leaves while the model still holds the rest', async () => {
+    const rest = gate();
+    model.queue.push((req) => {
+      const user = req.json.messages.find((m: { role: string }) => m.role === 'user').content as string;
+      const n = passagesOf(user).find((p) => p.text.includes('Refunds are accepted'))?.index;
+      return {
+        events: streamedEvents(
+          [
+            'Refunds are accepted within ',
+            `30 days of purchase [${n}].`,
+            ' Shipping',
+            ' costs are not refunded',
+            ` [${n}].`,
+          ],
+          { usage: { prompt_tokens: 200, completion_tokens: 20 } },
+        ),
+        holdAfter: 4, // the role chunk, the first sentence and the start of the second
+        hold: rest.opened,
+      };
+    });
+    const res = await fetch(`${home.url}/v1/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${project.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'How long do I have to ask for a refund?', stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const nextEvent = async (): Promise<{ event: string; data: unknown } | null> => {
+      for (;;) {
+        const end = text.indexOf('\n\n');
+        if (end >= 0) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          return {
+            event: block.match(/^event: (.*)$/m)?.[1] ?? '',
+            data: JSON.parse(block.match(/^data: (.*)$/m)?.[1] ?? ''),
+          };
+        }
+        const read = await reader.read();
+        if (read.done) return null;
+        text += decoder.decode(read.value, { stream: true });
+      }
+    };
+    // the model server holds the rest of its answer: this delta can only have been streamed
+    expect(await nextEvent()).toEqual({
+      event: 'delta',
+      data: { text: 'Refunds are accepted within 30 days of purchase [1].' },
+    });
+    rest.open();
+    const after: { event: string; data: unknown }[] = [];
+    for (let e = await nextEvent(); e; e = await nextEvent()) after.push(e);
+    expect(after.map((e) => e.event)).toEqual(['delta', 'done']);
+    expect(after[0].data).toEqual({ text: ' Shipping costs are not refunded [1].' });
+    const done = after[1].data as ChatAnswer;
+    expect(done.grounded).toBe(true);
+    expect(done.answer).toBe(
+      'Refunds are accepted within 30 days of purchase [1]. Shipping costs are not refunded [1].',
+    );
+    expect(done.citations.map((c) => c.document_id)).toEqual([docs['/help/refunds']]);
+    expect(model.requests[0].json).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  it('streams the no-answer sentinel as a refusal, with no text of the model', async () => {
+    model.queue.push({ events: streamedEvents(['NO_ANS', 'WER']) });
+    const res = await fetch(`${home.url}/v1/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${project.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'How long do I have to ask for a refund?', stream: true }),
+    });
+    const body = await res.text();
+    expect(body).not.toContain('NO_');
+    const done = JSON.parse((body.match(/event: done\ndata: (.*)\n\n$/) as RegExpMatchArray)[1]) as ChatAnswer;
+    expect(done.grounded).toBe(false);
+    expect(done.refusal?.reason).toBe('no_relevant_documents');
   });
 });
 

@@ -6,7 +6,7 @@ import {
   ConverseStreamCommand,
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
-import { isNoAnswer, NO_ANSWER, SYSTEM_PROMPT, userMessage } from '../../core/grounded-prompt';
+import { isNoAnswer, mayBeNoAnswer, SYSTEM_PROMPT, userMessage } from '../../core/grounded-prompt';
 import { OutOfTime } from '../../core/time-budget';
 import type { GeneratedPiece, Generator, GeneratorInput } from '../../ports';
 import { type BedrockRetryOptions, withBedrockRetry } from './bedrock-retry';
@@ -117,9 +117,4 @@ export class BedrockConverseGenerator implements Generator {
     if (held && !isNoAnswer(held)) yield { text: held };
     yield WITHHELD.has(stopReason) ? { units, withheld: true } : { units };
   }
-}
-
-/** Text (leading space trimmed) that is the sentinel so far, or the sentinel with what isNoAnswer allows after it. */
-function mayBeNoAnswer(text: string): boolean {
-  return NO_ANSWER.startsWith(text) || (text.startsWith(NO_ANSWER) && /^[\s.!]*$/.test(text.slice(NO_ANSWER.length)));
 }
