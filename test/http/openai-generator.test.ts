@@ -656,6 +656,21 @@ if (live) {
       // the no-answer sentinel (an empty text) or nothing the citation check accepts
       expect(checkCitations(text, PASSAGES).used).toEqual([]);
     }, 300_000);
+
+    it('streams the same kind of answer in pieces, with its usage last', async () => {
+      const pieces: GeneratedPiece[] = [];
+      for await (const piece of model.stream({
+        question: 'How long do I have to ask for a refund?',
+        passages: PASSAGES,
+        termWeights: { refund: 2, long: 0.5 },
+      }))
+        pieces.push(piece);
+      const text = pieces.map((p) => ('text' in p ? p.text : '')).join('');
+      const checked = checkCitations(text, PASSAGES);
+      expect(checked.used).toContain(1);
+      expect(checked.answer).toMatch(/30/);
+      expect(pieces.at(-1)).toHaveProperty('units');
+    }, 300_000);
   });
 } else {
   process.stdout.write(
