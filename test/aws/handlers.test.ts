@@ -21,6 +21,7 @@ import type { AwsConfig } from '../../lambdas/handlers/config';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
+import type { ApiEvent } from '../../lambdas/http/types';
 import type { IngestQueue } from '../../lambdas/ports';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
@@ -58,6 +59,9 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     key: string,
   ) => Promise<{ statusCode: number; headers: Record<string, string | undefined> }>;
   let adminKey: string;
+  /** an event as API Gateway hands it over when every media type is binary: the body base64, as sent */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
+  let binaryCall: (event: ApiEvent) => Promise<{ status: number; body: any }>;
   let bodyCall: (
     method: string,
     path: string,
@@ -96,6 +100,10 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       jobs,
     });
     const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
+    binaryCall = async (event) => {
+      const res = await app(event, {} as AppContext as Context as AppContext);
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+    };
     bodyCall = async (method, path, key, body) => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
       return { statusCode: res.statusCode, headers: res.headers ?? {}, body: res.body, stream: res.stream };
@@ -275,6 +283,36 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       actor: { type: 'project_key', key_id: keyId },
       detail: { key_prefix: p.key.slice(0, 12), reason: 'revoked', route: 'retrieve' },
     });
+  });
+
+  it('refuses a JSON body holding invalid UTF-8 with 400 naming the byte offset, as API Gateway passes it (base64)', async () => {
+    const p = await newProject();
+    const bytes = Buffer.concat([Buffer.from('{"question":"caf'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const event = { ...apiEvent('POST', '/v1/chat', p.key), body: bytes.toString('base64'), isBase64Encoded: true };
+    const res = await binaryCall(event);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      type: 'invalid_request',
+      message: 'the body is not valid UTF-8: the sequence at byte offset 16 is malformed',
+    });
+    // a document's text cut inside a sequence: refused, and nothing stored
+    const doc = Buffer.concat([Buffer.from('{"text":"Price: 5 '), Buffer.from([0xe2, 0x82]), Buffer.from('"}')]);
+    const posted = await binaryCall({
+      ...apiEvent('POST', '/v1/documents', p.key),
+      body: doc.toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(posted.status).toBe(400);
+    expect(posted.body.error.message).toContain('byte offset 18');
+    expect((await call('GET', '/v1/documents', p.key)).body.documents).toEqual([]);
+    // the same body well-formed is read
+    const good = Buffer.from('{"question":"café?"}');
+    const ok = await binaryCall({
+      ...apiEvent('POST', '/v1/chat', p.key),
+      body: good.toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(ok.status).toBe(200);
   });
 
   it('answers stream: true as one body of every event, on /v1/chat and /v1/chat/completions', async () => {
