@@ -23,6 +23,7 @@ import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
 import type { ApiEvent } from '../../lambdas/http/types';
 import type { IngestQueue } from '../../lambdas/ports';
+import { entry, zip } from '../fixtures/documents';
 import { apiEvent } from './api-event';
 import { dynamoClient, type RunningServer, s3Client, startDynalite, startS3rver } from './protocol-servers';
 import { s3Notification, sqsEvent } from './queue-events';
@@ -313,6 +314,28 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       isBase64Encoded: true,
     });
     expect(ok.status).toBe(200);
+  });
+
+  it('refuses a ZIP that is not a DOCX and an RTF file with 415 on the functions, storing and queueing nothing', async () => {
+    const p = await newProject();
+    const queued = queue.sent.length;
+    const archive = zip([entry('manual/intro.md', '# Intro\n\nThe archive holds a manual.')]);
+    const rtf = Buffer.from('{\\rtf1\\ansi {\\fonttbl {\\f0 Times;}} The warehouse is in Lyon.}', 'latin1');
+    for (const [bytes, filename, reason] of [
+      [archive, 'manual.docx', /ZIP archive but not a DOCX/],
+      [archive, 'manual.zip', /ZIP archive but not a DOCX/],
+      [rtf, 'letter.rtf', /RTF/],
+    ] as const) {
+      const res = await call('POST', '/v1/documents', p.key, { content_base64: bytes.toString('base64'), filename });
+      expect({ filename, status: res.status, type: res.body.error.type }).toEqual({
+        filename,
+        status: 415,
+        type: 'unsupported_media_type',
+      });
+      expect(res.body.error.message).toMatch(reason);
+    }
+    expect((await call('GET', '/v1/documents', p.key)).body.documents).toEqual([]);
+    expect(queue.sent.length).toBe(queued);
   });
 
   it('answers stream: true as one body of every event, on /v1/chat and /v1/chat/completions', async () => {
