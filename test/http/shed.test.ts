@@ -429,3 +429,35 @@ describe('the local server closes slow and surplus connections', () => {
     for (const c of held) c.socket.destroy();
   });
 });
+
+describe('the local server bounds the time of a whole request', () => {
+  let t: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({
+      // a body rate any client meets, so only the request's own deadline can end it
+      limits: {
+        requestTimeoutMs: 400,
+        headersTimeoutMs: 400,
+        checkIntervalMs: 50,
+        bodyRateWindowMs: 60_000,
+        minBodyBytesPerSecond: 1,
+      },
+    });
+    key = (await t.project('Deadline')).key;
+  });
+  afterAll(async () => t.close());
+
+  it('answers 408 and closes a connection whose body is still coming at the request deadline, keeping nothing', async () => {
+    const c = await raw(
+      t.url,
+      `POST /v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 100000\r\n\r\n{"text":"${'a'.repeat(200)}`,
+    );
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(t.server.stats().connectionsShed).toBe(0); // the rate was met: the deadline closed it
+    expect((await t.client(key).get<{ documents: unknown[] }>('/v1/documents')).body.documents).toEqual([]);
+  });
+});
