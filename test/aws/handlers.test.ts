@@ -22,6 +22,7 @@ import type { AwsConfig } from '../../lambdas/handlers/config';
 import { readAwsConfig } from '../../lambdas/handlers/config';
 import { processBatch } from '../../lambdas/handlers/worker';
 import { type AppContext, makeApp } from '../../lambdas/http/app';
+import type { ApiEvent } from '../../lambdas/http/types';
 import type { IngestQueue } from '../../lambdas/ports';
 import { zip, entry as zipEntry } from '../fixtures/documents';
 import { startReceiver } from '../helpers/webhook-receiver';
@@ -64,6 +65,9 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
   let config: AwsConfig;
   let clients: Parameters<typeof composeAws>[1];
   let searchIndex: SqliteSearchIndex;
+  /** an event as API Gateway hands it over when every media type is binary: the body base64, as sent */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are read by shape and asserted field by field
+  let binaryCall: (event: ApiEvent) => Promise<{ status: number; body: any }>;
   let bodyCall: (
     method: string,
     path: string,
@@ -103,6 +107,10 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
       jobs,
     });
     const app = makeApp(home.services, { maxBodyBytes: home.settings.maxBodyBytes, logger: home.logger });
+    binaryCall = async (event) => {
+      const res = await app(event, {} as AppContext as Context as AppContext);
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+    };
     bodyCall = async (method, path, key, body) => {
       const res = await app(apiEvent(method, path, key, body), {} as AppContext as Context as AppContext);
       return { statusCode: res.statusCode, headers: res.headers ?? {}, body: res.body, stream: res.stream };
@@ -284,7 +292,7 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     });
   });
 
-  it("serves 1.1's rules on the AWS set: /v1/me, stats, top_k 100, the 4 MB body, ZIP and RTF refused, audit filters", async () => {
+  it("serves 1.1's rules on the AWS set: /v1/me, stats, top_k 100, the 4 MB body, audit filters", async () => {
     const p = await newProject();
     const other = await newProject();
     // what a key is: a project key learns its own project, a company key its role and no project
@@ -328,21 +336,6 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     expect([big.status, big.body.error.type]).toEqual([413, 'payload_too_large']);
     expect(big.body.error.message).toMatch(/4 MB; send larger files through uploads/);
 
-    // a ZIP that is not a DOCX, and an RTF file, are 415 and leave no document
-    const archive = zip([zipEntry('manual/intro.md', '# Intro\n\nThe archive holds a manual.')]);
-    const zipped = await call('POST', '/v1/documents', p.key, {
-      content_base64: archive.toString('base64'),
-      filename: 'manual.docx',
-      external_id: 'zip-not-docx',
-    });
-    expect([zipped.status, zipped.body.error.type]).toEqual([415, 'unsupported_media_type']);
-    const rtf = Buffer.from('{\\rtf1\\ansi {\\fonttbl {\\f0 Times;}} The warehouse is in Lyon.}', 'latin1');
-    const letter = await call('POST', '/v1/documents', p.key, {
-      content_base64: rtf.toString('base64'),
-      filename: 'letter.rtf',
-      external_id: 'rtf-letter',
-    });
-    expect([letter.status, letter.body.error.type]).toEqual([415, 'unsupported_media_type']);
     const docs = await call('GET', '/v1/documents?limit=200', p.key);
     expect(docs.body.documents.map((d: { id: string }) => d.id)).toEqual([posted.body.document.id]);
 
@@ -425,6 +418,58 @@ describe('the AWS functions, on DynamoDB (dynalite) and S3 (s3rver)', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('refuses a JSON body holding invalid UTF-8 with 400 naming the byte offset, as API Gateway passes it (base64)', async () => {
+    const p = await newProject();
+    const bytes = Buffer.concat([Buffer.from('{"question":"caf'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const event = { ...apiEvent('POST', '/v1/chat', p.key), body: bytes.toString('base64'), isBase64Encoded: true };
+    const res = await binaryCall(event);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      type: 'invalid_request',
+      message: 'the body is not valid UTF-8: the sequence at byte offset 16 is malformed',
+    });
+    // a document's text cut inside a sequence: refused, and nothing stored
+    const doc = Buffer.concat([Buffer.from('{"text":"Price: 5 '), Buffer.from([0xe2, 0x82]), Buffer.from('"}')]);
+    const posted = await binaryCall({
+      ...apiEvent('POST', '/v1/documents', p.key),
+      body: doc.toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(posted.status).toBe(400);
+    expect(posted.body.error.message).toContain('byte offset 18');
+    expect((await call('GET', '/v1/documents', p.key)).body.documents).toEqual([]);
+    // the same body well-formed is read
+    const good = Buffer.from('{"question":"café?"}');
+    const ok = await binaryCall({
+      ...apiEvent('POST', '/v1/chat', p.key),
+      body: good.toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('refuses a ZIP that is not a DOCX and an RTF file with 415 on the functions, storing and queueing nothing', async () => {
+    const p = await newProject();
+    const queued = queue.sent.length;
+    const archive = zip([zipEntry('manual/intro.md', '# Intro\n\nThe archive holds a manual.')]);
+    const rtf = Buffer.from('{\\rtf1\\ansi {\\fonttbl {\\f0 Times;}} The warehouse is in Lyon.}', 'latin1');
+    for (const [bytes, filename, reason] of [
+      [archive, 'manual.docx', /ZIP archive but not a DOCX/],
+      [archive, 'manual.zip', /ZIP archive but not a DOCX/],
+      [rtf, 'letter.rtf', /RTF/],
+    ] as const) {
+      const res = await call('POST', '/v1/documents', p.key, { content_base64: bytes.toString('base64'), filename });
+      expect({ filename, status: res.status, type: res.body.error.type }).toEqual({
+        filename,
+        status: 415,
+        type: 'unsupported_media_type',
+      });
+      expect(res.body.error.message).toMatch(reason);
+    }
+    expect((await call('GET', '/v1/documents', p.key)).body.documents).toEqual([]);
+    expect(queue.sent.length).toBe(queued);
   });
 
   it('answers stream: true as one body of every event, on /v1/chat and /v1/chat/completions', async () => {

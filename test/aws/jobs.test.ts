@@ -167,6 +167,23 @@ describe('golden runs and exports on the AWS home (dynalite, s3rver, the worker 
     }
   });
 
+  it('holds at most max_golden_questions golden questions on DynamoDB: the next is 409 and the others stay', async () => {
+    const p = await projectWithQuestions(2);
+    const patched = await call('PATCH', `/v1/projects/${p.id}`, adminKey, { limits: { max_golden_questions: 3 } });
+    expect(patched.body.project.limits.max_golden_questions).toBe(3);
+    const add = () =>
+      call('POST', `/v1/projects/${p.id}/golden-questions`, adminKey, {
+        question: 'Where do returns go?',
+        approved: true,
+      });
+    expect((await add()).status).toBe(201);
+    const refused = await add();
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.type).toBe('conflict');
+    const list = await call('GET', `/v1/projects/${p.id}/golden-questions`, adminKey);
+    expect(list.body.golden_questions).toHaveLength(3);
+  });
+
   it('marks a job failed on its last attempt, and lets SQS retry it before', async () => {
     const p = await projectWithQuestions(1);
     const started = await call('POST', `/v1/projects/${p.id}/golden-questions/run`, adminKey, {});

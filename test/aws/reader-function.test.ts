@@ -17,6 +17,7 @@ import { composeAws } from '../../lambdas/handlers/compose';
 import { poolsByLimits } from '../../lambdas/handlers/compose-reader';
 import { processBatch } from '../../lambdas/handlers/worker';
 import type { IngestQueue } from '../../lambdas/ports';
+import { HOSTILE_LIMITS, HOSTILE_SET } from '../fixtures/hostile';
 import { type AwsTestServers, appCaller, startAwsServers } from './aws-home';
 import { sqsEvent } from './queue-events';
 
@@ -121,6 +122,19 @@ describe('the document reader function (s3rver, a real thread pool)', () => {
         error: { name: 'ExtractionError', message: 'the original file is missing' },
       });
     });
+
+    it.each(HOSTILE_SET)(
+      '$name: fails with the same reason as on the local home, under the limits the worker sends',
+      async ({ filename, type, bytes, reason }) => {
+        const key = original(`doc_hostile_${filename.replace(/\W/g, '_')}`);
+        await put(key, bytes());
+        const answer = (await handler(request(key, type, HOSTILE_LIMITS))) as {
+          error?: { name: string; message: string };
+        };
+        expect(answer.error?.name).toBe('ExtractionError');
+        expect(answer.error?.message).toMatch(reason);
+      },
+    );
 
     it("refuses, unread, a key that is not the project's original or another bucket", async () => {
       await put(original('doc_theirs', otherProject), 'their secret text');

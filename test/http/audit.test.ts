@@ -88,4 +88,34 @@ describe('audit', () => {
     expect((await t.client(acme.key).get('/v1/company/audit')).status).toBe(403);
     expect((await t.client().get('/v1/company/audit')).status).toBe(401);
   });
+  it("writes a reach for another tenant's project to the caller's company audit, never to the other tenant", async () => {
+    const other = await t.server.services.keys.createCompany('Other Co');
+    const otherAdmin = t.client(other.api_key.key);
+    const theirs = (await otherAdmin.post<{ project: { id: string } }>('/v1/projects', { name: 'Theirs' })).body
+      .project;
+    const sibling = await t.project('Sibling');
+
+    // another company's admin, and a project key of this company on a sibling project
+    expect((await t.admin.get(`/v1/projects/${theirs.id}/documents`)).status).toBe(404);
+    expect((await t.client(acme.key).get(`/v1/projects/${sibling.id}/documents`)).status).toBe(404);
+
+    const ours = (await t.admin.get<AuditPage>('/v1/company/audit?outcome=denied&limit=100')).body.events;
+    expect(ours.find((e) => e.resource === `/v1/projects/${theirs.id}/documents`)).toMatchObject({
+      action: 'documents.list',
+      outcome: 'denied',
+      actor: { type: 'company_key' },
+    });
+    expect(ours.find((e) => e.resource === `/v1/projects/${sibling.id}/documents`)).toMatchObject({
+      action: 'documents.list',
+      outcome: 'denied',
+      actor: { type: 'project_key', key_id: keyIds.acme },
+    });
+    // the tenants reached see nothing of it: not the other company, not the sibling project
+    const theirCompany = (await otherAdmin.get<AuditPage>('/v1/company/audit?limit=100')).body.events;
+    expect(theirCompany.map((e) => e.resource)).not.toContain(`/v1/projects/${theirs.id}/documents`);
+    const theirProject = (await otherAdmin.get<AuditPage>(`/v1/projects/${theirs.id}/audit?limit=100`)).body.events;
+    expect(theirProject.filter((e) => e.outcome === 'denied')).toEqual([]);
+    const siblingLog = (await t.admin.get<AuditPage>(`/v1/projects/${sibling.id}/audit?limit=100`)).body.events;
+    expect(siblingLog.filter((e) => e.outcome === 'denied')).toEqual([]);
+  });
 });

@@ -36,16 +36,22 @@ describe('golden runs in the background', () => {
   const runOf = (projectId: string, runId: string) =>
     t.admin.get<{ run: Run }>(`/v1/projects/${projectId}/golden-runs/${runId}`);
 
-  it('counts every answer against chat_per_minute: five runs of 20 give 2 answers a minute, then go on', async () => {
+  it('counts every answer against chat_per_minute: five runs of 20 from a review key give 2 answers a minute, then go on', async () => {
     const p = await projectWithQuestions('limited runs', 20);
     expect((await t.admin.request('PATCH', `/v1/projects/${p.id}`, { limits: { chat_per_minute: 2 } })).status).toBe(
       200,
     );
+    // the runs are started with the weakest key that may start one: a review key
+    const review = await t.admin.post<{ api_key: { key: string } }>(`/v1/projects/${p.id}/keys`, {
+      scopes: ['review'],
+    });
+    expect(review.status).toBe(201);
+    const reviewer = t.client(review.body.api_key.key);
     t.clock.freeze(t.clock.nextMinute(1000));
     try {
       const runIds: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const res = await t.admin.post<{ run: { id: string; status: string; total: number } }>(`${p.base}/run`);
+        const res = await reviewer.post<{ run: { id: string; status: string; total: number } }>(`${p.base}/run`);
         expect(res.status).toBe(202);
         expect(res.body.run).toMatchObject({ status: 'running', total: 20 });
         runIds.push(res.body.run.id);

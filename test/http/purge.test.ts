@@ -1,4 +1,14 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startTestServer } from '../helpers/server';
@@ -92,6 +102,36 @@ describe('a project purge on the local home', () => {
       ]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("removes the links in a deleted project's drop folder and never what they point at", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'oprag-purge-links-'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'oprag-elsewhere-'));
+    try {
+      const t = await startTestServer({ dataDir });
+      const gone = await t.project('linked drops');
+      // a file and a folder outside the data directory, each reached through a link in the drop folder
+      writeFileSync(join(elsewhere, 'outside.txt'), "not the project's to delete");
+      mkdirSync(join(elsewhere, 'folder'));
+      writeFileSync(join(elsewhere, 'folder', 'inside.txt'), 'nor this');
+      const drop = join(dataDir, 'drop', gone.id);
+      mkdirSync(drop, { recursive: true });
+      writeFileSync(join(drop, 'own.txt'), 'a dropped file');
+      symlinkSync(join(elsewhere, 'outside.txt'), join(drop, 'file-link.txt'));
+      symlinkSync(join(elsewhere, 'folder'), join(drop, 'folder-link'));
+
+      const deleted = await t.admin.delete<{ deleted: { blobs: number } }>(`/v1/projects/${gone.id}`);
+      expect(deleted.status).toBe(200);
+      // the dropped file and the two links, each counted once: the linked folder was not entered
+      expect(deleted.body.deleted.blobs).toBe(3);
+      expect(existsSync(drop)).toBe(false);
+      expect(readFileSync(join(elsewhere, 'outside.txt'), 'utf8')).toBe("not the project's to delete");
+      expect(readdirSync(join(elsewhere, 'folder'))).toEqual(['inside.txt']);
+      await t.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 

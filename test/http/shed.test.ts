@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { makeDocx, makePdf } from '../fixtures/documents';
+import { DOCX_TYPE } from '../fixtures/hostile';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -43,6 +46,7 @@ function raw(url: string, first: string | Buffer): Promise<Raw> {
 }
 
 const status = (head: string) => Number(head.split(' ')[1]);
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** A key in the right format that no one holds, or one that shares the display prefix of `like`. */
 const forgedKey = (like = 'oprag_pk_Q') => `${like}${'x'.repeat(49 - like.length)}`;
 
@@ -237,42 +241,65 @@ describe('the local server sheds clients without a key before reading their bodi
     expect(await count()).toBe(before);
   });
 
-  it('serves 1,000 sequential uploads of mixed formats on keep-alive connections without a client error', async () => {
-    const files = [
-      { name: 'notes.txt', type: 'text/plain', body: 'Plain notes about the harbour crane.' },
-      { name: 'guide.md', type: 'text/markdown', body: '# Guide\n\nThe crane lifts forty tonnes.' },
-      { name: 'page.html', type: 'text/html', body: '<html><body><h1>Crane</h1><p>Lifts ships.</p></body></html>' },
-      { name: 'table.csv', type: 'text/csv', body: 'part,weight\nhook,2\nboom,40\n' },
-      { name: 'spec.json', type: 'application/json', body: '{"crane":{"tonnes":40}}' },
+  it('serves 1,000 sequential uploads of mixed formats on keep-alive connections, each read whole and as sent', async () => {
+    // seven formats, every file different, so each one is read, chunked and indexed before its answer
+    const kinds: { ext: string; type: string; make: (n: number) => Promise<Buffer> | Buffer }[] = [
+      { ext: 'txt', type: 'text/plain', make: (n) => Buffer.from(`Plain notes ${n} about the harbour crane.`) },
+      { ext: 'md', type: 'text/markdown', make: (n) => Buffer.from(`# Guide ${n}\n\nThe crane lifts ${n} tonnes.`) },
+      {
+        ext: 'html',
+        type: 'text/html',
+        make: (n) => Buffer.from(`<html><body><h1>Crane ${n}</h1><p>Lifts ship ${n}.</p></body></html>`),
+      },
+      { ext: 'csv', type: 'text/csv', make: (n) => Buffer.from(`part,weight\nhook,${n}\nboom,40\n`) },
+      { ext: 'json', type: 'application/json', make: (n) => Buffer.from(`{"crane":{"tonnes":${n}}}`) },
+      {
+        ext: 'docx',
+        type: DOCX_TYPE,
+        make: (n) => makeDocx([`# Crane ${n}`, `The boom of crane ${n} is forty metres.`]),
+      },
+      { ext: 'pdf', type: 'application/pdf', make: (n) => makePdf([[`Crane ${n}`, `It lifts ${n} tonnes.`]]) },
     ];
     const before = t.server.stats();
     const errors: unknown[] = [];
+    const wrong: unknown[] = [];
     const statuses = new Map<number, number>();
     for (let i = 0; i < 1000; i++) {
-      const f = files[i % files.length];
+      const kind = kinds[i % kinds.length];
+      const bytes = await kind.make(i);
+      const filename = `keepalive-${i}.${kind.ext}`;
       const form = new FormData();
-      form.set('file', new Blob([f.body], { type: f.type }), f.name);
-      form.set('external_id', `keepalive-${f.name}`);
+      form.set('file', new Blob([bytes], { type: kind.type }), filename);
       try {
-        const res = await fetch(`${t.url}/v1/documents`, {
+        const res = await fetch(`${t.url}/v1/documents?wait=true`, {
           method: 'POST',
           headers: { authorization: `Bearer ${p.key}` },
           body: form,
         });
-        await res.arrayBuffer();
+        const body = (await res.json()) as { document?: Record<string, unknown> };
         // the idle time announced is the one configured; the server closes 999 ms after it
         if (i === 0) expect(res.headers.get('keep-alive')).toBe('timeout=5');
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        // the body the server read is exactly the one this request sent, and it was read whole
+        const d = body.document ?? {};
+        const sent = { filename, content_type: kind.type, content_hash: sha256(bytes), status: 'ready' };
+        const got = {
+          filename: d.filename,
+          content_type: d.content_type,
+          content_hash: d.content_hash,
+          status: d.status,
+        };
+        if (JSON.stringify(got) !== JSON.stringify(sent) || !((d.chunks as number) >= 1)) wrong.push({ i, sent, got });
       } catch (e) {
         errors.push(e);
       }
     }
     expect(errors).toEqual([]);
-    // the first of each file is queued, every other one is the same content again
-    expect(Object.fromEntries(statuses)).toEqual({ 202: 5, 200: 995 });
+    expect(wrong).toEqual([]);
+    expect(Object.fromEntries(statuses)).toEqual({ 201: 1000 });
     // the connection was reused, not opened per request
     expect(t.server.stats().connectionsAccepted - before.connectionsAccepted).toBeLessThan(20);
-  }, 60_000);
+  }, 180_000);
 
   describe('failed authentications in the company audit', () => {
     type Events = {
@@ -400,5 +427,37 @@ describe('the local server closes slow and surplus connections', () => {
     await surplus.closed;
     expect(surplus.received()).toBe('');
     for (const c of held) c.socket.destroy();
+  });
+});
+
+describe('the local server bounds the time of a whole request', () => {
+  let t: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({
+      // a body rate any client meets, so only the request's own deadline can end it
+      limits: {
+        requestTimeoutMs: 400,
+        headersTimeoutMs: 400,
+        checkIntervalMs: 50,
+        bodyRateWindowMs: 60_000,
+        minBodyBytesPerSecond: 1,
+      },
+    });
+    key = (await t.project('Deadline')).key;
+  });
+  afterAll(async () => t.close());
+
+  it('answers 408 and closes a connection whose body is still coming at the request deadline, keeping nothing', async () => {
+    const c = await raw(
+      t.url,
+      `POST /v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: 100000\r\n\r\n{"text":"${'a'.repeat(200)}`,
+    );
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(t.server.stats().connectionsShed).toBe(0); // the rate was met: the deadline closed it
+    expect((await t.client(key).get<{ documents: unknown[] }>('/v1/documents')).body.documents).toEqual([]);
   });
 });

@@ -60,6 +60,10 @@ describe('OpragApi', () => {
       if (m.Properties.HttpMethod === 'OPTIONS') continue;
       expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
     }
+    // every body reaches the function as the bytes sent (base64), never re-decoded as text on the way:
+    // a JSON body that is not UTF-8 is refused by the app, naming the offset (test/aws/handlers.test.ts)
+    const [api] = ofType(resources, 'AWS::ApiGateway::RestApi');
+    expect(api[1].Properties.BinaryMediaTypes).toEqual(['*/*']);
   });
 
   it("streams the query function's answers (InvokeWithResponseStream), the others buffered within 29 seconds", () => {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { HttpWebhookSender, WebhookRefused } from '../../lambdas/adapters/http-webhook-sender';
 
 /** A loopback receiver that counts requests and answers with `status` (and a Location for 3xx). */
@@ -119,6 +120,39 @@ describe('HttpWebhookSender connects to the address it checked', () => {
       expect(r.seen.map((s) => [s.url, s.body])).toEqual([['/hook', '{"a":1}']]);
     } finally {
       await r.close();
+    }
+  });
+
+  it('over https, opens TLS to the pinned address in the name of the host: the certificate is asked for the name', async () => {
+    // a TLS endpoint with no certificate: it records the name the client asks for, then the handshake fails
+    const names: string[] = [];
+    const peers: string[] = [];
+    const server = createTlsServer({
+      SNICallback: (name, done) => {
+        names.push(name);
+        done(new Error('no certificate here'), undefined as never);
+      },
+    });
+    server.on('connection', (socket) => peers.push(socket.remoteAddress ?? ''));
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const asked: string[] = [];
+      const sender = new HttpWebhookSender({
+        allowPrivate: true,
+        resolve: async (host) => {
+          asked.push(host);
+          return ['127.0.0.1'];
+        },
+      });
+      await expect(sender.send(`https://hooks.pinned.invalid:${port}/hook`, '{}', headers)).rejects.toThrow();
+      expect(asked).toEqual(['hooks.pinned.invalid']);
+      expect(peers).toEqual(['127.0.0.1']);
+      // the name, not the address: the receiver's certificate is checked against the host of the URL
+      expect(names).toEqual(['hooks.pinned.invalid']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
