@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { HttpWebhookSender, WebhookRefused } from '../../lambdas/adapters/http-webhook-sender';
 
@@ -151,6 +154,31 @@ describe('HttpWebhookSender connects to the address it checked', () => {
       expect(peers).toEqual(['127.0.0.1']);
       // the name, not the address: the receiver's certificate is checked against the host of the URL
       expect(names).toEqual(['hooks.pinned.invalid']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('over https, refuses a receiver whose certificate no authority signed, and sends it nothing', async () => {
+    // a receiver with a self-signed certificate for the very name asked: the name matches, the signer is unknown
+    const tls = join(__dirname, '../fixtures/tls');
+    let requests = 0;
+    const server = createHttpsServer(
+      { key: readFileSync(join(tls, 'self-signed.key')), cert: readFileSync(join(tls, 'self-signed.crt')) },
+      (_req, res) => {
+        requests++;
+        res.end('ok');
+      },
+    );
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const sender = new HttpWebhookSender({ allowPrivate: true, resolve: async () => ['127.0.0.1'] });
+      await expect(sender.send(`https://hooks.pinned.invalid:${port}/hook`, '{"a":1}', headers)).rejects.toThrow(
+        /self[- ]signed certificate/i,
+      );
+      expect(requests).toBe(0);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
