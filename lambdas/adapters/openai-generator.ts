@@ -1,5 +1,17 @@
 import { isNoAnswer, mayBeNoAnswer, SYSTEM_PROMPT, userMessage } from '../core/grounded-prompt';
 import type { GeneratedPiece, Generator, GeneratorInput } from '../ports';
+import {
+  type Completion,
+  completionEvents,
+  contentText,
+  ModelServerError,
+  retryAfterMs,
+  serverMessage,
+  THINK_BLOCK,
+  unitsOf,
+} from './openai-wire';
+
+export { ModelServerError } from './openai-wire';
 
 export interface OpenAIGeneratorOptions {
   /** up to and including the API version, e.g. `http://127.0.0.1:11434/v1`; `/chat/completions` is appended */
@@ -23,76 +35,10 @@ export interface OpenAIGeneratorOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A failed call to the model server; `status` is its HTTP status when it answered. */
-export class ModelServerError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'ModelServerError';
-  }
-}
-
 /** Statuses after which the same request may succeed later. */
 const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
 /** Finish reasons after which the text must not be shown: the server withheld or filtered it. */
 const WITHHELD = new Set(['content_filter']);
-
-interface Usage {
-  total_tokens?: number;
-  prompt_tokens?: number;
-  completion_tokens?: number;
-}
-
-interface Completion {
-  choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
-  usage?: Usage | null;
-}
-
-/** One `chat.completion.chunk` of a streamed answer (or the error a server sends instead). */
-interface CompletionChunk {
-  choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[];
-  usage?: Usage | null;
-  error?: unknown;
-}
-
-const unitsOf = (usage: Usage | null | undefined) =>
-  usage?.total_tokens ?? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0);
-
-/** A reasoning block, closed, that a model may write before its answer. */
-const THINK_BLOCK = /<think>[\s\S]*?<\/think>/g;
-
-/** Some servers answer content as parts (`[{type:"text", text}]`) rather than one string. */
-function contentText(content: unknown): string | null {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
-  }
-  return null;
-}
-
-/** The error message a server put in its body (`{error:{message}}`, `{error:"..."}`, `{message}`), or its text. */
-function serverMessage(body: string): string {
-  try {
-    const json = JSON.parse(body);
-    const message = json?.error?.message ?? (typeof json?.error === 'string' ? json.error : json?.message);
-    if (typeof message === 'string' && message) return message.slice(0, 300);
-  } catch {
-    // not JSON: quote its start
-  }
-  const text = body.replace(/\s+/g, ' ').trim();
-  return text ? text.slice(0, 200) : '(empty body)';
-}
-
-/** Seconds or an HTTP date, as milliseconds from now; null when absent or unreadable. */
-function retryAfterMs(header: string | null): number | null {
-  if (!header) return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -166,7 +112,7 @@ export class OpenAIChatGenerator implements Generator {
     let finish = '';
     /** text held back while it may still be a reasoning block or the sentinel; null once it can't */
     let held: string | null = '';
-    for await (const chunk of this.events(res)) {
+    for await (const chunk of completionEvents(res, this.url, this.opts.timeoutMs ?? 60_000)) {
       if (chunk.error !== undefined) {
         throw new ModelServerError(
           `the model server at ${this.url} ended its stream with an error: ${serverMessage(JSON.stringify(chunk))}`,
@@ -192,48 +138,6 @@ export class OpenAIChatGenerator implements Generator {
       if (rest && !isNoAnswer(rest)) yield { text: rest };
     }
     yield WITHHELD.has(finish) ? { units, withheld: true } : { units };
-  }
-
-  /** The `data:` events of a streamed answer, parsed, up to `[DONE]` or the end of the body. */
-  private async *events(res: Response): AsyncGenerator<CompletionChunk> {
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for (;;) {
-        let read: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          read = await reader.read();
-        } catch (e) {
-          if ((e as Error).name === 'TimeoutError') {
-            throw new ModelServerError(
-              `the model server at ${this.url} did not finish its answer within ${this.opts.timeoutMs ?? 60_000} ms`,
-            );
-          }
-          throw new ModelServerError(`the model server at ${this.url} broke off its stream: ${(e as Error).message}`);
-        }
-        buffer += read.done ? decoder.decode() : decoder.decode(read.value, { stream: true });
-        const lines = buffer.split(/\r?\n/);
-        buffer = read.done ? '' : (lines.pop() ?? '');
-        for (const line of lines) {
-          if (!line.startsWith('data:')) continue; // blank lines, comments, event names
-          const data = line.slice(5).trim();
-          if (data === '[DONE]') return;
-          try {
-            yield JSON.parse(data) as CompletionChunk;
-          } catch {
-            throw new ModelServerError(
-              `the model server at ${this.url} sent a stream event that is not JSON: ${serverMessage(data)}`,
-              200,
-            );
-          }
-        }
-        if (read.done) return;
-      }
-    } finally {
-      // a reader that stops early, or an error, closes the connection
-      await reader.cancel().catch(() => {});
-    }
   }
 
   /** A `200` answer's body as a chat completion. */
