@@ -1,5 +1,9 @@
-/** The public API of Oprag (API.md), called with fetch relative to the configured base URL. */
-import type { DocumentView as Doc, UploadCreated } from '../../lambdas/http/wire';
+/**
+ * The public API of Oprag (API.md), called through the typed client (`oprag/client`,
+ * lambdas/client/oprag.ts) relative to the configured base URL; its errors become plain words.
+ */
+import { Oprag, OpragApiError, OpragNetworkError } from '../../lambdas/client/oprag';
+import type { DocumentView as Doc } from '../../lambdas/http/wire';
 import { session } from './session';
 
 export class ApiError extends Error {
@@ -27,10 +31,6 @@ export async function loadConfig(): Promise<void> {
   }
 }
 
-export function apiUrl(path: string): string {
-  return `${apiBase}${path}`;
-}
-
 const PLAIN: Record<number, string> = {
   401: 'This key is not valid any more (unknown, revoked or expired). Sign in again.',
   403: 'This key is not allowed to do that.',
@@ -53,43 +53,43 @@ export function errorFrom(status: number, text: string): ApiError {
   return new ApiError(PLAIN[status] ?? `The server answered ${status}.`, status, 'error');
 }
 
-async function send(method: string, path: string, body?: unknown, key = session.key()): Promise<Response> {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
+const UNREACHABLE = 'Could not reach the Oprag API. Check your connection and try again.';
+
+/** The typed client's errors in the plain words the views show: the API's own message, or PLAIN. */
+export function plainError(e: unknown): unknown {
+  if (e instanceof OpragApiError)
+    return errorFrom(e.status, typeof e.body === 'string' ? e.body : JSON.stringify(e.body));
+  if (e instanceof OpragNetworkError) return new ApiError(UNREACHABLE, 0, 'network');
+  return e;
+}
+
+/**
+ * The typed client for the signed-in key, or for a given one (sign-in checks a key before keeping
+ * it). When the signed-in key gets a 401 (revoked, expired), the app signs out.
+ */
+export function client(key: string | null = session.key()): Oprag {
+  return new Oprag({
+    baseUrl: apiBase,
+    key: key ?? undefined,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      if (res.status === 401 && key && key === session.key())
+        window.dispatchEvent(new CustomEvent('oprag:unauthorized'));
+      return res;
+    },
+  });
+}
+
+/**
+ * One call of the typed client, e.g. `api((o) => o.project(id).documents.list({ limit: 100 }))`;
+ * it throws an `ApiError` in plain words, the same a view shows for any error of the API.
+ */
+export async function api<T>(call: (oprag: Oprag) => Promise<T>, key?: string): Promise<T> {
   try {
-    res = await fetch(apiUrl(path), {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError('Could not reach the Oprag API. Check your connection and try again.', 0, 'network');
+    return await call(client(key ?? session.key()));
+  } catch (e) {
+    throw plainError(e);
   }
-  if (!res.ok) {
-    const error = errorFrom(res.status, await res.text());
-    // the signed-in key stopped working (revoked, expired): the app signs out
-    if (res.status === 401 && key && key === session.key()) window.dispatchEvent(new CustomEvent('oprag:unauthorized'));
-    throw error;
-  }
-  return res;
-}
-
-export async function api<T>(method: string, path: string, body?: unknown, key?: string): Promise<T> {
-  const res = await send(method, path, body, key);
-  return (await res.json()) as T;
-}
-
-export async function apiBlob(path: string): Promise<{ blob: Blob; type: string; filename: string | null }> {
-  const res = await send('GET', path);
-  const disposition = res.headers.get('content-disposition') ?? '';
-  const m = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
-  return {
-    blob: await res.blob(),
-    type: res.headers.get('content-type') ?? 'application/octet-stream',
-    filename: m ? decodeURIComponent(m[1]) : null,
-  };
 }
 
 /**
@@ -128,33 +128,36 @@ function xhrSend(
 }
 
 /**
- * Sends one file with progress (XMLHttpRequest: fetch reports no upload progress): a multipart
- * POST up to 4 MB, the uploads flow above that. Resolves with the document, when the API names it.
+ * Sends one file with progress: a multipart POST up to 4 MB, the uploads flow above that. Resolves
+ * with the document, when the API names it. The bytes go by XMLHttpRequest, the one browser API that
+ * reports upload progress (the typed client sends with fetch, which does not); the upload URL and
+ * the document are asked for through the client.
  */
 export async function uploadFile(
   projectId: string,
   file: File,
-  fields: Record<string, string>,
+  fields: { title?: string; url?: string },
   onProgress: (fraction: number) => void,
 ): Promise<{ document: Doc | null }> {
-  const auth = { authorization: `Bearer ${session.key()}` };
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v)) as typeof fields;
   if (file.size <= DIRECT_UPLOAD_LIMIT) {
     const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) if (v) form.append(k, v);
+    for (const [k, v] of Object.entries(given)) form.append(k, v);
     form.append('file', file, file.name);
-    const res = (await xhrSend('POST', apiUrl(`${pid(projectId)}/documents`), auth, form, onProgress)) as {
-      document: Doc;
-    };
+    const auth = { authorization: `Bearer ${session.key()}` };
+    const url = `${apiBase}/v1/projects/${encodeURIComponent(projectId)}/documents`;
+    const res = (await xhrSend('POST', url, auth, form, onProgress)) as { document: Doc };
     return { document: res.document };
   }
-  const meta: Record<string, string | number> = {
-    filename: file.name,
-    content_type: file.type || 'application/octet-stream',
-    // the URL is bound to the file's length: S3 (or the local server) takes no other
-    size: file.size,
-  };
-  for (const [k, v] of Object.entries(fields)) if (v) meta[k] = v;
-  const { upload } = await api<UploadCreated>('POST', `${pid(projectId)}/uploads`, meta);
+  const { upload } = await api((o) =>
+    o.project(projectId).uploads.create({
+      ...given,
+      filename: file.name,
+      content_type: file.type || 'application/octet-stream',
+      // the URL is bound to the file's length: S3 (or the local server) takes no other
+      size: file.size,
+    }),
+  );
   // the browser sets content-length from the file itself and refuses to have it set by hand
   const headers = Object.fromEntries(
     Object.entries(upload.headers ?? {}).filter(([k]) => k.toLowerCase() !== 'content-length'),
@@ -162,7 +165,7 @@ export async function uploadFile(
   const res = (await xhrSend('PUT', upload.url, headers, file, onProgress)) as { document?: Doc };
   if (res.document) return { document: res.document };
   try {
-    return await api<{ document: Doc }>('GET', `${pid(projectId)}/documents/${encodeURIComponent(upload.document_id)}`);
+    return await api((o) => o.project(projectId).documents.get(upload.document_id));
   } catch {
     return { document: null };
   }
@@ -189,7 +192,6 @@ export type {
   ProjectDeleted,
   ProjectPage,
   Role,
+  Scope,
   UploadCreated,
 } from '../../lambdas/http/wire';
-
-export const pid = (id: string) => `/v1/projects/${encodeURIComponent(id)}`;

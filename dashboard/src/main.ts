@@ -1,6 +1,6 @@
 import { html, render } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, api, type Company, loadConfig, pid } from './api';
+import { api, loadConfig } from './api';
 import { ProjectPage } from './project';
 import { ProjectsPage } from './projects';
 import { SecurityPage } from './security';
@@ -28,8 +28,8 @@ function hashParam(name: string): string | null {
 export async function identify(key: string, projectId: string | null): Promise<Who> {
   const kind = kindOf(key);
   if (kind === 'company') {
-    const { company } = await api<{ company: Company }>('GET', '/v1/company', undefined, key);
-    const { keys } = await api<{ keys: ApiKey[] }>('GET', '/v1/company/keys', undefined, key);
+    const { company } = await api((o) => o.company.get(), key);
+    const { keys } = await api((o) => o.company.listKeys(), key);
     const mine = keys.filter((k) => k.prefix === key.slice(0, 12) && !k.revoked_at);
     const role = mine.length > 0 && mine.every((k) => k.role === 'admin') ? 'admin' : 'viewer';
     return { kind: 'company', role, company };
@@ -40,7 +40,7 @@ export async function identify(key: string, projectId: string | null): Promise<W
     }
     const id = projectId.trim();
     try {
-      await api('GET', `${pid(id)}/golden-questions`, undefined, key);
+      await api((o) => o.project(id).golden.list(), key);
     } catch (e) {
       const status = (e as { status?: number }).status;
       if (status === 403) throw new Error('This project key has no review scope, so it cannot open the dashboard.');

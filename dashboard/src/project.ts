@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Project, pid } from './api';
+import { api, type Project } from './api';
 import { AuditTab } from './tabs/audit';
 import { ChatTab } from './tabs/chat';
 import { DocumentsTab } from './tabs/documents';
@@ -36,14 +36,14 @@ export function ProjectPage({ who, projectId, tab }: { who: Who; projectId: stri
 
   useEffect(() => {
     if (who.kind !== 'project') return;
-    api<{ project?: { id: string; name: string } }>('GET', '/v1/me')
+    api((o) => o.me())
       .then((me) => setOwnName(me.project?.id === projectId ? me.project.name : null))
       .catch(setError);
   }, [projectId]);
 
   useEffect(() => {
     if (who.kind !== 'company') return;
-    api<{ project: Project }>('GET', pid(projectId))
+    api((o) => o.project(projectId).get())
       .then((r) => setProject(r.project))
       .catch(setError);
   }, [projectId, version]);

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Project, type ProjectCreated, type ProjectPage, pid } from './api';
+import { api, type Project, type ProjectCreated } from './api';
 import { bytes, ErrorBox, isAdmin, ShownOnce, type Who, when } from './ui';
 
 function CreateProject({ onCreated }: { onCreated: () => void }) {
@@ -13,9 +13,12 @@ function CreateProject({ onCreated }: { onCreated: () => void }) {
     e.preventDefault();
     setError(null);
     try {
-      const body: Record<string, string> = { name, environment: env };
-      if (ref.trim()) body.external_ref = ref.trim();
-      setMade(await api<ProjectCreated>('POST', '/v1/projects', body));
+      const body = {
+        name,
+        environment: env as Project['environment'],
+        ...(ref.trim() ? { external_ref: ref.trim() } : {}),
+      };
+      setMade(await api((o) => o.projects.create(body)));
       setName('');
       setRef('');
       onCreated();
@@ -55,14 +58,11 @@ export function ProjectsPage({ who }: { who: Who }) {
 
   const load = async (after: string | null) => {
     try {
-      const page = await api<ProjectPage>(
-        'GET',
-        `/v1/projects?limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`,
-      );
+      const page = await api((o) => o.projects.list({ limit: 50, cursor: after ?? undefined }));
       // the list has no stats; each project's own record does
       const withStats = await Promise.all(
         page.projects.map((p) =>
-          api<{ project: Project }>('GET', pid(p.id))
+          api((o) => o.project(p.id).get())
             .then((r) => r.project)
             .catch(() => p),
         ),

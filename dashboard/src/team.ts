@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, api, type NewApiKey } from './api';
+import { type ApiKey, api, type NewApiKey, type Role } from './api';
 import { ErrorBox, isAdmin, ShownOnce, type Who, when } from './ui';
 
 export function TeamPage({ who }: { who: Who }) {
@@ -13,7 +13,7 @@ export function TeamPage({ who }: { who: Who }) {
 
   const load = async () => {
     try {
-      setKeys((await api<{ keys: ApiKey[] }>('GET', '/v1/company/keys')).keys);
+      setKeys((await api((o) => o.company.listKeys())).keys);
     } catch (e) {
       setError(e);
     }
@@ -26,7 +26,7 @@ export function TeamPage({ who }: { who: Who }) {
     e.preventDefault();
     setError(null);
     try {
-      const res = await api<{ api_key: NewApiKey }>('POST', '/v1/company/keys', { name, role });
+      const res = await api((o) => o.company.createKey({ name, role: role as Role }));
       setMade(res.api_key);
       setName('');
       await load();
@@ -38,7 +38,7 @@ export function TeamPage({ who }: { who: Who }) {
     if (!confirm(`Revoke the key "${k.name ?? k.prefix}"? It stops working at once.`)) return;
     setError(null);
     try {
-      await api('DELETE', `/v1/company/keys/${encodeURIComponent(k.id)}`);
+      await api((o) => o.company.revokeKey(k.id));
       await load();
     } catch (err) {
       setError(err);

@@ -47,8 +47,8 @@ export interface RawResponse<T = unknown> {
   status: number;
   body: T;
   headers: Headers;
-  /** the body as received */
-  bytes: Buffer;
+  /** the body as received (a plain Uint8Array: the client runs in browsers too; `Buffer.from(bytes)` where a Buffer is needed) */
+  bytes: Uint8Array<ArrayBuffer>;
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;

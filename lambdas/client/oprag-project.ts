@@ -12,6 +12,20 @@ import {
   type Transport,
 } from './oprag-common';
 
+/** The file name of a `content-disposition` header: `filename*=UTF-8''…` first, then `filename="…"`. */
+function filenameOf(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded[1]);
+    } catch {
+      return null;
+    }
+  }
+  return /filename="([^"]*)"/i.exec(disposition)?.[1] ?? null;
+}
+
 /** One project's routes: by id with a company key, or the key's own project (the short forms). */
 export class ProjectClient {
   constructor(
@@ -66,9 +80,22 @@ export class ProjectClient {
       this.api.call('PATCH', `${this.full}/golden-questions/${enc(id)}`, [200], body),
     delete: (id: string): Promise<wire.GoldenDeleted> =>
       this.api.call('DELETE', `${this.full}/golden-questions/${enc(id)}`, [200]),
-    run: (body: In<'goldenRun'> = {}): Promise<{ run: wire.GoldenRun }> =>
+    /** Starts a run in the background (`202`): its id, time, `running` status and total; `getRun` follows it. */
+    run: (body: In<'goldenRun'> = {}): Promise<{ run: wire.GoldenRunStarted }> =>
       this.api.call('POST', `${this.full}/golden-questions/run`, [200, 202], body),
     runs: (): Promise<{ runs: wire.GoldenRun[] }> => this.api.call('GET', `${this.full}/golden-runs`, [200]),
+    /** One run, with the results of the questions answered so far. */
+    getRun: (runId: string): Promise<{ run: wire.GoldenRun }> =>
+      this.api.call('GET', `${this.full}/golden-runs/${enc(runId)}`, [200]),
+  };
+
+  /** Exports written in the background, then offered once as a short-lived download `url`. */
+  readonly exports = {
+    /** Starts one (`202`); `originals` puts each document's original bytes in the file, base64. */
+    create: (opts: { originals?: boolean } = {}): Promise<{ export: wire.ExportJob }> =>
+      this.api.call('POST', `${this.full}/exports${opts.originals ? '?originals=true' : ''}`, [202]),
+    get: (exportId: string): Promise<{ export: wire.ExportJob }> =>
+      this.api.call('GET', `${this.full}/exports/${enc(exportId)}`, [200]),
   };
 
   readonly documents = {
@@ -92,19 +119,32 @@ export class ProjectClient {
       for (const [k, v] of Object.entries(fields)) {
         if (v !== undefined) form.set(k, typeof v === 'string' ? v : JSON.stringify(v));
       }
-      form.set('file', new Blob([file]), fields.filename);
+      // a copy: a Blob takes only bytes over a plain ArrayBuffer
+      form.set('file', new Blob([new Uint8Array(file)]), fields.filename);
       return this.api.call('POST', `${this.base}/documents${opts.wait ? '?wait=true' : ''}`, [200, 201, 202], form);
     },
     list: (query: DocumentQuery = {}): Promise<wire.DocumentPage> =>
       this.api.call('GET', `${this.base}/documents${queryString(query)}`, [200]),
     get: (id: string): Promise<{ document: wire.DocumentView }> =>
       this.api.call('GET', `${this.base}/documents/${enc(id)}`, [200]),
-    /** The original bytes (a redirect to a short-lived URL is followed). */
-    content: async (id: string): Promise<{ bytes: Buffer; contentType: string }> => {
+    /** Changes what citations show (title, url, tags, metadata) without ingesting again. */
+    update: (id: string, body: In<'documentPatch'>): Promise<{ document: wire.DocumentView }> =>
+      this.api.call('PATCH', `${this.base}/documents/${enc(id)}`, [200], body),
+    /**
+     * The original bytes (a redirect to a short-lived URL is followed), their content type, and the
+     * file name the answer gives (`content-disposition`), if any.
+     */
+    content: async (
+      id: string,
+    ): Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string; filename: string | null }> => {
       const path = `${this.base}/documents/${enc(id)}/content`;
       const res = await this.api.raw<string>('GET', path);
       if (res.status !== 200) throw new OpragApiError(res.status, res.body, 'GET', `${this.api.baseUrl}${path}`);
-      return { bytes: res.bytes, contentType: res.headers.get('content-type') ?? '' };
+      return {
+        bytes: res.bytes,
+        contentType: res.headers.get('content-type') ?? '',
+        filename: filenameOf(res.headers.get('content-disposition')),
+      };
     },
     delete: (id: string): Promise<wire.DocumentDeleted> =>
       this.api.call('DELETE', `${this.base}/documents/${enc(id)}`, [200]),

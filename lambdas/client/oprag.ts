@@ -3,7 +3,8 @@
  * route of the route table, request bodies typed by the zod schemas the server validates with and
  * answers by the wire types (lambdas/http/wire.ts). Any status other than the route's success
  * throws an `OpragApiError` carrying the API's error body; a request that never got an answer
- * throws an `OpragNetworkError` naming the URL it tried.
+ * throws an `OpragNetworkError` naming the URL it tried. It uses nothing of Node's (no `Buffer`), so
+ * the dashboard calls the API through it in the browser as the CLI does in Node.
  */
 import type * as wire from '../http/wire';
 import {
@@ -37,20 +38,27 @@ export interface OpragOptions {
   baseUrl: string;
   /** a company key (`oprag_ak_`) or a project key (`oprag_pk_`) */
   key?: string;
+  /** the fetch to send requests with (the global one unless given), e.g. one that watches for a 401 */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
+
+/** Reads the body as UTF-8 text, keeping a byte-order mark as a character, as it came. */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export class Oprag {
   readonly baseUrl: string;
   private readonly key?: string;
+  private readonly fetchFn?: OpragOptions['fetch'];
 
   constructor(opts: OpragOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.key = opts.key;
+    this.fetchFn = opts.fetch;
   }
 
-  /** The same API with another key. */
+  /** The same API with another key (and the same fetch). */
   withKey(key: string): Oprag {
-    return new Oprag({ baseUrl: this.baseUrl, key });
+    return new Oprag({ baseUrl: this.baseUrl, key, fetch: this.fetchFn });
   }
 
   /** Any request, answered whatever its status; only a network failure throws. */
@@ -70,14 +78,16 @@ export class Oprag {
       payload = JSON.stringify(body);
       h['content-type'] ??= 'application/json';
     }
+    // the global fetch is looked up at each request, and neither is called as a method of this client
+    const send = this.fetchFn ?? ((input: string, init: RequestInit) => fetch(input, init));
     let res: Response;
     try {
-      res = await fetch(url, { method, headers: h, body: payload });
+      res = await send(url, { method, headers: h, body: payload });
     } catch (e) {
       throw new OpragNetworkError(method, url, e);
     }
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const text = bytes.toString('utf8');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = UTF8.decode(bytes);
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('application/json')) {
       try {

@@ -1,11 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SCOPES, type Scope } from './scopes';
+
+export { ROLES, type Role, SCOPES, type Scope } from './scopes';
 
 export const COMPANY_KEY_PREFIX = 'oprag_ak_';
 export const PROJECT_KEY_PREFIX = 'oprag_pk_';
-export const SCOPES = ['query', 'ingest', 'review'] as const;
-export type Scope = (typeof SCOPES)[number];
-export const ROLES = ['admin', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
 export const DEFAULT_PROJECT_SCOPES: Scope[] = ['query', 'ingest'];
 
 /** Characters a key's secret is drawn from: URL- and shell-safe. */

@@ -1,4 +1,4 @@
-import type { Role, Scope } from './keys';
+import type { Role, Scope } from './scopes';
 
 /** The records Oprag keeps, as the use cases see them (snake_case, as API.md shows them). */
 

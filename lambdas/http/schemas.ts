@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ROLES, SCOPES } from '../core/keys';
 import { DOCUMENT_STATUSES } from '../core/model';
+import { ROLES, SCOPES } from '../core/scopes';
 
 const text = (field: string, max: number) =>
   z

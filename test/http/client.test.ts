@@ -56,6 +56,82 @@ describe('the typed client', () => {
     await expect(mine.project().chat({ question: '' })).rejects.toMatchObject({ status: 400, type: 'invalid_request' });
   });
 
+  it("calls the routes the dashboard needs: a document's edit, bytes and file name, golden runs and exports", async () => {
+    const admin = new Oprag({ baseUrl: t.url, key: t.adminKey });
+    const made = await admin.projects.create({ name: 'dashboard routes' });
+    const other = await admin.projects.create({ name: 'someone else' });
+    const p = admin.project(made.project.id);
+    const file = new TextEncoder().encode('Refunds are accepted within 30 days of purchase.\n');
+    const doc = await admin
+      .withKey(made.api_key.key)
+      .project()
+      .documents.upload(file, { filename: 'réfunds.txt', title: 'Refunds' }, { wait: true });
+
+    const edited = await p.documents.update(doc.document.id, { title: 'Refund policy', url: '/help/refunds' });
+    expect(edited.document).toMatchObject({ id: doc.document.id, title: 'Refund policy', url: '/help/refunds' });
+    const content = await p.documents.content(doc.document.id);
+    expect(content.bytes).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(content.bytes).equals(Buffer.from(file))).toBe(true);
+    expect(content.contentType).toMatch(/^text\/plain/);
+    expect(content.filename).toBe('réfunds.txt');
+
+    await p.golden.create({
+      question: 'How many days do I have for a refund?',
+      expected_answer: '30 days',
+      approved: true,
+    });
+    const started = await p.golden.run();
+    const job = await p.exports.create({ originals: true });
+    expect(started.run).toMatchObject({ status: 'running', total: 1 });
+    expect(job.export).toMatchObject({ status: 'running' });
+    await t.server.home.jobs.idle();
+    expect((await p.golden.getRun(started.run.id)).run).toMatchObject({
+      id: started.run.id,
+      status: 'done',
+      passed: 1,
+      failed: 0,
+    });
+    const ready = (await p.exports.get(job.export.id)).export;
+    expect(ready).toMatchObject({ id: job.export.id, status: 'ready' });
+    const lines = (await (await fetch(ready.url as string)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; content_base64?: string });
+    // `originals` reached the server: the document's bytes are in the file
+    expect(lines.find((l) => l.type === 'document')?.content_base64).toBe(Buffer.from(file).toString('base64'));
+
+    // another project's key reaches none of it: 404, as for something that does not exist
+    const foreign = admin.withKey(other.api_key.key).project(made.project.id);
+    const attempts: (() => Promise<unknown>)[] = [
+      () => foreign.documents.update(doc.document.id, { title: 'taken over' }),
+      () => foreign.documents.content(doc.document.id),
+      () => foreign.golden.getRun(started.run.id),
+      () => foreign.exports.create(),
+      () => foreign.exports.get(job.export.id),
+    ];
+    for (const attempt of attempts) {
+      await expect(attempt()).rejects.toMatchObject({ status: 404, type: 'not_found' });
+    }
+    expect((await p.documents.get(doc.document.id)).document.title).toBe('Refund policy');
+  });
+
+  it('sends through the fetch it is given, and keeps that fetch with another key', async () => {
+    const seen: string[] = [];
+    const watched = new Oprag({
+      baseUrl: t.url,
+      key: `oprag_pk_${'x'.repeat(40)}`,
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        seen.push(`${init.method} ${input} ${res.status}`);
+        return res;
+      },
+    });
+
+    await expect(watched.me()).rejects.toMatchObject({ status: 401, type: 'unauthorized' });
+    expect((await watched.withKey(t.adminKey).company.get()).company.id).toMatch(/^cmp_/);
+    expect(seen).toEqual([`GET ${t.url}/v1/me 401`, `GET ${t.url}/v1/company 200`]);
+  });
+
   it('names the URL it tried when nothing answers', async () => {
     const down = new Oprag({ baseUrl: 'http://127.0.0.1:9', key: 'oprag_pk_x' });
 

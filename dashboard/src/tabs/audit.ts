@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type AuditEvent, type AuditPage, api, pid } from '../api';
+import { type AuditEvent, api } from '../api';
 import { ErrorBox, when } from '../ui';
 
 /** The project's audit log; the API pages it newest first, the filters work on what is loaded. */
@@ -13,10 +13,7 @@ export function AuditTab({ projectId }: { projectId: string }) {
 
   const load = async (after: string | null) => {
     try {
-      const page = await api<AuditPage>(
-        'GET',
-        `${pid(projectId)}/audit?limit=200${after ? `&cursor=${encodeURIComponent(after)}` : ''}`,
-      );
+      const page = await api((o) => o.project(projectId).audit({ limit: 200, cursor: after ?? undefined }));
       setEvents((old) => (after ? [...(old ?? []), ...page.events] : page.events));
       setCursor(page.next_cursor);
     } catch (e) {

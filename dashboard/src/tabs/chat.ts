@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { api, type ChatAnswer, pid } from '../api';
+import { api, type ChatAnswer } from '../api';
 import { ErrorBox, safeHref } from '../ui';
 
 /** The answer text with each [n] turned into a link to its citation below. */
@@ -28,7 +28,7 @@ export function ChatTab({ projectId }: { projectId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const answer = await api<ChatAnswer>('POST', `${pid(projectId)}/chat`, { question: question.trim() });
+      const answer = await api((o) => o.project(projectId).chat({ question: question.trim() }));
       setTurns((t) => [...t, { question: question.trim(), answer }]);
       setQuestion('');
     } catch (err) {

@@ -70,7 +70,7 @@ export function UploadForm({
     for (const { file, title, url } of files) {
       const id = ++uploadSeq;
       setUploads((u) => [...u, { id, name: file.name, progress: 0, error: null, done: false }]);
-      const fields: Record<string, string> = { url, title };
+      const fields = { url, title };
       uploadFile(projectId, file, fields, (p) =>
         setUploads((u) => u.map((x) => (x.id === id ? { ...x, progress: p } : x))),
       )

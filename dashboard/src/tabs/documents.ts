@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, apiBlob, type Doc, type DocumentPage, pid } from '../api';
+import { api, type Doc } from '../api';
 import { bytes, ErrorBox, isAdmin, Status, safeHref, type Who, when } from '../ui';
 import { type DocumentEdit, DocumentEditor } from './document-editor';
 import { UploadForm } from './document-upload';
@@ -14,11 +14,10 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
   const [viewing, setViewing] = useState<{ doc: Doc; text: string } | null>(null);
   const [editing, setEditing] = useState<Doc | null>(null);
   const canWrite = isAdmin(who);
-  const base = pid(projectId);
 
   const load = async () => {
     try {
-      const page = await api<DocumentPage>('GET', `${base}/documents?limit=100`);
+      const page = await api((o) => o.project(projectId).documents.list({ limit: 100 }));
       setDocs(page.documents);
       setCursor(page.next_cursor);
     } catch (e) {
@@ -28,7 +27,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
   const loadMore = async () => {
     if (!cursor) return;
     try {
-      const page = await api<DocumentPage>('GET', `${base}/documents?limit=100&cursor=${encodeURIComponent(cursor)}`);
+      const page = await api((o) => o.project(projectId).documents.list({ limit: 100, cursor }));
       setDocs((d) => [...(d ?? []), ...page.documents]);
       setCursor(page.next_cursor);
     } catch (e) {
@@ -45,7 +44,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
     if (!pending) return;
     const timer = setInterval(async () => {
       try {
-        const page = await api<{ documents: Doc[] }>('GET', `${base}/documents?limit=100`);
+        const page = await api((o) => o.project(projectId).documents.list({ limit: 100 }));
         setDocs((old) => {
           const fresh = new Map(page.documents.map((d) => [d.id, d]));
           const merged = (old ?? []).map((d) => fresh.get(d.id) ?? d);
@@ -63,7 +62,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
   const remove = async (d: Doc) => {
     if (!confirm(`Delete "${d.title ?? d.filename ?? d.id}"? It will no longer appear in any answer.`)) return;
     try {
-      await api('DELETE', `${base}/documents/${encodeURIComponent(d.id)}`);
+      await api((o) => o.project(projectId).documents.delete(d.id));
       setDocs((list) => (list ?? []).filter((x) => x.id !== d.id));
       onChange();
     } catch (e) {
@@ -82,7 +81,7 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
           .map((t) => t.trim())
           .filter(Boolean),
       };
-      const { document } = await api<{ document: Doc }>('PATCH', `${base}/documents/${encodeURIComponent(d.id)}`, body);
+      const { document } = await api((o) => o.project(projectId).documents.update(d.id, body));
       setDocs((list) => (list ?? []).map((x) => (x.id === document.id ? document : x)));
       setEditing(null);
     } catch (e) {
@@ -93,16 +92,17 @@ export function DocumentsTab({ who, projectId, onChange }: { who: Who; projectId
   const view = async (d: Doc) => {
     setError(null);
     try {
-      const { blob, type, filename } = await apiBlob(`${base}/documents/${encodeURIComponent(d.id)}/content`);
+      const content = await api((o) => o.project(projectId).documents.content(d.id));
+      const type = content.contentType || 'application/octet-stream';
       if (TEXTUAL.test(type)) {
-        setViewing({ doc: d, text: await blob.text() });
+        setViewing({ doc: d, text: new TextDecoder().decode(content.bytes) });
         return;
       }
       // anything else is downloaded, never rendered inside the dashboard's origin
-      const href = URL.createObjectURL(blob);
+      const href = URL.createObjectURL(new Blob([content.bytes], { type }));
       const a = document.createElement('a');
       a.href = href;
-      a.download = filename ?? d.filename ?? d.id;
+      a.download = content.filename ?? d.filename ?? d.id;
       a.click();
       setTimeout(() => URL.revokeObjectURL(href), 10_000);
     } catch (e) {

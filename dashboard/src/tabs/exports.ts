@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ExportJob, pid } from '../api';
+import { api, type ExportJob } from '../api';
 import { ErrorBox, uid, when } from '../ui';
 
 /** How often an export being written is read again. */
@@ -16,13 +16,12 @@ export function ExportJobs({ projectId }: { projectId: string }) {
   const [job, setJob] = useState<ExportJob | null>(null);
   const [used, setUsed] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const base = `${pid(projectId)}/exports`;
 
   const start = async () => {
     setError(null);
     setUsed(false);
     try {
-      const res = await api<{ export: ExportJob }>('POST', `${base}${originals ? '?originals=true' : ''}`);
+      const res = await api((o) => o.project(projectId).exports.create({ originals }));
       setJob(res.export);
     } catch (e) {
       setError(e);
@@ -32,7 +31,7 @@ export function ExportJobs({ projectId }: { projectId: string }) {
     if (job?.status !== 'running') return;
     const timer = setTimeout(async () => {
       try {
-        const res = await api<{ export: ExportJob }>('GET', `${base}/${encodeURIComponent(job.id)}`);
+        const res = await api((o) => o.project(projectId).exports.get(job.id));
         setJob(res.export);
       } catch (e) {
         setError(e);

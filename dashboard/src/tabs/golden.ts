@@ -1,14 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import {
-  api,
-  type Doc,
-  type DocumentPage,
-  type GoldenQuestion,
-  type GoldenRun,
-  type GoldenRunStarted,
-  pid,
-} from '../api';
+import { api, type Doc, type DocumentPage, type GoldenQuestion, type GoldenRun } from '../api';
 import { ErrorBox, isAdmin, uid, type Who, when } from '../ui';
 
 /** How often a run in progress is read again. */
@@ -52,19 +44,29 @@ export function PassRateChart({ runs }: { runs: GoldenRun[] }) {
 }
 
 /** Every ready document of the project, page after page: any of them may be the one to cite. */
-async function readyDocuments(base: string): Promise<Doc[]> {
+async function readyDocuments(projectId: string): Promise<Doc[]> {
   const all: Doc[] = [];
   let cursor: string | null = null;
   do {
-    const page: DocumentPage = await api<DocumentPage>(
-      'GET',
-      `${base}/documents?limit=200&status=ready${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    const after = cursor ?? undefined;
+    const page: DocumentPage = await api((o) =>
+      o.project(projectId).documents.list({ limit: 200, status: 'ready', cursor: after }),
     );
     all.push(...page.documents);
     cursor = page.next_cursor;
   } while (cursor);
   return all;
 }
+
+/** What the question form sends, to create a golden question or to change one. */
+interface QuestionBody {
+  question: string;
+  expected_answer: string | null;
+  must_refuse: boolean;
+  expected_document_ids: string[];
+}
+/** A change to a golden question: any of the form's fields, or its approval. */
+type QuestionPatch = Partial<QuestionBody> & { approved?: boolean };
 
 function QuestionForm({
   initial,
@@ -76,7 +78,7 @@ function QuestionForm({
   initial?: GoldenQuestion;
   docs: Doc[];
   submitLabel: string;
-  onSubmit: (body: Record<string, unknown>) => Promise<void>;
+  onSubmit: (body: QuestionBody) => Promise<void>;
   onCancel?: () => void;
 }) {
   const [id] = useState(() => uid('gq'));
@@ -149,13 +151,12 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   const [active, setActive] = useState<GoldenRun | null>(null);
   // a company admin, or the customer's review key, works the golden questions; a viewer reads them
   const canWrite = isAdmin(who) || who.kind === 'project';
-  const base = pid(projectId);
 
   const load = async () => {
     try {
       const [q, r] = await Promise.all([
-        api<{ golden_questions: GoldenQuestion[] }>('GET', `${base}/golden-questions`),
-        api<{ runs: GoldenRun[] }>('GET', `${base}/golden-runs`),
+        api((o) => o.project(projectId).golden.list()),
+        api((o) => o.project(projectId).golden.runs()),
       ]);
       setQuestions(q.golden_questions);
       setRuns(r.runs);
@@ -167,7 +168,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
   };
   useEffect(() => {
     void load();
-    readyDocuments(base)
+    readyDocuments(projectId)
       .then(setDocs)
       .catch(() => setDocs([]));
   }, [projectId]);
@@ -181,25 +182,21 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
       setError(e);
     }
   };
-  const create = (body: Record<string, unknown>) => act(() => api('POST', `${base}/golden-questions`, body));
-  const update = (q: GoldenQuestion, body: Record<string, unknown>) =>
+  const create = (body: QuestionBody) => act(() => api((o) => o.project(projectId).golden.create(body)));
+  const update = (q: GoldenQuestion, body: QuestionPatch) =>
     act(async () => {
-      await api('PATCH', `${base}/golden-questions/${encodeURIComponent(q.id)}`, body);
+      await api((o) => o.project(projectId).golden.update(q.id, body));
       setEditing(null);
     });
   const remove = (q: GoldenQuestion) => {
     if (confirm(`Delete the golden question "${q.question}"?`))
-      void act(() => api('DELETE', `${base}/golden-questions/${encodeURIComponent(q.id)}`));
+      void act(() => api((o) => o.project(projectId).golden.delete(q.id)));
   };
   const runAll = async () => {
     setStarting(true);
     setError(null);
     try {
-      const { run } = await api<{ run: GoldenRunStarted }>(
-        'POST',
-        `${base}/golden-questions/run`,
-        drafts ? { include_drafts: true } : {},
-      );
+      const { run } = await api((o) => o.project(projectId).golden.run(drafts ? { include_drafts: true } : {}));
       setActive({ ...run, passed: 0, failed: 0, results: [] });
     } catch (e) {
       setError(e);
@@ -212,7 +209,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
     if (active?.status !== 'running') return;
     const timer = setTimeout(async () => {
       try {
-        const { run } = await api<{ run: GoldenRun }>('GET', `${base}/golden-runs/${encodeURIComponent(active.id)}`);
+        const { run } = await api((o) => o.project(projectId).golden.getRun(active.id));
         if (run.status === 'running') setActive(run);
         else {
           setActive(null);
@@ -257,7 +254,7 @@ export function GoldenTab({ who, projectId }: { who: Who; projectId: string }) {
       const result = resultOf(q.id);
       if (editing === q.id)
         return html`<li key=${q.id} class="card"><${QuestionForm} initial=${q} docs=${docs} submitLabel="Save"
-          onSubmit=${(body: Record<string, unknown>) => update(q, body)} onCancel=${() => setEditing(null)} /></li>`;
+          onSubmit=${(body: QuestionBody) => update(q, body)} onCancel=${() => setEditing(null)} /></li>`;
       return html`<li key=${q.id} class="card golden-item" data-golden-id=${q.id}>
         <p class="gq-question">${q.question}</p>
         <p class="sub">

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, api, type NewApiKey, pid } from '../api';
+import { type ApiKey, api, type NewApiKey, type Project, type Scope } from '../api';
 import { ErrorBox, isAdmin, ShownOnce, type Who, when } from '../ui';
 
 const SCOPES = [
@@ -18,11 +18,10 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
   const [expires, setExpires] = useState('');
   const [made, setMade] = useState<NewApiKey | null>(null);
   const admin = isAdmin(who);
-  const base = pid(projectId);
 
   const load = async () => {
     try {
-      setKeys((await api<{ keys: ApiKey[] }>('GET', `${base}/keys`)).keys);
+      setKeys((await api((o) => o.project(projectId).keys.list())).keys);
     } catch (e) {
       setError(e);
     }
@@ -35,11 +34,14 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
     e.preventDefault();
     setError(null);
     try {
-      const body: Record<string, unknown> = { scopes, environment: env };
-      if (name.trim()) body.name = name.trim();
-      // a day picked is the last day the key works: it expires at the end of it, UTC
-      if (expires) body.expires_at = `${expires}T23:59:59Z`;
-      setMade((await api<{ api_key: NewApiKey }>('POST', `${base}/keys`, body)).api_key);
+      const body = {
+        scopes: scopes as Scope[],
+        environment: env as Project['environment'],
+        ...(name.trim() ? { name: name.trim() } : {}),
+        // a day picked is the last day the key works: it expires at the end of it, UTC
+        ...(expires ? { expires_at: `${expires}T23:59:59Z` } : {}),
+      };
+      setMade((await api((o) => o.project(projectId).keys.create(body))).api_key);
       setName('');
       setExpires('');
       await load();
@@ -51,7 +53,7 @@ export function KeysTab({ who, projectId }: { who: Who; projectId: string }) {
     if (!confirm(`Revoke the key "${k.name ?? k.prefix}"? It stops working at once.`)) return;
     setError(null);
     try {
-      await api('DELETE', `${base}/keys/${encodeURIComponent(k.id)}`);
+      await api((o) => o.project(projectId).keys.revoke(k.id));
       await load();
     } catch (err) {
       setError(err);

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, apiBlob, type Project, type ProjectDeleted, pid } from '../api';
+import { api, type Project, type ProjectDeleted } from '../api';
 import { ErrorBox, isAdmin, type Who, when } from '../ui';
 import { ExportJobs } from './exports';
 
@@ -58,7 +58,9 @@ export function SettingsTab({
     setError(null);
     setSaved('');
     try {
-      await api('PATCH', pid(projectId), { name: name.trim(), external_ref: ref.trim() ? ref.trim() : null });
+      await api((o) =>
+        o.project(projectId).update({ name: name.trim(), external_ref: ref.trim() ? ref.trim() : null }),
+      );
       setSaved('Saved.');
       edited.current = false;
       onChange();
@@ -70,8 +72,8 @@ export function SettingsTab({
     setError(null);
     setExporting(true);
     try {
-      const { blob } = await apiBlob(`${pid(projectId)}/export`);
-      const href = URL.createObjectURL(new Blob([blob], { type: 'application/x-ndjson' }));
+      const ndjson = await api((o) => o.project(projectId).export());
+      const href = URL.createObjectURL(new Blob([ndjson], { type: 'application/x-ndjson' }));
       const a = document.createElement('a');
       a.href = href;
       a.download = `${projectId}.ndjson`;
@@ -90,7 +92,7 @@ export function SettingsTab({
     if (!project || confirmName !== project.name) return;
     setError(null);
     try {
-      const res = await api<ProjectDeleted>('DELETE', pid(projectId));
+      const res = await api((o) => o.project(projectId).delete());
       setReceipt(res.deleted);
     } catch (err) {
       setError(err);
