@@ -2,6 +2,7 @@ import type * as wire from '../http/wire';
 import {
   type AuditQuery,
   type ChatBody,
+  type ChatCompletionsBody,
   type DocumentBody,
   type DocumentQuery,
   enc,
@@ -184,5 +185,28 @@ export class ProjectClient {
 
   chat(body: ChatBody & { stream?: false }): Promise<wire.ChatAnswer> {
     return this.api.call('POST', `${this.base}/chat`, [200], body);
+  }
+
+  /**
+   * The same answer streamed (`stream: true`): each `delta`'s text as the answer is written, then
+   * the whole answer once (`done`). An error after the stream began throws `OpragApiError` with
+   * the error body the server sent.
+   */
+  async *chatStream(body: ChatBody): AsyncGenerator<{ delta: string } | { done: wire.ChatAnswer }> {
+    const path = `${this.base}/chat`;
+    for await (const e of this.api.events('POST', path, { ...body, stream: true })) {
+      const data = JSON.parse(e.data);
+      if (e.event === 'delta') yield { delta: (data as { text: string }).text };
+      else if (e.event === 'done') yield { done: data as wire.ChatAnswer };
+      else if (e.event === 'error') throw new OpragApiError(200, data, 'POST', `${this.api.baseUrl}${path}`);
+    }
+  }
+
+  /**
+   * `POST /v1/chat/completions` with a project key (the short form only): the answer in OpenAI's
+   * Chat Completions shape, with the `oprag` object beside `choices`.
+   */
+  chatCompletions(body: ChatCompletionsBody & { stream?: false | null }): Promise<wire.ChatCompletion> {
+    return this.api.call('POST', '/v1/chat/completions', [200], body);
   }
 }

@@ -16,12 +16,15 @@ import {
   type PageQuery,
   queryString,
   type RawResponse,
+  type ServerEvent,
+  serverEvents,
 } from './oprag-common';
 import { ProjectClient } from './oprag-project';
 
 export {
   type AuditQuery,
   type ChatBody,
+  type ChatCompletionsBody,
   type DocumentBody,
   type DocumentQuery,
   OpragApiError,
@@ -29,6 +32,8 @@ export {
   type PageQuery,
   type RawResponse,
   type RetrieveBody,
+  type ServerEvent,
+  serverEvents,
 } from './oprag-common';
 export { ProjectClient } from './oprag-project';
 export type { wire };
@@ -68,6 +73,11 @@ export class Oprag {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<RawResponse<T>> {
+    return this.read<T>(await this.send(method, path, body, headers));
+  }
+
+  /** Sends a request and answers its response unread; only a network failure throws. */
+  private async send(method: string, path: string, body: unknown, headers: Record<string, string>) {
     const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
     const h: Record<string, string> = { ...headers };
     if (this.key && !/^https?:\/\//.test(path)) h.authorization = `Bearer ${this.key}`;
@@ -79,13 +89,16 @@ export class Oprag {
       h['content-type'] ??= 'application/json';
     }
     // the global fetch is looked up at each request, and neither is called as a method of this client
-    const send = this.fetchFn ?? ((input: string, init: RequestInit) => fetch(input, init));
-    let res: Response;
+    const fetchWith = this.fetchFn ?? ((input: string, init: RequestInit) => fetch(input, init));
     try {
-      res = await send(url, { method, headers: h, body: payload });
+      return await fetchWith(url, { method, headers: h, body: payload });
     } catch (e) {
       throw new OpragNetworkError(method, url, e);
     }
+  }
+
+  /** A response's body, parsed when it is JSON. */
+  private async read<T>(res: Response): Promise<RawResponse<T>> {
     const bytes = new Uint8Array(await res.arrayBuffer());
     const text = UTF8.decode(bytes);
     let parsed: unknown = text;
@@ -104,6 +117,19 @@ export class Oprag {
     const res = await this.raw<T>(method, path, body);
     if (!ok.includes(res.status)) throw new OpragApiError(res.status, res.body, method, `${this.baseUrl}${path}`);
     return res.body;
+  }
+
+  /**
+   * A request answered with Server-Sent Events, each yielded as it arrives; any status but `200`
+   * throws `OpragApiError` with the error body, before the first event.
+   */
+  async *events(method: string, path: string, body?: unknown): AsyncGenerator<ServerEvent> {
+    const res = await this.send(method, path, body, { accept: 'text/event-stream' });
+    if (res.status !== 200 || !res.body) {
+      const answer = await this.read(res);
+      throw new OpragApiError(answer.status, answer.body, method, `${this.baseUrl}${path}`);
+    }
+    yield* serverEvents(res.body);
   }
 
   /** `GET /v1/openapi.json`: the OpenAPI document (no key needed). */

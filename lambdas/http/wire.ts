@@ -46,6 +46,7 @@ export type UploadCreated = z.infer<typeof s.uploadCreated>;
 
 export type Citation = z.infer<typeof s.citation>;
 export type ChatAnswer = z.infer<typeof s.chatAnswer>;
+export type ChatCompletion = z.infer<typeof s.chatCompletion>;
 export type RetrieveAnswer = z.infer<typeof s.retrieveAnswer>;
 
 export type GoldenQuestion = z.infer<typeof s.goldenQuestion>;

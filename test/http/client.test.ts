@@ -132,6 +132,50 @@ describe('the typed client', () => {
     expect(seen).toEqual([`GET ${t.url}/v1/me 401`, `GET ${t.url}/v1/company 200`]);
   });
 
+  it('streams a chat answer as it is written, and answers in the Chat Completions shape', async () => {
+    const admin = new Oprag({ baseUrl: t.url, key: t.adminKey });
+    const made = await admin.projects.create({ name: 'streaming client' });
+    const mine = admin.withKey(made.api_key.key).project();
+    const doc = await mine.documents.create(
+      { text: 'Refunds are accepted within 45 days of purchase. Shipping takes two business days.', title: 'Refunds' },
+      { wait: true },
+    );
+
+    const pieces: ({ delta: string } | { done: { answer: string; citations: { document_id: string }[] } })[] = [];
+    for await (const piece of mine.chatStream({ question: 'How many days do I have to ask for a refund?' }))
+      pieces.push(piece);
+    const last = pieces.at(-1);
+    const deltas = pieces.flatMap((p) => ('delta' in p ? [p.delta] : []));
+    expect(last && 'done' in last).toBe(true);
+    const done = (last as { done: { answer: string; citations: { document_id: string }[] } }).done;
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas.join('')).toBe(done.answer);
+    expect(done.answer).toMatch(/45 days/);
+    expect(done.citations[0].document_id).toBe(doc.document.id);
+
+    const completion = await mine.chatCompletions({
+      model: 'any',
+      messages: [{ role: 'user', content: 'How many days do I have to ask for a refund?' }],
+    });
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.model).toBe('any');
+    expect(completion.choices[0].message.content).toMatch(/45 days.*\[1\]/);
+    expect(completion.oprag.citations[0].document_id).toBe(doc.document.id);
+
+    // refused before the first event: the error body, typed, and nothing streamed
+    const stranger = new Oprag({ baseUrl: t.url, key: `oprag_pk_${'y'.repeat(40)}` }).project();
+    const events: unknown[] = [];
+    const refused = (async () => {
+      for await (const piece of stranger.chatStream({ question: 'refunds?' })) events.push(piece);
+    })();
+    await expect(refused).rejects.toMatchObject({ status: 401, type: 'unauthorized' });
+    expect(events).toEqual([]);
+    await expect(mine.chatStream({ question: '' }).next()).rejects.toMatchObject({
+      status: 400,
+      type: 'invalid_request',
+    });
+  });
+
   it('names the URL it tried when nothing answers', async () => {
     const down = new Oprag({ baseUrl: 'http://127.0.0.1:9', key: 'oprag_pk_x' });
 
