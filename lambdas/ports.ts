@@ -120,6 +120,11 @@ export interface ProjectRecords {
    */
   putDocuments?(docs: DocumentRecord[]): Promise<void>;
   getDocument(id: string): Promise<DocumentRecord | null>;
+  /**
+   * Optional: several documents in one read, each in the order asked (null where the project has
+   * none by that id); without it, each is a `getDocument` of its own.
+   */
+  getDocuments?(ids: string[]): Promise<(DocumentRecord | null)[]>;
   findDocumentByExternalId(externalId: string): Promise<DocumentRecord | null>;
   listDocuments(req: DocumentListRequest): Promise<Page<DocumentRecord>>;
   /** Documents in queued or processing state (crash recovery). */
