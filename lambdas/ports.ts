@@ -257,7 +257,12 @@ export interface Embedder {
 }
 
 export interface ProjectBlobs {
-  put(key: string, bytes: Buffer, contentType: string): Promise<void>;
+  /**
+   * `readSoon`: the blob is to be read once, soon, by this same process (a document's original,
+   * read by the ingest queue); a store may keep it at hand for that read. A hint only: `get`
+   * returns what the store holds either way.
+   */
+  put(key: string, bytes: Buffer, contentType: string, opts?: { readSoon?: boolean }): Promise<void>;
   get(key: string): Promise<{ bytes: Buffer; contentType: string } | null>;
   delete(key: string): Promise<boolean>;
   /**
