@@ -29,6 +29,8 @@ interface Job {
   type: SupportedType;
   /** read in a message of its own: set once a group it was in failed as a whole */
   alone: boolean;
+  /** the project the document is of, where the caller said: a group holds one project's documents only */
+  projectId: string | undefined;
   resolve: (doc: ParsedDocument) => void;
   reject: (e: Error) => void;
 }
@@ -69,7 +71,8 @@ const realTimers: PoolTimers = {
  * the deadline fails with an ExtractionError that says so, and its thread is stopped and replaced
  * by a fresh one for the next document. The event loop that serves requests never parses.
  *
- * Small text documents waiting at once are read in one message (GROUPED_TYPES): each is read on
+ * Small text documents of one project waiting at once are read in one message (GROUPED_TYPES; a
+ * group never mixes projects, so one tenant's document never delays another's in it): each is read on
  * its own inside the thread, within its own output limits, and a refusal fails that document
  * alone. Should a group pass the deadline or the heap limit, or its thread stop, no document of
  * it fails for it: each is read again in a message of its own, under its own deadline.
@@ -95,10 +98,10 @@ export class ParsePool implements DocumentReader {
     this.logger = opts.logger;
   }
 
-  read(bytes: Buffer, type: SupportedType): Promise<ParsedDocument> {
+  read(bytes: Buffer, type: SupportedType, from?: { projectId: string }): Promise<ParsedDocument> {
     if (this.closed) return Promise.reject(new Error('the document reader is closed'));
     return new Promise<ParsedDocument>((resolve, reject) => {
-      this.waiting.push({ bytes, type, alone: false, resolve, reject });
+      this.waiting.push({ bytes, type, alone: false, projectId: from?.projectId, resolve, reject });
       this.dispatch();
     });
   }
@@ -128,7 +131,7 @@ export class ParsePool implements DocumentReader {
     }
   }
 
-  /** The first waiting document, with the groupable ones waiting behind it when it is one. */
+  /** The first waiting document, with the groupable ones of its project waiting behind it when it is one. */
   private next(): Job[] {
     const first = this.waiting.shift() as Job;
     if (!groupable(first)) return [first];
@@ -136,7 +139,7 @@ export class ParsePool implements DocumentReader {
     let bytes = first.bytes.length;
     for (let i = 0; i < this.waiting.length && jobs.length < GROUP_SIZE; ) {
       const j = this.waiting[i];
-      if (groupable(j) && bytes + j.bytes.length <= GROUP_BYTES) {
+      if (groupable(j) && j.projectId === first.projectId && bytes + j.bytes.length <= GROUP_BYTES) {
         jobs.push(j);
         bytes += j.bytes.length;
         this.waiting.splice(i, 1);

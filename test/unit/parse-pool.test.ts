@@ -146,6 +146,16 @@ describe('the document-reading pool', () => {
     expect(p.started).toBe(1);
   });
 
+  it("a group holds one project's documents only", async () => {
+    const p = pool();
+    const first = read(p, 'text/plain', Buffer.from('first'));
+    const of = (projectId: string, t: string) => p.read(Buffer.from(t), 'text/plain', { projectId });
+    const docs = [of('prj_a', 'a1'), of('prj_b', 'b1'), of('prj_a', 'a2'), of('prj_b', 'b2'), of('prj_b', 'b3')];
+    await first;
+    const texts = (await Promise.all(docs)).map((d) => d.text);
+    expect(texts).toEqual(['group of 2', 'group of 3', 'group of 2', 'group of 3', 'group of 3']);
+  });
+
   it('a group past its deadline fails no document for it: each is read again alone, the stalling one failing on its own deadline', async () => {
     const timers = new HandTimers();
     const p = pool(timers);
