@@ -120,6 +120,11 @@ export interface ProjectRecords {
    */
   putDocuments?(docs: DocumentRecord[]): Promise<void>;
   getDocument(id: string): Promise<DocumentRecord | null>;
+  /**
+   * Optional: several documents in one read, each in the order asked (null where the project has
+   * none by that id); without it, each is a `getDocument` of its own.
+   */
+  getDocuments?(ids: string[]): Promise<(DocumentRecord | null)[]>;
   findDocumentByExternalId(externalId: string): Promise<DocumentRecord | null>;
   listDocuments(req: DocumentListRequest): Promise<Page<DocumentRecord>>;
   /** Documents in queued or processing state (crash recovery). */
@@ -252,7 +257,12 @@ export interface Embedder {
 }
 
 export interface ProjectBlobs {
-  put(key: string, bytes: Buffer, contentType: string): Promise<void>;
+  /**
+   * `readSoon`: the blob is to be read once, soon, by this same process (a document's original,
+   * read by the ingest queue); a store may keep it at hand for that read. A hint only: `get`
+   * returns what the store holds either way.
+   */
+  put(key: string, bytes: Buffer, contentType: string, opts?: { readSoon?: boolean }): Promise<void>;
   get(key: string): Promise<{ bytes: Buffer; contentType: string } | null>;
   delete(key: string): Promise<boolean>;
   /**

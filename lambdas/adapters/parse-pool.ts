@@ -6,7 +6,7 @@ import type { SupportedType } from '../core/formats/detect';
 import type { ParsedDocument } from '../core/parse-document';
 import type { ReadLimits } from '../core/read-limits';
 import type { DocumentReader, Logger } from '../ports';
-import type { ParseReply, ParseRequest } from './parse-worker';
+import type { ParseGroupReply, ParseGroupRequest, ParseOutcome, ParseReply, ParseRequest } from './parse-worker';
 
 /** How the pool waits: the real timers, or a test's. */
 export interface PoolTimers {
@@ -25,18 +25,39 @@ export interface ParsePoolOptions {
 }
 
 interface Job {
-  id: number;
   bytes: Buffer;
   type: SupportedType;
+  /** read in a message of its own: set once a group it was in failed as a whole */
+  alone: boolean;
+  /** the project the document is of, where the caller said: a group holds one project's documents only */
+  projectId: string | undefined;
   resolve: (doc: ParsedDocument) => void;
   reject: (e: Error) => void;
 }
 
+/** What a thread is reading: one document, or a group of small text documents in one message. */
+interface Message {
+  id: number;
+  jobs: Job[];
+}
+
 interface Slot {
   worker: Worker;
-  job: Job | null;
+  job: Message | null;
   timer: unknown;
 }
+
+/**
+ * Small plain-text documents waiting together go to a thread in one message (their bytes in one
+ * buffer) and come back in one reply: a message costs both threads far more than reading an
+ * abstract does. Only types whose reading is a linear pass over the text are grouped, and only
+ * small ones, so a group reads well inside one document's deadline and heap.
+ */
+const GROUPED_TYPES = new Set<SupportedType>(['text/plain', 'text/markdown']);
+const GROUP_ITEM_BYTES = 64 * 1024;
+const GROUP_BYTES = 1024 * 1024;
+const GROUP_SIZE = 64;
+const groupable = (j: Job) => !j.alone && GROUPED_TYPES.has(j.type) && j.bytes.length <= GROUP_ITEM_BYTES;
 
 const realTimers: PoolTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -49,6 +70,12 @@ const realTimers: PoolTimers = {
  * inflation limits are checked inside by the reader. A document that passes the heap limit or
  * the deadline fails with an ExtractionError that says so, and its thread is stopped and replaced
  * by a fresh one for the next document. The event loop that serves requests never parses.
+ *
+ * Small text documents of one project waiting at once are read in one message (GROUPED_TYPES; a
+ * group never mixes projects, so one tenant's document never delays another's in it): each is read on
+ * its own inside the thread, within its own output limits, and a refusal fails that document
+ * alone. Should a group pass the deadline or the heap limit, or its thread stop, no document of
+ * it fails for it: each is read again in a message of its own, under its own deadline.
  */
 export class ParsePool implements DocumentReader {
   private readonly limits: ReadLimits;
@@ -71,10 +98,10 @@ export class ParsePool implements DocumentReader {
     this.logger = opts.logger;
   }
 
-  read(bytes: Buffer, type: SupportedType): Promise<ParsedDocument> {
+  read(bytes: Buffer, type: SupportedType, from?: { projectId: string }): Promise<ParsedDocument> {
     if (this.closed) return Promise.reject(new Error('the document reader is closed'));
     return new Promise<ParsedDocument>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, bytes, type, resolve, reject });
+      this.waiting.push({ bytes, type, alone: false, projectId: from?.projectId, resolve, reject });
       this.dispatch();
     });
   }
@@ -87,7 +114,7 @@ export class ParsePool implements DocumentReader {
     const slots = this.slots.splice(0);
     for (const s of slots) {
       this.timers.clearTimeout(s.timer);
-      s.job?.reject(gone);
+      for (const job of s.job?.jobs ?? []) job.reject(gone);
       s.job = null;
     }
     await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -100,12 +127,30 @@ export class ParsePool implements DocumentReader {
         if (this.slots.length >= this.size) return;
         slot = this.spawn();
       }
-      this.assign(slot, this.waiting.shift() as Job);
+      this.assign(slot, this.next());
     }
   }
 
-  private assign(slot: Slot, job: Job) {
-    slot.job = job;
+  /** The first waiting document, with the groupable ones of its project waiting behind it when it is one. */
+  private next(): Job[] {
+    const first = this.waiting.shift() as Job;
+    if (!groupable(first)) return [first];
+    const jobs = [first];
+    let bytes = first.bytes.length;
+    for (let i = 0; i < this.waiting.length && jobs.length < GROUP_SIZE; ) {
+      const j = this.waiting[i];
+      if (groupable(j) && j.projectId === first.projectId && bytes + j.bytes.length <= GROUP_BYTES) {
+        jobs.push(j);
+        bytes += j.bytes.length;
+        this.waiting.splice(i, 1);
+      } else i++;
+    }
+    return jobs;
+  }
+
+  private assign(slot: Slot, jobs: Job[]) {
+    const id = this.nextId++;
+    slot.job = { id, jobs };
     slot.worker.ref();
     slot.timer = this.timers.setTimeout(
       () =>
@@ -117,10 +162,24 @@ export class ParsePool implements DocumentReader {
         ),
       this.limits.timeoutMs,
     );
-    // a copy of its own, moved to the thread: the caller's buffer may share memory with others
-    const copy = new Uint8Array(job.bytes);
-    const req: ParseRequest = { id: job.id, bytes: copy, type: job.type, limits: this.limits };
-    slot.worker.postMessage(req, [copy.buffer]);
+    if (jobs.length === 1) {
+      // a copy of its own, moved to the thread: the caller's buffer may share memory with others
+      const copy = new Uint8Array(jobs[0].bytes);
+      const req: ParseRequest = { id, bytes: copy, type: jobs[0].type, limits: this.limits };
+      slot.worker.postMessage(req, [copy.buffer]);
+      return;
+    }
+    // the group's bytes copied into one buffer, moved to the thread
+    const all = new Uint8Array(jobs.reduce((n, j) => n + j.bytes.length, 0));
+    const items: ParseGroupRequest['items'] = [];
+    let at = 0;
+    for (const j of jobs) {
+      all.set(j.bytes, at);
+      items.push({ start: at, end: at + j.bytes.length, type: j.type });
+      at += j.bytes.length;
+    }
+    const req: ParseGroupRequest = { id, bytes: all, items, limits: this.limits };
+    slot.worker.postMessage(req, [all.buffer]);
   }
 
   private spawn(): Slot {
@@ -128,15 +187,14 @@ export class ParsePool implements DocumentReader {
     this.started++;
     const slot: Slot = { worker, job: null, timer: null };
     worker.unref();
-    worker.on('message', (reply: ParseReply) => {
-      const job = slot.job;
-      if (!job || reply.id !== job.id) return;
+    worker.on('message', (reply: ParseReply | ParseGroupReply) => {
+      const message = slot.job;
+      if (!message || reply.id !== message.id) return;
       this.timers.clearTimeout(slot.timer);
       slot.job = null;
       worker.unref();
-      if ('ok' in reply) job.resolve(reply.ok);
-      else
-        job.reject(reply.error.name === 'ExtractionError' ? new ExtractionError(reply.error.message) : asError(reply));
+      if ('many' in reply) for (const [i, r] of reply.many.entries()) settle(message.jobs[i], r);
+      else settle(message.jobs[0], reply);
       this.dispatch();
     });
     worker.on('error', (e: NodeJS.ErrnoException) => {
@@ -159,18 +217,32 @@ export class ParsePool implements DocumentReader {
     if (at < 0) return;
     this.slots.splice(at, 1);
     this.timers.clearTimeout(slot.timer);
-    const job = slot.job;
+    const jobs = slot.job?.jobs ?? [];
     slot.job = null;
-    if (job) {
+    if (jobs.length === 1) {
       this.logger?.warn('document reader replaced', { reason: reason.message });
-      job.reject(reason);
+      jobs[0].reject(reason);
+    } else if (jobs.length > 1) {
+      // which document of the group it was is unknown: each is read again alone, first in line
+      this.logger?.warn('document reader replaced; reading its documents one at a time', {
+        reason: reason.message,
+        documents: jobs.length,
+      });
+      for (const j of jobs) j.alone = true;
+      this.waiting.unshift(...jobs);
     }
     void slot.worker.terminate();
     this.dispatch();
   }
 }
 
-function asError(reply: Extract<ParseReply, { error: unknown }>): Error {
+/** Resolves or fails one document with its thread's answer. */
+function settle(job: Job, reply: ParseOutcome) {
+  if ('ok' in reply) job.resolve(reply.ok);
+  else job.reject(reply.error.name === 'ExtractionError' ? new ExtractionError(reply.error.message) : asError(reply));
+}
+
+function asError(reply: Extract<ParseOutcome, { error: unknown }>): Error {
   const e = new Error(reply.error.message);
   e.name = reply.error.name;
   return e;

@@ -15,17 +15,41 @@ export interface ParseRequest {
   limits: ReadLimits;
 }
 
-export type ParseReply =
-  | { id: number; ok: Awaited<ReturnType<typeof parseDocument>> }
-  | { id: number; error: { name: string; message: string } };
+/** A group of small documents in one message: their bytes in one buffer, each its slice. */
+export interface ParseGroupRequest {
+  id: number;
+  bytes: Uint8Array;
+  items: { start: number; end: number; type: SupportedType }[];
+  limits: ReadLimits;
+}
 
-parentPort?.on('message', (req: ParseRequest) => {
-  const bytes = Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength);
-  parseDocument(bytes, req.type, req.limits).then(
-    (ok) => parentPort?.postMessage({ id: req.id, ok } satisfies ParseReply),
+export type ParseOutcome =
+  | { ok: Awaited<ReturnType<typeof parseDocument>> }
+  | { error: { name: string; message: string } };
+
+export type ParseReply = { id: number } & ParseOutcome;
+
+/** One outcome for each document of a group, in the group's order. */
+export type ParseGroupReply = { id: number; many: ParseOutcome[] };
+
+function outcome(bytes: Buffer, type: SupportedType, limits: ReadLimits): Promise<ParseOutcome> {
+  return parseDocument(bytes, type, limits).then(
+    (ok) => ({ ok }),
     (e: unknown) => {
       const err = e instanceof Error ? e : new Error(String(e));
-      parentPort?.postMessage({ id: req.id, error: { name: err.name, message: err.message } } satisfies ParseReply);
+      return { error: { name: err.name, message: err.message } };
     },
   );
+}
+
+parentPort?.on('message', async (req: ParseRequest | ParseGroupRequest) => {
+  const all = Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength);
+  if ('items' in req) {
+    // each read on its own, within its own limits: one refused fails alone
+    const many: ParseOutcome[] = [];
+    for (const it of req.items) many.push(await outcome(all.subarray(it.start, it.end), it.type, req.limits));
+    parentPort?.postMessage({ id: req.id, many } satisfies ParseGroupReply);
+    return;
+  }
+  parentPort?.postMessage({ id: req.id, ...(await outcome(all, req.type, req.limits)) } satisfies ParseReply);
 });

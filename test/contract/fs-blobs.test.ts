@@ -175,6 +175,46 @@ describe('FsBlobStore on disk', () => {
     expect(existsSync(`${smallDb()}-wal`)).toBe(false);
   });
 
+  describe('a blob put to be read soon (readSoon)', () => {
+    const text = (s: string) => Buffer.from(s, 'utf8');
+
+    it('is read once from memory, then from the store, the same bytes both times', async () => {
+      const blobs = store.forProject(projectId);
+      await blobs.put('originals/doc_1', text('the original'), 'text/plain', { readSoon: true });
+      // the row is on disk whatever is held: a second store over the same folder reads it
+      const other = new FsBlobStore(dir);
+      expect((await other.forProject(projectId).get('originals/doc_1'))?.bytes.toString()).toBe('the original');
+      other.close();
+      expect(await blobs.get('originals/doc_1')).toEqual({ bytes: text('the original'), contentType: 'text/plain' });
+      expect(await blobs.get('originals/doc_1')).toEqual({ bytes: text('the original'), contentType: 'text/plain' });
+    });
+
+    it('is never given to another project under the same key', async () => {
+      await store.forProject(projectId).put('originals/doc_1', text('A'), 'text/plain', { readSoon: true });
+      expect(await store.forProject(newId('project')).get('originals/doc_1')).toBeNull();
+    });
+
+    it('is let go by a delete, a purge or a newer put of its key, even one made before the first commit', async () => {
+      const blobs = store.forProject(projectId);
+      const put = blobs.put('originals/doc_1', text('v1'), 'text/plain', { readSoon: true });
+      await blobs.delete('originals/doc_1');
+      await put;
+      expect(await blobs.get('originals/doc_1')).toBeNull();
+
+      await blobs.put('originals/doc_2', text('v1'), 'text/plain', { readSoon: true });
+      await blobs.put('originals/doc_2', text('v2'), 'text/plain');
+      expect((await blobs.get('originals/doc_2'))?.bytes.toString()).toBe('v2');
+
+      await blobs.put('originals/doc_3', text('v1'), 'text/plain', { readSoon: true });
+      await blobs.put('originals/doc_3', prose(10_000), 'text/plain'); // a file, past the small limit
+      expect((await blobs.get('originals/doc_3'))?.bytes.equals(prose(10_000))).toBe(true);
+
+      await blobs.put('originals/doc_4', text('v1'), 'text/plain', { readSoon: true });
+      expect(await blobs.deleteAll()).toBe(3);
+      expect(await blobs.get('originals/doc_4')).toBeNull();
+    });
+  });
+
   it('compresses text-like types only', () => {
     for (const t of ['text/plain', 'text/html; charset=utf-8', 'application/json', 'application/ld+json'])
       expect([t, compressible(t)]).toEqual([t, true]);

@@ -71,6 +71,7 @@ export function describeProjectIsolationContract(store: () => TenantStore): void
       const recB = store().forProject(b.id);
 
       expect(await recB.getDocument(docA.id)).toBeNull();
+      if (recB.getDocuments) expect(await recB.getDocuments([docA.id])).toEqual([null]);
       expect(await recB.findDocumentByExternalId('shared-ext')).toBeNull();
       expect(await recB.listDocuments({ limit: 10 })).toEqual({ items: [], next_cursor: null });
       expect(await recB.listDocuments({ limit: 10, status: 'queued' })).toEqual({ items: [], next_cursor: null });

@@ -302,6 +302,20 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
       });
     });
 
+    describe('getDocuments', () => {
+      it('reads several documents at once, in the order asked, null for an unknown id', async () => {
+        const docs = [document({ status: 'queued' }), document({ status: 'ready' }), document({ status: 'queued' })];
+        for (const d of docs) await records.putDocument(d);
+        const unknown = document().id;
+        const asked = [docs[2].id, unknown, docs[0].id, docs[1].id];
+        const got = records.getDocuments
+          ? await records.getDocuments(asked)
+          : await Promise.all(asked.map((id) => records.getDocument(id)));
+        expect(got).toEqual([docs[2], null, docs[0], docs[1]]);
+        expect(records.getDocuments ? await records.getDocuments([]) : []).toEqual([]);
+      });
+    });
+
     describe('countInWindow', () => {
       it('counts per name and window; a new window starts at 1', async () => {
         expect(await records.countInWindow('chat', '2025-01-15T10:00')).toBe(1);

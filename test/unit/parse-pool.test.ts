@@ -30,16 +30,33 @@ class HandTimers implements PoolTimers {
   }
 }
 
-/** Answers `{ title: <type> }` for every type but `hang` (never answers) and `hog` (fills its heap). */
+/**
+ * Answers `{ title: <type> }` for every type but `hang` (never answers) and `hog` (fills its heap).
+ * A group of documents (one message) is answered in one reply, each document by its bytes:
+ * `bad` is refused, `hang` stalls the whole group, `hog` fills the heap; any other answers
+ * `{ title: <type>, text: 'group of <n>' }`.
+ */
 const BODY = `
 const { parentPort } = require('node:worker_threads');
 const hoard = [];
+const hogHeap = () => { for (;;) hoard.push(new Array(1e6).fill(hoard.length)); };
 parentPort.on('message', (req) => {
-  if (req.type === 'hang') return;
-  if (req.type === 'hog') {
-    for (;;) hoard.push(new Array(1e6).fill(hoard.length));
+  if (req.items) {
+    const many = [];
+    for (const it of req.items) {
+      const text = Buffer.from(req.bytes.buffer, req.bytes.byteOffset + it.start, it.end - it.start).toString();
+      if (text === 'hang') return;
+      if (text === 'hog') hogHeap();
+      if (text === 'bad') many.push({ error: { name: 'ExtractionError', message: 'the file is bad' } });
+      else many.push({ ok: { title: it.type, drafts: [], text: 'group of ' + req.items.length } });
+    }
+    parentPort.postMessage({ id: req.id, many });
+    return;
   }
-  if (req.type === 'bad') {
+  const text = Buffer.from(req.bytes).toString();
+  if (req.type === 'hang' || text === 'hang') return;
+  if (req.type === 'hog' || text === 'hog') hogHeap();
+  if (req.type === 'bad' || text === 'bad') {
     parentPort.postMessage({ id: req.id, error: { name: 'ExtractionError', message: 'the file is bad' } });
     return;
   }
@@ -113,6 +130,63 @@ describe('the document-reading pool', () => {
     const titles = await Promise.all(['a', 'b', 'c', 'd'].map((t) => read(p, t).then((d) => d.title)));
     expect(titles).toEqual(['a', 'b', 'c', 'd']);
     expect(p.started).toBe(1);
+  });
+
+  it('small text documents waiting together are read in one message, each with its own outcome', async () => {
+    const p = pool();
+    const first = read(p, 'text/plain', Buffer.from('first')); // the thread is free: sent at once, alone
+    const texts = ['a', 'bad', 'c'].map((t) => read(p, 'text/markdown', Buffer.from(t)).catch((e: Error) => e));
+    const csv = read(p, 'text/csv', Buffer.from('x')); // not grouped: read alone, after the group
+    expect((await first).text).toBe('5');
+    const [a, bad, c] = await Promise.all(texts);
+    expect(a).toMatchObject({ title: 'text/markdown', text: 'group of 3' });
+    expect(c).toMatchObject({ title: 'text/markdown', text: 'group of 3' });
+    expect(bad).toEqual(new ExtractionError('the file is bad'));
+    expect((await csv).text).toBe('1');
+    expect(p.started).toBe(1);
+  });
+
+  it("a group holds one project's documents only", async () => {
+    const p = pool();
+    const first = read(p, 'text/plain', Buffer.from('first'));
+    const of = (projectId: string, t: string) => p.read(Buffer.from(t), 'text/plain', { projectId });
+    const docs = [of('prj_a', 'a1'), of('prj_b', 'b1'), of('prj_a', 'a2'), of('prj_b', 'b2'), of('prj_b', 'b3')];
+    await first;
+    const texts = (await Promise.all(docs)).map((d) => d.text);
+    expect(texts).toEqual(['group of 2', 'group of 3', 'group of 2', 'group of 3', 'group of 3']);
+  });
+
+  it('a group past its deadline fails no document for it: each is read again alone, the stalling one failing on its own deadline', async () => {
+    const timers = new HandTimers();
+    const p = pool(timers);
+    const first = read(p, 'text/plain', Buffer.from('first'));
+    const group = ['a', 'hang', 'c'].map((t) => read(p, 'text/plain', Buffer.from(t)).catch((e: Error) => e));
+    await first;
+    expect(timers.armed.size).toBe(1); // the group's one deadline
+    timers.fireAll();
+    // the thread is replaced; the three are read one at a time, 'a' first and alone
+    const a = await group[0];
+    expect(a).toMatchObject({ title: 'text/plain', text: '1' });
+    expect(timers.armed.size).toBe(1); // 'hang', alone, under its own deadline
+    timers.fireAll();
+    const hung = await group[1];
+    expect(hung).toBeInstanceOf(ExtractionError);
+    expect((hung as Error).message).toContain('the document took longer than 5 s to read');
+    expect(await group[2]).toMatchObject({ title: 'text/plain', text: '1' });
+    expect(p.started).toBe(3);
+  });
+
+  it('a group that fills the heap fails only the document that did, read again alone', async () => {
+    const p = pool(new HandTimers(), 32);
+    const first = read(p, 'text/plain', Buffer.from('first'));
+    const group = ['a', 'hog', 'c'].map((t) => read(p, 'text/plain', Buffer.from(t)).catch((e: Error) => e));
+    await first;
+    const [a, hog, c] = await Promise.all(group);
+    expect(a).toMatchObject({ text: '1' });
+    expect(c).toMatchObject({ text: '1' });
+    expect(hog).toBeInstanceOf(ExtractionError);
+    expect((hog as Error).message).toContain('the document needs more than 32 MB of memory to read');
+    expect(p.started).toBe(3);
   });
 
   it('closing fails what is still waiting and refuses new documents', async () => {

@@ -6,6 +6,7 @@ import { isId } from '../../core/ids';
 import type { BlobStore, ProjectBlobs } from '../../ports';
 import { decode, encode, pack, packSync, unpack } from './blob-encoding';
 import { FILE_MODE, openPrivateDatabase, privateDir } from './private-files';
+import { RecentBlobs } from './recent-blobs';
 import { SmallBlobs } from './small-blobs';
 
 export { compressible } from './blob-encoding';
@@ -24,6 +25,10 @@ const SMALL_DB = 'small.db';
  * and bytes. A row shadows an older file of the same key. Text-like blobs are kept compressed
  * (raw DEFLATE) when that saves an eighth or more, marked so, and inflated on read: `get` returns
  * the very bytes `put` was given.
+ *
+ * A small blob put with `readSoon` (a document's original, which this process's ingest queue
+ * reads a moment later) is also held in memory until that read (`RecentBlobs`): the read then
+ * costs neither a query nor inflating the row.
  */
 export class FsBlobStore implements BlobStore {
   private readonly open = new Map<string, SmallBlobs>();
@@ -33,13 +38,20 @@ export class FsBlobStore implements BlobStore {
     private readonly maxOpen = 64,
     /** the drop folder (`<data>/drop`), whose `<project_id>/` goes with the project's purge */
     private readonly dropDir: string | null = null,
+    /** blobs just put to be read once soon, held in memory until then */
+    private readonly recent: RecentBlobs = new RecentBlobs(),
   ) {
     privateDir(dir);
   }
 
   forProject(projectId: string): ProjectBlobs {
     if (!isId('project', projectId)) throw new Error('invalid project id for blobs');
-    return new FsProjectBlobs(join(this.dir, projectId), (create) => this.small(projectId, create));
+    return new FsProjectBlobs(
+      join(this.dir, projectId),
+      (create) => this.small(projectId, create),
+      projectId,
+      this.recent,
+    );
   }
 
   /** The project's small-blob database; opened on first use (created only when asked to). */
@@ -96,6 +108,8 @@ class FsProjectBlobs implements ProjectBlobs {
   constructor(
     private readonly root: string,
     private readonly small: (create: boolean) => SmallBlobs | null,
+    private readonly projectId: string,
+    private readonly recent: RecentBlobs,
   ) {}
 
   private path(key: string): string {
@@ -103,11 +117,19 @@ class FsProjectBlobs implements ProjectBlobs {
     return join(this.root, key);
   }
 
-  async put(key: string, bytes: Buffer, contentType: string) {
+  async put(key: string, bytes: Buffer, contentType: string, opts?: { readSoon?: boolean }) {
     const path = this.path(key);
+    this.recent.forget(this.projectId, key);
     if (bytes.length <= SMALL) {
       const packed = packSync(bytes, contentType);
-      await this.small(true)?.write(key, packed.encoding, packed.bytes, contentType);
+      // held from now, so that a delete of the key coming before the commit lets it go too
+      if (opts?.readSoon) this.recent.put(this.projectId, key, bytes, contentType);
+      try {
+        await this.small(true)?.write(key, packed.encoding, packed.bytes, contentType);
+      } catch (e) {
+        this.recent.forget(this.projectId, key, bytes);
+        throw e;
+      }
       return;
     }
     const packed = await pack(bytes, contentType);
@@ -120,6 +142,8 @@ class FsProjectBlobs implements ProjectBlobs {
 
   async get(key: string) {
     const path = this.path(key);
+    const held = this.recent.take(this.projectId, key);
+    if (held) return held;
     const row = this.small(false)?.read(key);
     if (row) return row;
     let file: Buffer;
@@ -137,6 +161,7 @@ class FsProjectBlobs implements ProjectBlobs {
 
   async delete(key: string) {
     const path = this.path(key);
+    this.recent.forget(this.projectId, key);
     const row = (await this.small(false)?.remove(key)) ?? false;
     const existed = existsSync(path);
     rmSync(path, { force: true });
@@ -145,6 +170,7 @@ class FsProjectBlobs implements ProjectBlobs {
   }
 
   async deleteAll() {
+    this.recent.forgetProject(this.projectId);
     const small = this.small(false);
     const keys = new Set(small?.keys() ?? []);
     small?.close();

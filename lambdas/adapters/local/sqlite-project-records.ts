@@ -78,6 +78,13 @@ export class SqliteProjectRecords implements ProjectRecords {
     const sql = 'SELECT data FROM documents WHERE id = ? AND project_id = ?';
     return parse<DocumentRecord>(this.sql(sql).get(id, this.projectId) as Row);
   }
+  async getDocuments(ids: string[]) {
+    // one statement for the lot: the ids go in as one JSON array, bound like any other value
+    const sql = 'SELECT id, data FROM documents WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))';
+    const rows = this.sql(sql).all(this.projectId, JSON.stringify(ids)) as (Row & { id: string })[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => parse<DocumentRecord>(byId.get(id)));
+  }
   async findDocumentByExternalId(externalId: string) {
     const sql = 'SELECT data FROM documents WHERE project_id = ? AND external_id = ?';
     return parse<DocumentRecord>(this.sql(sql).get(this.projectId, externalId) as Row);

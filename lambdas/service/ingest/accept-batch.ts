@@ -110,7 +110,7 @@ export async function acceptBatch(
   const blobs = ctx.blobs.forProject(project.id);
   await eachLimited(docs, async ({ doc, bytes, replaces }) => {
     if (replaces) await keepTextOfReplaced(blobs, doc.id);
-    await blobs.put(originalKey(doc.id), bytes, doc.content_type);
+    await blobs.put(originalKey(doc.id), bytes, doc.content_type, { readSoon: true });
   });
   // in one transaction where the store can (the embedded home), else a few at a time
   if (records.putDocuments) await records.putDocuments(docs.map((d) => d.doc));

@@ -77,7 +77,7 @@ export async function accept(ctx: Context, project: ProjectRecord, input: Docume
   );
   const blobs = ctx.blobs.forProject(project.id);
   if (existing) await keepTextOfReplaced(blobs, existing.id);
-  await blobs.put(originalKey(doc.id), input.bytes, type);
+  await blobs.put(originalKey(doc.id), input.bytes, type, { readSoon: true });
   await ctx.store.forProject(project.id).putDocument(doc);
   return { kind: 'accepted' as const, document: doc };
 }

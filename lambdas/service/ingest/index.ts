@@ -35,7 +35,10 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     const project = await ctx.store.getProject(projectId);
     if (!project) return documentIds.map(() => null);
     const records = ctx.store.forProject(projectId);
-    const docs = await Promise.all([...new Set(documentIds)].map((id) => records.getDocument(id)));
+    const ids = [...new Set(documentIds)];
+    const docs = records.getDocuments
+      ? await records.getDocuments(ids)
+      : await Promise.all(ids.map((id) => records.getDocument(id)));
     const byId = new Map((await run(project, docs)).map((d) => [d.id, d]));
     return documentIds.map((id) => byId.get(id) ?? null);
   }
