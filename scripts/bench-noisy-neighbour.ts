@@ -120,6 +120,9 @@ async function main() {
     };
     const quiet = await mk('quiet tenant');
     const noisy = await mk('noisy tenant');
+    // the quiet tenant chats without pause for as long as the hostile set takes: no per-minute cap
+    const lifted = await api(base, admin, 'PATCH', `/v1/projects/${quiet.id}`, { limits: { chat_per_minute: null } });
+    if (lifted.status !== 200) throw new Error(`limits: ${lifted.status} ${JSON.stringify(lifted.json)}`);
     for (const text of [
       '# Refunds\n\nRefunds are accepted within 30 days of purchase. Shipping costs are not refunded.',
       '# Shipping\n\nOrders ship within two business days. Express delivery arrives the next business day.',

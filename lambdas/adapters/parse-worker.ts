@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { SupportedType } from '../core/formats/detect';
 import { parseDocument } from '../core/parse-document';
 import type { ReadLimits } from '../core/read-limits';
+import { lowerThisThreadPriority } from './thread-priority';
 
 export interface ParseRequest {
   id: number;
@@ -41,6 +42,9 @@ function outcome(bytes: Buffer, type: SupportedType, limits: ReadLimits): Promis
     },
   );
 }
+
+// reading is background work: requests on the event loop and the read threads come first
+if (parentPort) lowerThisThreadPriority();
 
 parentPort?.on('message', async (req: ParseRequest | ParseGroupRequest) => {
   const all = Buffer.from(req.bytes.buffer, req.bytes.byteOffset, req.bytes.byteLength);

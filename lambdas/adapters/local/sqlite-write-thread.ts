@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { lowerThisThreadPriority } from '../thread-priority';
 import { openPrivateDatabase, truncateWal } from './private-files';
 import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
 
@@ -158,5 +159,6 @@ function serve(maxOpen: number) {
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) {
+  lowerThisThreadPriority(); // index writes are background work: searches and answers come first
   serve((workerData as { maxOpen: number }).maxOpen);
 }
