@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { type DocumentWrite, writeDocuments } from '../../lambdas/adapters/local/sqlite-index-write';
 import { createIndexFile, openIndexFile } from '../../lambdas/adapters/local/sqlite-schema';
+import { chunk } from '../contract/fixtures';
 
 /** A batch of documents written into a project file: all at once, each failing alone. */
 describe('writing a batch of documents into the embedded index', () => {
@@ -22,16 +23,10 @@ describe('writing a batch of documents into the embedded index', () => {
 
   const doc = (documentId: string, chunkIds: string[], text: string): DocumentWrite => ({
     documentId,
-    chunks: chunkIds.map((id, ordinal) => ({
-      id,
-      ordinal,
-      title: null,
-      section: null,
-      page: null,
-      text,
-      url: null,
-      tags: [],
-    })),
+    chunks: chunkIds.map((id, ordinal) => {
+      const { document_id: _, ...write } = chunk(documentId, ordinal, text, { id });
+      return write;
+    }),
   });
   const matching = (word: string) =>
     (
