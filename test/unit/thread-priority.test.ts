@@ -5,22 +5,23 @@ import { Worker } from 'node:worker_threads';
 import { lowerThisThreadPriority } from '../../lambdas/adapters/thread-priority';
 import { startTestServer } from '../helpers/server';
 
-const linux = process.platform === 'linux';
 /** The nice value of a task (thread) from its stat line: the 19th field, the 17th after the name. */
 const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 
-(linux ? describe : describe.skip)('lowerThisThreadPriority', () => {
-  it('lowers a worker thread alone: the process and its main thread keep their priority', async () => {
-    const before = getPriority(process.pid);
-    const source = `
-      require('tsx/cjs');
-      const { parentPort } = require('node:worker_threads');
-      const { readFileSync } = require('node:fs');
-      const { lowerThisThreadPriority } = require(${JSON.stringify(join(__dirname, '../../lambdas/adapters/thread-priority.ts'))});
-      const lowered = lowerThisThreadPriority(7);
-      parentPort.postMessage({ lowered, stat: readFileSync('/proc/thread-self/stat', 'utf8') });
-    `;
-    const reply = await new Promise<{ lowered: boolean; stat: string }>((resolve, reject) => {
+// the tests read /proc, as the suite does elsewhere: it runs on Linux (CI, the Lambda runtime)
+describe('lowerThisThreadPriority', () => {
+  /** Runs `lowerThisThreadPriority(7)` in a worker thread (as `platform`, when given): its answer and the thread's stat line. */
+  const inWorker = (platform?: string) =>
+    new Promise<{ lowered: boolean; stat: string }>((resolve, reject) => {
+      const source = `
+        require('tsx/cjs');
+        const { parentPort } = require('node:worker_threads');
+        const { readFileSync } = require('node:fs');
+        const { lowerThisThreadPriority } = require(${JSON.stringify(join(__dirname, '../../lambdas/adapters/thread-priority.ts'))});
+        ${platform ? `Object.defineProperty(process, 'platform', { value: ${JSON.stringify(platform)} });` : ''}
+        const lowered = lowerThisThreadPriority(7);
+        parentPort.postMessage({ lowered, stat: readFileSync('/proc/thread-self/stat', 'utf8') });
+      `;
       const worker = new Worker(source, { eval: true });
       worker.once('message', (m) => {
         resolve(m);
@@ -29,10 +30,22 @@ const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).sp
       worker.once('error', reject);
     });
 
+  it('lowers a worker thread alone: the process and its main thread keep their priority', async () => {
+    const before = getPriority(process.pid);
+    const reply = await inWorker();
+
     expect(reply.lowered).toBe(true);
     expect(niceOf(reply.stat)).toBe(before + 7);
     expect(getPriority(process.pid)).toBe(before);
     expect(niceOf(readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8'))).toBe(before);
+  });
+
+  it('does nothing on a platform whose threads have no priority of their own', async () => {
+    const before = getPriority(process.pid);
+    const reply = await inWorker('darwin');
+
+    expect(reply.lowered).toBe(false);
+    expect(niceOf(reply.stat)).toBe(before);
   });
 
   it('leaves the main thread alone, which is the whole process', () => {
