@@ -40,17 +40,26 @@ const PLAIN: Record<number, string> = {
   429: 'Too many requests right now; wait a moment and try again.',
 };
 
-/** Turns an error response into plain words, preferring the API's own message. */
-export function errorFrom(status: number, text: string): ApiError {
+type ErrorBody = { error?: { type?: string; message?: string; request_id?: string } };
+
+/** An error answer in plain words: the API's own message where its body has one, else PLAIN's. */
+function errorOf(status: number, body: unknown): ApiError {
+  const error = (body as ErrorBody | null)?.error;
+  if (typeof error?.message === 'string' && error.message) {
+    return new ApiError(error.message, status, error.type ?? 'error', error.request_id ?? null);
+  }
+  return new ApiError(PLAIN[status] ?? `The server answered ${status}.`, status, 'error');
+}
+
+/** Turns an error response's text into plain words (the upload requests, which bypass the client). */
+function errorFrom(status: number, text: string): ApiError {
+  let body: unknown = null;
   try {
-    const body = JSON.parse(text) as { error?: { type?: string; message?: string; request_id?: string } };
-    if (body.error?.message) {
-      return new ApiError(body.error.message, status, body.error.type ?? 'error', body.error.request_id ?? null);
-    }
+    body = JSON.parse(text);
   } catch {
     // not JSON
   }
-  return new ApiError(PLAIN[status] ?? `The server answered ${status}.`, status, 'error');
+  return errorOf(status, body);
 }
 
 const UNREACHABLE = 'Could not reach the Oprag API. Check your connection and try again.';
@@ -58,7 +67,7 @@ const UNREACHABLE = 'Could not reach the Oprag API. Check your connection and tr
 /** The typed client's errors in the plain words the views show: the API's own message, or PLAIN. */
 export function plainError(e: unknown): unknown {
   if (e instanceof OpragApiError)
-    return errorFrom(e.status, typeof e.body === 'string' ? e.body : JSON.stringify(e.body));
+    return typeof e.body === 'string' ? errorFrom(e.status, e.body) : errorOf(e.status, e.body);
   if (e instanceof OpragNetworkError) return new ApiError(UNREACHABLE, 0, 'network');
   return e;
 }
