@@ -10,11 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import OpenAI from 'openai';
 import { expectStatus } from '../lambdas/client/api-client';
 import { withThrowawayServer } from '../lambdas/client/throwaway-server';
+import { connectMcp } from '../test/helpers/mcp';
 
 const root = join(__dirname, '..');
 const QUESTION = 'How many days do I have to ask for a refund?';
@@ -78,15 +77,7 @@ async function openAiStream(baseUrl: string, key: string): Promise<void> {
 /** `oprag mcp` over stdio, driven by the official MCP SDK's client. */
 async function mcpSession(baseUrl: string, key: string): Promise<void> {
   console.log(`$ oprag mcp --base-url ${baseUrl} --key oprag_pk_…   (an MCP client over stdio)`);
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(root, 'bin/oprag.ts'), 'mcp', '--base-url', baseUrl, '--key', key],
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '' },
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'oprag-transcript', version: '1.0.0' });
-  await client.connect(transport);
+  const client = await connectMcp(baseUrl, key, 'oprag-transcript');
   try {
     const { tools } = await client.listTools();
     console.log('tools/list');

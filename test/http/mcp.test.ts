@@ -1,25 +1,8 @@
-import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectMcp as connect } from '../helpers/mcp';
 import { startTestServer, type TestServer } from '../helpers/server';
 
-const ROOT = join(__dirname, '../..');
-
 type ToolResult = { content: { type: string; text: string }[]; isError?: boolean };
-
-/** `oprag mcp` as a child process, with the official SDK's client talking to it over stdio. */
-async function connect(baseUrl: string, key: string): Promise<Client> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'bin/oprag.ts'), 'mcp', '--base-url', baseUrl, '--key', key],
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '' },
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'oprag-test', version: '1.0.0' });
-  await client.connect(transport);
-  return client;
-}
 
 const textOf = (result: unknown) => (result as ToolResult).content.map((c) => c.text).join('\n');
 
