@@ -107,7 +107,7 @@ export function composeLocal(
       // the searches still to come run on this thread; those on the read threads finish first
       index.reads = null;
       await reads?.close();
-      index.close();
+      await index.close();
       blobs.close();
       store.close();
     },

@@ -149,3 +149,28 @@ test('remembered term counts follow a write made elsewhere, across a reopened co
     writer.close();
   }
 });
+
+test('closing the index leaves each project file without its log, batches written on the write thread included', async () => {
+  index.tidyAfterMs = 60_000; // closed before any tidy-up could empty the log
+  const projectId = newId('project');
+  await index.createProject(projectId);
+  const p = index.forProject(projectId);
+  const rand = mulberry32(11);
+  const docs = Array.from({ length: 64 }, () => newId('document'));
+  const errors = await (p.replaceDocuments as NonNullable<typeof p.replaceDocuments>)(
+    docs.map((doc) => ({ documentId: doc, chunks: [chunk(doc, 0, sentence(rand, 60))] })),
+  );
+  expect(errors.every((e) => e === null)).toBe(true);
+  await p.search({ terms: queryTerms('alpha'), topK: 5 }); // the loop's reading connection open too
+  expect(existsSync(`${index.file(projectId)}-wal`)).toBe(true);
+
+  await index.close();
+  expect(existsSync(`${index.file(projectId)}-wal`)).toBe(false);
+  expect(existsSync(`${index.file(projectId)}-shm`)).toBe(false);
+  const db = new Database(index.file(projectId), { readonly: true });
+  try {
+    expect(db.prepare('SELECT count(*) FROM chunks').pluck().get()).toBe(64);
+  } finally {
+    db.close();
+  }
+});

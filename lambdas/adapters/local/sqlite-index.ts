@@ -269,14 +269,23 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     return existsSync(this.file(projectId));
   }
 
-  close(): void {
+  /**
+   * Closes every connection: this thread's at once, then the write thread's once the writes sent
+   * to it are done. Each log is copied into its file and emptied on the way (the last connection
+   * of a file to close removes its log), so a server that stops cleanly leaves only the files.
+   */
+  close(): Promise<void> {
     this.closed = true;
     for (const timer of this.tidyTimers.values()) clearTimeout(timer);
     this.tidyTimers.clear();
-    this.writeThread.close();
-    for (const db of [...this.open.values(), ...this.writers.values()]) db.close();
+    for (const db of [...this.open.values(), ...this.writers.values()]) {
+      if (!db.open) continue;
+      truncateWal(db);
+      db.close();
+    }
     this.open.clear();
     this.writers.clear();
     this.searches.clearRecent();
+    return this.writeThread.close();
   }
 }

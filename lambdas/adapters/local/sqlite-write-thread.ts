@@ -16,7 +16,10 @@ import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
 const ROLE = 'oprag-index-write-thread';
 
 /** `docs` as JSON: one string is copied to the thread much faster than the objects would be cloned. */
-type Request = { id: number; file: string; docs: string } | { id: number; close: string };
+type Request =
+  | { id: number; file: string; docs: string }
+  | { id: number; close: string }
+  | { id: number; closeAll: true };
 type Failure = { message: string; code?: string };
 type Reply = { id: number; errors: (Failure | null)[] } | { id: number; failed: Failure };
 
@@ -54,11 +57,16 @@ export class WriteThread {
     if (this.worker) void this.send({ id: ++this.nextId, close: file }).catch(() => undefined);
   }
 
-  close(): void {
+  /**
+   * Stops the thread once the writes sent before are done: its connections are closed first, each
+   * log copied into its file and emptied, so a server that stops cleanly leaves no log behind.
+   */
+  async close(): Promise<void> {
     const worker = this.worker;
-    this.worker = null;
     if (!worker) return;
-    void worker.terminate();
+    await this.send({ id: ++this.nextId, closeAll: true }).catch(() => undefined);
+    this.worker = null;
+    await worker.terminate();
     this.fail(new Error('the index was closed'));
   }
 
@@ -141,7 +149,11 @@ function serve(maxOpen: number) {
   };
   port.on('message', (request: Request) => {
     let reply: Reply;
-    if ('close' in request) {
+    if ('closeAll' in request) {
+      for (const db of open.values()) if (db.open) release(db);
+      open.clear();
+      reply = { id: request.id, errors: [] };
+    } else if ('close' in request) {
       const db = open.get(request.close);
       if (db?.open) db.close(); // a deleted project's file: nothing to keep
       open.delete(request.close);
