@@ -25,7 +25,12 @@
  * against the text ingested (every run's corpus).
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
- *                           [--concurrency 16] [--json] [--cpu-prof <dir>] [--keep]
+ *                           [--concurrency 16] [--client http|fetch] [--json] [--cpu-prof <dir>] [--keep]
+ *
+ * The `post` and `batch` runs send over kept-alive node:http connections (`bulk-ingest-http.ts`,
+ * as `oprag ingest` does): the client shares the server's two cores, and a lean one leaves the
+ * server the CPU a remote client would. `--client fetch` sends with fetch, as the figures
+ * measured before 2026-12-03 did.
  *
  * `--keep` leaves the temporary folder (data directory, server log) in place and prints where.
  */
@@ -33,6 +38,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bulkIngest } from '../lambdas/client/bulk-ingest';
+import { requester } from '../lambdas/client/bulk-ingest-http';
 import { option as arg, flag } from './args';
 import { pool } from './pool';
 import { cpuMs, memoryOf } from './process-probes';
@@ -45,6 +51,9 @@ const BATCH = 250;
 const concurrency = Number(arg('concurrency', '16'));
 const cpuProfDir = arg('cpu-prof', '');
 const asJson = flag('json');
+/** how the `post` and `batch` runs send: kept-alive node:http (`http`), or fetch (`fetch`, the figures before 2026-12-03) */
+const client = arg('client', 'http');
+if (client !== 'http' && client !== 'fetch') throw new Error('--client is http or fetch');
 const keep = flag('keep');
 
 const log = (line: string) => process.stderr.write(`[bench-ingest] ${line}\n`);
@@ -66,13 +75,27 @@ function bytesBelow(path: string): number {
 
 type Doc = { _id: string; title: string; text: string };
 
+const http = requester(concurrency);
+
+/**
+ * One request: over kept-alive node:http connections (a remote client's cost is not the server's,
+ * and this one shares the server's cores, so it is kept lean), or through fetch with `--client fetch`.
+ */
+async function send(url: string, key: string, method: string, path: string, body?: unknown) {
+  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  if (client === 'http') {
+    const res = await http.send(method, `${url}${path}`, headers, text);
+    return { status: res.status, retryAfter: res.headers['retry-after'] as string | undefined, text: res.text };
+  }
+  const res = await fetch(`${url}${path}`, { method, headers, body: text });
+  return { status: res.status, retryAfter: res.headers.get('retry-after') ?? undefined, text: await res.text() };
+}
+
 async function call<T>(url: string, key: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as T };
+  const res = await send(url, key, method, path, body);
+  return { status: res.status, body: JSON.parse(res.text) as T };
 }
 
 async function main() {
@@ -162,15 +185,11 @@ async function main() {
         let rateLimited = 0;
         const post = async (path: string, body: unknown, what: string) => {
           for (;;) {
-            const res = await fetch(`${server.url}/v1/projects/${project.id}${path}`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${project.key}`, 'content-type': 'application/json' },
-              body: JSON.stringify(body),
-            });
-            const answer = (await res.json()) as { documents?: ({ document: unknown } | { error: unknown })[] };
+            const res = await send(server.url, project.key, 'POST', `/v1/projects/${project.id}${path}`, body);
+            const answer = JSON.parse(res.text) as { documents?: ({ document: unknown } | { error: unknown })[] };
             if (res.status === 429) {
               rateLimited++;
-              await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
+              await sleep(Number(res.retryAfter ?? 1) * 1000);
               continue;
             }
             if (res.status !== 202) throw new Error(`POST ${what}: ${res.status}`);
@@ -224,13 +243,14 @@ async function main() {
       machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       dataset: `${dataset.split('/').pop()} (${corpus.length} documents, ${round1(bytes / 2 ** 20)} MB)`,
       concurrency,
+      client,
       runs: results,
       server_peak_rss_mb: Math.round((memoryOf(server.child.pid as number)?.hwm ?? 0) / 2 ** 20),
       client_peak_rss_mb: Math.round(clientPeak / 2 ** 20),
     };
     if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight\n`);
+      process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight, client ${client}\n`);
       for (const r of results) {
         process.stdout.write(
           `${String(r.run).padEnd(10)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s; client CPU ${r.client_cpu_s} s; load before ${r.load_average_before})\n`,
@@ -242,6 +262,7 @@ async function main() {
     }
   } finally {
     clearInterval(sampler);
+    http.close();
     await stopServerProcess(server.child);
     if (results.length === runs.length) {
       const ingested = bytes * runs.length;
