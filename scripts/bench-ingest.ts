@@ -26,6 +26,7 @@
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
  *                           [--concurrency 16] [--client http|fetch] [--json] [--cpu-prof <dir>] [--keep]
+ *                           [--node-flags "<flags for the server's Node>"]
  *
  * The `post` and `batch` runs send over kept-alive node:http connections (`bulk-ingest-http.ts`,
  * as `oprag ingest` does): the client shares the server's two cores, and a lean one leaves the
@@ -50,6 +51,8 @@ const runs = arg('runs', 'cli,post').split(',');
 const BATCH = 250;
 const concurrency = Number(arg('concurrency', '16'));
 const cpuProfDir = arg('cpu-prof', '');
+/** flags for the server's Node, space-separated (e.g. `--node-flags "--max-semi-space-size=16"`) */
+const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
 const asJson = flag('json');
 /** how the `post` and `batch` runs send: kept-alive node:http (`http`), or fetch (`fetch`, the figures before 2026-12-03) */
 const client = arg('client', 'http');
@@ -110,11 +113,10 @@ async function main() {
   for (const d of corpus) writeFileSync(join(folder, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
   const bytes = corpus.reduce((s, d) => s + Buffer.byteLength(d.title) + Buffer.byteLength(d.text) + 3, 0);
 
-  const server = await startServerProcess(
-    dataDir,
-    join(work, 'server.log'),
-    cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : [],
-  );
+  const server = await startServerProcess(dataDir, join(work, 'server.log'), [
+    ...nodeFlags,
+    ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : []),
+  ]);
   let clientPeak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     clientPeak = Math.max(clientPeak, process.memoryUsage().rss);
