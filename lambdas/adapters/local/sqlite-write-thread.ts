@@ -59,15 +59,24 @@ export class WriteThread {
 
   /**
    * Stops the thread once the writes sent before are done: its connections are closed first, each
-   * log copied into its file and emptied, so a server that stops cleanly leaves no log behind.
+   * log copied into its file and emptied, so a server that stops cleanly leaves no log behind. A
+   * write sent after this call starts a new thread.
    */
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await this.send({ id: ++this.nextId, closeAll: true }).catch(() => undefined);
     this.worker = null;
+    const sentBefore = [...this.pending.keys()];
+    const id = ++this.nextId;
+    await new Promise<void>((resolve) => {
+      this.pending.set(id, { resolve: () => resolve(), reject: () => resolve() });
+      worker.once('exit', () => resolve()); // a thread that died cannot answer
+      worker.ref();
+      worker.postMessage({ id, closeAll: true } satisfies Request);
+    });
+    this.pending.delete(id);
     await worker.terminate();
-    this.fail(new Error('the index was closed'));
+    for (const key of sentBefore) this.settle(key)?.reject(new Error('the index was closed'));
   }
 
   private send(request: Request): Promise<Reply> {
