@@ -56,10 +56,16 @@ export function turnLines(stream: { write(chunk: string): unknown } = process.st
 
 let stderrLines: ((line: string) => void) | null = null;
 
+/** One writer of stderr's lines for every logger of the process, so their lines keep their order. */
+function stderrWriter(): (line: string) => void {
+  if (!stderrLines) stderrLines = turnLines();
+  return stderrLines;
+}
+
 /** The embedded home's Logger: one JSON line per event (time, level, message, fields). */
 export function lineLogger(opts: LineLoggerOptions = {}, bound: LogFields = {}): Logger {
   const min = LEVELS.indexOf(opts.level ?? logLevelFromEnv());
-  const write = opts.write ?? (stderrLines ??= turnLines());
+  const write = opts.write ?? stderrWriter();
   const line = (level: Exclude<LogLevel, 'silent'>) => (message: string, fields?: LogFields) => {
     if (LEVELS.indexOf(level) < min) return;
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...bound, ...fields }, replacer));
