@@ -1,4 +1,4 @@
-import { lineLogger, logLevelFromEnv, turnLines } from '../../lambdas/adapters/local/line-logger';
+import { lineLogger, logLevelFromEnv } from '../../lambdas/adapters/local/line-logger';
 
 describe('the line logger', () => {
   it('writes one JSON line per event at or above its level, with the fields bound by with()', () => {
@@ -39,28 +39,5 @@ describe('the line logger', () => {
     expect(logLevelFromEnv({ NODE_ENV: 'test' })).toBe('silent');
     expect(logLevelFromEnv({ OPRAG_LOG_LEVEL: 'loud' })).toBe('info');
     expect(logLevelFromEnv({})).toBe('info');
-  });
-});
-
-describe('turnLines', () => {
-  it("writes the lines of one turn together at its end, in order, and a turn's worth past 64 KB at once", async () => {
-    const writes: string[] = [];
-    const write = turnLines({ write: (chunk: string) => writes.push(chunk) });
-    write('one');
-    write('two');
-    expect(writes).toEqual([]);
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual(['one\ntwo\n']);
-    write('three');
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual(['one\ntwo\n', 'three\n']);
-
-    const long = 'x'.repeat(40_000);
-    write(long);
-    write(long);
-    expect(writes).toHaveLength(3); // written before the turn ends
-    expect(writes[2]).toBe(`${long}\n${long}\n`);
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toHaveLength(3); // nothing left to write
   });
 });

@@ -9,7 +9,7 @@ export interface LineLoggerOptions {
    * (NODE_ENV=test) unless OPRAG_LOG_LEVEL asks for lines.
    */
   level?: LogLevel;
-  /** Where each line goes; stderr by default, the lines of a turn together (`turnLines`). */
+  /** Where each line goes; stderr by default. */
   write?: (line: string) => void;
 }
 
@@ -26,46 +26,10 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/**
- * Lines to a stream, those of one turn of the event loop written together at its end: stderr to a
- * pipe or a file is written synchronously, a system call per write, and a busy server logs a line
- * per request. Written at once when the process exits, and past 64 KB waiting.
- */
-export function turnLines(stream: { write(chunk: string): unknown } = process.stderr): (line: string) => void {
-  let waiting: string[] = [];
-  let size = 0;
-  const flush = () => {
-    if (waiting.length === 0) return;
-    const text = waiting.join('');
-    waiting = [];
-    size = 0;
-    stream.write(text);
-  };
-  let hooked = false;
-  return (line: string) => {
-    if (!hooked) {
-      hooked = true;
-      process.once('exit', flush);
-    }
-    waiting.push(`${line}\n`);
-    size += line.length + 1;
-    if (size >= 65_536) flush();
-    else if (waiting.length === 1) setImmediate(flush);
-  };
-}
-
-let stderrLines: ((line: string) => void) | null = null;
-
-/** One writer of stderr's lines for every logger of the process, so their lines keep their order. */
-function stderrWriter(): (line: string) => void {
-  if (!stderrLines) stderrLines = turnLines();
-  return stderrLines;
-}
-
 /** The embedded home's Logger: one JSON line per event (time, level, message, fields). */
 export function lineLogger(opts: LineLoggerOptions = {}, bound: LogFields = {}): Logger {
   const min = LEVELS.indexOf(opts.level ?? logLevelFromEnv());
-  const write = opts.write ?? stderrWriter();
+  const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const line = (level: Exclude<LogLevel, 'silent'>) => (message: string, fields?: LogFields) => {
     if (LEVELS.indexOf(level) < min) return;
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...bound, ...fields }, replacer));
