@@ -26,7 +26,12 @@
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
  *                           [--concurrency 16] [--client http|fetch] [--json] [--cpu-prof <dir>] [--keep]
- *                           [--node-flags "<flags for the server's Node>"]
+ *                           [--node-flags "<flags for the server's Node>"] [--warmup <n>]
+ *
+ * `--warmup <n>` first sends the first n abstracts once through each of the runs, into projects
+ * of their own, and then measures: the figures of a server whose code is compiled and warm, as
+ * one that has been up a while, rather than of a process just started. The disk figures count
+ * the warm-up's text too.
  *
  * The `post` and `batch` runs send over kept-alive node:http connections (`bulk-ingest-http.ts`,
  * as `oprag ingest` does): the client shares the server's two cores, and a lean one leaves the
@@ -54,6 +59,8 @@ const cpuProfDir = arg('cpu-prof', '');
 /** flags for the server's Node, space-separated (e.g. `--node-flags "--max-semi-space-size=16"`) */
 const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
 const asJson = flag('json');
+/** abstracts sent once through each run first, into projects of their own, before measuring (0: none) */
+const warmup = Number(arg('warmup', '0'));
 /** how the `post` and `batch` runs send: kept-alive node:http (`http`), or fetch (`fetch`, the figures before 2026-12-03) */
 const client = arg('client', 'http');
 if (client !== 'http' && client !== 'fetch') throw new Error('--client is http or fetch');
@@ -77,6 +84,10 @@ function bytesBelow(path: string): number {
 }
 
 type Doc = { _id: string; title: string; text: string };
+
+/** The text of the abstracts as the runs send it (title, a blank line, the text, a newline). */
+const bytesOf = (docs: Doc[]) =>
+  docs.reduce((s, d) => s + Buffer.byteLength(d.title) + Buffer.byteLength(d.text) + 3, 0);
 
 const http = requester(concurrency);
 
@@ -111,7 +122,8 @@ async function main() {
   const folder = join(work, 'docs');
   mkdirSync(folder);
   for (const d of corpus) writeFileSync(join(folder, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
-  const bytes = corpus.reduce((s, d) => s + Buffer.byteLength(d.title) + Buffer.byteLength(d.text) + 3, 0);
+  const bytes = bytesOf(corpus);
+  let warmedBytes = 0;
 
   const server = await startServerProcess(dataDir, join(work, 'server.log'), [
     ...nodeFlags,
@@ -158,8 +170,9 @@ async function main() {
       return n;
     };
 
-    for (const run of runs) {
-      const project = await newProject(`bench ${run}`);
+    /** One run of `docs` (their files in `dir` for the CLI runs) into a fresh project; its figures. */
+    const measure = async (run: string, docs: Doc[], dir: string, name: string) => {
+      const project = await newProject(name);
       const cpu0 = cpuMs(server.child.pid as number) / 1000;
       const loop0 = cpuMs(server.child.pid as number, true) / 1000;
       const client0 = process.cpuUsage();
@@ -171,12 +184,12 @@ async function main() {
           baseUrl: server.url,
           key: project.key,
           project: project.id,
-          inputs: [folder],
+          inputs: [dir],
           concurrency,
           batchSize: run === 'cli' ? undefined : 0,
         });
         elapsed = summary.elapsed_s;
-        if (summary.failed > 0 || summary.sent !== corpus.length) {
+        if (summary.failed > 0 || summary.sent !== docs.length) {
           throw new Error(
             `cli: sent ${summary.sent}, failed ${summary.failed}: ${JSON.stringify(summary.failures[0])}`,
           );
@@ -201,10 +214,10 @@ async function main() {
           }
         };
         const doc = (d: Doc) => ({ title: d.title, text: d.text, external_id: d._id });
-        if (run === 'post') await pool(corpus, concurrency, (d) => post('/documents', doc(d), d._id));
+        if (run === 'post') await pool(docs, concurrency, (d) => post('/documents', doc(d), d._id));
         else {
-          const batches = Array.from({ length: Math.ceil(corpus.length / BATCH) }, (_, i) =>
-            corpus.slice(i * BATCH, (i + 1) * BATCH),
+          const batches = Array.from({ length: Math.ceil(docs.length / BATCH) }, (_, i) =>
+            docs.slice(i * BATCH, (i + 1) * BATCH),
           );
           await pool(batches, concurrency, (b) => post('/documents/batch', { documents: b.map(doc) }, 'a batch'));
         }
@@ -219,25 +232,43 @@ async function main() {
         elapsed = (performance.now() - t0) / 1000;
         const failed = await countByStatus(project.id, project.key, 'failed');
         if (failed > 0) throw new Error(`post: ${failed} documents failed`);
-        extra = { accepted_docs_per_s: round1(corpus.length / acceptedS), rate_limited_429: rateLimited };
+        extra = { accepted_docs_per_s: round1(docs.length / acceptedS), rate_limited_429: rateLimited };
       } else {
         throw new Error(`unknown run ${run}; use cli, cli-single, batch and/or post`);
       }
       const s = await stats(project.id);
-      if (s.documents !== corpus.length) throw new Error(`${run}: the project holds ${s.documents} documents`);
+      if (s.documents !== docs.length) throw new Error(`${run}: the project holds ${s.documents} documents`);
       const result = {
         run,
-        documents: corpus.length,
+        documents: docs.length,
         chunks: s.chunks,
         elapsed_s: round1(elapsed),
-        docs_per_s: round1(corpus.length / elapsed),
-        mb_per_s: round1(bytes / 2 ** 20 / elapsed),
+        docs_per_s: round1(docs.length / elapsed),
+        mb_per_s: round1(bytesOf(docs) / 2 ** 20 / elapsed),
         server_cpu_s: round1(cpuMs(server.child.pid as number) / 1000 - cpu0),
         server_main_thread_cpu_s: round1(cpuMs(server.child.pid as number, true) / 1000 - loop0),
         client_cpu_s: round1(((u) => (u.user + u.system) / 1e6)(process.cpuUsage(client0))),
         load_average_before: round1(load0),
         ...extra,
       };
+      return result;
+    };
+
+    if (warmup > 0) {
+      // each kind of run once on the first abstracts, into projects of their own: the server's code
+      // compiled and its caches filled, as in a server that has been up a while
+      const docs = corpus.slice(0, warmup);
+      const dir = join(work, 'warm-up');
+      mkdirSync(dir);
+      for (const d of docs) writeFileSync(join(dir, `${d._id}.txt`), `${d.title}\n\n${d.text}\n`);
+      for (const run of runs) {
+        const r = await measure(run, docs, dir, `bench warm-up ${run}`);
+        warmedBytes += bytesOf(docs);
+        log(`warm-up ${JSON.stringify(r)}`);
+      }
+    }
+    for (const run of runs) {
+      const result = await measure(run, corpus, folder, `bench ${run}`);
       results.push(result);
       log(JSON.stringify(result));
     }
@@ -246,13 +277,14 @@ async function main() {
       dataset: `${dataset.split('/').pop()} (${corpus.length} documents, ${round1(bytes / 2 ** 20)} MB)`,
       concurrency,
       client,
+      warmup,
       runs: results,
       server_peak_rss_mb: Math.round((memoryOf(server.child.pid as number)?.hwm ?? 0) / 2 ** 20),
       client_peak_rss_mb: Math.round(clientPeak / 2 ** 20),
     };
     if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight, client ${client}\n`);
+      process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight, client ${client}${warmup ? `, after a warm-up of ${warmup} documents a run` : ''}\n`);
       for (const r of results) {
         process.stdout.write(
           `${String(r.run).padEnd(10)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s; client CPU ${r.client_cpu_s} s; load before ${r.load_average_before})\n`,
@@ -267,7 +299,7 @@ async function main() {
     http.close();
     await stopServerProcess(server.child);
     if (results.length === runs.length) {
-      const ingested = bytes * runs.length;
+      const ingested = bytes * runs.length + warmedBytes;
       const data = bytesBelow(dataDir);
       const blobs = bytesBelow(join(dataDir, 'blobs'));
       const indexes = bytesBelow(join(dataDir, 'projects'));
