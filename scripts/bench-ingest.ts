@@ -284,7 +284,9 @@ async function main() {
     };
     if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      process.stdout.write(`${report.machine}\n${report.dataset}, ${concurrency} in flight, client ${client}${warmup ? `, after a warm-up of ${warmup} documents a run` : ''}\n`);
+      process.stdout.write(
+        `${report.machine}\n${report.dataset}, ${concurrency} in flight, client ${client}${warmup ? `, after a warm-up of ${warmup} documents a run` : ''}\n`,
+      );
       for (const r of results) {
         process.stdout.write(
           `${String(r.run).padEnd(10)} ${String(r.docs_per_s).padStart(7)} docs/s end to end  (${r.elapsed_s} s, server CPU ${r.server_cpu_s} s of which main thread ${r.server_main_thread_cpu_s} s; client CPU ${r.client_cpu_s} s; load before ${r.load_average_before})\n`,
