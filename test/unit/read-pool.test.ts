@@ -81,7 +81,7 @@ describe('read threads', () => {
         new Promise<ReadReply>((resolve) => {
           const id = next++;
           const onReply = (reply: ReadReply) => {
-            if (reply.id !== id) return;
+            if (!('id' in reply) || reply.id !== id) return;
             port2.off('message', onReply);
             resolve(reply);
           };

@@ -12,6 +12,7 @@ import {
   type ReadResult,
   type ReadThreadData,
 } from './read-worker';
+import type { SharedList } from './sqlite-search-cache';
 
 /**
  * How many read threads: `OPRAG_READ_THREADS` (a number; `0` keeps searches on the event loop),
@@ -79,6 +80,8 @@ export class ReadPool {
   private closed = false;
   /** threads started so far, replacements included (tests watch replacements) */
   started = 0;
+  /** lists made by one thread and handed to the others so far */
+  listsShared = 0;
 
   constructor(private readonly opts: ReadPoolOptions) {
     this.slots = Array.from({ length: Math.max(1, opts.threads) }, () => ({ worker: null, pending: new Map() }));
@@ -185,6 +188,10 @@ export class ReadPool {
     slot.worker = worker;
     worker.unref();
     worker.on('message', (reply: ReadReply) => {
+      if ('shared' in reply) {
+        this.share(slot, reply.shared);
+        return;
+      }
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
@@ -209,6 +216,19 @@ export class ReadPool {
     );
     worker.on('exit', (code) => stopped(new Error(`a read thread stopped (${code})`)));
     return worker;
+  }
+
+  /**
+   * A list one thread made, handed to every other running thread (its entries in shared memory:
+   * no copy), so that a search of the project on any thread finds it made. Nothing waits for it.
+   */
+  private share(from: Slot, list: SharedList) {
+    if (this.closed || !isId('project', list.projectId)) return;
+    for (const slot of this.slots) {
+      if (slot === from || !slot.worker) continue;
+      slot.worker.postMessage({ id: 0, kind: 'adopt', list } satisfies ReadRequest);
+      this.listsShared++;
+    }
   }
 
   private fail(slot: Slot, reason: Error) {

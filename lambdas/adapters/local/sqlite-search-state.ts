@@ -23,7 +23,8 @@ export interface SearchState {
 export interface ImpactStore {
   /** a list kept, made from this data or earlier data of the same project */
   get(name: string): KeptImpactList | undefined;
-  set(name: string, list: KeptImpactList): void;
+  /** keeps `list`; `fresh` when it was made afresh rather than brought forward */
+  set(name: string, list: KeptImpactList, fresh: boolean): void;
   scratch: ImpactScratch;
   /** stands for the data this search reads: a list brought up to it holds as it is */
   basis: object;
