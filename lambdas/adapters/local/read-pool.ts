@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { FeedbackParams } from '../../core/feedback';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, Logger, SearchRequest, SearchResult } from '../../ports';
@@ -93,19 +94,26 @@ export class ReadPool {
   }
 
   /**
-   * A search of the project's file; `generation` is the project's write generation. It goes where
+   * A search of the project's file (with `feedback`, the whole search with feedback, its steps on
+   * the one thread); `generation` is the project's write generation. It goes where
    * the same query of the project last ran, while that is remembered (that thread's memory of
    * recent searches holds its candidates: a search with feedback asks twice), else to the least
    * busy thread, the project's own (its id hashed) when it is among them.
    */
-  search(projectId: string, generation: number, req: SearchRequest, ranking: RankingParams): Promise<SearchResult> {
+  search(
+    projectId: string,
+    generation: number,
+    req: SearchRequest,
+    ranking: RankingParams,
+    feedback?: FeedbackParams,
+  ): Promise<SearchResult> {
     const key = `${projectId}\n${JSON.stringify([req.terms.map((t) => t.token), req.filter ?? null])}`;
     let at = this.lastRan.get(key);
     this.lastRan.delete(key);
     if (at === undefined || this.slots[at].worker === null) at = this.leastBusy(this.home(projectId));
     this.lastRan.set(key, at);
     if (this.lastRan.size > REMEMBERED_QUERIES) this.lastRan.delete(this.lastRan.keys().next().value as string);
-    return this.send(at, { kind: 'search', projectId, generation, req, ranking }) as Promise<SearchResult>;
+    return this.send(at, { kind: 'search', projectId, generation, req, ranking, feedback }) as Promise<SearchResult>;
   }
 
   /** The stored term counts of the project's chunks (see ProjectIndex.termCounts), on the least busy thread. */

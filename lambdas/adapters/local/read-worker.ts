@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { extractiveAnswer } from '../../core/compose';
+import type { FeedbackParams } from '../../core/feedback';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
 import { openPrivateDatabase } from './private-files';
-import { chunkTermCounts, searchChunks } from './sqlite-search';
+import { chunkTermCounts, searchChunks, searchChunksWithFeedback } from './sqlite-search';
 import { impactEntries, SearchStateCache, type SharedList } from './sqlite-search-cache';
 
 export interface ReadThreadData {
@@ -31,7 +32,16 @@ export interface ReadThreadData {
 export const READ_THREAD_ROLE = 'oprag-read-thread';
 
 export type ReadRequest =
-  | { id: number; kind: 'search'; projectId: string; generation: number; req: SearchRequest; ranking: RankingParams }
+  | {
+      id: number;
+      kind: 'search';
+      projectId: string;
+      generation: number;
+      req: SearchRequest;
+      ranking: RankingParams;
+      /** given: the whole search with feedback (sqlite-search.ts searchChunksWithFeedback) */
+      feedback?: FeedbackParams;
+    }
   | { id: number; kind: 'terms'; projectId: string; chunkIds: string[] }
   | { id: number; kind: 'answer'; input: GeneratorInput }
   /** closes the project's connection and forgets what was remembered of it (its file is deleted) */
@@ -108,7 +118,11 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
         }
         const state = searches.state(r.projectId, db, r.generation);
         // one read transaction around the search's statements (see SqliteProjectIndex.search)
-        return db.transaction(() => searchChunks(state, r.req, r.ranking))();
+        return db.transaction(() =>
+          r.feedback
+            ? searchChunksWithFeedback(state, r.req, r.ranking, r.feedback)
+            : searchChunks(state, r.req, r.ranking),
+        )();
       }
       case 'terms': {
         return chunkTermCounts(connection(r.projectId), r.chunkIds);

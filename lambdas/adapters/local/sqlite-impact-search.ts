@@ -142,7 +142,14 @@ function currentList(
     store?.note?.('made');
   }
   const { unkeyed } = made;
-  const keep = { list: made.list, basis: store?.basis ?? {}, upTo: now.upTo, anchors: now.anchors, stats: from, unkeyed };
+  const keep = {
+    list: made.list,
+    basis: store?.basis ?? {},
+    upTo: now.upTo,
+    anchors: now.anchors,
+    stats: from,
+    unkeyed,
+  };
   store?.set(name, keep, fresh);
   return { list: keep.list, stale: made.stale };
 }
