@@ -68,7 +68,8 @@ class ReadError extends Error {
  * lets them read while a project's single writer writes). A request goes to the thread with the
  * least to do, a search preferring its project's own thread (its id hashed, so that a quiet
  * project's connection and counts stay warm on one thread) and the thread where the same query
- * last ran (see `search`); a busy project's searches spread over every thread. A thread that dies fails
+ * last ran (see `search`); a busy project's searches spread over every thread, and the candidate
+ * lists one thread makes are handed to the others (`share`). A thread that dies fails
  * only the requests it was serving, and the next request starts a fresh one in its place. Threads
  * start on first use and do not keep the process alive while idle.
  */
@@ -95,10 +96,10 @@ export class ReadPool {
 
   /**
    * A search of the project's file (with `feedback`, the whole search with feedback, its steps on
-   * the one thread); `generation` is the project's write generation. It goes where
-   * the same query of the project last ran, while that is remembered (that thread's memory of
-   * recent searches holds its candidates: a search with feedback asks twice), else to the least
-   * busy thread, the project's own (its id hashed) when it is among them.
+   * the one thread); `generation` is the project's write generation. It goes where the same query
+   * of the project last ran, while that is remembered (that thread's memory of recent searches
+   * holds its candidates), else to the least busy thread, the project's own (its id hashed) when it
+   * is among them.
    */
   search(
     projectId: string,
