@@ -4,6 +4,7 @@
  * Every data-plane port is obtained for one project, so no method can reach across projects.
  */
 
+import type { FeedbackParams } from './core/feedback';
 import type { SupportedType } from './core/formats/detect';
 import type {
   ApiKeyRecord,
@@ -23,9 +24,17 @@ import type {
   UsageDay,
 } from './core/model';
 import type { ParsedDocument } from './core/parse-document';
-import type { ExpansionTerm, GeneratorInput, QueryTerm, SearchHit } from './core/search-types';
+import type { GeneratorInput, SearchRequest, SearchResult } from './core/search-types';
 
-export type { ExpansionTerm, GeneratorInput, Passage, QueryTerm, SearchHit } from './core/search-types';
+export type {
+  ExpansionTerm,
+  GeneratorInput,
+  Passage,
+  QueryTerm,
+  SearchHit,
+  SearchRequest,
+  SearchResult,
+} from './core/search-types';
 
 export interface Page<T> {
   items: T[];
@@ -181,30 +190,6 @@ export interface ProjectRecords {
   purge(): Promise<PurgeCounts>;
 }
 
-export interface SearchRequest {
-  terms: QueryTerm[];
-  /**
-   * words that add to the score of the chunks `terms` match, each with its weight, without
-   * matching any chunk themselves (pseudo-relevance feedback: the retrieval use case chooses them)
-   */
-  expansion?: ExpansionTerm[];
-  /** the query's embedding: where given, the index also runs a nearest-neighbour search */
-  vector?: number[];
-  topK: number;
-  filter?: { document_ids?: string[]; tags?: string[] };
-}
-
-export interface SearchResult {
-  /** lexical (BM25) hits, best first */
-  hits: SearchHit[];
-  /** nearest-neighbour hits for `vector`, best first; the core fuses the two rankings */
-  denseHits?: SearchHit[];
-  /** chunks in the project's index */
-  chunkCount: number;
-  /** how many chunks contain each query term, keyed by stem */
-  documentFrequency: Record<string, number>;
-}
-
 /** What a document's chunks carry of the document itself, and can change without ingesting again. */
 export interface ChunkLabels {
   title?: string;
@@ -229,6 +214,12 @@ export interface ProjectIndex {
    */
   relabelDocument(documentId: string, labels: ChunkLabels): Promise<number>;
   search(req: SearchRequest): Promise<SearchResult>;
+  /**
+   * Optional: a search with pseudo-relevance feedback (core/feedback.ts `feedbackSearch`) in one
+   * step, where the index can run it in one place (the embedded index's read threads: one visit
+   * to a thread instead of three). The use case drives `search` and `termCounts` where it cannot.
+   */
+  searchWithFeedback?(req: SearchRequest, feedback: FeedbackParams): Promise<SearchResult>;
   /**
    * Optional: the term counts the index stored for these chunks (their content terms by index key,
    * with the frequency over the fields, in the order they first occur), null for a chunk it no

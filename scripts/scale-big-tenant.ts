@@ -188,8 +188,8 @@ export async function runBig(docs: BigDoc[], questions: string[], run: BigRun): 
     const retrieve = (i: number) =>
       call(server.url, key, 'POST', '/v1/retrieve', { query: q(i), top_k: 10 }).then(() => undefined);
     const chat = (i: number) => call(server.url, key, 'POST', '/v1/chat', { question: q(i) }).then(() => undefined);
-    // each question once, 8 in flight: the first use of each word's candidate lists (built on
-    // each read thread as its searches need them), reported on its own
+    // each question once, 8 in flight: the first use of each word's candidate lists (made by the
+    // read thread that first needs them and handed to the others), reported on its own
     log('big tenant: retrieve, every question once (first use)');
     const firstUse = await everyOnce(pid, 8, retrieve, questions.length);
     log('big tenant: retrieve, 1 in flight');

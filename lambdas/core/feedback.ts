@@ -1,12 +1,13 @@
 import { isContentToken, TF_MAX } from './rank';
-import type { ExpansionTerm, QueryTerm, SearchHit } from './search-types';
+import type { ExpansionTerm, QueryTerm, SearchHit, SearchRequest, SearchResult } from './search-types';
 import { indexKey, tokenize } from './text';
 
 /**
  * Pseudo-relevance feedback (RM3): the best chunks of a first search lend their words to the
  * query, and a second search ranks the same matches with those words added. The policy lives
- * here and in the retrieval use case (service/search.ts), so that every index gets it; an index
- * only scores the words it is given (`SearchRequest.expansion`).
+ * here (`feedbackSearch`, driven by the retrieval use case, service/search.ts, or by an index
+ * that runs it in one place), so that every index gets it; an index only scores the words it is
+ * given (`SearchRequest.expansion`).
  */
 
 export interface FeedbackParams {
@@ -109,4 +110,32 @@ export function queryExpansion(
   const original = new Set(terms.map((t) => indexKey(t.token)));
   const top = hits.map((h, i) => ({ score: h.score, counts: stored[i] ?? chunkTermCounts(h) }));
   return [...feedbackTerms(original, top, params)].map(([key, weight]) => ({ key, weight }));
+}
+
+/** What a search with feedback asks of the index next: a search, or the term counts it stored for chunks. */
+export type FeedbackStep = { search: SearchRequest } | { termCounts: string[] };
+
+/**
+ * A search with feedback as the steps it asks of an index, one at a time: the caller runs each
+ * step (a search, or `ProjectIndex.termCounts` where the index stores counts: `stored`) and hands
+ * its answer to `next`, synchronously or not; the generator's return is the result. A first
+ * search; where the project is large enough, the words of its best lexical hits join the query,
+ * and a second search ranks the chunks the query's own terms match with them. The nearest
+ * neighbours, the chunk count and the term counts are the first search's.
+ */
+export function* feedbackSearch(
+  req: SearchRequest,
+  params: FeedbackParams,
+  stored: boolean,
+): Generator<FeedbackStep, SearchResult, SearchResult | (Map<string, number> | null)[]> {
+  const first = (yield { search: { ...req, topK: Math.max(req.topK, params.docs) } }) as SearchResult;
+  const top = feedbackHits(first, params);
+  const counts =
+    top.length > 0 && stored ? ((yield { termCounts: top.map((h) => h.id) }) as (Map<string, number> | null)[]) : [];
+  const expansion = queryExpansion(req.terms, top, params, counts);
+  const hits =
+    expansion.length > 0
+      ? ((yield { search: { terms: req.terms, expansion, topK: req.topK, filter: req.filter } }) as SearchResult).hits
+      : first.hits.slice(0, req.topK);
+  return { ...first, hits, ...(first.denseHits ? { denseHits: first.denseHits.slice(0, req.topK) } : {}) };
 }

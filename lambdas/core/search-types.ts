@@ -41,3 +41,27 @@ export interface GeneratorInput {
   /** words of the question that are not common English and that no chunk of the project holds */
   unknownNames?: string[];
 }
+
+export interface SearchRequest {
+  terms: QueryTerm[];
+  /**
+   * words that add to the score of the chunks `terms` match, each with its weight, without
+   * matching any chunk themselves (pseudo-relevance feedback: the retrieval use case chooses them)
+   */
+  expansion?: ExpansionTerm[];
+  /** the query's embedding: where given, the index also runs a nearest-neighbour search */
+  vector?: number[];
+  topK: number;
+  filter?: { document_ids?: string[]; tags?: string[] };
+}
+
+export interface SearchResult {
+  /** lexical (BM25) hits, best first */
+  hits: SearchHit[];
+  /** nearest-neighbour hits for `vector`, best first; the core fuses the two rankings */
+  denseHits?: SearchHit[];
+  /** chunks in the project's index */
+  chunkCount: number;
+  /** how many chunks contain each query term, keyed by stem */
+  documentFrequency: Record<string, number>;
+}

@@ -47,7 +47,8 @@ export function showingPendingWork(ctx: Context, projectId: string, index: Proje
           };
     return showingPendingLabels(ctx, projectId, kept, pending);
   };
-  return Object.assign(Object.create(index) as ProjectIndex, { search });
+  // a search with feedback goes through the filtered `search`, not round it in one step
+  return Object.assign(Object.create(index) as ProjectIndex, { search, searchWithFeedback: undefined });
 }
 
 /** Deletes a document's record and hands its chunks and files to the worker; returns its chunks. */

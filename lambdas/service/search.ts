@@ -1,4 +1,4 @@
-import { DEFAULT_FEEDBACK, type FeedbackParams, feedbackHits, queryExpansion } from '../core/feedback';
+import { DEFAULT_FEEDBACK, type FeedbackParams, feedbackSearch } from '../core/feedback';
 import { fuseRankings } from '../core/fusion';
 import type { ProjectRecord } from '../core/model';
 import type { ProjectIndex, QueryTerm, SearchRequest, SearchResult } from '../ports';
@@ -17,25 +17,27 @@ export function indexOf(ctx: Context, project: Pick<ProjectRecord, 'id' | 'index
 }
 
 /**
- * A search with pseudo-relevance feedback, on any index: a first search; where the project is
- * large enough, the words of its best lexical hits (core/feedback.ts) join the query, and a
- * second search ranks the chunks the query's own terms match with them. The nearest neighbours,
- * the chunk count and the term counts are the first search's.
+ * A search with pseudo-relevance feedback (core/feedback.ts `feedbackSearch`), on any index: in
+ * one step where the index runs it itself, else its steps one at a time through `search` and
+ * `termCounts`.
  */
 export async function searchWithFeedback(
   index: ProjectIndex,
   req: SearchRequest,
   feedback: FeedbackParams = DEFAULT_FEEDBACK,
 ): Promise<SearchResult> {
-  const first = await index.search({ ...req, topK: Math.max(req.topK, feedback.docs) });
-  const top = feedbackHits(first, feedback);
-  const stored = top.length > 0 && index.termCounts ? await index.termCounts(top.map((h) => h.id)) : [];
-  const expansion = queryExpansion(req.terms, top, feedback, stored);
-  const hits =
-    expansion.length > 0
-      ? (await index.search({ terms: req.terms, expansion, topK: req.topK, filter: req.filter })).hits
-      : first.hits.slice(0, req.topK);
-  return { ...first, hits, ...(first.denseHits ? { denseHits: first.denseHits.slice(0, req.topK) } : {}) };
+  if (index.searchWithFeedback) return index.searchWithFeedback(req, feedback);
+  const steps = feedbackSearch(req, feedback, Boolean(index.termCounts));
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    const ask = step.value;
+    step = steps.next('search' in ask ? await index.search(ask.search) : await termCountsOf(index, ask.termCounts));
+  }
+}
+
+function termCountsOf(index: ProjectIndex, chunkIds: string[]) {
+  if (!index.termCounts) throw new Error('the index stores no term counts');
+  return index.termCounts(chunkIds);
 }
 
 /**

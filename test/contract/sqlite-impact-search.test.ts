@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ReadPool } from '../../lambdas/adapters/local/read-pool';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import { searchChunks } from '../../lambdas/adapters/local/sqlite-search';
-import { SearchStateCache } from '../../lambdas/adapters/local/sqlite-search-cache';
+import { impactEntries, SearchStateCache, type SharedList } from '../../lambdas/adapters/local/sqlite-search-cache';
 import { newId } from '../../lambdas/core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../lambdas/core/rank';
 import { queryTerms } from '../../lambdas/core/text';
@@ -349,3 +349,103 @@ describe('lists kept across writes', () => {
     }
   });
 });
+
+describe('lists shared between reading contexts', () => {
+  const searchIn = (cache: SearchStateCache, id: string, text: string, ranking: RankingParams = IMPACT, topK = 10) => {
+    const db = index.db(id);
+    return db.transaction(() =>
+      searchChunks(cache.state(id, db, index.generation(id)), { terms: queryTerms(text), topK }, ranking),
+    )();
+  };
+  /** a context that hands the lists it makes to `out` */
+  const sharing = (out: SharedList[]) =>
+    new SearchStateCache(
+      (projectId) => index.file(projectId),
+      1_000_000,
+      (l) => out.push(l),
+    );
+
+  test('a list made in one context is adopted by another, in shared memory, and found made there', async () => {
+    const { id } = await project(60, 29);
+    const handed: SharedList[] = [];
+    const maker = sharing(handed);
+    for (const q of QUERIES) searchIn(maker, id, q);
+    expect(handed.length).toBe(maker.impactListWork.made);
+    for (const l of handed) {
+      expect(l.projectId).toBe(id);
+      expect(l.kept.list.chunks.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(l.kept.list.impacts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    }
+    const other = sharing([]);
+    for (const l of handed) other.adopt(l);
+    expect(other.impactListEntries).toBe(maker.impactListEntries);
+    for (const q of QUERIES) {
+      expect({ q, ids: hitIds(searchIn(other, id, q)) }).toEqual({ q, ids: hitIds(searchIn(maker, id, q)) });
+    }
+    // brought to this context's data, none made again; an adopted list is not handed on
+    expect(other.impactListWork.made).toBe(0);
+    expect(other.impactListWork.extended).toBe(handed.length);
+  });
+
+  test('a list adopted after writes finds what a list made afresh finds', async () => {
+    const { id, p, docs } = await project(150, 31);
+    const handed: SharedList[] = [];
+    const maker = sharing(handed);
+    for (const q of QUERIES) searchIn(maker, id, q);
+    const doc = newId('document');
+    await p.replaceDocument(doc, [chunk(doc, 0, 'refund refund refund invoice cache cache')]);
+    await p.deleteDocument(docs[5]);
+    const other = sharing([]);
+    for (const l of handed) other.adopt(l);
+    for (const q of QUERIES) {
+      const adopted = searchIn(other, id, q);
+      expect({ q, ids: hitIds(adopted) }).toEqual({ q, ids: hitIds(searchIn(newCache(), id, q, EXHAUSTIVE)) });
+      for (const h of adopted.hits) expect(h.document_id).not.toBe(docs[5]);
+    }
+    expect(other.impactListWork.made).toBe(0);
+  });
+
+  test("one project's adopted lists never answer another project's search", async () => {
+    const a = await project(40, 37);
+    const b = await project(40, 41);
+    const handed: SharedList[] = [];
+    const maker = sharing(handed);
+    for (const q of QUERIES) searchIn(maker, a.id, q);
+    const other = sharing([]);
+    for (const l of handed) other.adopt(l);
+    for (const q of QUERIES) {
+      const fromB = searchIn(other, b.id, q);
+      for (const h of fromB.hits) expect(b.docs).toContain(h.document_id);
+      expect(hitIds(fromB)).toEqual(hitIds(searchIn(newCache(), b.id, q, EXHAUSTIVE)));
+    }
+    expect(other.impactListWork.made).toBeGreaterThan(0); // B's own, made for B
+  });
+
+  test('two read threads hand each other the lists they make', async () => {
+    const { p } = await project(60, 43);
+    const expected = await Promise.all(QUERIES.map((q) => search(p, EXHAUSTIVE, q)));
+    const reads = new ReadPool({ dir, threads: 2 });
+    index.reads = reads;
+    try {
+      // many at once: both threads search, each making lists
+      const rounds = await Promise.all(
+        [0, 1, 2, 3].flatMap(() => QUERIES.map((q) => search(p, IMPACT, q).then(hitIds))),
+      );
+      expect(rounds).toEqual([0, 1, 2, 3].flatMap(() => expected.map(hitIds)));
+      expect(reads.listsShared).toBeGreaterThan(0);
+    } finally {
+      index.reads = null;
+      await reads.close();
+    }
+  });
+
+  test('the bound grows with the memory, between 4 and 16 million entries', () => {
+    expect(impactEntries(2 * 2 ** 30)).toBe(4_000_000);
+    expect(impactEntries(8 * 2 ** 30)).toBe(8_388_608);
+    expect(impactEntries(24 * 2 ** 30)).toBe(16_000_000);
+  });
+});
+
+function newCache() {
+  return new SearchStateCache((projectId) => index.file(projectId));
+}

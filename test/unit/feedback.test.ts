@@ -1,19 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReadPool } from '../../lambdas/adapters/local/read-pool';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
 import {
   chunkTermCounts,
   DEFAULT_FEEDBACK,
   type FeedbackParams,
   feedbackHits,
+  feedbackSearch,
   feedbackTerms,
   queryExpansion,
 } from '../../lambdas/core/feedback';
 import { newId } from '../../lambdas/core/ids';
 import type { Chunk } from '../../lambdas/core/model';
-import type { SearchHit } from '../../lambdas/core/search-types';
+import type { SearchHit, SearchResult } from '../../lambdas/core/search-types';
 import { queryTerms } from '../../lambdas/core/text';
+import type { ProjectIndex } from '../../lambdas/ports';
 import { searchWithFeedback } from '../../lambdas/service/search';
 
 const chunk = (doc: string, ordinal: number, text: string, title: string | null = 'Doc'): Chunk => ({
@@ -134,6 +137,50 @@ describe('feedbackHits and queryExpansion', () => {
   });
 });
 
+describe('feedbackSearch: the steps a search with feedback asks of an index', () => {
+  const terms = queryTerms('glacier');
+  const params = { docs: 2, terms: 2, originalWeight: 0.5, minChunks: 0 };
+  const first: SearchResult = {
+    hits: [hit(3, 'glacier retreat moraine'), hit(2, 'glacier ice'), hit(1, 'glacier shop')],
+    chunkCount: 3,
+    documentFrequency: { glacier: 3 },
+  };
+
+  it('asks for a first search of at least the feedback chunks, their stored counts, then the second search', () => {
+    const steps = feedbackSearch({ terms, topK: 1, filter: { tags: ['t'] } }, params, true);
+    const one = steps.next();
+    expect(one.value).toEqual({ search: { terms, topK: 2, filter: { tags: ['t'] } } });
+    const two = steps.next(first);
+    expect(two.value).toEqual({ termCounts: [first.hits[0].id, first.hits[1].id] });
+    const three = steps.next([
+      new Map([
+        ['glacier', 1],
+        ['moraine', 4],
+      ]),
+      null,
+    ]);
+    const ask = three.value as { search: { expansion: { key: string }[]; topK: number; filter: unknown } };
+    expect(ask.search.topK).toBe(1);
+    expect(ask.search.filter).toEqual({ tags: ['t'] });
+    expect(ask.search.expansion.map((e) => e.key)).toContain('moraine'); // from the stored counts
+    const second = { ...first, hits: [hit(9, 'moraine glacier')], chunkCount: 99 };
+    const done = steps.next(second);
+    expect(done.done).toBe(true);
+    // the second search's hits, the first's counts
+    expect(done.value).toEqual({ ...first, hits: second.hits });
+  });
+
+  it('counts the hits from their text where the index stores no counts, and asks no second search without feedback', () => {
+    const stepwise = feedbackSearch({ terms, topK: 2 }, params, false);
+    stepwise.next();
+    expect('search' in (stepwise.next(first).value as object)).toBe(true);
+    const off = feedbackSearch({ terms, topK: 2 }, { ...params, terms: 0 }, true);
+    off.next();
+    const done = off.next(first);
+    expect(done).toEqual({ done: true, value: { ...first, hits: first.hits.slice(0, 2) } });
+  });
+});
+
 describe('searchWithFeedback on the embedded index', () => {
   let dir: string;
   let index: SqliteSearchIndex;
@@ -196,5 +243,40 @@ describe('searchWithFeedback on the embedded index', () => {
     expect(before.hits.map((h) => h.document_id)).toEqual([a, a]);
     expect(after.hits.map((h) => h.document_id)).toContain(b);
     expect(after.chunkCount).toBe(3);
+  });
+
+  it('gives in one step, in-process and on a read thread, what its steps one at a time give', async () => {
+    const id = newId('project');
+    await index.createProject(id);
+    const p = index.forProject(id);
+    const words = 'glacier retreat moraine ice sediment shop souvenir melt shelf calving'.split(' ');
+    for (let d = 0; d < 12; d++) {
+      const doc = newId('document');
+      const text = (k: number) =>
+        Array.from({ length: 6 }, (_, i) => words[(d * 3 + k * 5 + i * 7) % words.length]).join(' ');
+      await p.replaceDocument(doc, [chunk(doc, 0, text(1)), chunk(doc, 1, text(2))]);
+    }
+    const feedback = { docs: 3, terms: 3, originalWeight: 0.6, minChunks: 0 };
+    // the same index without its one step: the use case drives search and termCounts
+    const stepwise = Object.assign(Object.create(p) as ProjectIndex, { searchWithFeedback: undefined });
+    const queries = ['glacier retreat', 'ice shelf calving', 'souvenir', 'melt moraine sediment'];
+    const run = (on: ProjectIndex) =>
+      Promise.all(queries.map((q) => searchWithFeedback(on, { terms: queryTerms(q), topK: 5 }, feedback)));
+    const expected = await run(stepwise);
+    expect(expected.every((r) => r.hits.length > 0)).toBe(true);
+    // the feedback weighs in: without it, another ranking
+    const off = await Promise.all(
+      queries.map((q) => searchWithFeedback(stepwise, { terms: queryTerms(q), topK: 5 }, { ...feedback, terms: 0 })),
+    );
+    expect(off.map((r) => r.hits.map((h) => h.id))).not.toEqual(expected.map((r) => r.hits.map((h) => h.id)));
+    expect(await run(p)).toEqual(expected);
+    const reads = new ReadPool({ dir, threads: 1 });
+    index.reads = reads;
+    try {
+      expect(await run(p)).toEqual(expected);
+    } finally {
+      index.reads = null;
+      await reads.close();
+    }
   });
 });

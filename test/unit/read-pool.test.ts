@@ -81,7 +81,7 @@ describe('read threads', () => {
         new Promise<ReadReply>((resolve) => {
           const id = next++;
           const onReply = (reply: ReadReply) => {
-            if (reply.id !== id) return;
+            if (!('id' in reply) || reply.id !== id) return;
             port2.off('message', onReply);
             resolve(reply);
           };
@@ -106,6 +106,17 @@ describe('read threads', () => {
           error: expect.objectContaining({ message: 'invalid project id for the index' }),
         });
       }
+      // a list handed over for an id that is no project, or for a project without a file (deleted
+      // since), is not kept and gets no reply; the thread goes on answering
+      const seen: ReadReply[] = [];
+      port2.on('message', (m: ReadReply) => seen.push(m));
+      const list = { chunks: new Int32Array(1), impacts: new Float32Array(1), maxChunk: 1 };
+      const kept = { list, upTo: 1, anchors: [], stats: { chunks: 1, avgLength: [1, 1, 1] }, unkeyed: 0 };
+      for (const projectId of ['../control', newId('project')])
+        port2.postMessage({ id: 0, kind: 'adopt', list: { projectId, name: '"keeper"', kept } });
+      const again = await ask({ kind: 'search', projectId: a.id, generation: 0, req, ranking: DEFAULT_RANKING });
+      expect('ok' in again && texts(again.ok as never)).toEqual(['The lighthouse keeper of project A.']);
+      expect(seen).toEqual([again]);
       // the main side refuses too, before anything is sent
       const { reads } = indexWithThreads();
       await expect(async () => reads.search('../x', 0, req, DEFAULT_RANKING)).rejects.toThrow('invalid project id');

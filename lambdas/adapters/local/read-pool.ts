@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { FeedbackParams } from '../../core/feedback';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, Logger, SearchRequest, SearchResult } from '../../ports';
@@ -12,6 +13,7 @@ import {
   type ReadResult,
   type ReadThreadData,
 } from './read-worker';
+import type { SharedList } from './sqlite-search-cache';
 
 /**
  * How many read threads: `OPRAG_READ_THREADS` (a number; `0` keeps searches on the event loop),
@@ -66,7 +68,8 @@ class ReadError extends Error {
  * lets them read while a project's single writer writes). A request goes to the thread with the
  * least to do, a search preferring its project's own thread (its id hashed, so that a quiet
  * project's connection and counts stay warm on one thread) and the thread where the same query
- * last ran (see `search`); a busy project's searches spread over every thread. A thread that dies fails
+ * last ran (see `search`); a busy project's searches spread over every thread, and the candidate
+ * lists one thread makes are handed to the others (`share`). A thread that dies fails
  * only the requests it was serving, and the next request starts a fresh one in its place. Threads
  * start on first use and do not keep the process alive while idle.
  */
@@ -79,6 +82,8 @@ export class ReadPool {
   private closed = false;
   /** threads started so far, replacements included (tests watch replacements) */
   started = 0;
+  /** lists made by one thread and handed to the others so far */
+  listsShared = 0;
 
   constructor(private readonly opts: ReadPoolOptions) {
     this.slots = Array.from({ length: Math.max(1, opts.threads) }, () => ({ worker: null, pending: new Map() }));
@@ -90,19 +95,26 @@ export class ReadPool {
   }
 
   /**
-   * A search of the project's file; `generation` is the project's write generation. It goes where
-   * the same query of the project last ran, while that is remembered (that thread's memory of
-   * recent searches holds its candidates: a search with feedback asks twice), else to the least
-   * busy thread, the project's own (its id hashed) when it is among them.
+   * A search of the project's file (with `feedback`, the whole search with feedback, its steps on
+   * the one thread); `generation` is the project's write generation. It goes where the same query
+   * of the project last ran, while that is remembered (that thread's memory of recent searches
+   * holds its candidates), else to the least busy thread, the project's own (its id hashed) when it
+   * is among them.
    */
-  search(projectId: string, generation: number, req: SearchRequest, ranking: RankingParams): Promise<SearchResult> {
+  search(
+    projectId: string,
+    generation: number,
+    req: SearchRequest,
+    ranking: RankingParams,
+    feedback?: FeedbackParams,
+  ): Promise<SearchResult> {
     const key = `${projectId}\n${JSON.stringify([req.terms.map((t) => t.token), req.filter ?? null])}`;
     let at = this.lastRan.get(key);
     this.lastRan.delete(key);
     if (at === undefined || this.slots[at].worker === null) at = this.leastBusy(this.home(projectId));
     this.lastRan.set(key, at);
     if (this.lastRan.size > REMEMBERED_QUERIES) this.lastRan.delete(this.lastRan.keys().next().value as string);
-    return this.send(at, { kind: 'search', projectId, generation, req, ranking }) as Promise<SearchResult>;
+    return this.send(at, { kind: 'search', projectId, generation, req, ranking, feedback }) as Promise<SearchResult>;
   }
 
   /** The stored term counts of the project's chunks (see ProjectIndex.termCounts), on the least busy thread. */
@@ -185,6 +197,10 @@ export class ReadPool {
     slot.worker = worker;
     worker.unref();
     worker.on('message', (reply: ReadReply) => {
+      if ('shared' in reply) {
+        this.share(slot, reply.shared);
+        return;
+      }
       const p = slot.pending.get(reply.id);
       if (!p) return;
       slot.pending.delete(reply.id);
@@ -209,6 +225,19 @@ export class ReadPool {
     );
     worker.on('exit', (code) => stopped(new Error(`a read thread stopped (${code})`)));
     return worker;
+  }
+
+  /**
+   * A list one thread made, handed to every other running thread (its entries in shared memory:
+   * no copy), so that a search of the project on any thread finds it made. Nothing waits for it.
+   */
+  private share(from: Slot, list: SharedList) {
+    if (this.closed || !isId('project', list.projectId)) return;
+    for (const slot of this.slots) {
+      if (slot === from || !slot.worker) continue;
+      slot.worker.postMessage({ id: 0, kind: 'adopt', list } satisfies ReadRequest);
+      this.listsShared++;
+    }
   }
 
   private fail(slot: Slot, reason: Error) {

@@ -8,16 +8,18 @@
  * id that passes `isId('project', …)`: no request carries a path, so no request can name another
  * file, whatever it holds.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import { extractiveAnswer } from '../../core/compose';
+import type { FeedbackParams } from '../../core/feedback';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
 import { openPrivateDatabase } from './private-files';
-import { chunkTermCounts, searchChunks } from './sqlite-search';
-import { SearchStateCache } from './sqlite-search-cache';
+import { chunkTermCounts, searchChunks, searchChunksWithFeedback } from './sqlite-search';
+import { impactEntries, SearchStateCache, type SharedList } from './sqlite-search-cache';
 
 export interface ReadThreadData {
   role: typeof READ_THREAD_ROLE;
@@ -30,20 +32,33 @@ export interface ReadThreadData {
 export const READ_THREAD_ROLE = 'oprag-read-thread';
 
 export type ReadRequest =
-  | { id: number; kind: 'search'; projectId: string; generation: number; req: SearchRequest; ranking: RankingParams }
+  | {
+      id: number;
+      kind: 'search';
+      projectId: string;
+      generation: number;
+      req: SearchRequest;
+      ranking: RankingParams;
+      /** given: the whole search with feedback (sqlite-search.ts searchChunksWithFeedback) */
+      feedback?: FeedbackParams;
+    }
   | { id: number; kind: 'terms'; projectId: string; chunkIds: string[] }
   | { id: number; kind: 'answer'; input: GeneratorInput }
   /** closes the project's connection and forgets what was remembered of it (its file is deleted) */
   | { id: number; kind: 'forget'; projectId: string }
   /** closes every connection; the thread is then stopped */
-  | { id: number; kind: 'close' };
+  | { id: number; kind: 'close' }
+  /** a list another thread made, to keep as this one's own (no reply) */
+  | { id: number; kind: 'adopt'; list: SharedList };
 
 /** What a request gets back: a search's result, term counts (Maps clone as they are), an answer's text. */
 export type ReadResult = SearchResult | (Map<string, number> | null)[] | string | null;
 
 export type ReadReply =
   | { id: number; ok: ReadResult }
-  | { id: number; error: { name: string; message: string; code?: string } };
+  | { id: number; error: { name: string; message: string; code?: string } }
+  /** not a reply: a list this thread made afresh, for the pool to hand to the other threads */
+  | { shared: SharedList };
 
 /** The file of a project, for a valid project id only. */
 export function projectFile(dir: string, projectId: unknown): string {
@@ -55,7 +70,12 @@ export function projectFile(dir: string, projectId: unknown): string {
 export function serveReads(data: ReadThreadData, port: NonNullable<typeof parentPort>): void {
   const open = new Map<string, Database.Database>();
   const generations = new Map<string, number>();
-  const searches = new SearchStateCache((projectId) => projectFile(data.dir, projectId));
+  // the lists this thread makes go to the others (the pool forwards them), in memory they share
+  const searches = new SearchStateCache(
+    (projectId) => projectFile(data.dir, projectId),
+    impactEntries(),
+    (shared) => port.postMessage({ shared } satisfies ReadReply),
+  );
 
   const connection = (projectId: string): Database.Database => {
     const file = projectFile(data.dir, projectId);
@@ -98,7 +118,11 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
         }
         const state = searches.state(r.projectId, db, r.generation);
         // one read transaction around the search's statements (see SqliteProjectIndex.search)
-        return db.transaction(() => searchChunks(state, r.req, r.ranking))();
+        return db.transaction(() =>
+          r.feedback
+            ? searchChunksWithFeedback(state, r.req, r.ranking, r.feedback)
+            : searchChunks(state, r.req, r.ranking),
+        )();
       }
       case 'terms': {
         return chunkTermCounts(connection(r.projectId), r.chunkIds);
@@ -111,10 +135,22 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
       case 'close':
         for (const projectId of [...open.keys()]) forget(projectId);
         return null;
+      case 'adopt':
+        // only for a project whose file is there: one deleted since the list was made stays forgotten
+        if (existsSync(projectFile(data.dir, r.list.projectId))) searches.adopt(r.list);
+        return null;
     }
   };
 
   port.on('message', (r: ReadRequest) => {
+    if (r.kind === 'adopt') {
+      try {
+        handle(r);
+      } catch {
+        // a list not adopted is made again when a search needs it
+      }
+      return; // no reply: the pool waits for none
+    }
     let reply: ReadReply;
     try {
       reply = { id: r.id, ok: handle(r) };

@@ -135,14 +135,23 @@ function currentList(
       }
     }
   }
+  const fresh = !made;
   if (!made) {
-    const fresh = read(0);
-    made = { ...fresh, stale: staleIn(fresh.list, fresh.unkeyed) };
+    const all = read(0);
+    made = { ...all, stale: staleIn(all.list, all.unkeyed) };
     store?.note?.('made');
   }
-  const { list, unkeyed } = made;
-  if (store) store.set(name, { list, basis: store.basis, upTo: now.upTo, anchors: now.anchors, stats: from, unkeyed });
-  return { list, stale: made.stale };
+  const { unkeyed } = made;
+  const keep = {
+    list: made.list,
+    basis: store?.basis ?? {},
+    upTo: now.upTo,
+    anchors: now.anchors,
+    stats: from,
+    unkeyed,
+  };
+  store?.set(name, keep, fresh);
+  return { list: keep.list, stale: made.stale };
 }
 
 /** Whether the collection has moved by more than `IMPACT_DRIFT` from `then`, in size or in any field's average length. */

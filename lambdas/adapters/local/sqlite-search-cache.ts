@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import type Database from 'better-sqlite3';
-import { ImpactScratch } from '../../core/impact';
+import { type ImpactList, ImpactScratch } from '../../core/impact';
 import type { Candidate } from '../../core/rank';
 import { stmt } from './sqlite-index-write';
 import type { KeptImpactList, RecentSearch, SearchState } from './sqlite-search-state';
@@ -16,9 +17,39 @@ const MAX_COUNTS = 50_000;
 
 /**
  * Entries (a chunk and its impact, 8 bytes) of the impact-ordered lists kept across every project
- * by one reading context (the event loop, each read thread), the least recently used dropped past it.
+ * by one reading context (the event loop, each read thread), the least recently used dropped past
+ * it: 1/128 of the machine's memory, between 4 and 16 million (32 to 128 MB; 16 million with 16 GB
+ * or more). The lists a search of a 100,000-chunk project needs for 1,146 varied questions hold
+ * about 4.2 million entries; a bound below what a project's questions keep asking for is cyclic
+ * work (each list dropped before it is asked for again, docs/benchmarks.md). The read threads
+ * hand each other the lists they make (`SharedList`): the lists two threads both keep are one
+ * copy in memory.
  */
-export const IMPACT_ENTRIES = 4_000_000;
+export function impactEntries(memoryBytes: number = totalmem()): number {
+  return Math.max(4_000_000, Math.min(16_000_000, Math.floor(memoryBytes / 128 / 8)));
+}
+
+/**
+ * A list made afresh by one reading context, as another adopts it: its entries in memory shared
+ * between threads, and what tells whether and how it still holds (`KeptImpactList`, less its basis).
+ */
+export interface SharedList {
+  projectId: string;
+  /** the list's name within the project (its FTS5 match and ranking setting) */
+  name: string;
+  kept: Omit<KeptImpactList, 'basis'>;
+}
+
+/** `list` with its entries in memory that threads share (a copy, unless they already are). */
+function sharedMemory(list: ImpactList): ImpactList {
+  if (list.chunks.buffer instanceof SharedArrayBuffer) return list;
+  const n = list.chunks.length;
+  const chunks = new Int32Array(new SharedArrayBuffer(n * 4));
+  const impacts = new Float32Array(new SharedArrayBuffer(n * 4));
+  chunks.set(list.chunks);
+  impacts.set(list.impacts);
+  return { chunks, impacts, maxChunk: list.maxChunk };
+}
 
 /**
  * What a project's files look like from outside: the sizes and change times of the database and
@@ -71,10 +102,15 @@ export class SearchStateCache {
   /** impact-ordered lists made from scratch, and brought forward to newer data, so far */
   readonly impactListWork = { made: 0, extended: 0 };
 
-  /** `file` names a project's database file; `maxImpactEntries` bounds the lists kept. */
+  /**
+   * `file` names a project's database file; `maxImpactEntries` bounds the lists kept; `share`,
+   * when given, is handed every list made afresh (its entries in shared memory) for the other
+   * reading contexts to `adopt`.
+   */
   constructor(
     private readonly file: (projectId: string) => string,
-    private readonly maxImpactEntries = IMPACT_ENTRIES,
+    private readonly maxImpactEntries = impactEntries(),
+    private readonly share?: (list: SharedList) => void,
   ) {}
 
   /** What a search of the project reads through `db`, its reading connection. */
@@ -128,14 +164,10 @@ export class SearchStateCache {
         this.impactLists.set(key, kept);
         return kept;
       },
-      set: (name: string, kept: KeptImpactList): void => {
-        const key = `${projectId}\n${name}`;
-        this.dropList(key);
-        if (kept.list.chunks.length > this.maxImpactEntries / 4) return; // used once, not kept
-        this.impactLists.set(key, kept);
-        this.impactEntries += kept.list.chunks.length;
-        while (this.impactEntries > this.maxImpactEntries)
-          this.dropList(this.impactLists.keys().next().value as string);
+      set: (name: string, kept: KeptImpactList, fresh: boolean): void => {
+        if (!this.keep(projectId, name, kept) || !fresh || !this.share) return;
+        const { basis: _, ...rest } = kept;
+        this.share({ projectId, name, kept: rest });
       },
       note: (what: 'made' | 'extended') => {
         this.impactListWork[what]++;
@@ -144,9 +176,29 @@ export class SearchStateCache {
     return { db, counts: entry.counts, recent, impacts };
   }
 
+  /**
+   * Keeps a list another reading context made (`share`) as this one's own, to be brought forward
+   * to the data its next search reads (as a list kept across writes is) rather than made again.
+   */
+  adopt({ projectId, name, kept }: SharedList): void {
+    this.keep(projectId, name, { ...kept, basis: {} }); // a basis no search's data is
+  }
+
   /** Entries of the impact-ordered lists kept now. */
   get impactListEntries(): number {
     return this.impactEntries;
+  }
+
+  /** Keeps `kept` as the project's list `name` (in shared memory when lists are shared), unless it is too long to keep. */
+  private keep(projectId: string, name: string, kept: KeptImpactList): boolean {
+    const key = `${projectId}\n${name}`;
+    this.dropList(key);
+    if (kept.list.chunks.length > this.maxImpactEntries / 4) return false; // used once, not kept
+    if (this.share) kept.list = sharedMemory(kept.list);
+    this.impactLists.set(key, kept);
+    this.impactEntries += kept.list.chunks.length;
+    while (this.impactEntries > this.maxImpactEntries) this.dropList(this.impactLists.keys().next().value as string);
+    return this.impactLists.has(key);
   }
 
   private dropList(key: string): void {

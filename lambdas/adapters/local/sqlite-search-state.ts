@@ -12,7 +12,8 @@ export interface SearchState {
   counts: Map<string, number>;
   /**
    * A recent search with the same query over the same data, or a new one with the candidates
-   * `read` finds: a search with feedback asks twice in a row for the same ones.
+   * `read` finds: a search with feedback asks twice in a row for the same ones, and a query asked
+   * again before the data changes finds them.
    */
   recent(query: string, read: () => Candidate[]): RecentSearch;
   /** impact-ordered lists made by earlier searches of the same data, and where to keep new ones */
@@ -23,7 +24,8 @@ export interface SearchState {
 export interface ImpactStore {
   /** a list kept, made from this data or earlier data of the same project */
   get(name: string): KeptImpactList | undefined;
-  set(name: string, list: KeptImpactList): void;
+  /** keeps `list`; `fresh` when it was made afresh rather than brought forward */
+  set(name: string, list: KeptImpactList, fresh: boolean): void;
   scratch: ImpactScratch;
   /** stands for the data this search reads: a list brought up to it holds as it is */
   basis: object;

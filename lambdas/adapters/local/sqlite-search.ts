@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { type FeedbackParams, feedbackSearch } from '../../core/feedback';
 import {
   type Candidate,
   type CollectionStats,
@@ -90,6 +91,27 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
     return [{ ...c, tags: JSON.parse(tags) as string[], score }];
   });
   return { hits, chunkCount, documentFrequency };
+}
+
+/**
+ * A search with feedback (core/feedback.ts `feedbackSearch`) through one connection, every step
+ * in the caller's read transaction: the term counts of the first search's best hits are read
+ * back from the statistics stored at write time.
+ */
+export function searchChunksWithFeedback(
+  state: SearchState,
+  req: SearchRequest,
+  ranking: RankingParams,
+  feedback: FeedbackParams,
+): SearchResult {
+  const steps = feedbackSearch(req, feedback, true);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    const ask = step.value;
+    step = steps.next(
+      'search' in ask ? searchChunks(state, ask.search, ranking) : chunkTermCounts(state.db, ask.termCounts),
+    );
+  }
 }
 
 /** The term counts of chunks, by id, read back from the statistics the ranking reads (rank.ts encodeTerms), not from the text. */
