@@ -28,6 +28,18 @@ export function openPrivateDatabase(file: string, opts: Database.Options = {}): 
   return db;
 }
 
+/**
+ * Opens an existing SQLite file of the data directory to read it, and nothing more: no file is
+ * made (its mode was set when it was) and no setting that only writes use is changed. Each PRAGMA
+ * is a statement to compile and run on a new connection, and `synchronous` also reads the schema
+ * before any statement needs it; `secure_delete` concerns rows a connection deletes, and this one
+ * deletes none. The first statement opens the `-wal` and `-shm` and reads the schema; closing the
+ * file's last connection still copies a log that holds frames into the file and removes it.
+ */
+export function openReadingDatabase(file: string): Database.Database {
+  return new Database(file, { fileMustExist: true });
+}
+
 /** Whether a database's write-ahead log holds anything. */
 export function hasLog(file: string): boolean {
   return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;

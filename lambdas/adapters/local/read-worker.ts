@@ -15,8 +15,8 @@ import { extractiveAnswer } from '../../core/compose';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
-import { openPrivateDatabase } from './private-files';
-import { chunkTermCounts, searchChunks } from './sqlite-search';
+import { openReadingDatabase } from './private-files';
+import { chunkTermCounts, inReadTransaction, searchChunks } from './sqlite-search';
 import { SearchStateCache } from './sqlite-search-cache';
 
 export interface ReadThreadData {
@@ -65,10 +65,12 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
       open.set(projectId, db); // most recently used last
       return db;
     }
-    // the main thread has created the file and its schema; a file deleted since stays deleted
-    db = openPrivateDatabase(file, { fileMustExist: true });
+    // the main thread has created the file and its schema; a file deleted since stays deleted.
+    // Nothing read here waits for a lock (readers never do under WAL but for a moment during a
+    // log's recovery: better-sqlite3's default busy timeout, 5 s, covers it); query_only (no
+    // schema read) refuses any write
+    db = openReadingDatabase(file);
     db.pragma('query_only = ON');
-    db.pragma('busy_timeout = 5000');
     open.set(projectId, db);
     if (open.size > data.maxOpen) {
       const [oldest, handle] = open.entries().next().value as [string, Database.Database];
@@ -98,7 +100,7 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
         }
         const state = searches.state(r.projectId, db, r.generation);
         // one read transaction around the search's statements (see SqliteProjectIndex.search)
-        return db.transaction(() => searchChunks(state, r.req, r.ranking))();
+        return inReadTransaction(db, () => searchChunks(state, r.req, r.ranking));
       }
       case 'terms': {
         return chunkTermCounts(connection(r.projectId), r.chunkIds);

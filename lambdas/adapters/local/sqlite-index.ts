@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
-import { hasLog, openPrivateDatabase, privateDir, truncateWal } from './private-files';
+import { hasLog, openPrivateDatabase, openReadingDatabase, privateDir, truncateWal } from './private-files';
 import type { ReadPool } from './read-pool';
 import { stmt } from './sqlite-index-write';
 import { poolSize } from './sqlite-pool-size';
@@ -78,7 +78,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       this.open.set(projectId, db); // most recently used last
       return db;
     }
-    db = openIndexFile(this.file(projectId));
+    db = this.openReader(projectId);
     this.current.add(projectId);
     this.open.set(projectId, db);
     if (this.open.size > this.maxOpen) {
@@ -97,6 +97,23 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       }
     }
     return db;
+  }
+
+  /**
+   * A project's reading connection: a file this process has already brought to the current schema
+   * is only opened (no PRAGMA, nothing read before the first search's statements); another is
+   * made, or brought up to date, first (`openIndexFile`).
+   */
+  private openReader(projectId: string): Database.Database {
+    const file = this.file(projectId);
+    if (this.current.has(projectId)) {
+      try {
+        return openReadingDatabase(file);
+      } catch {
+        // the file is gone (removed from outside): made again below, as before
+      }
+    }
+    return openIndexFile(file);
   }
 
   /**

@@ -35,6 +35,22 @@ export function collectionStats(db: Database.Database): CollectionStats {
 }
 
 /**
+ * Runs `read` in one read transaction of `db` (see SqliteProjectIndex.search) through the
+ * connection's own cached BEGIN and COMMIT: better-sqlite3's `db.transaction()` compiles nine
+ * statements on a connection's first use and builds a wrapper on every call.
+ */
+export function inReadTransaction<T>(db: Database.Database, read: () => T): T {
+  if (db.inTransaction) return read();
+  stmt(db, 'BEGIN').run();
+  try {
+    return read();
+  } finally {
+    // a read transaction: ending it keeps or undoes nothing (an error may have ended it already)
+    if (db.inTransaction) stmt(db, 'COMMIT').run();
+  }
+}
+
+/**
  * Chunks matching any of the query's terms, ranked by BM25F over the query's terms and its
  * expansion (which weighs in the ranking but matches nothing by itself).
  */
@@ -75,12 +91,12 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
   if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
   const unread = top.filter((r) => !rows.has(r.chunk));
   if (unread.length > 0) {
-    const read = db
-      .prepare(
-        `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
+    // one statement per number of rows (at most topK of them), compiled once per connection
+    const read = stmt(
+      db,
+      `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
          WHERE rowid IN (${unread.map(() => '?').join(',')})`,
-      )
-      .all(...unread.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
+    ).all(...unread.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
     for (const row of read) rows.set(row.rowid, row);
   }
   const hits = top.flatMap(({ chunk, score }) => {
