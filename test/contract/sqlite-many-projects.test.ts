@@ -117,3 +117,27 @@ test('a new project file is a private, current, empty index in WAL mode', async 
   await index.createProject(a);
   expect(await index.forProject(a).chunkCount()).toBe(1);
 });
+
+test('a reopened project reads through a plain connection and sees every write made while it was out of the pool', async () => {
+  const a = newId('project');
+  const b = newId('project');
+  await index.createProject(a);
+  await index.createProject(b);
+  const texts = async () =>
+    (await index.forProject(a).search({ terms: queryTerms('zebra'), topK: 10 })).hits.map((h) => h.text).sort();
+  expect(await texts()).toEqual([]);
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 }); // a's connection closes
+  const one = newId('document');
+  await index.forProject(a).replaceDocument(one, [chunk(one, 0, 'a zebra crossing')]); // this thread's writer
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 });
+  const two = newId('document');
+  // the write thread's connection
+  expect(
+    await index.forProject(a).replaceDocuments([{ documentId: two, chunks: [chunk(two, 0, 'zebra stripes')] }]),
+  ).toEqual([null]);
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 });
+  expect(await texts()).toEqual(['a zebra crossing', 'zebra stripes']);
+  // the reading connection changes nothing: it deletes no row, so it needs no secure_delete of its own
+  expect(index.db(a).pragma('secure_delete', { simple: true })).toBe(0);
+  expect(index.writer(a).pragma('secure_delete', { simple: true })).toBe(1);
+});
