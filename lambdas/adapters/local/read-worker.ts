@@ -66,11 +66,10 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
       return db;
     }
     // the main thread has created the file and its schema; a file deleted since stays deleted.
-    // Nothing read here waits for a lock (readers never do under WAL but for a moment during a
-    // log's recovery: better-sqlite3's default busy timeout, 5 s, covers it); query_only (no
-    // schema read) refuses any write
+    // Read-only: no write is possible, and its close leaves the log for the main thread's
+    // connections to empty. Nothing read waits for a lock (readers never do under WAL but for a
+    // moment during a log's recovery: better-sqlite3's default busy timeout, 5 s, covers it)
     db = openReadingDatabase(file);
-    db.pragma('query_only = ON');
     open.set(projectId, db);
     if (open.size > data.maxOpen) {
       const [oldest, handle] = open.entries().next().value as [string, Database.Database];

@@ -89,7 +89,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       else {
         // emptying the log changes the files, not the data: what was remembered still holds
         this.searches.acrossFileChange(oldest, this.generation(oldest), () => {
-          if (hasLog(this.file(oldest))) truncateWal(handle); // an empty one costs nothing to keep
+          if (hasLog(this.file(oldest))) this.emptyLog(oldest, handle); // an empty one costs nothing to keep
           handle.close();
           this.writers.get(oldest)?.close();
           this.writers.delete(oldest);
@@ -114,6 +114,23 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       }
     }
     return openIndexFile(file);
+  }
+
+  /**
+   * Copies the project's log into its file and empties it, through a connection that may write:
+   * its reading connection when that one was opened to make or upgrade the file, else its writer,
+   * else one opened for the purpose (a read-only connection cannot checkpoint).
+   */
+  private emptyLog(projectId: string, reader: Database.Database): void {
+    if (!reader.readonly) return truncateWal(reader);
+    const writer = this.writers.get(projectId);
+    if (writer?.open) return truncateWal(writer);
+    const db = openPrivateDatabase(this.file(projectId), { fileMustExist: true });
+    try {
+      truncateWal(db);
+    } finally {
+      db.close();
+    }
   }
 
   /**
@@ -295,7 +312,21 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     this.closed = true;
     for (const timer of this.tidyTimers.values()) clearTimeout(timer);
     this.tidyTimers.clear();
-    for (const db of [...this.open.values(), ...this.writers.values()]) {
+    for (const [projectId, db] of this.open) {
+      if (!db.open) continue;
+      if (!db.readonly) truncateWal(db);
+      db.close();
+      // a read-only connection leaves the log and its index behind: a connection that may write
+      // empties the log, and removes both when it is the file's last (a writer still open does)
+      if (db.readonly && !this.writers.get(projectId)?.open && this.exists(projectId)) {
+        try {
+          this.emptyLog(projectId, db);
+        } catch {
+          // a file deleted meanwhile: nothing to tidy
+        }
+      }
+    }
+    for (const db of this.writers.values()) {
       if (!db.open) continue;
       truncateWal(db);
       db.close();
