@@ -15,9 +15,10 @@
  * bytes read from /proc/self/io (`rchar`: what read() returned, page cache included; reads
  * through a memory map are not counted), per operation, the measurement's own cost taken off.
  * `--rounds` repeats the cold and pooled phases (each round with other queries); `--dir` keeps
- * (and reuses) the built projects.
+ * (and reuses) the built projects. `--compare <checkout>` measures another checkout's index the
+ * same way, taking turns with this one round by round (see `compare`).
  */
-import { existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -138,12 +139,20 @@ async function build(): Promise<void> {
   console.log(`built ${projects} projects of ${docs} abstracts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+type IndexClass = typeof SqliteSearchIndex;
+
 /** Searches through the embedded index, as the service calls it. */
-async function throughIndex(queries: QueryTerm[][]): Promise<void> {
-  const index = new SqliteSearchIndex(dir, pool);
-  const rnd = random(7);
+async function throughIndex(
+  Index: IndexClass,
+  from: string,
+  queries: QueryTerm[][],
+  seed = 7,
+): Promise<{ cold: Tally; pooled: Tally; mixed: Tally; misses: number }> {
+  const index = new Index(from, pool);
+  const rnd = random(seed);
   let q = 0;
-  const search = (p: number) => index.forProject(projectId(p)).search({ terms: queries[q++ % queries.length], topK: 10 });
+  const search = (p: number) =>
+    index.forProject(projectId(p)).search({ terms: queries[q++ % queries.length], topK: 10 });
   // the order projects are opened in, and which are in the pool (the index's own rule: least recently used out)
   const order = Array.from({ length: projects }, (_, i) => i);
   const lru: number[] = [];
@@ -160,7 +169,7 @@ async function throughIndex(queries: QueryTerm[][]): Promise<void> {
   }
   const cold = new Tally();
   const pooled = new Tally();
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < (option('compare') ? 1 : rounds); r++) {
     // a permutation that starts with projects outside the pool: each search opens one (and closes the oldest)
     const outside = order.filter((p) => !lru.includes(p));
     for (let i = outside.length - 1; i > 0; i--) {
@@ -186,9 +195,57 @@ async function throughIndex(queries: QueryTerm[][]): Promise<void> {
     touch(p);
   }
   await index.close();
-  console.log(cold.line('(a) open + first search (not in the pool)'));
-  console.log(pooled.line('(b) search of a pooled project'));
-  console.log(`${mixed.line(`mixed: random projects, pool ${pool}`)}, ${Math.round((100 * misses) / searches)} % outside the pool`);
+  return { cold, pooled, mixed, misses };
+}
+
+function report(r: { cold: Tally; pooled: Tally; mixed: Tally; misses: number }, prefix = ''): void {
+  console.log(prefix + r.cold.line('(a) open + first search (not in the pool)'));
+  console.log(prefix + r.pooled.line('(b) search of a pooled project'));
+  console.log(
+    `${prefix}${r.mixed.line(`mixed: random projects, pool ${pool}`)}, ${Math.round((100 * r.misses) / searches)} % outside the pool`,
+  );
+}
+
+/**
+ * `--compare <tree>`: the same measurement through another checkout's index (its
+ * lambdas/adapters/local/sqlite-index.ts), each on its own copy of the projects (what one tree
+ * leaves beside the files is not the other's), taking turns round by round in this one process,
+ * so that both see the same load.
+ */
+async function compare(tree: string, queries: QueryTerm[][]): Promise<void> {
+  const other = (await import(join(resolve(tree), 'lambdas/adapters/local/sqlite-index.ts'))) as {
+    SqliteSearchIndex: IndexClass;
+  };
+  const otherDir = `${dir}-compare`;
+  if (!existsSync(otherDir)) cpSync(dir, otherDir, { recursive: true });
+  const results: Record<'this' | 'other', Awaited<ReturnType<typeof throughIndex>>[]> = { this: [], other: [] };
+  for (let r = 0; r < rounds; r++) {
+    const order: ('this' | 'other')[] = r % 2 === 0 ? ['other', 'this'] : ['this', 'other'];
+    for (const which of order) {
+      const out =
+        which === 'this'
+          ? await throughIndex(SqliteSearchIndex, dir, queries, 7 + r)
+          : await throughIndex(other.SqliteSearchIndex, otherDir, queries, 7 + r);
+      results[which].push(out);
+      console.log(`round ${r + 1}, ${which === 'this' ? 'this tree' : tree}  (load ${loadavg()[0].toFixed(2)})`);
+      report(out, '  ');
+    }
+  }
+  for (const which of ['other', 'this'] as const) {
+    const all = results[which];
+    const merged = { cold: new Tally(), pooled: new Tally(), mixed: new Tally(), misses: 0 };
+    for (const x of all) {
+      for (const k of ['cold', 'pooled', 'mixed'] as const) {
+        merged[k].cpu += x[k].cpu;
+        merged[k].bytes += x[k].bytes;
+        merged[k].n += x[k].n;
+      }
+      merged.misses += x.misses / all.length;
+    }
+    console.log(`all rounds, ${which === 'this' ? 'this tree' : tree}:`);
+    report(merged, '  ');
+  }
+  if (!keepDir) rmSync(otherDir, { recursive: true, force: true });
 }
 
 /** The open taken apart on bare connections: which step costs what. */
@@ -256,15 +313,25 @@ function steps(queries: QueryTerm[][]): void {
 }
 
 async function main() {
-  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   await build();
   const queries = [...readQueries(dataset).values()].map((q) => queryTerms(q)).filter((t) => t.length > 0);
   console.log(
     `${projects} projects × ${docs} abstracts, pool ${pool}; probe cost ${probe.cpu.toFixed(1)} µs, ${probe.rchar} B`,
   );
-  await throughIndex(queries);
+  const tree = option('compare');
+  if (tree) await compare(tree, queries);
+  else report(await throughIndex(SqliteSearchIndex, dir, queries));
   if (!flag('no-steps')) steps(queries);
-  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   if (!keepDir) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -305,8 +305,11 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
 
   /**
    * Closes every connection: this thread's at once, then the write thread's once the writes sent
-   * to it are done. Each log is copied into its file and emptied on the way (the last connection
-   * of a file to close removes its log), so a server that stops cleanly leaves only the files.
+   * to it are done. Each log is copied into its file and emptied on the way, and the last
+   * connection of a file that may write removes its log and the log's index: a server that stops
+   * cleanly leaves no log holding anything, and no `-wal` or `-shm` beside the projects open at
+   * the stop. A project read since it was last written and closed earlier keeps an empty `-wal`
+   * and its 32 KB `-shm` (see `openReadingDatabase`), removed by the next connection that writes.
    */
   close(): Promise<void> {
     this.closed = true;
