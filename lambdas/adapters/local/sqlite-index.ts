@@ -122,9 +122,11 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
    * else one opened for the purpose (a read-only connection cannot checkpoint).
    */
   private emptyLog(projectId: string, reader: Database.Database): void {
-    if (!reader.readonly) return truncateWal(reader);
     const writer = this.writers.get(projectId);
-    if (writer?.open) return truncateWal(writer);
+    if (!reader.readonly || writer?.open) {
+      truncateWal(reader.readonly ? (writer as Database.Database) : reader);
+      return;
+    }
     const db = openPrivateDatabase(this.file(projectId), { fileMustExist: true });
     try {
       truncateWal(db);
