@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -116,4 +116,51 @@ test('a new project file is a private, current, empty index in WAL mode', async 
   // creating it again keeps what it holds
   await index.createProject(a);
   expect(await index.forProject(a).chunkCount()).toBe(1);
+});
+
+test('a reopened project reads through a plain connection and sees every write made while it was out of the pool', async () => {
+  const a = newId('project');
+  const b = newId('project');
+  await index.createProject(a);
+  await index.createProject(b);
+  const texts = async () =>
+    (await index.forProject(a).search({ terms: queryTerms('zebra'), topK: 10 })).hits.map((h) => h.text).sort();
+  expect(await texts()).toEqual([]);
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 }); // a's connection closes
+  const one = newId('document');
+  await index.forProject(a).replaceDocument(one, [chunk(one, 0, 'a zebra crossing')]); // this thread's writer
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 });
+  const two = newId('document');
+  // the write thread's connection
+  expect(
+    await index.forProject(a).replaceDocuments([{ documentId: two, chunks: [chunk(two, 0, 'zebra stripes')] }]),
+  ).toEqual([null]);
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 });
+  expect(await texts()).toEqual(['a zebra crossing', 'zebra stripes']);
+  // the reading connection changes nothing: it deletes no row, so it needs no secure_delete of its own
+  expect(index.db(a).pragma('secure_delete', { simple: true })).toBe(0);
+  expect(index.writer(a).pragma('secure_delete', { simple: true })).toBe(1);
+});
+
+test('a reading connection is read-only: leaving the pool it keeps the log files, and a log with commits is emptied by a connection that may write', async () => {
+  const a = newId('project');
+  const b = newId('project');
+  await index.createProject(a);
+  await index.createProject(b);
+  const doc = newId('document');
+  await index.forProject(a).replaceDocument(doc, [chunk(doc, 0, 'a zebra crossing')]);
+  expect(() => index.db(a).prepare('DELETE FROM chunks').run()).toThrow(/readonly/);
+  index.writer(a).close(); // closed while the reading connection is open: its commits stay in the log
+  const wal = () => statSync(`${index.file(a)}-wal`, { throwIfNoEntry: false })?.size;
+  expect(wal()).toBeGreaterThan(0);
+
+  await index.forProject(b).search({ terms: queryTerms('zebra'), topK: 5 }); // a leaves the pool
+  expect(wal()).toBe(0); // emptied, and kept for the next opening
+  expect(existsSync(`${index.file(a)}-shm`)).toBe(true);
+  const found = await index.forProject(a).search({ terms: queryTerms('zebra'), topK: 5 });
+  expect(found.hits.map((h) => h.text)).toEqual(['a zebra crossing']);
+
+  // a project only read, open when the index closes, is left without its log files
+  await index.close();
+  for (const suffix of ['-wal', '-shm']) expect(existsSync(index.file(a) + suffix)).toBe(false);
 });

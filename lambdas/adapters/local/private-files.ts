@@ -28,6 +28,23 @@ export function openPrivateDatabase(file: string, opts: Database.Options = {}): 
   return db;
 }
 
+/**
+ * Opens an existing SQLite file of the data directory to read it, and nothing more: read-only,
+ * no file made (its mode was set when it was), no setting changed. Each PRAGMA is a statement to
+ * compile and run on a new connection, and `synchronous` also reads the schema before any
+ * statement needs it; `secure_delete` concerns rows a connection deletes, and this one cannot.
+ *
+ * Read-only, its close neither checkpoints nor removes the `-wal` and `-shm`, even as the file's
+ * last connection: the next opening finds them and uses them as they are, where creating both
+ * anew (ext4 allocating two inodes next to ones just freed) and removing them again was the
+ * largest single cost of reopening a project (docs/benchmarks.md, "Opening a project"). What it
+ * leaves is an empty log, or one holding commits that a connection which may write copies into
+ * the file later, and the log's 32 KB index. The first statement maps the index and reads the schema.
+ */
+export function openReadingDatabase(file: string): Database.Database {
+  return new Database(file, { fileMustExist: true, readonly: true });
+}
+
 /** Whether a database's write-ahead log holds anything. */
 export function hasLog(file: string): boolean {
   return (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0;

@@ -17,8 +17,8 @@ import type { FeedbackParams } from '../../core/feedback';
 import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
-import { openPrivateDatabase } from './private-files';
-import { chunkTermCounts, searchChunks, searchChunksWithFeedback } from './sqlite-search';
+import { openReadingDatabase } from './private-files';
+import { chunkTermCounts, inReadTransaction, searchChunks, searchChunksWithFeedback } from './sqlite-search';
 import { impactEntries, SearchStateCache, type SharedList } from './sqlite-search-cache';
 
 export interface ReadThreadData {
@@ -85,10 +85,11 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
       open.set(projectId, db); // most recently used last
       return db;
     }
-    // the main thread has created the file and its schema; a file deleted since stays deleted
-    db = openPrivateDatabase(file, { fileMustExist: true });
-    db.pragma('query_only = ON');
-    db.pragma('busy_timeout = 5000');
+    // the main thread has created the file and its schema; a file deleted since stays deleted.
+    // Read-only: no write is possible, and its close leaves the log for the main thread's
+    // connections to empty. Nothing read waits for a lock (readers never do under WAL but for a
+    // moment during a log's recovery: better-sqlite3's default busy timeout, 5 s, covers it)
+    db = openReadingDatabase(file);
     open.set(projectId, db);
     if (open.size > data.maxOpen) {
       const [oldest, handle] = open.entries().next().value as [string, Database.Database];
@@ -118,11 +119,11 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
         }
         const state = searches.state(r.projectId, db, r.generation);
         // one read transaction around the search's statements (see SqliteProjectIndex.search)
-        return db.transaction(() =>
+        return inReadTransaction(db, () =>
           r.feedback
             ? searchChunksWithFeedback(state, r.req, r.ranking, r.feedback)
             : searchChunks(state, r.req, r.ranking),
-        )();
+        );
       }
       case 'terms': {
         return chunkTermCounts(connection(r.projectId), r.chunkIds);

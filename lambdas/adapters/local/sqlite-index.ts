@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { isId } from '../../core/ids';
 import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
-import { hasLog, openPrivateDatabase, privateDir, truncateWal } from './private-files';
+import { hasLog, openPrivateDatabase, openReadingDatabase, privateDir, truncateWal } from './private-files';
 import type { ReadPool } from './read-pool';
 import { stmt } from './sqlite-index-write';
 import { poolSize } from './sqlite-pool-size';
@@ -78,7 +78,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       this.open.set(projectId, db); // most recently used last
       return db;
     }
-    db = openIndexFile(this.file(projectId));
+    db = this.openReader(projectId);
     this.current.add(projectId);
     this.open.set(projectId, db);
     if (this.open.size > this.maxOpen) {
@@ -89,7 +89,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       else {
         // emptying the log changes the files, not the data: what was remembered still holds
         this.searches.acrossFileChange(oldest, this.generation(oldest), () => {
-          if (hasLog(this.file(oldest))) truncateWal(handle); // an empty one costs nothing to keep
+          if (hasLog(this.file(oldest))) this.emptyLog(oldest, handle); // an empty one costs nothing to keep
           handle.close();
           this.writers.get(oldest)?.close();
           this.writers.delete(oldest);
@@ -97,6 +97,42 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
       }
     }
     return db;
+  }
+
+  /**
+   * A project's reading connection: a file this process has already brought to the current schema
+   * is only opened (no PRAGMA, nothing read before the first search's statements); another is
+   * made, or brought up to date, first (`openIndexFile`).
+   */
+  private openReader(projectId: string): Database.Database {
+    const file = this.file(projectId);
+    if (this.current.has(projectId)) {
+      try {
+        return openReadingDatabase(file);
+      } catch {
+        // the file is gone (removed from outside): made again below, as before
+      }
+    }
+    return openIndexFile(file);
+  }
+
+  /**
+   * Copies the project's log into its file and empties it, through a connection that may write:
+   * its reading connection when that one was opened to make or upgrade the file, else its writer,
+   * else one opened for the purpose (a read-only connection cannot checkpoint).
+   */
+  private emptyLog(projectId: string, reader: Database.Database): void {
+    const writer = this.writers.get(projectId);
+    if (!reader.readonly || writer?.open) {
+      truncateWal(reader.readonly ? (writer as Database.Database) : reader);
+      return;
+    }
+    const db = openPrivateDatabase(this.file(projectId), { fileMustExist: true });
+    try {
+      truncateWal(db);
+    } finally {
+      db.close();
+    }
   }
 
   /**
@@ -271,14 +307,31 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
 
   /**
    * Closes every connection: this thread's at once, then the write thread's once the writes sent
-   * to it are done. Each log is copied into its file and emptied on the way (the last connection
-   * of a file to close removes its log), so a server that stops cleanly leaves only the files.
+   * to it are done. Each log is copied into its file and emptied on the way, and the last
+   * connection of a file that may write removes its log and the log's index: a server that stops
+   * cleanly leaves no log holding anything, and no `-wal` or `-shm` beside the projects open at
+   * the stop. A project read since it was last written and closed earlier keeps an empty `-wal`
+   * and its 32 KB `-shm` (see `openReadingDatabase`), removed by the next connection that writes.
    */
   close(): Promise<void> {
     this.closed = true;
     for (const timer of this.tidyTimers.values()) clearTimeout(timer);
     this.tidyTimers.clear();
-    for (const db of [...this.open.values(), ...this.writers.values()]) {
+    for (const [projectId, db] of this.open) {
+      if (!db.open) continue;
+      if (!db.readonly) truncateWal(db);
+      db.close();
+      // a read-only connection leaves the log and its index behind: a connection that may write
+      // empties the log, and removes both when it is the file's last (a writer still open does)
+      if (db.readonly && !this.writers.get(projectId)?.open && this.exists(projectId)) {
+        try {
+          this.emptyLog(projectId, db);
+        } catch {
+          // a file deleted meanwhile: nothing to tidy
+        }
+      }
+    }
+    for (const db of this.writers.values()) {
       if (!db.open) continue;
       truncateWal(db);
       db.close();

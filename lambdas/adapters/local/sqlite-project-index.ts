@@ -5,7 +5,13 @@ import type { RankingParams } from '../../core/rank';
 import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
 import type { ReadPool } from './read-pool';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
-import { chunkTermCounts, type SearchState, searchChunks, searchChunksWithFeedback } from './sqlite-search';
+import {
+  chunkTermCounts,
+  inReadTransaction,
+  type SearchState,
+  searchChunks,
+  searchChunksWithFeedback,
+} from './sqlite-search';
 import type { WriteThread } from './sqlite-write-thread';
 
 /** Chunks written between two turns of the event loop when a large document is indexed. */
@@ -147,7 +153,7 @@ export class SqliteProjectIndex implements ProjectIndex {
       return this.index.reads.search(projectId, this.index.generation(projectId), req, this.index.ranking);
     }
     const state = this.index.searchState(this.projectId);
-    return state.db.transaction(() => searchChunks(state, req, this.index.ranking))();
+    return inReadTransaction(state.db, () => searchChunks(state, req, this.index.ranking));
   }
 
   /**
@@ -161,7 +167,7 @@ export class SqliteProjectIndex implements ProjectIndex {
       return this.index.reads.search(projectId, generation, req, this.index.ranking, feedback);
     }
     const state = this.index.searchState(this.projectId);
-    return state.db.transaction(() => searchChunksWithFeedback(state, req, this.index.ranking, feedback))();
+    return inReadTransaction(state.db, () => searchChunksWithFeedback(state, req, this.index.ranking, feedback));
   }
 
   /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */

@@ -35,6 +35,25 @@ export function collectionStats(db: Database.Database): CollectionStats {
   return { chunks: n, avgLength: n > 0 ? [lt / n, ls / n, lb / n] : [0, 0, 0] };
 }
 
+/** How many rows the statement reading a search's hits asks for (see `searchChunks`): 4 statements a connection at most. */
+const ROW_READ_SIZES = [10, 25, 50, 100];
+
+/**
+ * Runs `read` in one read transaction of `db` (see SqliteProjectIndex.search) through the
+ * connection's own cached BEGIN and COMMIT: better-sqlite3's `db.transaction()` compiles nine
+ * statements on a connection's first use and builds a wrapper on every call.
+ */
+export function inReadTransaction<T>(db: Database.Database, read: () => T): T {
+  if (db.inTransaction) return read();
+  stmt(db, 'BEGIN').run();
+  try {
+    return read();
+  } finally {
+    // a read transaction: ending it keeps or undoes nothing (an error may have ended it already)
+    if (db.inTransaction) stmt(db, 'COMMIT').run();
+  }
+}
+
 /**
  * Chunks matching any of the query's terms, ranked by BM25F over the query's terms and its
  * expansion (which weighs in the ranking but matches nothing by itself).
@@ -76,12 +95,15 @@ export function searchChunks(state: SearchState, req: SearchRequest, ranking: Ra
   if (top.length === 0) return { hits: [], chunkCount, documentFrequency };
   const unread = top.filter((r) => !rows.has(r.chunk));
   if (unread.length > 0) {
-    const read = db
-      .prepare(
-        `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
-         WHERE rowid IN (${unread.map(() => '?').join(',')})`,
-      )
-      .all(...unread.map((r) => r.chunk)) as (ChunkRow & { rowid: number })[];
+    // compiled once per connection for each of a few sizes, the list filled up with its first rowid
+    const ids = unread.map((r) => r.chunk);
+    const size = ROW_READ_SIZES.find((n) => n >= ids.length) ?? ids.length;
+    while (ids.length < size) ids.push(ids[0]);
+    const read = stmt(
+      db,
+      `SELECT rowid, id, document_id, ordinal, title, section, page, text, url, tags FROM chunks
+         WHERE rowid IN (${ids.map(() => '?').join(',')})`,
+    ).all(...ids) as (ChunkRow & { rowid: number })[];
     for (const row of read) rows.set(row.rowid, row);
   }
   const hits = top.flatMap(({ chunk, score }) => {
