@@ -18,7 +18,7 @@
  * (and reuses) the built projects. `--compare <checkout>` measures another checkout's index the
  * same way, taking turns with this one round by round (see `compare`).
  */
-import { cpSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,6 +29,7 @@ import { queryTerms } from '../lambdas/core/text';
 import type { QueryTerm } from '../lambdas/ports';
 import { flag, option } from './args';
 import { readCorpus, readQueries, textChunks } from './beir-index';
+import { probe, random, Tally } from './cpu-tally';
 
 const dataset = resolve(option('dataset', '../shared/eval-data/scifact'));
 const projects = Number(option('projects', '1000'));
@@ -40,78 +41,6 @@ const keepDir = option('dir');
 const dir = keepDir ? resolve(keepDir) : join(tmpdir(), `oprag-bench-open-${process.pid}`);
 
 const projectId = (i: number) => `prj_01jz${String(i).padStart(22, '0')}`;
-
-/** A tiny deterministic random source, so that both trees see the same sequence. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-const io = openSync('/proc/self/io', 'r');
-const ioBuffer = Buffer.alloc(512);
-const rchar = (): number => {
-  const n = readSync(io, ioBuffer, 0, ioBuffer.length, 0);
-  return Number(/^rchar: (\d+)/m.exec(ioBuffer.toString('latin1', 0, n))?.[1] ?? 0);
-};
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-
-/** What reading the probes costs: measured once and taken off every figure. */
-const probe = (() => {
-  let c = 0;
-  let r = 0;
-  const n = 200;
-  for (let i = 0; i < n; i++) {
-    const c0 = cpu();
-    const r0 = rchar();
-    const r1 = rchar();
-    const c1 = cpu();
-    c += c1 - c0;
-    r += r1 - r0;
-  }
-  return { cpu: c / n, rchar: r / n };
-})();
-
-/** Totals of CPU µs and bytes read over a number of operations. */
-class Tally {
-  cpu = 0;
-  bytes = 0;
-  n = 0;
-  async add<T>(work: () => Promise<T> | T): Promise<T> {
-    const c0 = cpu();
-    const r0 = rchar();
-    const out = await work();
-    const r1 = rchar();
-    const c1 = cpu();
-    this.cpu += c1 - c0 - probe.cpu;
-    this.bytes += r1 - r0 - probe.rchar;
-    this.n++;
-    return out;
-  }
-  addSync<T>(work: () => T): T {
-    const c0 = cpu();
-    const r0 = rchar();
-    const out = work();
-    const r1 = rchar();
-    const c1 = cpu();
-    this.cpu += c1 - c0 - probe.cpu;
-    this.bytes += r1 - r0 - probe.rchar;
-    this.n++;
-    return out;
-  }
-  line(name: string): string {
-    const n = Math.max(1, this.n);
-    return `${name.padEnd(44)} ${String(Math.round(this.cpu / n)).padStart(6)} µs CPU ${(this.bytes / n / 1024).toFixed(1).padStart(7)} KB read  (n=${this.n})`;
-  }
-}
 
 async function build(): Promise<void> {
   if (existsSync(join(dir, `${projectId(projects - 1)}.db`))) {
