@@ -40,12 +40,12 @@
  *
  * `--keep` leaves the temporary folder (data directory, server log) in place and prints where.
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bulkIngest } from '../lambdas/client/bulk-ingest';
-import { requester } from '../lambdas/client/bulk-ingest-http';
 import { option as arg, flag } from './args';
+import { bytesBelow, bytesOf, type Doc, sender } from './bench-ingest-client';
 import { pool } from './pool';
 import { cpuMs, memoryOf } from './process-probes';
 import { startServerProcess, stopServerProcess } from './server-process';
@@ -71,46 +71,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** The bytes of the files below `path` (links not followed); 0 when there is nothing there. */
-function bytesBelow(path: string): number {
-  let stat: ReturnType<typeof lstatSync>;
-  try {
-    stat = lstatSync(path);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.size;
-  return readdirSync(path).reduce((n, name) => n + bytesBelow(join(path, name)), 0);
-}
-
-type Doc = { _id: string; title: string; text: string };
-
-/** The text of the abstracts as the runs send it (title, a blank line, the text, a newline). */
-const bytesOf = (docs: Doc[]) =>
-  docs.reduce((s, d) => s + Buffer.byteLength(d.title) + Buffer.byteLength(d.text) + 3, 0);
-
-const http = requester(concurrency);
-
-/**
- * One request: over kept-alive node:http connections (a remote client's cost is not the server's,
- * and this one shares the server's cores, so it is kept lean), or through fetch with `--client fetch`.
- */
-async function send(url: string, key: string, method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  if (client === 'http') {
-    const res = await http.send(method, `${url}${path}`, headers, text);
-    return { status: res.status, retryAfter: res.headers['retry-after'] as string | undefined, text: res.text };
-  }
-  const res = await fetch(`${url}${path}`, { method, headers, body: text });
-  return { status: res.status, retryAfter: res.headers.get('retry-after') ?? undefined, text: await res.text() };
-}
-
-async function call<T>(url: string, key: string, method: string, path: string, body?: unknown) {
-  const res = await send(url, key, method, path, body);
-  return { status: res.status, body: JSON.parse(res.text) as T };
-}
+const { send, call, close: closeClient } = sender(client, concurrency);
 
 async function main() {
   const corpus = readFileSync(join(dataset, 'corpus.jsonl'), 'utf8')
@@ -298,7 +259,7 @@ async function main() {
     }
   } finally {
     clearInterval(sampler);
-    http.close();
+    closeClient();
     await stopServerProcess(server.child);
     if (results.length === runs.length) {
       const ingested = bytes * runs.length + warmedBytes;

@@ -50,26 +50,26 @@ export class Tally {
   bytes = 0;
   n = 0;
   async add<T>(work: () => Promise<T> | T): Promise<T> {
-    const c0 = cpu();
-    const r0 = rchar();
+    const start = this.begin();
     const out = await work();
-    const r1 = rchar();
-    const c1 = cpu();
-    this.cpu += c1 - c0 - probe.cpu;
-    this.bytes += r1 - r0 - probe.rchar;
-    this.n++;
+    this.end(start);
     return out;
   }
   addSync<T>(work: () => T): T {
-    const c0 = cpu();
-    const r0 = rchar();
+    const start = this.begin();
     const out = work();
+    this.end(start);
+    return out;
+  }
+  private begin(): [number, number] {
+    return [cpu(), rchar()];
+  }
+  private end([c0, r0]: [number, number]): void {
     const r1 = rchar();
     const c1 = cpu();
     this.cpu += c1 - c0 - probe.cpu;
     this.bytes += r1 - r0 - probe.rchar;
     this.n++;
-    return out;
   }
   line(name: string): string {
     const n = Math.max(1, this.n);

@@ -6,16 +6,13 @@ import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
 import { hasLog, openPrivateDatabase, openReadingDatabase, privateDir, truncateWal } from './private-files';
 import type { ReadPool } from './read-pool';
-import { stmt } from './sqlite-index-write';
+import { emptyLog, mergeSegments, rest, type TidyHost } from './sqlite-index-tidy';
 import { poolSize } from './sqlite-pool-size';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
 import { createIndexFile, openIndexFile } from './sqlite-schema';
 import type { SearchState } from './sqlite-search';
 import { SearchStateCache } from './sqlite-search-cache';
 import { WriteThread } from './sqlite-write-thread';
-
-/** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
-const TIDY_PAGES = 100;
 
 /** Connections the write thread keeps: it writes batches for the projects ingesting at the time. */
 const WRITE_THREAD_OPEN = 16;
@@ -116,23 +113,9 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     return openIndexFile(file);
   }
 
-  /**
-   * Copies the project's log into its file and empties it, through a connection that may write:
-   * its reading connection when that one was opened to make or upgrade the file, else its writer,
-   * else one opened for the purpose (a read-only connection cannot checkpoint).
-   */
+  /** Copies the project's log into its file and empties it (see `emptyLog`). */
   private emptyLog(projectId: string, reader: Database.Database): void {
-    const writer = this.writers.get(projectId);
-    if (!reader.readonly || writer?.open) {
-      truncateWal(reader.readonly ? (writer as Database.Database) : reader);
-      return;
-    }
-    const db = openPrivateDatabase(this.file(projectId), { fileMustExist: true });
-    try {
-      truncateWal(db);
-    } finally {
-      db.close();
-    }
+    emptyLog(this.file(projectId), reader, this.writers.get(projectId));
   }
 
   /**
@@ -190,63 +173,30 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     const timer = setTimeout(() => {
       this.tidyTimers.delete(projectId);
       this.tidy(projectId)
-        .then(() => this.rest(projectId))
+        .then(() => rest(this.tidyHost, projectId))
         .catch(() => undefined);
     }, this.tidyAfterMs);
     timer.unref();
     this.tidyTimers.set(projectId, timer);
   }
 
-  /**
-   * @internal Merges the project's full-text index segments, a little at a time with the event
-   * loop free in between, until they are one (or a write arrives, which schedules another tidy).
-   * Every write adds a segment and FTS5 merges them only in part, so a project written one
-   * document at a time searches through many; merged, each search reads fewer pages. Uses the
-   * project's writer connection on this thread; a closed index or a deleted project is left alone.
-   * Resolves to the number of merge steps that did work.
-   */
-  async tidy(projectId: string): Promise<number> {
-    let steps = 0;
-    for (let i = 0; i < 10_000; i++) {
-      if (this.writing.has(projectId)) return steps;
-      const worked = await this.queue(
-        projectId,
-        () => {
-          if (this.closed || !this.exists(projectId)) return false;
-          const db = this.writer(projectId);
-          const changes = stmt(db, 'SELECT total_changes()').pluck();
-          const before = changes.get() as number;
-          stmt(db, `INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('merge', -${TIDY_PAGES})`).run();
-          return (changes.get() as number) - before >= 2;
-        },
-        false,
-      );
-      if (!worked) return steps;
-      steps++;
-      await new Promise((r) => setImmediate(r));
-    }
-    return steps;
+  /** @internal Merges the project's full-text index segments (see `mergeSegments`); resolves to the steps that did work. */
+  tidy(projectId: string): Promise<number> {
+    return mergeSegments(this.tidyHost, projectId);
   }
 
-  /**
-   * Once a project's writes are over and its index tidied: its write-ahead log is copied into the
-   * file and emptied, and its write connection closed (the next write opens it again). Left for
-   * later when another write has come in.
-   */
-  private async rest(projectId: string): Promise<void> {
-    if (this.writing.has(projectId) || this.closed) return;
-    await this.queue(
-      projectId,
-      () => {
-        const writer = this.writers.get(projectId);
-        this.writers.delete(projectId);
-        if (!writer?.open) return;
-        truncateWal(writer);
-        writer.close();
-      },
-      false,
-    );
-  }
+  private readonly tidyHost: TidyHost = {
+    writing: (projectId) => this.writing.has(projectId),
+    closed: () => this.closed,
+    exists: (projectId) => this.exists(projectId),
+    after: (projectId, work) => this.queue(projectId, work, false),
+    writer: (projectId) => this.writer(projectId),
+    takeWriter: (projectId) => {
+      const writer = this.writers.get(projectId);
+      this.writers.delete(projectId);
+      return writer;
+    },
+  };
 
   /** @internal the project's write connection on this thread */
   writer(projectId: string): Database.Database {
