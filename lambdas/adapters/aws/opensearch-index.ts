@@ -39,7 +39,8 @@ export interface OpenSearchIndexOptions {
   /** @default 200 */
   bulkSize?: number;
   /**
-   * How long a write waits to become searchable before replaceDocument gives up.
+   * How long a write waits to become searchable before replaceDocument gives up: the pauses
+   * between its checks add up to at most this.
    * @default 90000 (AOSS documents a refresh interval of up to a minute for vector collections)
    */
   visibilityTimeoutMs?: number;

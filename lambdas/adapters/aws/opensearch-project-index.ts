@@ -20,7 +20,7 @@ export interface ProjectIndexSettings {
   dimensions: number;
   /** index documents per `_bulk` request */
   bulkSize: number;
-  /** how long a write may take to become visible to searches */
+  /** how long a write may take to become visible to searches: the pauses between checks, added up */
   visibilityTimeoutMs: number;
   /** the first pause between visibility checks; it grows to 5 s */
   visibilityPollMs: number;
@@ -255,15 +255,20 @@ export class OpenSearchProjectIndex implements ProjectIndex {
     }
   }
 
-  /** Polls `_count` until `done` holds or the visibility timeout passes; says which. */
+  /**
+   * Polls `_count` until `done` holds or the pauses between polls would add up past the visibility
+   * timeout; says which. The pauses are what is counted, not the clock: the same polls give the
+   * same outcome however long each request takes (the invocation's own deadline still bounds them).
+   */
   private async waitFor(query: object, done: (count: number) => boolean): Promise<boolean> {
-    const deadline = Date.now() + this.settings.visibilityTimeoutMs;
+    let waited = 0;
     let pause = this.settings.visibilityPollMs;
     for (;;) {
       const res = await this.call<{ count: number }>('POST', '/_count', { body: { query }, accept: [404] });
       if (done(res.status === 404 ? 0 : res.body.count)) return true;
-      if (Date.now() + pause > deadline) return false;
+      if (waited + pause > this.settings.visibilityTimeoutMs) return false;
       await this.http.pause(pause, 'a wait for the index to show a write');
+      waited += pause;
       pause = Math.min(5000, pause * 2);
     }
   }
