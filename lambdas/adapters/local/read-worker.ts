@@ -18,7 +18,7 @@ import { isId } from '../../core/ids';
 import type { RankingParams } from '../../core/rank';
 import type { GeneratorInput, SearchRequest, SearchResult } from '../../ports';
 import { openReadingDatabase } from './private-files';
-import { chunkTermCounts, inReadTransaction, searchChunks, searchChunksWithFeedback } from './sqlite-search';
+import { chunkTermCounts, searchInReadTransaction } from './sqlite-search';
 import { impactEntries, SearchStateCache, type SharedList } from './sqlite-search-cache';
 
 export interface ReadThreadData {
@@ -39,7 +39,7 @@ export type ReadRequest =
       generation: number;
       req: SearchRequest;
       ranking: RankingParams;
-      /** given: the whole search with feedback (sqlite-search.ts searchChunksWithFeedback) */
+      /** given: the whole search with feedback (sqlite-search.ts searchInReadTransaction) */
       feedback?: FeedbackParams;
     }
   | { id: number; kind: 'terms'; projectId: string; chunkIds: string[] }
@@ -118,12 +118,7 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
           generations.set(r.projectId, r.generation);
         }
         const state = searches.state(r.projectId, db, r.generation);
-        // one read transaction around the search's statements (see SqliteProjectIndex.search)
-        return inReadTransaction(db, () =>
-          r.feedback
-            ? searchChunksWithFeedback(state, r.req, r.ranking, r.feedback)
-            : searchChunks(state, r.req, r.ranking),
-        );
+        return searchInReadTransaction(state, r.req, r.ranking, r.feedback);
       }
       case 'terms': {
         return chunkTermCounts(connection(r.projectId), r.chunkIds);

@@ -5,13 +5,7 @@ import type { RankingParams } from '../../core/rank';
 import type { ChunkLabels, ProjectIndex, SearchRequest, SearchResult } from '../../ports';
 import type { ReadPool } from './read-pool';
 import { type ChunkWrite, indexText, lastRowid, stmt, writeDocument } from './sqlite-index-write';
-import {
-  chunkTermCounts,
-  inReadTransaction,
-  type SearchState,
-  searchChunks,
-  searchChunksWithFeedback,
-} from './sqlite-search';
+import { chunkTermCounts, type SearchState, searchInReadTransaction } from './sqlite-search';
 import type { WriteThread } from './sqlite-write-thread';
 
 /** Chunks written between two turns of the event loop when a large document is indexed. */
@@ -140,34 +134,26 @@ export class SqliteProjectIndex implements ProjectIndex {
     });
   }
 
-  /**
-   * One read transaction around the search's statements: the write thread commits on its own
-   * connection, and without it a commit could land between two of them (candidates from before a
-   * document was replaced, its rows from after).
-   */
-  async search(req: SearchRequest): Promise<SearchResult> {
-    // on a read thread when there are some; the file seen there holds every write that finished
-    // before this call (each search is a new read transaction under WAL)
-    if (this.index.reads && this.index.readable(this.projectId)) {
-      const { projectId } = this;
-      return this.index.reads.search(projectId, this.index.generation(projectId), req, this.index.ranking);
-    }
-    const state = this.index.searchState(this.projectId);
-    return inReadTransaction(state.db, () => searchChunks(state, req, this.index.ranking));
+  search(req: SearchRequest): Promise<SearchResult> {
+    return this.searchOn(req);
+  }
+
+  /** The first search, the term counts of its best hits and the second search in one visit (see `searchOn`). */
+  searchWithFeedback(req: SearchRequest, feedback: FeedbackParams): Promise<SearchResult> {
+    return this.searchOn(req, feedback);
   }
 
   /**
-   * The first search, the term counts of its best hits and the second search in one read
-   * transaction, on one read thread (one visit instead of three) when there are some.
+   * A search (with feedback when given) on a read thread when there are some, else on this
+   * thread's connection; in one read transaction either way (`searchInReadTransaction`). The file
+   * seen on a read thread holds every write that finished before this call (each search is a new
+   * read transaction under WAL).
    */
-  async searchWithFeedback(req: SearchRequest, feedback: FeedbackParams): Promise<SearchResult> {
-    if (this.index.reads && this.index.readable(this.projectId)) {
-      const { projectId } = this;
-      const generation = this.index.generation(projectId);
-      return this.index.reads.search(projectId, generation, req, this.index.ranking, feedback);
-    }
-    const state = this.index.searchState(this.projectId);
-    return inReadTransaction(state.db, () => searchChunksWithFeedback(state, req, this.index.ranking, feedback));
+  private async searchOn(req: SearchRequest, feedback?: FeedbackParams): Promise<SearchResult> {
+    const { projectId, index } = this;
+    if (index.reads && index.readable(projectId))
+      return index.reads.search(projectId, index.generation(projectId), req, index.ranking, feedback);
+    return searchInReadTransaction(index.searchState(projectId), req, index.ranking, feedback);
   }
 
   /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */

@@ -136,6 +136,23 @@ export function searchChunksWithFeedback(
   }
 }
 
+/**
+ * A search, with feedback when `feedback` is given, in one read transaction of the state's
+ * connection: the write thread commits on its own connection, and without it a commit could land
+ * between two of the search's statements (candidates from before a document was replaced, its
+ * rows from after).
+ */
+export function searchInReadTransaction(
+  state: SearchState,
+  req: SearchRequest,
+  ranking: RankingParams,
+  feedback?: FeedbackParams,
+): SearchResult {
+  return inReadTransaction(state.db, () =>
+    feedback ? searchChunksWithFeedback(state, req, ranking, feedback) : searchChunks(state, req, ranking),
+  );
+}
+
 /** The term counts of chunks, by id, read back from the statistics the ranking reads (rank.ts encodeTerms), not from the text. */
 export function chunkTermCounts(db: Database.Database, chunkIds: string[]): (Map<string, number> | null)[] {
   if (chunkIds.length === 0) return [];
