@@ -106,7 +106,7 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
     searches.forget(projectId);
   };
 
-  const handle = (r: ReadRequest): ReadResult => {
+  const handle = (r: Exclude<ReadRequest, { kind: 'adopt' }>): ReadResult => {
     switch (r.kind) {
       case 'search': {
         const db = connection(r.projectId);
@@ -131,21 +131,17 @@ export function serveReads(data: ReadThreadData, port: NonNullable<typeof parent
       case 'close':
         for (const projectId of [...open.keys()]) forget(projectId);
         return null;
-      case 'adopt':
-        // only for a project whose file is there: one deleted since the list was made stays forgotten
-        if (existsSync(projectFile(data.dir, r.list.projectId))) searches.adopt(r.list);
-        return null;
     }
   };
 
   port.on('message', (r: ReadRequest) => {
     if (r.kind === 'adopt') {
+      // no reply: the pool waits for none. Only for a project whose file is there (one deleted
+      // since the list was made stays forgotten); a list not adopted is made again when needed
       try {
-        handle(r);
-      } catch {
-        // a list not adopted is made again when a search needs it
-      }
-      return; // no reply: the pool waits for none
+        if (existsSync(projectFile(data.dir, r.list.projectId))) searches.adopt(r.list);
+      } catch {}
+      return;
     }
     let reply: ReadReply;
     try {
