@@ -5,7 +5,7 @@
  * `POST /v1/chat` — each beside the server's CPU over the window (all threads and its main thread).
  */
 import { loadavg } from 'node:os';
-import { autocannon } from './autocannon';
+import { autocannon, measuredWindow } from './autocannon';
 import { pool } from './pool';
 import { cpuMs } from './process-probes';
 
@@ -137,7 +137,6 @@ export async function saturate(
   let next = 0;
   const answers: { at: number; ms: number; status: number }[] = [];
   let errors = 0;
-  const answered = new Set<object>();
   const rampStart = performance.now();
   const instance = autocannon({
     url: server.url,
@@ -164,28 +163,23 @@ export async function saturate(
     self0: process.cpuUsage(),
     self1: process.cpuUsage(),
   };
-  await new Promise<void>((done) => {
-    const begin = () => {
-      if (window.start !== Number.POSITIVE_INFINITY) return;
+  await measuredWindow(instance, {
+    connections,
+    durationS: duration,
+    rampLimitS: 60,
+    open: () => {
       window.start = performance.now();
       window.cpu0 = cpuMs(server.pid);
       window.main0 = cpuMs(server.pid, true);
       window.self0 = process.cpuUsage();
-      setTimeout(() => {
-        window.end = performance.now();
-        window.cpu1 = cpuMs(server.pid);
-        window.main1 = cpuMs(server.pid, true);
-        window.self1 = process.cpuUsage(window.self0);
-        instance.stop();
-        done();
-      }, duration * 1000);
-    };
-    instance.on('response', (client, status, _bytes, ms) => {
-      answers.push({ at: performance.now(), ms, status });
-      answered.add(client);
-      if (answered.size === connections) begin();
-    });
-    setTimeout(begin, 60_000);
+    },
+    close: () => {
+      window.end = performance.now();
+      window.cpu1 = cpuMs(server.pid);
+      window.main1 = cpuMs(server.pid, true);
+      window.self1 = process.cpuUsage(window.self0);
+    },
+    answer: (status, ms) => answers.push({ at: performance.now(), ms, status }),
   });
   await instance;
   const seconds = (window.end - window.start) / 1000;

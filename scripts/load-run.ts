@@ -5,7 +5,7 @@
  * seen — every chat answer and error, every ingestion post, the window, the grounded and refused
  * answers, the server's CPU over the window — for load-report.ts to turn into figures.
  */
-import { autocannon } from './autocannon';
+import { autocannon, measuredWindow } from './autocannon';
 import type { Api } from './load-api';
 import type { Doc } from './load-questions';
 import { cpuSecondsOf, memoryOf } from './process-probes';
@@ -101,7 +101,6 @@ export async function runLoad(run: LoadRun) {
   const offTopicAnswered = new Set<string>();
   const chat: ChatResponse[] = [];
   const chatErrors: { at: number; message: string }[] = [];
-  const answeredClients = new Set<object>();
   const hwmBefore = memoryOf(pid)?.hwm ?? 0;
   const selfBefore = process.cpuUsage();
 
@@ -142,34 +141,29 @@ export async function runLoad(run: LoadRun) {
   const ingestUntil = { at: Number.POSITIVE_INFINITY };
   let cpuBefore: number | null = null;
   let cpuAfter: number | null = null;
-  const windowDone = new Promise<void>((resolveWindow) => {
-    const begin = () => {
-      if (window.start) return;
+  const windowDone = measuredWindow(instance, {
+    connections,
+    durationS: duration,
+    rampLimitS: rampLimitSeconds,
+    open: (answered) => {
       window.start = Date.now();
       window.end = window.start + duration * 1000;
       ingestUntil.at = window.end;
       measuring = true;
       cpuBefore = cpuSecondsOf(pid);
       log(
-        `ramp-up done in ${((window.start - rampStart) / 1000).toFixed(1)} s (${answeredClients.size} of ${connections} connections answered); measuring for ${duration} s`,
+        `ramp-up done in ${((window.start - rampStart) / 1000).toFixed(1)} s (${answered} of ${connections} connections answered); measuring for ${duration} s`,
       );
-      setTimeout(() => {
-        measuring = false;
-        cpuAfter = cpuSecondsOf(pid);
-        instance.stop();
-        resolveWindow();
-      }, duration * 1000);
-    };
-    instance.on('response', (client, status, _bytes, ms) => {
-      chat.push({ at: Date.now(), ms, status });
-      answeredClients.add(client);
-      if (answeredClients.size === connections) begin();
-    });
-    setTimeout(begin, rampLimitSeconds * 1000);
+    },
+    close: () => {
+      measuring = false;
+      cpuAfter = cpuSecondsOf(pid);
+    },
+    answer: (status, ms) => chat.push({ at: Date.now(), ms, status }),
   });
   instance.on('reqError', (e) => chatErrors.push({ at: Date.now(), message: e.message || String(e) }));
   const ingest = ingestStream(run.ingest, run.ingestDocs, ingestRate, run.ingestInFlight, ingestUntil, log);
-  const [, , posts] = await Promise.all([windowDone, instance, ingest]);
+  const [answeredClients, , posts] = await Promise.all([windowDone, instance, ingest]);
   const self = process.cpuUsage(selfBefore);
   const runSeconds = (Date.now() - rampStart) / 1000;
   const windowSeconds = (window.end - window.start) / 1000;
@@ -181,7 +175,7 @@ export async function runLoad(run: LoadRun) {
     chatErrors,
     posts,
     outcome,
-    answeredClients: answeredClients.size,
+    answeredClients,
     rampStart,
     window,
     windowSeconds,
