@@ -40,6 +40,7 @@ import type { Passage, ProjectIndex, QueryTerm, SearchHit } from '../lambdas/por
 import { searchWithFeedback } from '../lambdas/service/search';
 import { option as arg } from '../scripts/args';
 import { openBeirIndex, readQrels, readQueries } from '../scripts/beir-index';
+import { mulberry32 } from '../scripts/seeded-random';
 
 const FEATURE_NAMES = [
   'evidence', // the current gate's evidence score: the best passage's
@@ -335,14 +336,7 @@ function train(rows: Row[]): Model {
 
 /** A seeded shuffle (mulberry32), so the folds are the same on every run. */
 function shuffled<T>(items: T[], seed = 1): T[] {
-  let a = seed >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

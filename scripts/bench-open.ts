@@ -29,7 +29,8 @@ import { queryTerms } from '../lambdas/core/text';
 import type { QueryTerm } from '../lambdas/ports';
 import { flag, option } from './args';
 import { readCorpus, readQueries, textChunks } from './beir-index';
-import { probe, random, Tally } from './cpu-tally';
+import { probe, Tally } from './cpu-tally';
+import { mulberry32 as random } from './seeded-random';
 
 const dataset = resolve(option('dataset', '../shared/eval-data/scifact'));
 const projects = Number(option('projects', '1000'));

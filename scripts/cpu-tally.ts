@@ -5,18 +5,6 @@
  */
 import { openSync, readSync } from 'node:fs';
 
-/** A tiny deterministic random source, so that both trees see the same sequence. */
-export function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 const io = openSync('/proc/self/io', 'r');
 const ioBuffer = Buffer.alloc(512);
 const rchar = (): number => {

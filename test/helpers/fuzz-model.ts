@@ -4,19 +4,11 @@
  * every route. The model is written from API.md, not from lambdas/service/access.ts, so that a
  * drift between the two shows up as a mismatch.
  */
+import { mulberry32 } from '../../scripts/seeded-random';
+
 export type Rng = () => number;
 
-/** mulberry32: a tiny seeded PRNG, so that a seed replays the same choices. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 export const int = (rng: Rng, n: number) => Math.floor(rng() * n);
 export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[int(rng, xs.length)];
 export const draw = (rng: Rng, alphabet: string, n: number) =>
