@@ -1,4 +1,4 @@
-import { indexKey, STOPWORDS, tokenize } from './text';
+import { foldCase, indexKey, STOPWORDS, TOKEN } from './text';
 
 /**
  * Lexical ranking of chunks: BM25F over three fields (title, section path, body), computed from
@@ -50,58 +50,83 @@ export function isContentToken(token: string): boolean {
 export interface AnalyzedChunk {
   /** words per field (stopwords included: they are part of the length) */
   lengths: [number, number, number];
-  /** term frequency per field of each content term, by index key */
-  terms: Map<string, [number, number, number]>;
-  /** the two hashes of each key of `terms`, in the same order (spares encodeTerms a look-up per key) */
-  hashes?: number[];
+  /** the chunk's content terms by index key, each once, in the order they first appear */
+  keys: string[];
+  /** term frequency per field of each key of `keys`, in the same order: [title, section, body] */
+  tf: [number, number, number][];
+  /** the two hashes of each key of `keys`, in the same order (spares encodeTerms a look-up per key) */
+  hashes: number[];
 }
 
-/** What a token is indexed as: its key and the key's two hashes (see termHash). */
+/**
+ * What a token is indexed as: its key and the key's two hashes (see termHash), one object per key
+ * however many tokens share it ('refund', 'refunds'), so that a chunk counts a key in one place:
+ * `chunk` is the last chunk that met it, `slot` its place among that chunk's keys.
+ */
 interface ContentTerm {
   key: string;
   a: number;
   b: number;
+  chunk: number;
+  slot: number;
 }
 
+/** Memoized, like the stems: a corpus repeats its words. Cleared between chunks, never within one. */
 const contentTerms = new Map<string, ContentTerm | null>();
+const termsByKey = new Map<string, ContentTerm>();
+let chunksAnalyzed = 0;
 
-/** A token's content term, or null for a stopword or a one-letter token. Memoized, like the stems. */
+/** A token's content term, or null for a stopword or a one-letter token. */
 function contentTermOf(token: string): ContentTerm | null {
   let term = contentTerms.get(token);
   if (term === undefined) {
-    if (contentTerms.size >= 200_000) contentTerms.clear();
+    term = null;
     if (isContentToken(token)) {
       const key = indexKey(token);
-      const [a, b] = termHash(key);
-      term = { key, a, b };
-    } else term = null;
+      term = termsByKey.get(key) ?? null;
+      if (term === null) {
+        const [a, b] = termHash(key);
+        term = { key, a, b, chunk: -1, slot: 0 };
+        termsByKey.set(key, term);
+      }
+    }
     contentTerms.set(token, term);
   }
   return term;
 }
 
-/** Tokenizes and stems a chunk's fields once, at write time. */
+/** Tokenizes and stems a chunk's fields once, at write time (the tokens of tokenize in text.ts). */
 export function analyzeChunk(title: string | null, section: string | null, body: string): AnalyzedChunk {
+  if (contentTerms.size >= 200_000) {
+    contentTerms.clear();
+    termsByKey.clear();
+  }
+  const chunk = chunksAnalyzed++;
   const lengths: [number, number, number] = [0, 0, 0];
-  const terms = new Map<string, [number, number, number]>();
+  const keys: string[] = [];
+  const tf: [number, number, number][] = [];
   const hashes: number[] = [];
   const fields = [title ?? '', section ?? '', body];
   for (let field = 0; field < 3; field++) {
-    const tokens = tokenize(fields[field]);
-    lengths[field] = tokens.length;
-    for (const token of tokens) {
-      const term = contentTermOf(token);
+    const folded = foldCase(fields[field]);
+    let words = 0;
+    TOKEN.lastIndex = 0;
+    for (let m = TOKEN.exec(folded); m !== null; m = TOKEN.exec(folded)) {
+      words++;
+      const term = contentTermOf(m[1]);
       if (term === null) continue;
-      let tf = terms.get(term.key);
-      if (!tf) {
-        tf = [0, 0, 0];
-        terms.set(term.key, tf);
+      if (term.chunk !== chunk) {
+        term.chunk = chunk;
+        term.slot = keys.length;
+        keys.push(term.key);
+        tf.push([0, 0, 0]);
         hashes.push(term.a, term.b);
       }
-      tf[field]++;
+      tf[term.slot][field]++;
     }
+    lengths[field] = words;
   }
-  return { lengths, terms, hashes };
+  return { lengths, keys, tf, hashes };
 }
 
 const hashes = new Map<string, [number, number]>();
@@ -145,20 +170,13 @@ function wordsOf(buf: Buffer): Uint32Array {
  * [hash a, hash b, tf title | tf section << 10 | tf body << 20].
  */
 export function encodeTerms(analyzed: AnalyzedChunk): Buffer {
-  const words = new Uint32Array(analyzed.terms.size * 3);
-  const known = analyzed.hashes?.length === analyzed.terms.size * 2 ? analyzed.hashes : null;
-  let o = 0;
-  let h = 0;
-  for (const [key, tf] of analyzed.terms) {
-    if (known) {
-      words[o] = known[h];
-      words[o + 1] = known[h + 1];
-      h += 2;
-    } else {
-      [words[o], words[o + 1]] = termHash(key);
-    }
-    words[o + 2] = Math.min(tf[0], TF_MAX) | (Math.min(tf[1], TF_MAX) << 10) | (Math.min(tf[2], TF_MAX) << 20);
-    o += 3;
+  const { tf, hashes } = analyzed;
+  const words = new Uint32Array(tf.length * 3);
+  for (let i = 0, o = 0; i < tf.length; i++, o += 3) {
+    const [t, s, b] = tf[i];
+    words[o] = hashes[2 * i];
+    words[o + 1] = hashes[2 * i + 1];
+    words[o + 2] = Math.min(t, TF_MAX) | (Math.min(s, TF_MAX) << 10) | (Math.min(b, TF_MAX) << 20);
   }
   const buf = Buffer.from(words.buffer, words.byteOffset, words.byteLength);
   if (!LITTLE_ENDIAN) buf.swap32();

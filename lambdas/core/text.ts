@@ -23,12 +23,20 @@ export const STOPWORDS = new Set([
 ]);
 
 /** A word, and the letters after an apostrophe that it drops ("customer's" → "customer"). */
-const TOKEN = /([\p{L}\p{N}]+)(?:['’][\p{L}]+)?/gu;
+export const TOKEN = /([\p{L}\p{N}]+)(?:['’][\p{L}]+)?/gu;
+
+const NON_ASCII = /[^\p{ASCII}]/u;
+
+/** Text lower-cased and NFKC-normalized, as tokens are read from it (ASCII is already normal). */
+export function foldCase(text: string): string {
+  const lower = text.toLowerCase();
+  return NON_ASCII.test(lower) ? lower.normalize('NFKC') : lower;
+}
 
 /** Lower-cased word tokens, the way the unicode61 tokenizer sees them (apostrophes aside). */
 export function tokenize(text: string): string[] {
   const out: string[] = [];
-  const folded = text.toLowerCase().normalize('NFKC');
+  const folded = foldCase(text);
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(folded); m !== null; m = TOKEN.exec(folded)) out.push(m[1]);
   return out;

@@ -81,7 +81,7 @@ function addTerms(db: Database.Database, rowid: number, title: string | null, se
   stmt(
     db,
     'INSERT INTO chunk_terms (rowid, len_title, len_section, len_body, terms, keys) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(rowid, lt, ls, lb, encodeTerms(analyzed), [...analyzed.terms.keys()].join(' '));
+  ).run(rowid, lt, ls, lb, encodeTerms(analyzed), analyzed.keys.join(' '));
 }
 
 /** Adds the term statistics of a file written before they existed. */
