@@ -12,6 +12,7 @@ import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
 import { createIndexFile, openIndexFile } from './sqlite-schema';
 import type { SearchState } from './sqlite-search';
 import { SearchStateCache } from './sqlite-search-cache';
+import { ProjectWriteOrder } from './sqlite-write-order';
 import { WriteThread } from './sqlite-write-thread';
 
 /** Connections the write thread keeps: it writes batches for the projects ingesting at the time. */
@@ -25,7 +26,8 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   private readonly open = new Map<string, Database.Database>();
   /** a second connection per project that all writes go through, one write at a time */
   private readonly writers = new Map<string, Database.Database>();
-  private readonly writing = new Map<string, Promise<unknown>>();
+  /** the order of each project's writes, and its generation */
+  private readonly order = new ProjectWriteOrder((projectId) => this.scheduleTidy(projectId));
   /** @internal where batches of small documents are analysed and written */
   readonly writeThread: WriteThread;
   private readonly searches = new SearchStateCache((projectId) => this.file(projectId));
@@ -81,7 +83,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     if (this.open.size > this.maxOpen) {
       const [oldest, handle] = this.open.entries().next().value as [string, Database.Database];
       this.open.delete(oldest);
-      if (this.writing.has(oldest))
+      if (this.order.busy(oldest))
         handle.close(); // its writer is still at work
       else {
         // emptying the log changes the files, not the data: what was remembered still holds
@@ -119,47 +121,17 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   }
 
   /**
-   * Per project, a number that moves when a write starts and again when it ends: a remembered
-   * count is trusted on another connection only while it stays where it was when counting began.
-   */
-  private readonly generations = new Map<string, number>();
-
-  /**
-   * @internal Runs `work` after the project's earlier writes, alone: whether it writes on the
-   * connection of this thread (`writer`) or on the write thread's, no two writes of a project
-   * overlap. Searches read through another connection, so under WAL they keep seeing the last
-   * commit while a write transaction is open — even one that yields the event loop between slices.
+   * @internal Runs `work` after the project's earlier writes, alone (see ProjectWriteOrder).
+   * Searches read through another connection, so under WAL they keep seeing the last commit while
+   * a write transaction is open — even one that yields the event loop between slices.
    */
   exclusive<T>(projectId: string, work: () => Promise<T> | T): Promise<T> {
-    return this.queue(projectId, work, true);
+    return this.order.exclusive(projectId, work);
   }
 
-  /** Runs `work` after the project's earlier writes; a write (`tidyAfter`) schedules a tidy-up. */
-  private queue<T>(projectId: string, work: () => Promise<T> | T, tidyAfter: boolean): Promise<T> {
-    const before = this.writing.get(projectId) ?? Promise.resolve();
-    // a write moves the project's generation when it starts and again before its caller hears of it:
-    // counts taken in between belong to neither side and are never trusted on another connection
-    const bump = () => this.generations.set(projectId, (this.generations.get(projectId) ?? 0) + 1);
-    const run = tidyAfter
-      ? before.then(async () => {
-          bump();
-          try {
-            return await work();
-          } finally {
-            bump();
-          }
-        })
-      : before.then(work);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.writing.set(projectId, settled);
-    void settled.then(() => {
-      if (this.writing.get(projectId) === settled) this.writing.delete(projectId);
-      if (tidyAfter) this.scheduleTidy(projectId);
-    });
-    return run;
+  /** @internal Hands a write to the write thread after the project's earlier writes (see ProjectWriteOrder). */
+  handedOver<T>(projectId: string, work: () => Promise<T>): Promise<T> {
+    return this.order.handedOver(projectId, work);
   }
 
   /** How long a project's writes must pause before its full-text index is tidied (ms). */
@@ -186,10 +158,10 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
   }
 
   private readonly tidyHost: TidyHost = {
-    writing: (projectId) => this.writing.has(projectId),
+    writing: (projectId) => this.order.busy(projectId),
     closed: () => this.closed,
     exists: (projectId) => this.exists(projectId),
-    after: (projectId, work) => this.queue(projectId, work, false),
+    after: (projectId, work) => this.order.after(projectId, work),
     writer: (projectId) => this.writer(projectId),
     takeWriter: (projectId) => {
       const writer = this.writers.get(projectId);
@@ -217,9 +189,9 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     return this.searches.state(projectId, this.db(projectId), this.generation(projectId));
   }
 
-  /** @internal the project's write generation (see `queue`): the read threads compare it with the last they saw */
+  /** @internal the project's write generation (see ProjectWriteOrder): the read threads compare it with the last they saw */
   generation(projectId: string): number {
-    return this.generations.get(projectId) ?? 0;
+    return this.order.generation(projectId);
   }
 
   /**
@@ -240,7 +212,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     this.searches.forget(projectId);
     this.current.delete(projectId);
     this.reads?.forget(projectId);
-    this.generations.delete(projectId);
+    this.order.forget(projectId);
     clearTimeout(this.tidyTimers.get(projectId));
     this.tidyTimers.delete(projectId);
     this.open.get(projectId)?.close();

@@ -19,6 +19,7 @@ export interface IndexFiles {
   db(projectId: string): Database.Database;
   writer(projectId: string): Database.Database;
   exclusive<T>(projectId: string, work: () => Promise<T> | T): Promise<T>;
+  handedOver<T>(projectId: string, work: () => Promise<T>): Promise<T>;
   searchState(projectId: string): SearchState;
   readonly reads: ReadPool | null;
   generation(projectId: string): number;
@@ -88,7 +89,7 @@ export class SqliteProjectIndex implements ProjectIndex {
       return errors;
     }
     const writes = docs.map((d) => ({ documentId: d.documentId, chunks: d.chunks.map(chunkWrite) }));
-    return this.index.exclusive(this.projectId, () => {
+    return this.index.handedOver(this.projectId, () => {
       this.index.db(this.projectId); // the file and its schema exist before the thread opens it
       return this.index.writeThread.write(this.index.file(this.projectId), writes);
     });
