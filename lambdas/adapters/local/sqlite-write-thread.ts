@@ -8,9 +8,11 @@ import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
  * A thread of its own for the embedded index's batch writes: analysing a batch's chunks (tokens,
  * stems, term statistics) and writing them costs about as much CPU as everything else an ingest
  * request does, and on the event loop it delays every other request. Here the loop only hands the
- * chunks over and waits for the commit. The thread holds its own connection to each project file;
- * the caller keeps a project's writes in order (SqliteSearchIndex.exclusive), so this connection
- * and the one on the loop never write at the same time.
+ * chunks over and waits for the commit. The thread holds its own connection to each project file
+ * and writes what it is given in the order given, one batch at a time; the caller keeps a
+ * project's writes in order (sqlite-write-order.ts: a batch may be handed over while the one
+ * before is written, but never while the loop's own connection writes), so this connection and
+ * the one on the loop never write at the same time.
  */
 
 const ROLE = 'oprag-index-write-thread';
