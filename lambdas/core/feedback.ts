@@ -1,4 +1,4 @@
-import { isContentToken, TF_MAX } from './rank';
+import { isContentToken, TF_MAX } from './chunk-terms';
 import type { ExpansionTerm, QueryTerm, SearchHit, SearchRequest, SearchResult } from './search-types';
 import { indexKey, tokenize } from './text';
 
@@ -32,7 +32,7 @@ export const DEFAULT_FEEDBACK: FeedbackParams = { docs: 5, terms: 10, originalWe
 
 /**
  * A chunk's content terms by index key, with their frequency over its fields (each field's count
- * capped as the embedded index stores it), in the order they first occur: what rank.ts
+ * capped as the embedded index stores it), in the order they first occur: what chunk-terms.ts
  * analyzeChunk found when the chunk was written, counted again from the chunk's own text.
  */
 export function chunkTermCounts(chunk: Pick<SearchHit, 'title' | 'section' | 'text'>): Map<string, number> {

@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
+import { analyzeChunk, encodeTerms, termHash } from '../../lambdas/core/chunk-terms';
 import { newId } from '../../lambdas/core/ids';
-import {
-  analyzeChunk,
-  bm25Idf,
-  type Candidate,
-  DEFAULT_RANKING,
-  encodeTerms,
-  type RankingParams,
-  rankCandidates,
-  termHash,
-} from '../../lambdas/core/rank';
+import { bm25Idf, type Candidate, DEFAULT_RANKING, type RankingParams, rankCandidates } from '../../lambdas/core/rank';
 import { indexKey, queryTerms } from '../../lambdas/core/text';
 
 const candidate = (chunk: number, title: string | null, body: string): Candidate => {

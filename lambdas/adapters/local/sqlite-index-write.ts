@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
+import { analyzeChunk, encodeTerms } from '../../core/chunk-terms';
 import type { Chunk } from '../../core/model';
-import { analyzeChunk, encodeTerms } from '../../core/rank';
 
 /**
  * How the embedded index writes chunks: the statements shared by the connection on the event

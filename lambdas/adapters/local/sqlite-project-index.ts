@@ -157,7 +157,7 @@ export class SqliteProjectIndex implements ProjectIndex {
     return searchInReadTransaction(index.searchState(projectId), req, index.ranking, feedback);
   }
 
-  /** Read back from the statistics the ranking reads (see rank.ts encodeTerms), not from the text. */
+  /** Read back from the statistics the ranking reads (see chunk-terms.ts encodeTerms), not from the text. */
   async termCounts(chunkIds: string[]): Promise<(Map<string, number> | null)[]> {
     if (chunkIds.length === 0) return [];
     if (this.index.reads && this.index.readable(this.projectId))

@@ -1,12 +1,7 @@
 import type Database from 'better-sqlite3';
+import { storedTermCounts } from '../../core/chunk-terms';
 import { type FeedbackParams, feedbackSearch } from '../../core/feedback';
-import {
-  type Candidate,
-  type CollectionStats,
-  type RankingParams,
-  rankCandidates,
-  storedTermCounts,
-} from '../../core/rank';
+import { type Candidate, type CollectionStats, type RankingParams, rankCandidates } from '../../core/rank';
 import { indexKey } from '../../core/text';
 import type { SearchRequest, SearchResult } from '../../ports';
 import { impactCandidates } from './sqlite-impact-search';
@@ -153,7 +148,7 @@ export function searchInReadTransaction(
   );
 }
 
-/** The term counts of chunks, by id, read back from the statistics the ranking reads (rank.ts encodeTerms), not from the text. */
+/** The term counts of chunks, by id, read back from the statistics the ranking reads (chunk-terms.ts encodeTerms), not from the text. */
 export function chunkTermCounts(db: Database.Database, chunkIds: string[]): (Map<string, number> | null)[] {
   if (chunkIds.length === 0) return [];
   const rows = stmt(

@@ -1,0 +1,159 @@
+import { foldCase, indexKey, STOPWORDS, TOKEN } from './text';
+
+/**
+ * How a chunk's words are kept for ranking: analysed once at write time (its field lengths, and
+ * per content term its stem's frequency in each field) and stored as a compact buffer that the
+ * ranking (rank.ts) reads back without re-reading or re-stemming the passage's text.
+ */
+
+/** Whether a token is indexed as a content term: the same rule queries follow. */
+export function isContentToken(token: string): boolean {
+  return token.length >= 2 && !STOPWORDS.has(token);
+}
+
+export interface AnalyzedChunk {
+  /** words per field (stopwords included: they are part of the length) */
+  lengths: [number, number, number];
+  /** the chunk's content terms by index key, each once, in the order they first appear */
+  keys: string[];
+  /** term frequency per field of each key of `keys`, in the same order: [title, section, body] */
+  tf: [number, number, number][];
+  /** the two hashes of each key of `keys`, in the same order (spares encodeTerms a look-up per key) */
+  hashes: number[];
+}
+
+/**
+ * What a token is indexed as: its key and the key's two hashes (see termHash), one object per key
+ * however many tokens share it ('refund', 'refunds'), so that a chunk counts a key in one place:
+ * `chunk` is the last chunk that met it, `slot` its place among that chunk's keys.
+ */
+interface ContentTerm {
+  key: string;
+  a: number;
+  b: number;
+  chunk: number;
+  slot: number;
+}
+
+/** Memoized, like the stems: a corpus repeats its words. Cleared between chunks, never within one. */
+const contentTerms = new Map<string, ContentTerm | null>();
+const termsByKey = new Map<string, ContentTerm>();
+let chunksAnalyzed = 0;
+
+/** A token's content term, or null for a stopword or a one-letter token. */
+function contentTermOf(token: string): ContentTerm | null {
+  let term = contentTerms.get(token);
+  if (term === undefined) {
+    term = null;
+    if (isContentToken(token)) {
+      const key = indexKey(token);
+      term = termsByKey.get(key) ?? null;
+      if (term === null) {
+        const [a, b] = termHash(key);
+        term = { key, a, b, chunk: -1, slot: 0 };
+        termsByKey.set(key, term);
+      }
+    }
+    contentTerms.set(token, term);
+  }
+  return term;
+}
+
+/** Tokenizes and stems a chunk's fields once, at write time (the tokens of tokenize in text.ts). */
+export function analyzeChunk(title: string | null, section: string | null, body: string): AnalyzedChunk {
+  if (contentTerms.size >= 200_000) {
+    contentTerms.clear();
+    termsByKey.clear();
+  }
+  const chunk = chunksAnalyzed++;
+  const lengths: [number, number, number] = [0, 0, 0];
+  const keys: string[] = [];
+  const tf: [number, number, number][] = [];
+  const hashes: number[] = [];
+  const fields = [title ?? '', section ?? '', body];
+  for (let field = 0; field < 3; field++) {
+    const folded = foldCase(fields[field]);
+    let words = 0;
+    TOKEN.lastIndex = 0;
+    for (let m = TOKEN.exec(folded); m !== null; m = TOKEN.exec(folded)) {
+      words++;
+      const term = contentTermOf(m[1]);
+      if (term === null) continue;
+      if (term.chunk !== chunk) {
+        term.chunk = chunk;
+        term.slot = keys.length;
+        keys.push(term.key);
+        tf.push([0, 0, 0]);
+        hashes.push(term.a, term.b);
+      }
+      tf[term.slot][field]++;
+    }
+    lengths[field] = words;
+  }
+  return { lengths, keys, tf, hashes };
+}
+
+const hashes = new Map<string, [number, number]>();
+
+/**
+ * Two independent 32-bit FNV-1a hashes of a key: 64 bits, so that two terms practically never
+ * share one. Memoized, like the stems.
+ */
+export function termHash(key: string): [number, number] {
+  let h = hashes.get(key);
+  if (h) return h;
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193 + 2 * i + 1) >>> 0;
+  }
+  h = [a, b >>> 0];
+  if (hashes.size >= 200_000) hashes.clear();
+  hashes.set(key, h);
+  return h;
+}
+
+/** The largest term frequency a field stores (10 bits). */
+export const TF_MAX = 1023;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The stored uint32 little-endian words of a chunk's terms, as an array (copied only when it must be). */
+export function wordsOf(buf: Buffer): Uint32Array {
+  const n = Math.floor(buf.length / 4);
+  if (LITTLE_ENDIAN && buf.byteOffset % 4 === 0) return new Uint32Array(buf.buffer, buf.byteOffset, n);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = buf.readUInt32LE(i * 4);
+  return out;
+}
+
+/**
+ * A chunk's term statistics as stored: uint32 little-endian words, then for each content term
+ * [hash a, hash b, tf title | tf section << 10 | tf body << 20].
+ */
+export function encodeTerms(analyzed: AnalyzedChunk): Buffer {
+  const { tf, hashes } = analyzed;
+  const words = new Uint32Array(tf.length * 3);
+  for (let i = 0, o = 0; i < tf.length; i++, o += 3) {
+    const [t, s, b] = tf[i];
+    words[o] = hashes[2 * i];
+    words[o + 1] = hashes[2 * i + 1];
+    words[o + 2] = Math.min(t, TF_MAX) | (Math.min(s, TF_MAX) << 10) | (Math.min(b, TF_MAX) << 20);
+  }
+  const buf = Buffer.from(words.buffer, words.byteOffset, words.byteLength);
+  if (!LITTLE_ENDIAN) buf.swap32();
+  return buf;
+}
+
+/** A chunk's stored terms read back: each key (`keys`, space-separated, in the order of `terms`) with its total frequency. */
+export function storedTermCounts(terms: Buffer, keys: string): Map<string, number> {
+  const split = keys.split(' ');
+  const out = new Map<string, number>();
+  for (let i = 0, o = 0; o + 12 <= terms.length && i < split.length; i++, o += 12) {
+    const packed = terms.readUInt32LE(o + 8);
+    out.set(split[i], (packed & TF_MAX) + ((packed >>> 10) & TF_MAX) + ((packed >>> 20) & TF_MAX));
+  }
+  return out;
+}
