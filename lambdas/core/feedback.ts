@@ -1,6 +1,6 @@
-import { isContentToken, TF_MAX } from './chunk-terms';
+import { analyzeChunk, TF_MAX } from './chunk-terms';
 import type { ExpansionTerm, QueryTerm, SearchHit, SearchRequest, SearchResult } from './search-types';
-import { indexKey, tokenize } from './text';
+import { indexKey } from './text';
 
 /**
  * Pseudo-relevance feedback (RM3): the best chunks of a first search lend their words to the
@@ -33,25 +33,11 @@ export const DEFAULT_FEEDBACK: FeedbackParams = { docs: 5, terms: 10, originalWe
 /**
  * A chunk's content terms by index key, with their frequency over its fields (each field's count
  * capped as the embedded index stores it), in the order they first occur: what chunk-terms.ts
- * analyzeChunk found when the chunk was written, counted again from the chunk's own text.
+ * analyzeChunk found when the chunk was written, analysed again from the chunk's own text.
  */
 export function chunkTermCounts(chunk: Pick<SearchHit, 'title' | 'section' | 'text'>): Map<string, number> {
-  const tf = new Map<string, number[]>();
-  [chunk.title ?? '', chunk.section ?? '', chunk.text].forEach((field, f) => {
-    for (const token of tokenize(field)) {
-      if (!isContentToken(token)) continue;
-      const key = indexKey(token);
-      let counts = tf.get(key);
-      if (!counts) {
-        counts = [0, 0, 0];
-        tf.set(key, counts);
-      }
-      counts[f]++;
-    }
-  });
-  const out = new Map<string, number>();
-  for (const [key, [a, b, c]] of tf) out.set(key, Math.min(a, TF_MAX) + Math.min(b, TF_MAX) + Math.min(c, TF_MAX));
-  return out;
+  const { keys, tf } = analyzeChunk(chunk.title, chunk.section, chunk.text);
+  return new Map(keys.map((key, i) => [key, tf[i].reduce((sum, n) => sum + Math.min(n, TF_MAX), 0)]));
 }
 
 /**
