@@ -1,4 +1,4 @@
-import { foldCase, indexKey, STOPWORDS, TOKEN } from './text';
+import { indexKey, NON_ASCII, STOPWORDS, TOKEN } from './text';
 
 /**
  * How a chunk's words are kept for ranking: analysed once at write time (its field lengths, and
@@ -59,38 +59,134 @@ function contentTermOf(token: string): ContentTerm | null {
   return term;
 }
 
+/**
+ * What each ASCII character is to the word pattern (TOKEN): 1 a letter, 2 a digit, 0 neither.
+ * In ASCII, `\p{L}` is A–Z and a–z and `\p{N}` is 0–9.
+ */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  ASCII_CLASS[c] = /\p{L}/u.test(ch) ? 1 : /\p{N}/u.test(ch) ? 2 : 0;
+}
+const APOSTROPHE = 39;
+
+/**
+ * The tokens met so far, by their characters, for ASCII text: found by a hash of the characters
+ * as they are scanned, so that a known word costs no string, no match object and no Map look-up.
+ * Open addressing; cleared with the other memos.
+ */
+const TABLE_BITS = 19;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
+const tableTokens: (string | undefined)[] = new Array(1 << TABLE_BITS);
+const tableTerms: (ContentTerm | null)[] = new Array(1 << TABLE_BITS).fill(null);
+const tableHashes = new Int32Array(1 << TABLE_BITS);
+let tableSize = 0;
+
+function clearMemos() {
+  contentTerms.clear();
+  termsByKey.clear();
+  tableTokens.fill(undefined);
+  tableTerms.fill(null);
+  tableSize = 0;
+}
+
+/** The content term of the token `text[start, end)` (lower-case ASCII), whose FNV-1a hash is `hash`. */
+function asciiTermOf(text: string, start: number, end: number, hash: number): ContentTerm | null {
+  const length = end - start;
+  let at = hash & TABLE_MASK;
+  for (let known = tableTokens[at]; known !== undefined; known = tableTokens[at]) {
+    if (tableHashes[at] === hash && known.length === length) {
+      let i = 0;
+      while (i < length && known.charCodeAt(i) === text.charCodeAt(start + i)) i++;
+      if (i === length) return tableTerms[at];
+    }
+    at = (at + 1) & TABLE_MASK;
+  }
+  const token = text.slice(start, end);
+  const term = contentTermOf(token);
+  tableTokens[at] = token;
+  tableTerms[at] = term;
+  tableHashes[at] = hash;
+  tableSize++;
+  return term;
+}
+
+/** The chunk being analysed: its keys, their frequencies and hashes, as analyzeChunk collects them. */
+interface Collected {
+  chunk: number;
+  keys: string[];
+  tf: [number, number, number][];
+  hashes: number[];
+}
+
+function count(into: Collected, term: ContentTerm, field: number) {
+  if (term.chunk !== into.chunk) {
+    term.chunk = into.chunk;
+    term.slot = into.keys.length;
+    into.keys.push(term.key);
+    into.tf.push([0, 0, 0]);
+    into.hashes.push(term.a, term.b);
+  }
+  into.tf[term.slot][field]++;
+}
+
+/**
+ * Counts the words of lower-case ASCII text as TOKEN reads them: a run of letters and digits, then
+ * an apostrophe and the letters after it, which the word drops. Returns the number of words.
+ */
+function countAscii(into: Collected, text: string, field: number): number {
+  let words = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let c = text.charCodeAt(i);
+    if (ASCII_CLASS[c] === 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let hash = 0x811c9dc5;
+    do {
+      hash = Math.imul(hash ^ c, 0x01000193);
+      c = ++i < n ? text.charCodeAt(i) : 0;
+    } while (i < n && ASCII_CLASS[c] !== 0);
+    const end = i;
+    if (c === APOSTROPHE && i + 1 < n && ASCII_CLASS[text.charCodeAt(i + 1)] === 1) {
+      i += 2;
+      while (i < n && ASCII_CLASS[text.charCodeAt(i)] === 1) i++;
+    }
+    words++;
+    const term = asciiTermOf(text, start, end, hash | 0);
+    if (term !== null) count(into, term, field);
+  }
+  return words;
+}
+
+/** As countAscii, for text with other characters: TOKEN itself. */
+function countWords(into: Collected, folded: string, field: number): number {
+  let words = 0;
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(folded); m !== null; m = TOKEN.exec(folded)) {
+    words++;
+    const term = contentTermOf(m[1]);
+    if (term !== null) count(into, term, field);
+  }
+  return words;
+}
+
 /** Tokenizes and stems a chunk's fields once, at write time (the tokens of tokenize in text.ts). */
 export function analyzeChunk(title: string | null, section: string | null, body: string): AnalyzedChunk {
-  if (contentTerms.size >= 200_000) {
-    contentTerms.clear();
-    termsByKey.clear();
-  }
-  const chunk = chunksAnalyzed++;
+  if (contentTerms.size >= 200_000 || tableSize >= 200_000) clearMemos();
+  const into: Collected = { chunk: chunksAnalyzed++, keys: [], tf: [], hashes: [] };
   const lengths: [number, number, number] = [0, 0, 0];
-  const keys: string[] = [];
-  const tf: [number, number, number][] = [];
-  const hashes: number[] = [];
   const fields = [title ?? '', section ?? '', body];
   for (let field = 0; field < 3; field++) {
-    const folded = foldCase(fields[field]);
-    let words = 0;
-    TOKEN.lastIndex = 0;
-    for (let m = TOKEN.exec(folded); m !== null; m = TOKEN.exec(folded)) {
-      words++;
-      const term = contentTermOf(m[1]);
-      if (term === null) continue;
-      if (term.chunk !== chunk) {
-        term.chunk = chunk;
-        term.slot = keys.length;
-        keys.push(term.key);
-        tf.push([0, 0, 0]);
-        hashes.push(term.a, term.b);
-      }
-      tf[term.slot][field]++;
-    }
-    lengths[field] = words;
+    const lower = fields[field].toLowerCase();
+    lengths[field] = NON_ASCII.test(lower)
+      ? countWords(into, lower.normalize('NFKC'), field)
+      : countAscii(into, lower, field);
   }
-  return { lengths, keys, tf, hashes };
+  return { lengths, keys: into.keys, tf: into.tf, hashes: into.hashes };
 }
 
 const hashes = new Map<string, [number, number]>();

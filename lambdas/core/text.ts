@@ -25,7 +25,8 @@ export const STOPWORDS = new Set([
 /** A word, and the letters after an apostrophe that it drops ("customer's" → "customer"). */
 export const TOKEN = /([\p{L}\p{N}]+)(?:['’][\p{L}]+)?/gu;
 
-const NON_ASCII = /[^\p{ASCII}]/u;
+/** Any character outside ASCII (text without one needs no NFKC normalization). */
+export const NON_ASCII = /[^\p{ASCII}]/u;
 
 /** Text lower-cased and NFKC-normalized, as tokens are read from it (ASCII is already normal). */
 export function foldCase(text: string): string {

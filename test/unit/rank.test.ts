@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteSearchIndex } from '../../lambdas/adapters/local/sqlite-index';
-import { analyzeChunk, encodeTerms, termHash } from '../../lambdas/core/chunk-terms';
+import { analyzeChunk, encodeTerms, isContentToken, termHash } from '../../lambdas/core/chunk-terms';
 import { newId } from '../../lambdas/core/ids';
 import { bm25Idf, type Candidate, DEFAULT_RANKING, type RankingParams, rankCandidates } from '../../lambdas/core/rank';
-import { indexKey, queryTerms } from '../../lambdas/core/text';
+import { indexKey, queryTerms, tokenize } from '../../lambdas/core/text';
 
 const candidate = (chunk: number, title: string | null, body: string): Candidate => {
   const a = analyzeChunk(title, null, body);
@@ -34,6 +34,24 @@ describe('analyzeChunk', () => {
     expect(tfOf(a, 'refund')).toEqual([0, 0, 2]);
     expect(a.keys).toEqual(['straße', 'refund', 'file', 'custom']);
     expect(a.lengths).toEqual([1, 0, 4]);
+  });
+
+  it('reads ASCII text word for word as tokenize does: apostrophes, digits, underscores, case', () => {
+    const texts = [
+      "Rock'n'roll isn't O'Neil's; abc'5 x' 'y A'B 'tis 3'd end'",
+      '__init__ a_b 1.5e10 e-mail USB-C v2.0 x86_64 ABC abc Abc',
+      "''' a I it's it'S 'S 99'problems don't-stop refund's refunds' REFUND",
+    ];
+    for (const text of texts) {
+      const a = analyzeChunk(null, null, text);
+      const words = tokenize(text);
+      const keys = [...new Set(words.filter(isContentToken).map(indexKey))];
+      expect(a.lengths[2]).toBe(words.length);
+      expect(a.keys).toEqual(keys);
+      for (const key of keys) {
+        expect(tfOf(a, key)[2]).toBe(words.filter((w) => isContentToken(w) && indexKey(w) === key).length);
+      }
+    }
   });
 
   it('indexes accented words under their folded key, as queries look them up', () => {
