@@ -62,6 +62,8 @@ export function composeAws(
     auditRetentionDays: config.auditTtlDays,
     // a request has 29 s: processing, removals and the waits for OpenSearch are the worker's
     workerOwnsIndexWrites: true,
+    // the API function and the worker are separate processes: a run marks its documents `processing`
+    runsInOneProcess: false,
     ...overrides.settings,
   };
   const resolved = resolveSettings(settings);

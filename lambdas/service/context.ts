@@ -80,6 +80,12 @@ export interface Settings {
    * `waitBudgetMs`, deletes and purges are queued and finished by the worker
    */
   workerOwnsIndexWrites: boolean;
+  /**
+   * every run of a document (the ingest queue's and a request's own) happens in this process (the
+   * embedded home): runs holding the same document are kept from overlapping here, so a record
+   * need not be marked `processing` to tell a run in flight (see service/ingest/runs.ts)
+   */
+  runsInOneProcess: boolean;
   /** the longest `?wait=true` watches a document before answering 202 with it still in progress */
   waitBudgetMs: number;
   /** the first pause between two reads of a watched document; it doubles up to 2 s */
@@ -123,6 +129,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxProjectsPerCompany: 50,
   llm: null,
   workerOwnsIndexWrites: false,
+  runsInOneProcess: true,
   // API Gateway waits 29 s for a function; the answer needs a moment after the watch ends
   waitBudgetMs: 25_000,
   waitPollMs: 250,

@@ -59,7 +59,10 @@ class HeldIndex implements SearchIndex {
   }
 }
 
-describe('the ingest pipeline, when documents change while it writes them', () => {
+describe.each([
+  ['its runs in one process, a document never in two at once', true],
+  ['runs in several processes (AWS), each marking its documents', false],
+])('the ingest pipeline, when documents change while it writes them: %s', (_, runsInOneProcess) => {
   let dir: string;
   let store: SqliteTenantStore;
   let index: HeldIndex;
@@ -82,6 +85,7 @@ describe('the ingest pipeline, when documents change while it writes them', () =
       logger: lineLogger(),
       // documents read in this thread: the test holds the index, not the reading
       reader: { read: (bytes, type) => parseDocument(bytes, type, DEFAULT_READ_LIMITS) },
+      settings: { runsInOneProcess },
     });
     const p = project(company().id);
     await store.createProject({ ...p, index_placement: await index.createProject(p.id) });
@@ -138,7 +142,7 @@ describe('the ingest pipeline, when documents change while it writes them', () =
     expect(await found(replaced, 'pallets')).toBe(0);
   });
 
-  it('writes again the chunks of a newer version that was settled before this run wrote over it', async () => {
+  it('ends with the newer version, processed while an older version of the document was being written', async () => {
     const first = await drop('guide.txt', 'Guide: the old wording about forklifts.');
     const other = await drop('other.txt', 'Other: the canteen opens at noon.');
     // the text export shows (kept as a marker its original gives it back from, or in full)
@@ -147,20 +151,41 @@ describe('the ingest pipeline, when documents change while it writes them', () =
 
     const running = services.documents.processDocuments(projectId, [first, other]);
     await index.reached;
-    // meanwhile the file is dropped again and its new version written and settled first (a
-    // document alone is written on its own, past the held batch write)
+    // meanwhile the file is dropped again and its new version processed: in one process, its run
+    // waits for the one holding the document; else it is written and settled first (a document
+    // alone is written on its own, past the held batch write)
     expect(await drop('guide.txt', 'Guide: the new wording about conveyors.')).toBe(first);
-    const [newer] = await services.documents.processDocuments(projectId, [first]);
-    expect(newer).toMatchObject({ status: 'ready', chunks: 1 });
-    expect(await found(first, 'conveyors')).toBe(1);
+    const second = services.documents.processDocuments(projectId, [first]);
+    if (!runsInOneProcess) {
+      expect(await second).toEqual([expect.objectContaining({ status: 'ready', chunks: 1 })]);
+      expect(await found(first, 'conveyors')).toBe(1);
+    }
     index.release();
     const done = await running;
+    const [newer] = await second;
+    expect(newer).toMatchObject({ status: 'ready', chunks: 1 });
 
     expect(done.map((d) => d?.status ?? null)).toEqual([null, 'ready']);
-    // the old version's write landed last; the newer version's chunks and text are back
+    // the newer version's chunks and text are what stays (several processes: written again
+    // after the old version's write landed last)
     expect(await found(first, 'conveyors')).toBe(1);
     expect(await found(first, 'forklifts')).toBe(0);
     expect(await text(first)).toContain('conveyors');
     expect(await store.forProject(projectId).getDocument(first)).toMatchObject({ status: 'ready', chunks: 1 });
+  });
+
+  it('marks `processing` what shows: in one process only a document large enough for its reading to take a while', async () => {
+    const small = await drop('small.txt', 'Small: the door code is 4711.');
+    const large = await drop('large.txt', `Large: ${'the warehouse keeps its pallets in rows. '.repeat(1700)}`);
+    const records = store.forProject(projectId);
+    index.hold();
+    const running = services.documents.processDocuments(projectId, [small, large]);
+    await index.reached;
+
+    expect(await records.getDocument(small)).toMatchObject({ status: runsInOneProcess ? 'queued' : 'processing' });
+    expect(await records.getDocument(large)).toMatchObject({ status: 'processing' });
+    index.release();
+    expect((await running).map((d) => d?.status)).toEqual(['ready', 'ready']);
+    expect(await found(small, 'door')).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import { acceptBatch } from './accept-batch';
 import { commit } from './commit';
 import type { DocumentInput, IngestMode } from './model';
 import { prepare } from './prepare';
+import { DocumentRuns } from './runs';
 
 export type { BatchItemOutcome } from './accept-batch';
 export type { DocumentInput, IngestMode, IngestOutcome } from './model';
@@ -20,9 +21,17 @@ export { originalKey, textKey } from './model';
  * prepare and commit through `processDocuments`, a batch of one project's documents at a time.
  */
 export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinished'>) {
+  // where every run happens in this process, runs of a document never overlap (runs.ts)
+  const runs = ctx.settings.runsInOneProcess ? new DocumentRuns() : null;
+
   /** Prepares and commits documents of one project, as last read; returns the settled ones. */
   async function run(project: ProjectRecord, docs: (DocumentRecord | null)[]) {
-    return commit(ctx, webhooks, project, await prepare(ctx, project.id, docs));
+    return commit(ctx, webhooks, project, await prepare(ctx, project.id, docs, runs !== null));
+  }
+
+  /** `work` once no earlier run holds any of the documents (where runs are kept from overlapping). */
+  function holding<T>(projectId: string, documentIds: string[], work: () => Promise<T>): Promise<T> {
+    return runs ? runs.exclusive(projectId, documentIds, work) : work();
   }
 
   /**
@@ -36,10 +45,14 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     if (!project) return documentIds.map(() => null);
     const records = ctx.store.forProject(projectId);
     const ids = [...new Set(documentIds)];
-    const docs = records.getDocuments
-      ? await records.getDocuments(ids)
-      : await Promise.all(ids.map((id) => records.getDocument(id)));
-    const byId = new Map((await run(project, docs)).map((d) => [d.id, d]));
+    // read once the documents are this run's: as an earlier run of them left them
+    const settled = await holding(projectId, ids, async () => {
+      const docs = records.getDocuments
+        ? await records.getDocuments(ids)
+        : await Promise.all(ids.map((id) => records.getDocument(id)));
+      return run(project, docs);
+    });
+    const byId = new Map(settled.map((d) => [d.id, d]));
     return documentIds.map((id) => byId.get(id) ?? null);
   }
 
@@ -56,7 +69,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
       await ctx.queue.enqueue(project.id, id);
       return accepted;
     }
-    const [settled] = await run(project, [accepted.document]);
+    const [settled] = await holding(project.id, [id], () => run(project, [accepted.document]));
     // left alone: replaced or deleted since it was accepted; report it as it now is
     const done = settled ?? (await ctx.store.forProject(project.id).getDocument(id)) ?? accepted.document;
     if (done.status === 'failed' && mode === 'wait') {

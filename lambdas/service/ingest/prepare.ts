@@ -19,27 +19,49 @@ export type KeptText = { bytes: Buffer; contentType: string };
 const waiting = (d: DocumentRecord | null): d is DocumentRecord => d?.status === 'queued' || d?.status === 'processing';
 
 /**
+ * From this size a document's reading takes long enough for `processing` to be worth showing
+ * where runs are kept from overlapping (runs.ts); a smaller one is read in milliseconds and goes
+ * from `queued` to `ready` in the one write that settles it.
+ */
+export const SHOWN_PROCESSING_FROM_BYTES = 64 * 1024;
+
+/**
  * Step 2 of ingestion, for documents of one project as last read: marks the waiting ones
  * `processing` (each only while it still holds the content it was read with: one replaced or
  * deleted since is left to its newer state), then reads each one's original and cuts it into
  * chunks, embedded where an embedder is configured. Each succeeds or fails on its own, except
  * when the invocation runs out of time: then the whole run stops (OutOfTime) and the documents
  * stay `processing`, for the next delivery to resume from the embeddings kept so far.
+ *
+ * `exclusive`: the caller holds the documents' runs (runs.ts), so the mark tells no other run
+ * anything: only documents large enough for it to show (SHOWN_PROCESSING_FROM_BYTES) are marked,
+ * and the others are read as they are, their record written once more only when settled.
  */
-export async function prepare(ctx: Context, projectId: string, docs: (DocumentRecord | null)[]): Promise<Prepared[]> {
+export async function prepare(
+  ctx: Context,
+  projectId: string,
+  docs: (DocumentRecord | null)[],
+  exclusive = false,
+): Promise<Prepared[]> {
   const todo = docs.filter(waiting);
   if (todo.length === 0) return [];
+  const toMark = exclusive ? todo.filter((d) => d.bytes >= SHOWN_PROCESSING_FROM_BYTES) : todo;
   const started = ctx.iso();
-  const marked = await ctx.store.forProject(projectId).patchDocuments(
-    todo.map((d) => ({
-      id: d.id,
-      content_hash: d.content_hash,
-      patch: { status: 'processing', updated_at: started },
-    })),
-  );
+  const marked =
+    toMark.length === 0
+      ? []
+      : await ctx.store.forProject(projectId).patchDocuments(
+          toMark.map((d) => ({
+            id: d.id,
+            content_hash: d.content_hash,
+            patch: { status: 'processing', updated_at: started },
+          })),
+        );
+  const markedById = new Map(toMark.map((d, i) => [d.id, marked[i]]));
+  const going = todo.map((d) => (markedById.has(d.id) ? markedById.get(d.id) : d));
   const prepared: Prepared[] = await Promise.all(
-    marked
-      .filter((d) => d !== null)
+    going
+      .filter((d) => d != null)
       .map((doc) =>
         readChunks(ctx, projectId, doc).then(
           (p) => ({ doc, ...p }),
