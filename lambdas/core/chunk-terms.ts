@@ -73,20 +73,21 @@ const APOSTROPHE = 39;
 /**
  * The tokens met so far, by their characters, for ASCII text: found by a hash of the characters
  * as they are scanned, so that a known word costs no string, no match object and no Map look-up.
- * Open addressing; cleared with the other memos.
+ * Open addressing over 2^17 slots (about 1.5 MB, made for the first token stored: a thread that
+ * never analyses a chunk never holds it), emptied when half full, even within a chunk; a token it
+ * no longer holds is found again through `contentTerms`.
  */
-const TABLE_BITS = 19;
-const TABLE_MASK = (1 << TABLE_BITS) - 1;
-const tableTokens: (string | undefined)[] = new Array(1 << TABLE_BITS);
-const tableTerms: (ContentTerm | null)[] = new Array(1 << TABLE_BITS).fill(null);
-const tableHashes = new Int32Array(1 << TABLE_BITS);
-let tableSize = 0;
+const TABLE_SLOTS = 1 << 17;
+const TABLE_MASK = TABLE_SLOTS - 1;
+let tableTokens: (string | undefined)[] = [];
+let tableTerms: (ContentTerm | null)[] = [];
+let tableHashes = new Int32Array(0);
+let tableSize = TABLE_SLOTS; // made by the first token stored
 
-function clearMemos() {
-  contentTerms.clear();
-  termsByKey.clear();
-  tableTokens.fill(undefined);
-  tableTerms.fill(null);
+function emptyTable() {
+  tableTokens = new Array(TABLE_SLOTS);
+  tableTerms = new Array(TABLE_SLOTS).fill(null);
+  tableHashes = new Int32Array(TABLE_SLOTS);
   tableSize = 0;
 }
 
@@ -104,6 +105,11 @@ function asciiTermOf(text: string, start: number, end: number, hash: number): Co
   }
   const token = text.slice(start, end);
   const term = contentTermOf(token);
+  if (tableSize >= TABLE_SLOTS / 2) {
+    // never more than half full, so that a look-up always ends at an empty slot
+    emptyTable();
+    at = hash & TABLE_MASK;
+  }
   tableTokens[at] = token;
   tableTerms[at] = term;
   tableHashes[at] = hash;
@@ -176,7 +182,11 @@ function countWords(into: Collected, folded: string, field: number): number {
 
 /** Tokenizes and stems a chunk's fields once, at write time (the tokens of tokenize in text.ts). */
 export function analyzeChunk(title: string | null, section: string | null, body: string): AnalyzedChunk {
-  if (contentTerms.size >= 200_000 || tableSize >= 200_000) clearMemos();
+  if (contentTerms.size >= 200_000) {
+    contentTerms.clear();
+    termsByKey.clear();
+    tableSize = TABLE_SLOTS; // its terms are gone too
+  }
   const into: Collected = { chunk: chunksAnalyzed++, keys: [], tf: [], hashes: [] };
   const lengths: [number, number, number] = [0, 0, 0];
   const fields = [title ?? '', section ?? '', body];

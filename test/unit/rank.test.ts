@@ -54,6 +54,19 @@ describe('analyzeChunk', () => {
     }
   });
 
+  it('reads a chunk of more distinct words than its table of known tokens holds, counting each', () => {
+    const words = Array.from({ length: 70_000 }, (_, i) => `w${i.toString(36)}`);
+    const text = `${words.join(' ')} ${words.slice(0, 10).join(' ')}`;
+    const a = analyzeChunk(null, null, text);
+    expect(a.lengths[2]).toBe(70_010);
+    // stems merge a few ('w1s' and 'w1'), and 'we' is a stopword: the keys are those of tokenize's content words
+    const keys = words.filter(isContentToken).map(indexKey);
+    expect(a.keys).toEqual([...new Set(keys)]);
+    const read = tokenize(text).map(indexKey);
+    const count = (key: string) => read.filter((k) => k === key).length;
+    for (const at of [3, 50_000, keys.length - 1]) expect(tfOf(a, keys[at])).toEqual([0, 0, count(keys[at])]);
+  });
+
   it('indexes accented words under their folded key, as queries look them up', () => {
     const a = analyzeChunk(null, null, 'Le café ouvre');
     expect(a.keys).toContain(indexKey('cafe'));
