@@ -1,4 +1,6 @@
-import { lineLogger, logLevelFromEnv } from '../../lambdas/adapters/local/line-logger';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { lineLogger, logLevelFromEnv, toStderr } from '../../lambdas/adapters/local/line-logger';
 
 describe('the line logger', () => {
   it('writes one JSON line per event at or above its level, with the fields bound by with()', () => {
@@ -39,5 +41,49 @@ describe('the line logger', () => {
     expect(logLevelFromEnv({ NODE_ENV: 'test' })).toBe('silent');
     expect(logLevelFromEnv({ OPRAG_LOG_LEVEL: 'loud' })).toBe('info');
     expect(logLevelFromEnv({})).toBe('info');
+  });
+
+  it("writes a turn's lines to stderr together, at the turn's end, in order", async () => {
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      toStderr('one');
+      toStderr('two');
+      toStderr('three');
+      expect(writes).toEqual([]);
+      await new Promise((resolve) => setImmediate(resolve));
+      toStderr('four');
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(writes).toEqual(['one\ntwo\nthree\n', 'four\n']);
+  });
+
+  it('writes the lines still waiting when the process exits, even at once', () => {
+    const logger = join(__dirname, '../../lambdas/adapters/local/line-logger.ts');
+    const script = `const { lineLogger } = require(${JSON.stringify(logger)});
+      const log = lineLogger({ level: 'info' });
+      log.info('first'); log.warn('second'); process.exit(3);`;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+        stdio: 'pipe',
+        env: { PATH: process.env.PATH },
+      });
+    } catch (e) {
+      const failed = e as { status: number; stderr: Buffer };
+      expect(failed.status).toBe(3);
+      stderr = failed.stderr.toString();
+    }
+    expect(
+      stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).message),
+    ).toEqual(['first', 'second']);
   });
 });
