@@ -9,8 +9,16 @@ export interface ParsedDocument {
   /** a title found in the content itself */
   title: string | null;
   drafts: ChunkDraft[];
-  /** the extracted text, as export shows it: headings on their own lines */
+  /**
+   * the extracted text, as export shows it: headings on their own lines; left empty when
+   * `textMarker` gives it back from the original
+   */
   text: string;
+  /**
+   * the marker that derives the extracted text from the original (core/stored-text.ts), where
+   * the reader worked it out: then it sends that instead of the text
+   */
+  textMarker?: string;
 }
 
 /**

@@ -82,14 +82,26 @@ export function storedText(
   originalType: string,
   text: string,
 ): { bytes: Buffer; contentType: string } {
+  const marker = textMarker(original, originalType, text);
+  return marker === null ? { bytes: Buffer.from(text), contentType: PLAIN_TEXT_TYPE } : markerBlob(marker);
+}
+
+/**
+ * The marker that gives `text` back from the original, or null when no derivation does: what
+ * storedText keeps, worked out where the document is read (the reading thread has the original
+ * and the text at hand, and then needs to send only the marker back).
+ */
+export function textMarker(original: Buffer, originalType: string, text: string): string | null {
   if (isTextType(originalType) && original.length <= MAX_DERIVED_BYTES) {
     for (const [name, derive] of Object.entries(DERIVATIONS)) {
-      if (derive(original) === text)
-        return { bytes: Buffer.from(`${name} ${fingerprint(original)}`, 'ascii'), contentType: DERIVED_TEXT_TYPE };
+      if (derive(original) === text) return `${name} ${fingerprint(original)}`;
     }
   }
-  return { bytes: Buffer.from(text), contentType: PLAIN_TEXT_TYPE };
+  return null;
 }
+
+/** A marker as it is kept (textMarker). */
+export const markerBlob = (marker: string) => ({ bytes: Buffer.from(marker, 'ascii'), contentType: DERIVED_TEXT_TYPE });
 
 /** The first 128 bits of the SHA-256 of the original, in hex: which original a marker was made from. */
 const fingerprint = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex').slice(0, 32);

@@ -1,9 +1,12 @@
+import { ParsePool } from '../../lambdas/adapters/parse-pool';
 import type { SupportedType } from '../../lambdas/core/formats/detect';
 import { parseDocument } from '../../lambdas/core/parse-document';
+import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
 import {
   DERIVED_TEXT_TYPE,
   isDerivedText,
   MAX_DERIVED_BYTES,
+  markerBlob,
   PLAIN_TEXT_TYPE,
   storedText,
   textFromStored,
@@ -101,5 +104,25 @@ describe('the extracted text kept beside its original', () => {
     expect(() => textFromStored(unknown, Buffer.from('x'))).toThrow('unknown extracted-text marker');
     const inherited = { bytes: Buffer.from(`constructor/1 ${'0'.repeat(32)}`), contentType: DERIVED_TEXT_TYPE };
     expect(() => textFromStored(inherited, Buffer.from('x'))).toThrow('unknown extracted-text marker');
+  });
+
+  it('is worked out by the reading thread, which sends the marker back instead of a text the original gives', async () => {
+    const pool = new ParsePool({ limits: DEFAULT_READ_LIMITS });
+    try {
+      const prose = Buffer.from('  Refunds take five days.\r\n\r\n\r\nAsk support.  \n');
+      const fromThread = await pool.read(prose, 'text/plain');
+      const kept = storedText(prose, 'text/plain', (await parseDocument(prose, 'text/plain')).text);
+      expect(fromThread.text).toBe('');
+      expect(markerBlob(fromThread.textMarker as string)).toEqual(kept);
+      expect(fromThread.drafts.map((d) => d.text)).toEqual(['Refunds take five days.\n\nAsk support.']);
+
+      // markdown the reader changes: the text itself comes back, with no marker
+      const markdown = Buffer.from('# Refunds\n\nRefunds take **five** days.\n');
+      const read = await pool.read(markdown, 'text/markdown');
+      expect(read.textMarker).toBeUndefined();
+      expect(read.text).toBe((await parseDocument(markdown, 'text/markdown')).text);
+    } finally {
+      await pool.close();
+    }
   });
 });
