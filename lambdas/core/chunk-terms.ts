@@ -82,7 +82,7 @@ const TABLE_MASK = TABLE_SLOTS - 1;
 let tableTokens: (string | undefined)[] = [];
 let tableTerms: (ContentTerm | null)[] = [];
 let tableHashes = new Int32Array(0);
-let tableSize = TABLE_SLOTS; // made by the first token stored
+let tableSize = TABLE_SLOTS; // made when the first token is stored
 
 function emptyTable() {
   tableTokens = new Array(TABLE_SLOTS);
@@ -185,7 +185,9 @@ export function analyzeChunk(title: string | null, section: string | null, body:
   if (contentTerms.size >= 200_000) {
     contentTerms.clear();
     termsByKey.clear();
-    tableSize = TABLE_SLOTS; // its terms are gone too
+    // the table points at the terms just dropped: a token found there would count its key under
+    // an object of its own, beside the one a new token of the same key gets
+    emptyTable();
   }
   const into: Collected = { chunk: chunksAnalyzed++, keys: [], tf: [], hashes: [] };
   const lengths: [number, number, number] = [0, 0, 0];
