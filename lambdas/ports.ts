@@ -135,6 +135,11 @@ export interface ProjectRecords {
    */
   getDocuments?(ids: string[]): Promise<(DocumentRecord | null)[]>;
   findDocumentByExternalId(externalId: string): Promise<DocumentRecord | null>;
+  /**
+   * Optional: the documents held under several external ids in one read, each in the order asked
+   * (null where the project has none); without it, each is a `findDocumentByExternalId` of its own.
+   */
+  findDocumentsByExternalIds?(externalIds: string[]): Promise<(DocumentRecord | null)[]>;
   listDocuments(req: DocumentListRequest): Promise<Page<DocumentRecord>>;
   /** Documents in queued or processing state (crash recovery). */
   listUnfinishedDocuments(): Promise<DocumentRecord[]>;

@@ -73,6 +73,8 @@ export function describeProjectIsolationContract(store: () => TenantStore): void
       expect(await recB.getDocument(docA.id)).toBeNull();
       if (recB.getDocuments) expect(await recB.getDocuments([docA.id])).toEqual([null]);
       expect(await recB.findDocumentByExternalId('shared-ext')).toBeNull();
+      if (recB.findDocumentsByExternalIds)
+        expect(await recB.findDocumentsByExternalIds(['shared-ext'])).toEqual([null]);
       expect(await recB.listDocuments({ limit: 10 })).toEqual({ items: [], next_cursor: null });
       expect(await recB.listDocuments({ limit: 10, status: 'queued' })).toEqual({ items: [], next_cursor: null });
       expect(await recB.listUnfinishedDocuments()).toEqual([]);

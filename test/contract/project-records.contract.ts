@@ -2,6 +2,7 @@ import type { DocumentRecord } from '../../lambdas/core/model';
 import type { ProjectRecords, TenantStore } from '../../lambdas/ports';
 import { auditEvent, company, document, goldenQuestion, goldenRun, ids, project } from './fixtures';
 import { describeProjectIsolationContract } from './project-isolation.contract';
+import { describeProjectRecordsBatches } from './project-records-batch.contract';
 
 /** The ProjectRecords part of the TenantStore contract; `store` is fresh for every test. */
 export function describeProjectRecordsContract(store: () => TenantStore): void {
@@ -288,33 +289,7 @@ export function describeProjectRecordsContract(store: () => TenantStore): void {
       });
     });
 
-    describe('putDocuments', () => {
-      it('writes every document of a batch (in one call where the store can), each found by id and external id', async () => {
-        const docs = [
-          document({ status: 'queued', external_id: 'batch-1' }),
-          document({ status: 'queued', external_id: 'batch-2' }),
-          document({ status: 'queued', external_id: null }),
-        ];
-        if (records.putDocuments) await records.putDocuments(docs);
-        else for (const d of docs) await records.putDocument(d);
-        for (const d of docs) expect(await records.getDocument(d.id)).toEqual(d);
-        expect((await records.findDocumentByExternalId('batch-2'))?.id).toBe(docs[1].id);
-      });
-    });
-
-    describe('getDocuments', () => {
-      it('reads several documents at once, in the order asked, null for an unknown id', async () => {
-        const docs = [document({ status: 'queued' }), document({ status: 'ready' }), document({ status: 'queued' })];
-        for (const d of docs) await records.putDocument(d);
-        const unknown = document().id;
-        const asked = [docs[2].id, unknown, docs[0].id, docs[1].id];
-        const got = records.getDocuments
-          ? await records.getDocuments(asked)
-          : await Promise.all(asked.map((id) => records.getDocument(id)));
-        expect(got).toEqual([docs[2], null, docs[0], docs[1]]);
-        expect(records.getDocuments ? await records.getDocuments([]) : []).toEqual([]);
-      });
-    });
+    describeProjectRecordsBatches(() => records);
 
     describe('countInWindow', () => {
       it('counts per name and window; a new window starts at 1', async () => {

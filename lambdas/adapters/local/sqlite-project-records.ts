@@ -89,6 +89,13 @@ export class SqliteProjectRecords implements ProjectRecords {
     const sql = 'SELECT data FROM documents WHERE project_id = ? AND external_id = ?';
     return parse<DocumentRecord>(this.sql(sql).get(this.projectId, externalId) as Row);
   }
+  async findDocumentsByExternalIds(externalIds: string[]) {
+    const sql = `SELECT external_id, data FROM documents
+      WHERE project_id = ? AND external_id IN (SELECT value FROM json_each(?))`;
+    const rows = this.sql(sql).all(this.projectId, JSON.stringify(externalIds)) as (Row & { external_id: string })[];
+    const byExternalId = new Map(rows.map((r) => [r.external_id, r]));
+    return externalIds.map((id) => parse<DocumentRecord>(byExternalId.get(id)));
+  }
   async listDocuments(req: DocumentListRequest) {
     const rows = this.sql(
       `SELECT data FROM documents WHERE project_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)

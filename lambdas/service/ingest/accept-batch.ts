@@ -79,9 +79,18 @@ export async function acceptBatch(
 
   const records = ctx.store.forProject(project.id);
   const candidates: Candidate[] = read.map((c) => ({ ...c, existing: null }));
-  await eachLimited(candidates, async (c) => {
-    if (c.input.external_id) c.existing = await records.findDocumentByExternalId(c.input.external_id);
-  });
+  // the documents the items' external ids hold: in one read where the store can
+  const named = candidates.filter((c) => c.input.external_id);
+  if (records.findDocumentsByExternalIds) {
+    const held = await records.findDocumentsByExternalIds(named.map((c) => c.input.external_id as string));
+    named.forEach((c, i) => {
+      c.existing = held[i];
+    });
+  } else {
+    await eachLimited(named, async (c) => {
+      c.existing = await records.findDocumentByExternalId(c.input.external_id as string);
+    });
+  }
 
   const { max_documents, max_bytes } = project.limits;
   const totals = max_documents || max_bytes ? await records.documentTotals() : { documents: 0, bytes: 0 };
