@@ -7,7 +7,6 @@ import { parentPort } from 'node:worker_threads';
 import type { SupportedType } from '../core/formats/detect';
 import { parseDocument } from '../core/parse-document';
 import type { ReadLimits } from '../core/read-limits';
-import { textMarker } from '../core/stored-text';
 import { lowerThisThreadPriority } from './thread-priority';
 
 export interface ParseRequest {
@@ -36,11 +35,8 @@ export type ParseGroupReply = { id: number; many: ParseOutcome[] };
 
 function outcome(bytes: Buffer, type: SupportedType, limits: ReadLimits): Promise<ParseOutcome> {
   return parseDocument(bytes, type, limits).then(
-    (ok) => {
-      // a text the original gives back goes back as its marker, not copied to the event loop
-      const marker = textMarker(bytes, type, ok.text);
-      return { ok: marker === null ? ok : { ...ok, text: '', textMarker: marker } };
-    },
+    // a text the original gives back goes back as its marker alone, not copied to the event loop
+    (ok) => ({ ok: ok.textMarker ? { ...ok, text: '' } : ok }),
     (e: unknown) => {
       const err = e instanceof Error ? e : new Error(String(e));
       return { error: { name: err.name, message: err.message } };

@@ -3,6 +3,7 @@ import { ExtractionError } from './errors';
 import type { SupportedType } from './formats/detect';
 import { readDocument } from './read-document';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from './read-limits';
+import { textMarker } from './stored-text';
 
 /** A document read and cut into chunk drafts: what a reader hands back to the pipeline. */
 export interface ParsedDocument {
@@ -10,14 +11,11 @@ export interface ParsedDocument {
   title: string | null;
   drafts: ChunkDraft[];
   /**
-   * the extracted text, as export shows it: headings on their own lines; left empty when
-   * `textMarker` gives it back from the original
+   * the extracted text, as export shows it: headings on their own lines; a reader that sends the
+   * result to another thread may leave it empty where `textMarker` gives it back
    */
   text: string;
-  /**
-   * the marker that derives the extracted text from the original (core/stored-text.ts), where
-   * the reader worked it out: then it sends that instead of the text
-   */
+  /** the marker that derives the extracted text from the original (core/stored-text.ts), if one does */
   textMarker?: string;
 }
 
@@ -46,7 +44,9 @@ export async function parseDocument(
       `the document yields more than ${limits.maxChunks.toLocaleString('en-US')} chunks; split it into smaller files`,
     );
   }
-  return { title: extracted.title, drafts, text: plainText(extracted) };
+  const text = plainText(extracted);
+  const marker = textMarker(bytes, type, text);
+  return { title: extracted.title, drafts, text, ...(marker ? { textMarker: marker } : {}) };
 }
 
 function plainText(doc: ExtractedDocument): string {

@@ -67,9 +67,8 @@ const DERIVATIONS: Readonly<Record<string, (original: Buffer) => string>> = {
 const isTextType = (type: string) => type.startsWith('text/') || type === 'application/json';
 
 /**
- * Larger originals keep their text as it is: trying costs about 10 ms of CPU a MB, on the thread
- * that commits the document (the event loop of the embedded home), where a file's compression
- * goes to the thread pool instead.
+ * Larger originals keep their text as it is: trying costs about 10 ms of CPU a MB, in the thread
+ * that reads the document (parse-document.ts works the marker out with the text).
  */
 export const MAX_DERIVED_BYTES = 1024 * 1024;
 
@@ -82,14 +81,18 @@ export function storedText(
   originalType: string,
   text: string,
 ): { bytes: Buffer; contentType: string } {
-  const marker = textMarker(original, originalType, text);
-  return marker === null ? { bytes: Buffer.from(text), contentType: PLAIN_TEXT_TYPE } : markerBlob(marker);
+  return keptText(text, textMarker(original, originalType, text));
+}
+
+/** What is kept of a text whose marker (textMarker) is known: the marker, or else the text itself. */
+export function keptText(text: string, marker: string | null | undefined): { bytes: Buffer; contentType: string } {
+  return marker ? markerBlob(marker) : { bytes: Buffer.from(text), contentType: PLAIN_TEXT_TYPE };
 }
 
 /**
  * The marker that gives `text` back from the original, or null when no derivation does: what
- * storedText keeps, worked out where the document is read (the reading thread has the original
- * and the text at hand, and then needs to send only the marker back).
+ * storedText keeps. parseDocument works it out where the document is read, with the original
+ * and the text at hand, so a reading thread can send the marker back instead of the text.
  */
 export function textMarker(original: Buffer, originalType: string, text: string): string | null {
   if (isTextType(originalType) && original.length <= MAX_DERIVED_BYTES) {

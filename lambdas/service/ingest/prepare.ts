@@ -2,7 +2,7 @@ import { ExtractionError } from '../../core/errors';
 import type { SupportedType } from '../../core/formats/detect';
 import { newId } from '../../core/ids';
 import type { Chunk, DocumentRecord } from '../../core/model';
-import { markerBlob, storedText } from '../../core/stored-text';
+import { keptText } from '../../core/stored-text';
 import { OutOfTime } from '../../core/time-budget';
 import type { Context } from '../context';
 import { embedResumable } from './embed';
@@ -112,10 +112,8 @@ export async function readChunks(ctx: Context, projectId: string, doc: DocumentR
       c.vector = embedded.vectors[i];
     });
   }
-  // the reader may have worked out the marker itself (the embedded home's reading threads)
-  const text = parsed.textMarker
-    ? markerBlob(parsed.textMarker)
-    : storedText(blob.bytes, doc.content_type, parsed.text);
+  // the reader worked out whether the original gives the text back (parse-document.ts)
+  const text = keptText(parsed.text, parsed.textMarker);
   return { title, chunks, text, checkpoints: embedded?.checkpoints ?? [] };
 }
 
