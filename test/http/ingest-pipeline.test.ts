@@ -14,6 +14,7 @@ import { queryTerms } from '../../lambdas/core/text';
 import type { ProjectIndex, SearchIndex } from '../../lambdas/ports';
 import { makeServices, type Services } from '../../lambdas/service';
 import { extractedText } from '../../lambdas/service/documents';
+import { SHOWN_PROCESSING_FROM_BYTES } from '../../lambdas/service/ingest/prepare';
 import { company, project } from '../contract/fixtures';
 
 /**
@@ -176,7 +177,11 @@ describe.each([
 
   it('marks `processing` what shows: in one process only a document large enough for its reading to take a while', async () => {
     const small = await drop('small.txt', 'Small: the door code is 4711.');
-    const large = await drop('large.txt', `Large: ${'the warehouse keeps its pallets in rows. '.repeat(1700)}`);
+    const line = 'the warehouse keeps its pallets in rows. ';
+    const large = await drop(
+      'large.txt',
+      `Large: ${line.repeat(Math.ceil(SHOWN_PROCESSING_FROM_BYTES / line.length))}`,
+    );
     const records = store.forProject(projectId);
     index.hold();
     const running = services.documents.processDocuments(projectId, [small, large]);

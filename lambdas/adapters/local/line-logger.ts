@@ -26,7 +26,9 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
+/** Lines waiting for the end of this turn, and whether the process's exit writes what is left. */
 let stderrLines: string[] = [];
+let flushOnExit = false;
 
 function flushStderr() {
   if (stderrLines.length === 0) return;
@@ -49,7 +51,6 @@ export function toStderr(line: string): void {
   }
   setImmediate(flushStderr);
 }
-let flushOnExit = false;
 
 /** The embedded home's Logger: one JSON line per event (time, level, message, fields). */
 export function lineLogger(opts: LineLoggerOptions = {}, bound: LogFields = {}): Logger {
