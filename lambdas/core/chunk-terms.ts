@@ -1,4 +1,4 @@
-import { indexKey, NON_ASCII, STOPWORDS, TOKEN } from './text';
+import { foldedText, indexKey, STOPWORDS, TOKEN } from './text';
 
 /**
  * How a chunk's words are kept for ranking: analysed once at write time (its field lengths, and
@@ -193,10 +193,8 @@ export function analyzeChunk(title: string | null, section: string | null, body:
   const lengths: [number, number, number] = [0, 0, 0];
   const fields = [title ?? '', section ?? '', body];
   for (let field = 0; field < 3; field++) {
-    const lower = fields[field].toLowerCase();
-    lengths[field] = NON_ASCII.test(lower)
-      ? countWords(into, lower.normalize('NFKC'), field)
-      : countAscii(into, lower, field);
+    const { folded, ascii } = foldedText(fields[field]);
+    lengths[field] = ascii ? countAscii(into, folded, field) : countWords(into, folded, field);
   }
   return { lengths, keys: into.keys, tf: into.tf, hashes: into.hashes };
 }

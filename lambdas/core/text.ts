@@ -26,13 +26,19 @@ export const STOPWORDS = new Set([
 export const TOKEN = /([\p{L}\p{N}]+)(?:['’][\p{L}]+)?/gu;
 
 /** Any character outside ASCII (text without one needs no NFKC normalization). */
-export const NON_ASCII = /[^\p{ASCII}]/u;
+const NON_ASCII = /[^\p{ASCII}]/u;
 
-/** Text lower-cased and NFKC-normalized, as tokens are read from it (ASCII is already normal). */
-export function foldCase(text: string): string {
+/**
+ * Text lower-cased and NFKC-normalized, as tokens are read from it (ASCII is already normal), and
+ * whether it is all ASCII (chunk-terms.ts reads such text without the TOKEN pattern).
+ */
+export function foldedText(text: string): { folded: string; ascii: boolean } {
   const lower = text.toLowerCase();
-  return NON_ASCII.test(lower) ? lower.normalize('NFKC') : lower;
+  return NON_ASCII.test(lower) ? { folded: lower.normalize('NFKC'), ascii: false } : { folded: lower, ascii: true };
 }
+
+/** Text as tokens are read from it (foldedText). */
+export const foldCase = (text: string): string => foldedText(text).folded;
 
 /** Lower-cased word tokens, the way the unicode61 tokenizer sees them (apostrophes aside). */
 export function tokenize(text: string): string[] {
