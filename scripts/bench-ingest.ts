@@ -47,7 +47,7 @@ import { bulkIngest } from '../lambdas/client/bulk-ingest';
 import { option as arg, flag } from './args';
 import { bytesBelow, bytesOf, type Doc, sender } from './bench-ingest-client';
 import { pool } from './pool';
-import { cpuMs, memoryOf } from './process-probes';
+import { cpuMs, memoryOf, threadCpuMs } from './process-probes';
 import { startServerProcess, stopServerProcess } from './server-process';
 
 const root = resolve(__dirname, '..');
@@ -136,6 +136,7 @@ async function main() {
       const project = await newProject(name);
       const cpu0 = cpuMs(server.child.pid as number) / 1000;
       const loop0 = cpuMs(server.child.pid as number, true) / 1000;
+      const threads0 = threadCpuMs(server.child.pid as number);
       const client0 = process.cpuUsage();
       const load0 = loadavg()[0];
       let elapsed: number;
@@ -197,6 +198,10 @@ async function main() {
       } else {
         throw new Error(`unknown run ${run}; use cli, cli-single, batch and/or post`);
       }
+      const threads = [...threadCpuMs(server.child.pid as number)]
+        .map(([tid, ms]) => ({ tid, s: round2((ms - (threads0.get(tid) ?? 0)) / 1000) }))
+        .filter((t) => t.s >= 0.05)
+        .sort((a, b) => a.tid - b.tid);
       const s = await stats(project.id);
       if (s.documents !== docs.length) throw new Error(`${run}: the project holds ${s.documents} documents`);
       const result = {
@@ -211,6 +216,8 @@ async function main() {
         client_cpu_s: round1(((u) => (u.user + u.system) / 1e6)(process.cpuUsage(client0))),
         load_average_before: round1(load0),
         ...extra,
+        /** the server's CPU seconds by thread (id order: the main thread first), threads of 50 ms or more */
+        server_threads_cpu_s: threads.map((t) => `${t.tid}:${t.s}`).join(' '),
       };
       return result;
     };

@@ -42,6 +42,20 @@ export function cpuMs(pid: number, main = false) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
 }
 
+/** The server's CPU time so far (ms) by thread id, from /proc/<pid>/task: to tell where a run's CPU went. */
+export function threadCpuMs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(Number(tid), ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 /**
  * Waits until the server is idle (under 5 % of a core over two half seconds in a row, at most two
  * minutes): after the last document is ready, each project's index is still tidied in the

@@ -153,15 +153,22 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
     track(f, res.body.document as Doc);
   };
 
+  const wait = o.wait ?? true;
   let sentFiles = 0;
   let batched = 0;
   /** a server without the batch route (404): every file goes on its own from then on */
   let batchRoute = (o.batchSize ?? DEFAULT_BATCH_SIZE) > 0;
   const sendBatch = async (items: BatchItem[]) => {
     const res = batchRoute
-      ? await call('POST', `${base}/documents/batch`, JSON.stringify({ documents: items.map(batchDocument) }), {
-          'content-type': 'application/json',
-        })
+      ? // waiting, the answer comes once the batch is processed: nothing to poll for afterwards
+        await call(
+          'POST',
+          `${base}/documents/batch${wait ? '?wait=true' : ''}`,
+          JSON.stringify({ documents: items.map(batchDocument) }),
+          {
+            'content-type': 'application/json',
+          },
+        )
       : null;
     if (res && res.status !== 404) abortOn(res, o.project, `sending ${items.length} files`);
     if (!res || res.status === 404 || res.status === 413) {
@@ -173,7 +180,7 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
       }
       return;
     }
-    const answers = (res.status === 202 ? res.body.documents : null) as
+    const answers = (res.status === 202 || res.status === 200 ? res.body.documents : null) as
       | ({ document: Doc; unchanged?: boolean } | { error: { type?: string; message?: string } })[]
       | null;
     for (const [i, { file, described }] of items.entries()) {
@@ -221,7 +228,6 @@ async function run(o: BulkIngestOptions, concurrency: number, call: Api, started
     progress.stop();
   }
 
-  const wait = o.wait ?? true;
   if (wait && waiting.size > 0) {
     await waitUntilSettled(
       { call, base, project: o.project, concurrency, progress, counts, waiting, track, fail },

@@ -107,9 +107,10 @@ export class ProjectClient {
      * Up to 1000 JSON documents in one request, queued (an addition beyond the 1.1 contract): the
      * answer holds each item's document or its own error, in the order sent; a refused item
      * (invalid, unsupported, past a quota or the rate limit) fails alone and throws nothing.
+     * `wait` answers once the documents taken in are processed, each `ready` or `failed`.
      */
-    createBatch: (documents: DocumentBody[]): Promise<wire.DocumentBatchAccepted> =>
-      this.api.call('POST', `${this.base}/documents/batch`, [202], { documents }),
+    createBatch: (documents: DocumentBody[], opts: { wait?: boolean } = {}): Promise<wire.DocumentBatchAccepted> =>
+      this.api.call('POST', `${this.base}/documents/batch${opts.wait ? '?wait=true' : ''}`, [200, 202], { documents }),
     /** Multipart ingest of a file's bytes with the same fields. */
     upload: (
       file: Uint8Array,

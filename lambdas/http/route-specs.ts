@@ -37,6 +37,15 @@ const keys = z.object({ keys: z.array(wire.apiKey) });
 const waitQuery = z.object({
   wait: z.enum(['true', 'false', '1', '0']).optional().describe('answer `201` once ready, or `422` if it failed'),
 });
+/** `?wait=true` on a batch: answer once its documents are processed. */
+const batchWaitQuery = z.object({
+  wait: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .describe(
+      'answer `200` once every item taken in is `ready` or `failed` (each says which), or `202` if time ran out',
+    ),
+});
 
 export const ROUTE_SPECS: Record<RouteAction, RouteSpec> = {
   openapi: {
@@ -180,7 +189,12 @@ export const ROUTE_SPECS: Record<RouteAction, RouteSpec> = {
   'documents.create_batch': {
     summary: 'Ingest up to 1000 documents in one request (an addition beyond the 1.1 contract)',
     body: documentBatch,
+    query: batchWaitQuery,
     responses: {
+      200: json(
+        'with `?wait=true`, once every item taken in is processed: each item as at 202, a document `ready` or `failed`',
+        wire.documentBatchAccepted,
+      ),
       202: json(
         "each item in the request's order: its document (queued, or `unchanged: true`) or its own error",
         wire.documentBatchAccepted,

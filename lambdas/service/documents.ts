@@ -7,7 +7,7 @@ import { queueDocumentRemoval } from './cleanup';
 import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { publicDocument } from './document-view';
-import { type DocumentInput, type Ingest, type IngestMode, originalKey, textKey } from './ingest';
+import { type DocumentInput, type Ingest, type IngestMode, originalKey, readDocuments, textKey } from './ingest';
 import { checkRate } from './limits';
 import { patchWithRelabel } from './relabel';
 import { indexOf } from './search';
@@ -80,14 +80,29 @@ export function makeDocumentServices(
      * (rate, size, type, quota, external id) and refused alone; the answer keeps the request's
      * order. Together the items may hold at most what one request body may (`maxBodyBytes`).
      */
-    async createDocuments({ project }: ProjectAccess<'documents.write'>, items: (DocumentInput | OpragError)[]) {
+    async createDocuments(
+      { project }: ProjectAccess<'documents.write'>,
+      items: (DocumentInput | OpragError)[],
+      wait = false,
+      remainingMs?: () => number,
+    ) {
       const total = items.reduce((sum, i) => sum + ('bytes' in i ? i.bytes.length : 0), 0);
       if (total > ctx.settings.maxBodyBytes) {
         throw new TooLarge(
           `the documents of a batch may hold at most ${ctx.settings.maxBodyBytes / 2 ** 20} MB together; send smaller batches, or larger files through uploads`,
         );
       }
-      return ingestBatch(project, items);
+      if (!wait || !ctx.settings.workerOwnsIndexWrites) return ingestBatch(project, items, wait ? 'wait' : 'queue');
+      const queued = await ingestBatch(project, items, 'queue');
+      const watched = await watchDocuments(
+        ctx,
+        project.id,
+        queued.flatMap((o) => (o.kind === 'accepted' ? [o.document] : [])),
+        remainingMs,
+      );
+      return queued.map((o) =>
+        o.kind === 'accepted' ? { ...o, document: watched.get(o.document.id) ?? o.document } : o,
+      );
     },
 
     /**
@@ -236,6 +251,40 @@ async function watchDocument(ctx: Context, projectId: string, doc: DocumentRecor
     // deleted or replaced meanwhile: the caller learns how it now stands
     if (!read) return { kind: 'accepted' as const, document: current };
     current = read;
+  }
+}
+
+/**
+ * `?wait=true` on a batch where the worker processes documents: reads the records until every one
+ * is settled (`ready` or `failed`) or the budget ends, as `watchDocument` does for one. Returns
+ * each document as it last stood (one deleted or replaced meanwhile: as it stood before).
+ */
+async function watchDocuments(
+  ctx: Context,
+  projectId: string,
+  docs: DocumentRecord[],
+  remainingMs?: () => number,
+): Promise<Map<string, DocumentRecord>> {
+  const left = remainingMs ? remainingMs() - ANSWER_MARGIN_MS : Number.POSITIVE_INFINITY;
+  const deadline = ctx.now().getTime() + Math.max(0, Math.min(ctx.settings.waitBudgetMs, left));
+  const records = ctx.store.forProject(projectId);
+  const current = new Map(docs.map((d) => [d.id, d]));
+  const settled = (d: DocumentRecord) => d.status === 'ready' || d.status === 'failed';
+  const watched = new Set(docs.filter((d) => !settled(d)).map((d) => d.id));
+  let pause = ctx.settings.waitPollMs;
+  for (;;) {
+    const now = ctx.now().getTime();
+    if (watched.size === 0 || now >= deadline) return current;
+    await ctx.sleep(Math.min(pause, deadline - now));
+    pause = Math.min(2000, pause * 2);
+    const open = [...watched];
+    const read = await readDocuments(records, open);
+    open.forEach((id, i) => {
+      const doc = read[i];
+      if (doc) current.set(id, doc);
+      // deleted meanwhile: the caller learns how it last stood
+      if (!doc || settled(doc)) watched.delete(id);
+    });
   }
 }
 

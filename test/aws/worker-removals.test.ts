@@ -188,6 +188,33 @@ describe('removals, relabels and waits on the AWS home belong to the worker (dyn
     expect(found.body.results).toEqual([]);
   });
 
+  it('?wait=true on a batch watches its documents: 200 once the worker settled them, 202 as they stand past the budget', async () => {
+    const p = await newProject();
+    clock.freeze();
+    remainingMs = 15 * 60_000;
+    const done = await call('POST', '/v1/documents/batch?wait=true', p.key, {
+      documents: [
+        { text: 'Parking is free after six.' },
+        { text: 'animal,diet\nmanatee,"sea grass and lettuce\nhippo,grass\n', filename: 'diets.csv' },
+        { text: '' },
+      ],
+    });
+    expect(done.status).toBe(200);
+    const outcome = (i: { document?: { status: string }; error?: { type: string } }) =>
+      i.document?.status ?? i.error?.type;
+    expect(done.body.documents.map(outcome)).toEqual(['ready', 'failed', 'invalid_request']);
+
+    ingest.inline = false; // the worker is slow: nothing settles them
+    clock.slept = 0;
+    const slow = await call('POST', '/v1/documents/batch?wait=true', p.key, {
+      documents: [{ text: 'Badges are renewed every year.' }],
+    });
+    expect(slow.status).toBe(202);
+    expect(slow.body.documents[0].document.status).toBe('queued');
+    expect(clock.slept).toBe(home.settings.waitBudgetMs);
+    expect(ingest.sent.at(-1)).toEqual({ projectId: p.id, documentId: slow.body.documents[0].document.id });
+  });
+
   it('a document delete answers at once; the worker removes its chunks and files; no answer cites it meanwhile', async () => {
     const p = await newProject();
     const other = await newProject();

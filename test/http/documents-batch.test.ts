@@ -185,6 +185,50 @@ describe('POST /v1/projects/{project_id}/documents/batch', () => {
     expect(res.status).toBe(403);
   });
 
+  it('?wait=true answers 200 once the batch is processed: each item ready or failed, searchable at once', async () => {
+    const p = await t.project('wait');
+    const before = await batch(p.client, `/v1/projects/${p.id}/documents/batch`, [
+      { text: 'The first version of the warranty page.', external_id: 'warranty' },
+    ]);
+    await t.server.home.queue.idle();
+    const res = await batch(p.client, `/v1/projects/${p.id}/documents/batch?wait=true`, [
+      { text: 'Lockers are emptied every Friday evening.', title: 'Lockers', external_id: 'lockers' },
+      { text: 'animal,diet\nmanatee,"sea grass and lettuce\nhippo,grass\n', filename: 'diets.csv' },
+      { text: '' },
+      { text: 'The first version of the warranty page.', external_id: 'warranty' },
+    ]);
+
+    expect(res.status).toBe(200);
+    const [lockers, diets, empty, warranty] = res.body.documents as { document: Doc & { error?: string } }[];
+    expect(lockers.document).toMatchObject({ external_id: 'lockers', status: 'ready', chunks: 1 });
+    expect(diets.document).toMatchObject({ status: 'failed', chunks: 0, error: expect.stringMatching(/quote/) });
+    expect(empty).toMatchObject({ error: { type: 'invalid_request' } });
+    expect(warranty).toEqual({
+      document: expect.objectContaining({
+        id: (before.body.documents[0] as { document: Doc }).document.id,
+        status: 'ready',
+      }),
+      unchanged: true,
+    });
+    // processed by the request itself: nothing left for the queue, and searchable before it runs
+    const search = await p.client.post<{ results: { document_id: string }[] }>('/v1/retrieve', {
+      query: 'when are lockers emptied',
+    });
+    expect(search.body.results[0].document_id).toBe(lockers.document.id);
+    const stored = await p.client.get<{ document: Doc }>(`/v1/documents/${diets.document.id}`);
+    expect(stored.body.document.status).toBe('failed');
+
+    // a batch whose items are all refused has nothing to wait for
+    const refused = await batch(p.client, `/v1/projects/${p.id}/documents/batch?wait=true`, [{ text: '' }]);
+    expect(refused.status).toBe(200);
+    expect(refused.body.documents[0]).toMatchObject({ error: { type: 'invalid_request' } });
+    // and the typed client waits the same way
+    const typed = await new Oprag({ baseUrl: t.url, key: p.key })
+      .project()
+      .documents.createBatch([{ text: 'Typed and waited for.' }], { wait: true });
+    expect(typed.documents[0]).toMatchObject({ document: { status: 'ready' } });
+  });
+
   it("is the typed client's documents.createBatch, whose refused items come back as items, not throws", async () => {
     const p = await t.project('typed');
     const docs = new Oprag({ baseUrl: t.url, key: p.key }).project().documents;

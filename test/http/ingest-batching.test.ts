@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../lambdas/adapters/local/fs-blobs';
@@ -320,7 +322,7 @@ describe('keys on a busy path', () => {
   });
 });
 
-describe('oprag ingest waits by listing what is unfinished', () => {
+describe('oprag ingest waits for its batches', () => {
   let t: TestServer;
   let work: string;
   beforeAll(async () => {
@@ -332,7 +334,7 @@ describe('oprag ingest waits by listing what is unfinished', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('reports every outcome of a folder larger than one list page of checks, the failed one with its reason', async () => {
+  it("reports every outcome of a folder larger than one list page from the batches' own answers, the failed one with its reason", async () => {
     const p = await t.project('cli batching');
     const folder = join(work, 'docs');
     mkdirSync(folder);
@@ -341,9 +343,32 @@ describe('oprag ingest waits by listing what is unfinished', () => {
     }
     writeFileSync(join(folder, 'blank.html'), '<html><body><p> </p></body></html>');
 
-    const summary = await bulkIngest({ baseUrl: t.url, key: p.key, project: p.id, inputs: [folder], concurrency: 8 });
+    // every request the CLI makes, seen on the way through
+    const seen: string[] = [];
+    const target = new URL(t.url);
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const forward = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(forward);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const baseUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const summary = await bulkIngest({ baseUrl, key: p.key, project: p.id, inputs: [folder], concurrency: 8 }).finally(
+      () => new Promise((r) => proxy.close(r)),
+    );
 
     expect(summary).toMatchObject({ files: 81, sent: 81, ready: 80, failed: 1, pending: 0 });
+    // the batches answered once processed: one look at what the project held, then only batches
+    const batches = seen.filter((r) => r.startsWith('POST '));
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.every((r) => r === `POST /v1/projects/${p.id}/documents/batch?wait=true`)).toBe(true);
+    expect(seen.filter((r) => r.startsWith('GET '))).toEqual([`GET /v1/projects/${p.id}/documents?limit=200`]);
     expect(summary.failures).toEqual([
       expect.objectContaining({ external_id: 'blank.html', reason: 'the document contains no text' }),
     ]);

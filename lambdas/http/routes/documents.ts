@@ -83,10 +83,15 @@ export const documentRoutes: Route[] = [
     ...declared('documents.create_batch'),
     handle: async (r) => {
       const access = r.project('documents.write');
-      const outcomes = await r.services.documents.createDocuments(access, batchInput(r));
+      const wait = r.query.wait === 'true' || r.query.wait === '1';
+      const outcomes = await r.services.documents.createDocuments(access, batchInput(r), wait, r.remainingMs);
       const accepted = outcomes.filter((o) => o.kind !== 'refused').length;
+      // with `wait`: 200 once every item taken in has settled, else 202 with them as they stand
+      const settled = outcomes.every(
+        (o) => o.kind !== 'accepted' || o.document.status === 'ready' || o.document.status === 'failed',
+      );
       return {
-        status: 202,
+        status: wait && settled ? 200 : 202,
         json: { documents: outcomes.map(batchItem) },
         audit: { documents: outcomes.length, accepted },
       };

@@ -6,13 +6,13 @@ import type { Webhooks } from '../webhooks';
 import { accept, acceptOversized, acceptUnreadable } from './accept';
 import { acceptBatch } from './accept-batch';
 import { commit } from './commit';
-import type { DocumentInput, IngestMode } from './model';
+import { type DocumentInput, type IngestMode, readDocuments } from './model';
 import { prepare } from './prepare';
 import { DocumentRuns } from './runs';
 
 export type { BatchItemOutcome } from './accept-batch';
 export type { DocumentInput, IngestMode, IngestOutcome } from './model';
-export { originalKey, textKey } from './model';
+export { originalKey, readDocuments, textKey } from './model';
 
 /**
  * Taking documents in, one pipeline for every way in and both homes: accept (store the bytes,
@@ -47,9 +47,7 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
     const ids = [...new Set(documentIds)];
     // read once the documents are this run's: as an earlier run of them left them
     const settled = await holding(projectId, ids, async () => {
-      const docs = records.getDocuments
-        ? await records.getDocuments(ids)
-        : await Promise.all(ids.map((id) => records.getDocument(id)));
+      const docs = await readDocuments(records, ids);
       return run(project, docs);
     });
     const byId = new Map(settled.map((d) => [d.id, d]));
@@ -80,11 +78,29 @@ export function makeIngest(ctx: Context, webhooks: Pick<Webhooks, 'documentFinis
 
   /**
    * A batch of documents of one project (the batch route): accepted item by item, each refused
-   * one failing alone, and the accepted ones handed to the ingest queue together.
+   * one failing alone. `queue` hands the accepted ones to the ingest queue together; `wait`
+   * processes them now, in one run, and reports each as it settled (`ready` or `failed`).
    */
-  async function ingestBatch(project: ProjectRecord, items: (DocumentInput | OpragError)[]) {
+  async function ingestBatch(project: ProjectRecord, items: (DocumentInput | OpragError)[], mode: 'queue' | 'wait') {
     const outcomes = await acceptBatch(ctx, project, items);
-    const ids = outcomes.flatMap((o) => (o.kind === 'accepted' ? [o.document.id] : []));
+    const accepted = outcomes.flatMap((o) => (o.kind === 'accepted' ? [o.document] : []));
+    const ids = accepted.map((d) => d.id);
+    if (mode === 'wait') {
+      if (accepted.length === 0) return outcomes;
+      const settled = await holding(project.id, ids, () => run(project, accepted));
+      const byId = new Map(settled.map((d) => [d.id, d]));
+      // left alone: replaced or deleted since it was accepted; reported as it now is
+      const records = ctx.store.forProject(project.id);
+      const left = ids.filter((id) => !byId.has(id));
+      const now = await readDocuments(records, left);
+      left.forEach((id, i) => {
+        const doc = now[i];
+        if (doc) byId.set(id, doc);
+      });
+      return outcomes.map((o) =>
+        o.kind === 'accepted' ? { ...o, document: byId.get(o.document.id) ?? o.document } : o,
+      );
+    }
     if (ctx.queue.enqueueMany) await ctx.queue.enqueueMany(project.id, ids);
     else for (const id of ids) await ctx.queue.enqueue(project.id, id);
     return outcomes;

@@ -1,5 +1,6 @@
 import { ExtractionError, OpragError } from '../../core/errors';
 import type { DocumentRecord } from '../../core/model';
+import type { ProjectRecords } from '../../ports';
 
 export interface DocumentInput {
   bytes: Buffer;
@@ -25,3 +26,7 @@ export const textKey = (id: string) => `text/${id}`;
 /** Why a document failed, in words fit for its record: ours, or a generic one for anything else. */
 export const failureMessage = (e: unknown) =>
   e instanceof ExtractionError || e instanceof OpragError ? e.message : 'the document could not be processed';
+
+/** Documents by id, in the order asked (null where none): in one read where the store can. */
+export const readDocuments = (records: ProjectRecords, ids: string[]): Promise<(DocumentRecord | null)[]> =>
+  records.getDocuments ? records.getDocuments(ids) : Promise.all(ids.map((id) => records.getDocument(id)));
