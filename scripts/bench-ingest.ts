@@ -9,8 +9,10 @@
  *
  * - `cli`: the SciFact abstracts as one `.txt` file each (title on the first line) in a temporary
  *   folder outside the repository, sent by `bulkIngest` — the code behind `oprag ingest`, text
- *   files in batch requests — with its own end-to-end timing (walk, list, send, wait until every
- *   document is ready or failed).
+ *   files in batch requests, each answered once processed — with its own end-to-end timing (walk,
+ *   list, send, wait until every document is ready or failed), `--cli-concurrency` requests in
+ *   flight: by default the CLI's own default (4), as `oprag ingest` runs without options (16, the
+ *   `--concurrency` of the other runs, before 2026-12-03 late).
  * - `cli-single`: the same, each file in a request of its own (`--batch-size 0`).
  * - `batch`: the abstracts as JSON `POST /v1/projects/{id}/documents/batch`, 250 to a request,
  *   `--concurrency` requests in flight, then polling as `post` does.
@@ -25,7 +27,7 @@
  * against the text ingested (every run's corpus).
  *
  *   npm run bench:ingest -- [--dataset ../shared/eval-data/scifact] [--runs cli,cli-single,batch,post]
- *                           [--concurrency 16] [--client http|fetch] [--json] [--cpu-prof <dir>] [--keep]
+ *                           [--concurrency 16] [--cli-concurrency <n>] [--client http|fetch] [--json] [--cpu-prof <dir>] [--keep]
  *                           [--node-flags "<flags for the server's Node>"] [--warmup <n>]
  *
  * `--warmup <n>` first sends the first n abstracts once through each of the runs, into projects
@@ -55,6 +57,8 @@ const dataset = resolve(arg('dataset', join(root, '../shared/eval-data/scifact')
 const runs = arg('runs', 'cli,post').split(',');
 const BATCH = 250;
 const concurrency = Number(arg('concurrency', '16'));
+/** requests in flight for the `cli` runs; unset: the CLI's own default */
+const cliConcurrency = arg('cli-concurrency', '') ? Number(arg('cli-concurrency', '')) : undefined;
 const cpuProfDir = arg('cpu-prof', '');
 /** flags for the server's Node, space-separated (e.g. `--node-flags "--max-semi-space-size=16"`) */
 const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
@@ -147,7 +151,7 @@ async function main() {
           key: project.key,
           project: project.id,
           inputs: [dir],
-          concurrency,
+          concurrency: cliConcurrency,
           batchSize: run === 'cli' ? undefined : 0,
         });
         elapsed = summary.elapsed_s;
@@ -253,7 +257,7 @@ async function main() {
     if (asJson) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       process.stdout.write(
-        `${report.machine}\n${report.dataset}, ${concurrency} in flight, client ${client}${warmup ? `, after a warm-up of ${warmup} documents a run` : ''}\n`,
+        `${report.machine}\n${report.dataset}, ${concurrency} in flight (cli: ${cliConcurrency ?? 'the CLI default'}), client ${client}${warmup ? `, after a warm-up of ${warmup} documents a run` : ''}\n`,
       );
       for (const r of results) {
         process.stdout.write(

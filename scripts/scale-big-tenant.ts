@@ -10,11 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCorpus, readJsonl, readQrels, readQueries } from '../lambdas/client/beir';
 import { everyOnce, type Latency, loops, type Saturation, saturate } from './latency';
-import { pool } from './pool';
 import { quiet, serverResources } from './process-probes';
+import { type IngestFigures, ingestThroughCli, ingestThroughPosts } from './scale-big-ingest';
 import { call, startServerProcess, stopServerProcess } from './server-process';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface BigDoc {
   external_id: string;
@@ -73,8 +71,11 @@ export interface BigFigures {
   /** documents that ended `failed` (none expected) */
   failed: number;
   chunks: number;
+  /** through the CLI's bulk path, until every document is ready */
   ingestSeconds: number;
   ingestDocsPerSecond: number;
+  /** single POSTs of an even sample of the documents, into a second project, until ready */
+  posts: IngestFigures | null;
   questions: number;
   /** every question once, 8 in flight: the first use of the candidate lists */
   firstUse: Latency;
@@ -87,37 +88,21 @@ export interface BigFigures {
   peakRssMb: number;
 }
 
-/** The documents of one batch request: at most 500, and at most 3 MB of text. */
-function batches(docs: BigDoc[]) {
-  const out: BigDoc[][] = [];
-  let current: BigDoc[] = [];
-  let bytes = 0;
-  for (const d of docs) {
-    const size = Buffer.byteLength(d.text) + Buffer.byteLength(d.title);
-    if (current.length >= 500 || (current.length > 0 && bytes + size > 3 * 2 ** 20)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(d);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}
-
 export interface BigRun {
   warmup: number;
   duration: number;
   /** autocannon connections, and the seconds they are measured */
   connections: number;
   connectionsDuration: number;
+  /** documents sent again as single POSTs at the end (0: none), and how many in flight */
+  posts: number;
+  postsInFlight: number;
   /** keep the data directory */
   keep: boolean;
   log: (line: string) => void;
 }
 
-/** A throwaway server with one project of `docs`, ingested through the batch route, then measured. */
+/** A throwaway server with one project of `docs`, ingested through the CLI's bulk path, then measured. */
 export async function runBig(docs: BigDoc[], questions: string[], run: BigRun): Promise<BigFigures> {
   const { keep, log } = run;
   const dataDir = mkdtempSync(join(tmpdir(), 'oprag-scale-big-'));
@@ -132,52 +117,9 @@ export async function runBig(docs: BigDoc[], questions: string[], run: BigRun): 
       limits: { chat_per_minute: null, ingest_per_minute: null, max_documents: null, max_bytes: null },
     });
 
-    const t0 = performance.now();
-    let sent = 0;
-    await pool(batches(docs), 4, async (batch) => {
-      const answer = await call(
-        server.url,
-        key,
-        'POST',
-        `/v1/projects/${project.id}/documents/batch`,
-        { documents: batch },
-        202,
-      );
-      const refused = (answer.documents as ({ document: unknown } | { error: unknown })[]).find((i) => 'error' in i);
-      if (refused) throw new Error(`an item of a batch was refused: ${JSON.stringify(refused)}`);
-      sent += batch.length;
-      if (sent % 10_000 < batch.length) log(`big tenant: ${sent} of ${docs.length} documents sent`);
-    });
-    log(`big tenant: ${docs.length} documents accepted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    // then until none is queued or processing
-    for (;;) {
-      let unfinished = 0;
-      for (const status of ['queued', 'processing']) {
-        const page = await call(
-          server.url,
-          key,
-          'GET',
-          `/v1/projects/${project.id}/documents?status=${status}&limit=1`,
-        );
-        unfinished += (page.documents as unknown[]).length;
-      }
-      if (unfinished === 0) break;
-      await sleep(500);
-    }
-    const ingestSeconds = (performance.now() - t0) / 1000;
-    let failed = 0;
-    for (let cursor: string | null = null, first = true; first || cursor; first = false) {
-      const page = await call(
-        server.url,
-        key,
-        'GET',
-        `/v1/projects/${project.id}/documents?status=failed&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
-      const failures = page.documents as { external_id: string; error: string }[];
-      if (failed === 0 && failures.length > 0) log(`big tenant: failed, e.g. ${JSON.stringify(failures[0])}`);
-      failed += failures.length;
-      cursor = page.next_cursor as string | null;
-    }
+    log(`big tenant: ${docs.length} documents through the CLI's bulk path`);
+    const ingest = await ingestThroughCli(server, { id: project.id, key }, docs, join(dataDir, 'folder'));
+    const { failed, seconds: ingestSeconds } = ingest;
     const read = await call(server.url, server.adminKey, 'GET', `/v1/projects/${project.id}`);
     const stats = (read.project as { stats: { documents: number; chunks: number } }).stats;
     if (stats.documents !== docs.length) throw new Error(`big tenant: the project holds ${stats.documents} documents`);
@@ -209,12 +151,27 @@ export async function runBig(docs: BigDoc[], questions: string[], run: BigRun): 
       run.connectionsDuration,
     );
     const resources = serverResources(pid);
+    // then single POSTs of an even sample of the same documents, into a project of their own
+    let posts: IngestFigures | null = null;
+    if (run.posts > 0) {
+      const sample = docs
+        .filter((_, i) => i % Math.max(1, Math.floor(docs.length / run.posts)) === 0)
+        .slice(0, run.posts);
+      const second = await call(server.url, server.adminKey, 'POST', '/v1/projects', { name: 'posts' }, 201);
+      const target = { id: (second.project as { id: string }).id, key: (second.api_key as { key: string }).key };
+      await call(server.url, server.adminKey, 'PATCH', `/v1/projects/${target.id}`, {
+        limits: { ingest_per_minute: null, max_documents: null, max_bytes: null },
+      });
+      log(`big tenant: ${sample.length} of its documents as single POSTs, ${run.postsInFlight} in flight`);
+      posts = await ingestThroughPosts(server, target, sample, run.postsInFlight);
+    }
     return {
       documents: docs.length,
       failed,
       chunks: stats.chunks,
       ingestSeconds,
       ingestDocsPerSecond: docs.length / ingestSeconds,
+      posts,
       questions: questions.length,
       firstUse,
       retrieve1,
