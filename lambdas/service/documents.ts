@@ -257,7 +257,8 @@ async function watchDocument(ctx: Context, projectId: string, doc: DocumentRecor
 /**
  * `?wait=true` on a batch where the worker processes documents: reads the records until every one
  * is settled (`ready` or `failed`) or the budget ends, as `watchDocument` does for one. Returns
- * each document as it last stood (one deleted or replaced meanwhile: as it stood before).
+ * each document as it last stood (one deleted meanwhile: as it stood before; one replaced meanwhile
+ * under its id: its new version, watched in turn).
  */
 async function watchDocuments(
   ctx: Context,
