@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Page } from '../../ports';
+import { RowCache } from './sqlite-row-cache';
 
 /** Records are kept as JSON in a `data` column: one row's, all of them, or a page (cursor: the last id). */
 export type Row = { data: string };
@@ -25,8 +26,12 @@ type Deferred = { write: () => unknown; resolve: (v: unknown) => void; reject: (
 export class Connection {
   private readonly cache = new Map<string, Database.Statement>();
   private pending: Deferred[] = [];
+  /** the rows every request reads (keys, companies, projects), kept between writes that change them */
+  readonly rows: RowCache;
 
-  constructor(readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database) {
+    this.rows = new RowCache(db);
+  }
 
   get(sql: string): Database.Statement {
     let s = this.cache.get(sql);

@@ -24,12 +24,14 @@ export class SqliteProjectRecords implements ProjectRecords {
   private readonly sql: (text: string) => Database.Statement;
   private readonly defer: Connection['defer'];
   private readonly now: () => void;
+  private readonly rows: Connection['rows'];
 
   constructor(
     connection: Connection,
     private readonly projectId: string,
   ) {
     this.db = connection.db;
+    this.rows = connection.rows;
     this.sql = (text) => connection.get(text);
     this.defer = (write) => connection.defer(write);
     this.now = () => connection.flush();
@@ -254,7 +256,7 @@ export class SqliteProjectRecords implements ProjectRecords {
   async purge(): Promise<PurgeCounts> {
     this.now();
     const p = this.projectId;
-    return this.db.transaction(() => {
+    const counts = this.db.transaction(() => {
       const documents = this.sql('DELETE FROM documents WHERE project_id = ?').run(p).changes;
       const keys = this.sql('DELETE FROM api_keys WHERE project_id = ?').run(p).changes;
       for (const table of [
@@ -273,5 +275,8 @@ export class SqliteProjectRecords implements ProjectRecords {
       this.sql('DELETE FROM projects WHERE id = ?').run(p);
       return { documents, keys };
     })();
+    // its project and keys are gone: nothing kept of them may answer again
+    this.rows.clear();
+    return counts;
   }
 }

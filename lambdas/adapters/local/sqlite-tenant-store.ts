@@ -67,6 +67,14 @@ export class SqliteTenantStore implements TenantStore {
   private readonly sql = (text: string) => this.connection.get(text);
   /** writes outside the group commit go after the ones already waiting */
   private readonly now = () => this.connection.flush();
+  private get rows() {
+    return this.connection.rows;
+  }
+  /** A row every request reads, by its one key: kept between the writes that change it (sqlite-row-cache.ts). */
+  private cached<T>(key: string, sql: string, arg: string): T | null {
+    const data = this.rows.get(key, () => (this.sql(sql).get(arg) as Row | undefined)?.data);
+    return data === undefined ? null : (JSON.parse(data) as T);
+  }
 
   constructor(file: string) {
     this.db = openPrivateDatabase(file);
@@ -91,9 +99,10 @@ export class SqliteTenantStore implements TenantStore {
   async createCompany(c: Company) {
     this.now();
     this.sql('INSERT INTO companies (id, data) VALUES (?, ?)').run(c.id, JSON.stringify(c));
+    this.rows.forget(`company:${c.id}`);
   }
   async getCompany(id: string) {
-    return parse<Company>(this.sql('SELECT data FROM companies WHERE id = ?').get(id) as Row);
+    return this.cached<Company>(`company:${id}`, 'SELECT data FROM companies WHERE id = ?', id);
   }
   async listCompanies() {
     return parseAll<Company>(this.sql('SELECT data FROM companies ORDER BY id').all() as Row[]);
@@ -105,12 +114,13 @@ export class SqliteTenantStore implements TenantStore {
       `INSERT INTO api_keys (id, hash, company_id, project_id, data) VALUES (@id, @hash, @company_id, @project_id, @data)
          ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
     ).run({ ...k, data: JSON.stringify(k) });
+    this.rows.forget(`key:${k.hash}`);
   }
   async getKey(id: string) {
     return parse<ApiKeyRecord>(this.sql('SELECT data FROM api_keys WHERE id = ?').get(id) as Row);
   }
   async findKeyByHash(hash: string) {
-    return parse<ApiKeyRecord>(this.sql('SELECT data FROM api_keys WHERE hash = ?').get(hash) as Row);
+    return this.cached<ApiKeyRecord>(`key:${hash}`, 'SELECT data FROM api_keys WHERE hash = ?', hash);
   }
   async companiesByKeyPrefix(prefix: string) {
     const sql = `SELECT DISTINCT company_id FROM api_keys WHERE json_extract(data, '$.prefix') = ? ORDER BY company_id`;
@@ -126,23 +136,36 @@ export class SqliteTenantStore implements TenantStore {
   }
   async touchKey(id: string, at: string) {
     await this.connection.defer(() =>
-      this.sql(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ?`).run(at, id),
+      this.forgetKey(
+        this.sql(`UPDATE api_keys SET data = json_set(data, '$.last_used_at', ?) WHERE id = ? RETURNING hash`).get(
+          at,
+          id,
+        ),
+      ),
     );
   }
   async revokeKey(id: string, at: string) {
     this.now();
-    this.sql(
-      `UPDATE api_keys SET data = json_set(data, '$.revoked_at', ?) WHERE id = ? AND json_extract(data, '$.revoked_at') IS NULL`,
-    ).run(at, id);
+    this.forgetKey(
+      this.sql(
+        `UPDATE api_keys SET data = json_set(data, '$.revoked_at', ?) WHERE id = ? AND json_extract(data, '$.revoked_at') IS NULL
+           RETURNING hash`,
+      ).get(at, id),
+    );
     return this.getKey(id);
+  }
+  /** After a write to a key's row: the row kept for its hash is stale. */
+  private forgetKey(changed: unknown) {
+    if (changed) this.rows.forget(`key:${(changed as { hash: string }).hash}`);
   }
 
   async createProject(p: ProjectRecord) {
     this.now();
     this.sql('INSERT INTO projects (id, company_id, data) VALUES (?, ?, ?)').run(p.id, p.company_id, JSON.stringify(p));
+    this.rows.forget(`project:${p.id}`);
   }
   async getProject(id: string) {
-    return parse<ProjectRecord>(this.sql('SELECT data FROM projects WHERE id = ?').get(id) as Row);
+    return this.cached<ProjectRecord>(`project:${id}`, 'SELECT data FROM projects WHERE id = ?', id);
   }
   async listProjects(companyId: string, req: PageRequest) {
     const rows = this.sql(
@@ -153,6 +176,7 @@ export class SqliteTenantStore implements TenantStore {
   async updateProject(p: ProjectRecord) {
     this.now();
     this.sql('UPDATE projects SET data = ? WHERE id = ?').run(JSON.stringify(p), p.id);
+    this.rows.forget(`project:${p.id}`);
   }
 
   async appendCompanyAudit(companyId: string, e: AuditEvent) {
