@@ -1,4 +1,4 @@
-import { Conflict, DocumentFailed, NotFound, type OpragError, TooLarge } from '../core/errors';
+import { Conflict, NotFound, type OpragError, TooLarge } from '../core/errors';
 import { isId } from '../core/ids';
 import type { DocumentRecord, DocumentStatus, ProjectRecord } from '../core/model';
 import { isDerivedText, textFromStored } from '../core/stored-text';
@@ -7,7 +7,8 @@ import { queueDocumentRemoval } from './cleanup';
 import type { Context } from './context';
 import { decodeCursor, encodeCursor } from './cursor';
 import { publicDocument } from './document-view';
-import { type DocumentInput, type Ingest, type IngestMode, originalKey, readDocuments, textKey } from './ingest';
+import { watchDocument, watchDocuments } from './document-watch';
+import { type DocumentInput, type Ingest, type IngestMode, originalKey, textKey } from './ingest';
 import { checkRate } from './limits';
 import { patchWithRelabel } from './relabel';
 import { indexOf } from './search';
@@ -221,72 +222,6 @@ export function makeDocumentServices(
       return { deleted: { document_id: doc.id, chunks } };
     },
   };
-}
-
-/** How long before the end of a request a watch stops: time to answer. */
-const ANSWER_MARGIN_MS = 2000;
-
-/**
- * `?wait=true` where the worker processes documents: reads the record until the worker settles
- * it (`ready`: 201; `failed`: 422) or the budget ends (202 with the document as it is). The
- * budget is the smaller of the wait budget and the request's remaining time less a margin, all
- * on the context's clock: the answer never waits past it, however slow the worker.
- */
-async function watchDocument(ctx: Context, projectId: string, doc: DocumentRecord, remainingMs?: () => number) {
-  const left = remainingMs ? remainingMs() - ANSWER_MARGIN_MS : Number.POSITIVE_INFINITY;
-  const deadline = ctx.now().getTime() + Math.max(0, Math.min(ctx.settings.waitBudgetMs, left));
-  const records = ctx.store.forProject(projectId);
-  let current = doc;
-  let pause = ctx.settings.waitPollMs;
-  for (;;) {
-    if (current.status === 'failed') {
-      throw new DocumentFailed(current.error ?? 'the document could not be processed', publicDocument(current));
-    }
-    if (current.status === 'ready') return { kind: 'ready' as const, document: current };
-    const now = ctx.now().getTime();
-    if (now >= deadline) return { kind: 'accepted' as const, document: current };
-    await ctx.sleep(Math.min(pause, deadline - now));
-    pause = Math.min(2000, pause * 2);
-    const read = await records.getDocument(doc.id);
-    // deleted or replaced meanwhile: the caller learns how it now stands
-    if (!read) return { kind: 'accepted' as const, document: current };
-    current = read;
-  }
-}
-
-/**
- * `?wait=true` on a batch where the worker processes documents: reads the records until every one
- * is settled (`ready` or `failed`) or the budget ends, as `watchDocument` does for one. Returns
- * each document as it last stood (one deleted meanwhile: as it stood before; one replaced meanwhile
- * under its id: its new version, watched in turn).
- */
-async function watchDocuments(
-  ctx: Context,
-  projectId: string,
-  docs: DocumentRecord[],
-  remainingMs?: () => number,
-): Promise<Map<string, DocumentRecord>> {
-  const left = remainingMs ? remainingMs() - ANSWER_MARGIN_MS : Number.POSITIVE_INFINITY;
-  const deadline = ctx.now().getTime() + Math.max(0, Math.min(ctx.settings.waitBudgetMs, left));
-  const records = ctx.store.forProject(projectId);
-  const current = new Map(docs.map((d) => [d.id, d]));
-  const settled = (d: DocumentRecord) => d.status === 'ready' || d.status === 'failed';
-  const watched = new Set(docs.filter((d) => !settled(d)).map((d) => d.id));
-  let pause = ctx.settings.waitPollMs;
-  for (;;) {
-    const now = ctx.now().getTime();
-    if (watched.size === 0 || now >= deadline) return current;
-    await ctx.sleep(Math.min(pause, deadline - now));
-    pause = Math.min(2000, pause * 2);
-    const open = [...watched];
-    const read = await readDocuments(records, open);
-    open.forEach((id, i) => {
-      const doc = read[i];
-      if (doc) current.set(id, doc);
-      // deleted meanwhile: the caller learns how it last stood
-      if (!doc || settled(doc)) watched.delete(id);
-    });
-  }
 }
 
 /**

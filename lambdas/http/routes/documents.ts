@@ -62,11 +62,14 @@ function batchItem(o: BatchItemOutcome) {
 
 const documentStatus = { accepted: 202, ready: 201, unchanged: 200 } as const;
 
+/** `?wait=true` (or `1`) on an ingest: answer once processed. */
+const waits = (query: Record<string, string | undefined>) => query.wait === 'true' || query.wait === '1';
+
 export const documentRoutes: Route[] = [
   {
     ...declared('documents.create'),
     handle: async (r) => {
-      const wait = r.query.wait === 'true' || r.query.wait === '1';
+      const wait = waits(r.query);
       const out = await r.services.documents.createDocument(
         r.project('documents.write'),
         await documentInput(r),
@@ -83,7 +86,7 @@ export const documentRoutes: Route[] = [
     ...declared('documents.create_batch'),
     handle: async (r) => {
       const access = r.project('documents.write');
-      const wait = r.query.wait === 'true' || r.query.wait === '1';
+      const wait = waits(r.query);
       const outcomes = await r.services.documents.createDocuments(access, batchInput(r), wait, r.remainingMs);
       const accepted = outcomes.filter((o) => o.kind !== 'refused').length;
       // with `wait`: 200 once every item taken in has settled, else 202 with them as they stand
