@@ -28,8 +28,8 @@
  * req/s, p50/p99, and the server's CPU over the window from /proc/<pid>/stat (utime + stime, all
  * threads) in cores — 2.0 is both cores of a 2-core machine busy — and its main thread's share
  * (/proc/<pid>/task/<pid>/stat), beside this process's CPU and the load average.
- * Last, `--big-posts` (20,000) of the same documents, an even sample, as single JSON POSTs (16
- * in flight, kept-alive connections) into a second project, timed until none is queued or
+ * Last, `--big-posts` (20,000) of the same documents, an even sample, as single JSON POSTs
+ * (`--big-posts-in-flight`, 16, on kept-alive connections) into a second project, timed until none is queued or
  * processing (docs/s).
  * The baseline, in this process: bare SQLite FTS5 (better-sqlite3, a temporary database,
  * `fts5(title, body, tokenize='porter unicode61')`) over the same documents' texts, inserted in
@@ -41,6 +41,7 @@
  *   npm run bench:scale -- [--tenants 100,1000] [--docs 30] [--in-flight 8] [--duration 20]
  *                          [--warmup 5] [--big-tenant | --no-big-tenant] [--big-chunks 100000]
  *                          [--big-duration 30] [--big-connections 64] [--big-posts 20000]
+ *                          [--big-posts-in-flight 16]
  *                          [--eval-data ../shared/eval-data] [--json] [--keep]
  */
 import { cpus } from 'node:os';
@@ -69,8 +70,9 @@ const keep = flag('keep');
 const bigChunks = flag('no-big-tenant') ? 0 : Number(arg('big-chunks', '100000'));
 const bigDuration = Number(arg('big-duration', '30'));
 const bigConnections = Number(arg('big-connections', '64'));
-/** documents of the big tenant sent again as single POSTs, 16 in flight, into a second project (0: none) */
+/** documents of the big tenant sent again as single POSTs into a second project (0: none), and how many in flight */
 const bigPosts = Number(arg('big-posts', '20000'));
+const bigPostsInFlight = Number(arg('big-posts-in-flight', '16'));
 
 const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 
@@ -106,7 +108,7 @@ async function main() {
       connections: bigConnections,
       connectionsDuration: bigDuration,
       posts: bigPosts,
-      postsInFlight: 16,
+      postsInFlight: bigPostsInFlight,
       keep,
       log,
     });
@@ -161,7 +163,7 @@ async function main() {
   if (oprag.posts) {
     const p = oprag.posts;
     console.log(
-      `then ${p.documents} of its documents as single POSTs (16 in flight) into a second project, until ready: ${f(p.seconds, 1)} s, ${f(p.docsPerSecond)} docs/s (${p.failed} failed)`,
+      `then ${p.documents} of its documents as single POSTs (${bigPostsInFlight} in flight) into a second project, until ready: ${f(p.seconds, 1)} s, ${f(p.docsPerSecond)} docs/s (${p.failed} failed)`,
     );
   }
   console.log(
