@@ -65,9 +65,12 @@ const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
 const asJson = flag('json');
 /** abstracts sent once through each run first, into projects of their own, before measuring (0: none) */
 const warmup = Number(arg('warmup', '0'));
-/** how the `post` and `batch` runs send: kept-alive node:http (`http`), or fetch (`fetch`, the figures before 2026-12-03) */
+/**
+ * how the `post` and `batch` runs send: kept-alive node:http (`http`), HTTP/1.1 straight onto
+ * kept-alive sockets (`raw`), or fetch (`fetch`, the figures before 2026-12-03)
+ */
 const client = arg('client', 'http');
-if (client !== 'http' && client !== 'fetch') throw new Error('--client is http or fetch');
+if (!['http', 'raw', 'fetch'].includes(client)) throw new Error('--client is http, raw or fetch');
 const keep = flag('keep');
 
 const log = (line: string) => process.stderr.write(`[bench-ingest] ${line}\n`);
