@@ -61,7 +61,7 @@ export function parseAnswer(buf: Buffer): { answer: RawAnswer; end: number } | n
 
 /** One kept-alive connection: requests are written one at a time, each answered in order. */
 class Connection {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiter: Waiter | null = null;
   readonly socket: Socket;
 
