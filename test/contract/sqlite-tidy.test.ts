@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,6 +76,29 @@ test('a tidy-up merges the segments and leaves every search as it was', async ()
   }
   // nothing left to merge
   expect(await index.tidy(projectId)).toBe(0);
+});
+
+test('the merge steps run on the write thread, a step at a time, and its rest empties the log', async () => {
+  const projectId = newId('project');
+  await index.createProject(projectId);
+  await writtenOneByOne(projectId, 200);
+  const file = index.file(projectId);
+  const rowsBefore = segmentRows(projectId);
+  expect(await index.writeThread.merge(file, 2)).toBe(true);
+  let steps = 1;
+  while (await index.writeThread.merge(file, 2)) steps++;
+  expect(steps).toBeGreaterThan(1); // a step merges at most its pages, not the whole index
+  expect(segmentRows(projectId)).toBeLessThan(rowsBefore);
+  expect(await index.tidy(projectId)).toBe(0); // nothing left for a tidy-up
+  expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+  await index.writeThread.rest(file);
+  expect(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0).toBe(0);
+  // the connection it closed opens again for the next batch
+  const doc = newId('document');
+  const written = chunk(doc, 0, 'alpha after rest');
+  await index.forProject(projectId).replaceDocument(doc, [written]);
+  const hits = await index.forProject(projectId).search({ terms: queryTerms('alpha after rest'), topK: 1 });
+  expect(hits.hits[0].id).toBe(written.id);
 });
 
 test('the tidy-up runs by itself once writes pause', async () => {

@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
 import { openPrivateDatabase, truncateWal } from './private-files';
-import { stmt } from './sqlite-index-write';
 
 /** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
-const TIDY_PAGES = 100;
+export const TIDY_PAGES = 100;
 
 /** What tidying a project's index needs of the embedded index (sqlite-index.ts). */
 export interface TidyHost {
@@ -13,47 +12,46 @@ export interface TidyHost {
   exists(projectId: string): boolean;
   /** runs `work` after the project's earlier writes, alone, without scheduling another tidy-up */
   after<T>(projectId: string, work: () => T): Promise<T>;
-  /** the project's write connection on this thread, opened if need be */
-  writer(projectId: string): Database.Database;
+  /** one merge step of the project's full-text index, on the write thread: whether it merged anything */
+  mergeStep(projectId: string): Promise<boolean>;
+  /** the write thread's connection to the project's file: its log emptied, then closed */
+  restWrites(projectId: string): Promise<void>;
   /** takes the project's write connection out of the index, when it has one */
   takeWriter(projectId: string): Database.Database | undefined;
 }
 
 /**
- * Merges the project's full-text index segments, a little at a time with the event loop free in
- * between, until they are one (or a write arrives, which schedules another tidy-up). Every write
- * adds a segment and FTS5 merges them only in part, so a project written one document at a time
- * searches through many; merged, each search reads fewer pages. Uses the project's writer
- * connection on this thread; a closed index or a deleted project is left alone. Resolves to the
- * number of merge steps that did work.
+ * Merges the project's full-text index segments, a little at a time with the project's writes
+ * free to come in between, until they are one (or a write arrives, which schedules another
+ * tidy-up). Every write adds a segment and FTS5 merges them only in part, so a project written
+ * one document at a time searches through many; merged, each search reads fewer pages. The steps
+ * run on the write thread, where the project's batches are written: a tidy-up of one project
+ * costs the event loop nothing while it serves others. A closed index or a deleted project is
+ * left alone. Resolves to the number of merge steps that did work.
  */
 export async function mergeSegments(host: TidyHost, projectId: string): Promise<number> {
   let steps = 0;
   for (let i = 0; i < 10_000; i++) {
     if (host.writing(projectId)) return steps;
-    const worked = await host.after(projectId, () => {
+    const worked = await host.after(projectId, async () => {
       if (host.closed() || !host.exists(projectId)) return false;
-      const db = host.writer(projectId);
-      const changes = stmt(db, 'SELECT total_changes()').pluck();
-      const before = changes.get() as number;
-      stmt(db, `INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('merge', -${TIDY_PAGES})`).run();
-      return (changes.get() as number) - before >= 2;
+      return host.mergeStep(projectId).catch(() => false); // a file deleted meanwhile
     });
     if (!worked) return steps;
     steps++;
-    await new Promise((r) => setImmediate(r));
   }
   return steps;
 }
 
 /**
  * Once a project's writes are over and its index tidied: its write-ahead log is copied into the
- * file and emptied, and its write connection closed (the next write opens it again). Left for
- * later when another write has come in.
+ * file and emptied, and its write connections (the write thread's, and this thread's if it has
+ * one) closed (the next write opens them again). Left for later when another write has come in.
  */
 export async function rest(host: TidyHost, projectId: string): Promise<void> {
   if (host.writing(projectId) || host.closed()) return;
-  await host.after(projectId, () => {
+  await host.after(projectId, async () => {
+    await host.restWrites(projectId);
     const writer = host.takeWriter(projectId);
     if (!writer?.open) return;
     truncateWal(writer);

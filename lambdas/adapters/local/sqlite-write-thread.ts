@@ -2,7 +2,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type Database from 'better-sqlite3';
 import { lowerThisThreadPriority } from '../thread-priority';
 import { openPrivateDatabase, truncateWal } from './private-files';
-import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
+import { type DocumentWrite, stmt, writeDocuments } from './sqlite-index-write';
 
 /**
  * A thread of its own for the embedded index's batch writes: analysing a batch's chunks (tokens,
@@ -12,7 +12,8 @@ import { type DocumentWrite, writeDocuments } from './sqlite-index-write';
  * and writes what it is given in the order given, one batch at a time; the caller keeps a
  * project's writes in order (sqlite-write-order.ts: a batch may be handed over while the one
  * before is written, but never while the loop's own connection writes), so this connection and
- * the one on the loop never write at the same time.
+ * the one on the loop never write at the same time. A project's tidy-up (sqlite-index-tidy.ts) runs
+ * its merge steps here too, in the same order, so the loop never spends its turns on them.
  */
 
 const ROLE = 'oprag-index-write-thread';
@@ -20,10 +21,15 @@ const ROLE = 'oprag-index-write-thread';
 /** `docs` as JSON: one string is copied to the thread much faster than the objects would be cloned. */
 type Request =
   | { id: number; file: string; docs: string }
+  | { id: number; merge: string; pages: number }
+  | { id: number; rest: string }
   | { id: number; close: string }
   | { id: number; closeAll: true };
 type Failure = { message: string; code?: string };
-type Reply = { id: number; errors: (Failure | null)[] } | { id: number; failed: Failure };
+type Reply =
+  | { id: number; errors: (Failure | null)[] }
+  | { id: number; merged: boolean }
+  | { id: number; failed: Failure };
 
 const failure = (e: unknown): Failure => ({
   message: e instanceof Error ? e.message : String(e),
@@ -52,6 +58,21 @@ export class WriteThread {
     const reply = await this.send({ id: ++this.nextId, file, docs: JSON.stringify(docs) });
     if ('failed' in reply) throw new WriteError(reply.failed);
     return 'errors' in reply ? reply.errors.map((e) => (e === null ? null : new WriteError(e))) : [];
+  }
+
+  /**
+   * One step of merging the file's full-text segments, `pages` pages at most, after the writes sent
+   * before: resolves to whether it merged anything.
+   */
+  async merge(file: string, pages: number): Promise<boolean> {
+    const reply = await this.send({ id: ++this.nextId, merge: file, pages });
+    if ('failed' in reply) throw new WriteError(reply.failed);
+    return 'merged' in reply && reply.merged;
+  }
+
+  /** Copies the file's log into it, empties it and closes the thread's connection to the file, if it has one. */
+  async rest(file: string): Promise<void> {
+    if (this.worker) await this.send({ id: ++this.nextId, rest: file });
   }
 
   /** Closes the thread's connection to the file, after the writes sent before. */
@@ -134,6 +155,14 @@ function release(db: Database.Database) {
   db.close();
 }
 
+/** One merge step of at most `pages` pages of the file's full-text index; whether it merged anything. */
+function mergeStep(db: Database.Database, pages: number): boolean {
+  const changes = stmt(db, 'SELECT total_changes()').pluck();
+  const before = changes.get() as number;
+  stmt(db, `INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('merge', -${Math.floor(pages)})`).run();
+  return (changes.get() as number) - before >= 2;
+}
+
 /** The thread's side: one connection per project file, the least recently used closed past `maxOpen`. */
 function serve(maxOpen: number) {
   const port = parentPort;
@@ -163,6 +192,17 @@ function serve(maxOpen: number) {
     if ('closeAll' in request) {
       for (const db of open.values()) if (db.open) release(db);
       open.clear();
+      reply = { id: request.id, errors: [] };
+    } else if ('merge' in request) {
+      try {
+        reply = { id: request.id, merged: mergeStep(connection(request.merge), request.pages) };
+      } catch (e) {
+        reply = { id: request.id, failed: failure(e) };
+      }
+    } else if ('rest' in request) {
+      const db = open.get(request.rest);
+      if (db?.open) release(db);
+      open.delete(request.rest);
       reply = { id: request.id, errors: [] };
     } else if ('close' in request) {
       const db = open.get(request.close);
