@@ -29,8 +29,9 @@
  * threads) in cores — 2.0 is both cores of a 2-core machine busy — and its main thread's share
  * (/proc/<pid>/task/<pid>/stat), beside this process's CPU and the load average.
  * Last, `--big-posts` (20,000) of the same documents, an even sample, as single JSON POSTs
- * (`--big-posts-in-flight`, 16, on kept-alive connections) into a second project, timed until none is queued or
- * processing (docs/s).
+ * (`--big-posts-in-flight`, 16, on kept-alive connections: node:http, or with `--big-posts-client raw`
+ * HTTP/1.1 written straight onto the sockets, the leanest client) into a second project, timed until
+ * none is queued or processing (docs/s).
  * The baseline, in this process: bare SQLite FTS5 (better-sqlite3, a temporary database,
  * `fts5(title, body, tokenize='porter unicode61')`) over the same documents' texts, inserted in
  * one transaction (docs/s), then the first 100 questions untimed and each question timed, one at a time, as
@@ -41,7 +42,7 @@
  *   npm run bench:scale -- [--tenants 100,1000] [--docs 30] [--in-flight 8] [--duration 20]
  *                          [--warmup 5] [--big-tenant | --no-big-tenant] [--big-chunks 100000]
  *                          [--big-duration 30] [--big-connections 64] [--big-posts 20000]
- *                          [--big-posts-in-flight 16]
+ *                          [--big-posts-in-flight 16] [--big-posts-client http|raw]
  *                          [--eval-data ../shared/eval-data] [--json] [--keep]
  */
 import { cpus } from 'node:os';
@@ -73,6 +74,9 @@ const bigConnections = Number(arg('big-connections', '64'));
 /** documents of the big tenant sent again as single POSTs into a second project (0: none), and how many in flight */
 const bigPosts = Number(arg('big-posts', '20000'));
 const bigPostsInFlight = Number(arg('big-posts-in-flight', '16'));
+/** how those POSTs are sent: kept-alive node:http (`http`) or straight onto sockets (`raw`) */
+const bigPostsClient = arg('big-posts-client', 'http');
+if (!['http', 'raw'].includes(bigPostsClient)) throw new Error('--big-posts-client is http or raw');
 
 const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 
@@ -109,6 +113,7 @@ async function main() {
       connectionsDuration: bigDuration,
       posts: bigPosts,
       postsInFlight: bigPostsInFlight,
+      postsClient: bigPostsClient,
       keep,
       log,
     });

@@ -56,7 +56,7 @@ export async function ingestThroughCli(
 
 /**
  * The documents as single JSON `POST .../documents` ({title, text, external_id}), `inFlight` at
- * a time over kept-alive connections, then the project's list polled until none is queued or
+ * a time over kept-alive connections (node:http, or `raw`: bench-raw-http.ts), then the project's list polled until none is queued or
  * processing: timed from the first request to the last document settled.
  */
 export async function ingestThroughPosts(
@@ -64,8 +64,9 @@ export async function ingestThroughPosts(
   project: { id: string; key: string },
   docs: BigDoc[],
   inFlight: number,
+  client: 'http' | 'raw' = 'http',
 ): Promise<IngestFigures> {
-  const { send, close } = sender('http', inFlight);
+  const { send, close } = sender(client, inFlight);
   try {
     const t0 = performance.now();
     await pool(docs, inFlight, async (d) => {

@@ -97,6 +97,8 @@ export interface BigRun {
   /** documents sent again as single POSTs at the end (0: none), and how many in flight */
   posts: number;
   postsInFlight: number;
+  /** how the single POSTs are sent (scale-big-ingest.ts) */
+  postsClient: string;
   /** keep the data directory */
   keep: boolean;
   log: (line: string) => void;
@@ -162,8 +164,16 @@ export async function runBig(docs: BigDoc[], questions: string[], run: BigRun): 
       await call(server.url, server.adminKey, 'PATCH', `/v1/projects/${target.id}`, {
         limits: { ingest_per_minute: null, max_documents: null, max_bytes: null },
       });
-      log(`big tenant: ${sample.length} of its documents as single POSTs, ${run.postsInFlight} in flight`);
-      posts = await ingestThroughPosts(server, target, sample, run.postsInFlight);
+      log(
+        `big tenant: ${sample.length} of its documents as single POSTs, ${run.postsInFlight} in flight (${run.postsClient} client)`,
+      );
+      posts = await ingestThroughPosts(
+        server,
+        target,
+        sample,
+        run.postsInFlight,
+        run.postsClient === 'raw' ? 'raw' : 'http',
+      );
     }
     return {
       documents: docs.length,
