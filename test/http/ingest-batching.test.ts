@@ -37,6 +37,33 @@ describe('the in-process queue hands batches to its batch worker', () => {
     expect(batches).toEqual(['prj_a:a1,a2,a3', 'prj_b:b1', 'prj_a:a4,a5']);
   });
 
+  it('runs at most perProject batches of one project at once, and another project meanwhile', async () => {
+    const queue = new InProcessQueue({ concurrency: 4, batchSize: 2, perProject: 2 });
+    for (let i = 1; i <= 8; i++) await queue.enqueue('prj_a', `a${i}`);
+    await queue.enqueue('prj_b', 'b1');
+    const running = new Map<string, number>();
+    let most = 0;
+    const started: string[] = [];
+    const gates: (() => void)[] = [];
+    queue.start(async (p, ids) => {
+      started.push(`${p}:${ids.join(',')}`);
+      running.set(p, (running.get(p) ?? 0) + 1);
+      most = Math.max(most, running.get('prj_a') ?? 0);
+      await new Promise<void>((r) => gates.push(r));
+      running.set(p, (running.get(p) ?? 1) - 1);
+    });
+    await new Promise((r) => setImmediate(r));
+    // four may run, but prj_a only two: the third slot goes to prj_b, the fourth stays free
+    expect(started).toEqual(['prj_a:a1,a2', 'prj_b:b1', 'prj_a:a3,a4']);
+    while (gates.length > 0 || started.length < 5) {
+      gates.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await queue.idle();
+    expect(most).toBe(2);
+    expect(started.slice(3)).toEqual(['prj_a:a5,a6', 'prj_a:a7,a8']);
+  });
+
   it('works through a backlog of 200,000 documents (a restart after a crash mid-import), each once', async () => {
     const queue = new InProcessQueue({ concurrency: 2, batchSize: 32 });
     for (let i = 0; i < 200_000; i++) await queue.enqueue(i % 2 ? 'prj_a' : 'prj_b', `doc_${i}`);
