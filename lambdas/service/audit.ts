@@ -180,8 +180,12 @@ export function makeAuditServices(ctx: Context) {
       };
       const project = call.projectId ? await ownedProject(ctx.store, principal, call.projectId) : null;
       if (project) {
-        await ctx.store.forProject(project.id).appendAudit(event);
-        await addUsage(ctx, project.id, { requests: 1 });
+        // in the same group commit (sqlite-connection.ts), not one after the other: the answer
+        // waits for both, and each turn of the event loop a reply waits for adds to its latency
+        await Promise.all([
+          ctx.store.forProject(project.id).appendAudit(event),
+          addUsage(ctx, project.id, { requests: 1 }),
+        ]);
       } else {
         await ctx.store.appendCompanyAudit(principal.companyId, event);
       }
