@@ -118,6 +118,26 @@ describe('POST /v1/projects/{project_id}/documents/batch', () => {
     }
   });
 
+  it('counts single POSTs sent all at once against ingest_per_minute: exactly the limit gets through', async () => {
+    const p = await t.project('rated-at-once');
+    t.clock.freeze(t.clock.nextMinute(1000));
+    try {
+      await t.admin.request('PATCH', `/v1/projects/${p.id}`, { limits: { ingest_per_minute: 7 } });
+      // in flight together: their counts meet before any of them is committed
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => p.client.post('/v1/documents', { text: `Sent at once, ${i}.` })),
+      );
+      expect(statuses.filter((r) => r.status === 202)).toHaveLength(7);
+      expect(statuses.filter((r) => r.status === 429)).toHaveLength(13);
+      // the count was written: the next call, after every commit, is refused too
+      expect((await p.client.post('/v1/documents', { text: 'one more' })).status).toBe(429);
+      await t.server.home.queue.idle();
+      expect(await listed(p.client)).toHaveLength(7);
+    } finally {
+      t.clock.resume();
+    }
+  });
+
   it('holds each item to the document quota: the ones past it get conflict, the others are kept', async () => {
     const p = await t.project('quota');
     await t.admin.request('PATCH', `/v1/projects/${p.id}`, { limits: { max_documents: 2 } });
