@@ -64,8 +64,8 @@ export function composeLocal(
   index.reads = reads;
   // a project's small blobs are read and written while it ingests: a few open at a time are enough
   const blobs = new FsBlobStore(join(dataDir, 'blobs'), 16, join(dataDir, 'drop'));
-  // four batches of up to 128 documents at a time: while the write thread writes one, the next
-  // is handed over (SqliteSearchIndex.handedOver) and the others are read
+  // four batches of up to 128 documents at a time, at most two of one project: while the write
+  // thread writes one, the next is handed over (SqliteSearchIndex.handedOver) and others are read
   const queue = new InProcessQueue({ concurrency: 4, batchSize: 128, logger });
   // documents are read off the event loop, in threads with a heap limit and a deadline
   const reader = new ParsePool({ limits: settings.readLimits, workers: settings.readWorkers, logger });
