@@ -32,9 +32,10 @@ const GB = 2 ** 30;
 
 test('the pool is sized by open files and memory, whichever allows fewer projects', () => {
   // a quarter of the file limit, at most 720 files, 3 a project
-  expect(poolSize({ openFiles: 20_000, memoryBytes: 24 * GB })).toBe(240);
   expect(poolSize({ openFiles: 1_024, memoryBytes: 24 * GB })).toBe(85);
-  // 1/32 of memory, at most 256 MB, 1 MB a project
+  expect(poolSize({ openFiles: 2_000, memoryBytes: 24 * GB })).toBe(166);
+  // 1/32 of memory, at most 192 MB, 1 MB a project
+  expect(poolSize({ openFiles: 20_000, memoryBytes: 24 * GB })).toBe(192);
   expect(poolSize({ openFiles: 20_000, memoryBytes: 2 * GB })).toBe(64);
   // never fewer than 16
   expect(poolSize({ openFiles: 64, memoryBytes: 256 * 2 ** 20 })).toBe(16);

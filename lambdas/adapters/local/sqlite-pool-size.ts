@@ -11,15 +11,17 @@ import { totalmem } from 'node:os';
  * Its write connection is opened for a write and closed once the project's writes are over.
  *
  * The index takes at most a quarter of the process's open-file limit and at most 720 files, and
- * at most 1/32 of the machine's memory and at most 256 MB; the pool is what fits in both, and at
- * least 16. With a limit of 20,000 files and 24 GB of memory: 240 projects, 720 files. Beside them the
- * process holds the write thread's connections (16 projects), the blob store's (16) and its own
- * files and sockets: about 950 open files in all.
+ * at most 1/32 of the machine's memory and at most 192 MB; the pool is what fits in both, and at
+ * least 16. With a limit of 20,000 files and 24 GB of memory: 192 projects, 576 files. Beside them
+ * the process holds the write thread's connections (16 projects), the blob store's (16) and its
+ * own files and sockets: about 720 open files in all. (At most 256 MB, 240 projects, until
+ * 2026-12-04: chatting with 1,000 tenants then held 477–530 MB; at 192 MB, 466–486, with the same
+ * latency: docs/benchmarks.md, "Scale on one machine".)
  */
 export const FILES_PER_PROJECT = 3;
 export const MEMORY_PER_PROJECT = 2 ** 20;
 const MAX_FILES = 720;
-const MAX_MEMORY = 256 * 2 ** 20;
+const MAX_MEMORY = 192 * 2 ** 20;
 const MIN_POOL = 16;
 
 export function poolSize(limits: { openFiles: number; memoryBytes: number } = processLimits()): number {
