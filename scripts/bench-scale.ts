@@ -75,8 +75,8 @@ const bigConnections = Number(arg('big-connections', '64'));
 const bigPosts = Number(arg('big-posts', '20000'));
 const bigPostsInFlight = Number(arg('big-posts-in-flight', '16'));
 /** how those POSTs are sent: kept-alive node:http (`http`) or straight onto sockets (`raw`) */
-const bigPostsClient = arg('big-posts-client', 'http');
-if (!['http', 'raw'].includes(bigPostsClient)) throw new Error('--big-posts-client is http or raw');
+const bigPostsClient = arg('big-posts-client', 'http') as 'http' | 'raw';
+if (bigPostsClient !== 'http' && bigPostsClient !== 'raw') throw new Error('--big-posts-client is http or raw');
 
 const log = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 

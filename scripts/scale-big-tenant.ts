@@ -98,7 +98,7 @@ export interface BigRun {
   posts: number;
   postsInFlight: number;
   /** how the single POSTs are sent (scale-big-ingest.ts) */
-  postsClient: string;
+  postsClient: 'http' | 'raw';
   /** keep the data directory */
   keep: boolean;
   log: (line: string) => void;
@@ -167,13 +167,7 @@ export async function runBig(docs: BigDoc[], questions: string[], run: BigRun): 
       log(
         `big tenant: ${sample.length} of its documents as single POSTs, ${run.postsInFlight} in flight (${run.postsClient} client)`,
       );
-      posts = await ingestThroughPosts(
-        server,
-        target,
-        sample,
-        run.postsInFlight,
-        run.postsClient === 'raw' ? 'raw' : 'http',
-      );
+      posts = await ingestThroughPosts(server, target, sample, run.postsInFlight, run.postsClient);
     }
     return {
       documents: docs.length,

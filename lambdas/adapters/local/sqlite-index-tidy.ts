@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { openPrivateDatabase, truncateWal } from './private-files';
 
 /** Pages of the full-text index merged in one step of a tidy-up (a few milliseconds each). */
-export const TIDY_PAGES = 100;
+const TIDY_PAGES = 100;
 
 /** What tidying a project's index needs of the embedded index (sqlite-index.ts). */
 export interface TidyHost {
@@ -12,8 +12,8 @@ export interface TidyHost {
   exists(projectId: string): boolean;
   /** runs `work` after the project's earlier writes, alone, without scheduling another tidy-up */
   after<T>(projectId: string, work: () => T): Promise<T>;
-  /** one merge step of the project's full-text index, on the write thread: whether it merged anything */
-  mergeStep(projectId: string): Promise<boolean>;
+  /** one merge step of at most `pages` pages of the project's full-text index, on the write thread: whether it merged anything */
+  mergeStep(projectId: string, pages: number): Promise<boolean>;
   /** the write thread's connection to the project's file: its log emptied, then closed */
   restWrites(projectId: string): Promise<void>;
   /** takes the project's write connection out of the index, when it has one */
@@ -35,7 +35,7 @@ export async function mergeSegments(host: TidyHost, projectId: string): Promise<
     if (host.writing(projectId)) return steps;
     const worked = await host.after(projectId, async () => {
       if (host.closed() || !host.exists(projectId)) return false;
-      return host.mergeStep(projectId).catch(() => false); // a file deleted meanwhile
+      return host.mergeStep(projectId, TIDY_PAGES).catch(() => false); // a file deleted meanwhile
     });
     if (!worked) return steps;
     steps++;

@@ -6,7 +6,7 @@ import { DEFAULT_RANKING, type RankingParams } from '../../core/rank';
 import type { ProjectIndex, SearchIndex } from '../../ports';
 import { hasLog, openPrivateDatabase, openReadingDatabase, privateDir, truncateWal } from './private-files';
 import type { ReadPool } from './read-pool';
-import { emptyLog, mergeSegments, rest, TIDY_PAGES, type TidyHost } from './sqlite-index-tidy';
+import { emptyLog, mergeSegments, rest, type TidyHost } from './sqlite-index-tidy';
 import { poolSize } from './sqlite-pool-size';
 import { type IndexFiles, SqliteProjectIndex } from './sqlite-project-index';
 import { createIndexFile, openIndexFile } from './sqlite-schema';
@@ -162,7 +162,7 @@ export class SqliteSearchIndex implements SearchIndex, IndexFiles {
     closed: () => this.closed,
     exists: (projectId) => this.exists(projectId),
     after: (projectId, work) => this.order.after(projectId, work),
-    mergeStep: (projectId) => this.writeThread.merge(this.file(projectId), TIDY_PAGES),
+    mergeStep: (projectId, pages) => this.writeThread.merge(this.file(projectId), pages),
     restWrites: (projectId) => this.writeThread.rest(this.file(projectId)),
     takeWriter: (projectId) => {
       const writer = this.writers.get(projectId);

@@ -14,9 +14,10 @@ import { totalmem } from 'node:os';
  * at most 1/32 of the machine's memory and at most 192 MB; the pool is what fits in both, and at
  * least 16. With a limit of 20,000 files and 24 GB of memory: 192 projects, 576 files. Beside them
  * the process holds the write thread's connections (16 projects), the blob store's (16) and its
- * own files and sockets: about 720 open files in all. (At most 256 MB, 240 projects, until
- * 2026-12-04: chatting with 1,000 tenants then held 477–530 MB; at 192 MB, 466–486, with the same
- * latency: docs/benchmarks.md, "Scale on one machine".)
+ * own files and sockets: about 720 open files in all. The memory cap was 256 MB (240 projects)
+ * before 2026-12-04: chatting with 1,000 tenants then ended at 477–523 MB, at 192 MB at 455–494,
+ * with the 1,000 tenants' p99 a little higher against the 100 tenants' (docs/benchmarks.md,
+ * "Scale on one machine").
  */
 export const FILES_PER_PROJECT = 3;
 export const MEMORY_PER_PROJECT = 2 ** 20;
