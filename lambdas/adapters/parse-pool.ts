@@ -6,13 +6,10 @@ import type { SupportedType } from '../core/formats/detect';
 import type { ParsedDocument } from '../core/parse-document';
 import type { ReadLimits } from '../core/read-limits';
 import type { DocumentReader, Logger } from '../ports';
+import { IDLE_STOP_MS, IdleStop, type PoolTimers, realTimers } from './idle-stop';
 import type { ParseGroupReply, ParseGroupRequest, ParseOutcome, ParseReply, ParseRequest } from './parse-worker';
 
-/** How the pool waits: the real timers, or a test's. */
-export interface PoolTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { PoolTimers };
 
 export interface ParsePoolOptions {
   limits: ReadLimits;
@@ -21,6 +18,8 @@ export interface ParsePoolOptions {
   /** the worker's entry file @default parse-worker.js beside this code when bundled, else parse-worker.ts */
   entry?: string;
   timers?: PoolTimers;
+  /** a thread with nothing to read for this long stops, its heap given back (idle-stop.ts) @default 10 s */
+  idleStopMs?: number;
   logger?: Logger;
 }
 
@@ -45,6 +44,7 @@ interface Slot {
   worker: Worker;
   job: Message | null;
   timer: unknown;
+  idle: IdleStop;
 }
 
 /**
@@ -58,11 +58,6 @@ const GROUP_ITEM_BYTES = 64 * 1024;
 const GROUP_BYTES = 1024 * 1024;
 const GROUP_SIZE = 64;
 const groupable = (j: Job) => !j.alone && GROUPED_TYPES.has(j.type) && j.bytes.length <= GROUP_ITEM_BYTES;
-
-const realTimers: PoolTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 /**
  * Reads documents in worker threads, one document per thread at a time: each thread has a heap
@@ -82,6 +77,7 @@ export class ParsePool implements DocumentReader {
   private readonly size: number;
   private readonly entry: string;
   private readonly timers: PoolTimers;
+  private readonly idleStopMs: number;
   private readonly logger?: Logger;
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
@@ -90,11 +86,17 @@ export class ParsePool implements DocumentReader {
   /** threads started so far, replacements included (tests watch replacements) */
   started = 0;
 
+  /** threads running now */
+  get threads(): number {
+    return this.slots.length;
+  }
+
   constructor(opts: ParsePoolOptions) {
     this.limits = opts.limits;
     this.size = Math.max(1, opts.workers ?? 1);
     this.entry = opts.entry ?? defaultEntry();
     this.timers = opts.timers ?? realTimers;
+    this.idleStopMs = opts.idleStopMs ?? IDLE_STOP_MS;
     this.logger = opts.logger;
   }
 
@@ -114,6 +116,7 @@ export class ParsePool implements DocumentReader {
     const slots = this.slots.splice(0);
     for (const s of slots) {
       this.timers.clearTimeout(s.timer);
+      s.idle.busy();
       for (const job of s.job?.jobs ?? []) job.reject(gone);
       s.job = null;
     }
@@ -151,6 +154,7 @@ export class ParsePool implements DocumentReader {
   private assign(slot: Slot, jobs: Job[]) {
     const id = this.nextId++;
     slot.job = { id, jobs };
+    slot.idle.busy();
     slot.worker.ref();
     slot.timer = this.timers.setTimeout(
       () =>
@@ -185,7 +189,12 @@ export class ParsePool implements DocumentReader {
   private spawn(): Slot {
     const worker = startWorker(this.entry, this.limits.memoryMb);
     this.started++;
-    const slot: Slot = { worker, job: null, timer: null };
+    const slot: Slot = {
+      worker,
+      job: null,
+      timer: null,
+      idle: new IdleStop(() => this.stopIdle(slot), this.idleStopMs, this.timers),
+    };
     worker.unref();
     worker.on('message', (reply: ParseReply | ParseGroupReply) => {
       const message = slot.job;
@@ -196,6 +205,7 @@ export class ParsePool implements DocumentReader {
       if ('many' in reply) for (const [i, r] of reply.many.entries()) settle(message.jobs[i], r);
       else settle(message.jobs[0], reply);
       this.dispatch();
+      if (slot.job === null) slot.idle.idle();
     });
     worker.on('error', (e: NodeJS.ErrnoException) => {
       const reason =
@@ -211,12 +221,21 @@ export class ParsePool implements DocumentReader {
     return slot;
   }
 
+  /** Stops a thread that has had nothing to read for a while; the next document starts a fresh one. */
+  private stopIdle(slot: Slot) {
+    const at = this.slots.indexOf(slot);
+    if (at < 0 || slot.job !== null) return;
+    this.slots.splice(at, 1);
+    void slot.worker.terminate();
+  }
+
   /** Fails the slot's document, stops its thread and lets a fresh one take the next document. */
   private retire(slot: Slot, reason: Error) {
     const at = this.slots.indexOf(slot);
     if (at < 0) return;
     this.slots.splice(at, 1);
     this.timers.clearTimeout(slot.timer);
+    slot.idle.busy();
     const jobs = slot.job?.jobs ?? [];
     slot.job = null;
     if (jobs.length === 1) {

@@ -189,6 +189,29 @@ describe('the document-reading pool', () => {
     expect(p.started).toBe(3);
   });
 
+  it('a thread with nothing to read stops after the idle time, and the next document starts a fresh one', async () => {
+    const timers = new HandTimers();
+    const p = pool(timers);
+    await read(p, 'text/plain');
+    expect([...timers.armed.values()].map((t) => t.ms)).toEqual([10_000]); // the idle countdown, nothing else
+    // a document before the countdown ends: the same thread, the countdown started again
+    await read(p, 'text/plain');
+    expect(p.started).toBe(1);
+    expect(timers.armed.size).toBe(1);
+    // a document being read is never stopped for idleness: only its deadline is armed
+    const hung = read(p, 'hang').catch((e: Error) => e);
+    expect([...timers.armed.values()].map((t) => t.ms)).toEqual([5000]);
+    timers.fireAll(); // the deadline: that thread replaced
+    expect(await hung).toBeInstanceOf(ExtractionError);
+    await read(p, 'text/plain');
+    expect(p.started).toBe(2);
+    timers.fireAll(); // ten idle seconds
+    expect(p.threads).toBe(0);
+    await expect(read(p, 'text/plain', Buffer.from('again'))).resolves.toMatchObject({ text: '5' });
+    expect(p.started).toBe(3);
+    expect(p.threads).toBe(1);
+  });
+
   it('closing fails what is still waiting and refuses new documents', async () => {
     const p = pool();
     const hung = read(p, 'hang').catch((e: Error) => e.message);

@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { IDLE_STOP_MS, IdleStop, type PoolTimers, realTimers } from '../idle-stop';
 import { lowerThisThreadPriority } from '../thread-priority';
 import { openPrivateDatabase, truncateWal } from './private-files';
 import { type DocumentWrite, stmt, writeDocuments } from './sqlite-index-write';
@@ -45,13 +46,28 @@ class WriteError extends Error {
   }
 }
 
-/** The loop's side: starts the thread on first use, and stops keeping the process alive while idle. */
+/**
+ * The loop's side: starts the thread on first use, stops keeping the process alive while idle, and
+ * stops the thread once it has had nothing to do for `idleMs` (idle-stop.ts): its connections are
+ * closed with their logs emptied, as in `close`, and the next write starts a fresh thread.
+ */
 export class WriteThread {
   private worker: Worker | null = null;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: unknown) => void }>();
+  private readonly idle: IdleStop;
+  /** a thread being stopped: a close waits for it, so that no log is left behind */
+  private stopping: Promise<void> = Promise.resolve();
+  /** threads started so far (tests watch the idle stop) */
+  started = 0;
 
-  constructor(private readonly maxOpen: number) {}
+  constructor(
+    private readonly maxOpen: number,
+    idleMs = IDLE_STOP_MS,
+    timers: PoolTimers = realTimers,
+  ) {
+    this.idle = new IdleStop(() => void this.close(), idleMs, timers);
+  }
 
   /** Writes the documents into the project file; resolves to each document's error, or null. */
   async write(file: string, docs: DocumentWrite[]): Promise<(unknown | null)[]> {
@@ -82,13 +98,20 @@ export class WriteThread {
 
   /**
    * Stops the thread once the writes sent before are done: its connections are closed first, each
-   * log copied into its file and emptied, so a server that stops cleanly leaves no log behind. A
-   * write sent after this call starts a new thread.
+   * log copied into its file and emptied, so a server that stops cleanly leaves no log behind; a
+   * thread still stopping from idleness is waited for too. A write sent after this call starts a
+   * new thread.
    */
   async close(): Promise<void> {
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker) return this.stopping;
     this.worker = null;
+    this.idle.busy();
+    this.stopping = Promise.all([this.stopping, this.stop(worker)]).then(() => undefined);
+    return this.stopping;
+  }
+
+  private async stop(worker: Worker): Promise<void> {
     const sentBefore = [...this.pending.keys()];
     const id = ++this.nextId;
     await new Promise<void>((resolve) => {
@@ -104,6 +127,7 @@ export class WriteThread {
 
   private send(request: Request): Promise<Reply> {
     const worker = this.start();
+    this.idle.busy();
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(request.id, { resolve, reject });
       if (this.pending.size === 1) worker.ref();
@@ -114,7 +138,10 @@ export class WriteThread {
   private settle(id: number) {
     const p = this.pending.get(id);
     this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
+    if (this.pending.size === 0 && this.worker) {
+      this.worker.unref();
+      this.idle.idle();
+    }
     return p;
   }
 
@@ -132,6 +159,7 @@ export class WriteThread {
       eval: true,
       workerData: { role: ROLE, maxOpen: this.maxOpen },
     });
+    this.started++;
     worker.unref();
     worker.on('message', (reply: Reply) => this.settle(reply.id)?.resolve(reply));
     const stopped = (e: unknown) => {
