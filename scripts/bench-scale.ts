@@ -5,8 +5,10 @@
  * with a fresh data directory: `--tenants` projects are created through the API (timed), each
  * gets `--docs` documents of SciFact and Climate-FEVER (read from ../shared/eval-data, never
  * copied), then `--in-flight` loops send `POST /v1/chat` to random projects with each project's
- * own key, once the server is idle again, for `--warmup` seconds (not counted) and `--duration`
- * seconds (measured). Reports the chat latency p50/p95/p99, requests per second, the server's
+ * own key, once the server is idle again: `--warmup` seconds per server (not counted), then
+ * `--duration` seconds per server measured in `--rounds` windows (4 by default), the servers
+ * taking turns window by window so that the machine's drifting speed slows them alike (each
+ * window after a second not counted). Reports the chat latency p50/p95/p99, requests per second, the server's
  * RSS and peak RSS, its open files (its /proc/<pid>/fd, the highest seen while measuring, and
  * by kind at the end), the bytes of `-wal` files in its data directory, and the ratios between
  * the largest and the smallest tenant count. `--tenants 0` leaves these runs out.
@@ -40,7 +42,7 @@
  * p50, ingest docs/s against the FTS5 docs/s.
  *
  *   npm run bench:scale -- [--tenants 100,1000] [--docs 30] [--in-flight 8] [--duration 20]
- *                          [--warmup 5] [--big-tenant | --no-big-tenant] [--big-chunks 100000]
+ *                          [--warmup 5] [--rounds 4] [--big-tenant | --no-big-tenant] [--big-chunks 100000]
  *                          [--big-duration 30] [--big-connections 64] [--big-posts 20000]
  *                          [--big-posts-in-flight 16] [--big-posts-client http|raw]
  *                          [--eval-data ../shared/eval-data] [--json] [--keep]
@@ -64,6 +66,8 @@ const docsPerTenant = Number(arg('docs', '30'));
 const inFlight = Number(arg('in-flight', '8'));
 const duration = Number(arg('duration', '20'));
 const warmup = Number(arg('warmup', '5'));
+/** the many-tenant servers' measured time, cut into windows taken in turns */
+const rounds = Number(arg('rounds', '4'));
 const asJson = flag('json');
 // one company holds every tenant here: lift the per-company project quota (50 by default) above them (and the big tenant's two)
 process.env.OPRAG_MAX_PROJECTS_PER_COMPANY ??= String(Math.max(2, ...tenantCounts));
@@ -87,9 +91,15 @@ async function main() {
     ...readQueries(join(evalData, 'climate-fever')).values(),
   ];
   log(`${cpus().length} cores; ${corpus.length} documents, ${questions.length} questions`);
-  const results: Figures[] = [];
-  for (const n of tenantCounts)
-    results.push(await runTenants(n, corpus, questions, { docsPerTenant, inFlight, warmup, duration, keep, log }));
+  const results: Figures[] = await runTenants(tenantCounts, corpus, questions, {
+    docsPerTenant,
+    inFlight,
+    warmup,
+    duration,
+    rounds,
+    keep,
+    log,
+  });
   const [small, large] = [results[0], results[results.length - 1]];
   const ratios =
     results.length === 0
@@ -131,13 +141,15 @@ async function main() {
   }
 
   if (asJson) {
-    const report = { cores: cpus().length, inFlight, duration, warmup, results, ratios, bigTenant: big };
+    const report = { cores: cpus().length, inFlight, duration, warmup, rounds, results, ratios, bigTenant: big };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
   const f = (n: number, d = 0) => n.toFixed(d);
   if (ratios) {
-    console.log(`chats to random projects, ${inFlight} in flight, ${duration} s measured, ${cpus().length} cores`);
+    console.log(
+      `chats to random projects, ${inFlight} in flight, ${duration} s measured a server in ${rounds} windows taken in turns, ${cpus().length} cores`,
+    );
     console.log(
       '| tenants | create (s) | ingest (s) | chats | p50 / p95 / p99 (ms) | req/s | RSS / peak (MB) | open files | WAL (MB) |',
     );

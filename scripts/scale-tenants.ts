@@ -1,9 +1,13 @@
 /**
- * The many-tenant run of the scale bench (bench-scale.ts): a throwaway server with a fresh data
- * directory, `tenants` projects created through the API (timed), each given its share of the
- * corpus until none is queued or processing, then `inFlight` loops chatting with random projects,
- * each with its own key, for a warm-up and a measured window: latency quantiles, requests per
- * second, the server's memory, open files (highest seen and by kind) and `-wal` bytes.
+ * The many-tenant runs of the scale bench (bench-scale.ts): for each tenant count a throwaway
+ * server with a fresh data directory, `tenants` projects created through the API (timed), each
+ * given its share of the corpus until none is queued or processing. Then `inFlight` loops chat
+ * with random projects, each with its own key: a warm-up per server, then the measured time cut
+ * into `rounds` windows, the servers taking turns window by window (one chatted with, the others
+ * idle), so that a machine whose speed drifts during the run slows every server alike and the
+ * ratios between them hold. Each window starts with a second not counted (its connections
+ * opened again). Per server: latency quantiles, requests per second, its memory, open files
+ * (highest seen and by kind) and `-wal` bytes, read once its last window ends.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,18 +37,56 @@ export interface TenantsRun {
   docsPerTenant: number;
   inFlight: number;
   warmup: number;
+  /** seconds measured per server, over every window */
   duration: number;
-  /** keep the data directory */
+  /** windows per server, taken in turns with the other servers' */
+  rounds: number;
+  /** keep the data directories */
   keep: boolean;
   log: (line: string) => void;
 }
 
-export async function runTenants(
-  tenants: number,
-  corpus: { _id: string; title?: string; text: string }[],
-  questions: string[],
-  { docsPerTenant, inFlight, warmup, duration, keep, log }: TenantsRun,
-) {
+type Corpus = { _id: string; title?: string; text: string }[];
+
+interface Prepared {
+  tenants: number;
+  dataDir: string;
+  server: Awaited<ReturnType<typeof startServerProcess>>;
+  pid: number;
+  projects: { id: string; key: string }[];
+  createSeconds: number;
+  ingestSeconds: number;
+  latencies: number[];
+  measuredSeconds: number;
+  openFiles: number;
+  /** what is read of the server as its latest measured window ends */
+  end?: { resources: ReturnType<typeof serverResources>; walMb: number; kinds: Record<string, number> };
+}
+
+/** Every tenant count's server made and filled, then chatted with in turns; each server's figures. */
+export async function runTenants(counts: number[], corpus: Corpus, questions: string[], run: TenantsRun) {
+  const prepared: Prepared[] = [];
+  try {
+    for (const n of counts) prepared.push(await prepare(n, corpus, run));
+    for (const t of prepared) await chat(t, questions, run.inFlight, run.warmup, false);
+    const window = run.duration / Math.max(1, run.rounds);
+    for (let r = 0; r < Math.max(1, run.rounds); r++) {
+      for (const t of prepared) {
+        await chat(t, questions, run.inFlight, 1, false); // connections opened again, not counted
+        await chat(t, questions, run.inFlight, window, true);
+      }
+    }
+    return prepared.map(figures);
+  } finally {
+    for (const t of prepared) {
+      await stopServerProcess(t.server.child);
+      if (run.keep) run.log(`kept ${t.dataDir}`);
+      else rmSync(t.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function prepare(tenants: number, corpus: Corpus, { docsPerTenant, inFlight, log }: TenantsRun) {
   const dataDir = mkdtempSync(join(tmpdir(), `oprag-scale-${tenants}-`));
   const server = await startServerProcess(dataDir, join(dataDir, 'server.log'));
   const pid = server.child.pid as number;
@@ -84,55 +126,76 @@ export async function runTenants(
     log(`${uploads.length} documents ready in ${ingestSeconds.toFixed(1)} s`);
     await quiet(pid);
 
-    // chats to random projects; only those sent and answered inside the measured window count
-    const latencies: number[] = [];
-    let openFiles = 0;
-    let measuring = false;
-    let stop = false;
-    const sampler = setInterval(() => {
-      if (measuring) openFiles = Math.max(openFiles, serverResources(pid).openFiles);
-    }, 250);
-    const loops = Array.from({ length: inFlight }, async () => {
-      while (!stop) {
-        const p = projects[Math.floor(Math.random() * projects.length)];
-        const question = questions[Math.floor(Math.random() * questions.length)];
-        const counted = measuring;
-        const start = performance.now();
-        await call(server.url, p.key, 'POST', '/v1/chat', { question });
-        if (counted && measuring) latencies.push(performance.now() - start);
-      }
-    });
-    await new Promise((r) => setTimeout(r, warmup * 1000));
-    measuring = true;
-    const m0 = performance.now();
-    await new Promise((r) => setTimeout(r, duration * 1000));
-    const resources = serverResources(pid);
-    const wal = walBytes(dataDir);
-    const kinds = openFileKinds(pid);
-    measuring = false;
-    const window = (performance.now() - m0) / 1000;
-    stop = true;
-    await Promise.all(loops);
-    clearInterval(sampler);
-    latencies.sort((a, b) => a - b);
-    return {
+    const t: Prepared = {
       tenants,
+      dataDir,
+      server,
+      pid,
+      projects,
       createSeconds,
       ingestSeconds,
-      chats: latencies.length,
-      p50: quantile(latencies, 0.5),
-      p95: quantile(latencies, 0.95),
-      p99: quantile(latencies, 0.99),
-      reqPerSecond: latencies.length / window,
-      rssMb: resources.rssMb,
-      peakRssMb: resources.peakRssMb,
-      openFiles: Math.max(openFiles, resources.openFiles),
-      walMb: wal / 2 ** 20,
-      openFileKinds: kinds,
-    } satisfies Figures;
-  } finally {
+      latencies: [],
+      measuredSeconds: 0,
+      openFiles: 0,
+    };
+    return t;
+  } catch (e) {
     await stopServerProcess(server.child);
-    if (keep) log(`kept ${dataDir}`);
-    else rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
   }
+}
+
+/** `inFlight` loops chatting with random projects of the server for `seconds`; counted into its figures when `counted`. */
+async function chat(t: Prepared, questions: string[], inFlight: number, seconds: number, counted: boolean) {
+  let stop = false;
+  let measuring = counted;
+  const sampler = setInterval(() => {
+    if (measuring) t.openFiles = Math.max(t.openFiles, serverResources(t.pid).openFiles);
+  }, 250);
+  const loops = Array.from({ length: inFlight }, async () => {
+    while (!stop) {
+      const p = t.projects[Math.floor(Math.random() * t.projects.length)];
+      const question = questions[Math.floor(Math.random() * questions.length)];
+      const start = performance.now();
+      const inWindow = measuring;
+      await call(t.server.url, p.key, 'POST', '/v1/chat', { question });
+      if (inWindow && measuring) t.latencies.push(performance.now() - start);
+    }
+  });
+  const m0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  if (counted) {
+    t.measuredSeconds += (performance.now() - m0) / 1000;
+    t.end = { resources: serverResources(t.pid), walMb: walBytes(t.dataDir) / 2 ** 20, kinds: openFileKinds(t.pid) };
+  }
+  stop = true;
+  await Promise.all(loops);
+  clearInterval(sampler);
+}
+
+function figures(t: Prepared): Figures {
+  const end = t.end ?? {
+    resources: serverResources(t.pid),
+    walMb: walBytes(t.dataDir) / 2 ** 20,
+    kinds: openFileKinds(t.pid),
+  };
+  const { resources } = end;
+  const latencies = [...t.latencies].sort((a, b) => a - b);
+  return {
+    tenants: t.tenants,
+    createSeconds: t.createSeconds,
+    ingestSeconds: t.ingestSeconds,
+    chats: latencies.length,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    reqPerSecond: latencies.length / t.measuredSeconds,
+    rssMb: resources.rssMb,
+    peakRssMb: resources.peakRssMb,
+    openFiles: Math.max(t.openFiles, resources.openFiles),
+    walMb: end.walMb,
+    openFileKinds: end.kinds,
+  };
 }
