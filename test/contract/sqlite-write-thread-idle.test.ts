@@ -2,34 +2,16 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { PoolTimers } from '../../lambdas/adapters/idle-stop';
 import { createIndexFile } from '../../lambdas/adapters/local/sqlite-schema';
 import { WriteThread } from '../../lambdas/adapters/local/sqlite-write-thread';
 import { newId } from '../../lambdas/core/ids';
+import { HandTimers } from '../helpers/hand-timers';
 
 /**
  * The index's write thread stops once it has had nothing to do for its idle time, its connections
  * closed and their logs emptied; the next write starts a fresh thread and nothing written is lost.
  * The countdown is fired by the test, never waited for.
  */
-
-class HandTimers implements PoolTimers {
-  private next = 1;
-  readonly armed = new Map<number, { fn: () => void; ms: number }>();
-  setTimeout(fn: () => void, ms: number) {
-    const id = this.next++;
-    this.armed.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(handle: unknown) {
-    this.armed.delete(handle as number);
-  }
-  fireAll() {
-    const due = [...this.armed.values()];
-    this.armed.clear();
-    for (const t of due) t.fn();
-  }
-}
 
 let dir: string;
 let timers: HandTimers;

@@ -1,34 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ParsePool, type PoolTimers } from '../../lambdas/adapters/parse-pool';
+import { ParsePool } from '../../lambdas/adapters/parse-pool';
 import { ExtractionError } from '../../lambdas/core/errors';
 import { DEFAULT_READ_LIMITS } from '../../lambdas/core/read-limits';
+import { HandTimers } from '../helpers/hand-timers';
 
 /**
  * The pool's own bounds, with stand-in thread bodies (plain JavaScript, so that they start at
  * once): one that never answers, one that fills its heap, one that answers. The deadline is
  * fired by the test through the pool's timers, never waited for.
  */
-
-/** Timers the test fires by hand. */
-class HandTimers implements PoolTimers {
-  private next = 1;
-  readonly armed = new Map<number, { fn: () => void; ms: number }>();
-  setTimeout(fn: () => void, ms: number) {
-    const id = this.next++;
-    this.armed.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(handle: unknown) {
-    this.armed.delete(handle as number);
-  }
-  fireAll() {
-    const due = [...this.armed.values()];
-    this.armed.clear();
-    for (const t of due) t.fn();
-  }
-}
 
 /**
  * Answers `{ title: <type> }` for every type but `hang` (never answers) and `hog` (fills its heap).
