@@ -60,7 +60,12 @@ interface Prepared {
   measuredSeconds: number;
   openFiles: number;
   /** what is read of the server as its latest measured window ends */
-  end?: { resources: ReturnType<typeof serverResources>; walMb: number; kinds: Record<string, number> };
+  end?: ReturnType<typeof readEnd>;
+}
+
+/** The server's memory and open files, its open files by kind and its `-wal` bytes, now. */
+function readEnd(t: Pick<Prepared, 'pid' | 'dataDir'>) {
+  return { resources: serverResources(t.pid), walMb: walBytes(t.dataDir) / 2 ** 20, kinds: openFileKinds(t.pid) };
 }
 
 /** Every tenant count's server made and filled, then chatted with in turns; each server's figures. */
@@ -69,11 +74,11 @@ export async function runTenants(counts: number[], corpus: Corpus, questions: st
   try {
     for (const n of counts) prepared.push(await prepare(n, corpus, run));
     for (const t of prepared) await chat(t, questions, run.inFlight, run.warmup, false);
-    const window = run.duration / Math.max(1, run.rounds);
-    for (let r = 0; r < Math.max(1, run.rounds); r++) {
+    const rounds = Math.max(1, run.rounds);
+    for (let r = 0; r < rounds; r++) {
       for (const t of prepared) {
         await chat(t, questions, run.inFlight, 1, false); // connections opened again, not counted
-        await chat(t, questions, run.inFlight, window, true);
+        await chat(t, questions, run.inFlight, run.duration / rounds, true);
       }
     }
     return prepared.map(figures);
@@ -168,7 +173,7 @@ async function chat(t: Prepared, questions: string[], inFlight: number, seconds:
   measuring = false;
   if (counted) {
     t.measuredSeconds += (performance.now() - m0) / 1000;
-    t.end = { resources: serverResources(t.pid), walMb: walBytes(t.dataDir) / 2 ** 20, kinds: openFileKinds(t.pid) };
+    t.end = readEnd(t);
   }
   stop = true;
   await Promise.all(loops);

@@ -9,8 +9,6 @@ import type { DocumentReader, Logger } from '../ports';
 import { IDLE_STOP_MS, IdleStop, type PoolTimers, realTimers } from './idle-stop';
 import type { ParseGroupReply, ParseGroupRequest, ParseOutcome, ParseReply, ParseRequest } from './parse-worker';
 
-export type { PoolTimers };
-
 export interface ParsePoolOptions {
   limits: ReadLimits;
   /** threads reading at once; documents beyond wait their turn @default 1 */

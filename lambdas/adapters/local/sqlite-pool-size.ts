@@ -15,9 +15,9 @@ import { totalmem } from 'node:os';
  * least 16. With a limit of 20,000 files and 24 GB of memory: 192 projects, 576 files. Beside them
  * the process holds the write thread's connections (16 projects), the blob store's (16) and its
  * own files and sockets: about 720 open files in all. The memory cap was 256 MB (240 projects)
- * before 2026-12-04: chatting with 1,000 tenants then ended at 477–523 MB, at 192 MB at 455–494,
- * with the 1,000 tenants' p99 a little higher against the 100 tenants' (docs/benchmarks.md,
- * "Scale on one machine").
+ * before 2026-12-04. Chatting with 1,000 tenants then ended at 477–523 MB against 455–494 with
+ * 192. Since idle background threads stop (idle-stop.ts) both pools end near 400 MB, and 240 gave
+ * no better latency than 192 (docs/benchmarks.md, "Scale on one machine").
  */
 export const FILES_PER_PROJECT = 3;
 export const MEMORY_PER_PROJECT = 2 ** 20;
